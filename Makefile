@@ -1,0 +1,67 @@
+SHELL := /bin/bash
+# A failing command inside a multi-command recipe line must fail the target.
+.SHELLFLAGS := -e -o pipefail -c
+
+VENV := .venv
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+# Only projects with JavaScript tooling need npm; without package.json skip it.
+NODE_DEPS := $(if $(wildcard package.json),node_modules)
+# Files starting with "_" are helpers, not benchmarks.
+BENCHES := $(sort $(filter-out bench/_%,$(wildcard bench/*.py)))
+
+.PHONY: run test lint fmt bench clean
+
+$(PY):
+	python3 -m venv $(VENV)
+
+# Stamps make reinstalling happen only when a requirements file changes.
+$(VENV)/.run-installed: requirements.txt | $(PY)
+	$(PY) -m pip install -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements-dev.txt requirements.txt | $(PY)
+	$(PY) -m pip install -r requirements-dev.txt
+	touch $@
+
+node_modules: package.json $(wildcard package-lock.json)
+	if [ -f package-lock.json ]; then npm ci; else npm install; fi
+	touch $@
+
+# The embedded defaults (SQLite, filesystem broker) apply only in debug mode;
+# a value the user already exported wins.
+run: export DJANGO_DEBUG ?= true
+run: $(VENV)/.run-installed
+	mkdir -p var
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	PY=$(PY) bin/run-demo
+
+test: $(VENV)/.dev-installed $(NODE_DEPS)
+	mkdir -p var
+	url=$$($(PY) -m tests.locate_services) && DATABASE_URL="$$url" $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev-installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
+	$(PY) manage.py makemigrations --check --dry-run
+
+fmt: $(VENV)/.dev-installed
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+# Runs every benchmark even after a failure, then fails if any did.
+bench: $(VENV)/.dev-installed
+	mkdir -p var
+	url=$$($(PY) -m tests.locate_services); failed=""; \
+	for f in $(BENCHES); do \
+		echo "== $$f"; \
+		DATABASE_URL="$$url" PYTHONPATH=. $(PY) "$$f" || failed="$$failed $$f"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "failed:$$failed" >&2; exit 1; fi
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache .hypothesis staticfiles
+	find . -path ./$(VENV) -prune -o -path ./node_modules -prune -o \
+		-name __pycache__ -type d -exec rm -rf {} +

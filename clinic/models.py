@@ -1,0 +1,162 @@
+"""Who was operated on, by whom, and what was done."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from followup import rules
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+
+
+class Patient(models.Model):
+    record_number = models.CharField(
+        max_length=32, unique=True, help_text="The clinic's medical record number."
+    )
+    given_name = models.CharField(max_length=100)
+    family_name = models.CharField(max_length=100)
+    birth_date = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["family_name", "given_name", "record_number"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(record_number=""), name="patient_record_number_not_blank"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.family_name}, {self.given_name} ({self.record_number})"
+
+    @property
+    def initials(self) -> str:
+        return "".join(part[:1].upper() for part in (self.given_name, self.family_name))
+
+    def label(self) -> str:
+        """The minimum necessary to recognise the patient (calendars, lists)."""
+        return settings.PATIENT_LABEL_FORMAT.format(
+            initials=self.initials,
+            record_number=self.record_number,
+            given_name=self.given_name,
+            family_name=self.family_name,
+        )
+
+
+class SurgeonQuerySet(models.QuerySet["Surgeon"]):
+    def active(self) -> SurgeonQuerySet:
+        return self.filter(active=True)
+
+
+class Surgeon(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="surgeon",
+        help_text="The login of this surgeon, who then sees their own patients.",
+    )
+    given_name = models.CharField(max_length=100)
+    family_name = models.CharField(max_length=100)
+    active = models.BooleanField(default=True)
+
+    objects = SurgeonQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["family_name", "given_name"]
+
+    def __str__(self) -> str:
+        return f"Dr. {self.given_name} {self.family_name}"
+
+    @classmethod
+    def of_user(cls, user: User | AnonymousUser) -> Surgeon | None:
+        if not user.is_authenticated:
+            return None
+        return cls.objects.filter(user=user).first()
+
+
+class ProcedureKind(models.TextChoices):
+    ENDOSCOPIC = rules.KIND_ENDOSCOPIC, "Endoscopic spine surgery"
+    ENDOSCOPIC_STEM_CELL = (
+        rules.KIND_STEM_CELL,
+        "Endoscopic surgery with stem-cell disc implant",
+    )
+
+
+class ProcedureStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    CANCELLED = "cancelled", "Cancelled"
+    ENTERED_IN_ERROR = "entered_in_error", "Entered in error"
+
+
+class ProcedureQuerySet(models.QuerySet["Procedure"]):
+    def active(self) -> ProcedureQuerySet:
+        return self.filter(status=ProcedureStatus.ACTIVE)
+
+    def with_annual_programme(self) -> ProcedureQuerySet:
+        """Active stem-cell procedures whose annual reviews still run."""
+        return self.active().filter(
+            kind=ProcedureKind.ENDOSCOPIC_STEM_CELL, annual_reviews_ended_on=None
+        )
+
+
+class Procedure(models.Model):
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="procedures"
+    )
+    surgeon = models.ForeignKey(
+        Surgeon, on_delete=models.PROTECT, related_name="procedures"
+    )
+    kind = models.CharField(max_length=32, choices=ProcedureKind.choices)
+    surgery_date = models.DateField()
+    status = models.CharField(
+        max_length=20, choices=ProcedureStatus.choices, default=ProcedureStatus.ACTIVE
+    )
+    status_reason = models.CharField(max_length=500, blank=True)
+    annual_reviews_ended_on = models.DateField(null=True, blank=True)
+    annual_reviews_end_reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ProcedureQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-surgery_date", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=rules.KINDS), name="procedure_kind_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=ProcedureStatus.values),
+                name="procedure_status_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.surgery_date} ({self.patient})"
+
+    def as_plan_input(self) -> rules.Procedure:
+        return rules.Procedure(
+            surgery_date=self.surgery_date,
+            kind=self.kind,
+            annual_reviews_ended_on=self.annual_reviews_ended_on,
+        )
+
+    def is_active(self) -> bool:
+        return self.status == ProcedureStatus.ACTIVE
+
+    def annual_programme_running(self, today: dt.date) -> bool:
+        ended = self.annual_reviews_ended_on
+        return (
+            self.is_active()
+            and self.kind == ProcedureKind.ENDOSCOPIC_STEM_CELL
+            and (ended is None or ended >= today)
+        )

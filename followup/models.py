@@ -1,0 +1,325 @@
+"""The follow-up protocol as data, and the visits it generates.
+
+Rows of `FollowUpRule` and `RecoveryMilestone` are the clinic's protocol; a
+clinic admin edits them. A `Visit` copies what it needs of its rule when it is
+generated (length, MRI flag), so editing a rule changes no visit until a
+re-plan is asked for. Every change of a visit writes a `VisitEvent`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from clinic.models import Procedure, ProcedureKind
+from followup import rules
+
+
+class OffsetUnit(models.TextChoices):
+    DAY = rules.Unit.DAY.value, "days"
+    MONTH = rules.Unit.MONTH.value, "months"
+    YEAR = rules.Unit.YEAR.value, "years"
+
+
+class AppliesTo(models.TextChoices):
+    ALL = "all", "Every procedure kind"
+    ENDOSCOPIC = ProcedureKind.ENDOSCOPIC.value, ProcedureKind.ENDOSCOPIC.label
+    ENDOSCOPIC_STEM_CELL = (
+        ProcedureKind.ENDOSCOPIC_STEM_CELL.value,
+        ProcedureKind.ENDOSCOPIC_STEM_CELL.label,
+    )
+
+    @classmethod
+    def kinds(cls, value: str) -> frozenset[str]:
+        return frozenset(rules.KINDS) if value == cls.ALL else frozenset({value})
+
+
+class FollowUpRuleQuerySet(models.QuerySet["FollowUpRule"]):
+    def active(self) -> FollowUpRuleQuerySet:
+        return self.filter(active=True)
+
+    def specs(self) -> list[rules.RuleSpec]:
+        return [rule.as_spec() for rule in self.active()]
+
+
+class FollowUpRule(models.Model):
+    code = models.SlugField(max_length=50, unique=True)
+    name = models.CharField(max_length=200)
+    purpose = models.TextField(blank=True)
+    applies_to = models.CharField(
+        max_length=32, choices=AppliesTo.choices, default=AppliesTo.ALL
+    )
+    offset_amount = models.PositiveIntegerField(
+        help_text="Due this long after surgery (for a yearly rule: every this long)."
+    )
+    offset_unit = models.CharField(max_length=8, choices=OffsetUnit.choices)
+    window_days_before = models.PositiveIntegerField(
+        help_text="The booking window opens this many days before the due date."
+    )
+    window_days_after = models.PositiveIntegerField(
+        help_text="The booking window closes this many days after the due date."
+    )
+    duration_minutes = models.PositiveIntegerField(default=20)
+    requires_mri = models.BooleanField(default=False)
+    recurring = models.BooleanField(
+        default=False,
+        help_text="Repeat at every multiple of the offset while the programme runs.",
+    )
+    active = models.BooleanField(default=True)
+
+    objects = FollowUpRuleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["offset_unit", "offset_amount", "code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(duration_minutes__gt=0), name="rule_duration_positive"
+            ),
+            models.CheckConstraint(
+                condition=~Q(recurring=True, offset_amount=0),
+                name="rule_recurring_offset_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def as_spec(self) -> rules.RuleSpec:
+        return rules.RuleSpec(
+            code=self.code,
+            kinds=AppliesTo.kinds(self.applies_to),
+            offset_amount=self.offset_amount,
+            offset_unit=rules.Unit(self.offset_unit),
+            window_days_before=self.window_days_before,
+            window_days_after=self.window_days_after,
+            duration_minutes=self.duration_minutes,
+            requires_mri=self.requires_mri,
+            recurring=self.recurring,
+        )
+
+
+class RecoveryMilestoneQuerySet(models.QuerySet["RecoveryMilestone"]):
+    def specs(self) -> list[rules.MilestoneSpec]:
+        return [m.as_spec() for m in self.filter(active=True)]
+
+
+class RecoveryMilestone(models.Model):
+    """Patient guidance shown in the patient's calendar; never booked."""
+
+    code = models.SlugField(max_length=50, unique=True)
+    title = models.CharField(max_length=200)
+    applies_to = models.CharField(
+        max_length=32, choices=AppliesTo.choices, default=AppliesTo.ALL
+    )
+    offset_amount = models.PositiveIntegerField()
+    offset_unit = models.CharField(max_length=8, choices=OffsetUnit.choices)
+    active = models.BooleanField(default=True)
+
+    objects = RecoveryMilestoneQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["offset_unit", "offset_amount", "code"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def as_spec(self) -> rules.MilestoneSpec:
+        return rules.MilestoneSpec(
+            code=self.code,
+            title=self.title,
+            kinds=AppliesTo.kinds(self.applies_to),
+            offset_amount=self.offset_amount,
+            offset_unit=rules.Unit(self.offset_unit),
+        )
+
+
+class VisitStatus(models.TextChoices):
+    TO_BOOK = rules.TO_BOOK, "To book"
+    BOOKED = rules.BOOKED, "Booked"
+    CHECKED_IN = rules.CHECKED_IN, "Checked in"
+    COMPLETED = rules.COMPLETED, "Completed"
+    NO_SHOW = rules.NO_SHOW, "No-show"
+    CANCELLED = rules.CANCELLED, "Cancelled"
+
+
+# FHIR Appointment.status for each of our statuses, for integrators.
+FHIR_STATUS = {
+    VisitStatus.TO_BOOK: "proposed",
+    VisitStatus.BOOKED: "booked",
+    VisitStatus.CHECKED_IN: "arrived",
+    VisitStatus.COMPLETED: "fulfilled",
+    VisitStatus.NO_SHOW: "noshow",
+    VisitStatus.CANCELLED: "cancelled",
+}
+# Statuses whose slot is held: the double-booking guarantee covers them.
+SLOT_HOLDING_STATUSES = (VisitStatus.BOOKED, VisitStatus.CHECKED_IN)
+OPEN_STATUSES = tuple(VisitStatus(s) for s in sorted(rules.OPEN_STATUSES))
+
+
+class CancelReason(models.TextChoices):
+    """Why a visit was cancelled by the system rather than by a person."""
+
+    REPLANNED = "replanned", "No longer in the plan after a correction"
+    PROCEDURE_CANCELLED = "procedure_cancelled", "Procedure cancelled"
+    ENTERED_IN_ERROR = "entered_in_error", "Procedure entered in error"
+    PROGRAMME_ENDED = "programme_ended", "Annual-review programme ended"
+    OTHER = "other", "Other"
+
+
+class VisitQuerySet(models.QuerySet["Visit"]):
+    def open(self) -> VisitQuerySet:
+        return self.filter(status__in=OPEN_STATUSES)
+
+    def overdue(self, today: dt.date) -> VisitQuerySet:
+        return self.filter(
+            status__in=(VisitStatus.TO_BOOK, VisitStatus.NO_SHOW),
+            window_end__lt=today,
+        )
+
+    def for_surgeon(self, surgeon_id: int) -> VisitQuerySet:
+        return self.filter(procedure__surgeon_id=surgeon_id)
+
+
+class Visit(models.Model):
+    procedure = models.ForeignKey(
+        Procedure, on_delete=models.PROTECT, related_name="visits"
+    )
+    rule = models.ForeignKey(FollowUpRule, on_delete=models.PROTECT, related_name="+")
+    occurrence = models.PositiveIntegerField(default=1)
+    due_date = models.DateField()
+    window_start = models.DateField()
+    window_end = models.DateField()
+    duration_minutes = models.PositiveIntegerField()
+    requires_mri = models.BooleanField(default=False)
+    status = models.CharField(
+        max_length=20, choices=VisitStatus.choices, default=VisitStatus.TO_BOOK
+    )
+    start = models.DateTimeField(null=True, blank=True)
+    end = models.DateTimeField(null=True, blank=True)
+    surgeon = models.ForeignKey(
+        "clinic.Surgeon",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="booked_visits",
+        help_text="Who sees the patient at this visit; set when booked.",
+    )
+    needs_rebooking = models.BooleanField(
+        default=False,
+        help_text="The booked slot lies outside the window after a correction.",
+    )
+    sequence = models.PositiveIntegerField(
+        default=0, help_text="iCalendar SEQUENCE: rises on every reschedule."
+    )
+    cancel_reason = models.CharField(max_length=500, blank=True)
+    cancelled_by = models.CharField(
+        max_length=24, choices=CancelReason.choices, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = VisitQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["window_end", "due_date", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["procedure", "rule", "occurrence"],
+                name="visit_one_per_rule_occurrence",
+            ),
+            models.CheckConstraint(
+                condition=Q(window_start__lte=F("due_date"))
+                & Q(due_date__lte=F("window_end")),
+                name="visit_window_holds_due_date",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=VisitStatus.values), name="visit_status_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(start__isnull=True, end__isnull=True)
+                | Q(start__lt=F("end")),
+                name="visit_slot_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=SLOT_HOLDING_STATUSES)
+                | Q(start__isnull=False, surgeon__isnull=False),
+                name="visit_booked_has_slot",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "window_end"]),
+            models.Index(fields=["surgeon", "start"]),
+        ]
+        permissions = [
+            ("override_booking_window", "Can book a visit outside its window"),
+        ]
+
+    def __str__(self) -> str:
+        suffix = f" #{self.occurrence}" if self.occurrence > 1 else ""
+        return f"{self.rule}{suffix} due {self.due_date}"
+
+    @property
+    def fhir_status(self) -> str:
+        return FHIR_STATUS[VisitStatus(self.status)]
+
+    def is_overdue(self, today: dt.date) -> bool:
+        return (
+            self.status in (VisitStatus.TO_BOOK, VisitStatus.NO_SHOW)
+            and self.window_end < today
+        )
+
+    def slot_local_date(self) -> dt.date | None:
+        if self.start is None:
+            return None
+        zone = zoneinfo.ZoneInfo(settings.CLINIC_TIME_ZONE)
+        return timezone.localtime(self.start, zone).date()
+
+    def as_plan_input(self) -> rules.ExistingVisit:
+        return rules.ExistingVisit(
+            id=self.pk,
+            rule_code=self.rule.code,
+            occurrence=self.occurrence,
+            status=self.status,
+            due_date=self.due_date,
+            window_start=self.window_start,
+            window_end=self.window_end,
+            slot_date=self.slot_local_date(),
+            needs_rebooking=self.needs_rebooking,
+            cancelled_by_plan=self.cancelled_by == CancelReason.REPLANNED,
+        )
+
+
+class VisitEvent(models.Model):
+    """One change of a visit: its history and the audit trail."""
+
+    visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Empty when the system made the change (generation, beat task).",
+    )
+    at = models.DateTimeField(default=timezone.now)
+    action = models.CharField(max_length=32)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20)
+    reason = models.CharField(max_length=500, blank=True)
+    start_before = models.DateTimeField(null=True, blank=True)
+    end_before = models.DateTimeField(null=True, blank=True)
+    start_after = models.DateTimeField(null=True, blank=True)
+    end_after = models.DateTimeField(null=True, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["visit", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.action}: {self.from_status or '-'} -> {self.to_status}"

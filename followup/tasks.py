@@ -1,0 +1,12 @@
+"""Celery tasks: thin wrappers that read the clock and call one service."""
+
+from celery import shared_task
+from django.utils import timezone
+
+from followup import services
+
+
+@shared_task(acks_late=True)
+def extend_annual_review_horizon() -> int:
+    """Daily: generate the annual reviews that the rolling horizon reaches."""
+    return services.extend_annual_horizon(today=timezone.localdate())

@@ -1,0 +1,93 @@
+"""The demo clinic, the admin a clinic admin uses, and the settings helpers."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command
+from django.test import Client
+
+from clinic.models import Patient, Procedure
+from config import settings as config_settings
+from followup.models import FollowUpRule, RecoveryMilestone, Visit
+from tests.followup.test_rules import DEFAULT_RULES
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_protocol_rows_match_the_clinic_protocol_of_the_spec() -> None:
+    stored = sorted(
+        (rule.as_spec() for rule in FollowUpRule.objects.all()), key=lambda r: r.code
+    )
+
+    assert stored == sorted(DEFAULT_RULES, key=lambda r: r.code)
+    assert set(RecoveryMilestone.objects.values_list("code", flat=True)) == {
+        "daily_activity",
+        "sports_resumed",
+        "intense_effort",
+    }
+
+
+def test_seed_demo_loads_the_clinic_once_and_prints_the_logins() -> None:
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    first = (Patient.objects.count(), Procedure.objects.count(), Visit.objects.count())
+
+    again = io.StringIO()
+    call_command("seed_demo", stdout=again)
+
+    assert first[0] == 50
+    assert first[2] > 100
+    assert (
+        Patient.objects.count(),
+        Procedure.objects.count(),
+        Visit.objects.count(),
+    ) == first
+    assert "already loaded" in again.getvalue()
+    for username in ("admin", "desk", "surgeon1", "surgeon2"):
+        assert username in out.getvalue()
+    assert User.objects.get(username="surgeon1").surgeon is not None
+
+
+def test_a_clinic_admin_can_open_every_admin_list(client: Client) -> None:
+    call_command("seed_demo", stdout=io.StringIO())
+    client.force_login(User.objects.get(username="admin"))
+
+    for url in (
+        "/admin/",
+        "/admin/clinic/patient/",
+        "/admin/clinic/procedure/",
+        "/admin/clinic/surgeon/",
+        "/admin/followup/followuprule/",
+        "/admin/followup/recoverymilestone/",
+        "/admin/followup/visit/",
+        f"/admin/clinic/procedure/{Procedure.objects.first().pk}/change/",  # type: ignore[union-attr]
+    ):
+        assert client.get(url).status_code == 200, url
+
+
+def test_the_admin_asks_an_anonymous_visitor_to_log_in(client: Client) -> None:
+    response = client.get("/admin/clinic/patient/")
+
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
+
+
+@pytest.mark.parametrize(
+    ("helper", "name", "raw", "message"),
+    [
+        (config_settings.env_bool, "X_FLAG", "perhaps", "is not a boolean"),
+        (config_settings.env_int, "X_YEARS", "two", "is not an integer"),
+        (config_settings.env_time_zone, "X_TZ", "Europe/Atlantis", "is not a known"),
+    ],
+)
+def test_settings_helpers_fail_loudly_on_a_bad_value(
+    monkeypatch: pytest.MonkeyPatch, helper, name: str, raw: str, message: str
+) -> None:
+    monkeypatch.setenv(name, raw)
+
+    with pytest.raises(ImproperlyConfigured, match=f"{name}={raw!r} {message}"):
+        helper(name, "x" if helper is not config_settings.env_int else 1)

@@ -1,0 +1,66 @@
+"""Shared fixtures: the cast of people, and the rule for service-backed tests.
+
+Tests marked `postgres` need PostgreSQL. Without it they skip with the reason
+printed, except under CI=true, where a missing service fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import connection
+
+from clinic.models import Surgeon
+from tests.factories import SurgeonFactory, UserFactory
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def require(available: bool, reason: str) -> None:
+    """Skip a test whose service is missing; in CI, fail it instead."""
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"{reason} (required under CI=true)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _postgres_marker(request: pytest.FixtureRequest) -> None:
+    if request.node.get_closest_marker("postgres"):
+        require(
+            connection.vendor == "postgresql",
+            f"needs PostgreSQL; DATABASE_URL points at {connection.vendor}",
+        )
+
+
+@pytest.fixture
+def front_desk(db: None) -> User:
+    return UserFactory.create(username="desk", group="front_desk")
+
+
+@pytest.fixture
+def surgeon_a(db: None) -> Surgeon:
+    return SurgeonFactory.create(
+        given_name="Ana",
+        family_name="Alvarez",
+        user=UserFactory.create(username="surgeon_a", group="surgeon"),
+    )
+
+
+@pytest.fixture
+def surgeon_b(db: None) -> Surgeon:
+    return SurgeonFactory.create(
+        given_name="Bruno",
+        family_name="Blanco",
+        user=UserFactory.create(username="surgeon_b", group="surgeon"),
+    )
+
+
+@pytest.fixture
+def clinic_admin(db: None) -> User:
+    return UserFactory.create(
+        username="clinic_admin", group="clinic_admin", is_staff=True
+    )
