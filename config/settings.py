@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "clinic",
     "followup",
+    "feeds",
 ]
 
 MIDDLEWARE = [

@@ -1,11 +1,4 @@
-"""The only write paths for patients, procedures and their visits.
-
-Every public function is keyword-only and runs in one transaction; it raises
-a `followup.exceptions.DomainError` with a message a person can act on, and
-writes nothing, when its input or the current state does not allow it. Every
-change of a visit writes a `VisitEvent`. "Today" is an argument: the caller
-(a view, a task) owns the clock.
-"""
+"""Patients, procedures and the plan of their visits: generation and re-plan."""
 
 from __future__ import annotations
 
@@ -19,6 +12,7 @@ from django.db import IntegrityError, transaction
 
 from clinic.models import Patient, Procedure, ProcedureKind, ProcedureStatus, Surgeon
 from followup import rules
+from followup.changes import visits_changed
 from followup.exceptions import Conflict, InvalidInput, NotFound
 from followup.models import CancelReason, FollowUpRule, Visit, VisitEvent, VisitStatus
 
@@ -495,6 +489,7 @@ def bulk_create_visits(
         )
         for visit in created
     )
+    visits_changed([visit.pk for visit in created])
     return created
 
 
@@ -608,6 +603,7 @@ def record_event(
 ) -> VisitEvent:
     """Write the history row of one visit change."""
     start_before, end_before = slot_before if slot_before else (visit.start, visit.end)
+    visits_changed([visit.pk])
     return VisitEvent.objects.create(
         visit=visit,
         actor=actor,

@@ -1,0 +1,120 @@
+"""Calendar subscriptions, each visit's stored calendar entry, and its export.
+
+- `CalendarLink`: one subscription URL; only the token's SHA-256 is stored.
+- `CalendarEntry`: a visit's VEVENT, rendered once when the visit changes, and
+  the record of its CalDAV export (the database, not the broker, says what is
+  still to export).
+- `FeedVersion`: bumped in the transaction of any change of a feed's visits;
+  a feed's cache key and ETag derive from it.
+- `SurgeonCalendar`: where a surgeon's entries are pushed over CalDAV.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from clinic.models import Patient, Surgeon
+from followup.models import Visit
+
+
+class LinkScope(models.TextChoices):
+    SURGEON = "surgeon", "A surgeon's booked visits"
+    PATIENT = "patient", "A patient's visits, windows and milestones"
+    CLINIC = "clinic", "Every booked visit of the clinic"
+
+
+class CalendarLink(models.Model):
+    scope = models.CharField(max_length=10, choices=LinkScope.choices)
+    surgeon = models.ForeignKey(
+        Surgeon, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    patient = models.ForeignKey(
+        Patient, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="calendar_links",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(scope=LinkScope.SURGEON, surgeon__isnull=False, patient=None)
+                    | Q(scope=LinkScope.PATIENT, patient__isnull=False, surgeon=None)
+                    | Q(scope=LinkScope.CLINIC, patient=None, surgeon=None)
+                ),
+                name="calendar_link_owner_matches_scope",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        owner = self.surgeon or self.patient or "clinic"
+        return f"{self.get_scope_display()} ({owner})"
+
+
+class ExportState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    EXPORTED = "exported", "Exported"
+    FAILED = "failed", "Failed"
+    # The surgeon has no CalDAV calendar: nothing to push.
+    NOT_CONFIGURED = "not_configured", "No CalDAV calendar"
+
+
+class CalendarEntry(models.Model):
+    visit = models.OneToOneField(
+        Visit, primary_key=True, on_delete=models.CASCADE, related_name="calendar_entry"
+    )
+    # The VEVENT lines (CRLF, folded), ready to be joined into a feed.
+    body = models.TextField(blank=True)
+    # The visit's `updated_at` this body was rendered from; older means stale.
+    rendered_from = models.DateTimeField(null=True, blank=True)
+    rendered_sequence = models.PositiveIntegerField(default=0)
+    export_state = models.CharField(
+        max_length=16, choices=ExportState.choices, default=ExportState.PENDING
+    )
+    export_attempts = models.PositiveIntegerField(default=0)
+    export_error = models.TextField(blank=True)
+    exported_sequence = models.IntegerField(default=-1)
+    pending_since = models.DateTimeField(null=True, blank=True)
+    exported_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "calendar entries"
+        indexes = [models.Index(fields=["export_state", "pending_since"])]
+
+    def __str__(self) -> str:
+        return f"Calendar entry of visit {self.visit_id}"
+
+
+class FeedVersion(models.Model):
+    key = models.CharField(max_length=64, unique=True)
+    version = models.BigIntegerField(default=0)
+    changed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.key} v{self.version}"
+
+
+class SurgeonCalendar(models.Model):
+    """A surgeon's CalDAV calendar; credentials are never shown or logged."""
+
+    surgeon = models.OneToOneField(
+        Surgeon, on_delete=models.CASCADE, related_name="caldav_calendar"
+    )
+    url = models.URLField(help_text="The calendar collection's URL.")
+    username = models.CharField(max_length=150, blank=True)
+    password = models.CharField(max_length=500, blank=True)
+    enabled = models.BooleanField(default=True)
+
+    def __str__(self) -> str:
+        return f"CalDAV calendar of {self.surgeon}"

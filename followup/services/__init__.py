@@ -1,0 +1,46 @@
+"""The only write paths for patients, procedures and their visits.
+
+Every public function is keyword-only, runs in one transaction, and raises a
+`followup.exceptions.DomainError` (writing nothing) when its input or the
+current state does not allow the change. Every change of a visit writes a
+`VisitEvent` and tells the calendars (`followup.changes`) in the same
+transaction. "Today" and "now" are arguments: the caller owns the clock.
+
+- planning: patients, procedures, generation and re-planning
+- booking: the visit lifecycle under the booking controls (SPEC section 3)
+- importing: the CSV import of patients and procedures
+"""
+
+from followup.services.planning import (
+    PlanResult,
+    bulk_create_visits,
+    cancel_procedure,
+    correct_patient,
+    correct_procedure,
+    create_patient,
+    create_procedure,
+    end_annual_reviews,
+    extend_annual_horizon,
+    generate_visits,
+    parse_date,
+    parse_kind,
+    record_event,
+    replan_all,
+)
+
+__all__ = [
+    "PlanResult",
+    "bulk_create_visits",
+    "cancel_procedure",
+    "correct_patient",
+    "correct_procedure",
+    "create_patient",
+    "create_procedure",
+    "end_annual_reviews",
+    "extend_annual_horizon",
+    "generate_visits",
+    "parse_date",
+    "parse_kind",
+    "record_event",
+    "replan_all",
+]
