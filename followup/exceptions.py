@@ -10,10 +10,18 @@ class DomainError(Exception):
     status = 400
     default_code = "invalid"
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        errors: list[dict[str, object]] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.code = code or self.default_code
+        # Item-level problems (e.g. CSV lines), returned beside "detail".
+        self.errors = errors or []
 
 
 class InvalidInput(DomainError):
