@@ -11,6 +11,7 @@ transaction. "Today" and "now" are arguments: the caller owns the clock.
 - importing: the CSV import of patients and procedures
 """
 
+from followup.services.importing import ImportResult, import_procedures_csv
 from followup.services.planning import (
     PlanResult,
     bulk_create_visits,
@@ -29,6 +30,7 @@ from followup.services.planning import (
 )
 
 __all__ = [
+    "ImportResult",
     "PlanResult",
     "bulk_create_visits",
     "cancel_procedure",
@@ -39,6 +41,7 @@ __all__ = [
     "end_annual_reviews",
     "extend_annual_horizon",
     "generate_visits",
+    "import_procedures_csv",
     "parse_date",
     "parse_kind",
     "record_event",

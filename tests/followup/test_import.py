@@ -1,0 +1,487 @@
+"""The CSV import of patients and procedures, on the real database."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from clinic.models import Patient, Procedure, ProcedureKind, Surgeon
+from followup import services
+from followup.exceptions import InvalidInput
+from followup.models import Visit, VisitEvent
+from tests.factories import TODAY, PatientFactory, SurgeonFactory
+
+pytestmark = pytest.mark.django_db
+
+HEADER = "record_number,given_name,family_name,birth_date,surgeon,kind,surgery_date"
+
+
+def csv_bytes(*rows: str, header: str = HEADER, newline: str = "\n") -> bytes:
+    return newline.join([header, *rows, ""]).encode()
+
+
+def import_csv(data: bytes) -> services.ImportResult:
+    return services.import_procedures_csv(data=data, actor=None, today=TODAY)
+
+
+def rejection(data: bytes) -> InvalidInput:
+    with pytest.raises(InvalidInput) as caught:
+        import_csv(data)
+    return caught.value
+
+
+def errors_by_line(exc: InvalidInput) -> dict[int, str]:
+    found: dict[int, str] = {}
+    for item in exc.errors:
+        line = int(str(item["line"]))
+        found[line] = " | ".join(filter(None, [found.get(line), str(item["error"])]))
+    return found
+
+
+def row_counts() -> tuple[int, int, int, int]:
+    return (
+        Patient.objects.count(),
+        Procedure.objects.count(),
+        Visit.objects.count(),
+        VisitEvent.objects.count(),
+    )
+
+
+def visit_plan(procedure: Procedure) -> list[tuple[object, ...]]:
+    """A procedure's visits and first events, without ids or patient."""
+    return sorted(
+        (
+            v.rule.code,
+            v.occurrence,
+            v.due_date,
+            v.window_start,
+            v.window_end,
+            v.duration_minutes,
+            v.requires_mri,
+            v.status,
+            v.surgeon_id,
+            tuple(v.events.values_list("action", "to_status", "actor", "details")),
+        )
+        for v in procedure.visits.select_related("rule")
+    )
+
+
+def test_good_file_creates_the_visits_a_single_create_would(
+    surgeon_a: Surgeon, surgeon_b: Surgeon
+) -> None:
+    data = csv_bytes(
+        "R-001,Maria,Garcia,1970-05-17,surgeon_a,endoscopic,2026-11-02",
+        f"R-001,Maria,Garcia,1970-05-17,{surgeon_b.pk},endoscopic_stem_cell,2025-01-31",
+        "R-002,Jose,Lopez,1961-02-28,surgeon_b,endoscopic_stem_cell,2026-12-10",
+    )
+
+    result = import_csv(data)
+
+    imported = {
+        (p.patient.record_number, p.kind): p
+        for p in Procedure.objects.select_related("patient")
+    }
+    assert set(imported) == {
+        ("R-001", ProcedureKind.ENDOSCOPIC),
+        ("R-001", ProcedureKind.ENDOSCOPIC_STEM_CELL),
+        ("R-002", ProcedureKind.ENDOSCOPIC_STEM_CELL),
+    }
+    maria = Patient.objects.get(record_number="R-001")
+    assert (maria.given_name, maria.family_name, maria.birth_date) == (
+        "Maria",
+        "Garcia",
+        dt.date(1970, 5, 17),
+    )
+    assert imported["R-001", ProcedureKind.ENDOSCOPIC].surgeon == surgeon_a
+    assert imported["R-002", ProcedureKind.ENDOSCOPIC_STEM_CELL].surgeon == surgeon_b
+    for procedure in imported.values():
+        twin = services.create_procedure(
+            patient=PatientFactory.create(birth_date=procedure.patient.birth_date),
+            surgeon=procedure.surgeon,
+            kind=procedure.kind,
+            surgery_date=procedure.surgery_date,
+            today=TODAY,
+        ).procedure
+        assert visit_plan(procedure) == visit_plan(twin)
+        assert visit_plan(procedure)  # the comparison is about real visits
+    assert result.as_dict() == {
+        "rows": 3,
+        "patients_created": 2,
+        "procedures_created": 3,
+        "visits_created": Visit.objects.filter(procedure__in=imported.values()).count(),
+        "unchanged": 0,
+    }
+    # 2 + (2 + 3 annual reviews up to 2028-11-25) + (2 + 1 annual review).
+    assert result.visits_created == 10
+
+
+def test_file_with_bad_rows_is_rejected_line_by_line_and_nothing_is_written(
+    surgeon_a: Surgeon,
+) -> None:
+    SurgeonFactory.create(id=9001, given_name="Olga", family_name="Old", active=False)
+    before = row_counts()
+    data = csv_bytes(
+        "R-001,Maria,Garcia,1970-05-17,surgeon_a,endoscopic,2026-11-02",
+        "R-002,Jose,Lopez,1961-02-30,surgeon_a,endoscopic,2026-11-02",
+        "R-003,Ana,Ruiz,1980-01-01,surgeon_a,microdiscectomy,2026-11-02",
+        "R-004,Luis,Diaz,1980-01-01,dr_nobody,endoscopic,2026-11-02",
+        "R-005,Eva,Gomez,1980-01-01,surgeon_a,endoscopic,2028-11-02",
+        "R-001,Maria,Garcia,1970-05-17,surgeon_a,endoscopic,2026-11-02",
+        "R-006,Pau,Soler,1980-01-01,9001,endoscopic,2026-11-02",
+        "R-007,Rosa,Vidal,1980-01-01,surgeon_a,endoscopic,2026-11-20",
+    )
+
+    exc = rejection(data)
+
+    assert exc.code == "import_rejected"
+    assert exc.message == "6 of 8 rows are invalid; nothing was imported."
+    errors = errors_by_line(exc)
+    assert sorted(errors) == [3, 4, 5, 6, 7, 8]
+    assert "birth_date '1961-02-30' is not a real date" in errors[3]
+    assert "Unknown procedure kind 'microdiscectomy'" in errors[4]
+    assert "Unknown surgeon 'dr_nobody'" in errors[5]
+    assert "more than 365 days ahead" in errors[6]
+    assert errors[7] == (
+        "Duplicate of line 2: the same patient, kind and surgery date."
+    )
+    assert "Dr. Olga Old (9001) is no longer active" in errors[8]
+    assert row_counts() == before
+
+
+def test_every_problem_of_a_row_is_reported(surgeon_a: Surgeon) -> None:
+    data = csv_bytes(",Maria,,2030-01-01,,endoscopic,1969-01-01")
+
+    exc = rejection(data)
+
+    assert exc.message == "1 of 1 rows are invalid; nothing was imported."
+    assert [item["error"] for item in exc.errors] == [
+        "record_number is required.",
+        "family_name is required.",
+        "Birth date 2030-01-01 is in the future.",
+        "surgeon is required.",
+    ]
+
+
+def test_surgery_before_birth_is_refused_as_in_a_single_create(
+    surgeon_a: Surgeon,
+) -> None:
+    exc = rejection(
+        csv_bytes("R-001,Maria,Garcia,1970-05-17,surgeon_a,endoscopic,1969-01-01")
+    )
+
+    assert errors_by_line(exc) == {
+        2: "Surgery date 1969-01-01 is before the patient's birth date 1970-05-17."
+    }
+
+
+def test_record_number_registered_to_someone_else_is_rejected(
+    surgeon_a: Surgeon,
+) -> None:
+    PatientFactory.create(
+        record_number="R-001",
+        given_name="Maria",
+        family_name="Garcia",
+        birth_date=dt.date(1970, 5, 17),
+    )
+    before = row_counts()
+    data = csv_bytes(
+        "R-001,Maria,Garcia,1970-05-18,surgeon_a,endoscopic,2026-11-02",
+        "R-001,Mario,Garcia,1970-05-17,surgeon_a,endoscopic,2026-10-02",
+    )
+
+    exc = rejection(data)
+
+    assert errors_by_line(exc) == {
+        2: "Record number R-001 is already registered with birth_date 1970-05-17; "
+        "correct the row, or the patient's record first.",
+        3: "Record number R-001 is already registered with given_name 'Maria'; "
+        "correct the row, or the patient's record first.",
+    }
+    assert row_counts() == before
+
+
+def test_record_number_with_two_names_in_one_file_is_rejected(
+    surgeon_a: Surgeon,
+) -> None:
+    data = csv_bytes(
+        "R-001,Maria,Garcia,1970-05-17,surgeon_a,endoscopic,2026-11-02",
+        "R-001,Maria,Garcia Lopez,1970-05-17,surgeon_a,endoscopic,2026-10-02",
+    )
+
+    exc = rejection(data)
+
+    assert errors_by_line(exc) == {
+        3: "Record number R-001 has a different name or birth date on line 2."
+    }
+    assert row_counts() == (0, 0, 0, 0)
+
+
+def test_importing_the_same_file_again_creates_nothing_new(
+    surgeon_a: Surgeon, surgeon_b: Surgeon
+) -> None:
+    data = csv_bytes(
+        "R-001,Maria,Garcia,1970-05-17,surgeon_a,endoscopic,2026-11-02",
+        "R-001,Maria,Garcia,1970-05-17,surgeon_b,endoscopic_stem_cell,2025-01-31",
+        "R-002,Jose,Lopez,1961-02-28,surgeon_b,endoscopic,2026-12-10",
+    )
+    import_csv(data)
+    after_first = row_counts()
+
+    again = import_csv(data)
+
+    assert again.as_dict() == {
+        "rows": 3,
+        "patients_created": 0,
+        "procedures_created": 0,
+        "visits_created": 0,
+        "unchanged": 3,
+    }
+    assert row_counts() == after_first
+
+
+def test_registered_patient_with_the_same_data_gets_the_new_procedure(
+    surgeon_a: Surgeon,
+) -> None:
+    patient = PatientFactory.create(
+        record_number="R-001",
+        given_name="Maria",
+        family_name="Garcia",
+        birth_date=dt.date(1970, 5, 17),
+    )
+    services.create_procedure(
+        patient=patient,
+        surgeon=surgeon_a,
+        kind=ProcedureKind.ENDOSCOPIC,
+        surgery_date=dt.date(2026, 11, 2),
+        today=TODAY,
+    )
+    data = csv_bytes(
+        "R-001,Maria,Garcia,1970-05-17,surgeon_a,endoscopic,2026-11-02",
+        "R-001,Maria,Garcia,1970-05-17,surgeon_a,endoscopic,2026-11-20",
+    )
+
+    result = import_csv(data)
+
+    assert (result.patients_created, result.procedures_created) == (0, 1)
+    assert result.unchanged == 1
+    assert sorted(patient.procedures.values_list("surgery_date", flat=True)) == [
+        dt.date(2026, 11, 2),
+        dt.date(2026, 11, 20),
+    ]
+
+
+def test_registered_procedure_with_another_surgeon_is_rejected(
+    surgeon_a: Surgeon, surgeon_b: Surgeon
+) -> None:
+    row = "R-001,Maria,Garcia,1970-05-17,{},endoscopic,2026-11-02"
+    import_csv(csv_bytes(row.format("surgeon_a")))
+
+    exc = rejection(csv_bytes(row.format("surgeon_b")))
+
+    assert errors_by_line(exc) == {
+        2: "This endoscopic procedure of 2026-11-02 is already registered for "
+        "record number R-001 with Dr. Ana Alvarez; correct the surgeon in the "
+        "row or in the clinic's records."
+    }
+
+
+def test_excel_style_file_with_bom_crlf_and_quotes_imports(surgeon_a: Surgeon) -> None:
+    # Columns in any order, in any case, with stray spaces and a blank row.
+    header = (
+        " Surgery_Date,KIND,surgeon,birth_date,family_name,given_name,Record_Number"
+    )
+    row = '2026-11-02,endoscopic,surgeon_a,1970-05-17,"Garcia, de la Torre",Maria,"R-1"'
+    data = b"\xef\xbb\xbf" + "\r\n".join([header, row, ",,,,,,", ""]).encode()
+
+    result = import_csv(data)
+
+    assert (result.rows, result.procedures_created) == (1, 1)
+    patient = Patient.objects.get()
+    assert (patient.record_number, patient.given_name, patient.family_name) == (
+        "R-1",
+        "Maria",
+        "Garcia, de la Torre",
+    )
+
+
+def test_line_numbers_count_quoted_line_breaks_and_blank_lines(
+    surgeon_a: Surgeon,
+) -> None:
+    data = csv_bytes(
+        'R-001,Maria,"Garcia',
+        'Lopez",1970-05-17,surgeon_a,endoscopic,2026-11-02',
+        "",
+        "R-002,Jose,Lopez,1961-02-28,surgeon_a,endoscopic,someday",
+    )
+
+    exc = rejection(data)
+
+    assert exc.message == "1 of 2 rows are invalid; nothing was imported."
+    assert list(errors_by_line(exc)) == [5]
+
+
+def test_row_with_a_missing_value_names_the_count(surgeon_a: Surgeon) -> None:
+    exc = rejection(csv_bytes("R-001,Maria,1970-05-17,surgeon_a,endoscopic,2026-11-02"))
+
+    assert errors_by_line(exc) == {
+        2: "This row has 6 values; the header has 7 columns "
+        "(a comma inside a name needs quotes)."
+    }
+
+
+@pytest.mark.parametrize(
+    ("data", "message", "line"),
+    [
+        (
+            b"",
+            "The file is empty; it needs a header row with the columns "
+            "record_number, given_name, family_name, birth_date, surgeon, kind, "
+            "surgery_date; nothing was imported.",
+            1,
+        ),
+        (
+            b"\xef\xbb\xbf\r\n  \r\n",
+            "The file is empty; it needs a header row with the columns "
+            "record_number, given_name, family_name, birth_date, surgeon, kind, "
+            "surgery_date; nothing was imported.",
+            1,
+        ),
+        (
+            (HEADER + "\r\n").encode(),
+            "The file has a header but no rows; nothing was imported.",
+            1,
+        ),
+        (
+            b"record_number,given_name,family_name,birth_date,kind,surgery_date\n"
+            b"R-1,A,B,1970-01-01,endoscopic,2026-11-02\n",
+            "The header row has missing column(s) surgeon. The columns are "
+            "record_number, given_name, family_name, birth_date, surgeon, kind, "
+            "surgery_date; nothing was imported.",
+            1,
+        ),
+        (
+            (HEADER + ",notes,surgeon\n").encode(),
+            "The header row has unknown column(s) 'notes'; repeated column(s) "
+            "surgeon. The columns are record_number, given_name, family_name, "
+            "birth_date, surgeon, kind, surgery_date; nothing was imported.",
+            1,
+        ),
+        (
+            (HEADER + "\nR-1,Mar\xeda,B,1970-01-01,1,endoscopic,2026-11-02\n").encode(
+                "latin-1"
+            ),
+            "The file is not UTF-8 text (first bad byte on line 2); save it as "
+            "'CSV UTF-8' and import it again; nothing was imported.",
+            2,
+        ),
+    ],
+    ids=["empty", "blank", "header-only", "missing", "unknown", "latin-1"],
+)
+def test_unusable_file_is_rejected_with_a_clear_message(
+    data: bytes, message: str, line: int
+) -> None:
+    exc = rejection(data)
+
+    assert exc.code == "import_rejected"
+    assert exc.message == message
+    assert [item["line"] for item in exc.errors] == [line]
+    assert row_counts() == (0, 0, 0, 0)
+
+
+def test_queries_do_not_grow_with_the_number_of_rows(surgeon_a: Surgeon) -> None:
+    def queries_for(count: int, prefix: str) -> int:
+        data = csv_bytes(
+            *(
+                f"{prefix}{n},Maria,Garcia,1970-05-17,surgeon_a,"
+                f"endoscopic_stem_cell,2025-0{1 + n % 9}-1{n % 10}"
+                for n in range(count)
+            )
+        )
+        with CaptureQueriesContext(connection) as queries:
+            result = import_csv(data)
+        assert result.procedures_created == count
+        return len(queries)
+
+    assert queries_for(5, "S") == queries_for(500, "L")
+
+
+def test_command_prints_the_counts(surgeon_a: Surgeon, tmp_path: Path) -> None:
+    path = tmp_path / "procedures.csv"
+    path.write_bytes(
+        csv_bytes("R-001,Maria,Garcia,1970-05-17,surgeon_a,endoscopic,2026-11-02")
+    )
+    out: list[str] = []
+
+    class Capture:
+        def write(self, text: str) -> None:
+            out.append(text)
+
+    call_command("import_procedures", str(path), stdout=Capture())
+
+    assert "".join(out).strip() == (
+        "Imported 1 rows: 1 patients, 1 procedures and 2 visits created; "
+        "0 procedures were already registered."
+    )
+
+
+def test_command_fails_on_a_rejected_file_and_lists_the_lines(
+    surgeon_a: Surgeon, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "procedures.csv"
+    path.write_bytes(
+        csv_bytes(
+            "R-001,Maria,Garcia,1970-05-17,surgeon_a,endoscopic,2026-11-02",
+            "R-002,Jose,Lopez,1961-02-28,surgeon_a,endoscopy,2026-11-02",
+        )
+    )
+
+    with pytest.raises(CommandError, match=r"^1 of 2 rows are invalid; nothing"):
+        call_command("import_procedures", str(path))
+
+    assert capsys.readouterr().err == (
+        "line 3: Unknown procedure kind 'endoscopy'; use one of: endoscopic, "
+        "endoscopic_stem_cell.\n"
+    )
+    assert row_counts() == (0, 0, 0, 0)
+
+
+def test_command_refuses_a_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(CommandError, match=r"Cannot read .*missing\.csv"):
+        call_command("import_procedures", str(tmp_path / "missing.csv"))
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_uploads_of_one_file_at_once_create_one_set(surgeon_a: Surgeon) -> None:
+    data = csv_bytes(
+        *(
+            f"R-{n},Maria,Garcia,1970-05-17,surgeon_a,endoscopic,2026-11-02"
+            for n in range(200)
+        )
+    )
+    start = threading.Barrier(2)
+    results: list[services.ImportResult] = []
+
+    def upload() -> None:
+        try:
+            start.wait()
+            results.append(import_csv(data))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=upload) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(r.procedures_created for r in results) == [0, 200]
+    assert sorted(r.unchanged for r in results) == [0, 200]
+    assert Procedure.objects.count() == 200
+    assert Visit.objects.count() == 400
