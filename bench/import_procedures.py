@@ -1,0 +1,130 @@
+"""Import 10,000 generated procedures with all their visits; budget 30 s.
+
+Run with DATABASE_URL pointing at PostgreSQL (the budget is for
+PostgreSQL)::
+
+    PYTHONPATH=. .venv/bin/python bench/import_procedures.py
+
+It never touches the developer's data: it creates and migrates a throwaway
+database (`bench_import_<pid>`) with Django's test-database utilities and
+drops it at the end. It prints the import's counts, the time of a second
+import of the same file (which must create nothing), the ratio to the budget,
+and last `import_10k_seconds=<s>`.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import os
+import random
+import sys
+import time
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+import django
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.contrib.auth.models import User  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from clinic.models import Procedure, Surgeon  # noqa: E402
+from followup import services  # noqa: E402
+from followup.services.importing import COLUMNS  # noqa: E402
+
+PROCEDURES = 10_000
+BUDGET_SECONDS = 30.0
+TODAY = dt.date(2026, 11, 25)
+KINDS = ("endoscopic", "endoscopic_stem_cell")
+
+
+def generate_csv(surgeon_refs: list[str]) -> bytes:
+    """10,000 procedures; one patient in ten has a second one."""
+    rng = random.Random(PROCEDURES)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    patient = 0
+    written = 0
+    while written < PROCEDURES:
+        patient += 1
+        born = dt.date(1940, 1, 1) + dt.timedelta(days=rng.randrange(25_000))
+        given = rng.choice(["Maria", "Jose", "Carmen", "Antonio", "Lucia"])
+        family = rng.choice(["Garcia", "Lopez", "Martin", "Sanchez", "Perez"])
+        for _ in range(2 if patient % 10 == 0 else 1):
+            if written == PROCEDURES:
+                break
+            # Surgeries over the last three years and the next month: every
+            # stage of the protocol, up to three annual reviews each.
+            operated = TODAY - dt.timedelta(days=rng.randrange(-30, 3 * 365))
+            writer.writerow(
+                [
+                    f"B{patient:07d}",
+                    given,
+                    family,
+                    born.isoformat(),
+                    rng.choice(surgeon_refs),
+                    rng.choice(KINDS),
+                    operated.isoformat(),
+                ]
+            )
+            written += 1
+    return out.getvalue().encode()
+
+
+def run() -> float:
+    user = User.objects.create_user(username="bench_surgeon")
+    by_username = Surgeon.objects.create(
+        given_name="Lucia", family_name="Moreno", user=user
+    )
+    by_id = Surgeon.objects.create(given_name="Javier", family_name="Ortega")
+    data = generate_csv(["bench_surgeon", str(by_id.pk)])
+    print(f"database={connection.vendor} csv_bytes={len(data)}")
+
+    started = time.perf_counter()
+    result = services.import_procedures_csv(data=data, actor=None, today=TODAY)
+    seconds = time.perf_counter() - started
+    counts = result.as_dict()
+    print(" ".join(f"{name}={value}" for name, value in counts.items()))
+    assert counts["procedures_created"] == PROCEDURES, counts
+    assert Procedure.objects.count() == PROCEDURES
+    assert {by_username.pk, by_id.pk} == set(
+        Procedure.objects.values_list("surgeon", flat=True).distinct()
+    )
+
+    started = time.perf_counter()
+    again = services.import_procedures_csv(data=data, actor=None, today=TODAY)
+    reimport = time.perf_counter() - started
+    assert again.unchanged == PROCEDURES and again.visits_created == 0, again
+    print(f"reimport_10k_seconds={reimport:.2f}")
+    return seconds
+
+
+def main() -> int:
+    if connection.vendor == "postgresql":
+        # Its own database, so the developer's data is never read or changed.
+        settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = (
+            f"bench_import_{os.getpid()}"
+        )
+    else:
+        print(
+            f"note: the budget is for PostgreSQL; this runs on {connection.vendor}",
+            file=sys.stderr,
+        )
+    original_name = connection.settings_dict["NAME"]
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    try:
+        seconds = run()
+    finally:
+        connection.creation.destroy_test_db(original_name, verbosity=0)
+    print(f"import_10k_vs_budget={seconds / BUDGET_SECONDS:.3f}")
+    print(f"import_10k_seconds={seconds:.2f}")
+    return 0 if seconds < BUDGET_SECONDS else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
