@@ -161,6 +161,36 @@ SURGERY_DATE_MAX_DAYS_AHEAD = env_int("SURGERY_DATE_MAX_DAYS_AHEAD", 365, minimu
 # lists): fields {initials}, {record_number}, {given_name}, {family_name}.
 PATIENT_LABEL_FORMAT = env_str("PATIENT_LABEL_FORMAT", "{initials} {record_number}")
 
+# Calendar feeds. The domain ends every event's UID: changing it makes every
+# subscribed calendar see new events, so set it once.
+CLINIC_CALENDAR_DOMAIN = env_str("CLINIC_CALENDAR_DOMAIN", "followup.clinic.example")
+CLINIC_CALENDAR_NAME = env_str("CLINIC_CALENDAR_NAME", "Spine clinic")
+# Feed requests allowed per hour, per link token and per client address.
+FEED_REQUESTS_PER_TOKEN_HOUR = env_int("FEED_REQUESTS_PER_TOKEN_HOUR", 120, minimum=1)
+FEED_REQUESTS_PER_IP_HOUR = env_int("FEED_REQUESTS_PER_IP_HOUR", 1200, minimum=1)
+# Feed bodies kept in each web process's memory (validated by the version).
+FEED_MEMORY_CACHE_BYTES = env_int("FEED_MEMORY_CACHE_MB", 64) * 1024 * 1024
+
+# The cache every web process shares (feed bodies, feed throttling): Redis
+# when CACHE_URL is set (redis://host:6379/1), else files under var/.
+CACHE_URL = env_str("CACHE_URL", "")
+if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+        }
+    }
+elif CACHE_URL:
+    raise ImproperlyConfigured(f"CACHE_URL={CACHE_URL!r} is not a redis:// URL")
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
+
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 

@@ -1,9 +1,34 @@
-"""Visit changes on their way to calendars (filled in by the calendar issue)."""
+"""Visit changes on their way to calendars.
+
+`followup.changes.visits_changed` calls `visits_changed` inside the
+transaction of every visit change (generation, re-plan, booking, import).
+In that same transaction the feeds that list the visits get a new version,
+so no feed is served from a cache older than a committed change; then the
+export task is scheduled (it runs after the commit).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Collection
 
+from feeds import versions
+
 
 def visits_changed(visit_ids: Collection[int]) -> None:
-    """Called inside the transaction that changed these visits."""
+    """Called inside the transaction that changed these visits.
+
+    A bounded number of queries whatever the number of ids (the CSV import
+    passes tens of thousands at once).
+    """
+    if not visit_ids:
+        return
+    versions.bump(versions.keys_for_visits(visit_ids))
+    try:
+        from feeds.tasks import schedule_export
+    except ModuleNotFoundError as exc:
+        # The export pipeline is optional only while its module is absent;
+        # any other import problem is a bug to hear about.
+        if exc.name != "feeds.tasks":
+            raise
+        return
+    schedule_export(visit_ids)

@@ -79,6 +79,16 @@ class CalendarEntry(models.Model):
     # The visit's `updated_at` this body was rendered from; older means stale.
     rendered_from = models.DateTimeField(null=True, blank=True)
     rendered_sequence = models.PositiveIntegerField(default=0)
+    # The surgeon whose feed listed this visit when it was last rendered or
+    # changed: a booking moved to another surgeon refreshes the old one's feed.
+    feed_surgeon = models.ForeignKey(
+        Surgeon,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
     export_state = models.CharField(
         max_length=16, choices=ExportState.choices, default=ExportState.PENDING
     )

@@ -1,0 +1,237 @@
+"""Each visit's calendar entry, rendered once and stored; feeds join them.
+
+A visit's VEVENT is the same in every feed that lists it, so it is rendered
+when the visit changes (by the export task, or on the read path when the
+task has not caught up) and stored in `CalendarEntry.body`. It holds the
+minimum necessary: the visit kind (rule name), the patient label, the MRI
+flag and the surgeon's name; never a diagnosis, a cancel reason or any other
+free text.
+
+- `UID` is stable per visit; `SEQUENCE` is the visit's own (it rises on every
+  reschedule); `DTSTAMP` and `LAST-MODIFIED` come from `visit.updated_at`, so
+  an unchanged visit renders to the same bytes on every poll.
+- A booked (checked-in, completed) visit is a timed event in the clinic's
+  zone; a cancelled one that had a slot keeps it with `STATUS:CANCELLED`; a
+  visit still to book (or to rebook after a no-show) is an all-day event
+  spanning its booking window.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from clinic.models import Procedure
+from feeds import ical
+from feeds.models import CalendarEntry
+from followup import rules
+from followup.models import RecoveryMilestone, Visit, VisitStatus
+
+PRODID = "-//Spine clinic//Follow-up calendar 1.0//EN"
+# Part of every feed's cache key and ETag: raise it when the bytes a visit
+# renders to change, so no cache serves the old form after a deploy.
+FORMAT_VERSION = 1
+TIMED_STATUSES = frozenset(
+    {VisitStatus.BOOKED, VisitStatus.CHECKED_IN, VisitStatus.COMPLETED}
+)
+
+
+def clinic_zone() -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(settings.CLINIC_TIME_ZONE)
+
+
+def uid_for(kind: str, key: object) -> str:
+    return f"{kind}-{key}@{settings.CLINIC_CALENDAR_DOMAIN}"
+
+
+def visit_uid(visit: Visit | int) -> str:
+    """The visit's UID in every feed and CalDAV calendar; never changes."""
+    return uid_for("visit", visit if isinstance(visit, int) else visit.pk)
+
+
+def _summary(visit: Visit, *, prefix: str = "") -> str:
+    parts = [f"{prefix}{visit.rule.name}", visit.procedure.patient.label()]
+    if visit.requires_mri:
+        parts.append("MRI")
+    return " · ".join(parts)
+
+
+def render_entry(visit: Visit) -> str:
+    """The visit's VEVENT: content lines, folded, each ending in CRLF.
+
+    Reads `visit.rule`, `visit.procedure.patient` and `visit.surgeon`: select
+    them with the visit.
+    """
+    zone = clinic_zone()
+    cancelled = visit.status == VisitStatus.CANCELLED
+    lines = [
+        "BEGIN:VEVENT",
+        f"UID:{visit_uid(visit)}",
+        f"DTSTAMP:{ical.utc_stamp(visit.updated_at)}",
+        f"LAST-MODIFIED:{ical.utc_stamp(visit.updated_at)}",
+        f"CREATED:{ical.utc_stamp(visit.created_at)}",
+        f"SEQUENCE:{visit.sequence}",
+    ]
+    timed = visit.start is not None and visit.end is not None
+    if timed and (visit.status in TIMED_STATUSES or cancelled):
+        assert visit.start is not None and visit.end is not None  # noqa: S101
+        tzid = settings.CLINIC_TIME_ZONE
+        lines += [
+            f"DTSTART;TZID={tzid}:{ical.local_stamp(visit.start, zone)}",
+            f"DTEND;TZID={tzid}:{ical.local_stamp(visit.end, zone)}",
+            "SUMMARY:"
+            + ical.escape_text(
+                _summary(visit, prefix="Cancelled: " if cancelled else "")
+            ),
+            "STATUS:" + ("CANCELLED" if cancelled else "CONFIRMED"),
+            "TRANSP:OPAQUE",
+        ]
+        details = [f"With {visit.surgeon}." if visit.surgeon_id else ""]
+        if visit.requires_mri:
+            details.append("Bring the MRI scan.")
+        description = " ".join(filter(None, details))
+        if description:
+            lines.append(f"DESCRIPTION:{ical.escape_text(description)}")
+    else:
+        # Still to book: the window, as an all-day event (DTEND is exclusive).
+        prefix = "Cancelled: " if cancelled else "To book: "
+        lines += [
+            f"DTSTART;VALUE=DATE:{ical.date_stamp(visit.window_start)}",
+            "DTEND;VALUE=DATE:"
+            + ical.date_stamp(visit.window_end + dt.timedelta(days=1)),
+            f"SUMMARY:{ical.escape_text(_summary(visit, prefix=prefix))}",
+            "STATUS:" + ("CANCELLED" if cancelled else "TENTATIVE"),
+            "TRANSP:TRANSPARENT",
+            "DESCRIPTION:"
+            + ical.escape_text(
+                f"Book this visit between {visit.window_start.isoformat()} "
+                f"and {visit.window_end.isoformat()}."
+            ),
+        ]
+    lines.append("END:VEVENT")
+    return ical.join_lines(lines)
+
+
+def _visits_for_rendering(visit_ids: Iterable[int]) -> list[Visit]:
+    return list(
+        Visit.objects.filter(pk__in=list(visit_ids))
+        .select_related("rule", "procedure__patient", "surgeon")
+        .order_by("pk")
+    )
+
+
+def store_entries(visits: Iterable[Visit]) -> dict[int, str]:
+    """Render these visits (with their relations selected) and store them.
+
+    One upsert; the export fields of an existing entry are left alone.
+    Returns the bodies by visit id.
+    """
+    entries = [
+        CalendarEntry(
+            visit_id=visit.pk,
+            body=render_entry(visit),
+            rendered_from=visit.updated_at,
+            rendered_sequence=visit.sequence,
+            feed_surgeon_id=visit.surgeon_id,
+        )
+        for visit in visits
+    ]
+    if entries:
+        CalendarEntry.objects.bulk_create(
+            entries,
+            batch_size=_batch_size(),
+            update_conflicts=True,
+            unique_fields=["visit"],
+            update_fields=[
+                "body",
+                "rendered_from",
+                "rendered_sequence",
+                "feed_surgeon",
+            ],
+        )
+    return {entry.visit_id: entry.body for entry in entries}
+
+
+def refresh_entries(visits: Iterable[Visit]) -> list[CalendarEntry]:
+    """Render these visits from the database as it is now and store them.
+
+    Three queries whatever the number: read the visits with their relations,
+    upsert the entries, read the entries back (export fields included).
+    """
+    ids = [visit.pk for visit in visits]
+    if not ids:
+        return []
+    store_entries(_visits_for_rendering(ids))
+    return list(CalendarEntry.objects.filter(visit_id__in=ids).order_by("visit_id"))
+
+
+def render_calendar_object(visit: Visit) -> bytes:
+    """A whole VCALENDAR holding this visit, for a CalDAV PUT (no METHOD)."""
+    lines = ical.join_lines(
+        ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN"]
+    )
+    text = (
+        lines
+        + timezone_block()
+        + render_entry(visit)
+        + ical.join_lines(["END:VCALENDAR"])
+    )
+    return text.encode()
+
+
+def timezone_block() -> str:
+    return ical.vtimezone(settings.CLINIC_TIME_ZONE, timezone.now().year)
+
+
+def calendar_header(name: str) -> str:
+    """The VCALENDAR's opening lines and the clinic zone's VTIMEZONE."""
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        f"PRODID:{PRODID}",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        f"X-WR-CALNAME:{ical.escape_text(name)}",
+        f"X-WR-TIMEZONE:{settings.CLINIC_TIME_ZONE}",
+        "REFRESH-INTERVAL;VALUE=DURATION:PT1H",
+        "X-PUBLISHED-TTL:PT1H",
+    ]
+    return ical.join_lines(lines) + timezone_block()
+
+
+CALENDAR_FOOTER = "END:VCALENDAR" + ical.CRLF
+
+
+def render_milestones(procedures: Iterable[Procedure]) -> str:
+    """The recovery milestones of these procedures, as all-day events."""
+    specs = RecoveryMilestone.objects.specs()
+    lines: list[str] = []
+    for procedure in procedures:
+        if not procedure.is_active():
+            continue
+        stamp = ical.utc_stamp(procedure.updated_at)
+        for spec, day in rules.milestones(procedure.as_plan_input(), specs):
+            lines += [
+                "BEGIN:VEVENT",
+                f"UID:{uid_for('milestone', f'{procedure.pk}-{spec.code}')}",
+                f"DTSTAMP:{stamp}",
+                f"LAST-MODIFIED:{stamp}",
+                "SEQUENCE:0",
+                f"DTSTART;VALUE=DATE:{ical.date_stamp(day)}",
+                f"DTEND;VALUE=DATE:{ical.date_stamp(day + dt.timedelta(days=1))}",
+                f"SUMMARY:{ical.escape_text(spec.title)}",
+                "TRANSP:TRANSPARENT",
+                "END:VEVENT",
+            ]
+    return ical.join_lines(lines)
+
+
+def _batch_size() -> int:
+    # Each entry is ~6 parameters; stay under the backend's parameter limit.
+    limit = connection.features.max_query_params or 60_000
+    return max(1, min(5_000, limit // 8))

@@ -1,0 +1,142 @@
+"""Feed versions: what a feed's cache key, ETag and Last-Modified derive from.
+
+Every change of a visit bumps, in its own transaction, the version of each
+feed that lists (or listed) the visit: the surgeon feeds of the visit's
+surgeon, of the procedure's surgeon and of the surgeon whose feed last
+listed it, the patient's feed and the clinic feed. A reader that sees the
+new version therefore sees the change too.
+
+`changed_at` rises by at least a second on every bump, so `Last-Modified`
+(whole seconds) differs for two changes within the same second and an
+`If-Modified-Since` client never misses the second one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from django.db import connection, transaction
+from django.db.models import F, OuterRef, Subquery, Value
+from django.db.models.functions import Greatest
+from django.utils import timezone
+
+from feeds.models import CalendarEntry, FeedVersion, LinkScope
+from followup.models import Visit
+
+CLINIC_KEY = "clinic"
+T = TypeVar("T")
+
+
+def feed_key(scope: str, owner_id: int | None = None) -> str:
+    if scope == LinkScope.CLINIC:
+        return CLINIC_KEY
+    if owner_id is None:
+        raise ValueError(f"a {scope} feed needs its owner's id")
+    return f"{scope}:{owner_id}"
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """A feed's version as the web sees it."""
+
+    version: int
+    changed_at: dt.datetime
+
+    @property
+    def token(self) -> str:
+        # The time makes keys unique even when a database is restored or a
+        # test rolls back and version numbers repeat.
+        return f"{self.version}.{int(self.changed_at.timestamp() * 1_000_000):x}"
+
+
+def current(key: str) -> Stamp:
+    """The feed's stamp; one query. A feed never changed gets a first one."""
+    row = FeedVersion.objects.filter(key=key).values_list("version", "changed_at")[:1]
+    if row:
+        version, changed_at = row[0]
+        return Stamp(version, changed_at)
+    fresh, _ = FeedVersion.objects.get_or_create(
+        key=key, defaults={"changed_at": timezone.now().replace(microsecond=0)}
+    )
+    return Stamp(fresh.version, fresh.changed_at)
+
+
+def chunks(items: Sequence[T], size: int | None = None) -> Iterator[Sequence[T]]:
+    """Slices small enough for the backend's limit on query parameters."""
+    limit = size or min(connection.features.max_query_params or 10_000, 10_000) - 10
+    for start in range(0, len(items), limit):
+        yield items[start : start + limit]
+
+
+def keys_for_visits(visit_ids: Collection[int]) -> set[str]:
+    """Every feed that lists or listed these visits; two queries a chunk.
+
+    Also records, on existing entries, the surgeon whose feed now lists each
+    visit, so a later move to another surgeon refreshes this one's feed.
+    """
+    keys: set[str] = set()
+    moved: list[int] = []
+    for chunk in chunks(sorted(visit_ids)):
+        rows = Visit.objects.filter(pk__in=chunk).values_list(
+            "pk", "surgeon_id", "procedure__surgeon_id", "procedure__patient_id"
+        )
+        now_listed: dict[int, int | None] = {}
+        for pk, surgeon_id, operating_surgeon_id, patient_id in rows:
+            now_listed[pk] = surgeon_id
+            keys.add(feed_key(LinkScope.PATIENT, patient_id))
+            keys.add(feed_key(LinkScope.SURGEON, operating_surgeon_id))
+            if surgeon_id is not None:
+                keys.add(feed_key(LinkScope.SURGEON, surgeon_id))
+        listed_before = CalendarEntry.objects.filter(visit_id__in=chunk).values_list(
+            "visit_id", "feed_surgeon_id"
+        )
+        for visit_id, before in listed_before:
+            if before is not None:
+                keys.add(feed_key(LinkScope.SURGEON, before))
+            if now_listed.get(visit_id, before) != before:
+                moved.append(visit_id)
+    for chunk in chunks(moved):
+        CalendarEntry.objects.filter(visit_id__in=chunk).update(
+            feed_surgeon_id=Subquery(
+                Visit.objects.filter(pk=OuterRef("visit_id")).values("surgeon_id")[:1]
+            )
+        )
+    if keys:
+        keys.add(CLINIC_KEY)
+    return keys
+
+
+def bump(keys: Collection[str], *, now: dt.datetime | None = None) -> None:
+    """Raise these feeds' versions; call inside the changing transaction."""
+    if not keys:
+        return
+    now = now or timezone.now()
+    ordered = sorted(keys)
+    with transaction.atomic():
+        for chunk in chunks(ordered):
+            FeedVersion.objects.bulk_create(
+                # A second early, so the first bump below lands exactly on `now`.
+                [
+                    FeedVersion(
+                        key=key, version=0, changed_at=now - dt.timedelta(seconds=1)
+                    )
+                    for key in chunk
+                ],
+                ignore_conflicts=True,
+            )
+            # Lock in key order so two changes of shared feeds cannot deadlock.
+            list(
+                FeedVersion.objects.filter(key__in=chunk)
+                .order_by("key")
+                .select_for_update()
+                .values_list("pk", flat=True)
+            )
+            FeedVersion.objects.filter(key__in=chunk).update(
+                version=F("version") + 1,
+                changed_at=Greatest(
+                    Value(now), F("changed_at") + dt.timedelta(seconds=1)
+                ),
+            )
