@@ -130,16 +130,9 @@ def import_procedures_csv(
     """
     errors = _Errors()
     header, records = _read_csv(data, errors)
-    try:
-        with transaction.atomic():
-            _serialise_imports()
-            return _import(header, records, errors=errors, actor=actor, today=today)
-    except IntegrityError:
-        raise Conflict(
-            "A patient in this file was registered by someone else during the "
-            "import; nothing was imported. Import the file again.",
-            code="import_conflict",
-        ) from None
+    with transaction.atomic():
+        _serialise_imports()
+        return _import(header, records, errors=errors, actor=actor, today=today)
 
 
 # --- reading the file -------------------------------------------------------
@@ -178,7 +171,7 @@ def _read_csv(
     reader = csv.reader(io.StringIO(text, newline=""))
     lines = _numbered(reader, errors)
     header_line, header = next(lines, (1, []))
-    header = [name.strip().lower() for name in header]
+    header = _without_trailing_blanks([name.strip().lower() for name in header])
     _check_header(header, line=header_line)
     records = list(lines)
     if not records and not errors.items:
@@ -206,13 +199,26 @@ def _numbered(
             yield first, row
 
 
+def _without_trailing_blanks(values: list[str]) -> list[str]:
+    # Spreadsheets pad rows with empty cells up to their widest row.
+    end = len(values)
+    while end and not values[end - 1].strip():
+        end -= 1
+    return values[:end]
+
+
 def _check_header(header: list[str], *, line: int) -> None:
-    unknown = [name for name in header if name not in COLUMNS]
+    unknown = [name for name in header if name and name not in COLUMNS]
+    if "" in header:
+        unknown.append(f"with no name (column {header.index('') + 1})")
     missing = [name for name in COLUMNS if name not in header]
     repeated = sorted({name for name in header if name and header.count(name) > 1})
     problems = []
     if unknown:
-        problems.append("unknown column(s) " + ", ".join(repr(n) for n in unknown))
+        problems.append(
+            "unknown column(s) "
+            + ", ".join(n if n.startswith("with no name") else repr(n) for n in unknown)
+        )
     if missing:
         problems.append("missing column(s) " + ", ".join(missing))
     if repeated:
@@ -459,6 +465,9 @@ def _import(
     surgeons = _Surgeons()
     rows: list[_Row] = []
     for line, values in records:
+        if not any(value.strip() for value in values[len(header) :]):
+            # Spreadsheets pad rows with empty cells up to their widest row.
+            values = values[: len(header)]
         if len(values) != len(header):
             errors.add(
                 line,
@@ -509,7 +518,16 @@ def _write(
                 family_name=row.family_name,
                 birth_date=row.birth_date,
             )
-    Patient.objects.bulk_create(new_patients.values(), batch_size=CHUNK_SIZE)
+    try:
+        with transaction.atomic():
+            Patient.objects.bulk_create(new_patients.values(), batch_size=CHUNK_SIZE)
+    except IntegrityError:
+        # A clerk registered one of these record numbers since we looked.
+        raise Conflict(
+            "A patient in this file was registered by someone else during the "
+            "import; nothing was imported. Import the file again.",
+            code="import_conflict",
+        ) from None
     patients = {**patients, **new_patients}
     result.patients_created = len(new_patients)
 

@@ -326,6 +326,23 @@ def test_line_numbers_count_quoted_line_breaks_and_blank_lines(
     assert list(errors_by_line(exc)) == [5]
 
 
+def test_empty_cells_padding_a_spreadsheet_are_ignored(surgeon_a: Surgeon) -> None:
+    data = csv_bytes(
+        "R-001,Maria,Garcia,1970-05-17,surgeon_a,endoscopic,2026-11-02,,",
+        "R-002,Jose,Lopez,1961-02-28,surgeon_a,endoscopic,",
+        "R-003,Ana,Ruiz,1961-02-28,surgeon_a,endoscopic,2026-11-02,,late",
+        header=HEADER + ",,",
+    )
+
+    exc = rejection(data)
+
+    assert errors_by_line(exc) == {
+        3: "surgery_date is required (YYYY-MM-DD).",
+        4: "This row has 9 values; the header has 7 columns "
+        "(a comma inside a name needs quotes).",
+    }
+
+
 def test_row_with_a_missing_value_names_the_count(surgeon_a: Surgeon) -> None:
     exc = rejection(csv_bytes("R-001,Maria,1970-05-17,surgeon_a,endoscopic,2026-11-02"))
 
@@ -373,6 +390,16 @@ def test_row_with_a_missing_value_names_the_count(surgeon_a: Surgeon) -> None:
             1,
         ),
         (
+            (
+                b"record_number,,given_name,family_name,birth_date,surgeon,kind,"
+                b"surgery_date\n"
+            ),
+            "The header row has unknown column(s) with no name (column 2). The "
+            "columns are record_number, given_name, family_name, birth_date, "
+            "surgeon, kind, surgery_date; nothing was imported.",
+            1,
+        ),
+        (
             (HEADER + "\nR-1,Mar\xeda,B,1970-01-01,1,endoscopic,2026-11-02\n").encode(
                 "latin-1"
             ),
@@ -381,7 +408,7 @@ def test_row_with_a_missing_value_names_the_count(surgeon_a: Surgeon) -> None:
             2,
         ),
     ],
-    ids=["empty", "blank", "header-only", "missing", "unknown", "latin-1"],
+    ids=["empty", "blank", "header-only", "missing", "unknown", "unnamed", "latin-1"],
 )
 def test_unusable_file_is_rejected_with_a_clear_message(
     data: bytes, message: str, line: int
