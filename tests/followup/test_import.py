@@ -13,8 +13,9 @@ from django.test.utils import CaptureQueriesContext
 
 from clinic.models import Patient, Procedure, ProcedureKind, Surgeon
 from followup import services
-from followup.exceptions import InvalidInput
+from followup.exceptions import Conflict, InvalidInput
 from followup.models import Visit, VisitEvent
+from followup.services import importing
 from tests.factories import TODAY, PatientFactory, SurgeonFactory
 
 pytestmark = pytest.mark.django_db
@@ -220,6 +221,30 @@ def test_record_number_with_two_names_in_one_file_is_rejected(
         3: "Record number R-001 has a different name or birth date on line 2."
     }
     assert row_counts() == (0, 0, 0, 0)
+
+
+def test_patient_registered_while_importing_is_a_conflict_and_nothing_is_written(
+    surgeon_a: Surgeon, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    looked_up = importing._existing_patients
+
+    def clerk_registers_r002_meanwhile(numbers: list[str]) -> dict[str, Patient]:
+        found = looked_up(numbers)
+        PatientFactory.create(record_number="R-002")
+        return found
+
+    monkeypatch.setattr(importing, "_existing_patients", clerk_registers_r002_meanwhile)
+    data = csv_bytes(
+        "R-001,Maria,Garcia,1970-05-17,surgeon_a,endoscopic,2026-11-02",
+        "R-002,Jose,Lopez,1961-02-28,surgeon_a,endoscopic,2026-11-02",
+    )
+
+    with pytest.raises(Conflict, match="registered by someone else") as caught:
+        import_csv(data)
+
+    assert caught.value.code == "import_conflict"
+    assert not Patient.objects.filter(record_number="R-001").exists()
+    assert Procedure.objects.count() == 0
 
 
 def test_importing_the_same_file_again_creates_nothing_new(
