@@ -217,6 +217,10 @@ SPECTACULAR_SETTINGS = {
 # server; CELERY_BROKER_URL=redis://... in production.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 _BROKER_DIR = VAR_DIR / "broker"
+# Redis hands an unacknowledged task (its worker died) to another worker
+# after this long, so it must exceed the longest task: the export task's
+# time limits below derive from it. Tests lower it to a few seconds.
+CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 300, minimum=2)
 if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
         "data_folder_in": str(_BROKER_DIR),
@@ -226,21 +230,45 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        # An unacknowledged task comes back after this long; longer than any
-        # export, far shorter than Redis's default hour.
-        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 300, minimum=30),
+        # Far shorter than Redis's default hour, so a killed worker's task
+        # comes back within minutes.
+        "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+        # kombu sweeps for expired unacknowledged tasks every interval x
+        # throttle seconds (default 10 x 10); scan on every sweep instead.
+        "unacked_restore_interval": max(1, min(30, CELERY_VISIBILITY_TIMEOUT // 10)),
+        "unacked_restore_throttle": 1,
     }
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = CLINIC_TIME_ZONE
+# An export chunk stops softly (the rest continues in a new task) well before
+# Redis would hand it to a second worker.
+CELERY_TASK_ANNOTATIONS = {
+    "feeds.tasks.export_visits": {
+        "soft_time_limit": max(1, CELERY_VISIBILITY_TIMEOUT * 6 // 10),
+        "time_limit": max(2, CELERY_VISIBILITY_TIMEOUT * 8 // 10),
+    },
+}
 CELERY_BEAT_SCHEDULE = {
     "extend-annual-review-horizon": {
         "task": "followup.tasks.extend_annual_review_horizon",
         "schedule": 24 * 60 * 60,
     },
+    "reconcile-calendar-exports": {
+        "task": "feeds.tasks.reconcile_exports",
+        "schedule": env_int("CALDAV_RECONCILE_SECONDS", 300, minimum=10),
+    },
 }
+
+# Pushing visits to surgeons' CalDAV calendars (feeds.caldav_push).
+CALDAV_TIMEOUT_SECONDS = env_int("CALDAV_TIMEOUT_SECONDS", 10, minimum=1)
+# An entry pending this long is re-enqueued by the reconciliation.
+CALDAV_EXPORT_STALE_MINUTES = env_int("CALDAV_EXPORT_STALE_MINUTES", 5, minimum=1)
+# After this many attempts a visit's export stops (failed) until an admin
+# re-sends it: a task that kills its worker every time cannot loop forever.
+CALDAV_EXPORT_MAX_ATTEMPTS = env_int("CALDAV_EXPORT_MAX_ATTEMPTS", 25, minimum=1)
 
 LOGGING = {
     "version": 1,

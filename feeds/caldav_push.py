@@ -1,0 +1,357 @@
+"""Pushing visits to surgeons' CalDAV calendars, recorded in `CalendarEntry`.
+
+What a surgeon's calendar holds: each visit of theirs that holds a slot
+(booked, checked in, completed), stored under its stable UID. A visit's
+first export is a PUT with `If-None-Match: *`; later ones overwrite the
+object (the database is the single source of truth, and the per-visit lock
+below keeps pushes of one visit in order). A visit that no longer holds a
+slot (unbooked, no-show, cancelled) is DELETEd by UID; a 404 counts as done.
+A visit moved to another surgeon is also DELETEd from the first one's
+calendar (the booking service records the change of surgeon).
+
+DELETE rather than a `STATUS:CANCELLED` copy: the surgeon's agenda shows
+the slot free again, no patient label is left on a third-party server after
+the visit is gone, and a second DELETE is harmless.
+
+The database owns SEQUENCE, so objects are stored byte for byte
+(`increase_seqno=False`, `raw_data=`): caldav never rewrites them.
+
+Idempotence, healthchecks style: a push is claimed with a conditional
+update on the entry (same pending change, no newer sequence claimed,
+attempts under the cap) that records the sequence and counts the attempt,
+so an older sequence never goes out after a newer one, a task delivered
+twice pushes once, and a poison visit that kills its worker every time
+cannot loop forever. `exported_sequence` is -1 until a first push is
+attempted: a visit never sent anywhere needs no DELETE. Two workers
+exporting the same visit take a PostgreSQL advisory lock on it, so their
+pushes go out one after the other, each with the state it read.
+
+Error text stored or logged never holds credentials: URLs lose their
+userinfo and the stored password is masked (`scrub`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import re
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+from caldav.calendarobjectresource import Event
+from caldav.davclient import DAVClient
+from caldav.lib import error as caldav_error
+from django.conf import settings
+from django.db import connection
+from django.db.models import F
+
+from feeds.models import CalendarEntry, ExportState, SurgeonCalendar
+from followup.models import Visit, VisitEvent, VisitStatus
+
+logger = logging.getLogger(__name__)
+
+# Statuses whose slot belongs in the surgeon's agenda. A no-show frees it:
+# the visit goes back to the front desk's list to rebook.
+IN_CALENDAR_STATUSES = frozenset(
+    {VisitStatus.BOOKED, VisitStatus.CHECKED_IN, VisitStatus.COMPLETED}
+)
+# pg_advisory_lock(int, int): a namespace of our own, then the visit id.
+_LOCK_NAMESPACE = 0x0CA1DA5
+_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/\s@]*@")
+_MAX_ERROR_LENGTH = 2000
+
+
+class CalDAVError(Exception):
+    """A push failed. The message is safe to store and show: no credentials."""
+
+
+class CalDAVUnavailable(CalDAVError):
+    """The server was unreachable or failed (5xx): retry later, stop the batch."""
+
+
+class CalDAVRefused(CalDAVError):
+    """The server refused this object (4xx): other visits may still go."""
+
+
+def scrub(text: str, *secrets: str) -> str:
+    """Text fit for a log line or the admin: no userinfo, no secret values."""
+    text = _USERINFO.sub(r"\g<scheme>***@", text)
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text[:_MAX_ERROR_LENGTH]
+
+
+@dataclass(frozen=True)
+class CalendarTarget:
+    url: str
+    username: str = ""
+    password: str = field(default="", repr=False)
+
+    @classmethod
+    def of(cls, calendar: SurgeonCalendar) -> CalendarTarget:
+        return cls(
+            url=calendar.url, username=calendar.username, password=calendar.password
+        )
+
+
+def _client(target: CalendarTarget) -> DAVClient:
+    return DAVClient(
+        url=target.url,
+        username=target.username or None,
+        password=target.password or None,
+        timeout=settings.CALDAV_TIMEOUT_SECONDS,
+    )
+
+
+def _event(client: DAVClient, target: CalendarTarget, uid: str) -> Event:
+    calendar = client.calendar(url=target.url)
+    # The object's name is its UID, quoted as caldav itself names objects
+    # ("/" double-quoted, "@" as %40). Without a URL caldav's delete()
+    # silently does nothing.
+    name = quote(uid.replace("/", "%2F"), safe="") + ".ics"
+    return Event(client=client, parent=calendar, url=calendar.url.join(name), id=uid)
+
+
+@contextlib.contextmanager
+def _translated_errors(target: CalendarTarget) -> Iterator[None]:
+    # `from None`: the original exception and its chain carry the request URL
+    # (and so any userinfo); only the scrubbed text may travel further.
+    try:
+        yield
+    except caldav_error.DAVError as exc:
+        status = getattr(exc, "status", None)
+        message = scrub(f"{type(exc).__name__}: {exc}", target.password)
+        if status is None or status >= 500:
+            raise CalDAVUnavailable(message) from None
+        raise CalDAVRefused(message) from None
+    except OSError as exc:  # niquests/requests connection errors and timeouts
+        message = scrub(f"{type(exc).__name__}: {exc}", target.password)
+        raise CalDAVUnavailable(message) from None
+
+
+def put_event(target: CalendarTarget, *, uid: str, ical: bytes, create: bool) -> None:
+    """Store the VCALENDAR under its UID, exactly as given."""
+    with _translated_errors(target):
+        client = _client(target)
+        if create:
+            try:
+                _event(client, target, uid).save(
+                    no_overwrite=True, increase_seqno=False, raw_data=ical
+                )
+                return
+            except caldav_error.ConsistencyError:
+                # Stored by an attempt whose outcome was never recorded (its
+                # worker died): overwrite it like any update.
+                pass
+        _event(client, target, uid).save(increase_seqno=False, raw_data=ical)
+
+
+def delete_event(target: CalendarTarget, *, uid: str) -> None:
+    """Remove the object with this UID; already gone (404) is success."""
+    with _translated_errors(target):
+        client = _client(target)
+        _event(client, target, uid).delete()
+
+
+@contextlib.contextmanager
+def _visit_lock(visit_id: int) -> Iterator[None]:
+    # A session lock, not a row lock: it serializes pushes of one visit
+    # across workers without holding a transaction open during HTTP, so a
+    # booking never waits for a CalDAV server. SQLite (the demo) has one
+    # writer and no such lock; the claim below still guards it.
+    if connection.vendor != "postgresql":
+        yield
+        return
+    key = [_LOCK_NAMESPACE, visit_id % 2**31]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s, %s)", key)
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", key)
+
+
+def holds_calendar_slot(visit: Visit) -> bool:
+    return (
+        visit.status in IN_CALENDAR_STATUSES
+        and visit.start is not None
+        and visit.surgeon_id is not None
+    )
+
+
+def calendar_surgeon_id(visit: Visit) -> int:
+    """Whose calendar the visit belongs to: who sees the patient, else the
+    procedure's surgeon (where a visit never booked would be deleted from)."""
+    return visit.surgeon_id or visit.procedure.surgeon_id
+
+
+@dataclass
+class PushReport:
+    outcomes: Counter[str] = field(default_factory=Counter)
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.outcomes)
+
+
+def _load_visit(visit_id: int) -> Visit | None:
+    return (
+        Visit.objects.select_related("procedure__patient", "surgeon", "rule")
+        .filter(pk=visit_id)
+        .first()
+    )
+
+
+def push_visits(visit_ids: Sequence[int], *, now: dt.datetime) -> PushReport:
+    """Render these visits' entries, then push each to its surgeon's calendar.
+
+    Raises `CalDAVUnavailable` at the first unreachable server, after
+    recording the failure: the rest of the batch stays pending for a retry.
+    """
+    from feeds import rendering  # owned by the feeds side; imported late
+
+    report = PushReport()
+    visits = list(
+        Visit.objects.select_related("procedure__patient", "surgeon", "rule")
+        .filter(pk__in=visit_ids)
+        .order_by("pk")
+    )
+    if not visits:
+        return report
+    # Render once for the feeds, whatever the CalDAV outcome.
+    rendering.refresh_entries(visits)
+    calendars = {
+        c.surgeon_id: CalendarTarget.of(c)
+        for c in SurgeonCalendar.objects.filter(enabled=True)
+    }
+    for visit in visits:
+        outcome = _push_one(visit.pk, calendars, now=now)
+        report.outcomes[outcome] += 1
+    return report
+
+
+def _push_one(
+    visit_id: int, calendars: dict[int, CalendarTarget], *, now: dt.datetime
+) -> str:
+    from feeds import rendering
+
+    cap = settings.CALDAV_EXPORT_MAX_ATTEMPTS
+    with _visit_lock(visit_id):
+        # The entry first, then the visit: any change after this read sets a
+        # new pending_since, so the conditional updates below cannot record
+        # an older state as the exported one.
+        entry = (
+            CalendarEntry.objects.filter(pk=visit_id)
+            .values(
+                "export_state",
+                "pending_since",
+                "export_attempts",
+                "exported_sequence",
+                "export_error",
+            )
+            .first()
+        )
+        if entry is None or entry["export_state"] not in (
+            ExportState.PENDING,
+            ExportState.FAILED,
+        ):
+            return "already_done"
+        visit = _load_visit(visit_id)
+        if visit is None:
+            return "already_done"
+        sequence = visit.sequence
+        this_change = CalendarEntry.objects.filter(
+            pk=visit_id,
+            pending_since=entry["pending_since"],
+            export_state__in=(ExportState.PENDING, ExportState.FAILED),
+        )
+        target = calendars.get(calendar_surgeon_id(visit))
+        if target is None:
+            this_change.update(
+                export_state=ExportState.NOT_CONFIGURED,
+                pending_since=None,
+                export_error="",
+            )
+            return "not_configured"
+        in_calendar = holds_calendar_slot(visit)
+        if not in_calendar and entry["exported_sequence"] < 0:
+            # Never sent anywhere (a generated visit still to book): there is
+            # nothing to delete, so no request at all.
+            this_change.update(
+                export_state=ExportState.EXPORTED,
+                exported_at=now,
+                pending_since=None,
+                export_error="",
+            )
+            return "exported"
+        # The claim: this sequence is now the one being exported, so no
+        # older one can claim after it; an attempt is counted before the
+        # push, so a push that kills its worker still counts.
+        claimed = this_change.filter(
+            exported_sequence__lte=sequence, export_attempts__lt=cap
+        ).update(export_attempts=F("export_attempts") + 1, exported_sequence=sequence)
+        if not claimed:
+            if entry["export_attempts"] >= cap:
+                give_up(visit_id, cap=cap, last_error=entry["export_error"])
+                return "gave_up"
+            return "superseded"
+        uid = rendering.visit_uid(visit)
+        try:
+            if in_calendar:
+                put_event(
+                    target,
+                    uid=uid,
+                    ical=rendering.render_calendar_object(visit),
+                    create=entry["exported_sequence"] < 0,
+                )
+            else:
+                delete_event(target, uid=uid)
+            for previous in _previous_calendars(visit, calendars):
+                delete_event(previous, uid=uid)
+        except CalDAVError as exc:
+            this_change.update(export_state=ExportState.FAILED, export_error=str(exc))
+            logger.warning("CalDAV export of visit %s failed: %s", visit_id, exc)
+            if isinstance(exc, CalDAVUnavailable):
+                raise
+            return "failed"
+        this_change.update(
+            export_state=ExportState.EXPORTED,
+            exported_at=now,
+            pending_since=None,
+            export_error="",
+        )
+        return "exported"
+
+
+def _previous_calendars(
+    visit: Visit, calendars: dict[int, CalendarTarget]
+) -> list[CalendarTarget]:
+    """Calendars of surgeons the visit was moved away from (the booking
+    service records each change of surgeon): the old copy must go."""
+    current = calendar_surgeon_id(visit)
+    before = VisitEvent.objects.filter(
+        visit_id=visit.pk, details__has_key="surgeon"
+    ).values_list("details__surgeon__before", flat=True)
+    return [
+        calendars[surgeon_id]
+        for surgeon_id in set(before)
+        if surgeon_id is not None and surgeon_id != current and surgeon_id in calendars
+    ]
+
+
+def give_up(visit_id: int, *, cap: int, last_error: str) -> None:
+    """Stop a visit that failed (or killed its worker) `cap` times."""
+    if last_error.startswith("Gave up"):
+        return
+    message = (
+        f"Gave up after {cap} attempts; fix the cause, then use the admin's "
+        f"re-send action. Last error: {last_error or 'none recorded (worker lost)'}"
+    )
+    CalendarEntry.objects.filter(
+        pk=visit_id, export_state__in=(ExportState.PENDING, ExportState.FAILED)
+    ).update(export_state=ExportState.FAILED, export_error=message)
+    logger.error("CalDAV export of visit %s: %s", visit_id, message)
