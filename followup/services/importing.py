@@ -163,6 +163,14 @@ def _read_csv(
             "save it as 'CSV UTF-8' and import it again",
             line=line,
         ) from None
+    if "\x00" in text:
+        # PostgreSQL cannot store it; a UTF-16 file read as UTF-8 is full of it.
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise _file_error(
+            f"The file holds a NUL character (first on line {line}), so it is "
+            "not CSV text; save it as 'CSV UTF-8' and import it again",
+            line=line,
+        )
     if not text.strip():
         raise _file_error(
             "The file is empty; it needs a header row with the columns "

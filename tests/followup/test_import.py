@@ -432,8 +432,26 @@ def test_row_with_a_missing_value_names_the_count(surgeon_a: Surgeon) -> None:
             "'CSV UTF-8' and import it again; nothing was imported.",
             2,
         ),
+        (
+            (HEADER + "\nR-1,Maria,B,1970-01-01,1,endoscopic,2026-11-02\n").encode(
+                "utf-16-le"
+            ),
+            "The file holds a NUL character (first on line 1), so it is not CSV "
+            "text; save it as 'CSV UTF-8' and import it again; nothing was "
+            "imported.",
+            1,
+        ),
     ],
-    ids=["empty", "blank", "header-only", "missing", "unknown", "unnamed", "latin-1"],
+    ids=[
+        "empty",
+        "blank",
+        "header-only",
+        "missing",
+        "unknown",
+        "unnamed",
+        "latin-1",
+        "utf-16",
+    ],
 )
 def test_unusable_file_is_rejected_with_a_clear_message(
     data: bytes, message: str, line: int
