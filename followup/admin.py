@@ -9,7 +9,13 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
-from followup.models import FollowUpRule, RecoveryMilestone, Visit, VisitEvent
+from followup.models import (
+    ConsultationSession,
+    FollowUpRule,
+    RecoveryMilestone,
+    Visit,
+    VisitEvent,
+)
 
 
 @admin.register(FollowUpRule)
@@ -90,3 +96,20 @@ class VisitAdmin(admin.ModelAdmin[Visit]):
         self, request: HttpRequest, obj: Visit | None = None
     ) -> bool:
         return False
+
+
+@admin.register(ConsultationSession)
+class ConsultationSessionAdmin(admin.ModelAdmin[ConsultationSession]):
+    """Weekly hours per surgeon; bookings already made are not re-checked."""
+
+    list_display = [
+        "surgeon",
+        "weekday",
+        "start_time",
+        "end_time",
+        "slot_minutes",
+        "valid_from",
+        "valid_to",
+    ]
+    list_filter = ["surgeon", "weekday"]
+    list_select_related = ["surgeon"]

@@ -16,7 +16,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from clinic.models import Procedure, ProcedureKind
+from clinic.models import Patient, Procedure, ProcedureKind
 from followup import rules
 
 
@@ -189,6 +189,13 @@ class Visit(models.Model):
     procedure = models.ForeignKey(
         Procedure, on_delete=models.PROTECT, related_name="visits"
     )
+    patient = models.ForeignKey(
+        Patient,
+        on_delete=models.PROTECT,
+        related_name="visits",
+        help_text="The procedure's patient, copied here so that the database "
+        "itself can refuse a patient's overlapping bookings.",
+    )
     rule = models.ForeignKey(FollowUpRule, on_delete=models.PROTECT, related_name="+")
     occurrence = models.PositiveIntegerField(default=1)
     due_date = models.DateField()
@@ -323,3 +330,67 @@ class VisitEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action}: {self.from_status or '-'} -> {self.to_status}"
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
+class ConsultationSession(models.Model):
+    """A surgeon's weekly consultation hours, in the clinic's wall-clock time.
+
+    A booking fits a session when it lies inside it on its local weekday and
+    starts on the session's grid (start time + k * slot length). A surgeon
+    with no session rows at all consults in the clinic hours of the
+    `CLINIC_HOURS` setting.
+    """
+
+    surgeon = models.ForeignKey(
+        "clinic.Surgeon", on_delete=models.CASCADE, related_name="sessions"
+    )
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    start_time = models.TimeField(help_text="Clinic-local wall-clock time.")
+    end_time = models.TimeField(help_text="Clinic-local wall-clock time.")
+    slot_minutes = models.PositiveIntegerField(
+        default=10, help_text="Bookings start on this grid from the start time."
+    )
+    valid_from = models.DateField(
+        null=True, blank=True, help_text="First day it applies; empty: always."
+    )
+    valid_to = models.DateField(
+        null=True, blank=True, help_text="Last day it applies; empty: open-ended."
+    )
+
+    class Meta:
+        ordering = ["surgeon", "weekday", "start_time"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_time__gt=F("start_time")),
+                name="session_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(slot_minutes__gt=0), name="session_slot_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(weekday__gte=0, weekday__lte=6),
+                name="session_weekday_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_from__isnull=True)
+                | Q(valid_to__isnull=True)
+                | Q(valid_to__gte=F("valid_from")),
+                name="session_valid_to_after_from",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.get_weekday_display()} {self.start_time:%H:%M}-"
+            f"{self.end_time:%H:%M} every {self.slot_minutes} min"
+        )

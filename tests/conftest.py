@@ -27,6 +27,20 @@ def require(available: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every transactional test starts with the rows the migrations wrote.
+
+    Its teardown flushes every table, so the next one would find no follow-up
+    rules or groups; restoring them for some tests only collides with the
+    content types that a plain flush re-creates. So all of them restore.
+    """
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker is not None and marker.kwargs.get("transaction"):
+            kwargs = {**marker.kwargs, "serialized_rollback": True}
+            item.add_marker(pytest.mark.django_db(*marker.args, **kwargs), append=False)
+
+
 @pytest.fixture(autouse=True)
 def _postgres_marker(request: pytest.FixtureRequest) -> None:
     if request.node.get_closest_marker("postgres"):

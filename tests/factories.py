@@ -14,6 +14,7 @@ from django.contrib.auth.models import Group, User
 
 from clinic.models import Patient, Procedure, ProcedureKind, Surgeon
 from followup import services
+from followup.models import ConsultationSession
 
 TODAY = dt.date(2026, 11, 25)
 
@@ -39,6 +40,21 @@ class SurgeonFactory(factory.django.DjangoModelFactory[Surgeon]):
 
     given_name = factory.Sequence(lambda n: f"Surgeon{n}")
     family_name = "Test"
+
+
+class ConsultationSessionFactory(
+    factory.django.DjangoModelFactory[ConsultationSession]
+):
+    """Monday 09:00-14:00 in 10-minute slots unless told otherwise."""
+
+    class Meta:
+        model = ConsultationSession
+
+    surgeon = factory.SubFactory(SurgeonFactory)
+    weekday = 0
+    start_time = dt.time(9)
+    end_time = dt.time(14)
+    slot_minutes = 10
 
 
 class PatientFactory(factory.django.DjangoModelFactory[Patient]):

@@ -11,6 +11,17 @@ transaction. "Today" and "now" are arguments: the caller owns the clock.
 - importing: the CSV import of patients and procedures
 """
 
+from followup.services.booking import (
+    Slot,
+    book_visit,
+    cancel_visit,
+    check_in_visit,
+    complete_visit,
+    free_slots,
+    mark_no_show,
+    reschedule_visit,
+    unbook_visit,
+)
 from followup.services.importing import ImportResult, import_procedures_csv
 from followup.services.planning import (
     PlanResult,
@@ -32,18 +43,27 @@ from followup.services.planning import (
 __all__ = [
     "ImportResult",
     "PlanResult",
+    "Slot",
+    "book_visit",
     "bulk_create_visits",
     "cancel_procedure",
+    "cancel_visit",
+    "check_in_visit",
+    "complete_visit",
     "correct_patient",
     "correct_procedure",
     "create_patient",
     "create_procedure",
     "end_annual_reviews",
     "extend_annual_horizon",
+    "free_slots",
     "generate_visits",
     "import_procedures_csv",
+    "mark_no_show",
     "parse_date",
     "parse_kind",
     "record_event",
     "replan_all",
+    "reschedule_visit",
+    "unbook_visit",
 ]

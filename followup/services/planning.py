@@ -462,6 +462,7 @@ def _new_visit(
 ) -> Visit:
     return Visit(
         procedure=procedure,
+        patient_id=procedure.patient_id,
         rule=rule,
         occurrence=planned.occurrence,
         due_date=planned.due_date,

@@ -104,6 +104,7 @@ def test_database_refuses_a_second_visit_for_the_same_rule_and_occurrence() -> N
     with pytest.raises(IntegrityError), transaction.atomic():
         Visit.objects.create(
             procedure=procedure,
+            patient=procedure.patient,
             rule=visit.rule,
             occurrence=visit.occurrence,
             due_date=visit.due_date,
@@ -121,6 +122,7 @@ def test_database_refuses_a_window_that_does_not_hold_the_due_date() -> None:
     with pytest.raises(IntegrityError), transaction.atomic():
         Visit.objects.create(
             procedure=procedure,
+            patient=procedure.patient,
             rule=rule,
             due_date=dt.date(2026, 11, 20),
             window_start=dt.date(2026, 11, 9),

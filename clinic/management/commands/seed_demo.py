@@ -3,14 +3,20 @@
 Idempotent: a second run finds the demo admin and changes nothing. Patients
 are spread over every stage of follow-up (just operated, one month, annual
 reviews due, overdue, completed), so a newcomer sees a realistic worklist.
+Each surgeon gets weekly consultation sessions, and the booking services,
+called with the moment each step would have happened, leave visits in every
+state: booked from tomorrow on, checked in, completed, no-show, cancelled,
+still to book, and overdue.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import random
+import zoneinfo
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -18,6 +24,7 @@ from django.utils import timezone
 
 from clinic.models import Procedure, ProcedureKind, Surgeon
 from followup import services
+from followup.models import ConsultationSession, Visit, VisitStatus
 
 DEMO_PASSWORD = "demo-clinic-2026"  # noqa: S105 - printed for the demo on purpose
 STAFF = [
@@ -32,6 +39,14 @@ FAMILY = ["Garcia", "Lopez", "Martin", "Sanchez", "Perez", "Gomez", "Ruiz", "Dia
 PATIENTS = 50
 # Days before today for each demo surgery: every stage of the protocol.
 SURGERY_AGES = [2, 5, 9, 12, 20, 28, 33, 45, 70, 120, 200, 340, 365, 400, 700, 740]
+# Weekly sessions (weekday with Monday 0, from, to), 10-minute slots.
+SESSIONS = {
+    "surgeon1": [(0, 9, 14), (2, 9, 14), (4, 9, 14), (1, 16, 19)],
+    "surgeon2": [(1, 9, 14), (3, 9, 14), (0, 16, 19), (2, 16, 19)],
+}
+# What becomes of a visit whose window has closed, in turn (to_book: overdue).
+PAST_FATES = ["completed", "completed", "no_show", "completed", "to_book"]
+PAST_FATES += ["cancelled", "completed"]
 
 
 class Command(BaseCommand):
@@ -52,6 +67,7 @@ class Command(BaseCommand):
     def _load(self, *, today: dt.date) -> None:
         rng = random.Random(2026)  # noqa: S311 - the same demo every time, not a secret
         surgeons = []
+        desk = None
         for username, first, last, group, superuser in STAFF:
             user = User.objects.create_user(
                 username=username,
@@ -62,11 +78,22 @@ class Command(BaseCommand):
                 is_superuser=superuser,
             )
             user.groups.add(Group.objects.get(name=group))
+            if group == "front_desk":
+                desk = user
             if group == "surgeon":
-                surgeons.append(
-                    Surgeon.objects.create(
-                        user=user, given_name=first, family_name=last
+                surgeon = Surgeon.objects.create(
+                    user=user, given_name=first, family_name=last
+                )
+                surgeons.append(surgeon)
+                ConsultationSession.objects.bulk_create(
+                    ConsultationSession(
+                        surgeon=surgeon,
+                        weekday=weekday,
+                        start_time=dt.time(start),
+                        end_time=dt.time(end),
+                        slot_minutes=10,
                     )
+                    for weekday, start, end in SESSIONS[username]
                 )
         for number in range(1, PATIENTS + 1):
             patient = services.create_patient(
@@ -89,3 +116,77 @@ class Command(BaseCommand):
                 today=today,
             )
         assert Procedure.objects.count() == PATIENTS  # noqa: S101
+        self._bring_visits_to_every_state(today=today, desk=desk)
+
+    def _bring_visits_to_every_state(
+        self, *, today: dt.date, desk: User | None
+    ) -> None:
+        """Book, check in, complete... as the front desk would have, back then."""
+        zone = zoneinfo.ZoneInfo(settings.CLINIC_TIME_ZONE)
+        tomorrow = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(), zone)
+        past = future = 0
+        visits = list(
+            Visit.objects.filter(status=VisitStatus.TO_BOOK).order_by(
+                "window_start", "pk"
+            )
+        )
+        closed = [v for v in visits if v.window_end < today]
+        # The latest of them is still open on the surgeon's desk.
+        still_in = max(closed, key=lambda v: (v.window_end, v.pk), default=None)
+        for visit in visits:
+            if visit.window_end < today:
+                fate = PAST_FATES[past % len(PAST_FATES)]
+                if visit == still_in:
+                    fate = VisitStatus.CHECKED_IN
+                past += 1
+                # The desk booked it the morning its window opened.
+                then = dt.datetime.combine(visit.window_start, dt.time(7), zone)
+                self._live_through(visit, fate=fate, now=then, desk=desk)
+            elif future % 3 == 0:
+                future += 1
+                then = dt.datetime.combine(today, dt.time(7), zone)
+                slots = services.free_slots(
+                    visit=visit, now=then, after=tomorrow, limit=1
+                )
+                if slots:
+                    services.book_visit(
+                        visit_id=visit.pk,
+                        start=slots[0].start,
+                        surgeon_id=slots[0].surgeon_id,
+                        actor=desk,
+                        now=then,
+                    )
+            else:
+                future += 1
+
+    def _live_through(
+        self, visit: Visit, *, fate: str, now: dt.datetime, desk: User | None
+    ) -> None:
+        if fate == VisitStatus.TO_BOOK:
+            return
+        if fate == VisitStatus.CANCELLED:
+            services.cancel_visit(
+                visit_id=visit.pk,
+                reason="Patient chose follow-up nearer home",
+                actor=desk,
+                now=now,
+            )
+            return
+        slots = services.free_slots(visit=visit, now=now, limit=1)
+        if not slots:
+            return
+        slot = slots[0]
+        services.book_visit(
+            visit_id=visit.pk,
+            start=slot.start,
+            surgeon_id=slot.surgeon_id,
+            actor=desk,
+            now=now,
+        )
+        if fate == VisitStatus.NO_SHOW:
+            services.mark_no_show(visit_id=visit.pk, actor=desk, now=slot.end)
+            return
+        services.check_in_visit(visit_id=visit.pk, actor=desk, now=slot.start)
+        if fate == VisitStatus.COMPLETED:
+            surgeon_user = User.objects.filter(surgeon__pk=slot.surgeon_id).first()
+            services.complete_visit(visit_id=visit.pk, actor=surgeon_user, now=slot.end)
