@@ -11,15 +11,17 @@ They are created by a vendor-guarded RunPython, not declared in
 model's Meta constraints on every later ALTER, so a declared constraint
 would break every future migration of `visit` there. On SQLite the booking
 service's check-then-write is serialised instead by
-`transaction_mode=IMMEDIATE` (config.settings). `BtreeGistExtension` does
-nothing on other databases by itself.
+`transaction_mode=IMMEDIATE` (config.settings). Django's
+`BtreeGistExtension` is not used: it skips SQLite going forwards but queries
+`pg_extension` going backwards, so this migration could not be reversed
+there; the same guarded step creates the extension, and reversing leaves it
+installed (other schemas may use it).
 
 Clinic admins edit consultation sessions; front desk and surgeons read them.
 """
 
 from django.apps.registry import Apps
 from django.contrib.auth.management import create_permissions
-from django.contrib.postgres.operations import BtreeGistExtension
 from django.db import migrations, models
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.models import Func, Q
@@ -67,6 +69,7 @@ def add_exclusion_constraints(
 ) -> None:
     if schema_editor.connection.vendor != "postgresql":
         return
+    schema_editor.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
     Visit = apps.get_model("followup", "Visit")
     for constraint in _constraints():
         schema_editor.add_constraint(Visit, constraint)
@@ -119,7 +122,6 @@ class Migration(migrations.Migration):
                 to="clinic.patient",
             ),
         ),
-        BtreeGistExtension(),
         migrations.RunPython(add_exclusion_constraints, remove_exclusion_constraints),
         migrations.RunPython(grant_session_permissions, migrations.RunPython.noop),
     ]
