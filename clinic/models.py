@@ -15,6 +15,25 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
 
 
+class PatientQuerySet(models.QuerySet["Patient"]):
+    def visible_to(self, user: User | AnonymousUser | None) -> PatientQuerySet:
+        """Everyone for the front desk and admins; a surgeon's own patients."""
+        from followup.access import staff_of  # roles live with access rules
+
+        staff = staff_of(user)
+        if staff.sees_everything:
+            return self
+        if staff.surgeon_id is not None:
+            return self.filter(
+                models.Exists(
+                    Procedure.objects.filter(
+                        patient=models.OuterRef("pk"), surgeon_id=staff.surgeon_id
+                    )
+                )
+            )
+        return self.none()
+
+
 class Patient(models.Model):
     record_number = models.CharField(
         max_length=32, unique=True, help_text="The clinic's medical record number."
@@ -24,6 +43,8 @@ class Patient(models.Model):
     birth_date = models.DateField()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PatientQuerySet.as_manager()
 
     class Meta:
         ordering = ["family_name", "given_name", "record_number"]
@@ -100,6 +121,17 @@ class ProcedureStatus(models.TextChoices):
 class ProcedureQuerySet(models.QuerySet["Procedure"]):
     def active(self) -> ProcedureQuerySet:
         return self.filter(status=ProcedureStatus.ACTIVE)
+
+    def visible_to(self, user: User | AnonymousUser | None) -> ProcedureQuerySet:
+        """Every procedure for the front desk and admins; a surgeon's own."""
+        from followup.access import staff_of  # roles live with access rules
+
+        staff = staff_of(user)
+        if staff.sees_everything:
+            return self
+        if staff.surgeon_id is not None:
+            return self.filter(surgeon_id=staff.surgeon_id)
+        return self.none()
 
     def with_annual_programme(self) -> ProcedureQuerySet:
         """Active stem-cell procedures whose annual reviews still run."""

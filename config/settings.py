@@ -263,15 +263,40 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "config.api.exception_handler",
+    # A JSON API; the CSV import view adds its own parsers.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    # "N/second|minute|hour|day". The import is heavy: its own, lower rate.
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env_str("API_THROTTLE_ANON", "30/minute"),
+        "user": env_str("API_THROTTLE_USER", "600/minute"),
+        "import": env_str("API_THROTTLE_IMPORT", "10/hour"),
+    },
 }
+# The largest CSV the import accepts (about 100 bytes a row).
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Clinic follow-up scheduling API",
     "DESCRIPTION": "Patients, procedures, their follow-up visits and bookings.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api.document_common_errors",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "VisitStatusEnum": "followup.models.VisitStatus",
+        "ProcedureStatusEnum": "clinic.models.ProcedureStatus",
+        "ProcedureKindEnum": "clinic.models.ProcedureKind",
+    },
 }
 
 # Celery: kombu's filesystem transport by default, so `make run` needs no

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
@@ -18,6 +19,9 @@ from django.utils import timezone
 
 from clinic.models import Patient, Procedure, ProcedureKind
 from followup import rules
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
 
 
 class OffsetUnit(models.TextChoices):
@@ -183,6 +187,17 @@ class VisitQuerySet(models.QuerySet["Visit"]):
 
     def for_surgeon(self, surgeon_id: int) -> VisitQuerySet:
         return self.filter(procedure__surgeon_id=surgeon_id)
+
+    def visible_to(self, user: User | AnonymousUser | None) -> VisitQuerySet:
+        """Every visit for the front desk and admins; a surgeon's patients'."""
+        from followup.access import staff_of  # roles live with access rules
+
+        staff = staff_of(user)
+        if staff.sees_everything:
+            return self
+        if staff.surgeon_id is not None:
+            return self.for_surgeon(staff.surgeon_id)
+        return self.none()
 
 
 class Visit(models.Model):

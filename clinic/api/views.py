@@ -1,0 +1,391 @@
+"""Patients, surgeons and procedures: thin views over the planning services.
+
+Who may do what lives in `followup.access`; a view asks it first, then reads
+its input, calls one service and answers with the output serializer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar, cast
+
+import django_filters
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db.models import Prefetch, Q, QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import generics, status
+from rest_framework.parsers import BaseParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from clinic.api.serializers import (
+    EndAnnualReviewsSerializer,
+    ImportResultSerializer,
+    ImportUploadSerializer,
+    PatientCreateSerializer,
+    PatientPatchSerializer,
+    PatientQuerySerializer,
+    PatientSerializer,
+    ProcedureCancelSerializer,
+    ProcedureChangeSerializer,
+    ProcedureCreateSerializer,
+    ProcedurePatchSerializer,
+    ProcedureSerializer,
+    SurgeonSerializer,
+)
+from clinic.models import (
+    Patient,
+    Procedure,
+    ProcedureKind,
+    ProcedureQuerySet,
+    ProcedureStatus,
+    Surgeon,
+)
+from config import api
+from followup import services
+from followup.access import (
+    Role,
+    access_patient,
+    access_procedure,
+    access_surgeons,
+    require_role,
+)
+from followup.api.views import visit_queryset
+from followup.exceptions import InvalidInput
+from followup.services.planning import PlanResult
+
+
+def actor(request: Request) -> User:
+    return cast(User, request.user)
+
+
+# --- patients ---------------------------------------------------------------
+
+
+class PatientList(generics.GenericAPIView[Patient]):
+    serializer_class = PatientSerializer
+    filter_backends = []
+
+    def get_queryset(self) -> QuerySet[Patient]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return Patient.objects.none()
+        patients = Patient.objects.visible_to(self.request.user)
+        query = PatientQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        for word in query.validated_data.get("q", "").split():
+            patients = patients.filter(
+                Q(record_number__icontains=word)
+                | Q(given_name__icontains=word)
+                | Q(family_name__icontains=word)
+            )
+        return patients
+
+    @extend_schema(
+        tags=["patients"],
+        summary="List patients",
+        parameters=[PatientQuerySerializer],
+        responses={200: PatientSerializer(many=True), **api.error_responses(400, 404)},
+    )
+    def get(self, request: Request) -> Response:
+        require_role(request.user, Role.FRONT_DESK, Role.SURGEON)
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(PatientSerializer(page, many=True).data)
+
+    @extend_schema(
+        tags=["patients"],
+        summary="Register a patient",
+        request=PatientCreateSerializer,
+        responses={201: PatientSerializer, **api.error_responses(400)},
+    )
+    def post(self, request: Request) -> Response:
+        require_role(request.user, Role.FRONT_DESK)
+        given = PatientCreateSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        patient = services.create_patient(**given.validated_data, today=api.today())
+        return Response(PatientSerializer(patient).data, status=status.HTTP_201_CREATED)
+
+
+class PatientDetail(APIView):
+    @extend_schema(
+        tags=["patients"],
+        summary="Read a patient",
+        responses={200: PatientSerializer, **api.error_responses(404)},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        patient = access_patient(request.user, pk, write=False)
+        return Response(PatientSerializer(patient).data)
+
+    @extend_schema(
+        tags=["patients"],
+        summary="Correct a patient's details",
+        request=PatientPatchSerializer,
+        responses={200: PatientSerializer, **api.error_responses(400, 404)},
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        access_patient(request.user, pk, write=True)
+        given = PatientPatchSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        patient = services.correct_patient(
+            patient_id=pk, today=api.today(), **given.validated_data
+        )
+        return Response(PatientSerializer(patient).data)
+
+
+# --- surgeons ---------------------------------------------------------------
+
+
+@extend_schema(
+    tags=["surgeons"],
+    summary="List surgeons",
+    responses={200: SurgeonSerializer(many=True), **api.error_responses(404)},
+)
+class SurgeonList(generics.ListAPIView[Surgeon]):
+    serializer_class = SurgeonSerializer
+    filter_backends = []
+
+    def get_queryset(self) -> QuerySet[Surgeon]:
+        if not getattr(self, "swagger_fake_view", False):
+            access_surgeons(self.request.user)
+        return Surgeon.objects.order_by("family_name", "given_name", "id")
+
+
+# --- procedures -------------------------------------------------------------
+
+
+def procedure_queryset() -> ProcedureQuerySet:
+    """A procedure with its visits, in a constant number of queries."""
+    procedures = Procedure.objects.select_related("patient").prefetch_related(
+        Prefetch(
+            "visits",
+            queryset=visit_queryset().order_by("window_start", "rule__code", "id"),
+        )
+    )
+    return cast(ProcedureQuerySet, procedures)
+
+
+def changed(result: PlanResult) -> dict[str, Any]:
+    procedure = procedure_queryset().get(pk=result.procedure.pk)
+    return ProcedureChangeSerializer(
+        {"procedure": procedure, "changes": result.as_dict()}
+    ).data
+
+
+class ProcedureFilter(django_filters.FilterSet):
+    patient = django_filters.NumberFilter(field_name="patient_id")
+    surgeon = django_filters.NumberFilter(field_name="surgeon_id")
+    kind = django_filters.ChoiceFilter(choices=ProcedureKind.choices)
+    status = django_filters.ChoiceFilter(choices=ProcedureStatus.choices)
+
+    class Meta:
+        model = Procedure
+        fields: ClassVar[list[str]] = []
+
+
+class ProcedureList(generics.GenericAPIView[Procedure]):
+    serializer_class = ProcedureSerializer
+    filterset_class = ProcedureFilter
+
+    def get_queryset(self) -> QuerySet[Procedure]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return Procedure.objects.none()
+        return procedure_queryset().visible_to(self.request.user)
+
+    @extend_schema(
+        tags=["procedures"],
+        summary="List procedures with their visits",
+        responses={
+            200: ProcedureSerializer(many=True),
+            **api.error_responses(400, 404),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        require_role(request.user, Role.FRONT_DESK, Role.SURGEON)
+        procedures = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(procedures)
+        return self.get_paginated_response(ProcedureSerializer(page, many=True).data)
+
+    @extend_schema(
+        tags=["procedures"],
+        summary="Register a procedure; its visits are generated",
+        request=ProcedureCreateSerializer,
+        responses={201: ProcedureSerializer, **api.error_responses(400)},
+    )
+    def post(self, request: Request) -> Response:
+        require_role(request.user, Role.FRONT_DESK)
+        given = ProcedureCreateSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        result = services.create_procedure(
+            **given.validated_data, today=api.today(), actor=actor(request)
+        )
+        procedure = procedure_queryset().get(pk=result.procedure.pk)
+        return Response(
+            ProcedureSerializer(procedure).data, status=status.HTTP_201_CREATED
+        )
+
+
+class ProcedureDetail(APIView):
+    @extend_schema(
+        tags=["procedures"],
+        summary="Read a procedure with its visits",
+        responses={200: ProcedureSerializer, **api.error_responses(404)},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        procedure = access_procedure(
+            request.user, pk, action="read", queryset=procedure_queryset()
+        )
+        return Response(ProcedureSerializer(procedure).data)
+
+    @extend_schema(
+        tags=["procedures"],
+        summary="Correct the surgery date or kind; the visits are re-planned",
+        request=ProcedurePatchSerializer,
+        responses={
+            200: ProcedureChangeSerializer,
+            **api.error_responses(400, 404, 409),
+        },
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        access_procedure(request.user, pk, action="correct")
+        given = ProcedurePatchSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        result = services.correct_procedure(
+            procedure_id=pk,
+            today=api.today(),
+            actor=actor(request),
+            **given.validated_data,
+        )
+        return Response(changed(result))
+
+
+class ProcedureCancel(APIView):
+    @extend_schema(
+        tags=["procedures"],
+        summary="Cancel a procedure, or mark it entered in error",
+        request=ProcedureCancelSerializer,
+        responses={
+            200: ProcedureChangeSerializer,
+            **api.error_responses(400, 404, 409),
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        access_procedure(request.user, pk, action="cancel")
+        given = ProcedureCancelSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        result = services.cancel_procedure(
+            procedure_id=pk, actor=actor(request), **given.validated_data
+        )
+        return Response(changed(result))
+
+
+class ProcedureEndAnnualReviews(APIView):
+    @extend_schema(
+        tags=["procedures"],
+        summary="End a patient's annual MRI review programme",
+        request=EndAnnualReviewsSerializer,
+        responses={
+            200: ProcedureChangeSerializer,
+            **api.error_responses(400, 404, 409),
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        access_procedure(request.user, pk, action="end_annual_reviews")
+        given = EndAnnualReviewsSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        result = services.end_annual_reviews(
+            procedure_id=pk,
+            end_date=given.validated_data["date"],
+            reason=given.validated_data["reason"],
+            today=api.today(),
+            actor=actor(request),
+        )
+        return Response(changed(result))
+
+
+# --- CSV import ---------------------------------------------------------------
+
+
+class CSVParser(BaseParser):
+    """A CSV file sent as the request body (`Content-Type: text/csv`)."""
+
+    media_type = "text/csv"
+
+    def parse(
+        self,
+        stream: Any,
+        media_type: str | None = None,
+        parser_context: Mapping[str, Any] | None = None,
+    ) -> Any:
+        limit = settings.IMPORT_MAX_BYTES
+        data = stream.read(limit + 1) if stream is not None else b""
+        if len(data) > limit:
+            raise InvalidInput(
+                f"The file is larger than {limit} bytes; split it.", code="too_large"
+            )
+        return bytes(data)
+
+
+CSV_EXAMPLE = (
+    "record_number,given_name,family_name,birth_date,surgeon,kind,surgery_date\n"
+    "H000123,Maria,Garcia,1970-05-17,surgeon_a,endoscopic,2026-11-02\n"
+)
+
+
+class ProcedureImport(APIView):
+    parser_classes = [MultiPartParser, CSVParser]
+    throttle_scope = "import"
+
+    def get_throttles(self) -> list[Any]:
+        return [*super().get_throttles(), ScopedRateThrottle()]
+
+    @extend_schema(
+        tags=["procedures"],
+        summary="Import patients and procedures from CSV: all rows or none",
+        description=(
+            "Columns: record_number, given_name, family_name, birth_date, "
+            "surgeon (id or username), kind, surgery_date. Send the file as the "
+            "multipart field `file`, or as a `text/csv` body. Any bad row "
+            "rejects the file (400, code `import_rejected`) with every problem "
+            "in `errors` by line number; importing the same file again creates "
+            "nothing new."
+        ),
+        request={
+            "multipart/form-data": ImportUploadSerializer,
+            "text/csv": OpenApiTypes.STR,
+        },
+        examples=[
+            OpenApiExample(
+                "CSV body", value=CSV_EXAMPLE, request_only=True, media_type="text/csv"
+            )
+        ],
+        responses={200: ImportResultSerializer, **api.error_responses(400)},
+    )
+    def post(self, request: Request) -> Response:
+        require_role(request.user, Role.FRONT_DESK)
+        from followup.services.importing import import_procedures_csv
+
+        result = import_procedures_csv(
+            data=self._file_bytes(request), actor=actor(request), today=api.today()
+        )
+        return Response(ImportResultSerializer(result.as_dict()).data)
+
+    @staticmethod
+    def _file_bytes(request: Request) -> bytes:
+        data = request.data
+        if isinstance(data, bytes):
+            return data
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise InvalidInput(
+                "Send the CSV as the multipart field 'file' or as a text/csv body.",
+                code="file_missing",
+            )
+        limit = settings.IMPORT_MAX_BYTES
+        if upload.size is not None and upload.size > limit:
+            raise InvalidInput(
+                f"The file is larger than {limit} bytes; split it.", code="too_large"
+            )
+        return bytes(upload.read())

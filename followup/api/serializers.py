@@ -1,0 +1,203 @@
+"""Visit JSON, its history, slots, and the inputs of the visit commands."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from clinic.models import Surgeon
+from feeds.models import ExportState
+from followup.models import FHIR_STATUS, Visit, VisitEvent, VisitStatus
+
+OFFSET_EXAMPLE = "2026-12-01T09:00:00+01:00"
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 datetime that must carry its UTC offset.
+
+    A wall time without an offset is ambiguous on the night clocks go back, so
+    it is refused rather than guessed.
+    """
+
+    def to_internal_value(self, value: Any) -> dt.datetime:
+        if isinstance(value, dt.datetime):
+            parsed: dt.datetime | None = value
+        else:
+            try:
+                parsed = parse_datetime(str(value).strip())
+            except ValueError:
+                parsed = None
+        if parsed is None:
+            raise serializers.ValidationError(
+                f"Not a date and time; write it as ISO 8601, e.g. {OFFSET_EXAMPLE}.",
+                code="invalid_datetime",
+            )
+        if timezone.is_naive(parsed):
+            raise serializers.ValidationError(
+                f"Give the time with its UTC offset, e.g. {OFFSET_EXAMPLE}.",
+                code="naive_datetime",
+            )
+        try:
+            return parsed.astimezone(dt.UTC)
+        except (OverflowError, ValueError):
+            raise serializers.ValidationError(
+                "The date and time is out of range.", code="invalid_datetime"
+            ) from None
+
+
+class VisitSerializer(serializers.ModelSerializer[Visit]):
+    patient = serializers.IntegerField(source="patient_id", read_only=True)
+    patient_label = serializers.CharField(
+        source="procedure.patient.label", read_only=True
+    )
+    rule = serializers.CharField(source="rule.code", read_only=True)
+    rule_name = serializers.CharField(source="rule.name", read_only=True)
+    fhir_status = serializers.ChoiceField(
+        choices=sorted(set(FHIR_STATUS.values())), read_only=True
+    )
+    export_state = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Visit
+        fields = [
+            "id",
+            "procedure",
+            "patient",
+            "patient_label",
+            "rule",
+            "rule_name",
+            "occurrence",
+            "status",
+            "fhir_status",
+            "due_date",
+            "window_start",
+            "window_end",
+            "duration_minutes",
+            "requires_mri",
+            "start",
+            "end",
+            "surgeon",
+            "needs_rebooking",
+            "sequence",
+            "cancel_reason",
+            "export_state",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ChoiceField(choices=ExportState.values))
+    def get_export_state(self, visit: Visit) -> str:
+        try:
+            return str(visit.calendar_entry.export_state)
+        except ObjectDoesNotExist:
+            return ExportState.PENDING.value
+
+
+class VisitEventSerializer(serializers.ModelSerializer[VisitEvent]):
+    actor = serializers.CharField(
+        source="actor.username", read_only=True, allow_null=True, default=None
+    )
+
+    class Meta:
+        model = VisitEvent
+        fields = [
+            "id",
+            "at",
+            "action",
+            "actor",
+            "from_status",
+            "to_status",
+            "reason",
+            "start_before",
+            "end_before",
+            "start_after",
+            "end_after",
+            "details",
+        ]
+        read_only_fields = fields
+
+
+class SlotSerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    surgeon = serializers.IntegerField(source="surgeon_id")
+
+
+def _surgeons() -> Any:
+    return Surgeon.objects.all()
+
+
+class BookingSerializer(serializers.Serializer):
+    start = AwareDateTimeField(help_text=f"With its UTC offset, e.g. {OFFSET_EXAMPLE}.")
+    surgeon = serializers.PrimaryKeyRelatedField(queryset=_surgeons())
+    override_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=500,
+        default="",
+        help_text="Why the visit is booked outside its window (needs permission).",
+    )
+
+
+class UnbookSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=500, default=""
+    )
+
+
+class CancelVisitSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500)
+
+
+class SlotQuerySerializer(serializers.Serializer):
+    # `from` is a Python keyword: the field is declared after the class.
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=100)
+    surgeon = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text="Another surgeon than the visit's own.",
+    )
+
+    def validate_from(self, value: str) -> dt.datetime:
+        text = value.strip()
+        try:
+            day = parse_date(text)
+        except ValueError:
+            day = None
+        if day is not None:
+            return timezone.make_aware(dt.datetime.combine(day, dt.time()))
+        return AwareDateTimeField().to_internal_value(text)
+
+
+SlotQuerySerializer._declared_fields["from"] = serializers.CharField(
+    required=False,
+    help_text=(
+        "Propose slots from this date (YYYY-MM-DD, clinic time) or datetime "
+        f"with offset ({OFFSET_EXAMPLE}) on."
+    ),
+)
+
+
+class ReviewQuerySerializer(serializers.Serializer):
+    surgeon = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text="Whose patients (front desk, admin); a surgeon sees their own.",
+    )
+
+
+class UpcomingQuerySerializer(ReviewQuerySerializer):
+    days = serializers.IntegerField(
+        required=False, default=30, min_value=1, max_value=366
+    )
+
+
+VISIT_STATUS_CHOICES = VisitStatus.choices
