@@ -1,0 +1,470 @@
+"""A real CalDAV server (Radicale) and a real Celery worker for the feeds tests.
+
+- `radicale` (session): `python -m radicale` on a free port, no auth, a
+  temporary storage folder; it starts in about a second, stops on SIGTERM.
+- `caldav_proxy`: a TCP proxy in front of Radicale that can be taken down
+  (connection refused) and brought back on the same port, or made slow, so
+  a test can stop "the CalDAV server" in the middle of an export.
+- `redis_broker` + `celery_worker`: the test process publishes to Redis
+  database 5 (flushed first) and a real `celery worker` subprocess (prefork,
+  one child) consumes it against this test's database.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+import zoneinfo
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import icalendar
+import pytest
+from caldav.davclient import DAVClient
+from django.db import connection
+
+from clinic.models import Surgeon
+from feeds.models import SurgeonCalendar
+from followup import services
+from followup.models import Visit
+from tests.conftest import require
+from tests.factories import make_procedure
+
+ROOT = Path(__file__).resolve().parents[2]
+REDIS_URL = "redis://127.0.0.1:6379/5"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, *, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with (
+            contextlib.suppress(OSError),
+            socket.create_connection(("127.0.0.1", port), timeout=0.2),
+        ):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def wait_until(
+    check: Callable[[], bool], *, timeout: float, every: float = 0.2
+) -> bool:
+    """Poll `check` until it holds or the timeout passes; never sleeps forever."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if check():
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(every)
+
+
+@dataclass
+class Radicale:
+    port: int
+    process: subprocess.Popen[bytes]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def new_calendar(self, *, base_url: str | None = None) -> str:
+        """Create an empty calendar collection; returns its URL."""
+        base = base_url or self.url
+        client = DAVClient(url=self.url, timeout=5)
+        owner = uuid.uuid4().hex[:12]
+        assert client.mkcol(f"{self.url}{owner}/", "").status == 201
+        assert client.mkcalendar(f"{self.url}{owner}/clinic/").status == 201
+        return f"{base}{owner}/clinic/"
+
+    def events(self, calendar_url: str) -> list[Any]:
+        """Every VEVENT stored in the calendar, read back over CalDAV."""
+        client = DAVClient(url=self.url, timeout=5)
+        local = calendar_url.replace(
+            calendar_url.split("/")[2], f"127.0.0.1:{self.port}"
+        )
+        calendar = client.calendar(url=local)
+        found: list[Any] = []
+        for obj in calendar.events():
+            parsed = icalendar.Calendar.from_ical(obj.data)
+            found.extend(parsed.walk("VEVENT"))
+        return found
+
+    def events_by_uid(self, calendar_url: str) -> dict[str, list[Any]]:
+        by_uid: dict[str, list[Any]] = {}
+        for event in self.events(calendar_url):
+            by_uid.setdefault(str(event["UID"]), []).append(event)
+        return by_uid
+
+
+@pytest.fixture(scope="session")
+def radicale(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Radicale]:
+    storage = tmp_path_factory.mktemp("radicale")
+    port = free_port()
+    log = (storage / "radicale.log").open("wb")
+    try:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "radicale",
+                "--server-hosts",
+                f"127.0.0.1:{port}",
+                "--auth-type",
+                "none",
+                "--storage-filesystem-folder",
+                str(storage / "collections"),
+                "--logging-level",
+                "warning",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+    except OSError as exc:
+        log.close()
+        require(False, f"cannot start Radicale: {exc}")
+        raise
+    try:
+        if not wait_for_port(port, timeout=15):
+            tail = (storage / "radicale.log").read_text(errors="replace")[-2000:]
+            require(False, f"Radicale did not start on port {port}: {tail}")
+        yield Radicale(port=port, process=process)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+class CalDAVProxy:
+    """A TCP proxy to Radicale: `down()` refuses connections, `up()` serves
+    again on the same port, `delay` holds each new connection that long
+    before its first byte reaches Radicale (a slow server)."""
+
+    def __init__(self, upstream_port: int) -> None:
+        self.upstream_port = upstream_port
+        self.port = free_port()
+        self.delay = 0.0
+        self.connections = 0
+        self._listener: socket.socket | None = None
+        self._threads: list[threading.Thread] = []
+        self._sockets: list[socket.socket] = []
+        self._closed = threading.Event()
+        self.up()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def up(self) -> None:
+        if self._listener is not None:
+            return
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(32)
+        self._listener = listener
+        thread = threading.Thread(target=self._accept, args=(listener,), daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def down(self) -> None:
+        """Refuse new connections and cut the open ones."""
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            with contextlib.suppress(OSError):
+                listener.shutdown(socket.SHUT_RDWR)
+            listener.close()
+        for sock in self._sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+        self._sockets.clear()
+
+    def close(self) -> None:
+        self._closed.set()
+        self.down()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            self.connections += 1
+            thread = threading.Thread(target=self._serve, args=(client,), daemon=True)
+            thread.start()
+
+    def _serve(self, client: socket.socket) -> None:
+        self._sockets.append(client)
+        if self.delay:
+            time.sleep(self.delay)
+        try:
+            upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
+        except OSError:
+            client.close()
+            return
+        self._sockets.append(upstream)
+        for source, sink in ((client, upstream), (upstream, client)):
+            threading.Thread(
+                target=self._pipe, args=(source, sink), daemon=True
+            ).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+        for sock in (source, sink):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+@pytest.fixture
+def caldav_proxy(radicale: Radicale) -> Iterator[CalDAVProxy]:
+    proxy = CalDAVProxy(radicale.port)
+    yield proxy
+    proxy.close()
+
+
+@pytest.fixture
+def make_surgeon_calendar(
+    radicale: Radicale,
+) -> Callable[..., SurgeonCalendar]:
+    """A SurgeonCalendar pointing at a new, empty Radicale calendar."""
+
+    def make(
+        surgeon: Surgeon, *, base_url: str | None = None, **fields: object
+    ) -> SurgeonCalendar:
+        return SurgeonCalendar.objects.create(
+            surgeon=surgeon, url=radicale.new_calendar(base_url=base_url), **fields
+        )
+
+    return make
+
+
+# --- Celery on Redis ---------------------------------------------------------
+
+
+def redis_problem() -> str | None:
+    try:
+        import redis
+    except ImportError as exc:  # pragma: no cover - it is pinned
+        return f"the redis package is missing ({exc})"
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        return f"cannot reach Redis at {REDIS_URL}: {exc}"
+    return None
+
+
+@pytest.fixture
+def redis_broker() -> Iterator[str]:
+    """This test process publishes its tasks to Redis db 5, flushed first."""
+    import redis
+
+    from config.celery import app
+
+    problem = redis_problem()
+    require(problem is None, problem or "")
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    saved = {
+        "broker_url": app.conf.broker_url,
+        "broker_transport_options": app.conf.broker_transport_options,
+    }
+
+    def reset_pools() -> None:
+        # Celery builds its connection and producer pools on first use and
+        # keeps them: drop them so the next send connects to the new broker.
+        app._pool = None  # type: ignore[attr-defined]
+        app.amqp._producer_pool = None  # type: ignore[attr-defined]
+
+    app.conf.update(
+        broker_url=REDIS_URL, broker_transport_options={"visibility_timeout": 5}
+    )
+    reset_pools()
+    yield REDIS_URL
+    app.conf.update(saved)
+    reset_pools()
+    redis.Redis.from_url(REDIS_URL).flushdb()
+
+
+def worker_database_url() -> str:
+    """The URL of the database this test runs against (pytest-django's test_*)."""
+    settings = connection.settings_dict
+    user = settings.get("USER") or ""
+    password = f":{settings['PASSWORD']}" if settings.get("PASSWORD") else ""
+    auth = f"{user}{password}@" if user else ""
+    host = settings.get("HOST") or "127.0.0.1"
+    port = settings.get("PORT") or 5432
+    return f"postgres://{auth}{host}:{port}/{settings['NAME']}"
+
+
+@dataclass
+class WorkerProcess:
+    """One `celery worker` subprocess; `start()` again after `kill()`."""
+
+    log_dir: Path
+    env: dict[str, str]
+    process: subprocess.Popen[bytes] | None = None
+    runs: int = 0
+    logs: list[Path] = field(default_factory=list)
+
+    def start(self, *, timeout: float = 30) -> None:
+        self.runs += 1
+        log = self.log_dir / f"worker-{self.runs}.log"
+        self.logs.append(log)
+        with log.open("wb") as out:
+            self.process = self._spawn(out)
+        ready = wait_until(
+            lambda: " ready." in log.read_text(errors="replace"), timeout=timeout
+        )
+        assert ready, f"the worker did not start:\n{self.output()}"
+
+    def _spawn(self, out: Any) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--pool=prefork",
+                "--concurrency=1",
+                "-Q",
+                "celery",
+                "-n",
+                f"export-test-{uuid.uuid4().hex[:8]}@%h",
+                "--without-gossip",
+                "--without-mingle",
+                "--loglevel=INFO",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            # Its own process group: kill() takes the pool child down too.
+            start_new_session=True,
+        )
+
+    def pool_children(self) -> list[int]:
+        """Pids of the prefork pool's processes (children of the worker)."""
+        assert self.process is not None
+        children = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError):
+                # "pid (name) state ppid ...": the name may hold spaces.
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                if int(fields[1]) == self.process.pid:
+                    children.append(int(stat.parent.name))
+        return children
+
+    def kill(self) -> None:
+        """SIGKILL the worker and its pool child, as a crash or OOM would."""
+        if self.process is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+        self.process = None
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.kill()
+        self.process = None
+
+    def output(self) -> str:
+        return "\n".join(log.read_text(errors="replace")[-4000:] for log in self.logs)
+
+
+@pytest.fixture
+def celery_worker(redis_broker: str, tmp_path: Path) -> Iterator[WorkerProcess]:
+    """A real worker on Redis db 5 and this test's database (needs
+    `django_db(transaction=True)`: it reads only what the test committed)."""
+    require(
+        connection.vendor == "postgresql",
+        f"the worker test needs PostgreSQL; DATABASE_URL points at {connection.vendor}",
+    )
+    env = {
+        **os.environ,
+        "DATABASE_URL": worker_database_url(),
+        "CELERY_BROKER_URL": redis_broker,
+        # A killed worker's task comes back after 5 s, not 5 min.
+        "CELERY_VISIBILITY_TIMEOUT": "5",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "PYTHONUNBUFFERED": "1",
+    }
+    worker = WorkerProcess(log_dir=tmp_path, env=env)
+    yield worker
+    worker.stop()
+
+
+# --- the front desk's moves, through the booking services -------------------
+
+MADRID = zoneinfo.ZoneInfo("Europe/Madrid")
+# Before every slot below; the services refuse a booking in the past.
+NOW = dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.UTC)
+SURGERY_DATE = dt.date(2026, 12, 1)  # postop control window: 8-16 December
+
+
+def at(day: int, hour: int, minute: int = 0) -> dt.datetime:
+    """A December 2026 wall-clock time in Madrid."""
+    return dt.datetime(2026, 12, day, hour, minute, tzinfo=MADRID)
+
+
+def postop_visit(surgeon: Surgeon) -> Visit:
+    procedure = make_procedure(surgery_date=SURGERY_DATE, surgeon=surgeon)
+    return Visit.objects.get(procedure=procedure, rule__code="postop_control")
+
+
+def book(visit: Visit, start: dt.datetime, surgeon: Surgeon | None = None) -> Visit:
+    return services.book_visit(
+        visit_id=visit.pk,
+        start=start,
+        surgeon_id=(surgeon or visit.procedure.surgeon).pk,
+        actor=None,
+        now=NOW,
+    )
+
+
+def reschedule(
+    visit: Visit, start: dt.datetime, surgeon: Surgeon | None = None
+) -> Visit:
+    return services.reschedule_visit(
+        visit_id=visit.pk,
+        start=start,
+        surgeon_id=(surgeon or visit.surgeon or visit.procedure.surgeon).pk,
+        actor=None,
+        now=NOW,
+    )
+
+
+def cancel(visit: Visit) -> Visit:
+    return services.cancel_visit(
+        visit_id=visit.pk, reason="Patient moved away", actor=None, now=NOW
+    )
