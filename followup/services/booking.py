@@ -20,9 +20,8 @@ last check a guarantee under concurrency: the loser of a race gets the same
 `Conflict` (code `slot_taken`), never a server error. On SQLite the write
 lock taken at BEGIN serialises the check and the write.
 
-Sessions are wall-clock times: a 09:00 session is 09:00 in Madrid on both
-sides of a daylight-saving change. Local times are built with zoneinfo and
-every duration is added in UTC, never to a local time.
+Sessions are wall-clock times (`followup.services.hours`): a 09:00 session
+is 09:00 in Madrid on both sides of a daylight-saving change.
 
 `sequence` is the iCalendar SEQUENCE of the visit's calendar entry. It stays
 as it is on a visit's first booking (the entry is born) and rises by one on
@@ -34,12 +33,9 @@ of an entry unless its SEQUENCE rises.
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
@@ -47,10 +43,17 @@ from clinic.models import Surgeon
 from followup.exceptions import Conflict, InvalidInput, NotFound
 from followup.models import (
     SLOT_HOLDING_STATUSES,
-    ConsultationSession,
     Visit,
     VisitEvent,
     VisitStatus,
+)
+from followup.services.hours import (
+    check_hours,
+    clinic_zone,
+    grid,
+    hours_of,
+    local,
+    show,
 )
 from followup.services.planning import record_event
 
@@ -111,40 +114,6 @@ class Slot:
     start: dt.datetime
     end: dt.datetime
     surgeon_id: int
-
-
-@dataclass(frozen=True)
-class Hours:
-    """One weekly block in which a surgeon can be booked (wall-clock times)."""
-
-    weekday: int
-    start: dt.time
-    end: dt.time
-    slot_minutes: int
-    valid_from: dt.date | None = None
-    valid_to: dt.date | None = None
-
-    def applies_on(self, day: dt.date) -> bool:
-        return (
-            day.weekday() == self.weekday
-            and (self.valid_from is None or self.valid_from <= day)
-            and (self.valid_to is None or day <= self.valid_to)
-        )
-
-    def label(self) -> str:
-        return f"{self.start:%H:%M}-{self.end:%H:%M} every {self.slot_minutes} min"
-
-
-def clinic_zone() -> zoneinfo.ZoneInfo:
-    return zoneinfo.ZoneInfo(settings.CLINIC_TIME_ZONE)
-
-
-def _local(moment: dt.datetime) -> dt.datetime:
-    return moment.astimezone(clinic_zone())
-
-
-def _show(moment: dt.datetime) -> str:
-    return f"{_local(moment):%a %Y-%m-%d %H:%M}"
 
 
 # --- input ------------------------------------------------------------------
@@ -245,102 +214,13 @@ def _require_move(visit: Visit, action: str) -> Action:
     return move
 
 
-# --- consultation hours -----------------------------------------------------
-
-
-def clinic_hours() -> list[Hours]:
-    return [
-        Hours(weekday=day, start=start, end=end, slot_minutes=slot)
-        for day, start, end, slot in settings.CLINIC_HOURS
-    ]
-
-
-def hours_of(surgeon_id: int) -> list[Hours]:
-    """The surgeon's weekly sessions; the clinic hours when they have none."""
-    sessions = ConsultationSession.objects.filter(surgeon_id=surgeon_id)
-    hours = [
-        Hours(
-            weekday=s.weekday,
-            start=s.start_time,
-            end=s.end_time,
-            slot_minutes=s.slot_minutes,
-            valid_from=s.valid_from,
-            valid_to=s.valid_to,
-        )
-        for s in sessions
-    ]
-    return hours or clinic_hours()
-
-
-def _minutes(clock: dt.time) -> int:
-    return clock.hour * 60 + clock.minute
-
-
-def _fits(hours: Hours, start: dt.datetime, end: dt.datetime) -> bool:
-    """Inside the block on its local day, starting on the block's grid."""
-    local_start, local_end = _local(start), _local(end)
-    day = local_start.date()
-    if not hours.applies_on(day) or local_end.date() != day:
-        return False
-    if local_start.second or local_start.microsecond:
-        return False
-    offset = _minutes(local_start.time()) - _minutes(hours.start)
-    return (
-        offset >= 0
-        and offset % hours.slot_minutes == 0
-        and local_end.time() <= hours.end
-    )
-
-
-def _grid(
-    hours: Iterable[Hours], day: dt.date, length: dt.timedelta
-) -> Iterator[dt.datetime]:
-    """Every start on `day` that fits one of the blocks, soonest first, in UTC."""
-    zone = clinic_zone()
-    starts: set[dt.datetime] = set()
-    for block in hours:
-        if not block.applies_on(day):
-            continue
-        for minute in range(
-            _minutes(block.start), _minutes(block.end), block.slot_minutes
-        ):
-            wall = dt.datetime.combine(day, dt.time(minute // 60, minute % 60), zone)
-            start = wall.astimezone(dt.UTC)
-            if _local(start).replace(tzinfo=None) != wall.replace(tzinfo=None):
-                continue  # a wall time the daylight-saving change skips
-            if _fits(block, start, start + length):
-                starts.add(start)
-    yield from sorted(starts)
-
-
-def _check_hours(surgeon: Surgeon, start: dt.datetime, end: dt.datetime) -> None:
-    hours = hours_of(surgeon.pk)
-    if any(_fits(block, start, end) for block in hours):
-        return
-    day = _local(start).date()
-    today = [block for block in hours if block.applies_on(day)]
-    if not today:
-        raise InvalidInput(
-            f"{surgeon} has no consultation on {day:%A} {day}; "
-            "choose one of the proposed slots.",
-            code="outside_sessions",
-        )
-    blocks = ", ".join(block.label() for block in today)
-    raise InvalidInput(
-        f"{_show(start)} to {_local(end):%H:%M} does not fit {surgeon}'s "
-        f"consultation on {day:%A}s ({blocks}); a booking must lie inside a "
-        "session and start on its slot grid.",
-        code="outside_sessions",
-    )
-
-
 # --- the booking controls ---------------------------------------------------
 
 
 def _check_not_past(start: dt.datetime, now: dt.datetime) -> None:
     if start < now:
         raise InvalidInput(
-            f"{_show(start)} is in the past; choose a time after {_show(now)}.",
+            f"{show(start)} is in the past; choose a time after {show(now)}.",
             code="start_in_past",
         )
 
@@ -349,7 +229,7 @@ def _check_window(
     visit: Visit, start: dt.datetime, *, actor: User, override_reason: str
 ) -> dict[str, Any] | None:
     """None inside the window; the override's record outside it, if allowed."""
-    day = _local(start).date()
+    day = local(start).date()
     if visit.window_start <= day <= visit.window_end:
         return None
     message = (
@@ -390,7 +270,7 @@ def _check_free(
     if clash is None:
         return
     assert clash.start is not None and clash.end is not None  # noqa: S101
-    held = f"{_show(clash.start)}-{_local(clash.end):%H:%M}"
+    held = f"{show(clash.start)}-{local(clash.end):%H:%M}"
     if clash.surgeon_id == surgeon.pk:
         message = f"{surgeon} is already booked {held} (visit {clash.pk})."
     else:
@@ -467,7 +347,7 @@ def _place(
     override = _check_window(
         visit, begins, actor=actor, override_reason=override_reason
     )
-    _check_hours(surgeon, begins, ends)
+    check_hours(surgeon, begins, ends)
     _check_free(visit, surgeon, begins, ends)
 
     previous, slot_before, surgeon_before = (
@@ -668,7 +548,7 @@ def free_slots(
         chosen = visit.procedure.surgeon_id
     surgeon = _bookable_surgeon(chosen)
     zone = clinic_zone()
-    first_day = max(visit.window_start, _local(earliest).date())
+    first_day = max(visit.window_start, local(earliest).date())
     if first_day > visit.window_end:
         return []
     hours = hours_of(surgeon.pk)
@@ -690,12 +570,12 @@ def free_slots(
     slots: list[Slot] = []
     day = first_day
     while day <= visit.window_end:
-        for start in _grid(hours, day, length):
+        for start in grid(hours, day, length):
             end = start + length
             if start < earliest or any(b < end and start < e for b, e in busy):
                 continue
             slots.append(
-                Slot(start=_local(start), end=_local(end), surgeon_id=surgeon.pk)
+                Slot(start=local(start), end=local(end), surgeon_id=surgeon.pk)
             )
             if len(slots) == limit:
                 return slots

@@ -16,12 +16,14 @@ import zoneinfo
 from collections.abc import Callable
 from typing import Any
 
+import hypothesis
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from hypothesis import strategies as st
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from clinic.models import Patient, Surgeon
@@ -29,7 +31,7 @@ from config.settings import env_weekly_hours
 from followup import services
 from followup.exceptions import Conflict, DomainError, InvalidInput, NotFound
 from followup.models import Visit, VisitEvent, VisitStatus
-from followup.services import booking
+from followup.services import booking, hours
 from tests.factories import (
     TODAY,
     ConsultationSessionFactory,
@@ -794,6 +796,43 @@ def test_free_slots_start_at_nine_local_on_both_sides_of_the_change(
     assert later[0].start == madrid(2027, 3, 29, 9)
     assert later[0].start.utcoffset() == dt.timedelta(hours=2)
     assert later[0].end - later[0].start == dt.timedelta(minutes=20)
+
+
+@hypothesis.settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[hypothesis.HealthCheck.function_scoped_fixture],
+)
+@hypothesis.given(
+    day=st.dates(dt.date(2024, 1, 1), dt.date(2035, 12, 31)),
+    opens=st.integers(6 * 60, 15 * 60),
+    hours_long=st.integers(1, 6),
+    slot=st.sampled_from([5, 10, 15, 20, 30]),
+    length=st.sampled_from([10, 20, 30]),
+)
+@hypothesis.example(
+    day=dt.date(2027, 3, 28), opens=6 * 60, hours_long=3, slot=10, length=20
+)
+@hypothesis.example(
+    day=dt.date(2027, 10, 31), opens=6 * 60, hours_long=3, slot=10, length=20
+)
+def test_the_grid_is_the_same_wall_clock_grid_on_every_day(
+    day: dt.date, opens: int, hours_long: int, slot: int, length: int
+) -> None:
+    start = dt.time(opens // 60, opens % 60)
+    end = dt.time(opens // 60 + hours_long, opens % 60)
+    block = hours.Hours(weekday=day.weekday(), start=start, end=end, slot_minutes=slot)
+
+    starts = list(hours.grid([block], day, dt.timedelta(minutes=length)))
+
+    walls = [s.astimezone(MADRID).replace(tzinfo=None) for s in starts]
+    expected = [
+        dt.datetime.combine(day, start) + dt.timedelta(minutes=k * slot)
+        for k in range((hours_long * 60 - length) // slot + 1)
+    ]
+    assert walls == expected
+    assert all(s.tzinfo == dt.UTC for s in starts)
+    assert all(hours.fits(block, s, s + dt.timedelta(minutes=length)) for s in starts)
 
 
 # --- free slots -----------------------------------------------------------------
