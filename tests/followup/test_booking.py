@@ -11,13 +11,18 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import io
+import os
+import subprocess
+import sys
 import threading
 import zoneinfo
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import hypothesis
 import pytest
+from django.conf import settings as django_settings
 from django.contrib.auth.models import Permission, User
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
@@ -1050,6 +1055,27 @@ def test_a_lost_race_reaching_the_constraint_is_a_conflict(
 
     assert err.value.code == "slot_taken"
     assert snapshot(visit) == before
+
+
+def test_the_migrations_apply_and_reverse_on_sqlite(tmp_path: Path) -> None:
+    """The demo's SQLite has no exclusion constraints, yet migrates both ways."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+        "DJANGO_DEBUG": "true",
+        "CLINIC_VAR_DIR": str(tmp_path),
+    }
+    manage = [sys.executable, str(Path(django_settings.BASE_DIR) / "manage.py")]
+    for args in (["migrate"], ["migrate", "followup", "0002"], ["migrate"]):
+        done = subprocess.run(
+            [*manage, *args, "--noinput", "-v0"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
 
 
 # --- the demo clinic --------------------------------------------------------------
