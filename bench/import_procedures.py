@@ -21,6 +21,7 @@ import os
 import random
 import sys
 import time
+from collections.abc import Collection
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -34,6 +35,7 @@ from django.db import connection  # noqa: E402
 
 from clinic.models import Procedure, Surgeon  # noqa: E402
 from followup import services  # noqa: E402
+from followup.services import planning  # noqa: E402
 from followup.services.importing import COLUMNS  # noqa: E402
 
 PROCEDURES = 10_000
@@ -76,6 +78,24 @@ def generate_csv(surgeon_refs: list[str]) -> bytes:
     return out.getvalue().encode()
 
 
+class HookTimer:
+    """Time spent in the calendar hook, which the import calls per chunk.
+
+    Reported apart so a slow run shows whose side the time went to.
+    """
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.hook = planning.visits_changed
+
+    def __call__(self, visit_ids: Collection[int]) -> None:
+        started = time.perf_counter()
+        try:
+            self.hook(visit_ids)
+        finally:
+            self.seconds += time.perf_counter() - started
+
+
 def run() -> float:
     user = User.objects.create_user(username="bench_surgeon")
     by_username = Surgeon.objects.create(
@@ -83,13 +103,17 @@ def run() -> float:
     )
     by_id = Surgeon.objects.create(given_name="Javier", family_name="Ortega")
     data = generate_csv(["bench_surgeon", str(by_id.pk)])
-    print(f"database={connection.vendor} csv_bytes={len(data)}")
+    load = os.getloadavg()[0]
+    print(f"database={connection.vendor} csv_bytes={len(data)} load_1min={load:.2f}")
 
+    hook = planning.visits_changed = HookTimer()
     started = time.perf_counter()
     result = services.import_procedures_csv(data=data, actor=None, today=TODAY)
     seconds = time.perf_counter() - started
+    planning.visits_changed = hook.hook
     counts = result.as_dict()
     print(" ".join(f"{name}={value}" for name, value in counts.items()))
+    print(f"of_which_calendar_hook_seconds={hook.seconds:.2f}")
     assert counts["procedures_created"] == PROCEDURES, counts
     assert Procedure.objects.count() == PROCEDURES
     assert {by_username.pk, by_id.pk} == set(
