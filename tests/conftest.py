@@ -41,6 +41,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.django_db(*marker.args, **kwargs), append=False)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _tasks_stay_in_the_test_process() -> None:
+    """Tasks sent after a test's commit go to an in-memory broker.
+
+    The default broker is the demo's folder `var/broker/`, whose worker would
+    run them against its own database. Worker tests switch to Redis db 5.
+    """
+    from config.celery import app
+
+    app.conf.update(broker_url="memory://", broker_transport_options={})
+
+
 @pytest.fixture(autouse=True)
 def _postgres_marker(request: pytest.FixtureRequest) -> None:
     if request.node.get_closest_marker("postgres"):
