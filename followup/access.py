@@ -120,8 +120,8 @@ PROCEDURE_ACTIONS: dict[str, tuple[Role, ...]] = {
     "read": (Role.FRONT_DESK, Role.SURGEON),
     "correct": (Role.FRONT_DESK,),
     "cancel": (Role.FRONT_DESK,),
-    # Only the procedure's own surgeon can see it among surgeons, so holding
-    # the surgeon role here means being that surgeon.
+    # The procedure's own surgeon: checked below, since someone who is also
+    # at the front desk sees other surgeons' procedures too.
     "end_annual_reviews": (Role.SURGEON,),
 }
 
@@ -131,7 +131,16 @@ def access_procedure(
 ) -> Procedure:
     base = queryset if queryset is not None else Procedure.objects.all()
     procedure: Procedure = _get(base.visible_to(user), procedure_id, "Procedure")
-    require_role(user, *PROCEDURE_ACTIONS[action])
+    staff = require_role(user, *PROCEDURE_ACTIONS[action])
+    if (
+        action == "end_annual_reviews"
+        and Role.ADMIN not in staff.roles
+        and staff.surgeon_id != procedure.surgeon_id
+    ):
+        raise Forbidden(
+            "Only the patient's surgeon or a clinic admin can end the programme.",
+            code="permission_denied",
+        )
     return procedure
 
 

@@ -261,3 +261,24 @@ def test_a_surgeon_lists_only_their_own_patients(
     assert world.patient_b.pk in patient_ids_b
     assert world.patient_a.pk not in patient_ids_b
     assert {world.patient_a.pk, world.patient_b.pk} <= patient_ids_desk
+
+
+def test_a_surgeon_also_at_the_desk_cannot_end_another_surgeons_programme(
+    world: World, surgeon_b: Any, client_for: Callable[[str], APIClient]
+) -> None:
+    from django.contrib.auth.models import Group
+
+    surgeon_b.user.groups.add(Group.objects.get(name="front_desk"))
+    url = f"/api/procedures/{world.procedure_a.pk}/end-annual-reviews/"
+
+    response = client_for("surgeon_b").post(
+        url, {"date": "2026-11-25", "reason": "x"}, format="json"
+    )
+
+    assert response.status_code == 403
+    assert (
+        client_for("surgeon_b")
+        .get(f"/api/procedures/{world.procedure_a.pk}/")
+        .status_code
+        == 200
+    )
