@@ -13,6 +13,7 @@ import signal
 from collections.abc import Callable
 
 import pytest
+import redis
 from django.utils import timezone
 
 from clinic.models import Surgeon
@@ -221,3 +222,38 @@ def test_a_pool_child_killed_mid_export_is_replaced_and_the_task_runs_again(
     )
     assert starts(radicale, calendar) == {visit_uid(visit): [at(9, 9)]}
     assert CalendarEntry.objects.get(pk=visit.pk).export_attempts == 2
+
+
+def test_tasks_lost_with_redis_data_are_sent_again_by_the_reconciliation(
+    celery_worker: WorkerProcess,
+    redis_broker: str,
+    radicale: Radicale,
+    make_surgeon_calendar: MakeCalendar,
+    surgeon: Surgeon,
+) -> None:
+    calendar = make_surgeon_calendar(surgeon)
+    visits = [
+        book(postop_visit(surgeon), at(9, 9)),
+        book(postop_visit(surgeon), at(9, 10)),
+    ]
+    # No worker yet: the tasks wait in Redis, which restarts without its data.
+    broker = redis.Redis.from_url(redis_broker)
+    assert broker.llen("celery") >= len(visits)
+    broker.flushdb()
+    celery_worker.start()
+    assert all(state(v) == ExportState.PENDING for v in visits)
+
+    # By the time the beat task runs they have been pending for minutes.
+    CalendarEntry.objects.filter(export_state=ExportState.PENDING).update(
+        pending_since=timezone.now() - dt.timedelta(minutes=10)
+    )
+    reconcile_exports.delay()
+
+    expected = {visit_uid(visits[0]): [at(9, 9)], visit_uid(visits[1]): [at(9, 10)]}
+    assert wait_until(
+        lambda: (
+            all(state(v) == ExportState.EXPORTED for v in visits)
+            and starts(radicale, calendar) == expected
+        ),
+        timeout=TIMEOUT,
+    ), celery_worker.output()
