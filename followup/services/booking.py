@@ -106,6 +106,8 @@ ACTIONS: dict[str, Action] = {
 BOOKABLE_STATUSES = ACTIONS["book"].sources | ACTIONS["reschedule"].sources
 OVERRIDE_PERMISSION = "followup.override_booking_window"
 MAX_SLOTS = 100
+EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
+LATEST = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
 EXCLUSION_VIOLATION = "23P01"  # SQLSTATE of a PostgreSQL exclusion constraint
 
 
@@ -143,7 +145,7 @@ def parse_start(value: dt.datetime | str, *, field_name: str = "start") -> dt.da
             "it, like 2027-03-29T09:00:00+02:00 for 09:00 in Madrid.",
             code="naive_datetime",
         )
-    return moment.astimezone(dt.UTC)
+    return _in_range(moment, field_name=field_name)
 
 
 def _require_aware(moment: dt.datetime, *, field_name: str) -> dt.datetime:
@@ -151,7 +153,21 @@ def _require_aware(moment: dt.datetime, *, field_name: str) -> dt.datetime:
         raise InvalidInput(
             f"{field_name} must carry a UTC offset.", code="naive_datetime"
         )
-    return moment.astimezone(dt.UTC)
+    return _in_range(moment, field_name=field_name)
+
+
+def _in_range(moment: dt.datetime, *, field_name: str) -> dt.datetime:
+    # Years 1 and 9999 overflow as soon as an offset or a duration is applied.
+    try:
+        utc = moment.astimezone(dt.UTC)
+        if EARLIEST <= utc <= LATEST:
+            return utc
+    except OverflowError:
+        pass
+    raise InvalidInput(
+        f"{field_name} {moment.isoformat()} is out of range.",
+        code="invalid_datetime",
+    )
 
 
 def _reason(value: str, *, field_name: str, required: bool) -> str:
@@ -331,12 +347,7 @@ def _place(
     visit = _locked_visit(visit_id)
     move = _require_move(visit, action)
     surgeon = _bookable_surgeon(surgeon_id)
-    try:
-        ends = begins + dt.timedelta(minutes=visit.duration_minutes)
-    except OverflowError:
-        raise InvalidInput(
-            f"start {start!s} is out of range.", code="invalid_datetime"
-        ) from None
+    ends = begins + dt.timedelta(minutes=visit.duration_minutes)
     if (
         action == "reschedule"
         and visit.start == begins

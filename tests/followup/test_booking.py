@@ -505,6 +505,9 @@ def test_a_reschedule_is_held_to_the_same_controls(desk: User) -> None:
         ("next friday", "invalid_datetime", "'next friday' is not a date and time"),
         ("2026-02-30T09:00:00+01:00", "invalid_datetime", "is not a date and time"),
         (dt.datetime(2026, 11, 27, 9), "naive_datetime", "has no UTC offset"),
+        ("0001-01-01T00:00:00+01:00", "invalid_datetime", "is out of range"),
+        ("9999-12-31T23:59:00+00:00", "invalid_datetime", "is out of range"),
+        (12, "invalid_datetime", "must be an ISO 8601 date and time"),
     ],
 )
 def test_a_start_without_an_offset_or_unreadable_is_refused(
@@ -934,6 +937,16 @@ def test_free_slots_take_three_queries_whatever_the_bookings(
         slots = services.free_slots(visit=visit, now=NOW, limit=100)
 
     assert len(slots) == 100
+
+
+@pytest.mark.parametrize(
+    "moment", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:00:00-05:00"]
+)
+def test_free_slots_refuse_a_time_out_of_range(moment: str) -> None:
+    with pytest.raises(InvalidInput, match=r"from .* is out of range"):
+        services.free_slots(
+            visit=postop(), now=NOW, after=dt.datetime.fromisoformat(moment)
+        )
 
 
 @pytest.mark.parametrize("limit", [0, -1, 101])
