@@ -1030,6 +1030,22 @@ def test_one_patient_booked_with_two_surgeons_at_once_gets_one_booking() -> None
 
 
 @pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_clerks_booking_one_visit_at_once_take_turns_on_its_row() -> None:
+    visit = postop()
+
+    wins, errors = race(
+        [functools.partial(book, visit, start) for start in (FRIDAY_9, TEN_O_CLOCK)]
+    )
+
+    assert wins == 1
+    assert [(type(e), getattr(e, "code", None)) for e in errors] == [
+        (Conflict, "invalid_transition")
+    ]
+    assert VisitEvent.objects.filter(visit=visit, action="booked").count() == 1
+
+
+@pytest.mark.postgres
 def test_the_database_refuses_overlapping_active_bookings_on_its_own() -> None:
     first = book(postop(), FRIDAY_9)
     visit = postop(surgeon=first.surgeon)
