@@ -388,19 +388,24 @@ class ConsultationSession(models.Model):
             models.CheckConstraint(
                 condition=Q(end_time__gt=F("start_time")),
                 name="session_ends_after_start",
+                violation_error_message="A session must end after it starts.",
             ),
             models.CheckConstraint(
-                condition=Q(slot_minutes__gt=0), name="session_slot_positive"
+                condition=Q(slot_minutes__gt=0),
+                name="session_slot_positive",
+                violation_error_message="The slot length must be at least one minute.",
             ),
             models.CheckConstraint(
                 condition=Q(weekday__gte=0, weekday__lte=6),
                 name="session_weekday_known",
+                violation_error_message="The weekday must be Monday (0) to Sunday (6).",
             ),
             models.CheckConstraint(
                 condition=Q(valid_from__isnull=True)
                 | Q(valid_to__isnull=True)
                 | Q(valid_to__gte=F("valid_from")),
                 name="session_valid_to_after_from",
+                violation_error_message="'Valid to' must not be before 'valid from'.",
             ),
         ]
 

@@ -117,14 +117,17 @@ class Migration(migrations.Migration):
                     models.CheckConstraint(
                         condition=models.Q(("end_time__gt", models.F("start_time"))),
                         name="session_ends_after_start",
+                        violation_error_message="A session must end after it starts.",
                     ),
                     models.CheckConstraint(
                         condition=models.Q(("slot_minutes__gt", 0)),
                         name="session_slot_positive",
+                        violation_error_message="The slot length must be at least one minute.",
                     ),
                     models.CheckConstraint(
                         condition=models.Q(("weekday__gte", 0), ("weekday__lte", 6)),
                         name="session_weekday_known",
+                        violation_error_message="The weekday must be Monday (0) to Sunday (6).",
                     ),
                     models.CheckConstraint(
                         condition=models.Q(
@@ -134,6 +137,7 @@ class Migration(migrations.Migration):
                             _connector="OR",
                         ),
                         name="session_valid_to_after_from",
+                        violation_error_message="'Valid to' must not be before 'valid from'.",
                     ),
                 ],
             },

@@ -27,6 +27,7 @@ from django.contrib.auth.models import Permission, User
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
+from django.test import Client
 from django.utils import timezone
 from hypothesis import strategies as st
 from pytest_django.fixtures import Settings as SettingsWrapper
@@ -729,6 +730,34 @@ def test_a_session_applies_only_between_its_valid_dates(desk: User) -> None:
         "no consultation on Monday",
     )
     assert book(visit, FRIDAY_9, actor=desk).start == FRIDAY_9
+
+
+def test_a_clinic_admin_edits_sessions_in_the_admin_and_bad_hours_are_refused(
+    clinic_admin: User, client: Client
+) -> None:
+    surgeon = SurgeonFactory.create()
+    client.force_login(clinic_admin)
+    form = {
+        "surgeon": surgeon.pk,
+        "weekday": 1,
+        "start_time": "16:00",
+        "end_time": "15:00",
+        "slot_minutes": 10,
+    }
+
+    listing = client.get("/admin/followup/consultationsession/")
+    refused = client.post("/admin/followup/consultationsession/add/", form)
+    created = client.post(
+        "/admin/followup/consultationsession/add/", {**form, "end_time": "19:00"}
+    )
+
+    assert listing.status_code == 200
+    assert refused.status_code == 200
+    assert "A session must end after it starts." in refused.content.decode()
+    assert created.status_code == 302
+    assert [str(s) for s in surgeon.sessions.all()] == [
+        "Tuesday 16:00-19:00 every 10 min"
+    ]
 
 
 def test_the_clinic_hours_setting_is_read_and_fails_loudly(
