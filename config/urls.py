@@ -6,6 +6,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("clinic.api.urls")),
     path("api/", include("followup.api.urls")),
+    path("", include("feeds.urls")),  # /calendar/<token>.ics, /api/calendar-links/
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(
         "api/docs/",

@@ -17,8 +17,10 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from feeds.models import CalendarEntry, SurgeonCalendar
+from feeds import links
+from feeds.models import CalendarEntry, CalendarLink, SurgeonCalendar
 from feeds.tasks import schedule_export
+from followup.exceptions import DomainError
 from followup.models import Visit
 
 
@@ -166,3 +168,108 @@ class SurgeonCalendarAdmin(admin.ModelAdmin[SurgeonCalendar]):
             request, f"{len(ids)} visit(s) will be exported.", messages.SUCCESS
         )
 
+
+class CalendarLinkForm(forms.ModelForm[CalendarLink]):
+    class Meta:
+        model = CalendarLink
+        fields = ["scope", "surgeon", "patient"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        surgeon, patient = data.get("surgeon"), data.get("patient")
+        try:
+            links.validate_owner(
+                scope=str(data.get("scope", "")),
+                surgeon_id=surgeon.pk if surgeon else None,
+                patient_id=patient.pk if patient else None,
+            )
+        except DomainError as exc:
+            raise forms.ValidationError(exc.message) from None
+        return data
+
+
+@admin.register(CalendarLink)
+class CalendarLinkAdmin(admin.ModelAdmin[CalendarLink]):
+    """Links are created, rotated and revoked here; a token is shown once."""
+
+    form = CalendarLinkForm
+    list_display = [
+        "id",
+        "scope",
+        "surgeon",
+        "patient",
+        "created_by",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    list_filter = ["scope", ("revoked_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["surgeon", "patient", "created_by"]
+    search_fields = ["patient__record_number", "surgeon__family_name"]
+    raw_id_fields = ["patient"]
+    actions = ["rotate", "revoke"]
+
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: CalendarLink | None = None
+    ) -> list[str]:
+        if obj is None:
+            return []
+        return [
+            "scope",
+            "surgeon",
+            "patient",
+            "created_by",
+            "created_at",
+            "last_used_at",
+            "revoked_at",
+        ]
+
+    def get_fields(
+        self, request: HttpRequest, obj: CalendarLink | None = None
+    ) -> list[Any]:
+        if obj is None:
+            return ["scope", "surgeon", "patient"]
+        return self.get_readonly_fields(request, obj)
+
+    def _show_url(self, request: HttpRequest, issued: links.IssuedLink) -> None:
+        url = request.build_absolute_uri(issued.path)
+        self.message_user(
+            request,
+            f"Calendar link {issued.link.pk}: {url} (shown once; copy it now).",
+            messages.WARNING,
+        )
+
+    def save_model(
+        self, request: HttpRequest, obj: CalendarLink, form: Any, change: bool
+    ) -> None:
+        if change:
+            return  # nothing of a link is edited; rotate or revoke instead
+        # The form validated the owner; the token is made only by the service.
+        issued = links.create_link(
+            scope=obj.scope,
+            surgeon_id=obj.surgeon_id,
+            patient_id=obj.patient_id,
+            actor=request.user,  # type: ignore[arg-type]
+        )
+        obj.pk = issued.link.pk
+        obj.token_hash = issued.link.token_hash
+        obj.created_at = issued.link.created_at
+        self._show_url(request, issued)
+
+    @admin.action(description="Rotate: give a new URL (the old one stops working)")
+    def rotate(self, request: HttpRequest, queryset: QuerySet[CalendarLink]) -> None:
+        for link in queryset.filter(revoked_at=None):
+            self._show_url(request, links.rotate_link(link_id=link.pk))
+
+    @admin.action(description="Revoke: the URL stops working")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[CalendarLink]) -> None:
+        ids = list(queryset.filter(revoked_at=None).values_list("pk", flat=True))
+        for link_id in ids:
+            links.revoke_link(link_id=link_id, now=timezone.now())
+        self.message_user(request, f"{len(ids)} link(s) revoked.", messages.SUCCESS)
+
+    def has_delete_permission(
+        self, request: HttpRequest, obj: CalendarLink | None = None
+    ) -> bool:
+        # A revoked link stays as the record of who had access.
+        return False

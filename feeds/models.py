@@ -34,6 +34,16 @@ class CalendarLink(models.Model):
         Patient, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # The version row of this link's feed, so one query (link joined to its
+    # version) answers a poll, a 304 included.
+    feed = models.ForeignKey(
+        "FeedVersion",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

@@ -24,11 +24,12 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import Q
 from django.utils import timezone
 
-from clinic.models import Procedure
+from clinic.models import Patient, Procedure, Surgeon
 from feeds import ical
-from feeds.models import CalendarEntry
+from feeds.models import CalendarEntry, LinkScope
 from followup import rules
 from followup.models import RecoveryMilestone, Visit, VisitStatus
 
@@ -38,6 +39,15 @@ PRODID = "-//Spine clinic//Follow-up calendar 1.0//EN"
 FORMAT_VERSION = 1
 TIMED_STATUSES = frozenset(
     {VisitStatus.BOOKED, VisitStatus.CHECKED_IN, VisitStatus.COMPLETED}
+)
+# A schedule (surgeon, clinic) lists booked visits and the cancellations of
+# bookings, so subscribed calendars drop them.
+_IN_SCHEDULE = Q(status__in=sorted(TIMED_STATUSES)) | Q(
+    status=VisitStatus.CANCELLED, start__isnull=False
+)
+# A patient also sees what is still to book (after a no-show: to rebook).
+_IN_PATIENT_PLAN = _IN_SCHEDULE | Q(
+    status__in=[VisitStatus.TO_BOOK, VisitStatus.NO_SHOW]
 )
 
 
@@ -235,3 +245,62 @@ def _batch_size() -> int:
     # Each entry is ~6 parameters; stay under the backend's parameter limit.
     limit = connection.features.max_query_params or 60_000
     return max(1, min(5_000, limit // 8))
+
+
+# --- whole feeds --------------------------------------------------------------
+
+
+def feed_visits(scope: str, owner_id: int | None) -> Q:
+    """The visits a feed lists."""
+    if scope == LinkScope.SURGEON:
+        return Q(surgeon_id=owner_id) & _IN_SCHEDULE
+    if scope == LinkScope.PATIENT:
+        return Q(procedure__patient_id=owner_id) & _IN_PATIENT_PLAN
+    return _IN_SCHEDULE
+
+
+def feed_name(scope: str, owner_id: int | None) -> str:
+    clinic = settings.CLINIC_CALENDAR_NAME
+    if owner_id is None:
+        return f"{clinic} · follow-up visits"
+    if scope == LinkScope.SURGEON:
+        surgeon = Surgeon.objects.filter(pk=owner_id).first()
+        return f"{surgeon or clinic} · follow-up visits"
+    if scope == LinkScope.PATIENT:
+        patient = Patient.objects.filter(pk=owner_id).first()
+        label = patient.label() if patient else ""
+        return f"{clinic} · follow-up {label}".strip()
+    return f"{clinic} · follow-up visits"
+
+
+def build_feed(scope: str, owner_id: int | None) -> bytes:
+    """A whole feed from stored entries, rendering only the stale ones.
+
+    An entry is stale when it is missing or was rendered from an older state
+    of its visit (the export task has not caught up): it is rendered and
+    stored here, so a feed is always current when read.
+    """
+    rows = list(
+        Visit.objects.filter(feed_visits(scope, owner_id))
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "updated_at",
+            "sequence",
+            "calendar_entry__body",
+            "calendar_entry__rendered_from",
+            "calendar_entry__rendered_sequence",
+        )
+    )
+    stale = [
+        pk
+        for pk, updated_at, sequence, body, rendered_from, rendered_sequence in rows
+        if not body or rendered_from != updated_at or rendered_sequence != sequence
+    ]
+    fresh = store_entries(_visits_for_rendering(stale)) if stale else {}
+    parts = [calendar_header(feed_name(scope, owner_id))]
+    parts.extend(fresh.get(row[0]) or row[3] for row in rows)
+    if scope == LinkScope.PATIENT and owner_id is not None:
+        parts.append(render_milestones(Procedure.objects.filter(patient_id=owner_id)))
+    parts.append(CALENDAR_FOOTER)
+    return "".join(parts).encode()

@@ -52,15 +52,21 @@ class Stamp:
         return f"{self.version}.{int(self.changed_at.timestamp() * 1_000_000):x}"
 
 
+def ensure(key: str) -> FeedVersion:
+    """The feed's version row, made on first use (a feed nothing changed yet)."""
+    row, _ = FeedVersion.objects.get_or_create(
+        key=key, defaults={"changed_at": timezone.now().replace(microsecond=0)}
+    )
+    return row
+
+
 def current(key: str) -> Stamp:
-    """The feed's stamp; one query. A feed never changed gets a first one."""
+    """The feed's stamp; one query."""
     row = FeedVersion.objects.filter(key=key).values_list("version", "changed_at")[:1]
     if row:
         version, changed_at = row[0]
         return Stamp(version, changed_at)
-    fresh, _ = FeedVersion.objects.get_or_create(
-        key=key, defaults={"changed_at": timezone.now().replace(microsecond=0)}
-    )
+    fresh = ensure(key)
     return Stamp(fresh.version, fresh.changed_at)
 
 

@@ -1,0 +1,249 @@
+"""`GET /calendar/<token>.ics`: a subscription feed, at memory speed.
+
+The order of work is what keeps a poll cheap:
+1. throttle, per client address and per token (one Redis round trip);
+2. the link by its token's hash joined to its feed's version (one query):
+   ETag and Last-Modified come from the version, so a conditional request
+   is answered 304 here, before any body work, touching no visit;
+3. the body: this process's memory, else the shared cache, else built from
+   stored entries (rendering only stale ones) and cached under its version.
+
+Unknown, malformed, revoked and rotated-away tokens all get the very same
+404, so a response never tells which.
+"""
+
+from __future__ import annotations
+
+import gzip
+import threading
+import time
+from collections import OrderedDict
+
+import redis
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.http import http_date, parse_http_date_safe
+from django.views.decorators.http import require_safe
+
+from feeds import links, rendering
+
+CACHE_SECONDS = 24 * 60 * 60
+THROTTLE_WINDOW = 60 * 60
+NOT_FOUND_BODY = b"No calendar here.\n"
+TOO_MANY_BODY = b"Too many requests for this calendar; retry later.\n"
+CONTENT_TYPE = "text/calendar; charset=utf-8"
+
+
+class _MemoryBodies:
+    """The last body of each feed in this process, bounded in bytes.
+
+    Entries are keyed by feed and encoding and carry the version stamp they
+    were built for, so a hit is valid exactly when the stamp matches.
+    """
+
+    def __init__(self) -> None:
+        self._items: OrderedDict[tuple[str, str], tuple[str, bytes]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str], stamp: str) -> bytes | None:
+        with self._lock:
+            item = self._items.get(key)
+            if item is None or item[0] != stamp:
+                return None
+            self._items.move_to_end(key)
+            return item[1]
+
+    def put(self, key: tuple[str, str], stamp: str, body: bytes) -> None:
+        budget = settings.FEED_MEMORY_CACHE_BYTES
+        with self._lock:
+            old = self._items.pop(key, None)
+            if old is not None:
+                self._bytes -= len(old[1])
+            if len(body) > budget:
+                return
+            self._items[key] = (stamp, body)
+            self._bytes += len(body)
+            while self._bytes > budget:
+                _, (_, dropped) = self._items.popitem(last=False)
+                self._bytes -= len(dropped)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._bytes = 0
+
+
+memory = _MemoryBodies()
+
+
+class _Throttle:
+    """Fixed hourly windows per client address and per token.
+
+    With Redis (CACHE_URL) the counts are shared by every web process and
+    cost one round trip (a pipeline of INCR and EXPIRE); without it (the
+    demo) each process counts on its own.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._local: dict[str, int] = {}
+        self._window = -1
+        self._redis: tuple[str, redis.Redis] | None = None
+
+    def _client(self) -> redis.Redis | None:
+        url = settings.CACHE_URL
+        if not url:
+            return None
+        if self._redis is None or self._redis[0] != url:
+            self._redis = (url, redis.Redis.from_url(url))
+        return self._redis[1]
+
+    def _count(self, keys: list[str], window: int) -> list[int]:
+        client = self._client()
+        if client is not None:
+            pipe = client.pipeline(transaction=False)
+            for key in keys:
+                name = f"feeds:rate:{window}:{key}"
+                pipe.incr(name)
+                pipe.expire(name, THROTTLE_WINDOW + 60)
+            return [int(count) for count in pipe.execute()[::2]]
+        with self._lock:
+            if window != self._window:
+                self._local.clear()
+                self._window = window
+            counts = []
+            for key in keys:
+                self._local[key] = self._local.get(key, 0) + 1
+                counts.append(self._local[key])
+            return counts
+
+    def hit(self, limits: list[tuple[str, int]], now: float) -> int | None:
+        """Count one request; the seconds to wait when a limit is passed."""
+        window = int(now // THROTTLE_WINDOW)
+        counts = self._count([key for key, _ in limits], window)
+        if all(
+            count <= limit for count, (_, limit) in zip(counts, limits, strict=True)
+        ):
+            return None
+        return max(1, int((window + 1) * THROTTLE_WINDOW - now))
+
+    def reset(self) -> None:
+        with self._lock:
+            self._local.clear()
+
+
+throttle = _Throttle()
+
+
+def _not_found() -> HttpResponse:
+    return HttpResponse(
+        NOT_FOUND_BODY, status=404, content_type="text/plain; charset=utf-8"
+    )
+
+
+def _too_many(retry_after: int) -> HttpResponse:
+    response = HttpResponse(
+        TOO_MANY_BODY, status=429, content_type="text/plain; charset=utf-8"
+    )
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+def _etag_matches(header: str, etags: tuple[str, ...]) -> bool:
+    for candidate in header.split(","):
+        tag = candidate.strip()
+        if tag == "*":
+            return True
+        if tag.startswith("W/"):
+            tag = tag[2:]
+        if tag in etags:
+            return True
+    return False
+
+
+def _not_modified(request: HttpRequest, etags: tuple[str, ...], seconds: int) -> bool:
+    # If-None-Match wins over If-Modified-Since when both are sent (RFC 9110).
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match is not None:
+        return _etag_matches(if_none_match, etags)
+    since = request.headers.get("If-Modified-Since")
+    if since is not None:
+        parsed = parse_http_date_safe(since)
+        return parsed is not None and seconds <= parsed
+    return False
+
+
+def _body(key: str, stamp: str, scope: str, owner_id: int | None, gz: bool) -> bytes:
+    encoding = "gzip" if gz else "identity"
+    found = memory.get((key, encoding), stamp)
+    if found is not None:
+        return found
+    cache_key = f"feeds:body:{rendering.FORMAT_VERSION}:{key}:{stamp}:{encoding}"
+    found = cache.get(cache_key)
+    if found is None:
+        if gz:
+            plain = _body(key, stamp, scope, owner_id, gz=False)
+            found = gzip.compress(plain, compresslevel=6, mtime=0)
+        else:
+            found = rendering.build_feed(scope, owner_id)
+        cache.set(cache_key, found, CACHE_SECONDS)
+    memory.put((key, encoding), stamp, found)
+    return found
+
+
+@require_safe
+def feed(request: HttpRequest, token: str) -> HttpResponse:
+    now = time.time()
+    limits = [
+        (
+            f"ip:{request.META.get('REMOTE_ADDR', '')}",
+            settings.FEED_REQUESTS_PER_IP_HOUR,
+        )
+    ]
+    if links.looks_like_token(token):
+        limits.append(
+            (
+                f"token:{links.hash_token(token)[:32]}",
+                settings.FEED_REQUESTS_PER_TOKEN_HOUR,
+            )
+        )
+    retry = throttle.hit(limits, now)
+    if retry is not None:
+        return _too_many(retry)
+
+    link = links.find_active(token)
+    if link is None:
+        return _not_found()
+    stamp = link.stamp
+    links.touch(link, now=timezone.now())
+
+    tag = f"{rendering.FORMAT_VERSION}-{stamp.token}"
+    plain_etag, gzip_etag = f'"{tag}"', f'"{tag}-gz"'
+    seconds = int(stamp.changed_at.timestamp())
+    gz = "gzip" in request.headers.get("Accept-Encoding", "")
+    headers = {
+        "ETag": gzip_etag if gz else plain_etag,
+        "Last-Modified": http_date(seconds),
+        # A secret URL: no shared cache may keep it; clients revalidate.
+        "Cache-Control": "private, no-cache",
+        "Vary": "Accept-Encoding",
+        "X-Robots-Tag": "noindex, nofollow",
+    }
+    if _not_modified(request, (plain_etag, gzip_etag), seconds):
+        return HttpResponse(status=304, headers=headers)
+
+    body = _body(link.feed_key, stamp.token, link.scope, link.owner_id, gz)
+    response = HttpResponse(
+        b"" if request.method == "HEAD" else body,
+        content_type=CONTENT_TYPE,
+        headers=headers,
+    )
+    response["Content-Disposition"] = f'inline; filename="{link.scope}.ics"'
+    if gz:
+        response["Content-Encoding"] = "gzip"
+    if request.method == "HEAD":
+        response["Content-Length"] = str(len(body))
+    return response

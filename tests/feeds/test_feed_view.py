@@ -1,0 +1,516 @@
+"""`GET /calendar/<token>.ics`: every scope, as calendar clients read it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import icalendar
+import pytest
+import redis
+import vobject
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils.http import http_date
+
+from clinic.models import Procedure, ProcedureKind, Surgeon
+from feeds import links, rendering, views
+from feeds.models import CalendarEntry
+from followup.models import Visit
+from tests.conftest import require
+from tests.factories import PatientFactory, SurgeonFactory, make_procedure
+from tests.feeds.helpers import MADRID, book, cancel
+
+pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parents[2]
+ICALJS = Path(__file__).with_name("icaljs_parse.mjs")
+REDIS_URL = "redis://127.0.0.1:6379/3"
+
+
+@pytest.fixture(autouse=True)
+def _own_feed_cache(settings: Any) -> None:
+    """A fresh cache and process memory per test: versions repeat across tests."""
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    }
+    settings.CACHE_URL = ""  # throttle counts in this process
+    cache.clear()
+    views.memory.clear()
+    views.throttle.reset()
+
+
+def visit_of(procedure: Procedure, rule: str = "postop_control") -> Visit:
+    return Visit.objects.get(procedure=procedure, rule__code=rule, occurrence=1)
+
+
+def link_url(scope: str, owner_id: int | None = None) -> str:
+    issued = links.create_link(
+        scope=scope,
+        surgeon_id=owner_id if scope == "surgeon" else None,
+        patient_id=owner_id if scope == "patient" else None,
+    )
+    return issued.path
+
+
+def get(url: str, **headers: str) -> Any:
+    return Client(headers=headers).get(url)
+
+
+def events(body: bytes) -> dict[str, Any]:
+    calendar = icalendar.Calendar.from_ical(body)
+    return {str(event["UID"]): event for event in calendar.walk("VEVENT")}
+
+
+@pytest.fixture
+def surgeon() -> Surgeon:
+    return SurgeonFactory.create(given_name="Ana", family_name="Alvarez")
+
+
+@pytest.fixture
+def clinic_day(surgeon: Surgeon) -> dict[str, Any]:
+    """A surgeon's booked, cancelled and unbooked visits, and a patient's plan."""
+    patient = PatientFactory.create(given_name="Íñigo", family_name="Zubizarreta")
+    stem = make_procedure(
+        patient=patient,
+        surgeon=surgeon,
+        kind=ProcedureKind.ENDOSCOPIC_STEM_CELL,
+        surgery_date=dt.date(2026, 6, 25),
+        today=dt.date(2026, 6, 1),
+    )
+    booked = book(visit_of(stem), dt.date(2026, 7, 6), 9)
+    january = book(visit_of(stem, "one_month_control"), dt.date(2027, 1, 11), 9)
+    other = make_procedure(surgeon=surgeon)
+    cancelled = cancel(
+        book(visit_of(other), dt.date(2026, 11, 12), 10),
+        "Patient is depressed; husband will call back",
+    )
+    return {
+        "patient": patient,
+        "booked": booked,
+        "january": january,
+        "cancelled": cancelled,
+        "annual": visit_of(stem, "annual_mri_review"),
+    }
+
+
+def all_feeds(surgeon: Surgeon, day: dict[str, Any]) -> dict[str, bytes]:
+    urls = {
+        "surgeon": link_url("surgeon", surgeon.pk),
+        "patient": link_url("patient", day["patient"].pk),
+        "clinic": link_url("clinic"),
+    }
+    bodies = {}
+    for scope, url in urls.items():
+        response = get(url)
+        assert response.status_code == 200, scope
+        bodies[scope] = response.content
+    return bodies
+
+
+# --- what every client must accept -------------------------------------------
+
+
+def test_every_scope_parses_without_errors_in_icalendar_and_vobject(
+    surgeon: Surgeon, clinic_day: dict[str, Any]
+) -> None:
+    for scope, body in all_feeds(surgeon, clinic_day).items():
+        calendar = icalendar.Calendar.from_ical(body)
+        assert not calendar.errors, scope
+        assert all(not component.errors for component in calendar.walk()), scope
+        parsed = vobject.readOne(body.decode(), validate=True)
+        assert parsed.vevent_list, scope
+
+
+@pytest.mark.node
+def test_every_scope_parses_in_mozilla_icaljs(
+    surgeon: Surgeon, clinic_day: dict[str, Any]
+) -> None:
+    node = shutil.which("node")
+    require(
+        node is not None and (ROOT / "node_modules" / "ical.js").is_dir(),
+        "needs Node.js and `npm ci` (ical.js in node_modules)",
+    )
+    assert node is not None
+    for scope, body in all_feeds(surgeon, clinic_day).items():
+        result = subprocess.run(
+            [node, str(ICALJS)], input=body, capture_output=True, check=False
+        )
+        assert result.returncode == 0, (scope, result.stderr.decode())
+        parsed = json.loads(result.stdout)
+        assert parsed["timezones"] == 1
+        assert parsed["events"], scope
+        booked = {e["uid"]: e for e in parsed["events"]}.get(
+            rendering.visit_uid(clinic_day["booked"])
+        )
+        if scope != "clinic" or booked:
+            assert booked is not None, scope
+            assert booked["start_local"] == "2026-07-06T09:00:00"
+            assert booked["tzid"] == "Europe/Madrid"
+            # 09:00 in Madrid in July is 07:00 UTC: the VTIMEZONE was applied.
+            assert (
+                booked["start_utc"]
+                == dt.datetime(2026, 7, 6, 7, tzinfo=dt.UTC).timestamp()
+            )
+
+
+def test_every_line_is_crlf_terminated_and_at_most_75_octets(
+    surgeon: Surgeon, clinic_day: dict[str, Any]
+) -> None:
+    for scope, body in all_feeds(surgeon, clinic_day).items():
+        assert body.endswith(b"\r\n"), scope
+        assert b"\n" not in body.replace(b"\r\n", b""), scope
+        assert b"\r" not in body.replace(b"\r\n", b""), scope
+        assert max(len(line) for line in body.split(b"\r\n")) <= 75, scope
+
+
+def test_feed_headers_and_calendar_properties(
+    surgeon: Surgeon, clinic_day: dict[str, Any]
+) -> None:
+    response = get(link_url("surgeon", surgeon.pk))
+
+    assert response["Content-Type"] == "text/calendar; charset=utf-8"
+    assert response["ETag"].startswith('"')
+    assert response["Last-Modified"].endswith("GMT")
+    calendar = icalendar.Calendar.from_ical(response.content)
+    assert str(calendar["X-WR-CALNAME"]) == "Dr. Ana Alvarez · follow-up visits"
+    assert "REFRESH-INTERVAL;VALUE=DURATION:PT1H\r\n" in response.content.decode()
+    assert str(calendar["X-PUBLISHED-TTL"]) == "PT1H"
+    (zone,) = calendar.walk("VTIMEZONE")
+    assert str(zone["TZID"]) == "Europe/Madrid"
+    assert "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r\n" in response.content.decode()
+
+
+def test_madrid_visits_at_nine_stay_at_nine_local_in_july_and_january(
+    surgeon: Surgeon, clinic_day: dict[str, Any]
+) -> None:
+    body = get(link_url("surgeon", surgeon.pk)).content
+    july = events(body)[rendering.visit_uid(clinic_day["booked"])]
+    january = events(body)[rendering.visit_uid(clinic_day["january"])]
+
+    assert july.decoded("DTSTART") == dt.datetime(2026, 7, 6, 9, tzinfo=MADRID)
+    assert january.decoded("DTSTART") == dt.datetime(2027, 1, 11, 9, tzinfo=MADRID)
+    # vobject resolves TZID through the feed's own VTIMEZONE block.
+    parsed = vobject.readOne(body.decode())
+    starts = {e.uid.value: e.dtstart.value for e in parsed.vevent_list}
+    july_start = starts[rendering.visit_uid(clinic_day["booked"])]
+    january_start = starts[rendering.visit_uid(clinic_day["january"])]
+    assert (july_start.hour, july_start.utcoffset()) == (9, dt.timedelta(hours=2))
+    assert (january_start.hour, january_start.utcoffset()) == (
+        9,
+        dt.timedelta(hours=1),
+    )
+
+
+# --- what each scope holds ---------------------------------------------------
+
+
+def test_surgeon_feed_lists_bookings_and_cancelled_bookings_only(
+    surgeon: Surgeon, clinic_day: dict[str, Any]
+) -> None:
+    found = events(get(link_url("surgeon", surgeon.pk)).content)
+
+    assert set(found) == {
+        rendering.visit_uid(clinic_day[name])
+        for name in ("booked", "january", "cancelled")
+    }
+    cancelled = found[rendering.visit_uid(clinic_day["cancelled"])]
+    assert str(cancelled["STATUS"]) == "CANCELLED"
+    assert cancelled.decoded("DTSTART") == dt.datetime(2026, 11, 12, 10, tzinfo=MADRID)
+
+
+def test_surgeon_feed_leaves_out_other_surgeons_visits(
+    surgeon: Surgeon, clinic_day: dict[str, Any]
+) -> None:
+    elsewhere = make_procedure()
+    book(visit_of(elsewhere), dt.date(2026, 11, 13))
+
+    found = events(get(link_url("surgeon", surgeon.pk)).content)
+
+    assert rendering.visit_uid(visit_of(elsewhere)) not in found
+
+
+def test_patient_feed_shows_windows_and_milestones_as_all_day_events(
+    surgeon: Surgeon, clinic_day: dict[str, Any]
+) -> None:
+    patient = clinic_day["patient"]
+    found = events(get(link_url("patient", patient.pk)).content)
+
+    annual = found[rendering.visit_uid(clinic_day["annual"])]
+    assert annual.decoded("DTSTART") == dt.date(2027, 5, 26)
+    assert annual.decoded("DTEND") == dt.date(2027, 7, 26)
+    assert str(annual["SUMMARY"]).startswith("To book: Annual MRI review")
+    milestones = {
+        str(event["SUMMARY"]): event.decoded("DTSTART")
+        for uid, event in found.items()
+        if uid.startswith("milestone-")
+    }
+    assert milestones == {
+        "Daily activity recovered": dt.date(2026, 7, 2),
+        "Sports may be resumed": dt.date(2026, 8, 6),
+        "Intense physical effort allowed": dt.date(2026, 9, 25),
+    }
+    assert rendering.visit_uid(clinic_day["booked"]) in found
+    assert rendering.visit_uid(clinic_day["cancelled"]) not in found
+
+
+def test_clinic_feed_lists_every_surgeons_bookings(
+    surgeon: Surgeon, clinic_day: dict[str, Any]
+) -> None:
+    elsewhere = make_procedure()
+    book(visit_of(elsewhere), dt.date(2026, 11, 13))
+
+    found = events(get(link_url("clinic")).content)
+
+    assert rendering.visit_uid(visit_of(elsewhere)) in found
+    assert rendering.visit_uid(clinic_day["booked"]) in found
+    assert rendering.visit_uid(clinic_day["annual"]) not in found
+
+
+def test_surgeon_and_clinic_feeds_hold_no_free_text_and_no_full_name(
+    surgeon: Surgeon, clinic_day: dict[str, Any]
+) -> None:
+    feeds = all_feeds(surgeon, clinic_day)
+    patient = clinic_day["patient"]
+
+    for scope in ("surgeon", "clinic"):
+        text = feeds[scope].replace(b"\r\n ", b"").decode()
+        assert "depressed" not in text
+        assert "husband" not in text
+        assert patient.family_name not in text
+        assert patient.given_name not in text
+        assert patient.label() in text
+
+
+def test_mri_flag_shows_in_the_summary(surgeon: Surgeon) -> None:
+    procedure = make_procedure(
+        surgeon=surgeon,
+        kind=ProcedureKind.ENDOSCOPIC_STEM_CELL,
+        surgery_date=dt.date(2025, 12, 1),
+    )
+    annual = book(visit_of(procedure, "annual_mri_review"), dt.date(2026, 12, 1))
+
+    found = events(get(link_url("surgeon", surgeon.pk)).content)
+
+    assert str(found[rendering.visit_uid(annual)]["SUMMARY"]).endswith(" · MRI")
+
+
+# --- changes reach subscribers -------------------------------------------------
+
+
+def test_uid_stays_and_sequence_rises_across_reschedules(surgeon: Surgeon) -> None:
+    visit = book(visit_of(make_procedure(surgeon=surgeon)), dt.date(2026, 11, 10))
+    url = link_url("surgeon", surgeon.pk)
+    uid = rendering.visit_uid(visit)
+    seen = []
+    for day in (dt.date(2026, 11, 11), dt.date(2026, 11, 12)):
+        seen.append(events(get(url).content)[uid])
+        book(visit, day, reschedule=True)
+    seen.append(events(get(url).content)[uid])
+
+    sequences = [int(str(event["SEQUENCE"])) for event in seen]
+    assert sequences == sorted(set(sequences))
+    assert [event.decoded("DTSTART").day for event in seen] == [10, 11, 12]
+
+
+def test_a_visit_changed_after_rendering_shows_its_new_slot_without_the_worker(
+    surgeon: Surgeon,
+) -> None:
+    visit = book(visit_of(make_procedure(surgeon=surgeon)), dt.date(2026, 11, 10))
+    url = link_url("surgeon", surgeon.pk)
+    get(url)  # renders and stores the entry, as the export task would
+    rendered = CalendarEntry.objects.get(visit_id=visit.pk).rendered_from
+
+    # The export task never runs here: nothing commits in a test transaction.
+    book(visit, dt.date(2026, 11, 16), 11, reschedule=True)
+    assert CalendarEntry.objects.get(visit_id=visit.pk).rendered_from == rendered
+
+    event = events(get(url).content)[rendering.visit_uid(visit)]
+    assert event.decoded("DTSTART") == dt.datetime(2026, 11, 16, 11, tzinfo=MADRID)
+
+
+def test_a_cancelled_booking_appears_cancelled_after_it_was_served_booked(
+    surgeon: Surgeon,
+) -> None:
+    visit = book(visit_of(make_procedure(surgeon=surgeon)), dt.date(2026, 11, 10))
+    url = link_url("surgeon", surgeon.pk)
+    assert str(events(get(url).content)[rendering.visit_uid(visit)]["STATUS"]) == (
+        "CONFIRMED"
+    )
+
+    cancel(visit, "moved abroad")
+
+    event = events(get(url).content)[rendering.visit_uid(visit)]
+    assert str(event["STATUS"]) == "CANCELLED"
+
+
+# --- conditional requests and the cost of a poll --------------------------------
+
+
+def test_matching_if_none_match_gets_304_and_a_change_gets_200(
+    surgeon: Surgeon, clinic_day: dict[str, Any]
+) -> None:
+    url = link_url("surgeon", surgeon.pk)
+    first = get(url)
+
+    again = get(url, if_none_match=first["ETag"])
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again["ETag"] == first["ETag"]
+
+    book(clinic_day["booked"], dt.date(2026, 7, 7), reschedule=True)
+    changed = get(url, if_none_match=first["ETag"])
+    assert changed.status_code == 200
+    assert changed["ETag"] != first["ETag"]
+
+
+def test_if_modified_since_gets_304_until_the_feed_changes(
+    surgeon: Surgeon, clinic_day: dict[str, Any]
+) -> None:
+    url = link_url("surgeon", surgeon.pk)
+    first = get(url)
+
+    assert get(url, if_modified_since=first["Last-Modified"]).status_code == 304
+    assert get(url, if_modified_since=http_date(0)).status_code == 200
+
+    book(clinic_day["booked"], dt.date(2026, 7, 7), reschedule=True)
+    assert get(url, if_modified_since=first["Last-Modified"]).status_code == 200
+
+
+def test_a_304_touches_no_visit_rows(
+    surgeon: Surgeon, clinic_day: dict[str, Any]
+) -> None:
+    url = link_url("surgeon", surgeon.pk)
+    etag = get(url)["ETag"]
+
+    with CaptureQueriesContext(connection) as queries:
+        assert get(url, if_none_match=etag).status_code == 304
+
+    assert len(queries) == 1  # the link joined to its feed version
+    assert not [q for q in queries if "followup_visit" in q["sql"]]
+
+
+def test_an_unchanged_feed_is_served_without_reading_visits(
+    surgeon: Surgeon, clinic_day: dict[str, Any]
+) -> None:
+    url = link_url("surgeon", surgeon.pk)
+    first = get(url).content
+    views.memory.clear()  # another web process: only the shared cache has it
+
+    with CaptureQueriesContext(connection) as queries:
+        again = get(url).content
+
+    assert again == first
+    assert not [q for q in queries if "followup_visit" in q["sql"]]
+
+
+def test_gzip_clients_get_the_same_feed_compressed(
+    surgeon: Surgeon, clinic_day: dict[str, Any]
+) -> None:
+    url = link_url("surgeon", surgeon.pk)
+    plain = get(url)
+
+    packed = get(url, accept_encoding="gzip, deflate")
+
+    assert packed["Content-Encoding"] == "gzip"
+    assert gzip.decompress(packed.content) == plain.content
+    assert packed["ETag"] != plain["ETag"]
+    assert get(url, if_none_match=packed["ETag"]).status_code == 304
+
+
+def test_head_gives_the_headers_without_the_body(
+    surgeon: Surgeon, clinic_day: dict[str, Any]
+) -> None:
+    url = link_url("surgeon", surgeon.pk)
+
+    response = Client().head(url)
+
+    assert response.status_code == 200
+    assert response.content == b""
+    assert response["Content-Type"] == "text/calendar; charset=utf-8"
+
+
+def test_feed_answers_429_with_retry_after_past_the_hourly_limit(
+    settings: Any, surgeon: Surgeon
+) -> None:
+    settings.FEED_REQUESTS_PER_TOKEN_HOUR = 3
+    url = link_url("surgeon", surgeon.pk)
+
+    statuses = [get(url).status_code for _ in range(4)]
+
+    assert statuses == [200, 200, 200, 429]
+    refused = get(url)
+    assert 0 < int(refused["Retry-After"]) <= 3600
+    # Another link from the same address is still served.
+    assert get(link_url("clinic")).status_code == 200
+
+
+def test_guessing_tokens_from_one_address_is_throttled(settings: Any) -> None:
+    settings.FEED_REQUESTS_PER_IP_HOUR = 5
+
+    statuses = [get(f"/calendar/guess{n}.ics").status_code for n in range(7)]
+
+    assert statuses == [404] * 5 + [429] * 2
+
+
+def _redis_db3() -> redis.Redis:
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+        reachable = True
+    except redis.RedisError:
+        reachable = False
+    require(reachable, f"needs Redis at {REDIS_URL}")
+    client.flushdb()
+    return client
+
+
+@pytest.mark.redis
+def test_feed_bodies_are_shared_through_redis(
+    settings: Any, surgeon: Surgeon, clinic_day: dict[str, Any]
+) -> None:
+    client = _redis_db3()
+    settings.CACHE_URL = REDIS_URL
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+        }
+    }
+    url = link_url("surgeon", surgeon.pk)
+    first = get(url).content
+    views.memory.clear()  # another web process: only Redis has the body
+
+    with CaptureQueriesContext(connection) as queries:
+        again = get(url).content
+
+    assert again == first
+    assert not [q for q in queries if "followup_visit" in q["sql"]]
+    assert any(b"feeds:body:" in key for key in client.keys("*"))
+    client.flushdb()
+
+
+@pytest.mark.redis
+def test_throttle_counts_are_shared_through_redis(
+    settings: Any, surgeon: Surgeon
+) -> None:
+    client = _redis_db3()
+    settings.CACHE_URL = REDIS_URL
+    settings.FEED_REQUESTS_PER_TOKEN_HOUR = 2
+    url = link_url("surgeon", surgeon.pk)
+    get(url)
+    get(url)
+    views.throttle.reset()  # another process: its own memory holds no counts
+
+    refused = get(url)
+
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) > 0
+    assert any(b"feeds:rate:" in key for key in client.keys("*"))
+    client.flushdb()
