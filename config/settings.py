@@ -323,6 +323,9 @@ else:
         # throttle seconds (default 10 x 10); scan on every sweep instead.
         "unacked_restore_interval": max(1, min(30, CELERY_VISIBILITY_TIMEOUT // 10)),
         "unacked_restore_throttle": 1,
+        # Every key of this app's queues starts with it: apps (or test runs)
+        # sharing one Redis database never take each other's tasks.
+        "global_keyprefix": env_str("CELERY_REDIS_KEY_PREFIX", ""),
     }
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

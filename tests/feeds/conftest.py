@@ -6,8 +6,9 @@
   (connection refused) and brought back on the same port, or made slow, so
   a test can stop "the CalDAV server" in the middle of an export.
 - `redis_broker` + `celery_worker`: the test process publishes to Redis
-  database 5 (flushed first) and a real `celery worker` subprocess (prefork,
-  one child) consumes it against this test's database.
+  database 5, under a key prefix of its own (flushed first), and a real
+  `celery worker` subprocess (prefork, one child) consumes it against this
+  test's database.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from typing import Any
 
 import icalendar
 import pytest
+import redis
 from caldav.davclient import DAVClient
 from django.db import connection
 
@@ -266,26 +268,43 @@ def make_surgeon_calendar(
 
 def redis_problem() -> str | None:
     try:
-        import redis
-    except ImportError as exc:  # pragma: no cover - it is pinned
-        return f"the redis package is missing ({exc})"
-    try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
     except redis.RedisError as exc:
         return f"cannot reach Redis at {REDIS_URL}: {exc}"
     return None
 
 
-@pytest.fixture
-def redis_broker() -> Iterator[str]:
-    """This test process publishes its tasks to Redis db 5, flushed first."""
-    import redis
+@dataclass
+class RedisBroker:
+    """Redis db 5 under a key prefix of this test's own: test runs sharing the
+    database (several engineers, CI) never take each other's tasks."""
 
+    url: str
+    prefix: str
+
+    def client(self) -> redis.Redis:
+        return redis.Redis.from_url(self.url)
+
+    def queued(self, queue: str = "celery") -> int:
+        return int(self.client().llen(f"{self.prefix}{queue}"))
+
+    def flush(self) -> None:
+        """Drop every key of ours, as a Redis restarted without its data."""
+        client = self.client()
+        keys = list(client.scan_iter(match=f"{self.prefix}*"))
+        if keys:
+            client.delete(*keys)
+
+
+@pytest.fixture
+def redis_broker() -> Iterator[RedisBroker]:
+    """This test process publishes its tasks to Redis db 5, flushed first."""
     from config.celery import app
 
     problem = redis_problem()
     require(problem is None, problem or "")
-    redis.Redis.from_url(REDIS_URL).flushdb()
+    broker = RedisBroker(url=REDIS_URL, prefix=f"clinic-test-{uuid.uuid4().hex[:8]}:")
+    broker.flush()
     saved = {
         "broker_url": app.conf.broker_url,
         "broker_transport_options": app.conf.broker_transport_options,
@@ -298,13 +317,17 @@ def redis_broker() -> Iterator[str]:
         app.amqp._producer_pool = None  # type: ignore[attr-defined]
 
     app.conf.update(
-        broker_url=REDIS_URL, broker_transport_options={"visibility_timeout": 5}
+        broker_url=REDIS_URL,
+        broker_transport_options={
+            "visibility_timeout": 5,
+            "global_keyprefix": broker.prefix,
+        },
     )
     reset_pools()
-    yield REDIS_URL
+    yield broker
     app.conf.update(saved)
     reset_pools()
-    redis.Redis.from_url(REDIS_URL).flushdb()
+    broker.flush()
 
 
 def worker_database_url() -> str:
@@ -403,7 +426,7 @@ class WorkerProcess:
 
 
 @pytest.fixture
-def celery_worker(redis_broker: str, tmp_path: Path) -> Iterator[WorkerProcess]:
+def celery_worker(redis_broker: RedisBroker, tmp_path: Path) -> Iterator[WorkerProcess]:
     """A real worker on Redis db 5 and this test's database (needs
     `django_db(transaction=True)`: it reads only what the test committed)."""
     require(
@@ -413,7 +436,8 @@ def celery_worker(redis_broker: str, tmp_path: Path) -> Iterator[WorkerProcess]:
     env = {
         **os.environ,
         "DATABASE_URL": worker_database_url(),
-        "CELERY_BROKER_URL": redis_broker,
+        "CELERY_BROKER_URL": redis_broker.url,
+        "CELERY_REDIS_KEY_PREFIX": redis_broker.prefix,
         # A killed worker's task comes back after 5 s, not 5 min.
         "CELERY_VISIBILITY_TIMEOUT": "5",
         "DJANGO_SETTINGS_MODULE": "config.settings",

@@ -13,7 +13,6 @@ import signal
 from collections.abc import Callable
 
 import pytest
-import redis
 from django.utils import timezone
 
 from clinic.models import Surgeon
@@ -26,6 +25,7 @@ from tests.feeds.conftest import (
     MADRID,
     CalDAVProxy,
     Radicale,
+    RedisBroker,
     WorkerProcess,
     at,
     book,
@@ -226,7 +226,7 @@ def test_a_pool_child_killed_mid_export_is_replaced_and_the_task_runs_again(
 
 def test_tasks_lost_with_redis_data_are_sent_again_by_the_reconciliation(
     celery_worker: WorkerProcess,
-    redis_broker: str,
+    redis_broker: RedisBroker,
     radicale: Radicale,
     make_surgeon_calendar: MakeCalendar,
     surgeon: Surgeon,
@@ -237,9 +237,8 @@ def test_tasks_lost_with_redis_data_are_sent_again_by_the_reconciliation(
         book(postop_visit(surgeon), at(9, 10)),
     ]
     # No worker yet: the tasks wait in Redis, which restarts without its data.
-    broker = redis.Redis.from_url(redis_broker)
-    assert broker.llen("celery") >= len(visits)
-    broker.flushdb()
+    assert redis_broker.queued() >= len(visits)
+    redis_broker.flush()
     celery_worker.start()
     assert all(state(v) == ExportState.PENDING for v in visits)
 
