@@ -223,11 +223,7 @@ def push_visits(visit_ids: Sequence[int], *, now: dt.datetime) -> PushReport:
     from feeds import rendering  # owned by the feeds side; imported late
 
     report = PushReport()
-    visits = list(
-        Visit.objects.select_related("procedure__patient", "surgeon", "rule")
-        .filter(pk__in=visit_ids)
-        .order_by("pk")
-    )
+    visits = list(Visit.objects.filter(pk__in=visit_ids).only("pk").order_by("pk"))
     if not visits:
         return report
     # Render once for the feeds, whatever the CalDAV outcome.
@@ -278,24 +274,30 @@ def _push_one(
             export_state__in=(ExportState.PENDING, ExportState.FAILED),
         )
         target = calendars.get(calendar_surgeon_id(visit))
-        if target is None:
+        in_calendar = holds_calendar_slot(visit)
+        never_sent = entry["exported_sequence"] < 0
+        if never_sent and (target is None or not in_calendar):
+            # Nothing was ever sent anywhere (a generated visit still to book,
+            # a surgeon without a calendar): nothing to create or delete.
+            this_change.update(
+                export_state=(
+                    ExportState.NOT_CONFIGURED
+                    if target is None
+                    else ExportState.EXPORTED
+                ),
+                exported_at=None if target is None else now,
+                pending_since=None,
+                export_error="",
+            )
+            return "not_configured" if target is None else "exported"
+        previous = [] if never_sent else _previous_calendars(visit, calendars)
+        if target is None and not previous:
             this_change.update(
                 export_state=ExportState.NOT_CONFIGURED,
                 pending_since=None,
                 export_error="",
             )
             return "not_configured"
-        in_calendar = holds_calendar_slot(visit)
-        if not in_calendar and entry["exported_sequence"] < 0:
-            # Never sent anywhere (a generated visit still to book): there is
-            # nothing to delete, so no request at all.
-            this_change.update(
-                export_state=ExportState.EXPORTED,
-                exported_at=now,
-                pending_since=None,
-                export_error="",
-            )
-            return "exported"
         # The claim: this sequence is now the one being exported, so no
         # older one can claim after it; an attempt is counted before the
         # push, so a push that kills its worker still counts.
@@ -309,17 +311,18 @@ def _push_one(
             return "superseded"
         uid = rendering.visit_uid(visit)
         try:
-            if in_calendar:
+            if target is not None and in_calendar:
                 put_event(
                     target,
                     uid=uid,
                     ical=rendering.render_calendar_object(visit),
-                    create=entry["exported_sequence"] < 0,
+                    create=never_sent,
                 )
-            else:
+            elif target is not None:
                 delete_event(target, uid=uid)
-            for previous in _previous_calendars(visit, calendars):
-                delete_event(previous, uid=uid)
+            # Moved away from these surgeons: their copy goes.
+            for other in previous:
+                delete_event(other, uid=uid)
         except CalDAVError as exc:
             this_change.update(export_state=ExportState.FAILED, export_error=str(exc))
             logger.warning("CalDAV export of visit %s failed: %s", visit_id, exc)

@@ -203,6 +203,19 @@ def test_a_visit_moved_to_another_surgeon_leaves_the_first_calendar(
     assert list(radicale.events_by_uid(other_calendar.url)) == [visit_uid(visit)]
 
 
+def test_a_visit_moved_to_a_surgeon_without_a_calendar_leaves_the_first_one(
+    surgeon: Surgeon, calendar: SurgeonCalendar, radicale: Radicale
+) -> None:
+    other = SurgeonFactory.create(given_name="Bruno", family_name="Blanco")
+    visit = book(postop_visit(surgeon), at(9, 9))
+    export_visits([visit.pk])
+
+    visit = reschedule(visit, at(9, 10), surgeon=other)
+
+    assert export_visits([visit.pk]) == {"exported": 1}
+    assert radicale.events(calendar.url) == []
+
+
 def test_visits_of_a_surgeon_without_a_calendar_are_not_pushed(
     surgeon: Surgeon, radicale: Radicale
 ) -> None:
