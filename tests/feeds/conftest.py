@@ -235,9 +235,11 @@ class CalDAVProxy:
         with contextlib.suppress(OSError):
             while data := source.recv(65536):
                 sink.sendall(data)
+        # One direction ended: end the other too (close is idempotent).
         for sock in (source, sink):
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
 
 
 @pytest.fixture
