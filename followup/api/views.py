@@ -169,10 +169,14 @@ class VisitCommand(APIView):
         raise NotImplementedError
 
 
-def _command_schema(summary: str, request: Any = None) -> Any:
+DESK = "Front desk and clinic admins."
+
+
+def _command_schema(summary: str, request: Any = None, who: str = DESK) -> Any:
     return extend_schema(
         tags=TAG,
         summary=summary,
+        description=f"{summary}. {who} Answers the visit as it now is.",
         request=request,
         responses={200: VisitSerializer, **api.error_responses(400, 404, 409)},
     )
@@ -271,7 +275,10 @@ class NoShowVisit(VisitCommand):
 class CompleteVisit(VisitCommand):
     action = "complete"
 
-    @_command_schema("The visit took place")
+    @_command_schema(
+        "The visit took place",
+        who="The patient's surgeon, the front desk and clinic admins.",
+    )
     def post(self, request: Request, pk: int) -> Response:
         return super().post(request, pk)
 
