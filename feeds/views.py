@@ -138,9 +138,19 @@ class _Throttle:
 throttle = _Throttle()
 
 
+def _unlogged(response: HttpResponse) -> HttpResponse:
+    # Django would log the path of every 4xx, and the path holds a token: a
+    # mistyped or revoked one is still close to a secret, so keep it out of
+    # the logs (and keep a token-guessing run from flooding them).
+    response._has_been_logged = True  # type: ignore[attr-defined]
+    return response
+
+
 def _not_found() -> HttpResponse:
-    return HttpResponse(
-        NOT_FOUND_BODY, status=404, content_type="text/plain; charset=utf-8"
+    return _unlogged(
+        HttpResponse(
+            NOT_FOUND_BODY, status=404, content_type="text/plain; charset=utf-8"
+        )
     )
 
 
@@ -149,7 +159,7 @@ def _too_many(retry_after: int) -> HttpResponse:
         TOO_MANY_BODY, status=429, content_type="text/plain; charset=utf-8"
     )
     response["Retry-After"] = str(retry_after)
-    return response
+    return _unlogged(response)
 
 
 def _etag_matches(header: str, etags: tuple[str, ...]) -> bool:

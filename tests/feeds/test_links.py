@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 from typing import Any
 
 import pytest
@@ -86,6 +87,18 @@ def test_unknown_revoked_and_rotated_tokens_get_the_same_404(
     assert status == 404
     assert b"calendar" in body.lower()
     assert Client().get(replacement.path).status_code == 200
+
+
+def test_a_refused_token_is_never_written_to_the_logs(
+    surgeon_a: Surgeon, caplog: pytest.LogCaptureFixture
+) -> None:
+    revoked = links.create_link(scope="surgeon", surgeon_id=surgeon_a.pk)
+    links.revoke_link(link_id=revoked.link.pk, now=timezone.now())
+
+    with caplog.at_level(logging.DEBUG):
+        assert Client().get(revoked.path).status_code == 404
+
+    assert revoked.token not in caplog.text
 
 
 def test_use_is_recorded_at_most_once_per_few_minutes(surgeon_a: Surgeon) -> None:
