@@ -13,7 +13,7 @@ from rest_framework import serializers
 
 from clinic.models import Surgeon
 from feeds.models import ExportState
-from followup.models import FHIR_STATUS, Visit, VisitEvent, VisitStatus
+from followup.models import FHIR_STATUS, Visit, VisitEvent
 
 OFFSET_EXAMPLE = "2026-12-01T09:00:00+01:00"
 
@@ -129,13 +129,9 @@ class SlotSerializer(serializers.Serializer):
     surgeon = serializers.IntegerField(source="surgeon_id")
 
 
-def _surgeons() -> Any:
-    return Surgeon.objects.all()
-
-
 class BookingSerializer(serializers.Serializer):
     start = AwareDateTimeField(help_text=f"With its UTC offset, e.g. {OFFSET_EXAMPLE}.")
-    surgeon = serializers.PrimaryKeyRelatedField(queryset=_surgeons())
+    surgeon = serializers.PrimaryKeyRelatedField(queryset=Surgeon.objects.all())
     override_reason = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -198,6 +194,3 @@ class UpcomingQuerySerializer(ReviewQuerySerializer):
     days = serializers.IntegerField(
         required=False, default=30, min_value=1, max_value=366
     )
-
-
-VISIT_STATUS_CHOICES = VisitStatus.choices
