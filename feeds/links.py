@@ -91,8 +91,8 @@ def _find_query() -> QuerySet[CalendarLink, tuple[Any, ...]]:
             "patient_id",
             "token_hash",
             "last_used_at",
-            "feed__version",
-            "feed__changed_at",
+            "feed_version",
+            "feed_changed_at",
         )[:1]
     )
 
@@ -116,7 +116,7 @@ def _aware(value: dt.datetime | str | None) -> dt.datetime | None:
 def find_active(token: str) -> ActiveLink | None:
     """The live link this token opens with its feed's version, or None.
 
-    One query: the link joined to its feed's version row.
+    One single-row query: the link carries a copy of its feed's stamp.
     """
     if not looks_like_token(token):
         return None
@@ -132,12 +132,16 @@ def find_active(token: str) -> ActiveLink | None:
         return None
     owner_id = surgeon_id or patient_id
     key = versions.feed_key(scope, owner_id)
-    if version is None:
-        # A link made before links carried their feed: attach it once.
-        feed = versions.ensure(key)
-        CalendarLink.objects.filter(pk=pk).update(feed=feed)
-        version, changed = feed.version, feed.changed_at
-    stamp = versions.Stamp(int(version), _aware(changed) or dt.datetime.now(dt.UTC))
+    changed_at = _aware(changed)
+    if changed_at is None:
+        # A link made before links carried their feed's stamp: attach it once.
+        with transaction.atomic():
+            feed = versions.ensure(key, lock=True)
+            CalendarLink.objects.filter(pk=pk).update(
+                feed=feed, feed_version=feed.version, feed_changed_at=feed.changed_at
+            )
+        version, changed_at = feed.version, feed.changed_at
+    stamp = versions.Stamp(int(version), changed_at)
     return ActiveLink(pk, scope, owner_id, _aware(last_used), key, stamp)
 
 
@@ -264,13 +268,16 @@ def create_link(
     """A new subscription link; the reply carries its token, once."""
     kind = validate_owner(scope=scope, surgeon_id=surgeon_id, patient_id=patient_id)
     token, token_hash = _new_token()
+    feed = versions.ensure(versions.feed_key(kind, surgeon_id or patient_id), lock=True)
     link = CalendarLink(
         scope=kind,
         surgeon_id=surgeon_id,
         patient_id=patient_id,
         token_hash=token_hash,
         created_by=actor,
-        feed=versions.ensure(versions.feed_key(kind, surgeon_id or patient_id)),
+        feed=feed,
+        feed_version=feed.version,
+        feed_changed_at=feed.changed_at,
     )
     link.save(force_insert=True)
     return IssuedLink(link=link, token=token)

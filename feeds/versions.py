@@ -23,7 +23,7 @@ from django.db.models import F, OuterRef, Subquery, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from feeds.models import CalendarEntry, FeedVersion, LinkScope
+from feeds.models import CalendarEntry, CalendarLink, FeedVersion, LinkScope
 from followup.models import Visit
 
 CLINIC_KEY = "clinic"
@@ -52,12 +52,17 @@ class Stamp:
         return f"{self.version}.{int(self.changed_at.timestamp() * 1_000_000):x}"
 
 
-def ensure(key: str) -> FeedVersion:
-    """The feed's version row, made on first use (a feed nothing changed yet)."""
-    row, _ = FeedVersion.objects.get_or_create(
+def ensure(key: str, *, lock: bool = False) -> FeedVersion:
+    """The feed's version row, made on first use (a feed nothing changed yet).
+
+    `lock` holds the row until the transaction ends, so no bump slips in
+    between reading the stamp and copying it onto a link.
+    """
+    FeedVersion.objects.get_or_create(
         key=key, defaults={"changed_at": timezone.now().replace(microsecond=0)}
     )
-    return row
+    rows = FeedVersion.objects.filter(key=key)
+    return (rows.select_for_update() if lock else rows).get()
 
 
 def current(key: str) -> Stamp:
@@ -145,4 +150,10 @@ def bump(keys: Collection[str], *, now: dt.datetime | None = None) -> None:
                 changed_at=Greatest(
                     Value(now), F("changed_at") + dt.timedelta(seconds=1)
                 ),
+            )
+            # The links' copies of the stamp, which polls read.
+            bumped = FeedVersion.objects.filter(pk=OuterRef("feed_id"))
+            CalendarLink.objects.filter(feed__key__in=chunk, revoked_at=None).update(
+                feed_version=Subquery(bumped.values("version")[:1]),
+                feed_changed_at=Subquery(bumped.values("changed_at")[:1]),
             )

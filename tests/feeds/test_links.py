@@ -101,6 +101,22 @@ def test_a_refused_token_is_never_written_to_the_logs(
     assert revoked.token not in caplog.text
 
 
+def test_a_link_without_its_feed_stamp_gets_it_on_first_use(
+    surgeon_a: Surgeon,
+) -> None:
+    issued = links.create_link(scope="surgeon", surgeon_id=surgeon_a.pk)
+    CalendarLink.objects.filter(pk=issued.link.pk).update(
+        feed=None, feed_version=0, feed_changed_at=None
+    )
+
+    assert Client().get(issued.path).status_code == 200
+
+    link = CalendarLink.objects.get(pk=issued.link.pk)
+    assert link.feed is not None
+    assert link.feed_version == link.feed.version
+    assert link.feed_changed_at == link.feed.changed_at
+
+
 def test_use_is_recorded_at_most_once_per_few_minutes(surgeon_a: Surgeon) -> None:
     issued = links.create_link(scope="surgeon", surgeon_id=surgeon_a.pk)
     Client().get(issued.path)
