@@ -26,6 +26,10 @@ attempted: a visit never sent anywhere needs no DELETE. Two workers
 exporting the same visit take a PostgreSQL advisory lock on it, so their
 pushes go out one after the other, each with the state it read.
 
+Visits never sent anywhere that need no request (generated visits still to
+book, surgeons without a calendar: most of a CSV import) are settled for the
+whole chunk in a few statements, without the per-visit lock.
+
 Error text stored or logged never holds credentials: URLs lose their
 userinfo and the stored password is masked (`scrub`).
 """
@@ -232,10 +236,76 @@ def push_visits(visit_ids: Sequence[int], *, now: dt.datetime) -> PushReport:
         c.surgeon_id: CalendarTarget.of(c)
         for c in SurgeonCalendar.objects.filter(enabled=True)
     }
+    settled = _settle_never_sent(
+        [visit.pk for visit in visits], calendars, now=now, report=report
+    )
     for visit in visits:
+        if visit.pk in settled:
+            continue
         outcome = _push_one(visit.pk, calendars, now=now)
         report.outcomes[outcome] += 1
     return report
+
+
+def _settle_never_sent(
+    visit_ids: list[int],
+    calendars: dict[int, CalendarTarget],
+    *,
+    now: dt.datetime,
+    report: PushReport,
+) -> set[int]:
+    """Settle in bulk the visits that were never sent and need no request.
+
+    Most of a CSV import: visits still to book, or of surgeons without a
+    calendar. One read, then one update per (pending change, outcome): a
+    visit changed since the read has a new `pending_since`, so the update
+    skips it and it goes through the per-visit path of its own task.
+    """
+    rows = CalendarEntry.objects.filter(
+        pk__in=visit_ids,
+        exported_sequence__lt=0,
+        export_state__in=(ExportState.PENDING, ExportState.FAILED),
+    ).values_list(
+        "pk",
+        "pending_since",
+        "visit__status",
+        "visit__start",
+        "visit__surgeon_id",
+        "visit__procedure__surgeon_id",
+    )
+    groups: dict[tuple[dt.datetime | None, str], list[int]] = {}
+    for pk, pending_since, status, start, surgeon_id, procedure_surgeon_id in rows:
+        has_calendar = (surgeon_id or procedure_surgeon_id) in calendars
+        in_calendar = (
+            status in IN_CALENDAR_STATUSES
+            and start is not None
+            and surgeon_id is not None
+        )
+        if has_calendar and in_calendar:
+            continue  # a first PUT: the per-visit path
+        state = ExportState.EXPORTED if has_calendar else ExportState.NOT_CONFIGURED
+        groups.setdefault((pending_since, state), []).append(pk)
+    settled: set[int] = set()
+    for (since, outcome), pks in groups.items():
+        updated = CalendarEntry.objects.filter(
+            pk__in=pks,
+            pending_since=since,
+            exported_sequence__lt=0,
+            export_state__in=(ExportState.PENDING, ExportState.FAILED),
+        ).update(
+            export_state=outcome,
+            exported_at=now if outcome == ExportState.EXPORTED else None,
+            pending_since=None,
+            export_error="",
+        )
+        report.outcomes[
+            "exported" if outcome == ExportState.EXPORTED else "not_configured"
+        ] += updated
+        if updated == len(pks):
+            settled.update(pks)
+        # Otherwise one of them changed meanwhile: the group takes the
+        # per-visit path, where the settled ones are already done.
+    return settled
 
 
 def _push_one(

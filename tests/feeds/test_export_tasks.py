@@ -233,6 +233,34 @@ def test_visits_of_a_surgeon_without_a_calendar_are_not_pushed(
     assert radicale.events(disabled.url) == []
 
 
+def test_generated_visits_are_settled_in_bulk_without_a_request(
+    surgeon: Surgeon, calendar: SurgeonCalendar, radicale: Radicale
+) -> None:
+    without_calendar = SurgeonFactory.create(given_name="Carla", family_name="Cano")
+    pushed = _visits(surgeon, 20)
+    not_pushed = _visits(without_calendar, 20)
+    schedule_export(pushed + not_pushed, now=NOW)  # as one CSV import would
+
+    with CaptureQueriesContext(connection) as queries:
+        report = export_visits(pushed + not_pushed)
+
+    assert report == {"exported": 20, "not_configured": 20}
+    # Rendering, calendars, one read and one update per outcome: not per visit.
+    assert len(queries) <= 8
+    assert radicale.events(calendar.url) == []
+    states = set(
+        CalendarEntry.objects.filter(pk__in=pushed).values_list(
+            "export_state", "pending_since"
+        )
+    )
+    assert states == {(ExportState.EXPORTED, None)}
+    assert set(
+        CalendarEntry.objects.filter(pk__in=not_pushed).values_list(
+            "export_state", flat=True
+        )
+    ) == {ExportState.NOT_CONFIGURED}
+
+
 # --- idempotence -------------------------------------------------------------
 
 
