@@ -59,7 +59,7 @@ class CalendarEntryAdmin(admin.ModelAdmin[CalendarEntry]):
         error = entry.export_error
         return error if len(error) <= 120 else f"{error[:117]}..."
 
-    @admin.action(description="Re-send to the CalDAV calendar")
+    @admin.action(description="Re-send to the CalDAV calendar", permissions=["change"])
     def resend(self, request: HttpRequest, queryset: QuerySet[CalendarEntry]) -> None:
         ids = list(queryset.values_list("pk", flat=True))
         # The attempt count starts over: this is a person's decision.
@@ -151,7 +151,9 @@ class SurgeonCalendarAdmin(admin.ModelAdmin[SurgeonCalendar]):
     def has_password(self, calendar: SurgeonCalendar) -> bool:
         return bool(calendar.password)
 
-    @admin.action(description="Export all of these surgeons' visits now")
+    @admin.action(
+        description="Export all of these surgeons' visits now", permissions=["change"]
+    )
     def export_all_visits(
         self, request: HttpRequest, queryset: QuerySet[SurgeonCalendar]
     ) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import pytest
 from django.contrib.admin.sites import site as admin_site
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Permission, User
 from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -526,3 +526,24 @@ def _visits(surgeon: Surgeon, count: int) -> list[int]:
         procedure = make_procedure(surgery_date=SURGERY_DATE, surgeon=surgeon)
         ids += list(procedure.visits.values_list("pk", flat=True))
     return ids[:count]
+
+
+def test_a_user_who_may_only_view_entries_cannot_re_send_them(surgeon: Surgeon) -> None:
+    viewer = User.objects.create_user(username="viewer", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_calendarentry"))
+    client = Client()
+    client.force_login(viewer)
+    visit = postop_visit(surgeon)
+    CalendarEntry.objects.filter(pk=visit.pk).update(
+        export_state=ExportState.FAILED, export_attempts=25
+    )
+
+    listing = client.get("/admin/feeds/calendarentry/")
+    client.post(
+        "/admin/feeds/calendarentry/",
+        {"action": "resend", "_selected_action": [visit.pk]},
+    )
+
+    assert listing.status_code == 200
+    assert b'value="resend"' not in listing.content
+    assert entry_of(visit).export_state == ExportState.FAILED
