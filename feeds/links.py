@@ -146,12 +146,23 @@ def find_active(token: str) -> ActiveLink | None:
 
 
 def touch(link: ActiveLink, *, now: dt.datetime) -> None:
-    """Record a use, at most once per few minutes, as a conditional update."""
+    """Record a use, at most once per few minutes, as a conditional update.
+
+    A poll never waits for it: a link row locked by a long transaction (a
+    CSV import bumping its feed) is skipped, and the next poll records it.
+    """
     last = link.last_used_at
     if last is not None and now - last < LAST_USED_RESOLUTION:
         return
-    # Zero rows means another request recorded this use first.
-    CalendarLink.objects.filter(pk=link.id, last_used_at=last).update(last_used_at=now)
+    with transaction.atomic():
+        # Zero rows: another request recorded this use first, or it is locked.
+        free = (
+            CalendarLink.objects.select_for_update(skip_locked=True)
+            .filter(pk=link.id, last_used_at=last)
+            .values_list("pk", flat=True)
+        )
+        if list(free):
+            CalendarLink.objects.filter(pk=link.id).update(last_used_at=now)
 
 
 # --- who may see and manage links ------------------------------------------

@@ -5,18 +5,21 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import threading
+import time
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 from django.core.cache import cache
+from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 
 from clinic.models import Surgeon
 from feeds import links, views
 from feeds.models import CalendarLink
-from tests.factories import PatientFactory
+from tests.factories import PatientFactory, SurgeonFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -309,3 +312,35 @@ def test_admin_site_refuses_a_link_whose_owner_does_not_fit_its_scope() -> None:
     assert response.status_code == 200
     assert "A surgeon link names a surgeon" in response.content.decode()
     assert not CalendarLink.objects.exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_poll_never_waits_for_a_transaction_holding_the_link() -> None:
+    surgeon = SurgeonFactory.create()
+    issued = links.create_link(scope="surgeon", surgeon_id=surgeon.pk)
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_row() -> None:
+        try:
+            with transaction.atomic():
+                CalendarLink.objects.select_for_update().get(pk=issued.link.pk)
+                locked.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_row)
+    holder.start()
+    try:
+        assert locked.wait(5)
+        started = time.monotonic()
+        status = Client().get(issued.path).status_code
+        waited = time.monotonic() - started
+    finally:
+        release.set()
+        holder.join()
+
+    assert status == 200
+    assert waited < 2
+    assert CalendarLink.objects.get(pk=issued.link.pk).last_used_at is None
