@@ -2,7 +2,7 @@
 
 The order of work is what keeps a poll cheap:
 1. throttle, per client address and per token (one Redis round trip);
-2. the link by its token's hash joined to its feed's version (one query):
+2. the link by its token's hash, which carries its feed's version (one row):
    ETag and Last-Modified come from the version, so a conditional request
    is answered 304 here, before any body work, touching no visit;
 3. the body: this process's memory, else the shared cache, else built from

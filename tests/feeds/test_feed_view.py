@@ -392,7 +392,7 @@ def test_a_304_touches_no_visit_rows(
     with CaptureQueriesContext(connection) as queries:
         assert get(url, if_none_match=etag).status_code == 304
 
-    assert len(queries) == 1  # the link joined to its feed version
+    assert len(queries) == 1  # the link, carrying its feed version
     assert not [q for q in queries if "followup_visit" in q["sql"]]
 
 
