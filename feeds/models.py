@@ -92,6 +92,9 @@ class CalendarEntry(models.Model):
     # The visit's `updated_at` this body was rendered from; older means stale.
     rendered_from = models.DateTimeField(null=True, blank=True)
     rendered_sequence = models.PositiveIntegerField(default=0)
+    # feeds.rendering.FORMAT_VERSION of the body: a deploy that changes how
+    # entries look makes every older body stale.
+    rendered_format = models.PositiveSmallIntegerField(default=0)
     # The surgeon whose feed listed this visit when it was last rendered or
     # changed: a booking moved to another surgeon refreshes the old one's feed.
     feed_surgeon = models.ForeignKey(

@@ -34,9 +34,9 @@ from followup import rules
 from followup.models import RecoveryMilestone, Visit, VisitStatus
 
 PRODID = "-//Spine clinic//Follow-up calendar 1.0//EN"
-# Part of every feed's cache key and ETag: raise it when the bytes a visit
-# renders to change, so no cache serves the old form after a deploy.
-FORMAT_VERSION = 1
+# Raise it when the bytes a visit renders to change: it is part of every
+# feed's cache key and ETag, and a stored entry of another format is stale.
+FORMAT_VERSION = 2
 TIMED_STATUSES = frozenset(
     {VisitStatus.BOOKED, VisitStatus.CHECKED_IN, VisitStatus.COMPLETED}
 )
@@ -109,7 +109,11 @@ def render_entry(visit: Visit) -> str:
             lines.append(f"DESCRIPTION:{ical.escape_text(description)}")
     else:
         # Still to book: the window, as an all-day event (DTEND is exclusive).
-        prefix = "Cancelled: " if cancelled else "To book: "
+        prefix = "To book: "
+        if cancelled:
+            prefix = "Cancelled: "
+        elif visit.status == VisitStatus.NO_SHOW:
+            prefix = "To rebook: "
         lines += [
             f"DTSTART;VALUE=DATE:{ical.date_stamp(visit.window_start)}",
             "DTEND;VALUE=DATE:"
@@ -147,6 +151,7 @@ def store_entries(visits: Iterable[Visit]) -> dict[int, str]:
             body=render_entry(visit),
             rendered_from=visit.updated_at,
             rendered_sequence=visit.sequence,
+            rendered_format=FORMAT_VERSION,
             feed_surgeon_id=visit.surgeon_id,
         )
         for visit in visits
@@ -161,6 +166,7 @@ def store_entries(visits: Iterable[Visit]) -> dict[int, str]:
                 "body",
                 "rendered_from",
                 "rendered_sequence",
+                "rendered_format",
                 "feed_surgeon",
             ],
         )
@@ -290,12 +296,16 @@ def build_feed(scope: str, owner_id: int | None) -> bytes:
             "calendar_entry__body",
             "calendar_entry__rendered_from",
             "calendar_entry__rendered_sequence",
+            "calendar_entry__rendered_format",
         )
     )
     stale = [
         pk
-        for pk, updated_at, sequence, body, rendered_from, rendered_sequence in rows
-        if not body or rendered_from != updated_at or rendered_sequence != sequence
+        for pk, updated_at, sequence, body, rendered_from, rendered_seq, form in rows
+        if not body
+        or rendered_from != updated_at
+        or rendered_seq != sequence
+        or form != FORMAT_VERSION
     ]
     fresh = store_entries(_visits_for_rendering(stale)) if stale else {}
     parts = [calendar_header(feed_name(scope, owner_id))]

@@ -514,3 +514,24 @@ def test_throttle_counts_are_shared_through_redis(
     assert int(refused["Retry-After"]) > 0
     assert any(b"feeds:rate:" in key for key in client.keys("*"))
     client.flushdb()
+
+
+def test_entries_of_an_older_format_are_rendered_again_on_read(
+    surgeon: Surgeon,
+) -> None:
+    visit = book(visit_of(make_procedure(surgeon=surgeon)), dt.date(2026, 11, 10))
+    url = link_url("surgeon", surgeon.pk)
+    get(url)
+    # As a deploy that changed the format finds them: stored, current, old.
+    CalendarEntry.objects.filter(visit_id=visit.pk).update(
+        body="BEGIN:VEVENT\r\nUID:old\r\nEND:VEVENT\r\n",
+        rendered_format=rendering.FORMAT_VERSION - 1,
+    )
+    book(visit_of(make_procedure(surgeon=surgeon)), dt.date(2026, 11, 11))
+
+    found = events(get(url).content)
+
+    assert rendering.visit_uid(visit) in found
+    assert "old" not in found
+    entry = CalendarEntry.objects.get(visit_id=visit.pk)
+    assert entry.rendered_format == rendering.FORMAT_VERSION

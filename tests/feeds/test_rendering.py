@@ -135,6 +135,18 @@ def test_unbooked_visit_is_an_all_day_event_over_its_window() -> None:
     assert "SUMMARY:To book: Post-operative control" in body
 
 
+def test_a_no_show_is_a_window_to_rebook() -> None:
+    procedure = make_procedure()
+    visit = book(first_visit(procedure.pk), dt.date(2026, 11, 12))
+    visit.status = "no_show"
+    visit.save(update_fields=["status", "updated_at"])
+
+    body = rendering.render_entry(reread(visit))
+
+    assert "SUMMARY:To rebook: Post-operative control" in body
+    assert "DTSTART;VALUE=DATE:20261109\r\n" in body
+
+
 def test_cancelled_booking_keeps_its_slot_and_never_shows_the_reason() -> None:
     procedure = make_procedure()
     visit = book(first_visit(procedure.pk), dt.date(2026, 11, 12))
