@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
 
 from clinic.models import Patient, Procedure, ProcedureKind, ProcedureStatus, Surgeon
 from followup import rules
@@ -193,7 +195,17 @@ def correct_patient(
         fields.append(name)
     if fields:
         patient.save(update_fields=[*fields, "updated_at"])
+    if set(fields) & set(allowed):
+        _republish_visits_of(patient)
     return patient
+
+
+def _republish_visits_of(patient: Patient) -> None:
+    # Calendars show the patient's label: re-render every entry of theirs, with
+    # a higher SEQUENCE so that clients replace their copy.
+    visits = Visit.objects.filter(patient=patient)
+    visits.update(sequence=F("sequence") + 1, updated_at=timezone.now())
+    visits_changed(list(visits.values_list("pk", flat=True)))
 
 
 def _locked_patient(patient_id: int) -> Patient:
@@ -502,6 +514,7 @@ def _plan_fields(visit: Visit, planned: rules.PlannedVisit) -> dict[str, Any]:
     visit.due_date = planned.due_date
     visit.window_start = planned.window_start
     visit.window_end = planned.window_end
+    visit.sequence += 1
     return {
         "before": before,
         "after": {
@@ -514,7 +527,9 @@ def _plan_fields(visit: Visit, planned: rules.PlannedVisit) -> dict[str, Any]:
     }
 
 
-_PLAN_FIELDS = ["due_date", "window_start", "window_end", "updated_at"]
+# A re-plan changes what calendars publish (a window, a flag, a status): the
+# entry's SEQUENCE rises with it, as for every change after generation.
+_PLAN_FIELDS = ["due_date", "window_start", "window_end", "sequence", "updated_at"]
 
 
 def _move(visit: Visit, planned: rules.PlannedVisit, *, actor: User) -> None:
@@ -577,6 +592,7 @@ def _cancel(visit: Visit, *, cause: CancelReason, reason: str, actor: User) -> N
     visit.cancel_reason = text
     visit.cancelled_by = cause
     visit.needs_rebooking = False
+    visit.sequence += 1
     # The slot stays on the row so calendars can publish the cancellation.
     visit.save(
         update_fields=[
@@ -584,6 +600,7 @@ def _cancel(visit: Visit, *, cause: CancelReason, reason: str, actor: User) -> N
             "cancel_reason",
             "cancelled_by",
             "needs_rebooking",
+            "sequence",
             "updated_at",
         ]
     )

@@ -10,6 +10,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from clinic.models import Patient, Procedure, ProcedureKind, ProcedureStatus
+from feeds.models import CalendarEntry
 from followup import services
 from followup.exceptions import Conflict, InvalidInput
 from followup.models import FollowUpRule, Visit, VisitEvent, VisitStatus
@@ -427,3 +428,58 @@ def test_an_impossible_birth_date_is_refused() -> None:
             today=TODAY,
         )
     assert Patient.objects.count() == 0
+
+
+def test_every_replan_change_raises_the_calendar_sequence() -> None:
+    procedure = make_procedure(surgery_date=dt.date(2026, 11, 2))
+    postop = book_directly(
+        visits_by_rule(procedure)["postop_control", 1], dt.date(2026, 11, 10)
+    )
+    month = visits_by_rule(procedure)["one_month_control", 1]
+
+    services.correct_procedure(
+        procedure_id=procedure.pk, surgery_date="2026-11-09", today=TODAY
+    )
+    services.cancel_procedure(procedure_id=procedure.pk, reason="Patient moved away")
+
+    postop.refresh_from_db()
+    month.refresh_from_db()
+    # Flagged, then cancelled: a calendar must replace its copy each time.
+    assert postop.sequence == month.sequence == 2
+    assert postop.status == month.status == VisitStatus.CANCELLED
+
+
+def test_correcting_a_patients_name_republishes_their_visits() -> None:
+    procedure = make_procedure()
+    before = {v.pk: v.sequence for v in Visit.objects.filter(procedure=procedure)}
+
+    services.correct_patient(
+        patient_id=procedure.patient_id, today=TODAY, family_name="Garcia-Lopez"
+    )
+
+    after = {v.pk: v.sequence for v in Visit.objects.filter(procedure=procedure)}
+    assert after == {pk: seq + 1 for pk, seq in before.items()}
+    entries = CalendarEntry.objects.filter(visit_id__in=before)
+    assert entries.count() == len(before)
+    assert set(entries.values_list("export_state", flat=True)) <= {
+        "pending",
+        "not_configured",
+    }
+
+
+def test_correcting_only_the_birth_date_changes_no_calendar() -> None:
+    procedure = make_procedure()
+    before = list(
+        Visit.objects.filter(procedure=procedure).values_list("sequence", flat=True)
+    )
+
+    services.correct_patient(
+        patient_id=procedure.patient_id, today=TODAY, birth_date="1971-05-17"
+    )
+
+    assert (
+        list(
+            Visit.objects.filter(procedure=procedure).values_list("sequence", flat=True)
+        )
+        == before
+    )
