@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Field, Model
 from django.utils import timezone
 
 from clinic.models import Patient, Procedure, ProcedureKind, ProcedureStatus, Surgeon
@@ -490,20 +490,146 @@ def _new_visit(
 def bulk_create_visits(
     visits: Sequence[Visit], *, actor: User, action: str = "generated"
 ) -> list[Visit]:
-    """Insert new visits and their first events in two statements."""
-    created = Visit.objects.bulk_create(visits)
-    VisitEvent.objects.bulk_create(
-        VisitEvent(
-            visit=visit,
-            actor=actor,
-            action=action,
-            to_status=visit.status,
-            details={"due_date": visit.due_date.isoformat()},
+    """Insert new visits and their first events; sets each visit's id.
+
+    On PostgreSQL both go in by COPY, the ids taken from the visits' own
+    sequence first: the 35,000 visits of a 10,000-row import took 6-7 s
+    through `bulk_create`, nearly all of it Django preparing each value.
+    """
+    if connection.vendor != "postgresql":
+        created = Visit.objects.bulk_create(visits)
+        VisitEvent.objects.bulk_create(
+            VisitEvent(
+                visit=visit,
+                actor=actor,
+                action=action,
+                to_status=visit.status,
+                details=_first_event_details(visit),
+            )
+            for visit in created
         )
-        for visit in created
+        visits_changed([visit.pk for visit in created])
+        return created
+    created = list(visits)
+    if not created:
+        return created
+    now = timezone.now()
+    ids = _reserve_ids(Visit, len(created))
+    for visit, pk in zip(created, ids, strict=True):
+        visit.pk = pk
+        visit._state.adding = False
+        visit._state.db = connection.alias
+    _copy_rows(
+        Visit,
+        {
+            f.attname: [getattr(v, f.attname) for v in created]
+            for f in Visit._meta.concrete_fields
+            if not _stamped(f)
+        },
+        rows=len(created),
+        now=now,
     )
-    visits_changed([visit.pk for visit in created])
+    for visit in created:
+        for f in Visit._meta.concrete_fields:
+            if _stamped(f):
+                setattr(visit, f.attname, now)
+    _copy_rows(
+        VisitEvent,
+        {
+            "visit_id": ids,
+            "actor_id": None if actor is None else actor.pk,
+            "at": now,
+            "action": action,
+            "to_status": [v.status for v in created],
+            "details": [_first_event_details(v) for v in created],
+        },
+        rows=len(created),
+        now=now,
+    )
+    visits_changed(ids)
     return created
+
+
+def _first_event_details(visit: Visit) -> dict[str, str]:
+    return {"due_date": visit.due_date.isoformat()}
+
+
+def _stamped(f: Field[Any, Any]) -> bool:
+    return bool(getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False))
+
+
+def _reserve_ids(model: type[Model], count: int) -> list[int]:
+    table = connection.ops.quote_name(model._meta.db_table)
+    column = model._meta.pk.column  # type: ignore[union-attr]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) "
+            "FROM generate_series(1, %s)",
+            [table, column, count],
+        )
+        return [pk for (pk,) in cursor.fetchall()]
+
+
+# Types whose Python values psycopg already writes as PostgreSQL reads them:
+# Django's preparation of these is a no-op, and the costliest part of a bulk
+# insert. Anything else (JSON, a naive datetime to warn about) is prepared.
+_WRITTEN_AS_IS = frozenset(
+    {
+        "AutoField",
+        "BigAutoField",
+        "BigIntegerField",
+        "BooleanField",
+        "CharField",
+        "DateField",
+        "ForeignKey",
+        "IntegerField",
+        "PositiveIntegerField",
+        "PositiveSmallIntegerField",
+        "SmallIntegerField",
+        "TextField",
+    }
+)
+
+
+def _copy_rows(
+    model: type[Model], given: dict[str, Any], *, rows: int, now: dt.datetime
+) -> None:
+    """COPY `rows` new rows of `model`; PostgreSQL only.
+
+    `given` maps attnames to a list (a value per row) or to one value for
+    every row; the other fields take their default, or `now` when they are
+    stamped on creation, as `bulk_create` would give them.
+    """
+    columns: list[str] = []
+    values: list[list[Any]] = []
+    for f in model._meta.concrete_fields:
+        if f.attname in given:
+            value = given[f.attname]
+        elif f.primary_key:
+            continue
+        else:
+            value = now if _stamped(f) else f.get_default()
+        columns.append(connection.ops.quote_name(f.column))
+        if isinstance(value, list):
+            if len(value) != rows:
+                raise ValueError(f"{f.attname}: {len(value)} values for {rows} rows")
+            if f.get_internal_type() not in _WRITTEN_AS_IS:
+                value = [f.get_db_prep_save(v, connection) for v in value]
+            values.append(value)
+        else:
+            values.append([f.get_db_prep_save(value, connection)] * rows)
+    table = connection.ops.quote_name(model._meta.db_table)
+    # Identifiers come from the model; the data travels as COPY rows.
+    sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    # A violated constraint surfaces when the COPY ends, outside the cursor
+    # wrapper that turns driver errors into Django's (IntegrityError).
+    with (
+        connection.wrap_database_errors,
+        connection.cursor() as cursor,
+        cursor.copy(sql) as copy,
+    ):
+        for row in zip(*values, strict=True):
+            copy.write_row(row)
 
 
 def _plan_fields(visit: Visit, planned: rules.PlannedVisit) -> dict[str, Any]:
