@@ -44,9 +44,10 @@ from django.core.handlers.wsgi import WSGIHandler  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.http import HttpRequest, HttpResponse  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.urls import include, path  # noqa: E402
+from django.urls import path  # noqa: E402
 from django_ical.views import ICalFeed  # noqa: E402
 
+import config.urls  # noqa: E402
 from clinic.models import Patient, Procedure, Surgeon  # noqa: E402
 from feeds import links, rendering, versions  # noqa: E402
 from followup.models import FollowUpRule, Visit, VisitStatus  # noqa: E402
@@ -107,7 +108,9 @@ class DjangoIcalFeed(ICalFeed):  # type: ignore[misc]
 urlpatterns = [
     path("bench/memory.ics", memory_view),
     path("bench/django-ical.ics", DjangoIcalFeed()),
-    path("", include("config.urls")),
+    # The project's own patterns, not include()d: the feed's URL is then
+    # resolved exactly as in production, with no extra level of nesting.
+    *config.urls.urlpatterns,
 ]
 
 
