@@ -22,7 +22,7 @@ def visits_changed(visit_ids: Collection[int]) -> None:
     """
     if not visit_ids:
         return
-    versions.bump(versions.keys_for_visits(visit_ids))
+    versions.bump_for_visits(visit_ids)
     try:
         from feeds.tasks import schedule_export
     except ModuleNotFoundError as exc:

@@ -23,6 +23,7 @@ from django.db.models import F, OuterRef, Subquery, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from clinic.models import Procedure
 from feeds.models import CalendarEntry, CalendarLink, FeedVersion, LinkScope
 from followup.models import Visit
 
@@ -157,3 +158,85 @@ def bump(keys: Collection[str], *, now: dt.datetime | None = None) -> None:
                 feed_version=Subquery(bumped.values("version")[:1]),
                 feed_changed_at=Subquery(bumped.values("changed_at")[:1]),
             )
+
+
+def bump_for_visits(
+    visit_ids: Collection[int], *, now: dt.datetime | None = None
+) -> None:
+    """`bump(keys_for_visits(visit_ids))`; call inside the changing transaction.
+
+    On PostgreSQL the keys are found, bumped and copied onto the links by one
+    statement over the ids, and moved entries re-pointed by a second: for the
+    35,000 visits of a 10,000-row import that is ~9,000 keys never built in
+    Python.
+    """
+    if connection.vendor != "postgresql":
+        bump(keys_for_visits(visit_ids), now=now)
+        return
+    ids = sorted(set(visit_ids))
+    if not ids:
+        return
+    now = now or timezone.now()
+    quote = connection.ops.quote_name
+    visit = quote(Visit._meta.db_table)
+    procedure = quote(Procedure._meta.db_table)
+    entry = quote(CalendarEntry._meta.db_table)
+    feed = quote(FeedVersion._meta.db_table)
+    link = quote(CalendarLink._meta.db_table)
+    # The same keys as `feed_key`, and the same stamps as `bump`: a new feed
+    # gets version 1 at `now`. Rows are taken in key order ("C" collation is
+    # Python's string order) so this and `bump` lock shared feeds alike and
+    # cannot deadlock. Identifiers come from the models; values are parameters.
+    sql = f"""
+        WITH changed AS (
+            SELECT v.surgeon_id, p.surgeon_id AS operating_surgeon_id, p.patient_id
+            FROM {visit} v JOIN {procedure} p ON p.id = v.procedure_id
+            WHERE v.id = ANY(%(ids)s::bigint[])
+        ),
+        listed AS (
+            SELECT %(patient)s::text || patient_id AS key FROM changed
+            UNION SELECT %(surgeon)s::text || operating_surgeon_id FROM changed
+            UNION SELECT %(surgeon)s::text || surgeon_id FROM changed
+                WHERE surgeon_id IS NOT NULL
+            UNION SELECT %(surgeon)s::text || feed_surgeon_id FROM {entry}
+                WHERE visit_id = ANY(%(ids)s::bigint[])
+                AND feed_surgeon_id IS NOT NULL
+        ),
+        keys AS (
+            SELECT key FROM listed
+            UNION SELECT %(clinic)s::text WHERE EXISTS (SELECT 1 FROM listed)
+        ),
+        bumped AS (
+            INSERT INTO {feed} AS f (key, version, changed_at)
+            SELECT key, 1, %(now)s FROM keys ORDER BY key COLLATE "C"
+            ON CONFLICT (key) DO UPDATE SET
+                version = f.version + 1,
+                changed_at = GREATEST(
+                    EXCLUDED.changed_at, f.changed_at + interval '1 second'
+                )
+            RETURNING f.id, f.version, f.changed_at
+        )
+        UPDATE {link} AS l
+        SET feed_version = bumped.version, feed_changed_at = bumped.changed_at
+        FROM bumped
+        WHERE l.feed_id = bumped.id AND l.revoked_at IS NULL
+    """  # noqa: S608
+    moved = f"""
+        UPDATE {entry} AS e SET feed_surgeon_id = v.surgeon_id
+        FROM {visit} v
+        WHERE v.id = e.visit_id AND e.visit_id = ANY(%(ids)s::bigint[])
+        AND e.feed_surgeon_id IS DISTINCT FROM v.surgeon_id
+    """  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            {
+                "ids": ids,
+                # Spelled as `feed_key` spells them: "<scope>:<owner id>".
+                "patient": f"{LinkScope.PATIENT.value}:",
+                "surgeon": f"{LinkScope.SURGEON.value}:",
+                "clinic": CLINIC_KEY,
+                "now": now,
+            },
+        )
+        cursor.execute(moved, {"ids": ids})
