@@ -258,12 +258,16 @@ class CalendarLinkAdmin(admin.ModelAdmin[CalendarLink]):
         obj.created_at = issued.link.created_at
         self._show_url(request, issued)
 
-    @admin.action(description="Rotate: give a new URL (the old one stops working)")
+    # A view-only staff user must not mint a working feed URL.
+    @admin.action(
+        description="Rotate: give a new URL (the old one stops working)",
+        permissions=["change"],
+    )
     def rotate(self, request: HttpRequest, queryset: QuerySet[CalendarLink]) -> None:
         for link in queryset.filter(revoked_at=None):
             self._show_url(request, links.rotate_link(link_id=link.pk))
 
-    @admin.action(description="Revoke: the URL stops working")
+    @admin.action(description="Revoke: the URL stops working", permissions=["change"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[CalendarLink]) -> None:
         ids = list(queryset.filter(revoked_at=None).values_list("pk", flat=True))
         for link_id in ids:

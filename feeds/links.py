@@ -20,12 +20,15 @@ import hashlib
 import hmac
 import re
 import secrets
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 import psycopg
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Q, QuerySet
+from psycopg import pq
+from psycopg.adapt import Transformer
 
 from clinic.models import Patient, Surgeon
 from feeds import versions
@@ -43,8 +46,10 @@ TOKEN_BYTES = 32
 _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")
 # last_used_at is written at most this often per link: a poll is a read.
 LAST_USED_RESOLUTION = dt.timedelta(minutes=5)
-# A threshold no other statement reaches while the link lookup runs.
-_PREPARE_ONLY_WHEN_ASKED = 2**31
+_FIND_STATEMENT = b"feeds_find_active_link"
+# The psycopg connections this statement is prepared on (Django opens a new
+# one on every reconnect, and a closed one is dropped from here with it).
+_prepared_on: weakref.WeakSet[psycopg.Connection[Any]] = weakref.WeakSet()
 
 
 def hash_token(token: str) -> str:
@@ -127,26 +132,69 @@ def _fetch_link_row(digest: str) -> tuple[Any, ...] | None:
         with db.cursor() as cursor:
             cursor.execute(sql, [digest])
             return cast("tuple[Any, ...] | None", cursor.fetchone())
-    # Every poll runs this one statement, so it is prepared once per
-    # connection (no parse or plan per poll), bound on the server and read in
-    # binary (no timestamp text to format and parse): about half the cost of
-    # Django's client-side-bound cursor. Django turns psycopg's preparing off
-    # (prepare_threshold None, for transaction-pooling proxies; PgBouncer
-    # 1.21+ copes with max_prepared_statements), which also ignores
-    # prepare=True: so it is on for this one statement only. Django's own
-    # cursors bind on the client and never prepare whatever the threshold.
     db.close_if_health_check_failed()
     db.ensure_connection()
     db.validate_no_broken_transaction()
     raw = db.connection
-    threshold = raw.prepare_threshold
-    raw.prepare_threshold = _PREPARE_ONLY_WHEN_ASKED
-    try:
-        with db.wrap_database_errors, psycopg.Cursor(raw) as cursor:
+    with db.wrap_database_errors:
+        if raw.prepare_threshold is None:
+            return _run_prepared(raw, sql, digest)
+        # psycopg prepares statements itself (OPTIONS prepare_threshold) and
+        # may deallocate them all after a rollback: leave it the bookkeeping.
+        with psycopg.Cursor(raw) as cursor:
             cursor.execute(sql, (digest,), prepare=True, binary=True)
             return cursor.fetchone()
-    finally:
-        raw.prepare_threshold = threshold
+
+
+def _run_prepared(
+    raw: psycopg.Connection[Any], sql: str, digest: str
+) -> tuple[Any, ...] | None:
+    """The link row by a statement prepared once per connection, in binary.
+
+    Every poll runs this one statement: prepared, it is neither parsed nor
+    planned again, and read in binary, no timestamp is formatted as text and
+    parsed back. It goes straight to libpq: psycopg's cursor machinery cost
+    as much as the round trip itself. Django leaves psycopg's preparing off
+    (prepare_threshold None, for transaction-pooling proxies; PgBouncer 1.21+
+    copes, max_prepared_statements), so psycopg never deallocates this one.
+    """
+    pgconn = raw.pgconn
+    if raw not in _prepared_on:
+        _raise_unless_ok(pgconn.prepare(_FIND_STATEMENT, _numbered(sql)), raw)
+        _prepared_on.add(raw)
+    result = pgconn.exec_prepared(
+        _FIND_STATEMENT, [digest.encode()], result_format=pq.Format.BINARY
+    )
+    if (
+        result.error_field(pq.DiagnosticField.SQLSTATE) == b"26000"
+        and pgconn.transaction_status == pq.TransactionStatus.IDLE
+    ):
+        # Gone (DISCARD ALL or DEALLOCATE by someone else) and no transaction
+        # was spoilt, as in every autocommit poll: prepare it again.
+        _raise_unless_ok(pgconn.prepare(_FIND_STATEMENT, _numbered(sql)), raw)
+        result = pgconn.exec_prepared(
+            _FIND_STATEMENT, [digest.encode()], result_format=pq.Format.BINARY
+        )
+    if result.error_field(pq.DiagnosticField.SQLSTATE) is not None:
+        _prepared_on.discard(raw)
+    _raise_unless_ok(result, raw)
+    if result.ntuples == 0:
+        return None
+    loader = Transformer(raw)
+    loader.set_pgresult(result, format=pq.Format.BINARY)
+    return loader.load_row(0, tuple)
+
+
+def _raise_unless_ok(result: pq.abc.PGresult, raw: psycopg.Connection[Any]) -> None:
+    if result.status not in (pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK):
+        raise psycopg.errors.error_from_result(result, encoding=raw.info.encoding)
+
+
+@functools.lru_cache(maxsize=4)
+def _numbered(sql: str) -> bytes:
+    # libpq numbers its parameters; the ORM's SQL has exactly one, as %s.
+    assert sql.count("%") == 1 and "%s" in sql, sql  # noqa: S101
+    return sql.replace("%s", "$1").encode()
 
 
 def find_active(token: str) -> ActiveLink | None:
@@ -212,10 +260,9 @@ def visible_to(user: AnyUser | None) -> QuerySet[CalendarLink]:
     links = CalendarLink.objects.filter(revoked_at=None)
     if Role.ADMIN in staff.roles:
         return links
-    mine = Q(created_by=user) if user is not None and user.is_authenticated else Q()
+    # Rights follow the role held now, never who created the link: a clerk
+    # who leaves the front desk can no longer rotate the links they handed out.
     allowed = Q(pk__in=[])
-    if mine:
-        allowed |= mine
     if Role.FRONT_DESK in staff.roles:
         allowed |= Q(scope=LinkScope.PATIENT)
     if Role.SURGEON in staff.roles and staff.surgeon_id is not None:
