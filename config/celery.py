@@ -20,7 +20,8 @@ def _make_broker_folders() -> None:
 
     if not settings.CELERY_BROKER_URL.startswith("filesystem://"):
         return
-    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+    keys = ("data_folder_in", "data_folder_out", "processed_folder", "control_folder")
+    for key in keys:
         Path(str(settings.CELERY_BROKER_TRANSPORT_OPTIONS[key])).mkdir(
             parents=True, exist_ok=True
         )

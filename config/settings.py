@@ -312,6 +312,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(_BROKER_DIR),
         "data_folder_out": str(_BROKER_DIR),
         "processed_folder": str(_BROKER_DIR / "processed"),
+        # Broadcast exchanges (worker control) too, never in the working dir.
+        "control_folder": str(_BROKER_DIR / "control"),
         "store_processed": False,
     }
 else:
