@@ -1,12 +1,17 @@
 """Admin for patients, surgeons and procedures.
 
-A procedure's date, kind and status change only through the services (they
-re-plan the visits), so the admin shows them read-only once saved and offers
-actions that call the services.
+A procedure's patient, surgeon, date, kind and status change only through the
+services (they re-plan the visits and tell the calendars), so the admin shows
+them read-only once saved and offers actions that call the services. Patients
+are created and corrected through the services too, so a new name reaches the
+calendars.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -16,12 +21,33 @@ from clinic.models import Patient, Procedure, Surgeon
 from followup import services
 from followup.exceptions import DomainError
 from followup.models import Visit
+from followup.services.planning import check_surgery_date
 
 
 @admin.register(Patient)
 class PatientAdmin(admin.ModelAdmin[Patient]):
     list_display = ["record_number", "family_name", "given_name", "birth_date"]
     search_fields = ["record_number", "family_name", "given_name"]
+
+    def save_model(
+        self, request: HttpRequest, obj: Patient, form: Any, change: bool
+    ) -> None:
+        today = timezone.localdate()
+        try:
+            if change:
+                changed = {name: form.cleaned_data[name] for name in form.changed_data}
+                services.correct_patient(patient_id=obj.pk, today=today, **changed)
+            else:
+                obj.pk = services.create_patient(
+                    record_number=obj.record_number,
+                    given_name=obj.given_name,
+                    family_name=obj.family_name,
+                    birth_date=obj.birth_date,
+                    today=today,
+                ).pk
+        except DomainError as exc:
+            # The form's own validation catches nearly everything first.
+            self.message_user(request, exc.message, messages.ERROR)
 
 
 @admin.register(Surgeon)
@@ -57,8 +83,35 @@ class VisitInline(admin.TabularInline[Visit, Procedure]):
         return False
 
 
+class ProcedureAdminForm(forms.ModelForm[Procedure]):
+    """Refuses what the service would refuse, before anything is saved."""
+
+    class Meta:
+        model = Procedure
+        fields = ["patient", "surgeon", "kind", "surgery_date"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        patient, surgeon, operated = (
+            data.get("patient"),
+            data.get("surgeon"),
+            data.get("surgery_date"),
+        )
+        if surgeon is not None and not surgeon.active:
+            self.add_error("surgeon", f"{surgeon} is no longer active.")
+        if patient is not None and operated is not None:
+            try:
+                check_surgery_date(
+                    operated, today=timezone.localdate(), birth_date=patient.birth_date
+                )
+            except DomainError as exc:
+                self.add_error("surgery_date", exc.message)
+        return data
+
+
 @admin.register(Procedure)
 class ProcedureAdmin(admin.ModelAdmin[Procedure]):
+    form = ProcedureAdminForm
     list_display = ["patient", "kind", "surgery_date", "surgeon", "status"]
     list_filter = ["status", "kind", "surgeon"]
     search_fields = ["patient__record_number", "patient__family_name"]
@@ -78,14 +131,14 @@ class ProcedureAdmin(admin.ModelAdmin[Procedure]):
         ]
         if obj is None:
             return always
-        return [*always, "patient", "kind", "surgery_date"]
+        # Corrections go through the API's PATCH, which re-plans the visits.
+        return [*always, "patient", "surgeon", "kind", "surgery_date"]
 
     def save_model(
         self, request: HttpRequest, obj: Procedure, form: object, change: bool
     ) -> None:
         if change:
-            super().save_model(request, obj, form, change)
-            return
+            return  # every field is read-only once saved
         try:
             result = services.create_procedure(
                 patient=obj.patient,

@@ -13,6 +13,7 @@ from django.test import Client
 from clinic.models import Patient, Procedure
 from config import settings as config_settings
 from followup.models import FollowUpRule, RecoveryMilestone, Visit
+from tests.factories import PatientFactory, SurgeonFactory, make_procedure
 from tests.followup.test_rules import DEFAULT_RULES
 
 pytestmark = pytest.mark.django_db
@@ -91,3 +92,73 @@ def test_settings_helpers_fail_loudly_on_a_bad_value(
 
     with pytest.raises(ImproperlyConfigured, match=f"{name}={raw!r} {message}"):
         helper(name, "x" if helper is not config_settings.env_int else 1)
+
+
+def _admin_client(client: Client) -> Client:
+    client.force_login(
+        User.objects.create_superuser("root", "root@clinic.example", "pw-root-1234")
+    )
+    return client
+
+
+def test_renaming_a_patient_in_the_admin_republishes_their_visits(
+    client: Client,
+) -> None:
+    procedure = make_procedure()
+    patient = procedure.patient
+    before = sorted(procedure.visits.values_list("sequence", flat=True))
+
+    response = _admin_client(client).post(
+        f"/admin/clinic/patient/{patient.pk}/change/",
+        {
+            "record_number": patient.record_number,
+            "given_name": "Mariana",
+            "family_name": patient.family_name,
+            "birth_date": patient.birth_date.isoformat(),
+        },
+    )
+
+    assert response.status_code == 302
+    patient.refresh_from_db()
+    assert patient.given_name == "Mariana"
+    after = sorted(procedure.visits.values_list("sequence", flat=True))
+    assert after == [s + 1 for s in before]
+
+
+def test_the_admin_refuses_a_procedure_the_service_would_refuse(
+    client: Client,
+) -> None:
+    patient, surgeon = PatientFactory.create(), SurgeonFactory.create()
+
+    response = _admin_client(client).post(
+        "/admin/clinic/procedure/add/",
+        {
+            "patient": patient.pk,
+            "surgeon": surgeon.pk,
+            "kind": "endoscopic",
+            "surgery_date": "2099-01-01",
+            "visits-TOTAL_FORMS": "0",
+            "visits-INITIAL_FORMS": "0",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "days ahead; check the year" in response.content.decode()
+    assert Procedure.objects.count() == 0
+
+
+def test_the_admin_cannot_move_a_procedure_to_another_surgeon(client: Client) -> None:
+    procedure = make_procedure()
+    other = SurgeonFactory.create()
+
+    _admin_client(client).post(
+        f"/admin/clinic/procedure/{procedure.pk}/change/",
+        {
+            "surgeon": other.pk,
+            "visits-TOTAL_FORMS": "0",
+            "visits-INITIAL_FORMS": "0",
+        },
+    )
+
+    procedure.refresh_from_db()
+    assert procedure.surgeon_id != other.pk
