@@ -49,6 +49,7 @@ LAST_USED_RESOLUTION = dt.timedelta(minutes=5)
 _FIND_STATEMENT = b"feeds_find_active_link"
 # The psycopg connections this statement is prepared on (Django opens a new
 # one on every reconnect, and a closed one is dropped from here with it).
+_IDLE = pq.TransactionStatus.IDLE
 _prepared_on: weakref.WeakSet[psycopg.Connection[Any]] = weakref.WeakSet()
 
 
@@ -137,10 +138,14 @@ def _fetch_link_row(digest: str) -> tuple[Any, ...] | None:
     db.validate_no_broken_transaction()
     raw = db.connection
     with db.wrap_database_errors:
-        if raw.prepare_threshold is None:
+        # psycopg opens a transaction Django asked for (autocommit off) at
+        # the first statement: leave that one to it. And where it prepares
+        # statements itself (OPTIONS prepare_threshold) it may deallocate
+        # them all after a rollback: leave it the bookkeeping too.
+        if raw.prepare_threshold is None and (
+            raw.autocommit or raw.pgconn.transaction_status != _IDLE
+        ):
             return _run_prepared(raw, sql, digest)
-        # psycopg prepares statements itself (OPTIONS prepare_threshold) and
-        # may deallocate them all after a rollback: leave it the bookkeeping.
         with psycopg.Cursor(raw) as cursor:
             cursor.execute(sql, (digest,), prepare=True, binary=True)
             return cursor.fetchone()
@@ -158,6 +163,13 @@ def _run_prepared(
     (prepare_threshold None, for transaction-pooling proxies; PgBouncer 1.21+
     copes, max_prepared_statements), so psycopg never deallocates this one.
     """
+    with raw.lock:  # as psycopg's own cursors hold it
+        return _exec_prepared(raw, sql, digest)
+
+
+def _exec_prepared(
+    raw: psycopg.Connection[Any], sql: str, digest: str
+) -> tuple[Any, ...] | None:
     pgconn = raw.pgconn
     if raw not in _prepared_on:
         _raise_unless_ok(pgconn.prepare(_FIND_STATEMENT, _numbered(sql)), raw)
@@ -167,7 +179,7 @@ def _run_prepared(
     )
     if (
         result.error_field(pq.DiagnosticField.SQLSTATE) == b"26000"
-        and pgconn.transaction_status == pq.TransactionStatus.IDLE
+        and pgconn.transaction_status == _IDLE
     ):
         # Gone (DISCARD ALL or DEALLOCATE by someone else) and no transaction
         # was spoilt, as in every autocommit poll: prepare it again.
