@@ -13,6 +13,8 @@ import zoneinfo
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -43,6 +45,25 @@ class AppliesTo(models.TextChoices):
         return frozenset(rules.KINDS) if value == cls.ALL else frozenset({value})
 
 
+# The protocol's reach: an offset past a century or a window past a year is a
+# typo, and a date beyond the calendar would fail every plan that used it.
+MAX_OFFSET = {
+    rules.Unit.DAY.value: 36_600,
+    rules.Unit.MONTH.value: 1_200,
+    rules.Unit.YEAR.value: 100,
+}
+MAX_WINDOW_DAYS = 366
+MAX_DURATION_MINUTES = 8 * 60
+
+
+def check_offset(amount: int | None, unit: str) -> None:
+    limit = MAX_OFFSET.get(unit)
+    if amount is not None and limit is not None and amount > limit:
+        raise ValidationError(
+            {"offset_amount": f"At most {limit} {unit}s after surgery."}
+        )
+
+
 class FollowUpRuleQuerySet(models.QuerySet["FollowUpRule"]):
     def active(self) -> FollowUpRuleQuerySet:
         return self.filter(active=True)
@@ -63,12 +84,16 @@ class FollowUpRule(models.Model):
     )
     offset_unit = models.CharField(max_length=8, choices=OffsetUnit.choices)
     window_days_before = models.PositiveIntegerField(
-        help_text="The booking window opens this many days before the due date."
+        validators=[MaxValueValidator(MAX_WINDOW_DAYS)],
+        help_text="The booking window opens this many days before the due date.",
     )
     window_days_after = models.PositiveIntegerField(
-        help_text="The booking window closes this many days after the due date."
+        validators=[MaxValueValidator(MAX_WINDOW_DAYS)],
+        help_text="The booking window closes this many days after the due date.",
     )
-    duration_minutes = models.PositiveIntegerField(default=20)
+    duration_minutes = models.PositiveIntegerField(
+        default=20, validators=[MaxValueValidator(MAX_DURATION_MINUTES)]
+    )
     requires_mri = models.BooleanField(default=False)
     recurring = models.BooleanField(
         default=False,
@@ -92,6 +117,9 @@ class FollowUpRule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        check_offset(self.offset_amount, self.offset_unit)
 
     def as_spec(self) -> rules.RuleSpec:
         return rules.RuleSpec(
@@ -131,6 +159,9 @@ class RecoveryMilestone(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def clean(self) -> None:
+        check_offset(self.offset_amount, self.offset_unit)
 
     def as_spec(self) -> rules.MilestoneSpec:
         return rules.MilestoneSpec(
