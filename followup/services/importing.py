@@ -27,6 +27,8 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, TypeVar
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Model
+from django.utils import timezone
 
 from clinic.models import Patient, Procedure, Surgeon
 from followup import rules
@@ -39,6 +41,7 @@ from followup.services.planning import (
     bulk_create_visits,
     check_surgery_date,
     horizon,
+    insert_by_copy,
     parse_date,
     parse_kind,
 )
@@ -64,6 +67,7 @@ _IMPORT_LOCK_KEY = 0x5C11_1A9E
 _REJECTED = "import_rejected"
 
 T = TypeVar("T")
+M = TypeVar("M", bound=Model)
 
 
 @dataclass
@@ -508,6 +512,15 @@ def _import(
     )
 
 
+def _insert(model: type[M], objs: list[M]) -> list[M]:
+    # COPY on PostgreSQL: 9,000 patients and 10,000 procedures took 1 s
+    # through bulk_create, most of it Django preparing each value.
+    if connection.vendor == "postgresql":
+        insert_by_copy(objs, now=timezone.now())
+        return objs
+    return model._default_manager.bulk_create(objs, batch_size=CHUNK_SIZE)
+
+
 def _write(
     rows: Sequence[_Row],
     *,
@@ -528,7 +541,7 @@ def _write(
             )
     try:
         with transaction.atomic():
-            Patient.objects.bulk_create(new_patients.values(), batch_size=CHUNK_SIZE)
+            _insert(Patient, list(new_patients.values()))
     except IntegrityError:
         # A clerk registered one of these record numbers since we looked.
         raise Conflict(
@@ -551,14 +564,17 @@ def _write(
     specs = [rule.as_spec() for rule in rule_rows.values()]
     until = horizon(today)
     for chunk in _chunks(to_create):
-        created = Procedure.objects.bulk_create(
-            Procedure(
-                patient=patients[row.record_number],
-                surgeon=row.surgeon,
-                kind=row.kind,
-                surgery_date=row.surgery_date,
-            )
-            for row in chunk
+        created = _insert(
+            Procedure,
+            [
+                Procedure(
+                    patient=patients[row.record_number],
+                    surgeon=row.surgeon,
+                    kind=row.kind,
+                    surgery_date=row.surgery_date,
+                )
+                for row in chunk
+            ],
         )
         # The same plan a single create applies (`planning._replan` on a
         # procedure with no visits yet), built without a query per procedure.

@@ -514,25 +514,8 @@ def bulk_create_visits(
     if not created:
         return created
     now = timezone.now()
-    ids = _reserve_ids(Visit, len(created))
-    for visit, pk in zip(created, ids, strict=True):
-        visit.pk = pk
-        visit._state.adding = False
-        visit._state.db = connection.alias
-    _copy_rows(
-        Visit,
-        {
-            f.attname: [getattr(v, f.attname) for v in created]
-            for f in Visit._meta.concrete_fields
-            if not _stamped(f)
-        },
-        rows=len(created),
-        now=now,
-    )
-    for visit in created:
-        for f in Visit._meta.concrete_fields:
-            if _stamped(f):
-                setattr(visit, f.attname, now)
+    insert_by_copy(created, now=now)
+    ids = [visit.pk for visit in created]
     _copy_rows(
         VisitEvent,
         {
@@ -548,6 +531,37 @@ def bulk_create_visits(
     )
     visits_changed(ids)
     return created
+
+
+def insert_by_copy(objs: Sequence[Model], *, now: dt.datetime) -> None:
+    """Insert new rows of one model by COPY, as `bulk_create` would; PostgreSQL.
+
+    Each object gets its id (taken from the table's sequence first) and its
+    creation stamps (`now`). A violated constraint raises IntegrityError.
+    """
+    if not objs:
+        return
+    model = type(objs[0])
+    fields = model._meta.concrete_fields
+    ids = _reserve_ids(model, len(objs))
+    for obj, pk in zip(objs, ids, strict=True):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = connection.alias
+    _copy_rows(
+        model,
+        {
+            f.attname: [getattr(obj, f.attname) for obj in objs]
+            for f in fields
+            if not _stamped(f)
+        },
+        rows=len(objs),
+        now=now,
+    )
+    stamped = [f.attname for f in fields if _stamped(f)]
+    for obj in objs:
+        for attname in stamped:
+            setattr(obj, attname, now)
 
 
 def _first_event_details(visit: Visit) -> dict[str, str]:
