@@ -54,3 +54,20 @@ def test_a_view_only_staff_user_cannot_rotate_or_revoke_links_in_the_admin() -> 
     link = CalendarLink.objects.get(pk=issued.link.pk)
     assert link.token_hash == issued.link.token_hash
     assert link.revoked_at is None
+
+
+def test_a_clinic_admin_can_revoke_any_link_in_the_admin() -> None:
+    clinic_admin = UserFactory.create(
+        username="clinic_admin2", group="clinic_admin", is_staff=True
+    )
+    issued = links.create_link(scope="clinic")
+    client = Client()
+    client.force_login(clinic_admin)
+
+    response = client.post(
+        "/admin/feeds/calendarlink/",
+        {"action": "revoke", "_selected_action": [issued.link.pk]},
+    )
+
+    assert response.status_code == 302
+    assert CalendarLink.objects.get(pk=issued.link.pk).revoked_at is not None
