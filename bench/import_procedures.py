@@ -34,7 +34,9 @@ from django.contrib.auth.models import User  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from clinic.models import Procedure, Surgeon  # noqa: E402
+from feeds.models import CalendarEntry, ExportState, FeedVersion  # noqa: E402
 from followup import services  # noqa: E402
+from followup.models import Visit, VisitEvent  # noqa: E402
 from followup.services import planning  # noqa: E402
 from followup.services.importing import COLUMNS  # noqa: E402
 
@@ -119,6 +121,15 @@ def run() -> float:
     assert {by_username.pk, by_id.pk} == set(
         Procedure.objects.values_list("surgeon", flat=True).distinct()
     )
+    # The guarantees, not only the counts: every visit has its first event
+    # and a pending calendar entry, and every patient's feed was bumped.
+    visits = counts["visits_created"]
+    assert Visit.objects.count() == visits
+    assert VisitEvent.objects.filter(action="generated").count() == visits
+    pending = CalendarEntry.objects.filter(export_state=ExportState.PENDING)
+    assert pending.count() == visits
+    patient_feeds = FeedVersion.objects.filter(key__startswith="patient:", version=1)
+    assert patient_feeds.count() == counts["patients_created"]
 
     started = time.perf_counter()
     again = services.import_procedures_csv(data=data, actor=None, today=TODAY)
