@@ -1,0 +1,126 @@
+"""The poll's link lookup: a statement prepared once per connection.
+
+It must stay exactly as current as a plain query: every poll reads the row,
+so a revocation, a rotation or a feed bump is seen by the next poll.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from django.db import connection, transaction
+from django.utils import timezone
+from psycopg import pq
+
+from feeds import links, versions
+from feeds.models import CalendarLink
+from tests.factories import SurgeonFactory
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def issued() -> links.IssuedLink:
+    surgeon = SurgeonFactory.create()
+    return links.create_link(scope="surgeon", surgeon_id=surgeon.pk)
+
+
+@pytest.fixture
+def fresh_connection() -> Iterator[None]:
+    # Each test starts without the statement, so "prepared once" is visible.
+    connection.close()
+    yield
+    connection.close()
+
+
+def token_of(issued: links.IssuedLink) -> str:
+    return issued.path.removeprefix("/calendar/").removesuffix(".ics")
+
+
+def prepared_statements() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM pg_prepared_statements ORDER BY name")
+        return [name for (name,) in cursor.fetchall()]
+
+
+@pytest.mark.usefixtures("fresh_connection")
+def test_the_lookup_is_prepared_once_per_connection(
+    issued: links.IssuedLink,
+) -> None:
+    for _ in range(3):
+        found = links.find_active(token_of(issued))
+        assert found is not None
+        assert found.id == issued.link.pk
+
+    assert prepared_statements() == [links._FIND_STATEMENT.decode()]
+
+
+@pytest.mark.usefixtures("fresh_connection")
+def test_a_revoked_or_rotated_token_is_refused_by_the_very_next_lookup(
+    issued: links.IssuedLink,
+) -> None:
+    old = token_of(issued)
+    assert links.find_active(old) is not None
+
+    rotated = links.rotate_link(link_id=issued.link.pk)
+    assert links.find_active(old) is None
+    assert links.find_active(token_of(rotated)) is not None
+
+    links.revoke_link(link_id=issued.link.pk, now=timezone.now())
+    assert links.find_active(token_of(rotated)) is None
+
+
+@pytest.mark.usefixtures("fresh_connection")
+def test_a_bump_is_seen_by_the_very_next_lookup(issued: links.IssuedLink) -> None:
+    before = links.find_active(token_of(issued))
+    assert before is not None
+
+    with transaction.atomic():
+        versions.bump([before.feed_key])
+
+    after = links.find_active(token_of(issued))
+    assert after is not None
+    assert after.stamp.version > before.stamp.version
+    assert after.stamp.changed_at > before.stamp.changed_at
+
+
+@pytest.mark.usefixtures("fresh_connection")
+def test_a_deallocated_lookup_is_prepared_again(issued: links.IssuedLink) -> None:
+    assert links.find_active(token_of(issued)) is not None
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+
+    found = links.find_active(token_of(issued))
+
+    assert found is not None
+    assert prepared_statements() == [links._FIND_STATEMENT.decode()]
+
+
+@pytest.mark.usefixtures("fresh_connection")
+def test_a_lookup_opening_a_transaction_runs_inside_it(
+    issued: links.IssuedLink,
+) -> None:
+    with transaction.atomic():
+        found = links.find_active(token_of(issued))
+        status = connection.connection.pgconn.transaction_status
+
+    assert found is not None
+    assert status == pq.TransactionStatus.INTRANS
+
+
+@pytest.mark.usefixtures("fresh_connection")
+def test_the_lookup_works_where_psycopg_prepares_statements_itself(
+    issued: links.IssuedLink,
+) -> None:
+    connection.ensure_connection()
+    connection.connection.prepare_threshold = 0
+
+    found = links.find_active(token_of(issued))
+    with transaction.atomic():
+        CalendarLink.objects.filter(pk=issued.link.pk).update(revoked_at=timezone.now())
+    gone = links.find_active(token_of(issued))
+
+    assert found is not None
+    assert gone is None
+    assert links._FIND_STATEMENT.decode() not in prepared_statements()
