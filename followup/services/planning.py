@@ -617,12 +617,17 @@ def _copy_rows(
     columns: list[str] = []
     values: list[list[Any]] = []
     for f in model._meta.concrete_fields:
+        if getattr(f, "generated", False):
+            continue
         if f.attname in given:
             value = given[f.attname]
         elif f.primary_key:
             continue
         else:
             value = now if _stamped(f) else f.get_default()
+        if hasattr(value, "resolve_expression"):
+            # A `db_default`: the column is left to the database.
+            continue
         columns.append(connection.ops.quote_name(f.column))
         if isinstance(value, list):
             if len(value) != rows:
