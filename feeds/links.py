@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, cast
 import psycopg
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Q, QuerySet
-from psycopg import pq
+from psycopg import abc, pq
 from psycopg.adapt import Transformer
 
 from clinic.models import Patient, Surgeon
@@ -47,10 +47,13 @@ _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")
 # last_used_at is written at most this often per link: a poll is a read.
 LAST_USED_RESOLUTION = dt.timedelta(minutes=5)
 _FIND_STATEMENT = b"feeds_find_active_link"
-# The psycopg connections this statement is prepared on (Django opens a new
-# one on every reconnect, and a closed one is dropped from here with it).
 _IDLE = pq.TransactionStatus.IDLE
-_prepared_on: weakref.WeakSet[psycopg.Connection[Any]] = weakref.WeakSet()
+# The psycopg connections this statement is prepared on, each with the
+# loaders of its row (Django opens a new connection on every reconnect, and a
+# closed one is dropped from here with it).
+_prepared_on: weakref.WeakKeyDictionary[psycopg.Connection[Any], abc.Transformer] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def hash_token(token: str) -> str:
@@ -171,9 +174,11 @@ def _exec_prepared(
     raw: psycopg.Connection[Any], sql: str, digest: str
 ) -> tuple[Any, ...] | None:
     pgconn = raw.pgconn
-    if raw not in _prepared_on:
+    loader = _prepared_on.get(raw)
+    if loader is None:
         _raise_unless_ok(pgconn.prepare(_FIND_STATEMENT, _numbered(sql)), raw)
-        _prepared_on.add(raw)
+        # Kept: a fresh one looks up every column's loader again, each poll.
+        loader = _prepared_on[raw] = Transformer(raw)
     result = pgconn.exec_prepared(
         _FIND_STATEMENT, [digest.encode()], result_format=pq.Format.BINARY
     )
@@ -188,13 +193,15 @@ def _exec_prepared(
             _FIND_STATEMENT, [digest.encode()], result_format=pq.Format.BINARY
         )
     if result.error_field(pq.DiagnosticField.SQLSTATE) is not None:
-        _prepared_on.discard(raw)
+        _prepared_on.pop(raw, None)
     _raise_unless_ok(result, raw)
     if result.ntuples == 0:
         return None
-    loader = Transformer(raw)
     loader.set_pgresult(result, format=pq.Format.BINARY)
-    return loader.load_row(0, tuple)
+    try:
+        return loader.load_row(0, tuple)
+    finally:
+        loader.set_pgresult(None)
 
 
 def _raise_unless_ok(result: pq.abc.PGresult, raw: psycopg.Connection[Any]) -> None:
