@@ -48,6 +48,7 @@ _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")
 LAST_USED_RESOLUTION = dt.timedelta(minutes=5)
 _FIND_STATEMENT = b"feeds_find_active_link"
 _IDLE = pq.TransactionStatus.IDLE
+_NO_SUCH_STATEMENT = b"26000"  # invalid_sql_statement_name
 # The psycopg connections this statement is prepared on, each with the
 # loaders of its row (Django opens a new connection on every reconnect, and a
 # closed one is dropped from here with it).
@@ -182,18 +183,16 @@ def _exec_prepared(
     result = pgconn.exec_prepared(
         _FIND_STATEMENT, [digest.encode()], result_format=pq.Format.BINARY
     )
-    if (
-        result.error_field(pq.DiagnosticField.SQLSTATE) == b"26000"
-        and pgconn.transaction_status == _IDLE
-    ):
-        # Gone (DISCARD ALL or DEALLOCATE by someone else) and no transaction
-        # was spoilt, as in every autocommit poll: prepare it again.
-        _raise_unless_ok(pgconn.prepare(_FIND_STATEMENT, _numbered(sql)), raw)
-        result = pgconn.exec_prepared(
-            _FIND_STATEMENT, [digest.encode()], result_format=pq.Format.BINARY
-        )
-    if result.error_field(pq.DiagnosticField.SQLSTATE) is not None:
+    if result.error_field(pq.DiagnosticField.SQLSTATE) == _NO_SUCH_STATEMENT:
+        # Gone (DISCARD ALL or DEALLOCATE by someone else).
         _prepared_on.pop(raw, None)
+        if pgconn.transaction_status == _IDLE:
+            # No transaction was spoilt, as in every autocommit poll: again.
+            _raise_unless_ok(pgconn.prepare(_FIND_STATEMENT, _numbered(sql)), raw)
+            _prepared_on[raw] = loader
+            result = pgconn.exec_prepared(
+                _FIND_STATEMENT, [digest.encode()], result_format=pq.Format.BINARY
+            )
     _raise_unless_ok(result, raw)
     if result.ntuples == 0:
         return None

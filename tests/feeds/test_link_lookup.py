@@ -6,10 +6,11 @@ so a revocation, a rotation or a feed bump is seen by the next poll.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import pytest
-from django.db import connection, transaction
+from django.db import DatabaseError, OperationalError, connection, transaction
 from django.utils import timezone
 from psycopg import pq
 
@@ -94,6 +95,53 @@ def test_a_deallocated_lookup_is_prepared_again(issued: links.IssuedLink) -> Non
     found = links.find_active(token_of(issued))
 
     assert found is not None
+    assert prepared_statements() == [links._FIND_STATEMENT.decode()]
+
+
+@pytest.mark.usefixtures("fresh_connection")
+def test_a_lookup_deallocated_inside_a_transaction_fails_it_then_prepares_again(
+    issued: links.IssuedLink,
+) -> None:
+    assert links.find_active(token_of(issued)) is not None
+
+    with pytest.raises(DatabaseError), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("DEALLOCATE ALL")
+        links.find_active(token_of(issued))
+
+    assert links.find_active(token_of(issued)) is not None
+    assert prepared_statements() == [links._FIND_STATEMENT.decode()]
+
+
+@pytest.mark.usefixtures("fresh_connection")
+def test_a_lookup_failing_for_another_reason_keeps_its_statement(
+    issued: links.IssuedLink,
+) -> None:
+    assert links.find_active(token_of(issued)) is not None
+    locked, release = threading.Event(), threading.Event()
+
+    def lock_the_table() -> None:
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("LOCK TABLE feeds_calendarlink IN ACCESS EXCLUSIVE MODE")
+                locked.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=lock_the_table)
+    holder.start()
+    try:
+        assert locked.wait(5)
+        with pytest.raises(OperationalError), transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '50ms'")
+            links.find_active(token_of(issued))
+    finally:
+        release.set()
+        holder.join()
+
+    assert links.find_active(token_of(issued)) is not None
     assert prepared_statements() == [links._FIND_STATEMENT.decode()]
 
 
