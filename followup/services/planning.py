@@ -189,6 +189,17 @@ def correct_patient(
         elif name == "birth_date":
             born = parse_date(value, field_name="birth_date")
             _check_birth_date(born, today=today)
+            first = (
+                Procedure.objects.filter(patient=patient)
+                .order_by("surgery_date")
+                .values_list("surgery_date", flat=True)
+                .first()
+            )
+            if first is not None and born > first:
+                raise InvalidInput(
+                    f"Birth date {born} is after the patient's surgery on {first}.",
+                    code="birth_after_surgery",
+                )
             patient.birth_date = born
         else:
             raise InvalidInput(f"{name} cannot be changed here.", code="read_only")
@@ -301,7 +312,14 @@ def correct_procedure(
             fields.append("surgery_date")
     if fields:
         procedure.save(update_fields=[*fields, "updated_at"])
+        _procedure_changed(procedure)
     return _replan(procedure, today=today, actor=actor, action="replanned")
+
+
+def _procedure_changed(procedure: Procedure) -> None:
+    # The patient's feed shows the procedure's recovery milestones, which no
+    # visit change carries: tell the calendars even when every visit is done.
+    visits_changed(list(procedure.visits.values_list("pk", flat=True)))
 
 
 @transaction.atomic
@@ -337,6 +355,7 @@ def cancel_procedure(
     for visit in procedure.visits.open().select_for_update():
         _cancel(visit, cause=cause, reason=reason, actor=actor)
         result.cancelled.append(visit.pk)
+    _procedure_changed(procedure)
     return result
 
 

@@ -10,7 +10,8 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from clinic.models import Patient, Procedure, ProcedureKind, ProcedureStatus
-from feeds.models import CalendarEntry
+from feeds.models import CalendarEntry, FeedVersion
+from feeds.versions import feed_key
 from followup import services
 from followup.exceptions import Conflict, InvalidInput
 from followup.models import FollowUpRule, Visit, VisitEvent, VisitStatus
@@ -483,3 +484,29 @@ def test_correcting_only_the_birth_date_changes_no_calendar() -> None:
         )
         == before
     )
+
+
+def test_a_birth_date_after_the_patients_surgery_is_refused() -> None:
+    procedure = make_procedure(surgery_date=dt.date(2026, 11, 2))
+
+    with pytest.raises(InvalidInput, match="is after the patient's surgery on"):
+        services.correct_patient(
+            patient_id=procedure.patient_id, today=TODAY, birth_date="2026-11-10"
+        )
+
+    procedure.patient.refresh_from_db()
+    assert procedure.patient.birth_date == dt.date(1970, 5, 17)
+
+
+def test_cancelling_a_procedure_with_every_visit_done_still_updates_the_feeds() -> None:
+    procedure = make_procedure(surgery_date=dt.date(2026, 10, 1))
+    visits = visits_by_rule(procedure)
+    complete_directly(visits["postop_control", 1], dt.date(2026, 10, 11))
+    complete_directly(visits["one_month_control", 1], dt.date(2026, 11, 2))
+    key = feed_key("patient", procedure.patient_id)
+    before = FeedVersion.objects.get(key=key).version
+
+    services.cancel_procedure(procedure_id=procedure.pk, reason="Entered twice")
+
+    # The patient's feed drops the procedure's milestones: a new version.
+    assert FeedVersion.objects.get(key=key).version > before
