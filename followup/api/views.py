@@ -7,6 +7,7 @@ Who may do what lives in `followup.access`; these views only ask it.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any, ClassVar, cast
 
 import django_filters
@@ -182,42 +183,39 @@ def _command_schema(summary: str, request: Any = None, who: str = DESK) -> Any:
     )
 
 
-class BookVisit(VisitCommand):
-    action = "book"
+class _SlotCommand(VisitCommand):
+    """Book and reschedule take the same request and differ only in the service."""
+
     input_serializer = BookingSerializer
+    place: Callable[..., Any]
+
+    def perform(self, *, visit_id: int, user: User, data: dict[str, Any]) -> None:
+        type(self).place(
+            visit_id=visit_id,
+            start=data["start"],
+            surgeon_id=data["surgeon"].pk,
+            actor=user,
+            now=api.now(),
+            override_reason=data["override_reason"],
+        )
+
+
+class BookVisit(_SlotCommand):
+    action = "book"
+    place = services.book_visit
 
     @_command_schema("Book a visit (or rebook after a no-show)", BookingSerializer)
     def post(self, request: Request, pk: int) -> Response:
         return super().post(request, pk)
 
-    def perform(self, *, visit_id: int, user: User, data: dict[str, Any]) -> None:
-        services.book_visit(
-            visit_id=visit_id,
-            start=data["start"],
-            surgeon_id=data["surgeon"].pk,
-            actor=user,
-            now=api.now(),
-            override_reason=data["override_reason"],
-        )
 
-
-class RescheduleVisit(VisitCommand):
+class RescheduleVisit(_SlotCommand):
     action = "reschedule"
-    input_serializer = BookingSerializer
+    place = services.reschedule_visit
 
     @_command_schema("Move a booked visit to another slot", BookingSerializer)
     def post(self, request: Request, pk: int) -> Response:
         return super().post(request, pk)
-
-    def perform(self, *, visit_id: int, user: User, data: dict[str, Any]) -> None:
-        services.reschedule_visit(
-            visit_id=visit_id,
-            start=data["start"],
-            surgeon_id=data["surgeon"].pk,
-            actor=user,
-            now=api.now(),
-            override_reason=data["override_reason"],
-        )
 
 
 class UnbookVisit(VisitCommand):
