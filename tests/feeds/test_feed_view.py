@@ -7,6 +7,7 @@ import gzip
 import json
 import shutil
 import subprocess
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -149,15 +150,14 @@ def test_every_scope_parses_in_mozilla_icaljs(
         booked = {e["uid"]: e for e in parsed["events"]}.get(
             rendering.visit_uid(clinic_day["booked"])
         )
-        if scope != "clinic" or booked:
-            assert booked is not None, scope
-            assert booked["start_local"] == "2026-07-06T09:00:00"
-            assert booked["tzid"] == "Europe/Madrid"
-            # 09:00 in Madrid in July is 07:00 UTC: the VTIMEZONE was applied.
-            assert (
-                booked["start_utc"]
-                == dt.datetime(2026, 7, 6, 7, tzinfo=dt.UTC).timestamp()
-            )
+        # Every scope holds the booked visit.
+        assert booked is not None, scope
+        assert booked["start_local"] == "2026-07-06T09:00:00"
+        assert booked["tzid"] == "Europe/Madrid"
+        # 09:00 in Madrid in July is 07:00 UTC: the VTIMEZONE was applied.
+        assert (
+            booked["start_utc"] == dt.datetime(2026, 7, 6, 7, tzinfo=dt.UTC).timestamp()
+        )
 
 
 def test_every_line_is_crlf_terminated_and_at_most_75_octets(
@@ -535,3 +535,41 @@ def test_entries_of_an_older_format_are_rendered_again_on_read(
     assert "old" not in found
     entry = CalendarEntry.objects.get(visit_id=visit.pk)
     assert entry.rendered_format == rendering.FORMAT_VERSION
+
+
+@pytest.mark.caldav
+def test_every_scope_is_stored_and_read_back_by_a_caldav_server(
+    surgeon: Surgeon, clinic_day: dict[str, Any], radicale: Any
+) -> None:
+    from caldav import DAVClient, Event
+
+    client = DAVClient(url=radicale.url, timeout=5)
+    for scope, body in all_feeds(surgeon, clinic_day).items():
+        feed = icalendar.Calendar.from_ical(body)
+        zones = feed.walk("VTIMEZONE")
+        calendar = client.calendar(url=radicale.new_calendar())
+        sent = {}
+        for event in feed.walk("VEVENT"):
+            # One calendar object per event, as CalDAV stores them.
+            one = icalendar.Calendar()
+            one.add("prodid", "-//clinic tests//EN")
+            one.add("version", "2.0")
+            for zone in zones:
+                one.add_component(zone)
+            one.add_component(event)
+            # The feed owns SEQUENCE: caldav must not raise it on the way.
+            Event(
+                client=client,
+                parent=calendar,
+                url=calendar.url.join(f"{uuid.uuid4().hex}.ics"),
+            ).save(increase_seqno=False, raw_data=one.to_ical())
+            sent[str(event["UID"])] = event
+
+        stored = radicale.events_by_uid(str(calendar.url))
+
+        assert set(stored) == set(sent), scope
+        for uid, event in sent.items():
+            (back,) = stored[uid]
+            assert back.decoded("DTSTART") == event.decoded("DTSTART"), (scope, uid)
+            assert back.get("SEQUENCE") == event.get("SEQUENCE"), (scope, uid)
+            assert back.get("STATUS") == event.get("STATUS"), (scope, uid)
