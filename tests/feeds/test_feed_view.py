@@ -15,6 +15,8 @@ import icalendar
 import pytest
 import redis
 import vobject
+from caldav.calendarobjectresource import Event
+from caldav.davclient import DAVClient
 from django.core.cache import cache
 from django.db import connection
 from django.test import Client
@@ -541,8 +543,6 @@ def test_entries_of_an_older_format_are_rendered_again_on_read(
 def test_every_scope_is_stored_and_read_back_by_a_caldav_server(
     surgeon: Surgeon, clinic_day: dict[str, Any], radicale: Any
 ) -> None:
-    from caldav import DAVClient, Event
-
     client = DAVClient(url=radicale.url, timeout=5)
     for scope, body in all_feeds(surgeon, clinic_day).items():
         feed = icalendar.Calendar.from_ical(body)
