@@ -48,6 +48,7 @@ from django.urls import path  # noqa: E402
 from django_ical.views import ICalFeed  # noqa: E402
 
 import config.urls  # noqa: E402
+from bench._throwaway_db import run_in_throwaway_db  # noqa: E402
 from clinic.models import Patient, Procedure, Surgeon  # noqa: E402
 from feeds import links, rendering, versions  # noqa: E402
 from followup.models import FollowUpRule, Visit, VisitStatus  # noqa: E402
@@ -289,21 +290,7 @@ def main() -> int:
     # Thousands of requests from one address: throttling still runs, never bites.
     settings.FEED_REQUESTS_PER_IP_HOUR = 10**9
     settings.FEED_REQUESTS_PER_TOKEN_HOUR = 10**9
-    if connection.vendor == "postgresql":
-        settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = (
-            f"bench_feed_{os.getpid()}"
-        )
-    else:
-        print(
-            f"note: bars are set for PostgreSQL; this runs on {connection.vendor}",
-            file=sys.stderr,
-        )
-    original_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    try:
-        figures = run()
-    finally:
-        connection.creation.destroy_test_db(original_name, verbosity=0)
+    figures = run_in_throwaway_db("bench_feed", run)
     missed = [
         name
         for name, value in figures.items()

@@ -29,10 +29,10 @@ import django
 
 django.setup()
 
-from django.conf import settings  # noqa: E402
 from django.contrib.auth.models import User  # noqa: E402
 from django.db import connection  # noqa: E402
 
+from bench._throwaway_db import run_in_throwaway_db  # noqa: E402
 from clinic.models import Procedure, Surgeon  # noqa: E402
 from feeds.models import CalendarEntry, ExportState, FeedVersion  # noqa: E402
 from followup import services  # noqa: E402
@@ -140,22 +140,7 @@ def run() -> float:
 
 
 def main() -> int:
-    if connection.vendor == "postgresql":
-        # Its own database, so the developer's data is never read or changed.
-        settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = (
-            f"bench_import_{os.getpid()}"
-        )
-    else:
-        print(
-            f"note: the budget is for PostgreSQL; this runs on {connection.vendor}",
-            file=sys.stderr,
-        )
-    original_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    try:
-        seconds = run()
-    finally:
-        connection.creation.destroy_test_db(original_name, verbosity=0)
+    seconds = run_in_throwaway_db("bench_import", run)
     print(f"import_10k_vs_budget={seconds / BUDGET_SECONDS:.3f}")
     print(f"import_10k_seconds={seconds:.2f}")
     return 0 if seconds < BUDGET_SECONDS else 1
