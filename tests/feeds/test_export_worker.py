@@ -151,19 +151,18 @@ def test_caldav_down_for_a_while_then_everything_is_exported_once(
     ), celery_worker.output()
 
 
-def test_a_worker_killed_in_the_middle_of_an_export_loses_nothing(
+def rebook_while_the_push_hangs(
     celery_worker: WorkerProcess,
-    radicale: Radicale,
     caldav_proxy: CalDAVProxy,
     make_surgeon_calendar: MakeCalendar,
     surgeon: Surgeon,
-) -> None:
+) -> tuple[SurgeonCalendar, Visit]:
+    """Export a visit, then rebook it with the CalDAV server answering in 2 s:
+    on return the worker is in the middle of that push, ready to be killed."""
     calendar = make_surgeon_calendar(surgeon, base_url=caldav_proxy.url)
     celery_worker.start()
     visit = postop_visit(surgeon)
     assert wait_until(lambda: state(visit) == ExportState.EXPORTED, timeout=TIMEOUT)
-    # The CalDAV server now takes 2 s to answer: long enough to kill the
-    # worker while the push is on the wire.
     caldav_proxy.delay = 2.0
     connections_before = caldav_proxy.connections
 
@@ -173,6 +172,19 @@ def test_a_worker_killed_in_the_middle_of_an_export_loses_nothing(
         timeout=TIMEOUT,
         every=0.05,
     ), celery_worker.output()
+    return calendar, visit
+
+
+def test_a_worker_killed_in_the_middle_of_an_export_loses_nothing(
+    celery_worker: WorkerProcess,
+    radicale: Radicale,
+    caldav_proxy: CalDAVProxy,
+    make_surgeon_calendar: MakeCalendar,
+    surgeon: Surgeon,
+) -> None:
+    calendar, visit = rebook_while_the_push_hangs(
+        celery_worker, caldav_proxy, make_surgeon_calendar, surgeon
+    )
     celery_worker.kill()
 
     entry = CalendarEntry.objects.get(pk=visit.pk)
@@ -198,19 +210,9 @@ def test_a_pool_child_killed_mid_export_is_replaced_and_the_task_runs_again(
     make_surgeon_calendar: MakeCalendar,
     surgeon: Surgeon,
 ) -> None:
-    calendar = make_surgeon_calendar(surgeon, base_url=caldav_proxy.url)
-    celery_worker.start()
-    visit = postop_visit(surgeon)
-    assert wait_until(lambda: state(visit) == ExportState.EXPORTED, timeout=TIMEOUT)
-    caldav_proxy.delay = 2.0
-    connections_before = caldav_proxy.connections
-
-    visit = book(visit, at(9, 9))
-    assert wait_until(
-        lambda: caldav_proxy.connections > connections_before,
-        timeout=TIMEOUT,
-        every=0.05,
-    ), celery_worker.output()
+    calendar, visit = rebook_while_the_push_hangs(
+        celery_worker, caldav_proxy, make_surgeon_calendar, surgeon
+    )
     (child,) = celery_worker.pool_children()
     os.kill(child, signal.SIGKILL)
     caldav_proxy.delay = 0
