@@ -191,8 +191,16 @@ FHIR_STATUS = {
     VisitStatus.NO_SHOW: "noshow",
     VisitStatus.CANCELLED: "cancelled",
 }
-# Statuses whose slot is held: the double-booking guarantee covers them.
-SLOT_HOLDING_STATUSES = (VisitStatus.BOOKED, VisitStatus.CHECKED_IN)
+# Statuses whose slot is held: the double-booking guarantee covers them. A
+# completed visit keeps its slot (the patient was seen in it); a no-show frees
+# it. Migration 0006 copies this tuple; a test checks that they agree.
+SLOT_HOLDING_STATUSES = (
+    VisitStatus.BOOKED,
+    VisitStatus.CHECKED_IN,
+    VisitStatus.COMPLETED,
+)
+# A visit still waiting for a slot: overdue once its window has closed.
+AWAITING_BOOKING_STATUSES = (VisitStatus.TO_BOOK, VisitStatus.NO_SHOW)
 OPEN_STATUSES = tuple(VisitStatus(s) for s in sorted(rules.OPEN_STATUSES))
 
 
@@ -211,10 +219,7 @@ class VisitQuerySet(models.QuerySet["Visit"]):
         return self.filter(status__in=OPEN_STATUSES)
 
     def overdue(self, today: dt.date) -> VisitQuerySet:
-        return self.filter(
-            status__in=(VisitStatus.TO_BOOK, VisitStatus.NO_SHOW),
-            window_end__lt=today,
-        )
+        return self.filter(status__in=AWAITING_BOOKING_STATUSES, window_end__lt=today)
 
     def for_surgeon(self, surgeon_id: int) -> VisitQuerySet:
         return self.filter(procedure__surgeon_id=surgeon_id)
@@ -269,6 +274,11 @@ class Visit(models.Model):
     sequence = models.PositiveIntegerField(
         default=0, help_text="iCalendar SEQUENCE: rises on every reschedule."
     )
+    late_by_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Booked this many days after its window closed: seen late.",
+    )
     cancel_reason = models.CharField(max_length=500, blank=True)
     cancelled_by = models.CharField(
         max_length=24, choices=CancelReason.choices, blank=True
@@ -321,10 +331,7 @@ class Visit(models.Model):
         return FHIR_STATUS[VisitStatus(self.status)]
 
     def is_overdue(self, today: dt.date) -> bool:
-        return (
-            self.status in (VisitStatus.TO_BOOK, VisitStatus.NO_SHOW)
-            and self.window_end < today
-        )
+        return self.status in AWAITING_BOOKING_STATUSES and self.window_end < today
 
     def slot_local_date(self) -> dt.date | None:
         if self.start is None:
@@ -371,7 +378,8 @@ class VisitEvent(models.Model):
     details = models.JSONField(default=dict, blank=True)
 
     class Meta:
-        ordering = ["at", "id"]
+        # The order the changes were made in; `at` is the caller's clock.
+        ordering = ["id"]
         indexes = [models.Index(fields=["visit", "at"])]
 
     def __str__(self) -> str:

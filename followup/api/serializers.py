@@ -84,6 +84,7 @@ class VisitSerializer(serializers.ModelSerializer[Visit]):
             "end",
             "surgeon",
             "needs_rebooking",
+            "late_by_days",
             "sequence",
             "cancel_reason",
             "export_state",
@@ -127,6 +128,22 @@ class SlotSerializer(serializers.Serializer):
     start = serializers.DateTimeField()
     end = serializers.DateTimeField()
     surgeon = serializers.IntegerField(source="surgeon_id")
+    late = serializers.BooleanField(
+        help_text="After the visit's window: an overdue visit booked late."
+    )
+
+
+class SlotListSerializer(serializers.Serializer):
+    results = SlotSerializer(many=True, source="slots")
+    detail = serializers.CharField(
+        allow_null=True,
+        help_text="Why there is no slot, when `results` is empty; else null.",
+    )
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        data["detail"] = data["detail"] or None
+        return data
 
 
 class BookingSerializer(serializers.Serializer):

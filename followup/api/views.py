@@ -28,8 +28,8 @@ from followup.api.serializers import (
     BookingSerializer,
     CancelVisitSerializer,
     ReviewQuerySerializer,
+    SlotListSerializer,
     SlotQuerySerializer,
-    SlotSerializer,
     UnbookSerializer,
     UpcomingQuerySerializer,
     VisitEventSerializer,
@@ -118,17 +118,23 @@ class VisitEvents(APIView):
     )
     def get(self, request: Request, pk: int) -> Response:
         visit = access_visit(request.user, pk, action="read")
-        events = visit.events.select_related("actor").order_by("at", "id")
+        events = visit.events.select_related("actor").order_by("id")
         return Response(VisitEventSerializer(events, many=True).data)
 
 
 class VisitSlots(APIView):
     @extend_schema(
         tags=TAG,
-        summary="Next free slots in the visit's window",
+        summary="Next free slots in the visit's window (late ones when overdue)",
+        description=(
+            "Inside the window; for an overdue visit (window closed, still to "
+            "book or a no-show) the earliest free slots from now over the next "
+            "30 days, each `late: true`, which the front desk may book without "
+            "the override. An empty `results` comes with a `detail` saying why."
+        ),
         parameters=[SlotQuerySerializer],
         responses={
-            200: SlotSerializer(many=True),
+            200: SlotListSerializer,
             **api.error_responses(400, 404, 409),
         },
     )
@@ -145,8 +151,8 @@ class VisitSlots(APIView):
             options["limit"] = query.validated_data["limit"]
         if "surgeon" in query.validated_data:
             options["surgeon_id"] = query.validated_data["surgeon"]
-        slots = services.free_slots(visit=visit, now=api.now(), **options)
-        return Response(SlotSerializer(slots, many=True).data)
+        found = services.propose_slots(visit=visit, now=api.now(), **options)
+        return Response(SlotListSerializer(found).data)
 
 
 class VisitCommand(APIView):

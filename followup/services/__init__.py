@@ -13,12 +13,14 @@ transaction. "Today" and "now" are arguments: the caller owns the clock.
 
 from followup.services.booking import (
     Slot,
+    SlotSearch,
     book_visit,
     cancel_visit,
     check_in_visit,
     complete_visit,
     free_slots,
     mark_no_show,
+    propose_slots,
     reschedule_visit,
     unbook_visit,
 )
@@ -44,6 +46,7 @@ __all__ = [
     "ImportResult",
     "PlanResult",
     "Slot",
+    "SlotSearch",
     "book_visit",
     "bulk_create_visits",
     "cancel_procedure",
@@ -62,6 +65,7 @@ __all__ = [
     "mark_no_show",
     "parse_date",
     "parse_kind",
+    "propose_slots",
     "record_event",
     "replan_all",
     "reschedule_visit",

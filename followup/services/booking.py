@@ -23,11 +23,26 @@ lock taken at BEGIN serialises the check and the write.
 Sessions are wall-clock times (`followup.services.hours`): a 09:00 session
 is 09:00 in Madrid on both sides of a daylight-saving change.
 
-`sequence` is the iCalendar SEQUENCE of the visit's calendar entry. It stays
-as it is on a visit's first booking (the entry is born) and rises by one on
-every later change these services make: reschedule, unbook, rebook, cancel,
-no-show, check-in and complete, because calendar clients keep their old copy
-of an entry unless its SEQUENCE rises.
+Each move has its time (clinic-local), checked against `now`: check-in only
+on the booking's own day, a no-show only once the booked start has passed,
+completion only after check-in. A move at the wrong time is a `Conflict` and
+changes nothing.
+
+`booked`, `checked_in` and `completed` visits hold their slot
+(`SLOT_HOLDING_STATUSES`): a patient seen at 09:00 keeps 09:00, so it is
+never offered or booked again. A no-show frees it.
+
+An overdue visit (window closed, still to book or a no-show) is booked late,
+as soon as possible, not refused: `free_slots` proposes the earliest free
+slots from now (`LATE_BOOKING_DAYS`, marked `late`), and booking after a
+closed window needs no override. The visit's `late_by_days` and its event
+record by how many days the booking falls after the window. Booking before
+a window opens, or outside a window still open, still needs the override.
+
+`sequence` is the iCalendar SEQUENCE of the visit's calendar entry. It rises
+by one on every change these services make, the first booking included: a
+patient's feed already published the visit as an all-day window, and RFC
+5545 clients keep their old copy of an entry unless its SEQUENCE rises.
 """
 
 from __future__ import annotations
@@ -42,9 +57,9 @@ from django.db.models import Q
 from clinic.models import Surgeon
 from followup.exceptions import Conflict, InvalidInput, NotFound
 from followup.models import (
+    AWAITING_BOOKING_STATUSES,
     SLOT_HOLDING_STATUSES,
     Visit,
-    VisitEvent,
     VisitStatus,
 )
 from followup.services.hours import (
@@ -106,6 +121,8 @@ ACTIONS: dict[str, Action] = {
 BOOKABLE_STATUSES = ACTIONS["book"].sources | ACTIONS["reschedule"].sources
 OVERRIDE_PERMISSION = "followup.override_booking_window"
 MAX_SLOTS = 100
+# How far ahead late slots are proposed for an overdue visit.
+LATE_BOOKING_DAYS = 30
 EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
 LATEST = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
 EXCLUSION_VIOLATION = "23P01"  # SQLSTATE of a PostgreSQL exclusion constraint
@@ -116,6 +133,7 @@ class Slot:
     start: dt.datetime
     end: dt.datetime
     surgeon_id: int
+    late: bool = False  # after the visit's window: an overdue visit booked late
 
 
 # --- input ------------------------------------------------------------------
@@ -241,12 +259,28 @@ def _check_not_past(start: dt.datetime, now: dt.datetime) -> None:
         )
 
 
+def _window_closed(visit: Visit, now: dt.datetime) -> bool:
+    return local(now).date() > visit.window_end
+
+
 def _check_window(
-    visit: Visit, start: dt.datetime, *, actor: User, override_reason: str
+    visit: Visit,
+    start: dt.datetime,
+    *,
+    actor: User,
+    override_reason: str,
+    now: dt.datetime,
 ) -> dict[str, Any] | None:
-    """None inside the window; the override's record outside it, if allowed."""
+    """None inside the window, or late after a closed one; else the override.
+
+    A booking after a window that has already closed is a late booking: the
+    front desk may make it without the override, since the visit most in
+    need of a slot must not wait for a clinic admin.
+    """
     day = local(start).date()
     if visit.window_start <= day <= visit.window_end:
+        return None
+    if day > visit.window_end and _window_closed(visit, now):
         return None
     message = (
         f"{day} is outside the visit's booking window "
@@ -268,6 +302,12 @@ def _check_window(
         "window": [visit.window_start.isoformat(), visit.window_end.isoformat()],
         "date": day.isoformat(),
     }
+
+
+def _days_late(visit: Visit, start: dt.datetime) -> int | None:
+    """How many days after its window the slot falls; None inside or before."""
+    late = (local(start).date() - visit.window_end).days
+    return late if late > 0 else None
 
 
 def _check_free(
@@ -318,12 +358,45 @@ def _save(visit: Visit, fields: list[str]) -> None:
         ) from None
 
 
-def _held_a_slot_before(visit: Visit) -> bool:
-    return VisitEvent.objects.filter(visit=visit, start_after__isnull=False).exists()
-
-
 def _bump(visit: Visit) -> None:
     visit.sequence += 1
+
+
+# --- the times of the moves --------------------------------------------------
+
+
+def _check_in_on_the_day(visit: Visit, now: dt.datetime) -> None:
+    assert visit.start is not None  # noqa: S101 - a booked visit has its slot
+    day, today = local(visit.start).date(), local(now).date()
+    if day == today:
+        return
+    when = "has not come yet" if today < day else "has passed"
+    raise Conflict(
+        f"Visit {visit.pk} is booked for {show(visit.start)}; that day {when}. "
+        "A patient can be checked in only on the day of their visit"
+        + (": reschedule it or mark a no-show." if today > day else "."),
+        code="check_in_not_today",
+    )
+
+
+def _no_show_after_start(visit: Visit, now: dt.datetime) -> None:
+    assert visit.start is not None  # noqa: S101 - a booked visit has its slot
+    if now >= visit.start:
+        return
+    raise Conflict(
+        f"Visit {visit.pk} starts at {show(visit.start)}; it can be marked as a "
+        "no-show only once that time has passed.",
+        code="no_show_too_early",
+    )
+
+
+# When, on the clinic's clock, a move may be made (SPEC section 2); the state
+# table says which moves exist, this says when. Completion needs a check-in,
+# which already pins it to the day.
+TIMING = {
+    "check_in": _check_in_on_the_day,
+    "no_show": _no_show_after_start,
+}
 
 
 # --- the lifecycle ----------------------------------------------------------
@@ -356,7 +429,7 @@ def _place(
         return visit  # a repeated request: the visit is already there
     _check_not_past(begins, now)
     override = _check_window(
-        visit, begins, actor=actor, override_reason=override_reason
+        visit, begins, actor=actor, override_reason=override_reason, now=now
     )
     check_hours(surgeon, begins, ends)
     _check_free(visit, surgeon, begins, ends)
@@ -366,20 +439,35 @@ def _place(
         (visit.start, visit.end),
         visit.surgeon_id,
     )
-    first_booking = previous == VisitStatus.TO_BOOK and not _held_a_slot_before(visit)
-    if not first_booking:
-        _bump(visit)
+    _bump(visit)
     visit.status = move.target
     visit.start, visit.end, visit.surgeon = begins, ends, surgeon
+    visit.late_by_days = _days_late(visit, begins)
     # A person chose this slot (with a recorded reason when outside the
     # window), so a re-plan's "needs rebooking" flag has been dealt with.
     visit.needs_rebooking = False
-    _save(visit, ["status", "start", "end", "surgeon", "needs_rebooking", "sequence"])
+    _save(
+        visit,
+        [
+            "status",
+            "start",
+            "end",
+            "surgeon",
+            "needs_rebooking",
+            "sequence",
+            "late_by_days",
+        ],
+    )
     details: dict[str, Any] = {}
     if surgeon_before != surgeon.pk:
         details["surgeon"] = {"before": surgeon_before, "after": surgeon.pk}
     if override is not None:
         details["window_override"] = override
+    if visit.late_by_days is not None:
+        details["late"] = {
+            "days_after_window": visit.late_by_days,
+            "window_end": visit.window_end.isoformat(),
+        }
     record_event(
         visit,
         action="rebooked" if previous == VisitStatus.NO_SHOW else move.event,
@@ -388,6 +476,7 @@ def _place(
         reason=override["reason"] if override else "",
         slot_before=slot_before,
         details=details,
+        at=now,
     )
     return visit
 
@@ -445,9 +534,12 @@ def _simple_move(
     reason: str = "",
     clear_slot: bool = False,
 ) -> Visit:
-    _require_aware(now, field_name="now")
+    now = _require_aware(now, field_name="now")
     visit = _locked_visit(visit_id)
     move = _require_move(visit, action)
+    timing = TIMING.get(action)
+    if timing is not None:
+        timing(visit, now)
     previous, slot_before = visit.status, (visit.start, visit.end)
     fields = ["status", "sequence"]
     _bump(visit)
@@ -455,7 +547,8 @@ def _simple_move(
     if clear_slot:
         visit.start = visit.end = None
         visit.needs_rebooking = False
-        fields += ["start", "end", "needs_rebooking"]
+        visit.late_by_days = None
+        fields += ["start", "end", "needs_rebooking", "late_by_days"]
     if move.target == VisitStatus.CANCELLED:
         # The slot stays on the row so calendars can publish the cancellation.
         visit.cancel_reason = reason
@@ -470,6 +563,7 @@ def _simple_move(
         from_status=previous,
         reason=reason,
         slot_before=slot_before,
+        at=now,
     )
     return visit
 
@@ -522,6 +616,16 @@ def complete_visit(*, visit_id: int, actor: User, now: dt.datetime) -> Visit:
 # --- proposals --------------------------------------------------------------
 
 
+def _slot_range(
+    visit: Visit, earliest: dt.datetime, now: dt.datetime
+) -> tuple[dt.date, dt.date, bool]:
+    """The days to search: the window, or from now on for an overdue visit."""
+    first_day = local(earliest).date()
+    if visit.status in AWAITING_BOOKING_STATUSES and _window_closed(visit, now):
+        return first_day, first_day + dt.timedelta(days=LATE_BOOKING_DAYS - 1), True
+    return max(visit.window_start, first_day), visit.window_end, False
+
+
 def free_slots(
     *,
     visit: Visit,
@@ -530,13 +634,56 @@ def free_slots(
     limit: int = 10,
     surgeon_id: int | None = None,
 ) -> list[Slot]:
-    """The next free slots of the visit's length inside its window.
+    """The next free slots of the visit's length, soonest first.
 
-    On the surgeon's session grid (default: the visit's surgeon), not before
-    `now` nor `after`, skipping the time held by that surgeon's and that
-    patient's active bookings. Three queries whatever the window's length.
+    Inside the visit's window; for an overdue visit (window closed, still to
+    book or a no-show) the earliest from now over `LATE_BOOKING_DAYS`, each
+    marked `late`. On the surgeon's session grid (default: the visit's
+    surgeon), not before `now` nor `after`, skipping the time held by that
+    surgeon's and that patient's bookings. Three queries whatever the range.
     Booking a proposed slot passes every control.
     """
+    return _search(
+        visit=visit, now=now, after=after, limit=limit, surgeon_id=surgeon_id
+    ).slots
+
+
+@dataclass(frozen=True)
+class SlotSearch:
+    """Proposed slots, and why there are none when the list is empty."""
+
+    slots: list[Slot]
+    detail: str = ""
+
+
+def propose_slots(
+    *,
+    visit: Visit,
+    now: dt.datetime,
+    after: dt.datetime | None = None,
+    limit: int = 10,
+    surgeon_id: int | None = None,
+) -> SlotSearch:
+    """`free_slots`, with a sentence a clerk can act on when there are none."""
+    return _search(
+        visit=visit,
+        now=now,
+        after=after,
+        limit=limit,
+        surgeon_id=surgeon_id,
+        explain=True,
+    )
+
+
+def _search(
+    *,
+    visit: Visit,
+    now: dt.datetime,
+    after: dt.datetime | None,
+    limit: int,
+    surgeon_id: int | None,
+    explain: bool = False,
+) -> SlotSearch:
     if (
         isinstance(limit, bool)
         or not isinstance(limit, int)
@@ -545,7 +692,8 @@ def free_slots(
         raise InvalidInput(
             f"limit must be a whole number from 1 to {MAX_SLOTS}.", code="invalid_limit"
         )
-    earliest = _require_aware(now, field_name="now")
+    now = _require_aware(now, field_name="now")
+    earliest = now
     if after is not None:
         earliest = max(earliest, _require_aware(after, field_name="from"))
     if visit.status not in BOOKABLE_STATUSES:
@@ -558,15 +706,17 @@ def free_slots(
     if chosen is None:
         chosen = visit.procedure.surgeon_id
     surgeon = _bookable_surgeon(chosen)
-    zone = clinic_zone()
-    first_day = max(visit.window_start, local(earliest).date())
-    if first_day > visit.window_end:
-        return []
+    first_day, last_day, late = _slot_range(visit, earliest, now)
+    if first_day > last_day:
+        detail = (
+            f"The visit's booking window closes on {visit.window_end}, before "
+            f"{first_day}; ask for slots from an earlier date."
+        )
+        return SlotSearch([], detail if explain else "")
     hours = hours_of(surgeon.pk)
+    zone = clinic_zone()
     range_start = dt.datetime.combine(first_day, dt.time(), zone)
-    range_end = dt.datetime.combine(
-        visit.window_end + dt.timedelta(days=1), dt.time(), zone
-    )
+    range_end = dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(), zone)
     busy = [
         (held_start, held_end)
         for held_start, held_end in Visit.objects.filter(
@@ -579,16 +729,34 @@ def free_slots(
     ]
     length = dt.timedelta(minutes=visit.duration_minutes)
     slots: list[Slot] = []
+    consults = False
     day = first_day
-    while day <= visit.window_end:
+    while day <= last_day and len(slots) < limit:
         for start in grid(hours, day, length):
+            consults = True
             end = start + length
             if start < earliest or any(b < end and start < e for b, e in busy):
                 continue
             slots.append(
-                Slot(start=local(start), end=local(end), surgeon_id=surgeon.pk)
+                Slot(
+                    start=local(start),
+                    end=local(end),
+                    surgeon_id=surgeon.pk,
+                    late=day > visit.window_end,
+                )
             )
             if len(slots) == limit:
-                return slots
+                break
         day += dt.timedelta(days=1)
-    return slots
+    if slots or not explain:
+        return SlotSearch(slots)
+    span = f"between {first_day} and {last_day}"
+    if late:
+        span = f"in the next {LATE_BOOKING_DAYS} days ({first_day} to {last_day})"
+    if not consults:
+        detail = f"{surgeon} has no consultation sessions {span}."
+    else:
+        detail = f"Every slot of {surgeon} {span} is taken."
+    if not late:
+        detail += " Another surgeon's slots, or an override, may fit."
+    return SlotSearch([], detail)

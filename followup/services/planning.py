@@ -782,12 +782,14 @@ def record_event(
     reason: str = "",
     slot_before: tuple[dt.datetime | None, dt.datetime | None] | None = None,
     details: dict[str, Any] | None = None,
+    at: dt.datetime | None = None,
 ) -> VisitEvent:
-    """Write the history row of one visit change."""
+    """Write the history row of one visit change, made `at` (default: now)."""
     start_before, end_before = slot_before if slot_before else (visit.start, visit.end)
     visits_changed([visit.pk])
     return VisitEvent.objects.create(
         visit=visit,
+        at=at or timezone.now(),
         actor=actor,
         action=action,
         from_status=from_status,

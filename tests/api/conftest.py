@@ -29,6 +29,9 @@ TODAY = NOW.date()
 SURGERY = dt.date(2026, 11, 20)
 # Friday, inside the post-op window and the default clinic hours.
 FREE_SLOT = dt.datetime(2026, 11, 27, 9, 0, tzinfo=MADRID)
+# An hour before "now", today: a booking the patient can be checked in for,
+# or marked a no-show.
+EARLIER_TODAY = NOW - dt.timedelta(hours=1)
 ROLES = ("anonymous", "front_desk", "surgeon_a", "surgeon_b", "clinic_admin")
 
 

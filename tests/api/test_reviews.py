@@ -93,7 +93,9 @@ def reviews(surgeon_a: Surgeon, surgeon_b: Surgeon) -> dict[str, Visit]:
         ),
         "cancelled, window open": visit(surgeon_a, S.CANCELLED, window_open),
         "cancelled, window closed": visit(surgeon_a, S.CANCELLED, window_closed),
-        "completed": visit(surgeon_a, S.COMPLETED, window_open, at(D(2026, 11, 24))),
+        "completed": visit(
+            surgeon_a, S.COMPLETED, window_open, at(D(2026, 11, 24), 10)
+        ),
         "other surgeon, to book": visit(surgeon_b, S.TO_BOOK, window_open),
         "other surgeon, overdue": visit(surgeon_b, S.TO_BOOK, window_closed),
     }

@@ -7,6 +7,7 @@ with the API's error shape.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,7 +16,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from followup.models import VisitStatus
-from tests.api.conftest import FREE_SLOT, ROLES, World, put_in_state
+from tests.api.conftest import EARLIER_TODAY, FREE_SLOT, ROLES, World, put_in_state
 
 pytestmark = pytest.mark.django_db
 
@@ -33,6 +34,7 @@ class Case:
     expected: tuple[int, int, int, int, int]
     body: Callable[[World], dict[str, Any]] = lambda w: {}
     visit_state: str | None = None  # put visit A in this state first
+    visit_start: dt.datetime = FREE_SLOT  # with this slot, where it holds one
     content_type: str | None = None
     raw: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -144,10 +146,18 @@ CASES: dict[str, Case] = {
         body=lambda w: {"reason": "Patient moved abroad"},
     ),
     "check in": Case(
-        "post", visit_a("check-in/"), DESK_WRITES, visit_state=VisitStatus.BOOKED
+        "post",
+        visit_a("check-in/"),
+        DESK_WRITES,
+        visit_state=VisitStatus.BOOKED,
+        visit_start=EARLIER_TODAY,
     ),
     "no-show": Case(
-        "post", visit_a("no-show/"), DESK_WRITES, visit_state=VisitStatus.BOOKED
+        "post",
+        visit_a("no-show/"),
+        DESK_WRITES,
+        visit_state=VisitStatus.BOOKED,
+        visit_start=EARLIER_TODAY,
     ),
     "complete": Case(
         "post",
@@ -189,7 +199,7 @@ def test_every_endpoint_gives_each_role_its_status(
 ) -> None:
     case = CASES[name]
     if case.visit_state is not None:
-        put_in_state(world.visit_a, case.visit_state)
+        put_in_state(world.visit_a, case.visit_state, case.visit_start)
 
     response = send(client_for(role), case, world)
 

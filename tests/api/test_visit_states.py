@@ -14,7 +14,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from followup.models import Visit, VisitEvent, VisitStatus
-from tests.api.conftest import FREE_SLOT, World, put_in_state
+from tests.api.conftest import EARLIER_TODAY, FREE_SLOT, World, put_in_state
 
 pytestmark = pytest.mark.django_db
 
@@ -50,7 +50,9 @@ def body_for(command: str, world: World) -> dict[str, Any]:
 def test_each_command_from_each_status_follows_the_state_table(
     status: S, command: str, world: World, desk: APIClient
 ) -> None:
-    visit = put_in_state(world.visit_a, status)
+    # Check-in and no-show are due for a booking that started an hour ago.
+    start = EARLIER_TODAY if command in ("check-in", "no-show") else FREE_SLOT
+    visit = put_in_state(world.visit_a, status, start)
     events_before = VisitEvent.objects.filter(visit=visit).count()
 
     response = desk.post(
@@ -88,9 +90,12 @@ def test_a_booking_answers_the_visit_with_its_slot_in_clinic_time(
 
 
 def test_a_proposed_slot_can_be_booked(world: World, desk: APIClient) -> None:
-    slots = desk.get(f"/api/visits/{world.visit_a.pk}/slots/?limit=3").json()
+    found = desk.get(f"/api/visits/{world.visit_a.pk}/slots/?limit=3").json()
+    slots = found["results"]
     assert len(slots) == 3
-    assert set(slots[0]) == {"start", "end", "surgeon"}
+    assert set(slots[0]) == {"start", "end", "surgeon", "late"}
+    assert not any(slot["late"] for slot in slots)
+    assert found["detail"] is None
 
     response = desk.post(
         f"/api/visits/{world.visit_a.pk}/book/",
@@ -103,7 +108,8 @@ def test_a_proposed_slot_can_be_booked(world: World, desk: APIClient) -> None:
 
 
 def test_slots_start_from_the_given_day(world: World, desk: APIClient) -> None:
-    slots = desk.get(f"/api/visits/{world.visit_a.pk}/slots/?from=2026-12-01").json()
+    found = desk.get(f"/api/visits/{world.visit_a.pk}/slots/?from=2026-12-01")
+    slots = found.json()["results"]
 
     assert slots
     assert all(slot["start"] >= "2026-12-01" for slot in slots)

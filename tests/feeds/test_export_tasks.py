@@ -145,8 +145,8 @@ def test_a_reschedule_updates_the_same_event_with_a_higher_sequence(
     (event,) = events[visit_uid(visit)]
     assert len(events) == 1
     assert local_start(event) == at(10, 11, 30)
-    assert event["SEQUENCE"] == visit.sequence == 1
-    assert entry_of(visit).exported_sequence == 1
+    assert event["SEQUENCE"] == visit.sequence == 2  # booked 1, rescheduled 2
+    assert entry_of(visit).exported_sequence == 2
 
 
 def test_a_cancel_deletes_the_event_and_a_second_delete_is_a_success(

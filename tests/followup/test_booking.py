@@ -15,7 +15,6 @@ import os
 import subprocess
 import sys
 import threading
-import zoneinfo
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,91 +31,31 @@ from django.utils import timezone
 from hypothesis import strategies as st
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from clinic.models import Patient, Surgeon
+from clinic.models import Surgeon
 from config.settings import env_weekly_hours
 from followup import services
 from followup.exceptions import Conflict, DomainError, InvalidInput, NotFound
 from followup.models import Visit, VisitEvent, VisitStatus
 from followup.services import booking, hours
 from tests.factories import (
-    TODAY,
     ConsultationSessionFactory,
     PatientFactory,
     SurgeonFactory,
     UserFactory,
-    make_procedure,
+)
+from tests.followup.world import (
+    FRIDAY_9,
+    MADRID,
+    NOW,
+    SURGERY,
+    book,
+    madrid,
+    postop,
+    snapshot,
+    surgeon_of,
 )
 
-MADRID = zoneinfo.ZoneInfo("Europe/Madrid")
-SURGERY = dt.date(2026, 11, 20)
 pytestmark = pytest.mark.django_db
-
-
-def madrid(year: int, month: int, day: int, hour: int, minute: int = 0) -> dt.datetime:
-    return dt.datetime(year, month, day, hour, minute, tzinfo=MADRID)
-
-
-NOW = madrid(2026, 11, 25, 8)
-FRIDAY_9 = madrid(2026, 11, 27, 9)  # the first slot of the window
-WEEKDAYS_9_TO_14 = [(day, dt.time(9), dt.time(14), 10) for day in range(5)]
-
-
-@pytest.fixture(autouse=True)
-def _clinic_hours(settings: SettingsWrapper) -> None:
-    settings.CLINIC_TIME_ZONE = "Europe/Madrid"
-    settings.CLINIC_HOURS = WEEKDAYS_9_TO_14
-    # The cast's passwords are never checked here; hashing them is most of
-    # the time a test would take.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def desk(front_desk: User) -> User:
-    return front_desk
-
-
-def postop(
-    *,
-    surgeon: Surgeon | None = None,
-    patient: Patient | None = None,
-    surgery_date: dt.date = SURGERY,
-) -> Visit:
-    procedure = make_procedure(
-        surgery_date=surgery_date, surgeon=surgeon, patient=patient, today=TODAY
-    )
-    return Visit.objects.get(procedure=procedure, rule__code="postop_control")
-
-
-def snapshot(visit: Visit) -> tuple[object, int]:
-    """The visit's row and its number of events: what "nothing changed" means."""
-    return (
-        Visit.objects.values().get(pk=visit.pk),
-        VisitEvent.objects.filter(visit=visit).count(),
-    )
-
-
-def surgeon_of(visit: Visit) -> int:
-    assert visit.surgeon_id is not None
-    return visit.surgeon_id
-
-
-def book(
-    visit: Visit,
-    start: dt.datetime | str = FRIDAY_9,
-    *,
-    actor: User | None = None,
-    surgeon: Surgeon | None = None,
-    now: dt.datetime = NOW,
-    override_reason: str = "",
-) -> Visit:
-    return services.book_visit(
-        visit_id=visit.pk,
-        start=start,
-        surgeon_id=surgeon.pk if surgeon else surgeon_of(visit),
-        actor=actor,
-        now=now,
-        override_reason=override_reason,
-    )
 
 
 # --- the state table ---------------------------------------------------------
@@ -163,6 +102,13 @@ def bring_to(status: str, visit: Visit, actor: User) -> Visit:
 
 
 TEN_O_CLOCK = madrid(2026, 11, 30, 10)
+
+
+def at_the_visit(visit: Visit) -> dt.datetime:
+    """A moment when check-in and no-show are due: just after the start."""
+    return NOW if visit.start is None else visit.start + dt.timedelta(minutes=5)
+
+
 ACTS: dict[str, Callable[[Visit, User], Visit]] = {
     "book": lambda v, a: book(v, TEN_O_CLOCK, actor=a),
     "reschedule": lambda v, a: services.reschedule_visit(
@@ -172,8 +118,12 @@ ACTS: dict[str, Callable[[Visit, User], Visit]] = {
     "cancel": lambda v, a: services.cancel_visit(
         visit_id=v.pk, reason="Patient moved abroad", actor=a, now=NOW
     ),
-    "check_in": lambda v, a: services.check_in_visit(visit_id=v.pk, actor=a, now=NOW),
-    "no_show": lambda v, a: services.mark_no_show(visit_id=v.pk, actor=a, now=NOW),
+    "check_in": lambda v, a: services.check_in_visit(
+        visit_id=v.pk, actor=a, now=at_the_visit(v)
+    ),
+    "no_show": lambda v, a: services.mark_no_show(
+        visit_id=v.pk, actor=a, now=at_the_visit(v)
+    ),
     "complete": lambda v, a: services.complete_visit(visit_id=v.pk, actor=a, now=NOW),
 }
 ALLOWED = {
@@ -258,7 +208,7 @@ def test_booking_sets_the_slot_and_writes_an_event_with_the_slot_after(
 
 def test_a_reschedule_raises_the_sequence_and_records_both_slots(desk: User) -> None:
     visit = book(postop(), actor=desk)
-    assert visit.sequence == 0  # the first booking gives birth to the entry
+    assert visit.sequence == 1  # the window's all-day entry became a booking
 
     services.reschedule_visit(
         visit_id=visit.pk,
@@ -269,29 +219,32 @@ def test_a_reschedule_raises_the_sequence_and_records_both_slots(desk: User) -> 
     )
 
     row = Visit.objects.get(pk=visit.pk)
-    assert row.sequence == 1
+    assert row.sequence == 2
     assert row.start == TEN_O_CLOCK
     event = row.events.get(action="rescheduled")
     assert (event.start_before, event.start_after) == (FRIDAY_9, TEN_O_CLOCK)
 
 
-def test_the_sequence_rises_on_every_change_after_the_first_booking(
+def test_the_sequence_rises_on_every_change_the_first_booking_included(
     desk: User,
 ) -> None:
     visit = postop()
-    sequences = []
+    sequences = [visit.sequence]
     book(visit, actor=desk)
     sequences.append(Visit.objects.get(pk=visit.pk).sequence)
     services.unbook_visit(visit_id=visit.pk, actor=desk, now=NOW, reason="Asked")
     sequences.append(Visit.objects.get(pk=visit.pk).sequence)
     book(visit, TEN_O_CLOCK, actor=desk)
     sequences.append(Visit.objects.get(pk=visit.pk).sequence)
-    services.mark_no_show(visit_id=visit.pk, actor=desk, now=NOW)
+    after_start = TEN_O_CLOCK + dt.timedelta(minutes=30)
+    services.mark_no_show(visit_id=visit.pk, actor=desk, now=after_start)
     sequences.append(Visit.objects.get(pk=visit.pk).sequence)
-    services.cancel_visit(visit_id=visit.pk, reason="Gave up", actor=desk, now=NOW)
+    services.cancel_visit(
+        visit_id=visit.pk, reason="Gave up", actor=desk, now=after_start
+    )
     sequences.append(Visit.objects.get(pk=visit.pk).sequence)
 
-    assert sequences == [0, 1, 2, 3, 4]
+    assert sequences == [0, 1, 2, 3, 4, 5]
 
 
 def test_rescheduling_to_the_same_slot_changes_nothing(desk: User) -> None:
