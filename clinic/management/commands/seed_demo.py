@@ -44,9 +44,13 @@ SESSIONS = {
     "surgeon1": [(0, 9, 14), (2, 9, 14), (4, 9, 14), (1, 16, 19)],
     "surgeon2": [(1, 9, 14), (3, 9, 14), (0, 16, 19), (2, 16, 19)],
 }
-# What becomes of a visit whose window has closed, in turn (to_book: overdue).
+# What becomes of a visit whose window has closed, in turn (to_book: overdue;
+# late: booked after its window closed, then seen, or still ahead).
+LATE_COMPLETED, LATE_BOOKED = "completed late", "booked late"
 PAST_FATES = ["completed", "completed", "no_show", "completed", "to_book"]
-PAST_FATES += ["cancelled", "completed"]
+PAST_FATES += ["cancelled", "completed", LATE_COMPLETED, "completed", LATE_BOOKED]
+# Visits with an open window booked today, for the desk's "Today" list.
+TODAY_BOOKINGS = 3
 
 
 class Command(BaseCommand):
@@ -121,72 +125,107 @@ class Command(BaseCommand):
     def _bring_visits_to_every_state(
         self, *, today: dt.date, desk: User | None
     ) -> None:
-        """Book, check in, complete... as the front desk would have, back then."""
+        """Book, check in, complete... as the front desk would have, back then.
+
+        Every step goes through the services with the moment it would have
+        happened as `now`, so the demo obeys every control: no held slot
+        overlaps another, check-ins happen on the visit's day, no-shows after
+        the start, late bookings only once a window has closed.
+        """
         zone = zoneinfo.ZoneInfo(settings.CLINIC_TIME_ZONE)
+        morning = dt.datetime.combine(today, dt.time(7), zone)
         tomorrow = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(), zone)
         past = future = 0
+        checked_in_today = False
         visits = list(
             Visit.objects.filter(status=VisitStatus.TO_BOOK).order_by(
                 "window_start", "pk"
             )
         )
+        # On a day without consultations (a weekend) nobody is checked in
+        # today; the latest past visit is then left checked in, not completed.
         closed = [v for v in visits if v.window_end < today]
-        # The latest of them is still open on the surgeon's desk.
-        still_in = max(closed, key=lambda v: (v.window_end, v.pk), default=None)
+        still_in = None
+        if not ConsultationSession.objects.filter(weekday=today.weekday()).exists():
+            still_in = max(closed, key=lambda v: (v.window_end, v.pk), default=None)
         for visit in visits:
             if visit.window_end < today:
                 fate = PAST_FATES[past % len(PAST_FATES)]
                 if visit == still_in:
                     fate = VisitStatus.CHECKED_IN
                 past += 1
-                # The desk booked it the morning its window opened.
-                then = dt.datetime.combine(visit.window_start, dt.time(7), zone)
-                self._live_through(visit, fate=fate, now=then, desk=desk)
+                self._live_through(visit, fate=fate, today=today, desk=desk)
+            elif visit.window_start <= today and future < TODAY_BOOKINGS:
+                # Today's list at the desk: booked this morning, the first
+                # patient already checked in.
+                future += 1
+                slot = self._book_first(visit, now=morning, desk=desk)
+                on_the_day = slot is not None and local_date(slot.start) == today
+                if slot is not None and on_the_day and not checked_in_today:
+                    services.check_in_visit(
+                        visit_id=visit.pk, actor=desk, now=slot.start
+                    )
+                    checked_in_today = True
             elif future % 3 == 0:
                 future += 1
-                then = dt.datetime.combine(today, dt.time(7), zone)
-                slots = services.free_slots(
-                    visit=visit, now=then, after=tomorrow, limit=1
-                )
-                if slots:
-                    services.book_visit(
-                        visit_id=visit.pk,
-                        start=slots[0].start,
-                        surgeon_id=slots[0].surgeon_id,
-                        actor=desk,
-                        now=then,
-                    )
+                self._book_first(visit, now=morning, desk=desk, after=tomorrow)
             else:
                 future += 1
 
+    def _book_first(
+        self,
+        visit: Visit,
+        *,
+        now: dt.datetime,
+        desk: User | None,
+        after: dt.datetime | None = None,
+    ) -> services.Slot | None:
+        """Book the first proposed slot (a late one for an overdue visit)."""
+        slots = services.free_slots(visit=visit, now=now, after=after, limit=1)
+        if not slots:
+            return None
+        services.book_visit(
+            visit_id=visit.pk,
+            start=slots[0].start,
+            surgeon_id=slots[0].surgeon_id,
+            actor=desk,
+            now=now,
+        )
+        return slots[0]
+
     def _live_through(
-        self, visit: Visit, *, fate: str, now: dt.datetime, desk: User | None
+        self, visit: Visit, *, fate: str, today: dt.date, desk: User | None
     ) -> None:
+        zone = zoneinfo.ZoneInfo(settings.CLINIC_TIME_ZONE)
         if fate == VisitStatus.TO_BOOK:
-            return
+            return  # overdue: nobody booked it
+        # The desk booked it the morning its window opened, or, for a late
+        # one, the morning after its window closed.
+        late = fate in (LATE_COMPLETED, LATE_BOOKED)
+        opened = visit.window_end + dt.timedelta(days=1) if late else visit.window_start
+        if fate == LATE_BOOKED:
+            opened = today
+        then = dt.datetime.combine(opened, dt.time(7), zone)
         if fate == VisitStatus.CANCELLED:
             services.cancel_visit(
                 visit_id=visit.pk,
                 reason="Patient chose follow-up nearer home",
                 actor=desk,
-                now=now,
+                now=then,
             )
             return
-        slots = services.free_slots(visit=visit, now=now, limit=1)
-        if not slots:
-            return
-        slot = slots[0]
-        services.book_visit(
-            visit_id=visit.pk,
-            start=slot.start,
-            surgeon_id=slot.surgeon_id,
-            actor=desk,
-            now=now,
-        )
+        slot = self._book_first(visit, now=then, desk=desk)
+        if slot is None or fate == LATE_BOOKED or local_date(slot.start) >= today:
+            return  # still ahead: stays booked
         if fate == VisitStatus.NO_SHOW:
             services.mark_no_show(visit_id=visit.pk, actor=desk, now=slot.end)
             return
         services.check_in_visit(visit_id=visit.pk, actor=desk, now=slot.start)
-        if fate == VisitStatus.COMPLETED:
-            surgeon_user = User.objects.filter(surgeon__pk=slot.surgeon_id).first()
-            services.complete_visit(visit_id=visit.pk, actor=surgeon_user, now=slot.end)
+        if fate == VisitStatus.CHECKED_IN:
+            return
+        surgeon_user = User.objects.filter(surgeon__pk=slot.surgeon_id).first()
+        services.complete_visit(visit_id=visit.pk, actor=surgeon_user, now=slot.end)
+
+
+def local_date(moment: dt.datetime) -> dt.date:
+    return moment.astimezone(zoneinfo.ZoneInfo(settings.CLINIC_TIME_ZONE)).date()

@@ -1,0 +1,87 @@
+"""The demo clinic obeys every rule: its history was made by the services.
+
+`seed_demo` books, checks in, completes and marks no-shows through the same
+services and controls as the front desk, with `now` set to when each step
+would have happened. So no two held slots overlap, for a surgeon or for a
+patient, on PostgreSQL (the suite's database) and on SQLite (`make run`).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
+
+from followup.models import SLOT_HOLDING_STATUSES, Visit, VisitEvent
+
+pytestmark = pytest.mark.django_db
+HELD = ", ".join(f"'{status}'" for status in SLOT_HOLDING_STATUSES)
+# The statuses are our own constants, not input.
+OVERLAPS = f"""
+    SELECT a.id, b.id FROM followup_visit a JOIN followup_visit b
+      ON a.id < b.id
+     AND (a.surgeon_id = b.surgeon_id OR a.patient_id = b.patient_id)
+     AND a.start < b."end" AND b.start < a."end"
+     WHERE a.status IN ({HELD}) AND b.status IN ({HELD})
+"""  # noqa: S608
+
+
+def test_the_demo_holds_no_overlapping_slots_on_this_database() -> None:
+    call_command("seed_demo", stdout=io.StringIO())
+
+    with connection.cursor() as cursor:
+        cursor.execute(OVERLAPS)
+        assert cursor.fetchall() == []
+    assert Visit.objects.filter(status__in=SLOT_HOLDING_STATUSES).count() > 30
+
+
+def test_the_demo_holds_no_overlapping_slots_on_sqlite(tmp_path: Path) -> None:
+    database = tmp_path / "demo.sqlite3"
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{database}",
+        "DJANGO_DEBUG": "true",
+        "CLINIC_VAR_DIR": str(tmp_path),
+    }
+    manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
+    for args in (["migrate", "--noinput", "-v0"], ["seed_demo"]):
+        done = subprocess.run(
+            [*manage, *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+
+    with sqlite3.connect(database) as db:
+        assert db.execute(OVERLAPS).fetchall() == []
+        held = db.execute(
+            f"SELECT count(*) FROM followup_visit WHERE status IN ({HELD})"  # noqa: S608
+        ).fetchone()
+    assert held[0] > 30
+
+
+def test_the_demo_has_late_bookings_and_todays_check_in_history() -> None:
+    call_command("seed_demo", stdout=io.StringIO())
+    today = timezone.localdate()
+
+    late = Visit.objects.filter(late_by_days__isnull=False)
+    assert late.filter(status="completed").exists()
+    assert all(v.start and v.start.date() > v.window_end for v in late)
+    # History carries the moment each step happened, not the seeding time.
+    first = VisitEvent.objects.filter(action="booked").order_by("at").first()
+    assert first is not None and first.at.date() < today
+    for event in VisitEvent.objects.filter(action="checked_in"):
+        assert event.start_after is not None
+        assert timezone.localdate(event.at) == timezone.localdate(event.start_after)
