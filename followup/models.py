@@ -201,6 +201,8 @@ SLOT_HOLDING_STATUSES = (
 )
 # A visit still waiting for a slot: overdue once its window has closed.
 AWAITING_BOOKING_STATUSES = (VisitStatus.TO_BOOK, VisitStatus.NO_SHOW)
+# Booked and not seen yet: what a surgeon's upcoming list shows.
+NOT_YET_SEEN_STATUSES = (VisitStatus.BOOKED, VisitStatus.CHECKED_IN)
 OPEN_STATUSES = tuple(VisitStatus(s) for s in sorted(rules.OPEN_STATUSES))
 
 

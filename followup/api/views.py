@@ -35,7 +35,13 @@ from followup.api.serializers import (
     VisitEventSerializer,
     VisitSerializer,
 )
-from followup.models import SLOT_HOLDING_STATUSES, Visit, VisitQuerySet, VisitStatus
+from followup.models import (
+    AWAITING_BOOKING_STATUSES,
+    NOT_YET_SEEN_STATUSES,
+    Visit,
+    VisitQuerySet,
+    VisitStatus,
+)
 
 TAG = ["visits"]
 
@@ -76,11 +82,10 @@ class VisitFilter(django_filters.FilterSet):
     ) -> QuerySet[Visit]:
         if value is None:
             return queryset
-        overdue = Q(
-            status__in=(VisitStatus.TO_BOOK, VisitStatus.NO_SHOW),
-            window_end__lt=api.today(),
-        )
-        return queryset.filter(overdue) if value else queryset.exclude(overdue)
+        overdue = Visit.objects.overdue(api.today()).values("pk")
+        if value:
+            return queryset.filter(pk__in=overdue)
+        return queryset.exclude(pk__in=overdue)
 
 
 @extend_schema(
@@ -320,10 +325,10 @@ def upcoming_reviews(
         dt.datetime.combine(last + dt.timedelta(days=1), dt.time()), zone
     )
     booked = Q(
-        status__in=SLOT_HOLDING_STATUSES, start__gte=period_start, start__lt=period_end
+        status__in=NOT_YET_SEEN_STATUSES, start__gte=period_start, start__lt=period_end
     )
     to_book = Q(
-        status__in=(VisitStatus.TO_BOOK, VisitStatus.NO_SHOW),
+        status__in=AWAITING_BOOKING_STATUSES,
         window_start__lte=last,
         window_end__gte=today,
     )

@@ -187,3 +187,16 @@ def test_the_overdue_filter_of_the_visit_list_matches_the_overdue_review(
 
     assert sorted(listed) == sorted(ids(client, "/api/reviews/overdue/"))
     assert not set(listed) & set(not_overdue)
+
+
+def test_a_visit_completed_today_has_left_the_upcoming_list(
+    surgeon_a: Surgeon, client_for: Callable[[str], APIClient]
+) -> None:
+    window = (D(2026, 11, 20), D(2026, 12, 10))
+    seen = visit(surgeon_a, S.COMPLETED, window, at(D(2026, 11, 25), 9))
+    waiting = visit(surgeon_a, S.CHECKED_IN, window, at(D(2026, 11, 25), 11))
+
+    listed = ids(client_for("surgeon_a"), "/api/reviews/upcoming/")
+
+    assert waiting.pk in listed
+    assert seen.pk not in listed
