@@ -21,7 +21,7 @@ from clinic.models import Patient, Procedure, Surgeon
 from followup import services
 from followup.exceptions import DomainError
 from followup.models import Visit
-from followup.services.planning import check_surgery_date
+from followup.services.parsing import check_surgery_date
 
 
 @admin.register(Patient)

@@ -1,17 +1,17 @@
-"""Visit changes on their way to calendars.
+"""Visit changes on their way to calendars: the feeds' change handler.
 
-`followup.changes.visits_changed` calls `visits_changed` inside the
-transaction of every visit change (generation, re-plan, booking, import).
-In that same transaction the feeds that list the visits get a new version,
-so no feed is served from a cache older than a committed change; then the
-export task is scheduled (it runs after the commit).
+`FeedsConfig.ready` registers `visits_changed` with `followup.changes`, so
+it runs inside the transaction of every visit change (generation, re-plan,
+booking, import). In that same transaction the feeds that list the visits
+get a new version, so no feed is served from a cache older than a committed
+change; then the export task is scheduled (it runs after the commit).
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
 
-from feeds import versions
+from feeds import tasks, versions
 
 
 def visits_changed(visit_ids: Collection[int]) -> None:
@@ -23,12 +23,4 @@ def visits_changed(visit_ids: Collection[int]) -> None:
     if not visit_ids:
         return
     versions.bump_for_visits(visit_ids)
-    try:
-        from feeds.tasks import schedule_export
-    except ModuleNotFoundError as exc:
-        # The export pipeline is optional only while its module is absent;
-        # any other import problem is a bug to hear about.
-        if exc.name != "feeds.tasks":
-            raise
-        return
-    schedule_export(visit_ids)
+    tasks.schedule_export(visit_ids)

@@ -1,18 +1,30 @@
-"""Where every visit change reaches the calendars.
+"""Where every visit change reaches whoever listens: the one seam upwards.
 
 The services call `visits_changed` inside the transaction that changed the
-visits, so the calendar side can mark its entries stale and bump feed
-versions atomically with the change, and enqueue the export after commit.
+visits. Higher layers (the calendars, `feeds`) register a handler once, in
+their `AppConfig.ready`, so follow-up never imports them: the calendars
+depend on follow-up, not back. A handler runs inside that transaction, so
+it can mark its state stale atomically with the change, and schedules any
+outside work for after the commit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
+
+ChangeHandler = Callable[[Collection[int]], None]
+_handlers: list[ChangeHandler] = []
+
+
+def on_visits_changed(handler: ChangeHandler) -> None:
+    """Register `handler` for every visit change; registering twice is once."""
+    if handler not in _handlers:
+        _handlers.append(handler)
 
 
 def visits_changed(visit_ids: Collection[int]) -> None:
+    """Tell every registered handler, in registration order."""
     if not visit_ids:
         return
-    from feeds import export  # the calendars depend on follow-up, not back
-
-    export.visits_changed(visit_ids)
+    for handler in _handlers:
+        handler(visit_ids)

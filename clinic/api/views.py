@@ -56,7 +56,7 @@ from followup.access import (
 )
 from followup.api.views import visit_queryset
 from followup.exceptions import InvalidInput
-from followup.services.planning import PlanResult
+from followup.services.plan import PlanResult
 
 
 def actor(request: Request) -> User:

@@ -3,44 +3,44 @@
 Every public function is keyword-only, runs in one transaction, and raises a
 `followup.exceptions.DomainError` (writing nothing) when its input or the
 current state does not allow the change. Every change of a visit writes a
-`VisitEvent` and tells the calendars (`followup.changes`) in the same
-transaction. "Today" and "now" are arguments: the caller owns the clock.
+`VisitEvent` (`history`) and tells the calendars (`followup.changes`) in the
+same transaction. "Today" and "now" are arguments: the caller owns the clock.
 
-- planning: patients, procedures, generation and re-planning
+- parsing: reading dates, kinds, datetimes and text, with a clear refusal
+- patients: registration and correction
+- procedures: registration, correction, cancellation, the annual programme
+- plan: a procedure's plan applied to its visits (generation, re-plan)
+- history: `record_event`, the one writer of a visit's history
 - booking: the visit lifecycle under the booking controls (SPEC section 3)
+- slots: the free slots proposed for a visit, late ones for an overdue visit
+- hours: consultation sessions and the clinic hours
 - importing: the CSV import of patients and procedures
 """
 
 from followup.services.booking import (
-    Slot,
-    SlotSearch,
     book_visit,
     cancel_visit,
     check_in_visit,
     complete_visit,
-    free_slots,
     mark_no_show,
-    propose_slots,
     reschedule_visit,
     unbook_visit,
 )
+from followup.services.history import record_event
 from followup.services.importing import ImportResult, import_procedures_csv
-from followup.services.planning import (
-    PlanResult,
-    bulk_create_visits,
+from followup.services.parsing import parse_date, parse_kind
+from followup.services.patients import correct_patient, create_patient
+from followup.services.plan import PlanResult, bulk_create_visits
+from followup.services.procedures import (
     cancel_procedure,
-    correct_patient,
     correct_procedure,
-    create_patient,
     create_procedure,
     end_annual_reviews,
     extend_annual_horizon,
     generate_visits,
-    parse_date,
-    parse_kind,
-    record_event,
     replan_all,
 )
+from followup.services.slots import Slot, SlotSearch, free_slots, propose_slots
 
 __all__ = [
     "ImportResult",

@@ -57,20 +57,21 @@ from django.db.models import Q
 from clinic.models import Surgeon
 from followup.exceptions import Conflict, InvalidInput, NotFound
 from followup.models import (
-    AWAITING_BOOKING_STATUSES,
     SLOT_HOLDING_STATUSES,
     Visit,
     VisitStatus,
 )
+from followup.services.history import record_event
 from followup.services.hours import (
     check_hours,
-    clinic_zone,
-    grid,
-    hours_of,
     local,
     show,
 )
-from followup.services.planning import record_event
+from followup.services.parsing import (
+    parse_aware_datetime,
+    reason_text,
+    require_aware,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User as AuthUser
@@ -120,86 +121,10 @@ ACTIONS: dict[str, Action] = {
 }
 BOOKABLE_STATUSES = ACTIONS["book"].sources | ACTIONS["reschedule"].sources
 OVERRIDE_PERMISSION = "followup.override_booking_window"
-MAX_SLOTS = 100
-# How far ahead late slots are proposed for an overdue visit.
-LATE_BOOKING_DAYS = 30
-EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
-LATEST = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
 EXCLUSION_VIOLATION = "23P01"  # SQLSTATE of a PostgreSQL exclusion constraint
 
 
-@dataclass(frozen=True)
-class Slot:
-    start: dt.datetime
-    end: dt.datetime
-    surgeon_id: int
-    late: bool = False  # after the visit's window: an overdue visit booked late
-
-
-# --- input ------------------------------------------------------------------
-
-
-def parse_start(value: dt.datetime | str, *, field_name: str = "start") -> dt.datetime:
-    """An aware datetime, in UTC; a time without a UTC offset is refused."""
-    if isinstance(value, dt.datetime):
-        moment = value
-    elif isinstance(value, str):
-        try:
-            moment = dt.datetime.fromisoformat(value.strip())
-        except ValueError:
-            raise InvalidInput(
-                f"{field_name} {value!r} is not a date and time; write it in ISO "
-                "8601 with its UTC offset, like 2027-03-29T09:00:00+02:00.",
-                code="invalid_datetime",
-            ) from None
-    else:
-        raise InvalidInput(
-            f"{field_name} must be an ISO 8601 date and time with its UTC offset.",
-            code="invalid_datetime",
-        )
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise InvalidInput(
-            f"{field_name} {value!s} has no UTC offset, so it is ambiguous; add "
-            "it, like 2027-03-29T09:00:00+02:00 for 09:00 in Madrid.",
-            code="naive_datetime",
-        )
-    return _in_range(moment, field_name=field_name)
-
-
-def _require_aware(moment: dt.datetime, *, field_name: str) -> dt.datetime:
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise InvalidInput(
-            f"{field_name} must carry a UTC offset.", code="naive_datetime"
-        )
-    return _in_range(moment, field_name=field_name)
-
-
-def _in_range(moment: dt.datetime, *, field_name: str) -> dt.datetime:
-    # Years 1 and 9999 overflow as soon as an offset or a duration is applied.
-    try:
-        utc = moment.astimezone(dt.UTC)
-        if EARLIEST <= utc <= LATEST:
-            return utc
-    except OverflowError:
-        pass
-    raise InvalidInput(
-        f"{field_name} {moment.isoformat()} is out of range.",
-        code="invalid_datetime",
-    )
-
-
-def _reason(value: str, *, field_name: str, required: bool) -> str:
-    text = (value or "").strip()
-    if required and not text:
-        raise InvalidInput(f"{field_name} is required.", code="required")
-    if len(text) > 500:
-        raise InvalidInput(
-            f"{field_name} is longer than 500 characters.", code="too_long"
-        )
-    return text
-
-
-def _bookable_surgeon(surgeon_id: object) -> Surgeon:
+def bookable_surgeon(surgeon_id: object) -> Surgeon:
     if isinstance(surgeon_id, bool) or not isinstance(surgeon_id, int):
         raise InvalidInput(
             f"surgeon must be a surgeon's id, not {surgeon_id!r}.",
@@ -259,7 +184,7 @@ def _check_not_past(start: dt.datetime, now: dt.datetime) -> None:
         )
 
 
-def _window_closed(visit: Visit, now: dt.datetime) -> bool:
+def window_closed(visit: Visit, now: dt.datetime) -> bool:
     return local(now).date() > visit.window_end
 
 
@@ -280,7 +205,7 @@ def _check_window(
     day = local(start).date()
     if visit.window_start <= day <= visit.window_end:
         return None
-    if day > visit.window_end and _window_closed(visit, now):
+    if day > visit.window_end and window_closed(visit, now):
         return None
     message = (
         f"{day} is outside the visit's booking window "
@@ -412,14 +337,14 @@ def _place(
     now: dt.datetime,
     override_reason: str,
 ) -> Visit:
-    begins = parse_start(start)
-    now = _require_aware(now, field_name="now")
-    override_reason = _reason(
+    begins = parse_aware_datetime(start)
+    now = require_aware(now, field_name="now")
+    override_reason = reason_text(
         override_reason, field_name="override_reason", required=False
     )
     visit = _locked_visit(visit_id)
     move = _require_move(visit, action)
-    surgeon = _bookable_surgeon(surgeon_id)
+    surgeon = bookable_surgeon(surgeon_id)
     ends = begins + dt.timedelta(minutes=visit.duration_minutes)
     if (
         action == "reschedule"
@@ -534,7 +459,7 @@ def _simple_move(
     reason: str = "",
     clear_slot: bool = False,
 ) -> Visit:
-    now = _require_aware(now, field_name="now")
+    now = require_aware(now, field_name="now")
     visit = _locked_visit(visit_id)
     move = _require_move(visit, action)
     timing = TIMING.get(action)
@@ -578,7 +503,7 @@ def unbook_visit(
         visit_id=visit_id,
         actor=actor,
         now=now,
-        reason=_reason(reason, field_name="reason", required=False),
+        reason=reason_text(reason, field_name="reason", required=False),
         clear_slot=True,
     )
 
@@ -591,7 +516,7 @@ def cancel_visit(*, visit_id: int, reason: str, actor: User, now: dt.datetime) -
         visit_id=visit_id,
         actor=actor,
         now=now,
-        reason=_reason(reason, field_name="reason", required=True),
+        reason=reason_text(reason, field_name="reason", required=True),
     )
 
 
@@ -611,152 +536,3 @@ def mark_no_show(*, visit_id: int, actor: User, now: dt.datetime) -> Visit:
 def complete_visit(*, visit_id: int, actor: User, now: dt.datetime) -> Visit:
     """The surgeon has seen the checked-in patient."""
     return _simple_move(action="complete", visit_id=visit_id, actor=actor, now=now)
-
-
-# --- proposals --------------------------------------------------------------
-
-
-def _slot_range(
-    visit: Visit, earliest: dt.datetime, now: dt.datetime
-) -> tuple[dt.date, dt.date, bool]:
-    """The days to search: the window, or from now on for an overdue visit."""
-    first_day = local(earliest).date()
-    if visit.status in AWAITING_BOOKING_STATUSES and _window_closed(visit, now):
-        return first_day, first_day + dt.timedelta(days=LATE_BOOKING_DAYS - 1), True
-    return max(visit.window_start, first_day), visit.window_end, False
-
-
-def free_slots(
-    *,
-    visit: Visit,
-    now: dt.datetime,
-    after: dt.datetime | None = None,
-    limit: int = 10,
-    surgeon_id: int | None = None,
-) -> list[Slot]:
-    """The next free slots of the visit's length, soonest first.
-
-    Inside the visit's window; for an overdue visit (window closed, still to
-    book or a no-show) the earliest from now over `LATE_BOOKING_DAYS`, each
-    marked `late`. On the surgeon's session grid (default: the visit's
-    surgeon), not before `now` nor `after`, skipping the time held by that
-    surgeon's and that patient's bookings. Three queries whatever the range.
-    Booking a proposed slot passes every control.
-    """
-    return _search(
-        visit=visit, now=now, after=after, limit=limit, surgeon_id=surgeon_id
-    ).slots
-
-
-@dataclass(frozen=True)
-class SlotSearch:
-    """Proposed slots, and why there are none when the list is empty."""
-
-    slots: list[Slot]
-    detail: str = ""
-
-
-def propose_slots(
-    *,
-    visit: Visit,
-    now: dt.datetime,
-    after: dt.datetime | None = None,
-    limit: int = 10,
-    surgeon_id: int | None = None,
-) -> SlotSearch:
-    """`free_slots`, with a sentence a clerk can act on when there are none."""
-    return _search(
-        visit=visit,
-        now=now,
-        after=after,
-        limit=limit,
-        surgeon_id=surgeon_id,
-        explain=True,
-    )
-
-
-def _search(
-    *,
-    visit: Visit,
-    now: dt.datetime,
-    after: dt.datetime | None,
-    limit: int,
-    surgeon_id: int | None,
-    explain: bool = False,
-) -> SlotSearch:
-    if (
-        isinstance(limit, bool)
-        or not isinstance(limit, int)
-        or not 1 <= limit <= MAX_SLOTS
-    ):
-        raise InvalidInput(
-            f"limit must be a whole number from 1 to {MAX_SLOTS}.", code="invalid_limit"
-        )
-    now = _require_aware(now, field_name="now")
-    earliest = now
-    if after is not None:
-        earliest = max(earliest, _require_aware(after, field_name="from"))
-    if visit.status not in BOOKABLE_STATUSES:
-        status = VisitStatus(visit.status).label.lower()
-        raise Conflict(
-            f"Visit {visit.pk} is {status}; it cannot be booked.",
-            code="invalid_transition",
-        )
-    chosen = surgeon_id if surgeon_id is not None else visit.surgeon_id
-    if chosen is None:
-        chosen = visit.procedure.surgeon_id
-    surgeon = _bookable_surgeon(chosen)
-    first_day, last_day, late = _slot_range(visit, earliest, now)
-    if first_day > last_day:
-        detail = (
-            f"The visit's booking window closes on {visit.window_end}, before "
-            f"{first_day}; ask for slots from an earlier date."
-        )
-        return SlotSearch([], detail if explain else "")
-    hours = hours_of(surgeon.pk)
-    zone = clinic_zone()
-    range_start = dt.datetime.combine(first_day, dt.time(), zone)
-    range_end = dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(), zone)
-    busy = [
-        (held_start, held_end)
-        for held_start, held_end in Visit.objects.filter(
-            status__in=SLOT_HOLDING_STATUSES, start__lt=range_end, end__gt=range_start
-        )
-        .filter(Q(surgeon_id=surgeon.pk) | Q(patient_id=visit.patient_id))
-        .exclude(pk=visit.pk)
-        .values_list("start", "end")
-        if held_start is not None and held_end is not None
-    ]
-    length = dt.timedelta(minutes=visit.duration_minutes)
-    slots: list[Slot] = []
-    consults = False
-    day = first_day
-    while day <= last_day and len(slots) < limit:
-        for start in grid(hours, day, length):
-            consults = True
-            end = start + length
-            if start < earliest or any(b < end and start < e for b, e in busy):
-                continue
-            slots.append(
-                Slot(
-                    start=local(start),
-                    end=local(end),
-                    surgeon_id=surgeon.pk,
-                    late=day > visit.window_end,
-                )
-            )
-            if len(slots) == limit:
-                break
-        day += dt.timedelta(days=1)
-    if slots or not explain:
-        return SlotSearch(slots)
-    span = f"between {first_day} and {last_day}"
-    if late:
-        span = f"in the next {LATE_BOOKING_DAYS} days ({first_day} to {last_day})"
-    if not consults:
-        detail = f"{surgeon} has no consultation sessions {span}."
-    else:
-        detail = f"Every slot of {surgeon} {span} is taken."
-    if not late:
-        detail += " Another surgeon's slots, or an override, may fit."
-    return SlotSearch([], detail)

@@ -1,7 +1,7 @@
 """The CSV import of patients and procedures: all rows or none.
 
 A file is read whole and checked row by row with the same rules as a single
-create (`planning`), plus what only a batch can get wrong: a row repeated in
+create (`procedures`), plus what only a batch can get wrong: a row repeated in
 the file, a record number given with two different names, a record number
 already registered to someone else. Any bad row rejects the file with every
 problem listed by line number, and nothing is written.
@@ -26,25 +26,23 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, TypeVar
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.utils import timezone
 
 from clinic.models import Patient, Procedure, Surgeon
+from config import db
 from followup import rules
 from followup.exceptions import Conflict, DomainError, InvalidInput
 from followup.models import FollowUpRule, Visit
-from followup.services.planning import (
-    _check_birth_date,
-    _new_visit,
-    _required_text,
-    bulk_create_visits,
+from followup.services.parsing import (
     check_surgery_date,
-    horizon,
-    insert_by_copy,
     parse_date,
     parse_kind,
+    required_text,
 )
+from followup.services.patients import check_birth_date
+from followup.services.plan import bulk_create_visits, horizon, new_visit
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -290,7 +288,7 @@ def _required_date(value: str, *, field_name: str) -> dt.date:
 
 def _birth_date(value: str, *, today: dt.date) -> dt.date:
     born = _required_date(value, field_name="birth_date")
-    _check_birth_date(born, today=today)
+    check_birth_date(born, today=today)
     return born
 
 
@@ -312,9 +310,7 @@ def _parse_row(
 
     def text(name: str, max_length: int) -> str | None:
         return _attempt(
-            lambda: _required_text(
-                values[name], field_name=name, max_length=max_length
-            ),
+            lambda: required_text(values[name], field_name=name, max_length=max_length),
             line=line,
             errors=errors,
         )
@@ -360,14 +356,9 @@ def _parse_row(
     )
 
 
-def _chunks(items: Sequence[T], size: int = CHUNK_SIZE) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def _existing_patients(record_numbers: Sequence[str]) -> dict[str, Patient]:
     found: dict[str, Patient] = {}
-    for chunk in _chunks(record_numbers):
+    for chunk in db.chunks(record_numbers, CHUNK_SIZE):
         found.update(
             (p.record_number, p)
             for p in Patient.objects.filter(record_number__in=chunk)
@@ -381,7 +372,7 @@ _ProcedureKey = tuple[int, str, dt.date]
 def _existing_procedures(patient_ids: Sequence[int]) -> dict[_ProcedureKey, set[int]]:
     """The surgeons of each (patient, kind, surgery date) already registered."""
     found: dict[_ProcedureKey, set[int]] = {}
-    for chunk in _chunks(patient_ids):
+    for chunk in db.chunks(patient_ids, CHUNK_SIZE):
         rows = Procedure.objects.filter(patient_id__in=chunk).values_list(
             "patient_id", "kind", "surgery_date", "surgeon_id"
         )
@@ -461,9 +452,7 @@ def _check_batch(
 
 
 def _serialise_imports() -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_IMPORT_LOCK_KEY])
+    db.advisory_xact_lock(_IMPORT_LOCK_KEY)
 
 
 def _import(
@@ -515,8 +504,8 @@ def _import(
 def _insert(model: type[M], objs: list[M]) -> list[M]:
     # COPY on PostgreSQL: 9,000 patients and 10,000 procedures took 1 s
     # through bulk_create, most of it Django preparing each value.
-    if connection.vendor == "postgresql":
-        insert_by_copy(objs, now=timezone.now())
+    if db.is_postgresql():
+        db.copy_insert(objs, now=timezone.now())
         return objs
     return model._default_manager.bulk_create(objs, batch_size=CHUNK_SIZE)
 
@@ -563,7 +552,7 @@ def _write(
     rule_rows = {rule.code: rule for rule in FollowUpRule.objects.active()}
     specs = [rule.as_spec() for rule in rule_rows.values()]
     until = horizon(today)
-    for chunk in _chunks(to_create):
+    for chunk in db.chunks(to_create, CHUNK_SIZE):
         created = _insert(
             Procedure,
             [
@@ -576,10 +565,10 @@ def _write(
                 for row in chunk
             ],
         )
-        # The same plan a single create applies (`planning._replan` on a
+        # The same plan a single create applies (`plan.replan` on a
         # procedure with no visits yet), built without a query per procedure.
         visits: list[Visit] = [
-            _new_visit(procedure, rule_rows[planned.rule_code], planned)
+            new_visit(procedure, rule_rows[planned.rule_code], planned)
             for procedure in created
             for planned in rules.plan(procedure.as_plan_input(), specs, horizon=until)
         ]

@@ -893,7 +893,7 @@ def test_free_slots_of_another_surgeon_use_their_sessions() -> None:
 
     slots = services.free_slots(visit=visit, now=NOW, limit=100, surgeon_id=other.pk)
 
-    assert slots[0] == booking.Slot(
+    assert slots[0] == services.Slot(
         madrid(2026, 12, 1, 16), madrid(2026, 12, 1, 16, 20), other.pk
     )
     assert len(slots) == 5  # 16:00 to 16:40 on the only Tuesday of the window

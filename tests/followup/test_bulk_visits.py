@@ -12,7 +12,7 @@ from feeds.models import CalendarEntry, ExportState, FeedVersion
 from followup import rules
 from followup.models import FollowUpRule, Visit, VisitEvent
 from followup.services import bulk_create_visits
-from followup.services.planning import _new_visit, horizon
+from followup.services.plan import horizon, new_visit
 from tests.factories import TODAY, PatientFactory, SurgeonFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +22,7 @@ def planned_visits(procedure: Procedure) -> list[Visit]:
     """The visits a create would generate, built but not saved."""
     rule_rows = {rule.code: rule for rule in FollowUpRule.objects.active()}
     return [
-        _new_visit(procedure, rule_rows[planned.rule_code], planned)
+        new_visit(procedure, rule_rows[planned.rule_code], planned)
         for planned in rules.plan(
             procedure.as_plan_input(),
             [rule.as_spec() for rule in rule_rows.values()],

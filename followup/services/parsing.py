@@ -1,0 +1,134 @@
+"""Input parsing for the services: a clear message for a person, never a 500.
+
+Every parser returns the value in the form the services store (a date, a
+UTC datetime, stripped text) or raises `InvalidInput` with a stable code.
+The API's serializers call the same parsers, so a value reads the same way
+through the API, the pages, the admin and the CSV import.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+
+from clinic.models import ProcedureKind
+from followup.exceptions import InvalidInput
+
+EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
+LATEST = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
+
+
+def parse_date(value: dt.date | str, *, field_name: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        raise InvalidInput(f"{field_name} must be a date (YYYY-MM-DD), not a time.")
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise InvalidInput(
+            f"{field_name} {value!r} is not a real date; write it as YYYY-MM-DD.",
+            code="invalid_date",
+        ) from None
+
+
+def parse_kind(value: str) -> str:
+    if value not in ProcedureKind.values:
+        known = ", ".join(ProcedureKind.values)
+        raise InvalidInput(
+            f"Unknown procedure kind {value!r}; use one of: {known}.",
+            code="unknown_kind",
+        )
+    return value
+
+
+def required_text(value: str, *, field_name: str, max_length: int) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise InvalidInput(f"{field_name} is required.", code="required")
+    if len(text) > max_length:
+        raise InvalidInput(
+            f"{field_name} is longer than {max_length} characters.", code="too_long"
+        )
+    return text
+
+
+def check_surgery_date(
+    surgery_date: dt.date, *, today: dt.date, birth_date: dt.date | None = None
+) -> None:
+    latest = today + dt.timedelta(days=settings.SURGERY_DATE_MAX_DAYS_AHEAD)
+    if surgery_date > latest:
+        raise InvalidInput(
+            f"Surgery date {surgery_date} is more than "
+            f"{settings.SURGERY_DATE_MAX_DAYS_AHEAD} days ahead; check the year.",
+            code="surgery_date_too_far",
+        )
+    if birth_date is not None and surgery_date < birth_date:
+        raise InvalidInput(
+            f"Surgery date {surgery_date} is before the patient's birth date "
+            f"{birth_date}.",
+            code="surgery_before_birth",
+        )
+
+
+def parse_aware_datetime(
+    value: dt.datetime | str, *, field_name: str = "start"
+) -> dt.datetime:
+    """An aware datetime, in UTC; a time without a UTC offset is refused."""
+    if isinstance(value, dt.datetime):
+        moment = value
+    elif isinstance(value, str):
+        try:
+            moment = dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise InvalidInput(
+                f"{field_name} {value!r} is not a date and time; write it in ISO "
+                "8601 with its UTC offset, like 2027-03-29T09:00:00+02:00.",
+                code="invalid_datetime",
+            ) from None
+    else:
+        raise InvalidInput(
+            f"{field_name} must be an ISO 8601 date and time with its UTC offset.",
+            code="invalid_datetime",
+        )
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise InvalidInput(
+            f"{field_name} {value!s} has no UTC offset, so it is ambiguous; add "
+            "it, like 2027-03-29T09:00:00+02:00 for 09:00 in Madrid.",
+            code="naive_datetime",
+        )
+    return in_range(moment, field_name=field_name)
+
+
+def require_aware(moment: dt.datetime, *, field_name: str) -> dt.datetime:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise InvalidInput(
+            f"{field_name} must carry a UTC offset.", code="naive_datetime"
+        )
+    return in_range(moment, field_name=field_name)
+
+
+def in_range(moment: dt.datetime, *, field_name: str) -> dt.datetime:
+    # Years 1 and 9999 overflow as soon as an offset or a duration is applied.
+    try:
+        utc = moment.astimezone(dt.UTC)
+        if EARLIEST <= utc <= LATEST:
+            return utc
+    except OverflowError:
+        pass
+    raise InvalidInput(
+        f"{field_name} {moment.isoformat()} is out of range.",
+        code="invalid_datetime",
+    )
+
+
+def reason_text(value: str, *, field_name: str, required: bool) -> str:
+    text = (value or "").strip()
+    if required and not text:
+        raise InvalidInput(f"{field_name} is required.", code="required")
+    if len(text) > 500:
+        raise InvalidInput(
+            f"{field_name} is longer than 500 characters.", code="too_long"
+        )
+    return text

@@ -1,0 +1,131 @@
+"""Patients: registration and correction.
+
+A correction of a name or record number re-publishes the patient's visits,
+since calendars show the patient's label.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from clinic.models import Patient, Procedure
+from followup.changes import visits_changed
+from followup.exceptions import InvalidInput, NotFound
+from followup.models import Visit
+from followup.services.parsing import parse_date, required_text
+
+
+def check_birth_date(birth_date: dt.date, *, today: dt.date) -> None:
+    if birth_date > today:
+        raise InvalidInput(
+            f"Birth date {birth_date} is in the future.", code="birth_date_in_future"
+        )
+    if birth_date.year < 1900:
+        raise InvalidInput(
+            f"Birth date {birth_date} is before 1900; check the year.",
+            code="birth_date_too_early",
+        )
+
+
+@transaction.atomic
+def create_patient(
+    *,
+    record_number: str,
+    given_name: str,
+    family_name: str,
+    birth_date: dt.date | str,
+    today: dt.date,
+) -> Patient:
+    record_number = required_text(
+        record_number, field_name="record_number", max_length=32
+    )
+    born = parse_date(birth_date, field_name="birth_date")
+    check_birth_date(born, today=today)
+    if Patient.objects.filter(record_number=record_number).exists():
+        raise InvalidInput(
+            f"A patient with record number {record_number} already exists.",
+            code="duplicate_record_number",
+        )
+    patient = Patient(
+        record_number=record_number,
+        given_name=required_text(given_name, field_name="given_name", max_length=100),
+        family_name=required_text(
+            family_name, field_name="family_name", max_length=100
+        ),
+        birth_date=born,
+    )
+    try:
+        with transaction.atomic():
+            patient.save(force_insert=True)
+    except IntegrityError:
+        # Another clerk registered the same number between our check and insert.
+        raise InvalidInput(
+            f"A patient with record number {record_number} already exists.",
+            code="duplicate_record_number",
+        ) from None
+    return patient
+
+
+@transaction.atomic
+def correct_patient(
+    *, patient_id: int, today: dt.date, **changes: str | dt.date
+) -> Patient:
+    patient = _locked_patient(patient_id)
+    allowed = {"record_number": 32, "given_name": 100, "family_name": 100}
+    fields: list[str] = []
+    for name, value in changes.items():
+        if name in allowed:
+            text = required_text(str(value), field_name=name, max_length=allowed[name])
+            if (
+                name == "record_number"
+                and Patient.objects.filter(record_number=text)
+                .exclude(pk=patient.pk)
+                .exists()
+            ):
+                raise InvalidInput(
+                    f"A patient with record number {text} already exists.",
+                    code="duplicate_record_number",
+                )
+            setattr(patient, name, text)
+        elif name == "birth_date":
+            born = parse_date(value, field_name="birth_date")
+            check_birth_date(born, today=today)
+            first = (
+                Procedure.objects.filter(patient=patient)
+                .order_by("surgery_date")
+                .values_list("surgery_date", flat=True)
+                .first()
+            )
+            if first is not None and born > first:
+                raise InvalidInput(
+                    f"Birth date {born} is after the patient's surgery on {first}.",
+                    code="birth_after_surgery",
+                )
+            patient.birth_date = born
+        else:
+            raise InvalidInput(f"{name} cannot be changed here.", code="read_only")
+        fields.append(name)
+    if fields:
+        patient.save(update_fields=[*fields, "updated_at"])
+    if set(fields) & set(allowed):
+        _republish_visits_of(patient)
+    return patient
+
+
+def _republish_visits_of(patient: Patient) -> None:
+    # Calendars show the patient's label: re-render every entry of theirs, with
+    # a higher SEQUENCE so that clients replace their copy.
+    visits = Visit.objects.filter(patient=patient)
+    visits.update(sequence=F("sequence") + 1, updated_at=timezone.now())
+    visits_changed(list(visits.values_list("pk", flat=True)))
+
+
+def _locked_patient(patient_id: int) -> Patient:
+    try:
+        return Patient.objects.select_for_update().get(pk=patient_id)
+    except Patient.DoesNotExist:
+        raise NotFound(f"Patient {patient_id} does not exist.") from None

@@ -1,0 +1,189 @@
+"""Proposed slots: the next free times a visit can be booked into.
+
+Inside the visit's window, on the surgeon's session grid, skipping the time
+held by that surgeon's and that patient's bookings (`SLOT_HOLDING_STATUSES`).
+For an overdue visit (window closed, still to book or a no-show) the
+earliest free slots from now over `LATE_BOOKING_DAYS`, each marked `late`:
+booking one needs no override (`followup.services.booking`). Every proposed
+slot passes every booking control. An empty answer says why.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Q
+
+from followup.exceptions import Conflict, InvalidInput
+from followup.models import (
+    AWAITING_BOOKING_STATUSES,
+    SLOT_HOLDING_STATUSES,
+    Visit,
+    VisitStatus,
+)
+from followup.services.booking import (
+    BOOKABLE_STATUSES,
+    bookable_surgeon,
+    window_closed,
+)
+from followup.services.hours import clinic_zone, grid, hours_of, local
+from followup.services.parsing import require_aware
+
+MAX_SLOTS = 100
+# How far ahead late slots are proposed for an overdue visit.
+LATE_BOOKING_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Slot:
+    start: dt.datetime
+    end: dt.datetime
+    surgeon_id: int
+    late: bool = False  # after the visit's window: an overdue visit booked late
+
+
+def _slot_range(
+    visit: Visit, earliest: dt.datetime, now: dt.datetime
+) -> tuple[dt.date, dt.date, bool]:
+    """The days to search: the window, or from now on for an overdue visit."""
+    first_day = local(earliest).date()
+    if visit.status in AWAITING_BOOKING_STATUSES and window_closed(visit, now):
+        return first_day, first_day + dt.timedelta(days=LATE_BOOKING_DAYS - 1), True
+    return max(visit.window_start, first_day), visit.window_end, False
+
+
+def free_slots(
+    *,
+    visit: Visit,
+    now: dt.datetime,
+    after: dt.datetime | None = None,
+    limit: int = 10,
+    surgeon_id: int | None = None,
+) -> list[Slot]:
+    """The next free slots of the visit's length, soonest first.
+
+    Inside the visit's window; for an overdue visit (window closed, still to
+    book or a no-show) the earliest from now over `LATE_BOOKING_DAYS`, each
+    marked `late`. On the surgeon's session grid (default: the visit's
+    surgeon), not before `now` nor `after`, skipping the time held by that
+    surgeon's and that patient's bookings. Three queries whatever the range.
+    Booking a proposed slot passes every control.
+    """
+    return _search(
+        visit=visit, now=now, after=after, limit=limit, surgeon_id=surgeon_id
+    ).slots
+
+
+@dataclass(frozen=True)
+class SlotSearch:
+    """Proposed slots, and why there are none when the list is empty."""
+
+    slots: list[Slot]
+    detail: str = ""
+
+
+def propose_slots(
+    *,
+    visit: Visit,
+    now: dt.datetime,
+    after: dt.datetime | None = None,
+    limit: int = 10,
+    surgeon_id: int | None = None,
+) -> SlotSearch:
+    """`free_slots`, with a sentence a clerk can act on when there are none."""
+    return _search(
+        visit=visit,
+        now=now,
+        after=after,
+        limit=limit,
+        surgeon_id=surgeon_id,
+        explain=True,
+    )
+
+
+def _search(
+    *,
+    visit: Visit,
+    now: dt.datetime,
+    after: dt.datetime | None,
+    limit: int,
+    surgeon_id: int | None,
+    explain: bool = False,
+) -> SlotSearch:
+    if (
+        isinstance(limit, bool)
+        or not isinstance(limit, int)
+        or not 1 <= limit <= MAX_SLOTS
+    ):
+        raise InvalidInput(
+            f"limit must be a whole number from 1 to {MAX_SLOTS}.", code="invalid_limit"
+        )
+    now = require_aware(now, field_name="now")
+    earliest = now
+    if after is not None:
+        earliest = max(earliest, require_aware(after, field_name="from"))
+    if visit.status not in BOOKABLE_STATUSES:
+        status = VisitStatus(visit.status).label.lower()
+        raise Conflict(
+            f"Visit {visit.pk} is {status}; it cannot be booked.",
+            code="invalid_transition",
+        )
+    chosen = surgeon_id if surgeon_id is not None else visit.surgeon_id
+    if chosen is None:
+        chosen = visit.procedure.surgeon_id
+    surgeon = bookable_surgeon(chosen)
+    first_day, last_day, late = _slot_range(visit, earliest, now)
+    if first_day > last_day:
+        detail = (
+            f"The visit's booking window closes on {visit.window_end}, before "
+            f"{first_day}; ask for slots from an earlier date."
+        )
+        return SlotSearch([], detail if explain else "")
+    hours = hours_of(surgeon.pk)
+    zone = clinic_zone()
+    range_start = dt.datetime.combine(first_day, dt.time(), zone)
+    range_end = dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(), zone)
+    busy = [
+        (held_start, held_end)
+        for held_start, held_end in Visit.objects.filter(
+            status__in=SLOT_HOLDING_STATUSES, start__lt=range_end, end__gt=range_start
+        )
+        .filter(Q(surgeon_id=surgeon.pk) | Q(patient_id=visit.patient_id))
+        .exclude(pk=visit.pk)
+        .values_list("start", "end")
+        if held_start is not None and held_end is not None
+    ]
+    length = dt.timedelta(minutes=visit.duration_minutes)
+    slots: list[Slot] = []
+    consults = False
+    day = first_day
+    while day <= last_day and len(slots) < limit:
+        for start in grid(hours, day, length):
+            consults = True
+            end = start + length
+            if start < earliest or any(b < end and start < e for b, e in busy):
+                continue
+            slots.append(
+                Slot(
+                    start=local(start),
+                    end=local(end),
+                    surgeon_id=surgeon.pk,
+                    late=day > visit.window_end,
+                )
+            )
+            if len(slots) == limit:
+                break
+        day += dt.timedelta(days=1)
+    if slots or not explain:
+        return SlotSearch(slots)
+    span = f"between {first_day} and {last_day}"
+    if late:
+        span = f"in the next {LATE_BOOKING_DAYS} days ({first_day} to {last_day})"
+    if not consults:
+        detail = f"{surgeon} has no consultation sessions {span}."
+    else:
+        detail = f"Every slot of {surgeon} {span} is taken."
+    if not late:
+        detail += " Another surgeon's slots, or an override, may fit."
+    return SlotSearch([], detail)
