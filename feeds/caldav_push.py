@@ -27,8 +27,9 @@ exporting the same visit take a PostgreSQL advisory lock on it, so their
 pushes go out one after the other, each with the state it read.
 
 Visits never sent anywhere that need no request (generated visits still to
-book, surgeons without a calendar: most of a CSV import) are settled for the
-whole chunk in a few statements, without the per-visit lock.
+book, surgeons without a calendar: most of a CSV import) are settled as
+`nothing_to_push`, never `exported`, for the whole chunk in a few
+statements, without the per-visit lock.
 
 Error text stored or logged never holds credentials: URLs lose their
 userinfo and the stored password is masked (`scrub`).
@@ -237,7 +238,7 @@ def push_visits(visit_ids: Sequence[int], *, now: dt.datetime) -> PushReport:
         for c in SurgeonCalendar.objects.filter(enabled=True)
     }
     settled = _settle_never_sent(
-        [visit.pk for visit in visits], calendars, now=now, report=report
+        [visit.pk for visit in visits], calendars, report=report
     )
     for visit in visits:
         if visit.pk in settled:
@@ -251,15 +252,14 @@ def _settle_never_sent(
     visit_ids: list[int],
     calendars: dict[int, CalendarTarget],
     *,
-    now: dt.datetime,
     report: PushReport,
 ) -> set[int]:
     """Settle in bulk the visits that were never sent and need no request.
 
     Most of a CSV import: visits still to book, or of surgeons without a
-    calendar. One read, then one update per (pending change, outcome): a
-    visit changed since the read has a new `pending_since`, so the update
-    skips it and it goes through the per-visit path of its own task.
+    calendar. One read, then one update per pending change: a visit changed
+    since the read has a new `pending_since`, so the update skips it and it
+    goes through the per-visit path of its own task.
     """
     rows = CalendarEntry.objects.filter(
         pk__in=visit_ids,
@@ -273,7 +273,7 @@ def _settle_never_sent(
         "visit__surgeon_id",
         "visit__procedure__surgeon_id",
     )
-    groups: dict[tuple[dt.datetime | None, str], list[int]] = {}
+    groups: dict[dt.datetime | None, list[int]] = {}
     for pk, pending_since, status, start, surgeon_id, procedure_surgeon_id in rows:
         has_calendar = (surgeon_id or procedure_surgeon_id) in calendars
         in_calendar = (
@@ -283,24 +283,21 @@ def _settle_never_sent(
         )
         if has_calendar and in_calendar:
             continue  # a first PUT: the per-visit path
-        state = ExportState.EXPORTED if has_calendar else ExportState.NOT_CONFIGURED
-        groups.setdefault((pending_since, state), []).append(pk)
+        groups.setdefault(pending_since, []).append(pk)
     settled: set[int] = set()
-    for (since, outcome), pks in groups.items():
+    for since, pks in groups.items():
         updated = CalendarEntry.objects.filter(
             pk__in=pks,
             pending_since=since,
             exported_sequence__lt=0,
             export_state__in=(ExportState.PENDING, ExportState.FAILED),
         ).update(
-            export_state=outcome,
-            exported_at=now if outcome == ExportState.EXPORTED else None,
+            export_state=ExportState.NOTHING_TO_PUSH,
+            exported_at=None,
             pending_since=None,
             export_error="",
         )
-        report.outcomes[
-            "exported" if outcome == ExportState.EXPORTED else "not_configured"
-        ] += updated
+        report.outcomes[ExportState.NOTHING_TO_PUSH.value] += updated
         if updated == len(pks):
             settled.update(pks)
         # Otherwise one of them changed meanwhile: the group takes the
@@ -346,28 +343,19 @@ def _push_one(
         target = calendars.get(calendar_surgeon_id(visit))
         in_calendar = holds_calendar_slot(visit)
         never_sent = entry["exported_sequence"] < 0
-        if never_sent and (target is None or not in_calendar):
-            # Nothing was ever sent anywhere (a generated visit still to book,
-            # a surgeon without a calendar): nothing to create or delete.
-            this_change.update(
-                export_state=(
-                    ExportState.NOT_CONFIGURED
-                    if target is None
-                    else ExportState.EXPORTED
-                ),
-                exported_at=None if target is None else now,
-                pending_since=None,
-                export_error="",
-            )
-            return "not_configured" if target is None else "exported"
         previous = [] if never_sent else _previous_calendars(visit, calendars)
-        if target is None and not previous:
+        if (never_sent and (target is None or not in_calendar)) or (
+            target is None and not previous
+        ):
+            # Nothing to create or delete anywhere: never sent (a generated
+            # visit still to book, a surgeon without a calendar), or sent
+            # only to calendars that are gone.
             this_change.update(
-                export_state=ExportState.NOT_CONFIGURED,
+                export_state=ExportState.NOTHING_TO_PUSH,
                 pending_since=None,
                 export_error="",
             )
-            return "not_configured"
+            return ExportState.NOTHING_TO_PUSH.value
         # The claim: this sequence is now the one being exported, so no
         # older one can claim after it; an attempt is counted before the
         # push, so a push that kills its worker still counts.

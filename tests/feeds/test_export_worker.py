@@ -157,12 +157,15 @@ def rebook_while_the_push_hangs(
     make_surgeon_calendar: MakeCalendar,
     surgeon: Surgeon,
 ) -> tuple[SurgeonCalendar, Visit]:
-    """Export a visit, then rebook it with the CalDAV server answering in 2 s:
-    on return the worker is in the middle of that push, ready to be killed."""
+    """Let the worker settle a new visit (still to book: nothing to push),
+    then book it with the CalDAV server answering in 2 s: on return the
+    worker is in the middle of that push, ready to be killed."""
     calendar = make_surgeon_calendar(surgeon, base_url=caldav_proxy.url)
     celery_worker.start()
     visit = postop_visit(surgeon)
-    assert wait_until(lambda: state(visit) == ExportState.EXPORTED, timeout=TIMEOUT)
+    assert wait_until(
+        lambda: state(visit) == ExportState.NOTHING_TO_PUSH, timeout=TIMEOUT
+    )
     caldav_proxy.delay = 2.0
     connections_before = caldav_proxy.connections
 
