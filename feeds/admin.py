@@ -13,15 +13,14 @@ from urllib.parse import urlsplit
 from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from feeds import links
+from feeds import caldav_push, links
 from feeds.models import CalendarEntry, CalendarLink, SurgeonCalendar
 from feeds.tasks import schedule_export
 from followup.exceptions import DomainError
-from followup.models import Visit
 
 
 @admin.register(CalendarEntry)
@@ -157,18 +156,27 @@ class SurgeonCalendarAdmin(admin.ModelAdmin[SurgeonCalendar]):
     def export_all_visits(
         self, request: HttpRequest, queryset: QuerySet[SurgeonCalendar]
     ) -> None:
-        surgeon_ids = list(queryset.values_list("surgeon_id", flat=True))
-        ids = list(
-            Visit.objects.filter(
-                Q(surgeon_id__in=surgeon_ids)
-                | Q(surgeon=None, procedure__surgeon_id__in=surgeon_ids)
-            ).values_list("pk", flat=True)
+        # Only what will really be sent: the booked visits of enabled
+        # calendars. Visits still to book have nothing to push, and a visit
+        # that left a calendar was deleted from it by its own export.
+        disabled = queryset.filter(enabled=False).count()
+        surgeon_ids = list(
+            queryset.filter(enabled=True).values_list("surgeon_id", flat=True)
         )
+        ids = caldav_push.slot_holding_visit_ids(surgeon_ids)
         with transaction.atomic():
             schedule_export(ids, now=timezone.now())
         self.message_user(
-            request, f"{len(ids)} visit(s) will be exported.", messages.SUCCESS
+            request,
+            f"{len(ids)} booked visit(s) will be sent to the CalDAV calendar.",
+            messages.SUCCESS,
         )
+        if disabled:
+            self.message_user(
+                request,
+                f"{disabled} disabled calendar(s) skipped: enable them first.",
+                messages.WARNING,
+            )
 
 
 class CalendarLinkForm(forms.ModelForm[CalendarLink]):

@@ -197,6 +197,20 @@ def holds_calendar_slot(visit: Visit) -> bool:
     )
 
 
+def slot_holding_visit_ids(surgeon_ids: Sequence[int]) -> list[int]:
+    """These surgeons' visits that belong in their calendars: what a full
+    export of those calendars sends, one PUT each."""
+    return list(
+        Visit.objects.filter(
+            surgeon_id__in=surgeon_ids,
+            status__in=IN_CALENDAR_STATUSES,
+            start__isnull=False,
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
 def calendar_surgeon_id(visit: Visit) -> int:
     """Whose calendar the visit belongs to: who sees the patient, else the
     procedure's surgeon (where a visit never booked would be deleted from)."""

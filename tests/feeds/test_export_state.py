@@ -1,8 +1,8 @@
 """What the API and the admin say about each visit's CalDAV export.
 
 A visit with nothing to push (still to book, or of a surgeon without a
-calendar) says `nothing_to_push`, never `exported`. Against a real
-Radicale.
+calendar) says `nothing_to_push`, never `exported`; "Export all" promises
+the number of visits it then really sends. Against a real Radicale.
 """
 
 from __future__ import annotations
@@ -11,8 +11,10 @@ from collections.abc import Callable
 
 import pytest
 from django.contrib.auth.models import User
+from django.contrib.messages import get_messages
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+from django.test import Client
 from rest_framework.test import APIClient
 
 from clinic.models import Surgeon
@@ -21,7 +23,7 @@ from feeds.rendering import visit_uid
 from feeds.tasks import export_visits
 from followup.models import Visit
 from tests.factories import SurgeonFactory
-from tests.feeds.conftest import Radicale, at, book, postop_visit
+from tests.feeds.conftest import Radicale, at, book, cancel, postop_visit
 
 pytestmark = [pytest.mark.django_db, pytest.mark.caldav]
 MakeCalendar = Callable[..., SurgeonCalendar]
@@ -107,3 +109,44 @@ def test_the_migration_renames_what_was_never_pushed_and_keeps_real_exports(
         "nothing_to_push",
         "pending",
     ]
+
+
+@pytest.fixture
+def admin_client(clinic_admin: User) -> Client:
+    client = Client()
+    client.force_login(clinic_admin)
+    return client
+
+
+def test_export_all_announces_the_number_of_visits_it_then_sends(
+    admin_client: Client,
+    ana: Surgeon,
+    bruno: Surgeon,
+    make_surgeon_calendar: MakeCalendar,
+    radicale: Radicale,
+) -> None:
+    # Booked before Ana had a calendar: settled with nothing to push.
+    booked = [book(postop_visit(ana), at(9, 9)), book(postop_visit(ana), at(9, 10))]
+    cancel(book(postop_visit(ana), at(10, 9)))
+    export_pending()
+    calendar = make_surgeon_calendar(ana)
+    disabled = make_surgeon_calendar(bruno, enabled=False)
+    book(postop_visit(bruno), at(9, 9))
+    export_pending()
+
+    response = admin_client.post(
+        "/admin/feeds/surgeoncalendar/",
+        {"action": "export_all_visits", "_selected_action": [calendar.pk, disabled.pk]},
+    )
+    report = export_pending()
+
+    assert response.status_code == 302
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [
+        "2 booked visit(s) will be sent to the CalDAV calendar.",
+        "1 disabled calendar(s) skipped: enable them first.",
+    ]
+    assert report == {"exported": 2}
+    assert sorted(radicale.events_by_uid(calendar.url)) == sorted(
+        visit_uid(visit) for visit in booked
+    )
+    assert radicale.events(disabled.url) == []
