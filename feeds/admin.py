@@ -56,7 +56,8 @@ class CalendarEntryAdmin(admin.ModelAdmin[CalendarEntry]):
     @admin.display(description="error")
     def short_error(self, entry: CalendarEntry) -> str:
         error = entry.export_error
-        return error if len(error) <= 120 else f"{error[:117]}..."
+        # Long enough for the whole sentence of a failure, what to do included.
+        return error if len(error) <= 300 else f"{error[:297]}..."
 
     @admin.action(description="Re-send to the CalDAV calendar", permissions=["change"])
     def resend(self, request: HttpRequest, queryset: QuerySet[CalendarEntry]) -> None:

@@ -31,7 +31,8 @@ book, surgeons without a calendar: most of a CSV import) are settled as
 `nothing_to_push`, never `exported`, for the whole chunk in a few
 statements, without the per-visit lock.
 
-Error text stored or logged never holds credentials: URLs lose their
+Failures are stored in words an admin can act on (`feeds.caldav_errors`),
+and that text, stored or logged, never holds credentials: URLs lose their
 userinfo and the stored password is masked (`scrub`).
 """
 
@@ -53,6 +54,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import F
 
+from feeds import caldav_errors
 from feeds.models import CalendarEntry, ExportState, SurgeonCalendar
 from followup.models import Visit, VisitEvent, VisitStatus
 
@@ -135,15 +137,17 @@ def _translated_errors(target: CalendarTarget) -> Iterator[None]:
     # (and so any userinfo); only the scrubbed text may travel further.
     try:
         yield
-    except caldav_error.DAVError as exc:
-        status = getattr(exc, "status", None)
-        message = scrub(f"{type(exc).__name__}: {exc}", target.password)
-        if status is None or status >= 500:
-            raise CalDAVUnavailable(message) from None
-        raise CalDAVRefused(message) from None
-    except OSError as exc:  # niquests/requests connection errors and timeouts
-        message = scrub(f"{type(exc).__name__}: {exc}", target.password)
-        raise CalDAVUnavailable(message) from None
+    # OSError: niquests/requests connection errors and timeouts.
+    except (caldav_error.DAVError, OSError) as exc:
+        failure = caldav_errors.explain(
+            exc, url=target.url, timeout=settings.CALDAV_TIMEOUT_SECONDS
+        )
+        raise _error_of(failure, target) from None
+
+
+def _error_of(failure: caldav_errors.Failure, target: CalendarTarget) -> CalDAVError:
+    message = scrub(failure.message, target.password)
+    return CalDAVUnavailable(message) if failure.retry else CalDAVRefused(message)
 
 
 def put_event(target: CalendarTarget, *, uid: str, ical: bytes, create: bool) -> None:

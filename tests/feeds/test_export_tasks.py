@@ -328,7 +328,7 @@ def test_an_unreachable_server_fails_the_visit_then_reconciliation_exports_all(
     failed = entry_of(first)
     assert failed.export_state == ExportState.FAILED
     assert failed.export_attempts == 1
-    assert "Connection" in failed.export_error
+    assert "(connection refused)" in failed.export_error
     assert "url-secret" not in failed.export_error
     assert "field-secret" not in failed.export_error
     # The batch stopped at the first unreachable push; the rest waits.
