@@ -137,7 +137,7 @@ class SurgeonCalendarAdmin(admin.ModelAdmin[SurgeonCalendar]):
     list_display = ["surgeon", "url", "username", "enabled", "has_password"]
     list_filter = ["enabled"]
     list_select_related = ["surgeon"]
-    actions = ["export_all_visits"]
+    actions = ["test_connection", "export_all_visits"]
 
     def get_fields(
         self, request: HttpRequest, obj: SurgeonCalendar | None = None
@@ -150,6 +150,26 @@ class SurgeonCalendarAdmin(admin.ModelAdmin[SurgeonCalendar]):
     @admin.display(boolean=True, description="password set")
     def has_password(self, calendar: SurgeonCalendar) -> bool:
         return bool(calendar.password)
+
+    @admin.action(
+        description="Test connection (URL and credentials; sends nothing)",
+        permissions=["change"],
+    )
+    def test_connection(
+        self, request: HttpRequest, queryset: QuerySet[SurgeonCalendar]
+    ) -> None:
+        for calendar in queryset.select_related("surgeon"):
+            try:
+                caldav_push.check_calendar(caldav_push.CalendarTarget.of(calendar))
+            except caldav_push.CalDAVError as exc:
+                self.message_user(request, f"{calendar}: {exc}", messages.ERROR)
+                continue
+            self.message_user(
+                request,
+                f"{calendar}: connected; the calendar collection exists and "
+                "the credentials were accepted.",
+                messages.SUCCESS,
+            )
 
     @admin.action(
         description="Export all of these surgeons' visits now", permissions=["change"]

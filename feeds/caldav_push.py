@@ -174,6 +174,41 @@ def delete_event(target: CalendarTarget, *, uid: str) -> None:
         _event(client, target, uid).delete()
 
 
+_PROPFIND_RESOURCETYPE = (
+    '<?xml version="1.0" encoding="utf-8"?>'
+    '<d:propfind xmlns:d="DAV:"><d:prop><d:resourcetype/></d:prop></d:propfind>'
+)
+_CALDAV_CALENDAR = "{urn:ietf:params:xml:ns:caldav}calendar"
+
+
+def check_calendar(target: CalendarTarget) -> None:
+    """Reach the calendar collection with its credentials, changing nothing.
+
+    One PROPFIND (depth 0) of the collection's resource type: raises a
+    `CalDAVError` in words when the server is unreachable, the credentials
+    are refused, or the URL is not a calendar collection.
+    """
+    with _translated_errors(target):
+        response = _client(target).propfind(
+            target.url, props=_PROPFIND_RESOURCETYPE, depth=0
+        )
+    if response.status >= 400:
+        failure = caldav_errors.explain_status(
+            response.status, url=target.url, server_text=str(response.raw or "")
+        )
+        raise _error_of(failure, target)
+    tree = response.tree
+    if tree is None or tree.find(f".//{_CALDAV_CALENDAR}") is None:
+        raise CalDAVRefused(
+            scrub(
+                f"{target.url} exists but is not a calendar collection "
+                f"({response.status} answer without a calendar resource type): "
+                "use the URL of the calendar itself, as the server lists it.",
+                target.password,
+            )
+        )
+
+
 @contextlib.contextmanager
 def _visit_lock(visit_id: int) -> Iterator[None]:
     # A session lock, not a row lock: it serializes pushes of one visit

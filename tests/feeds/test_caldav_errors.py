@@ -1,6 +1,6 @@
-"""CalDAV failures in words an admin can act on. Real servers: Radicale (one
-without and one with passwords), behind a proxy that can be stopped or made
-slow."""
+"""CalDAV failures in words an admin can act on, and the admin's "Test
+connection". Real servers: Radicale (one without and one with passwords),
+behind a proxy that can be stopped or made slow."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import pytest
 from django.contrib.auth.models import User
+from django.contrib.messages import get_messages
 from django.test import Client
 from django.utils.html import escape
 
@@ -18,11 +19,13 @@ from feeds.models import CalendarEntry, ExportState, SurgeonCalendar
 from feeds.tasks import export_visits
 from tests.factories import SurgeonFactory
 from tests.feeds.conftest import (
+    RADICALE_PASSWORD,
     RADICALE_USER,
     CalDAVProxy,
     Radicale,
     at,
     book,
+    free_port,
     postop_visit,
 )
 
@@ -170,3 +173,98 @@ def test_answers_radicale_never_gives_are_explained_too(
 
     assert words.format(url=url) in failure.message
     assert failure.retry is (status >= 429)
+
+
+# --- the admin's "Test connection" -------------------------------------------
+
+
+@pytest.fixture
+def admin_client(clinic_admin: User) -> Client:
+    client = Client()
+    client.force_login(clinic_admin)
+    return client
+
+
+def run_test_connection(admin_client: Client, calendar: SurgeonCalendar) -> list[str]:
+    response = admin_client.post(
+        "/admin/feeds/surgeoncalendar/",
+        {"action": "test_connection", "_selected_action": [calendar.pk]},
+    )
+    assert response.status_code == 302
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def test_test_connection_succeeds_against_a_real_calendar_and_sends_nothing(
+    admin_client: Client,
+    surgeon: Surgeon,
+    make_surgeon_calendar: MakeCalendar,
+    radicale: Radicale,
+) -> None:
+    calendar = make_surgeon_calendar(surgeon)
+    book(postop_visit(surgeon), at(9, 9))
+
+    assert run_test_connection(admin_client, calendar) == [
+        "CalDAV calendar of Dr. Ana Alvarez: connected; the calendar collection "
+        "exists and the credentials were accepted."
+    ]
+    assert radicale.events(calendar.url) == []
+
+
+def test_test_connection_accepts_the_right_password(
+    admin_client: Client, surgeon: Surgeon, radicale_with_login: Radicale
+) -> None:
+    calendar = SurgeonCalendar.objects.create(
+        surgeon=surgeon,
+        url=f"{radicale_with_login.url}{RADICALE_USER}/clinic/",
+        username=RADICALE_USER,
+        password=RADICALE_PASSWORD,
+    )
+
+    (message,) = run_test_connection(admin_client, calendar)
+
+    assert message.endswith(
+        ": connected; the calendar collection exists and the credentials were accepted."
+    )
+
+
+def test_test_connection_explains_a_missing_collection(
+    admin_client: Client, surgeon: Surgeon, radicale: Radicale
+) -> None:
+    url = f"{radicale.url}nobody/none/"
+    calendar = SurgeonCalendar.objects.create(surgeon=surgeon, url=url)
+
+    assert run_test_connection(admin_client, calendar) == [
+        f"CalDAV calendar of Dr. Ana Alvarez: The calendar collection does not "
+        f"exist at {url} (404 Not Found): create it on the server first, or "
+        "correct the URL."
+    ]
+
+
+def test_test_connection_explains_a_url_that_is_not_a_calendar(
+    admin_client: Client,
+    surgeon: Surgeon,
+    make_surgeon_calendar: MakeCalendar,
+) -> None:
+    calendar = make_surgeon_calendar(surgeon)
+    owner_url = calendar.url.removesuffix("clinic/")
+    SurgeonCalendar.objects.filter(pk=calendar.pk).update(url=owner_url)
+    calendar.refresh_from_db()
+
+    (message,) = run_test_connection(admin_client, calendar)
+
+    assert f"{owner_url} exists but is not a calendar collection" in message
+
+
+def test_test_connection_explains_a_refused_connection(
+    admin_client: Client, surgeon: Surgeon
+) -> None:
+    port = free_port()  # nothing listens there
+    calendar = SurgeonCalendar.objects.create(
+        surgeon=surgeon, url=f"http://127.0.0.1:{port}/ana/clinic/"
+    )
+
+    assert run_test_connection(admin_client, calendar) == [
+        f"CalDAV calendar of Dr. Ana Alvarez: Could not connect to the CalDAV "
+        f"server at 127.0.0.1:{port} (connection refused): check the URL's host "
+        "and port, and that the server is running."
+    ]
