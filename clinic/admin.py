@@ -9,6 +9,7 @@ calendars.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
@@ -22,32 +23,51 @@ from followup import services
 from followup.exceptions import DomainError
 from followup.models import Visit
 from followup.services.parsing import check_surgery_date
+from followup.services.patients import check_birth_date
+
+
+class PatientAdminForm(forms.ModelForm[Patient]):
+    """Refuses what the service would refuse, before anything is saved."""
+
+    class Meta:
+        model = Patient
+        fields = ["record_number", "given_name", "family_name", "birth_date"]
+
+    def clean_birth_date(self) -> dt.date:
+        born: dt.date = self.cleaned_data["birth_date"]
+        try:
+            check_birth_date(
+                born, today=timezone.localdate(), patient_id=self.instance.pk
+            )
+        except DomainError as exc:
+            raise forms.ValidationError(exc.message) from None
+        return born
 
 
 @admin.register(Patient)
 class PatientAdmin(admin.ModelAdmin[Patient]):
+    form = PatientAdminForm
     list_display = ["record_number", "family_name", "given_name", "birth_date"]
     search_fields = ["record_number", "family_name", "given_name"]
 
     def save_model(
         self, request: HttpRequest, obj: Patient, form: Any, change: bool
     ) -> None:
+        # The form ran the service's checks. A refusal left here (another
+        # clerk took the record number meanwhile) raises and rolls back
+        # rather than being followed by "added successfully".
         today = timezone.localdate()
-        try:
-            if change:
-                changed = {name: form.cleaned_data[name] for name in form.changed_data}
-                services.correct_patient(patient_id=obj.pk, today=today, **changed)
-            else:
-                obj.pk = services.create_patient(
-                    record_number=obj.record_number,
-                    given_name=obj.given_name,
-                    family_name=obj.family_name,
-                    birth_date=obj.birth_date,
-                    today=today,
-                ).pk
-        except DomainError as exc:
-            # The form's own validation catches nearly everything first.
-            self.message_user(request, exc.message, messages.ERROR)
+        if change:
+            changed = {name: form.cleaned_data[name] for name in form.changed_data}
+            services.correct_patient(patient_id=obj.pk, today=today, **changed)
+        else:
+            obj.pk = services.create_patient(
+                record_number=obj.record_number,
+                given_name=obj.given_name,
+                family_name=obj.family_name,
+                birth_date=obj.birth_date,
+                today=today,
+            ).pk
 
 
 @admin.register(Surgeon)

@@ -13,15 +13,14 @@ from urllib.parse import urlsplit
 from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from feeds import links
+from feeds import caldav_push, links
 from feeds.models import CalendarEntry, CalendarLink, SurgeonCalendar
 from feeds.tasks import schedule_export
 from followup.exceptions import DomainError
-from followup.models import Visit
 
 
 @admin.register(CalendarEntry)
@@ -57,7 +56,8 @@ class CalendarEntryAdmin(admin.ModelAdmin[CalendarEntry]):
     @admin.display(description="error")
     def short_error(self, entry: CalendarEntry) -> str:
         error = entry.export_error
-        return error if len(error) <= 120 else f"{error[:117]}..."
+        # Long enough for the whole sentence of a failure, what to do included.
+        return error if len(error) <= 300 else f"{error[:297]}..."
 
     @admin.action(description="Re-send to the CalDAV calendar", permissions=["change"])
     def resend(self, request: HttpRequest, queryset: QuerySet[CalendarEntry]) -> None:
@@ -137,7 +137,7 @@ class SurgeonCalendarAdmin(admin.ModelAdmin[SurgeonCalendar]):
     list_display = ["surgeon", "url", "username", "enabled", "has_password"]
     list_filter = ["enabled"]
     list_select_related = ["surgeon"]
-    actions = ["export_all_visits"]
+    actions = ["test_connection", "export_all_visits"]
 
     def get_fields(
         self, request: HttpRequest, obj: SurgeonCalendar | None = None
@@ -152,23 +152,52 @@ class SurgeonCalendarAdmin(admin.ModelAdmin[SurgeonCalendar]):
         return bool(calendar.password)
 
     @admin.action(
+        description="Test connection (URL and credentials; sends nothing)",
+        permissions=["change"],
+    )
+    def test_connection(
+        self, request: HttpRequest, queryset: QuerySet[SurgeonCalendar]
+    ) -> None:
+        for calendar in queryset.select_related("surgeon"):
+            try:
+                caldav_push.check_calendar(caldav_push.CalendarTarget.of(calendar))
+            except caldav_push.CalDAVError as exc:
+                self.message_user(request, f"{calendar}: {exc}", messages.ERROR)
+                continue
+            self.message_user(
+                request,
+                f"{calendar}: connected; the calendar collection exists and "
+                "the credentials were accepted.",
+                messages.SUCCESS,
+            )
+
+    @admin.action(
         description="Export all of these surgeons' visits now", permissions=["change"]
     )
     def export_all_visits(
         self, request: HttpRequest, queryset: QuerySet[SurgeonCalendar]
     ) -> None:
-        surgeon_ids = list(queryset.values_list("surgeon_id", flat=True))
-        ids = list(
-            Visit.objects.filter(
-                Q(surgeon_id__in=surgeon_ids)
-                | Q(surgeon=None, procedure__surgeon_id__in=surgeon_ids)
-            ).values_list("pk", flat=True)
+        # Only what will really be sent: the booked visits of enabled
+        # calendars. Visits still to book have nothing to push, and a visit
+        # that left a calendar was deleted from it by its own export.
+        disabled = queryset.filter(enabled=False).count()
+        surgeon_ids = list(
+            queryset.filter(enabled=True).values_list("surgeon_id", flat=True)
         )
+        ids = caldav_push.slot_holding_visit_ids(surgeon_ids)
         with transaction.atomic():
             schedule_export(ids, now=timezone.now())
         self.message_user(
-            request, f"{len(ids)} visit(s) will be exported.", messages.SUCCESS
+            request,
+            f"{len(ids)} booked visit(s) will be sent to the CalDAV calendar.",
+            messages.SUCCESS,
         )
+        if disabled:
+            self.message_user(
+                request,
+                f"{disabled} disabled calendar(s) skipped: enable them first.",
+                messages.WARNING,
+            )
 
 
 class CalendarLinkForm(forms.ModelForm[CalendarLink]):

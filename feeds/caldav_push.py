@@ -27,10 +27,12 @@ exporting the same visit take a PostgreSQL advisory lock on it, so their
 pushes go out one after the other, each with the state it read.
 
 Visits never sent anywhere that need no request (generated visits still to
-book, surgeons without a calendar: most of a CSV import) are settled for the
-whole chunk in a few statements, without the per-visit lock.
+book, surgeons without a calendar: most of a CSV import) are settled as
+`nothing_to_push`, never `exported`, for the whole chunk in a few
+statements, without the per-visit lock.
 
-Error text stored or logged never holds credentials: URLs lose their
+Failures are stored in words an admin can act on (`feeds.caldav_errors`),
+and that text, stored or logged, never holds credentials: URLs lose their
 userinfo and the stored password is masked (`scrub`).
 """
 
@@ -52,6 +54,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import F
 
+from feeds import caldav_errors
 from feeds.models import CalendarEntry, ExportState, SurgeonCalendar
 from followup.models import Visit, VisitEvent, VisitStatus
 
@@ -134,15 +137,17 @@ def _translated_errors(target: CalendarTarget) -> Iterator[None]:
     # (and so any userinfo); only the scrubbed text may travel further.
     try:
         yield
-    except caldav_error.DAVError as exc:
-        status = getattr(exc, "status", None)
-        message = scrub(f"{type(exc).__name__}: {exc}", target.password)
-        if status is None or status >= 500:
-            raise CalDAVUnavailable(message) from None
-        raise CalDAVRefused(message) from None
-    except OSError as exc:  # niquests/requests connection errors and timeouts
-        message = scrub(f"{type(exc).__name__}: {exc}", target.password)
-        raise CalDAVUnavailable(message) from None
+    # OSError: niquests/requests connection errors and timeouts.
+    except (caldav_error.DAVError, OSError) as exc:
+        failure = caldav_errors.explain(
+            exc, url=target.url, timeout=settings.CALDAV_TIMEOUT_SECONDS
+        )
+        raise _error_of(failure, target) from None
+
+
+def _error_of(failure: caldav_errors.Failure, target: CalendarTarget) -> CalDAVError:
+    message = scrub(failure.message, target.password)
+    return CalDAVUnavailable(message) if failure.retry else CalDAVRefused(message)
 
 
 def put_event(target: CalendarTarget, *, uid: str, ical: bytes, create: bool) -> None:
@@ -169,6 +174,41 @@ def delete_event(target: CalendarTarget, *, uid: str) -> None:
         _event(client, target, uid).delete()
 
 
+_PROPFIND_RESOURCETYPE = (
+    '<?xml version="1.0" encoding="utf-8"?>'
+    '<d:propfind xmlns:d="DAV:"><d:prop><d:resourcetype/></d:prop></d:propfind>'
+)
+_CALDAV_CALENDAR = "{urn:ietf:params:xml:ns:caldav}calendar"
+
+
+def check_calendar(target: CalendarTarget) -> None:
+    """Reach the calendar collection with its credentials, changing nothing.
+
+    One PROPFIND (depth 0) of the collection's resource type: raises a
+    `CalDAVError` in words when the server is unreachable, the credentials
+    are refused, or the URL is not a calendar collection.
+    """
+    with _translated_errors(target):
+        response = _client(target).propfind(
+            target.url, props=_PROPFIND_RESOURCETYPE, depth=0
+        )
+    if response.status >= 400:
+        failure = caldav_errors.explain_status(
+            response.status, url=target.url, server_text=str(response.raw or "")
+        )
+        raise _error_of(failure, target)
+    tree = response.tree
+    if tree is None or tree.find(f".//{_CALDAV_CALENDAR}") is None:
+        raise CalDAVRefused(
+            scrub(
+                f"{target.url} exists but is not a calendar collection "
+                f"({response.status} answer without a calendar resource type): "
+                "use the URL of the calendar itself, as the server lists it.",
+                target.password,
+            )
+        )
+
+
 @contextlib.contextmanager
 def _visit_lock(visit_id: int) -> Iterator[None]:
     # A session lock, not a row lock: it serializes pushes of one visit
@@ -193,6 +233,20 @@ def holds_calendar_slot(visit: Visit) -> bool:
         visit.status in IN_CALENDAR_STATUSES
         and visit.start is not None
         and visit.surgeon_id is not None
+    )
+
+
+def slot_holding_visit_ids(surgeon_ids: Sequence[int]) -> list[int]:
+    """These surgeons' visits that belong in their calendars: what a full
+    export of those calendars sends, one PUT each."""
+    return list(
+        Visit.objects.filter(
+            surgeon_id__in=surgeon_ids,
+            status__in=IN_CALENDAR_STATUSES,
+            start__isnull=False,
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
 
 
@@ -237,7 +291,7 @@ def push_visits(visit_ids: Sequence[int], *, now: dt.datetime) -> PushReport:
         for c in SurgeonCalendar.objects.filter(enabled=True)
     }
     settled = _settle_never_sent(
-        [visit.pk for visit in visits], calendars, now=now, report=report
+        [visit.pk for visit in visits], calendars, report=report
     )
     for visit in visits:
         if visit.pk in settled:
@@ -251,15 +305,14 @@ def _settle_never_sent(
     visit_ids: list[int],
     calendars: dict[int, CalendarTarget],
     *,
-    now: dt.datetime,
     report: PushReport,
 ) -> set[int]:
     """Settle in bulk the visits that were never sent and need no request.
 
     Most of a CSV import: visits still to book, or of surgeons without a
-    calendar. One read, then one update per (pending change, outcome): a
-    visit changed since the read has a new `pending_since`, so the update
-    skips it and it goes through the per-visit path of its own task.
+    calendar. One read, then one update per pending change: a visit changed
+    since the read has a new `pending_since`, so the update skips it and it
+    goes through the per-visit path of its own task.
     """
     rows = CalendarEntry.objects.filter(
         pk__in=visit_ids,
@@ -273,7 +326,7 @@ def _settle_never_sent(
         "visit__surgeon_id",
         "visit__procedure__surgeon_id",
     )
-    groups: dict[tuple[dt.datetime | None, str], list[int]] = {}
+    groups: dict[dt.datetime | None, list[int]] = {}
     for pk, pending_since, status, start, surgeon_id, procedure_surgeon_id in rows:
         has_calendar = (surgeon_id or procedure_surgeon_id) in calendars
         in_calendar = (
@@ -283,24 +336,21 @@ def _settle_never_sent(
         )
         if has_calendar and in_calendar:
             continue  # a first PUT: the per-visit path
-        state = ExportState.EXPORTED if has_calendar else ExportState.NOT_CONFIGURED
-        groups.setdefault((pending_since, state), []).append(pk)
+        groups.setdefault(pending_since, []).append(pk)
     settled: set[int] = set()
-    for (since, outcome), pks in groups.items():
+    for since, pks in groups.items():
         updated = CalendarEntry.objects.filter(
             pk__in=pks,
             pending_since=since,
             exported_sequence__lt=0,
             export_state__in=(ExportState.PENDING, ExportState.FAILED),
         ).update(
-            export_state=outcome,
-            exported_at=now if outcome == ExportState.EXPORTED else None,
+            export_state=ExportState.NOTHING_TO_PUSH,
+            exported_at=None,
             pending_since=None,
             export_error="",
         )
-        report.outcomes[
-            "exported" if outcome == ExportState.EXPORTED else "not_configured"
-        ] += updated
+        report.outcomes[ExportState.NOTHING_TO_PUSH.value] += updated
         if updated == len(pks):
             settled.update(pks)
         # Otherwise one of them changed meanwhile: the group takes the
@@ -346,28 +396,19 @@ def _push_one(
         target = calendars.get(calendar_surgeon_id(visit))
         in_calendar = holds_calendar_slot(visit)
         never_sent = entry["exported_sequence"] < 0
-        if never_sent and (target is None or not in_calendar):
-            # Nothing was ever sent anywhere (a generated visit still to book,
-            # a surgeon without a calendar): nothing to create or delete.
-            this_change.update(
-                export_state=(
-                    ExportState.NOT_CONFIGURED
-                    if target is None
-                    else ExportState.EXPORTED
-                ),
-                exported_at=None if target is None else now,
-                pending_since=None,
-                export_error="",
-            )
-            return "not_configured" if target is None else "exported"
         previous = [] if never_sent else _previous_calendars(visit, calendars)
-        if target is None and not previous:
+        if (never_sent and (target is None or not in_calendar)) or (
+            target is None and not previous
+        ):
+            # Nothing to create or delete anywhere: never sent (a generated
+            # visit still to book, a surgeon without a calendar), or sent
+            # only to calendars that are gone.
             this_change.update(
-                export_state=ExportState.NOT_CONFIGURED,
+                export_state=ExportState.NOTHING_TO_PUSH,
                 pending_since=None,
                 export_error="",
             )
-            return "not_configured"
+            return ExportState.NOTHING_TO_PUSH.value
         # The claim: this sequence is now the one being exported, so no
         # older one can claim after it; an attempt is counted before the
         # push, so a push that kills its worker still counts.

@@ -79,8 +79,9 @@ class ExportState(models.TextChoices):
     PENDING = "pending", "Pending"
     EXPORTED = "exported", "Exported"
     FAILED = "failed", "Failed"
-    # The surgeon has no CalDAV calendar: nothing to push.
-    NOT_CONFIGURED = "not_configured", "No CalDAV calendar"
+    # Nothing was sent and nothing needs to be: the visit holds no slot yet
+    # (still to book), or its surgeon has no CalDAV calendar.
+    NOTHING_TO_PUSH = "nothing_to_push", "Nothing to push"
 
 
 class CalendarEntry(models.Model):

@@ -19,7 +19,12 @@ from followup.models import Visit
 from followup.services.parsing import parse_date, required_text
 
 
-def check_birth_date(birth_date: dt.date, *, today: dt.date) -> None:
+def check_birth_date(
+    birth_date: dt.date, *, today: dt.date, patient_id: int | None = None
+) -> None:
+    """What `create_patient` and `correct_patient` refuse of a birth date,
+    so that a form can ask before saving: not in the future, not before 1900,
+    and for an existing patient, not after their first surgery."""
     if birth_date > today:
         raise InvalidInput(
             f"Birth date {birth_date} is in the future.", code="birth_date_in_future"
@@ -28,6 +33,19 @@ def check_birth_date(birth_date: dt.date, *, today: dt.date) -> None:
         raise InvalidInput(
             f"Birth date {birth_date} is before 1900; check the year.",
             code="birth_date_too_early",
+        )
+    if patient_id is None:
+        return
+    first = (
+        Procedure.objects.filter(patient_id=patient_id)
+        .order_by("surgery_date")
+        .values_list("surgery_date", flat=True)
+        .first()
+    )
+    if first is not None and birth_date > first:
+        raise InvalidInput(
+            f"Birth date {birth_date} is after the patient's surgery on {first}.",
+            code="birth_after_surgery",
         )
 
 
@@ -93,18 +111,7 @@ def correct_patient(
             setattr(patient, name, text)
         elif name == "birth_date":
             born = parse_date(value, field_name="birth_date")
-            check_birth_date(born, today=today)
-            first = (
-                Procedure.objects.filter(patient=patient)
-                .order_by("surgery_date")
-                .values_list("surgery_date", flat=True)
-                .first()
-            )
-            if first is not None and born > first:
-                raise InvalidInput(
-                    f"Birth date {born} is after the patient's surgery on {first}.",
-                    code="birth_after_surgery",
-                )
+            check_birth_date(born, today=today, patient_id=patient.pk)
             patient.birth_date = born
         else:
             raise InvalidInput(f"{name} cannot be changed here.", code="read_only")

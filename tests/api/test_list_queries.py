@@ -110,4 +110,4 @@ def test_a_procedure_list_page_carries_every_visit_of_each_procedure(
     assert body["count"] == 3
     assert all(len(row["visits"]) == 1 for row in body["results"])
     visit = body["results"][0]["visits"][0]
-    assert visit["export_state"] in {"pending", "exported", "failed", "not_configured"}
+    assert visit["export_state"] in {"pending", "exported", "failed", "nothing_to_push"}

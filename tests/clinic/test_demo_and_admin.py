@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import pytest
 from django.contrib.auth.models import User
+from django.contrib.messages import get_messages
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.test import Client
+from django.utils import timezone
+from django.utils.html import escape
 
 from clinic.models import Patient, Procedure
 from config import settings as config_settings
@@ -162,3 +166,60 @@ def test_the_admin_cannot_move_a_procedure_to_another_surgeon(client: Client) ->
 
     procedure.refresh_from_db()
     assert procedure.surgeon_id != other.pk
+
+
+def test_the_admin_refuses_a_future_birth_date_as_a_form_error(
+    client: Client,
+) -> None:
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+
+    response = _admin_client(client).post(
+        "/admin/clinic/patient/add/",
+        {
+            "record_number": "MRN-77",
+            "given_name": "Lucia",
+            "family_name": "Moreno",
+            "birth_date": tomorrow.isoformat(),
+        },
+        follow=True,
+    )
+
+    page = response.content.decode()
+    assert response.redirect_chain == []
+    assert f"Birth date {tomorrow} is in the future." in page
+    assert 'class="errorlist' in page
+    assert not Patient.objects.filter(record_number="MRN-77").exists()
+    assert list(get_messages(response.wsgi_request)) == []
+    assert "added successfully" not in page
+
+
+def test_the_admin_refuses_a_birth_date_after_the_patients_surgery(
+    client: Client,
+) -> None:
+    procedure = make_procedure()
+    patient = procedure.patient
+    after_surgery = procedure.surgery_date + dt.timedelta(days=1)
+
+    response = _admin_client(client).post(
+        f"/admin/clinic/patient/{patient.pk}/change/",
+        {
+            "record_number": patient.record_number,
+            "given_name": patient.given_name,
+            "family_name": patient.family_name,
+            "birth_date": after_surgery.isoformat(),
+        },
+        follow=True,
+    )
+
+    assert response.redirect_chain == []
+    assert (
+        escape(
+            f"Birth date {after_surgery} is after the patient's surgery on "
+            f"{procedure.surgery_date}."
+        )
+        in response.content.decode()
+    )
+    assert list(get_messages(response.wsgi_request)) == []
+    born = patient.birth_date
+    patient.refresh_from_db()
+    assert patient.birth_date == born

@@ -2,6 +2,7 @@
 
 - `radicale` (session): `python -m radicale` on a free port, no auth, a
   temporary storage folder; it starts in about a second, stops on SIGTERM.
+  `radicale_with_login` (session) is another one that checks passwords.
 - `caldav_proxy`: a TCP proxy in front of Radicale that can be taken down
   (connection refused) and brought back on the same port, or made slow, so
   a test can stop "the CalDAV server" in the middle of an export.
@@ -115,9 +116,8 @@ class Radicale:
         return by_uid
 
 
-@pytest.fixture(scope="session")
-def radicale(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Radicale]:
-    storage = tmp_path_factory.mktemp("radicale")
+@contextlib.contextmanager
+def _run_radicale(storage: Path, *options: str) -> Iterator[Radicale]:
     port = free_port()
     log = (storage / "radicale.log").open("wb")
     try:
@@ -128,12 +128,11 @@ def radicale(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Radicale]:
                 "radicale",
                 "--server-hosts",
                 f"127.0.0.1:{port}",
-                "--auth-type",
-                "none",
                 "--storage-filesystem-folder",
                 str(storage / "collections"),
                 "--logging-level",
                 "warning",
+                *options,
             ],
             stdout=subprocess.DEVNULL,
             stderr=log,
@@ -154,6 +153,44 @@ def radicale(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Radicale]:
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def radicale(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Radicale]:
+    with _run_radicale(
+        tmp_path_factory.mktemp("radicale"), "--auth-type", "none"
+    ) as server:
+        yield server
+
+
+# The one account of `radicale_with_login`; `ana/clinic/` is its calendar.
+RADICALE_USER, RADICALE_PASSWORD = "ana", "radicale-pw-1"
+
+
+@pytest.fixture(scope="session")
+def radicale_with_login(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Radicale]:
+    """A Radicale that wants a user name and password, and lets each user
+    use only their own calendars: a wrong password gets 401, another
+    user's calendar 403."""
+    storage = tmp_path_factory.mktemp("radicale-login")
+    users = storage / "users"
+    users.write_text(f"{RADICALE_USER}:{RADICALE_PASSWORD}\nbruno:bruno-pw-1\n")
+    with _run_radicale(
+        storage,
+        "--auth-type",
+        "htpasswd",
+        "--auth-htpasswd-filename",
+        str(users),
+        "--auth-htpasswd-encryption",
+        "plain",
+        "--rights-type",
+        "owner_only",
+    ) as server:
+        client = DAVClient(
+            url=server.url, username=RADICALE_USER, password=RADICALE_PASSWORD
+        )
+        assert client.mkcalendar(f"{server.url}{RADICALE_USER}/clinic/").status == 201
+        yield server
 
 
 class CalDAVProxy:

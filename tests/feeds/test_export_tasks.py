@@ -224,10 +224,10 @@ def test_visits_of_a_surgeon_without_a_calendar_are_not_pushed(
         surgeon=surgeon, url=radicale.new_calendar(), enabled=False
     )
 
-    assert export_visits([visit.pk]) == {"not_configured": 1}
+    assert export_visits([visit.pk]) == {"nothing_to_push": 1}
 
     entry = entry_of(visit)
-    assert entry.export_state == ExportState.NOT_CONFIGURED
+    assert entry.export_state == ExportState.NOTHING_TO_PUSH
     assert entry.pending_since is None
     assert entry.body  # the feeds still get the rendered entry
     assert radicale.events(disabled.url) == []
@@ -237,28 +237,23 @@ def test_generated_visits_are_settled_in_bulk_without_a_request(
     surgeon: Surgeon, calendar: SurgeonCalendar, radicale: Radicale
 ) -> None:
     without_calendar = SurgeonFactory.create(given_name="Carla", family_name="Cano")
-    pushed = _visits(surgeon, 20)
-    not_pushed = _visits(without_calendar, 20)
-    schedule_export(pushed + not_pushed, now=NOW)  # as one CSV import would
+    to_book = _visits(surgeon, 20)
+    no_calendar = _visits(without_calendar, 20)
+    schedule_export(to_book + no_calendar, now=NOW)  # as one CSV import would
 
     with CaptureQueriesContext(connection) as queries:
-        report = export_visits(pushed + not_pushed)
+        report = export_visits(to_book + no_calendar)
 
-    assert report == {"exported": 20, "not_configured": 20}
-    # Rendering, calendars, one read and one update per outcome: not per visit.
+    # Still to book, or no calendar: nothing to push, and none says exported.
+    assert report == {"nothing_to_push": 40}
+    # Rendering, calendars, one read and one update per pending change.
     assert len(queries) <= 8
     assert radicale.events(calendar.url) == []
-    states = set(
-        CalendarEntry.objects.filter(pk__in=pushed).values_list(
-            "export_state", "pending_since"
-        )
-    )
-    assert states == {(ExportState.EXPORTED, None)}
     assert set(
-        CalendarEntry.objects.filter(pk__in=not_pushed).values_list(
-            "export_state", flat=True
+        CalendarEntry.objects.filter(pk__in=to_book + no_calendar).values_list(
+            "export_state", "pending_since", "exported_at"
         )
-    ) == {ExportState.NOT_CONFIGURED}
+    ) == {(ExportState.NOTHING_TO_PUSH, None, None)}
 
 
 # --- idempotence -------------------------------------------------------------
@@ -333,7 +328,7 @@ def test_an_unreachable_server_fails_the_visit_then_reconciliation_exports_all(
     failed = entry_of(first)
     assert failed.export_state == ExportState.FAILED
     assert failed.export_attempts == 1
-    assert "Connection" in failed.export_error
+    assert "(connection refused)" in failed.export_error
     assert "url-secret" not in failed.export_error
     assert "field-secret" not in failed.export_error
     # The batch stopped at the first unreachable push; the rest waits.

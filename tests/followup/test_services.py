@@ -464,7 +464,7 @@ def test_correcting_a_patients_name_republishes_their_visits() -> None:
     assert entries.count() == len(before)
     assert set(entries.values_list("export_state", flat=True)) <= {
         "pending",
-        "not_configured",
+        "nothing_to_push",
     }
 
 
