@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from followup import rules
+from clinic import kinds
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AnonymousUser, User
+    from clinic.staff import Staff
 
 
 class PatientQuerySet(models.QuerySet["Patient"]):
-    def visible_to(self, user: User | AnonymousUser | None) -> PatientQuerySet:
+    def visible_to(self, staff: Staff) -> PatientQuerySet:
         """Everyone for the front desk and admins; a surgeon's own patients."""
-        from followup.access import staff_of  # roles live with access rules
-
-        staff = staff_of(user)
         if staff.sees_everything:
             return self
         if staff.surgeon_id is not None:
@@ -32,6 +28,17 @@ class PatientQuerySet(models.QuerySet["Patient"]):
                 )
             )
         return self.none()
+
+    def search(self, q: str) -> PatientQuerySet:
+        """Patients whose record number or names contain every word of `q`."""
+        patients = self
+        for word in q.split():
+            patients = patients.filter(
+                Q(record_number__icontains=word)
+                | Q(given_name__icontains=word)
+                | Q(family_name__icontains=word)
+            )
+        return patients
 
 
 class Patient(models.Model):
@@ -97,17 +104,11 @@ class Surgeon(models.Model):
     def __str__(self) -> str:
         return f"Dr. {self.given_name} {self.family_name}"
 
-    @classmethod
-    def of_user(cls, user: User | AnonymousUser) -> Surgeon | None:
-        if not user.is_authenticated:
-            return None
-        return cls.objects.filter(user=user).first()
-
 
 class ProcedureKind(models.TextChoices):
-    ENDOSCOPIC = rules.KIND_ENDOSCOPIC, "Endoscopic spine surgery"
+    ENDOSCOPIC = kinds.ENDOSCOPIC, "Endoscopic spine surgery"
     ENDOSCOPIC_STEM_CELL = (
-        rules.KIND_STEM_CELL,
+        kinds.ENDOSCOPIC_STEM_CELL,
         "Endoscopic surgery with stem-cell disc implant",
     )
 
@@ -122,11 +123,8 @@ class ProcedureQuerySet(models.QuerySet["Procedure"]):
     def active(self) -> ProcedureQuerySet:
         return self.filter(status=ProcedureStatus.ACTIVE)
 
-    def visible_to(self, user: User | AnonymousUser | None) -> ProcedureQuerySet:
+    def visible_to(self, staff: Staff) -> ProcedureQuerySet:
         """Every procedure for the front desk and admins; a surgeon's own."""
-        from followup.access import staff_of  # roles live with access rules
-
-        staff = staff_of(user)
         if staff.sees_everything:
             return self
         if staff.surgeon_id is not None:
@@ -164,7 +162,7 @@ class Procedure(models.Model):
         ordering = ["-surgery_date", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(kind__in=rules.KINDS), name="procedure_kind_known"
+                condition=Q(kind__in=kinds.KINDS), name="procedure_kind_known"
             ),
             models.CheckConstraint(
                 condition=Q(status__in=ProcedureStatus.values),
@@ -175,20 +173,5 @@ class Procedure(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.surgery_date} ({self.patient})"
 
-    def as_plan_input(self) -> rules.Procedure:
-        return rules.Procedure(
-            surgery_date=self.surgery_date,
-            kind=self.kind,
-            annual_reviews_ended_on=self.annual_reviews_ended_on,
-        )
-
     def is_active(self) -> bool:
         return self.status == ProcedureStatus.ACTIVE
-
-    def annual_programme_running(self, today: dt.date) -> bool:
-        ended = self.annual_reviews_ended_on
-        return (
-            self.is_active()
-            and self.kind == ProcedureKind.ENDOSCOPIC_STEM_CELL
-            and (ended is None or ended >= today)
-        )

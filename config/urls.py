@@ -4,7 +4,6 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("api/", include("clinic.api.urls")),
     path("api/", include("followup.api.urls")),
     path("", include("feeds.urls")),  # /calendar/<token>.ics, /api/calendar-links/
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -19,7 +19,6 @@ free text.
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -27,11 +26,12 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
+from clinic.clock import clinic_zone
 from clinic.models import Patient, Procedure, Surgeon
 from feeds import ical
 from feeds.models import CalendarEntry, LinkScope
 from followup import rules
-from followup.models import RecoveryMilestone, Visit, VisitStatus
+from followup.models import RecoveryMilestone, Visit, VisitStatus, plan_input
 
 PRODID = "-//Spine clinic//Follow-up calendar 1.0//EN"
 # Raise it when the bytes a visit renders to change: it is part of every
@@ -49,10 +49,6 @@ _IN_SCHEDULE = Q(status__in=sorted(TIMED_STATUSES)) | Q(
 _IN_PATIENT_PLAN = _IN_SCHEDULE | Q(
     status__in=[VisitStatus.TO_BOOK, VisitStatus.NO_SHOW]
 )
-
-
-def clinic_zone() -> zoneinfo.ZoneInfo:
-    return zoneinfo.ZoneInfo(settings.CLINIC_TIME_ZONE)
 
 
 def uid_for(kind: str, key: object) -> str:
@@ -231,7 +227,7 @@ def render_milestones(procedures: Iterable[Procedure]) -> str:
         if not procedure.is_active():
             continue
         stamp = ical.utc_stamp(procedure.updated_at)
-        for spec, day in rules.milestones(procedure.as_plan_input(), specs):
+        for spec, day in rules.milestones(plan_input(procedure), specs):
             lines += [
                 "BEGIN:VEVENT",
                 f"UID:{uid_for('milestone', f'{procedure.pk}-{spec.code}')}",

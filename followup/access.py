@@ -1,8 +1,7 @@
 """Who may see and change what: one `access_*` function per object kind.
 
-Roles (SPEC section 1) come from groups: `front_desk`, `surgeon` (with a
-linked `Surgeon`) and `clinic_admin` (or a superuser). A clinic admin may do
-whatever the front desk may. A surgeon sees only their own patients: the
+Roles (SPEC section 1) are resolved by `clinic.staff.staff_of`. A clinic
+admin may do whatever the front desk may. A surgeon sees only their own patients: the
 procedures they operated and the visits of those.
 
 Lookups scope first and check the action second, so another surgeon's object
@@ -12,13 +11,12 @@ can give a 403.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Model
 
-from clinic.models import Patient, Procedure, Surgeon
+from clinic.models import Patient, Procedure
+from clinic.staff import Role, Staff, staff_of
 from followup.exceptions import DomainError, NotFound
 from followup.models import Visit
 
@@ -28,62 +26,21 @@ if TYPE_CHECKING:
     AnyUser = User | AnonymousUser
 
 
+__all__ = [
+    "Forbidden",
+    "Role",
+    "Staff",
+    "access_patient",
+    "access_procedure",
+    "access_visit",
+    "require_role",
+    "staff_of",
+]
+
+
 class Forbidden(DomainError):
     status = 403
     default_code = "permission_denied"
-
-
-class Role(StrEnum):
-    FRONT_DESK = "front_desk"
-    SURGEON = "surgeon"
-    ADMIN = "clinic_admin"
-
-
-@dataclass(frozen=True)
-class Staff:
-    """A signed-in user as the clinic sees them: roles and linked surgeon."""
-
-    roles: frozenset[Role]
-    surgeon_id: int | None
-
-    @property
-    def is_staff(self) -> bool:
-        return bool(self.roles)
-
-    @property
-    def sees_everything(self) -> bool:
-        return bool(self.roles & {Role.FRONT_DESK, Role.ADMIN})
-
-    def has(self, *roles: Role) -> bool:
-        return bool(self.roles & set(roles))
-
-
-_NOBODY = Staff(roles=frozenset(), surgeon_id=None)
-_CACHE_ATTR = "_clinic_staff"
-
-
-def staff_of(user: AnyUser | None) -> Staff:
-    """The user's roles, read once per user object (so once per request)."""
-    if user is None or not user.is_authenticated:
-        return _NOBODY
-    cached: Staff | None = getattr(user, _CACHE_ATTR, None)
-    if cached is not None:
-        return cached
-    names = set(user.groups.values_list("name", flat=True))
-    roles = {role for role in Role if role.value in names}
-    if user.is_superuser:
-        roles.add(Role.ADMIN)
-    surgeon_id = None
-    if Role.SURGEON in names:
-        surgeon_id = (
-            Surgeon.objects.filter(user=user).values_list("pk", flat=True).first()
-        )
-        if surgeon_id is None:
-            # A surgeon login with no Surgeon record has no patients to see.
-            roles.discard(Role.SURGEON)
-    staff = Staff(roles=frozenset(roles), surgeon_id=surgeon_id)
-    setattr(user, _CACHE_ATTR, staff)
-    return staff
 
 
 def require_role(user: AnyUser | None, *roles: Role) -> Staff:
@@ -107,7 +64,9 @@ def _get(queryset: Any, pk: int, label: str) -> Any:
 
 
 def access_patient(user: AnyUser | None, patient_id: int, *, write: bool) -> Patient:
-    patient: Patient = _get(Patient.objects.visible_to(user), patient_id, "Patient")
+    patient: Patient = _get(
+        Patient.objects.visible_to(staff_of(user)), patient_id, "Patient"
+    )
     if write:
         require_role(user, Role.FRONT_DESK)
     return patient
@@ -130,7 +89,9 @@ def access_procedure(
     user: AnyUser | None, procedure_id: int, *, action: str, queryset: Any = None
 ) -> Procedure:
     base = queryset if queryset is not None else Procedure.objects.all()
-    procedure: Procedure = _get(base.visible_to(user), procedure_id, "Procedure")
+    procedure: Procedure = _get(
+        base.visible_to(staff_of(user)), procedure_id, "Procedure"
+    )
     staff = require_role(user, *PROCEDURE_ACTIONS[action])
     if (
         action == "end_annual_reviews"
@@ -163,14 +124,6 @@ def access_visit(
     user: AnyUser | None, visit_id: int, *, action: str, queryset: Any = None
 ) -> Visit:
     base = queryset if queryset is not None else Visit.objects.all()
-    visit: Visit = _get(base.visible_to(user), visit_id, "Visit")
+    visit: Visit = _get(base.visible_to(staff_of(user)), visit_id, "Visit")
     require_role(user, *VISIT_ACTIONS[action])
     return visit
-
-
-# --- surgeons ---------------------------------------------------------------
-
-
-def access_surgeons(user: AnyUser | None) -> None:
-    """Every member of staff may list the surgeons (to book, to filter)."""
-    require_role(user, Role.FRONT_DESK, Role.SURGEON)

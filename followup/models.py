@@ -9,21 +9,22 @@ re-plan is asked for. Every change of a visit writes a `VisitEvent`.
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import DateField, F, Q, Value
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
+from clinic.clock import clinic_zone, local_date, start_of_day
 from clinic.models import Patient, Procedure, ProcedureKind
 from followup import rules
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AnonymousUser, User
+    from clinic.staff import Staff
 
 
 class OffsetUnit(models.TextChoices):
@@ -67,9 +68,6 @@ def check_offset(amount: int | None, unit: str) -> None:
 class FollowUpRuleQuerySet(models.QuerySet["FollowUpRule"]):
     def active(self) -> FollowUpRuleQuerySet:
         return self.filter(active=True)
-
-    def specs(self) -> list[rules.RuleSpec]:
-        return [rule.as_spec() for rule in self.active()]
 
 
 class FollowUpRule(models.Model):
@@ -173,6 +171,15 @@ class RecoveryMilestone(models.Model):
         )
 
 
+def plan_input(procedure: Procedure) -> rules.Procedure:
+    """A procedure as the pure planner reads it."""
+    return rules.Procedure(
+        surgery_date=procedure.surgery_date,
+        kind=procedure.kind,
+        annual_reviews_ended_on=procedure.annual_reviews_ended_on,
+    )
+
+
 class VisitStatus(models.TextChoices):
     TO_BOOK = rules.TO_BOOK, "To book"
     BOOKED = rules.BOOKED, "Booked"
@@ -223,14 +230,54 @@ class VisitQuerySet(models.QuerySet["Visit"]):
     def overdue(self, today: dt.date) -> VisitQuerySet:
         return self.filter(status__in=AWAITING_BOOKING_STATUSES, window_end__lt=today)
 
+    def upcoming(self, today: dt.date, days: int) -> VisitQuerySet:
+        """Booked visits in the next `days` days, and visits to book whose window
+        overlaps them, soonest first.
+
+        The period is today through today + `days` (clinic dates). A visit still
+        to book sorts by its due date, a booked one by the day of its slot.
+        """
+        last = today + dt.timedelta(days=days)
+        zone = clinic_zone()
+        period_start = start_of_day(today)
+        period_end = start_of_day(last + dt.timedelta(days=1))
+        booked = Q(
+            status__in=NOT_YET_SEEN_STATUSES,
+            start__gte=period_start,
+            start__lt=period_end,
+        )
+        to_book = Q(
+            status__in=AWAITING_BOOKING_STATUSES,
+            window_start__lte=last,
+            window_end__gte=today,
+        )
+        return (
+            self.filter(booked | to_book)
+            .annotate(
+                soonest=Coalesce(
+                    TruncDate("start", tzinfo=zone),
+                    F("due_date"),
+                    output_field=DateField(),
+                )
+            )
+            .order_by("soonest", F("start").asc(nulls_last=True), "window_end", "id")
+        )
+
+    def with_api_relations(self) -> VisitQuerySet:
+        """What a visit's JSON reads, in the one query: its rule, patient and
+        the export state the calendars keep (by relation name: `feeds` sits
+        above this app)."""
+        return self.select_related("rule", "procedure__patient").annotate(
+            export_state_value=Coalesce(
+                F("calendar_entry__export_state"), Value("pending")
+            )
+        )
+
     def for_surgeon(self, surgeon_id: int) -> VisitQuerySet:
         return self.filter(procedure__surgeon_id=surgeon_id)
 
-    def visible_to(self, user: User | AnonymousUser | None) -> VisitQuerySet:
+    def visible_to(self, staff: Staff) -> VisitQuerySet:
         """Every visit for the front desk and admins; a surgeon's patients'."""
-        from followup.access import staff_of  # roles live with access rules
-
-        staff = staff_of(user)
         if staff.sees_everything:
             return self
         if staff.surgeon_id is not None:
@@ -332,14 +379,10 @@ class Visit(models.Model):
     def fhir_status(self) -> str:
         return FHIR_STATUS[VisitStatus(self.status)]
 
-    def is_overdue(self, today: dt.date) -> bool:
-        return self.status in AWAITING_BOOKING_STATUSES and self.window_end < today
-
     def slot_local_date(self) -> dt.date | None:
         if self.start is None:
             return None
-        zone = zoneinfo.ZoneInfo(settings.CLINIC_TIME_ZONE)
-        return timezone.localtime(self.start, zone).date()
+        return local_date(self.start)
 
     def as_plan_input(self) -> rules.ExistingVisit:
         return rules.ExistingVisit(

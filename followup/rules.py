@@ -20,9 +20,11 @@ import enum
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 
-KIND_ENDOSCOPIC = "endoscopic"
-KIND_STEM_CELL = "endoscopic_stem_cell"
-KINDS = (KIND_ENDOSCOPIC, KIND_STEM_CELL)
+from clinic import kinds
+
+KIND_ENDOSCOPIC = kinds.ENDOSCOPIC
+KIND_STEM_CELL = kinds.ENDOSCOPIC_STEM_CELL
+KINDS = kinds.KINDS
 
 # Visit statuses, as stored and as the API names them.
 TO_BOOK = "to_book"

@@ -1,31 +1,61 @@
-"""Visit and review URLs: literal, as SPEC section 7 lists them."""
+"""The follow-up API's URLs: literal, as SPEC section 7 lists them."""
 
 from django.urls import path
 
-from followup.api import views
+from followup.api import patients, procedures, reviews, visits
 
 urlpatterns = [
-    path("visits/", views.VisitList.as_view(), name="visit-list"),
-    path("visits/<int:pk>/", views.VisitDetail.as_view(), name="visit-detail"),
-    path("visits/<int:pk>/events/", views.VisitEvents.as_view(), name="visit-events"),
-    path("visits/<int:pk>/slots/", views.VisitSlots.as_view(), name="visit-slots"),
-    path("visits/<int:pk>/book/", views.BookVisit.as_view(), name="visit-book"),
+    path("patients/", patients.PatientList.as_view(), name="patient-list"),
+    path("patients/<int:pk>/", patients.PatientDetail.as_view(), name="patient-detail"),
+    path("surgeons/", patients.SurgeonList.as_view(), name="surgeon-list"),
+    path("procedures/", procedures.ProcedureList.as_view(), name="procedure-list"),
+    path(
+        "procedures/import/",
+        procedures.ProcedureImport.as_view(),
+        name="procedure-import",
+    ),
+    path(
+        "procedures/<int:pk>/",
+        procedures.ProcedureDetail.as_view(),
+        name="procedure-detail",
+    ),
+    path(
+        "procedures/<int:pk>/cancel/",
+        procedures.ProcedureCancel.as_view(),
+        name="procedure-cancel",
+    ),
+    path(
+        "procedures/<int:pk>/end-annual-reviews/",
+        procedures.ProcedureEndAnnualReviews.as_view(),
+        name="procedure-end-annual-reviews",
+    ),
+    path("visits/", visits.VisitList.as_view(), name="visit-list"),
+    path("visits/<int:pk>/", visits.VisitDetail.as_view(), name="visit-detail"),
+    path("visits/<int:pk>/events/", visits.VisitEvents.as_view(), name="visit-events"),
+    path("visits/<int:pk>/slots/", visits.VisitSlots.as_view(), name="visit-slots"),
+    path("visits/<int:pk>/book/", visits.BookVisit.as_view(), name="visit-book"),
     path(
         "visits/<int:pk>/reschedule/",
-        views.RescheduleVisit.as_view(),
+        visits.RescheduleVisit.as_view(),
         name="visit-reschedule",
     ),
-    path("visits/<int:pk>/unbook/", views.UnbookVisit.as_view(), name="visit-unbook"),
-    path("visits/<int:pk>/cancel/", views.CancelVisit.as_view(), name="visit-cancel"),
+    path("visits/<int:pk>/unbook/", visits.UnbookVisit.as_view(), name="visit-unbook"),
+    path("visits/<int:pk>/cancel/", visits.CancelVisit.as_view(), name="visit-cancel"),
     path(
-        "visits/<int:pk>/check-in/", views.CheckInVisit.as_view(), name="visit-check-in"
+        "visits/<int:pk>/check-in/",
+        visits.CheckInVisit.as_view(),
+        name="visit-check-in",
     ),
-    path("visits/<int:pk>/no-show/", views.NoShowVisit.as_view(), name="visit-no-show"),
+    path(
+        "visits/<int:pk>/no-show/", visits.NoShowVisit.as_view(), name="visit-no-show"
+    ),
     path(
         "visits/<int:pk>/complete/",
-        views.CompleteVisit.as_view(),
+        visits.CompleteVisit.as_view(),
         name="visit-complete",
     ),
-    path("reviews/upcoming/", views.UpcomingReviews.as_view(), name="reviews-upcoming"),
-    path("reviews/overdue/", views.OverdueReviews.as_view(), name="reviews-overdue"),
+    path(
+        "reviews/upcoming/", reviews.UpcomingReviews.as_view(), name="reviews-upcoming"
+    ),
+    path("reviews/overdue/", reviews.OverdueReviews.as_view(), name="reviews-overdue"),
 ]

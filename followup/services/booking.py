@@ -54,6 +54,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
+from clinic.clock import local
 from clinic.models import Surgeon
 from followup.exceptions import Conflict, InvalidInput, NotFound
 from followup.models import (
@@ -62,11 +63,7 @@ from followup.models import (
     VisitStatus,
 )
 from followup.services.history import record_event
-from followup.services.hours import (
-    check_hours,
-    local,
-    show,
-)
+from followup.services.hours import check_hours, show
 from followup.services.parsing import (
     parse_aware_datetime,
     reason_text,

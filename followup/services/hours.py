@@ -11,12 +11,12 @@ so a 09:00 session is 09:00 on both sides of a daylight-saving change.
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
 
+from clinic.clock import clinic_zone, local
 from clinic.models import Surgeon
 from followup.exceptions import InvalidInput
 from followup.models import ConsultationSession
@@ -42,14 +42,6 @@ class Hours:
 
     def label(self) -> str:
         return f"{self.start:%H:%M}-{self.end:%H:%M} every {self.slot_minutes} min"
-
-
-def clinic_zone() -> zoneinfo.ZoneInfo:
-    return zoneinfo.ZoneInfo(settings.CLINIC_TIME_ZONE)
-
-
-def local(moment: dt.datetime) -> dt.datetime:
-    return moment.astimezone(clinic_zone())
 
 
 def show(moment: dt.datetime) -> str:

@@ -34,7 +34,7 @@ from clinic.models import Patient, Procedure, Surgeon
 from config import db
 from followup import rules
 from followup.exceptions import Conflict, DomainError, InvalidInput
-from followup.models import FollowUpRule, Visit
+from followup.models import FollowUpRule, Visit, plan_input
 from followup.services.parsing import (
     check_surgery_date,
     parse_date,
@@ -570,7 +570,7 @@ def _write(
         visits: list[Visit] = [
             new_visit(procedure, rule_rows[planned.rule_code], planned)
             for procedure in created
-            for planned in rules.plan(procedure.as_plan_input(), specs, horizon=until)
+            for planned in rules.plan(plan_input(procedure), specs, horizon=until)
         ]
         result.procedures_created += len(created)
         result.visits_created += len(

@@ -23,7 +23,14 @@ from clinic.models import Procedure
 from config import db
 from followup import rules
 from followup.changes import visits_changed
-from followup.models import CancelReason, FollowUpRule, Visit, VisitEvent, VisitStatus
+from followup.models import (
+    CancelReason,
+    FollowUpRule,
+    Visit,
+    VisitEvent,
+    VisitStatus,
+    plan_input,
+)
 from followup.services.history import record_event
 
 if TYPE_CHECKING:
@@ -82,7 +89,7 @@ def replan(
         for v in procedure.visits.select_related("rule").select_for_update(of=("self",))
     }
     changes = rules.diff(
-        procedure.as_plan_input(),
+        plan_input(procedure),
         [rule.as_spec() for rule in rule_rows.values()],
         [v.as_plan_input() for v in visits.values()],
         horizon=horizon(today),

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
+from clinic.clock import local, start_of_day
 from followup.exceptions import Conflict, InvalidInput
 from followup.models import (
     AWAITING_BOOKING_STATUSES,
@@ -27,7 +28,7 @@ from followup.services.booking import (
     bookable_surgeon,
     window_closed,
 )
-from followup.services.hours import clinic_zone, grid, hours_of, local
+from followup.services.hours import grid, hours_of
 from followup.services.parsing import require_aware
 
 MAX_SLOTS = 100
@@ -141,9 +142,8 @@ def _search(
         )
         return SlotSearch([], detail if explain else "")
     hours = hours_of(surgeon.pk)
-    zone = clinic_zone()
-    range_start = dt.datetime.combine(first_day, dt.time(), zone)
-    range_end = dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(), zone)
+    range_start = start_of_day(first_day)
+    range_end = start_of_day(last_day + dt.timedelta(days=1))
     busy = [
         (held_start, held_end)
         for held_start, held_end in Visit.objects.filter(

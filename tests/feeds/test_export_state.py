@@ -150,3 +150,11 @@ def test_export_all_announces_the_number_of_visits_it_then_sends(
         visit_uid(visit) for visit in booked
     )
     assert radicale.events(disabled.url) == []
+
+
+def test_the_visit_api_names_every_export_state_the_calendars_keep() -> None:
+    from feeds.models import ExportState
+    from followup.api.serializers import EXPORT_STATES
+
+    assert set(EXPORT_STATES) == set(ExportState.values)
+    assert "pending" in EXPORT_STATES  # what a visit not yet seen shows

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from clinic.models import Procedure, ProcedureKind
 from feeds.models import CalendarEntry, ExportState, FeedVersion
 from followup import rules
-from followup.models import FollowUpRule, Visit, VisitEvent
+from followup.models import FollowUpRule, Visit, VisitEvent, plan_input
 from followup.services import bulk_create_visits
 from followup.services.plan import horizon, new_visit
 from tests.factories import TODAY, PatientFactory, SurgeonFactory, UserFactory
@@ -24,7 +24,7 @@ def planned_visits(procedure: Procedure) -> list[Visit]:
     return [
         new_visit(procedure, rule_rows[planned.rule_code], planned)
         for planned in rules.plan(
-            procedure.as_plan_input(),
+            plan_input(procedure),
             [rule.as_spec() for rule in rule_rows.values()],
             horizon=horizon(TODAY),
         )

@@ -1,7 +1,9 @@
-"""Patients, surgeons and procedures: thin views over the planning services.
+"""Procedures and the CSV import: thin views over the procedure services.
 
-Who may do what lives in `followup.access`; a view asks it first, then reads
-its input, calls one service and answers with the output serializer.
+Each view names the roles its methods need (`roles`, checked by
+`followup.api.base.RolesRequired`), finds its object through
+`followup.access`, and is an input serializer, one service call and the
+output serializer: the procedure with its visits, or what a command changed.
 """
 
 from __future__ import annotations
@@ -11,8 +13,7 @@ from typing import Any, ClassVar, cast
 
 import django_filters
 from django.conf import settings
-from django.contrib.auth.models import User
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import generics, status
@@ -22,138 +23,25 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from clinic.api.serializers import (
+from clinic.models import Procedure, ProcedureKind, ProcedureQuerySet, ProcedureStatus
+from clinic.staff import staff_of
+from config import api
+from followup import services
+from followup.access import access_procedure
+from followup.api.base import DESK, READERS, actor, read_input
+from followup.api.record_serializers import (
     EndAnnualReviewsSerializer,
     ImportResultSerializer,
     ImportUploadSerializer,
-    PatientCreateSerializer,
-    PatientPatchSerializer,
-    PatientQuerySerializer,
-    PatientSerializer,
     ProcedureCancelSerializer,
     ProcedureChangeSerializer,
     ProcedureCreateSerializer,
     ProcedurePatchSerializer,
     ProcedureSerializer,
-    SurgeonSerializer,
 )
-from clinic.models import (
-    Patient,
-    Procedure,
-    ProcedureKind,
-    ProcedureQuerySet,
-    ProcedureStatus,
-    Surgeon,
-)
-from config import api
-from followup import services
-from followup.access import (
-    Role,
-    access_patient,
-    access_procedure,
-    access_surgeons,
-    require_role,
-)
-from followup.api.views import visit_queryset
+from followup.api.visits import visit_queryset
 from followup.exceptions import InvalidInput
 from followup.services.plan import PlanResult
-
-
-def actor(request: Request) -> User:
-    return cast(User, request.user)
-
-
-# --- patients ---------------------------------------------------------------
-
-
-class PatientList(generics.GenericAPIView[Patient]):
-    serializer_class = PatientSerializer
-    filter_backends = []
-
-    def get_queryset(self) -> QuerySet[Patient]:
-        if getattr(self, "swagger_fake_view", False):  # schema generation
-            return Patient.objects.none()
-        patients = Patient.objects.visible_to(self.request.user)
-        query = PatientQuerySerializer(data=self.request.query_params)
-        query.is_valid(raise_exception=True)
-        for word in query.validated_data.get("q", "").split():
-            patients = patients.filter(
-                Q(record_number__icontains=word)
-                | Q(given_name__icontains=word)
-                | Q(family_name__icontains=word)
-            )
-        return patients
-
-    @extend_schema(
-        tags=["patients"],
-        summary="List patients",
-        parameters=[PatientQuerySerializer],
-        responses={200: PatientSerializer(many=True), **api.error_responses(400, 404)},
-    )
-    def get(self, request: Request) -> Response:
-        require_role(request.user, Role.FRONT_DESK, Role.SURGEON)
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(PatientSerializer(page, many=True).data)
-
-    @extend_schema(
-        tags=["patients"],
-        summary="Register a patient",
-        request=PatientCreateSerializer,
-        responses={201: PatientSerializer, **api.error_responses(400)},
-    )
-    def post(self, request: Request) -> Response:
-        require_role(request.user, Role.FRONT_DESK)
-        given = PatientCreateSerializer(data=request.data)
-        given.is_valid(raise_exception=True)
-        patient = services.create_patient(**given.validated_data, today=api.today())
-        return Response(PatientSerializer(patient).data, status=status.HTTP_201_CREATED)
-
-
-class PatientDetail(APIView):
-    @extend_schema(
-        tags=["patients"],
-        summary="Read a patient",
-        responses={200: PatientSerializer, **api.error_responses(404)},
-    )
-    def get(self, request: Request, pk: int) -> Response:
-        patient = access_patient(request.user, pk, write=False)
-        return Response(PatientSerializer(patient).data)
-
-    @extend_schema(
-        tags=["patients"],
-        summary="Correct a patient's details",
-        request=PatientPatchSerializer,
-        responses={200: PatientSerializer, **api.error_responses(400, 404)},
-    )
-    def patch(self, request: Request, pk: int) -> Response:
-        access_patient(request.user, pk, write=True)
-        given = PatientPatchSerializer(data=request.data)
-        given.is_valid(raise_exception=True)
-        patient = services.correct_patient(
-            patient_id=pk, today=api.today(), **given.validated_data
-        )
-        return Response(PatientSerializer(patient).data)
-
-
-# --- surgeons ---------------------------------------------------------------
-
-
-@extend_schema(
-    tags=["surgeons"],
-    summary="List surgeons",
-    responses={200: SurgeonSerializer(many=True), **api.error_responses(404)},
-)
-class SurgeonList(generics.ListAPIView[Surgeon]):
-    serializer_class = SurgeonSerializer
-    filter_backends = []
-
-    def get_queryset(self) -> QuerySet[Surgeon]:
-        if not getattr(self, "swagger_fake_view", False):
-            access_surgeons(self.request.user)
-        return Surgeon.objects.order_by("family_name", "given_name", "id")
-
-
-# --- procedures -------------------------------------------------------------
 
 
 def procedure_queryset() -> ProcedureQuerySet:
@@ -167,11 +55,14 @@ def procedure_queryset() -> ProcedureQuerySet:
     return cast(ProcedureQuerySet, procedures)
 
 
-def changed(result: PlanResult) -> dict[str, Any]:
+def changed(result: PlanResult) -> Response:
+    """A command's answer: the procedure as it now is, and what changed."""
     procedure = procedure_queryset().get(pk=result.procedure.pk)
-    return ProcedureChangeSerializer(
-        {"procedure": procedure, "changes": result.as_dict()}
-    ).data
+    return Response(
+        ProcedureChangeSerializer(
+            {"procedure": procedure, "changes": result.as_dict()}
+        ).data
+    )
 
 
 class ProcedureFilter(django_filters.FilterSet):
@@ -188,11 +79,10 @@ class ProcedureFilter(django_filters.FilterSet):
 class ProcedureList(generics.GenericAPIView[Procedure]):
     serializer_class = ProcedureSerializer
     filterset_class = ProcedureFilter
+    roles = {"GET": READERS, "POST": DESK}
 
     def get_queryset(self) -> QuerySet[Procedure]:
-        if getattr(self, "swagger_fake_view", False):  # schema generation
-            return Procedure.objects.none()
-        return procedure_queryset().visible_to(self.request.user)
+        return procedure_queryset().visible_to(staff_of(self.request.user))
 
     @extend_schema(
         tags=["procedures"],
@@ -203,7 +93,6 @@ class ProcedureList(generics.GenericAPIView[Procedure]):
         },
     )
     def get(self, request: Request) -> Response:
-        require_role(request.user, Role.FRONT_DESK, Role.SURGEON)
         procedures = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(procedures)
         return self.get_paginated_response(ProcedureSerializer(page, many=True).data)
@@ -215,11 +104,9 @@ class ProcedureList(generics.GenericAPIView[Procedure]):
         responses={201: ProcedureSerializer, **api.error_responses(400)},
     )
     def post(self, request: Request) -> Response:
-        require_role(request.user, Role.FRONT_DESK)
-        given = ProcedureCreateSerializer(data=request.data)
-        given.is_valid(raise_exception=True)
+        given = read_input(request, ProcedureCreateSerializer)
         result = services.create_procedure(
-            **given.validated_data, today=api.today(), actor=actor(request)
+            **given, today=api.today(), actor=actor(request)
         )
         procedure = procedure_queryset().get(pk=result.procedure.pk)
         return Response(
@@ -250,15 +137,11 @@ class ProcedureDetail(APIView):
     )
     def patch(self, request: Request, pk: int) -> Response:
         access_procedure(request.user, pk, action="correct")
-        given = ProcedurePatchSerializer(data=request.data)
-        given.is_valid(raise_exception=True)
+        given = read_input(request, ProcedurePatchSerializer)
         result = services.correct_procedure(
-            procedure_id=pk,
-            today=api.today(),
-            actor=actor(request),
-            **given.validated_data,
+            procedure_id=pk, today=api.today(), actor=actor(request), **given
         )
-        return Response(changed(result))
+        return changed(result)
 
 
 class ProcedureCancel(APIView):
@@ -273,12 +156,11 @@ class ProcedureCancel(APIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         access_procedure(request.user, pk, action="cancel")
-        given = ProcedureCancelSerializer(data=request.data)
-        given.is_valid(raise_exception=True)
+        given = read_input(request, ProcedureCancelSerializer)
         result = services.cancel_procedure(
-            procedure_id=pk, actor=actor(request), **given.validated_data
+            procedure_id=pk, actor=actor(request), **given
         )
-        return Response(changed(result))
+        return changed(result)
 
 
 class ProcedureEndAnnualReviews(APIView):
@@ -293,16 +175,15 @@ class ProcedureEndAnnualReviews(APIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         access_procedure(request.user, pk, action="end_annual_reviews")
-        given = EndAnnualReviewsSerializer(data=request.data)
-        given.is_valid(raise_exception=True)
+        given = read_input(request, EndAnnualReviewsSerializer)
         result = services.end_annual_reviews(
             procedure_id=pk,
-            end_date=given.validated_data["date"],
-            reason=given.validated_data["reason"],
+            end_date=given["date"],
+            reason=given["reason"],
             today=api.today(),
             actor=actor(request),
         )
-        return Response(changed(result))
+        return changed(result)
 
 
 # --- CSV import ---------------------------------------------------------------
@@ -337,6 +218,7 @@ CSV_EXAMPLE = (
 class ProcedureImport(APIView):
     parser_classes = [MultiPartParser, CSVParser]
     throttle_scope = "import"
+    roles = {"POST": DESK}
 
     def get_throttles(self) -> list[Any]:
         return [*super().get_throttles(), ScopedRateThrottle()]
@@ -364,10 +246,7 @@ class ProcedureImport(APIView):
         responses={200: ImportResultSerializer, **api.error_responses(400)},
     )
     def post(self, request: Request) -> Response:
-        require_role(request.user, Role.FRONT_DESK)
-        from followup.services.importing import import_procedures_csv
-
-        result = import_procedures_csv(
+        result = services.import_procedures_csv(
             data=self._file_bytes(request), actor=actor(request), today=api.today()
         )
         return Response(ImportResultSerializer(result.as_dict()).data)

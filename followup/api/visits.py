@@ -1,61 +1,44 @@
-"""Visits, their commands, and the surgeon's review lists.
+"""Visits and their commands.
 
-Each command is an input serializer, one service call and the visit's JSON.
-Who may do what lives in `followup.access`; these views only ask it.
+Each command is an input serializer, one typed service call and the visit's
+JSON. Who may do what lives in `followup.access`; these views only ask it.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 
 import django_filters
 from django.contrib.auth.models import User
-from django.db.models import DateField, F, Q, QuerySet
-from django.db.models.functions import Coalesce, TruncDate
-from django.utils import timezone
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from clinic.staff import staff_of
 from config import api
 from followup import services
-from followup.access import Role, access_visit, require_role
+from followup.access import access_visit
+from followup.api.base import READERS, actor, read_input
 from followup.api.serializers import (
     BookingSerializer,
     CancelVisitSerializer,
-    ReviewQuerySerializer,
     SlotListSerializer,
     SlotQuerySerializer,
     UnbookSerializer,
-    UpcomingQuerySerializer,
     VisitEventSerializer,
     VisitSerializer,
 )
-from followup.models import (
-    AWAITING_BOOKING_STATUSES,
-    NOT_YET_SEEN_STATUSES,
-    Visit,
-    VisitQuerySet,
-    VisitStatus,
-)
+from followup.models import Visit, VisitQuerySet, VisitStatus
 
 TAG = ["visits"]
 
 
 def visit_queryset() -> VisitQuerySet:
     """Everything a visit's JSON reads, in the one query."""
-    return cast(
-        VisitQuerySet,
-        Visit.objects.select_related("rule", "procedure__patient", "calendar_entry"),
-    )
-
-
-def actor(request: Request) -> User:
-    return cast(User, request.user)
+    return Visit.objects.with_api_relations()
 
 
 class VisitFilter(django_filters.FilterSet):
@@ -96,12 +79,10 @@ class VisitFilter(django_filters.FilterSet):
 class VisitList(generics.ListAPIView[Visit]):
     serializer_class = VisitSerializer
     filterset_class = VisitFilter
+    roles = {"GET": READERS}
 
     def get_queryset(self) -> QuerySet[Visit]:
-        if getattr(self, "swagger_fake_view", False):  # schema generation
-            return Visit.objects.none()
-        require_role(self.request.user, Role.FRONT_DESK, Role.SURGEON)
-        return visit_queryset().visible_to(self.request.user)
+        return visit_queryset().visible_to(staff_of(self.request.user))
 
 
 class VisitDetail(APIView):
@@ -168,11 +149,7 @@ class VisitCommand(APIView):
 
     def post(self, request: Request, pk: int) -> Response:
         access_visit(request.user, pk, action=self.action)
-        data: dict[str, Any] = {}
-        if self.input_serializer is not None:
-            given = self.input_serializer(data=request.data)
-            given.is_valid(raise_exception=True)
-            data = dict(given.validated_data)
+        data = read_input(request, self.input_serializer)
         self.perform(visit_id=pk, user=actor(request), data=data)
         visit = visit_queryset().get(pk=pk)
         return Response(VisitSerializer(visit).data)
@@ -181,10 +158,10 @@ class VisitCommand(APIView):
         raise NotImplementedError
 
 
-DESK = "Front desk and clinic admins."
+DESK_ONLY = "Front desk and clinic admins."
 
 
-def _command_schema(summary: str, request: Any = None, who: str = DESK) -> Any:
+def _command_schema(summary: str, request: Any = None, who: str = DESK_ONLY) -> Any:
     return extend_schema(
         tags=TAG,
         summary=summary,
@@ -194,14 +171,16 @@ def _command_schema(summary: str, request: Any = None, who: str = DESK) -> Any:
     )
 
 
-class _SlotCommand(VisitCommand):
-    """Book and reschedule take the same request and differ only in the service."""
-
+class BookVisit(VisitCommand):
+    action = "book"
     input_serializer = BookingSerializer
-    place: Callable[..., Any]
+
+    @_command_schema("Book a visit (or rebook after a no-show)", BookingSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        return super().post(request, pk)
 
     def perform(self, *, visit_id: int, user: User, data: dict[str, Any]) -> None:
-        type(self).place(
+        services.book_visit(
             visit_id=visit_id,
             start=data["start"],
             surgeon_id=data["surgeon"].pk,
@@ -211,22 +190,23 @@ class _SlotCommand(VisitCommand):
         )
 
 
-class BookVisit(_SlotCommand):
-    action = "book"
-    place = services.book_visit
-
-    @_command_schema("Book a visit (or rebook after a no-show)", BookingSerializer)
-    def post(self, request: Request, pk: int) -> Response:
-        return super().post(request, pk)
-
-
-class RescheduleVisit(_SlotCommand):
+class RescheduleVisit(VisitCommand):
     action = "reschedule"
-    place = services.reschedule_visit
+    input_serializer = BookingSerializer
 
     @_command_schema("Move a booked visit to another slot", BookingSerializer)
     def post(self, request: Request, pk: int) -> Response:
         return super().post(request, pk)
+
+    def perform(self, *, visit_id: int, user: User, data: dict[str, Any]) -> None:
+        services.reschedule_visit(
+            visit_id=visit_id,
+            start=data["start"],
+            surgeon_id=data["surgeon"].pk,
+            actor=user,
+            now=api.now(),
+            override_reason=data["override_reason"],
+        )
 
 
 class UnbookVisit(VisitCommand):
@@ -293,105 +273,3 @@ class CompleteVisit(VisitCommand):
 
     def perform(self, *, visit_id: int, user: User, data: dict[str, Any]) -> None:
         services.complete_visit(visit_id=visit_id, actor=user, now=api.now())
-
-
-# --- the surgeon's reviews (SPEC section 4) ----------------------------------
-
-
-def _reviews_base(request: Request, query: serializers.Serializer) -> VisitQuerySet:
-    require_role(request.user, Role.FRONT_DESK, Role.SURGEON)
-    visits = visit_queryset().visible_to(request.user)
-    surgeon_id = query.validated_data.get("surgeon")
-    if surgeon_id is not None:
-        # A surgeon asking for someone else's patients sees none: the filter
-        # narrows their own scope, it never widens it.
-        visits = visits.for_surgeon(surgeon_id)
-    return visits
-
-
-def upcoming_reviews(
-    visits: QuerySet[Visit], *, today: dt.date, days: int
-) -> QuerySet[Visit]:
-    """Booked visits in the next `days` days, and visits to book whose window
-    overlaps them, soonest first.
-
-    The period is today through today + `days` (clinic dates). A visit still
-    to book sorts by its due date, a booked one by the day of its slot.
-    """
-    last = today + dt.timedelta(days=days)
-    zone = timezone.get_current_timezone()
-    period_start = timezone.make_aware(dt.datetime.combine(today, dt.time()), zone)
-    period_end = timezone.make_aware(
-        dt.datetime.combine(last + dt.timedelta(days=1), dt.time()), zone
-    )
-    booked = Q(
-        status__in=NOT_YET_SEEN_STATUSES, start__gte=period_start, start__lt=period_end
-    )
-    to_book = Q(
-        status__in=AWAITING_BOOKING_STATUSES,
-        window_start__lte=last,
-        window_end__gte=today,
-    )
-    return (
-        visits.filter(booked | to_book)
-        .annotate(
-            soonest=Coalesce(
-                TruncDate("start", tzinfo=zone), F("due_date"), output_field=DateField()
-            )
-        )
-        .order_by("soonest", F("start").asc(nulls_last=True), "window_end", "id")
-    )
-
-
-@extend_schema(
-    tags=["reviews"],
-    summary="Upcoming reviews",
-    description=(
-        "Booked (or checked-in) visits in the next `days` days, and visits to "
-        "book (or rebook after a no-show) whose window overlaps that period, "
-        "soonest first. A surgeon sees their own patients; others may narrow "
-        "to one surgeon's patients with `surgeon`."
-    ),
-    parameters=[UpcomingQuerySerializer],
-    responses={200: VisitSerializer(many=True), **api.error_responses(400, 404)},
-)
-class UpcomingReviews(generics.ListAPIView[Visit]):
-    serializer_class = VisitSerializer
-    filter_backends = []
-
-    def get_queryset(self) -> QuerySet[Visit]:
-        if getattr(self, "swagger_fake_view", False):  # schema generation
-            return Visit.objects.none()
-        query = UpcomingQuerySerializer(data=self.request.query_params)
-        query.is_valid(raise_exception=True)
-        return upcoming_reviews(
-            _reviews_base(self.request, query),
-            today=api.today(),
-            days=query.validated_data["days"],
-        )
-
-
-@extend_schema(
-    tags=["reviews"],
-    summary="Overdue reviews",
-    description=(
-        "Visits whose window has closed while still to book or no-show, the "
-        "longest overdue first."
-    ),
-    parameters=[ReviewQuerySerializer],
-    responses={200: VisitSerializer(many=True), **api.error_responses(400, 404)},
-)
-class OverdueReviews(generics.ListAPIView[Visit]):
-    serializer_class = VisitSerializer
-    filter_backends = []
-
-    def get_queryset(self) -> QuerySet[Visit]:
-        if getattr(self, "swagger_fake_view", False):  # schema generation
-            return Visit.objects.none()
-        query = ReviewQuerySerializer(data=self.request.query_params)
-        query.is_valid(raise_exception=True)
-        return (
-            _reviews_base(self.request, query)
-            .overdue(api.today())
-            .order_by("window_end", "due_date", "id")
-        )

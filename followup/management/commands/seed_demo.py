@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-import zoneinfo
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from clinic.clock import clinic_zone, local_date
 from clinic.models import Procedure, ProcedureKind, Surgeon
 from followup import services
 from followup.models import ConsultationSession, Visit, VisitStatus
@@ -132,7 +131,7 @@ class Command(BaseCommand):
         overlaps another, check-ins happen on the visit's day, no-shows after
         the start, late bookings only once a window has closed.
         """
-        zone = zoneinfo.ZoneInfo(settings.CLINIC_TIME_ZONE)
+        zone = clinic_zone()
         morning = dt.datetime.combine(today, dt.time(7), zone)
         tomorrow = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(), zone)
         past = future = 0
@@ -196,7 +195,7 @@ class Command(BaseCommand):
     def _live_through(
         self, visit: Visit, *, fate: str, today: dt.date, desk: User | None
     ) -> None:
-        zone = zoneinfo.ZoneInfo(settings.CLINIC_TIME_ZONE)
+        zone = clinic_zone()
         if fate == VisitStatus.TO_BOOK:
             return  # overdue: nobody booked it
         # The desk booked it the morning its window opened, or, for a late
@@ -225,7 +224,3 @@ class Command(BaseCommand):
             return
         surgeon_user = User.objects.filter(surgeon__pk=slot.surgeon_id).first()
         services.complete_visit(visit_id=visit.pk, actor=surgeon_user, now=slot.end)
-
-
-def local_date(moment: dt.datetime) -> dt.date:
-    return moment.astimezone(zoneinfo.ZoneInfo(settings.CLINIC_TIME_ZONE)).date()

@@ -1,0 +1,42 @@
+"""What every API view shares: who acts, which roles a method needs, and the
+shape of a command.
+
+A view names the roles each HTTP method needs (`roles`);
+`followup.api.permissions.RolesRequired`, a default permission of every API
+view (config.settings), checks them before the view runs, so a view body
+never starts with a role check and schema generation (which never asks
+permissions) needs no guard.
+Objects are found through the `access_*` functions of `followup.access`,
+which scope first (another surgeon's object is a 404) and check the action
+second. A command is an input serializer, one typed service call and the
+output serializer.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django.contrib.auth.models import User
+from rest_framework import serializers
+from rest_framework.request import Request
+
+from followup.access import Role
+
+READERS = (Role.FRONT_DESK, Role.SURGEON)
+DESK = (Role.FRONT_DESK,)
+
+
+def actor(request: Request) -> User:
+    """The signed-in user making the change, for the history."""
+    return cast(User, request.user)
+
+
+def read_input(
+    request: Request, serializer: type[serializers.Serializer] | None
+) -> dict[str, Any]:
+    """A command's input, validated (400 with every field's problem)."""
+    if serializer is None:
+        return {}
+    given = serializer(data=request.data)
+    given.is_valid(raise_exception=True)
+    return dict(given.validated_data)

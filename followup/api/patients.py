@@ -1,0 +1,103 @@
+"""Patients and surgeons: thin views over the patient services.
+
+Each view names the roles its methods need (`roles`, checked by
+`followup.api.base.RolesRequired`), finds its object through
+`followup.access`, and is an input serializer, one service call and the
+output serializer.
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from clinic.models import Patient, Surgeon
+from clinic.staff import staff_of
+from config import api
+from followup import services
+from followup.access import access_patient
+from followup.api.base import DESK, READERS, read_input
+from followup.api.record_serializers import (
+    PatientCreateSerializer,
+    PatientPatchSerializer,
+    PatientQuerySerializer,
+    PatientSerializer,
+    SurgeonSerializer,
+)
+
+
+class PatientList(generics.GenericAPIView[Patient]):
+    serializer_class = PatientSerializer
+    filter_backends = []
+    roles = {"GET": READERS, "POST": DESK}
+
+    def get_queryset(self) -> QuerySet[Patient]:
+        query = PatientQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return Patient.objects.visible_to(staff_of(self.request.user)).search(
+            query.validated_data.get("q", "")
+        )
+
+    @extend_schema(
+        tags=["patients"],
+        summary="List patients",
+        parameters=[PatientQuerySerializer],
+        responses={200: PatientSerializer(many=True), **api.error_responses(400, 404)},
+    )
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(PatientSerializer(page, many=True).data)
+
+    @extend_schema(
+        tags=["patients"],
+        summary="Register a patient",
+        request=PatientCreateSerializer,
+        responses={201: PatientSerializer, **api.error_responses(400)},
+    )
+    def post(self, request: Request) -> Response:
+        given = read_input(request, PatientCreateSerializer)
+        patient = services.create_patient(**given, today=api.today())
+        return Response(PatientSerializer(patient).data, status=status.HTTP_201_CREATED)
+
+
+class PatientDetail(APIView):
+    @extend_schema(
+        tags=["patients"],
+        summary="Read a patient",
+        responses={200: PatientSerializer, **api.error_responses(404)},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        patient = access_patient(request.user, pk, write=False)
+        return Response(PatientSerializer(patient).data)
+
+    @extend_schema(
+        tags=["patients"],
+        summary="Correct a patient's details",
+        request=PatientPatchSerializer,
+        responses={200: PatientSerializer, **api.error_responses(400, 404)},
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        access_patient(request.user, pk, write=True)
+        given = read_input(request, PatientPatchSerializer)
+        patient = services.correct_patient(patient_id=pk, today=api.today(), **given)
+        return Response(PatientSerializer(patient).data)
+
+
+@extend_schema(
+    tags=["surgeons"],
+    summary="List surgeons",
+    responses={200: SurgeonSerializer(many=True), **api.error_responses(404)},
+)
+class SurgeonList(generics.ListAPIView[Surgeon]):
+    """Every member of staff may list the surgeons (to book, to filter)."""
+
+    serializer_class = SurgeonSerializer
+    filter_backends = []
+    roles = {"GET": READERS}
+
+    def get_queryset(self) -> QuerySet[Surgeon]:
+        return Surgeon.objects.order_by("family_name", "given_name", "id")
