@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.dateparse import parse_date
 from rest_framework import serializers
 
+from clinic.clock import start_of_day
 from clinic.models import Surgeon
+from followup.exceptions import InvalidInput
 from followup.models import FHIR_STATUS, Visit, VisitEvent
+from followup.services.parsing import parse_aware_datetime
 
 OFFSET_EXAMPLE = "2026-12-01T09:00:00+01:00"
 # The calendars' export states (feeds.models.ExportState), named here so the
@@ -23,33 +25,17 @@ class AwareDateTimeField(serializers.DateTimeField):
     """An ISO 8601 datetime that must carry its UTC offset.
 
     A wall time without an offset is ambiguous on the night clocks go back, so
-    it is refused rather than guessed.
+    it is refused rather than guessed. Read by the services' own parser, so
+    the API and the services refuse the same values with the same words.
     """
 
     def to_internal_value(self, value: Any) -> dt.datetime:
-        if isinstance(value, dt.datetime):
-            parsed: dt.datetime | None = value
-        else:
-            try:
-                parsed = parse_datetime(str(value).strip())
-            except ValueError:
-                parsed = None
-        if parsed is None:
-            raise serializers.ValidationError(
-                f"Not a date and time; write it as ISO 8601, e.g. {OFFSET_EXAMPLE}.",
-                code="invalid_datetime",
-            )
-        if timezone.is_naive(parsed):
-            raise serializers.ValidationError(
-                f"Give the time with its UTC offset, e.g. {OFFSET_EXAMPLE}.",
-                code="naive_datetime",
-            )
+        if not isinstance(value, dt.datetime | str):
+            value = str(value)
         try:
-            return parsed.astimezone(dt.UTC)
-        except (OverflowError, ValueError):
-            raise serializers.ValidationError(
-                "The date and time is out of range.", code="invalid_datetime"
-            ) from None
+            return parse_aware_datetime(value, field_name=self.field_name or "value")
+        except InvalidInput as exc:
+            raise serializers.ValidationError(exc.message, code=exc.code) from None
 
 
 class VisitSerializer(serializers.ModelSerializer[Visit]):
@@ -185,7 +171,7 @@ class SlotQuerySerializer(serializers.Serializer):
         except ValueError:
             day = None
         if day is not None:
-            return timezone.make_aware(dt.datetime.combine(day, dt.time()))
+            return start_of_day(day)
         return AwareDateTimeField().to_internal_value(text)
 
 

@@ -20,11 +20,11 @@ from followup.rules import (
     Unit,
     add_months,
     add_offset,
-    apply,
     diff,
     horizon_for,
     plan,
 )
+from tests.followup.plan_model import apply
 from tests.followup.test_rules import DEFAULT_RULES
 
 PROPERTY_SETTINGS = settings(max_examples=200, deadline=None)
