@@ -7,6 +7,7 @@ printed, except under CI=true, where a missing service fails the run.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -39,6 +40,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if marker is not None and marker.kwargs.get("transaction"):
             kwargs = {**marker.kwargs, "serialized_rollback": True}
             item.add_marker(pytest.mark.django_db(*marker.args, **kwargs), append=False)
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings: Any) -> None:
+    # The cast's passwords are hashed at creation; PBKDF2 would take most of
+    # the time a test takes.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -12,7 +12,6 @@ import datetime as dt
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -38,12 +37,6 @@ ROLES = ("anonymous", "front_desk", "surgeon_a", "surgeon_b", "clinic_admin")
 @pytest.fixture(autouse=True)
 def _pinned_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("config.api.now", lambda: NOW)
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings: Any) -> None:
-    # The cast's passwords are hashed at creation; PBKDF2 would take seconds.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)

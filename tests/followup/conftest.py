@@ -13,9 +13,6 @@ from tests.followup.world import WEEKDAYS_9_TO_14
 def _clinic_hours(settings: SettingsWrapper) -> None:
     settings.CLINIC_TIME_ZONE = "Europe/Madrid"
     settings.CLINIC_HOURS = WEEKDAYS_9_TO_14
-    # The cast's passwords are never checked here; hashing them is most of
-    # the time a test would take.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from collections.abc import Callable
 
+import pytest
 from django.contrib.auth.models import User
 
 from clinic.models import Patient, Surgeon
 from followup import services
+from followup.exceptions import DomainError
 from followup.models import Visit, VisitEvent
 from tests.factories import TODAY, make_procedure
 
@@ -73,3 +76,44 @@ def book(
         now=now,
         override_reason=override_reason,
     )
+
+
+TEN_O_CLOCK = madrid(2026, 11, 30, 10)
+
+
+def bring_to(status: str, visit: Visit, actor: User) -> Visit:
+    """Walk a fresh visit to `status` through the services."""
+    if status == "to_book":
+        return visit
+    if status == "cancelled":
+        return services.cancel_visit(
+            visit_id=visit.pk, reason="Not needed", actor=actor, now=NOW
+        )
+    book(visit, actor=actor)
+    later = FRIDAY_9 + dt.timedelta(minutes=5)
+    if status in ("checked_in", "completed"):
+        services.check_in_visit(visit_id=visit.pk, actor=actor, now=later)
+    if status == "completed":
+        services.complete_visit(visit_id=visit.pk, actor=actor, now=later)
+    if status == "no_show":
+        services.mark_no_show(visit_id=visit.pk, actor=actor, now=later)
+    return Visit.objects.get(pk=visit.pk)
+
+
+def refused(
+    visit: Visit,
+    call: Callable[[], object],
+    error: type[DomainError],
+    code: str,
+    message: str,
+) -> None:
+    """The call is refused with this message and code, and nothing changes."""
+    before = snapshot(visit)
+    visits, events = Visit.objects.count(), VisitEvent.objects.count()
+
+    with pytest.raises(error, match=message) as err:
+        call()
+
+    assert err.value.code == code
+    assert snapshot(visit) == before
+    assert (Visit.objects.count(), VisitEvent.objects.count()) == (visits, events)

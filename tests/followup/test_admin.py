@@ -1,4 +1,5 @@
-"""The demo clinic, the admin a clinic admin uses, and the settings helpers."""
+"""The clinic admin's screens: records saved through the services, the protocol
+and consultation sessions refused when they would break a plan."""
 
 from __future__ import annotations
 
@@ -8,53 +9,78 @@ import io
 import pytest
 from django.contrib.auth.models import User
 from django.contrib.messages import get_messages
-from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 from django.utils.html import escape
 
 from clinic.models import Patient, Procedure
-from config import settings as config_settings
-from followup.models import FollowUpRule, RecoveryMilestone, Visit
-from tests.factories import PatientFactory, SurgeonFactory, make_procedure
-from tests.followup.test_rules import DEFAULT_RULES
+from followup.models import (
+    FollowUpRule,
+)
+from tests.factories import (
+    PatientFactory,
+    SurgeonFactory,
+    make_procedure,
+)
 
 pytestmark = pytest.mark.django_db
 
 
-def test_the_protocol_rows_match_the_clinic_protocol_of_the_spec() -> None:
-    stored = sorted(
-        (rule.as_spec() for rule in FollowUpRule.objects.all()), key=lambda r: r.code
+def _admin_client(client: Client) -> Client:
+    client.force_login(
+        User.objects.create_superuser("root", "root@clinic.example", "pw-root-1234")
     )
+    return client
 
-    assert stored == sorted(DEFAULT_RULES, key=lambda r: r.code)
-    assert set(RecoveryMilestone.objects.values_list("code", flat=True)) == {
-        "daily_activity",
-        "sports_resumed",
-        "intense_effort",
+
+def post_rule(client: Client, rule: FollowUpRule, **changes: object) -> str:
+    client.force_login(User.objects.create_superuser("root", "r@x.example", "pw-9x!"))
+    data = {
+        "code": rule.code,
+        "name": rule.name,
+        "purpose": rule.purpose,
+        "applies_to": rule.applies_to,
+        "offset_amount": rule.offset_amount,
+        "offset_unit": rule.offset_unit,
+        "window_days_before": rule.window_days_before,
+        "window_days_after": rule.window_days_after,
+        "duration_minutes": rule.duration_minutes,
+        "requires_mri": "on" if rule.requires_mri else "",
+        "recurring": "on" if rule.recurring else "",
+        "active": "on",
+        **changes,
     }
+    response = client.post(f"/admin/followup/followuprule/{rule.pk}/change/", data)
+    return response.content.decode() if response.status_code == 200 else ""
 
 
-def test_seed_demo_loads_the_clinic_once_and_prints_the_logins() -> None:
-    out = io.StringIO()
-    call_command("seed_demo", stdout=out)
-    first = (Patient.objects.count(), Procedure.objects.count(), Visit.objects.count())
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"offset_amount": 200_000}, "At most 36600 days after surgery."),
+        ({"offset_unit": "year", "offset_amount": 500}, "At most 100 years"),
+        ({"window_days_after": 5000}, "less than or equal to 366"),
+        ({"duration_minutes": 10_000}, "less than or equal to 480"),
+    ],
+)
+def test_a_rule_beyond_the_calendar_is_refused_and_unchanged(
+    client: Client, changes: dict[str, object], message: str
+) -> None:
+    rule = FollowUpRule.objects.get(code="postop_control")
 
-    again = io.StringIO()
-    call_command("seed_demo", stdout=again)
+    page = post_rule(client, rule, **changes)
 
-    assert first[0] == 50
-    assert first[2] > 100
-    assert (
-        Patient.objects.count(),
-        Procedure.objects.count(),
-        Visit.objects.count(),
-    ) == first
-    assert "already loaded" in again.getvalue()
-    for username in ("admin", "desk", "surgeon1", "surgeon2"):
-        assert username in out.getvalue()
-    assert User.objects.get(username="surgeon1").surgeon is not None
+    assert message in page
+    assert FollowUpRule.objects.get(pk=rule.pk).as_spec() == rule.as_spec()
+
+
+def test_a_sensible_rule_edit_is_saved(client: Client) -> None:
+    rule = FollowUpRule.objects.get(code="postop_control")
+
+    assert post_rule(client, rule, window_days_after=6) == ""
+
+    assert FollowUpRule.objects.get(pk=rule.pk).window_days_after == 6
 
 
 def test_a_clinic_admin_can_open_every_admin_list(client: Client) -> None:
@@ -79,30 +105,6 @@ def test_the_admin_asks_an_anonymous_visitor_to_log_in(client: Client) -> None:
 
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
-
-
-@pytest.mark.parametrize(
-    ("helper", "name", "raw", "message"),
-    [
-        (config_settings.env_bool, "X_FLAG", "perhaps", "is not a boolean"),
-        (config_settings.env_int, "X_YEARS", "two", "is not an integer"),
-        (config_settings.env_time_zone, "X_TZ", "Europe/Atlantis", "is not a known"),
-    ],
-)
-def test_settings_helpers_fail_loudly_on_a_bad_value(
-    monkeypatch: pytest.MonkeyPatch, helper, name: str, raw: str, message: str
-) -> None:
-    monkeypatch.setenv(name, raw)
-
-    with pytest.raises(ImproperlyConfigured, match=f"{name}={raw!r} {message}"):
-        helper(name, "x" if helper is not config_settings.env_int else 1)
-
-
-def _admin_client(client: Client) -> Client:
-    client.force_login(
-        User.objects.create_superuser("root", "root@clinic.example", "pw-root-1234")
-    )
-    return client
 
 
 def test_renaming_a_patient_in_the_admin_republishes_their_visits(
@@ -223,3 +225,31 @@ def test_the_admin_refuses_a_birth_date_after_the_patients_surgery(
     born = patient.birth_date
     patient.refresh_from_db()
     assert patient.birth_date == born
+
+
+def test_a_clinic_admin_edits_sessions_in_the_admin_and_bad_hours_are_refused(
+    clinic_admin: User, client: Client
+) -> None:
+    surgeon = SurgeonFactory.create()
+    client.force_login(clinic_admin)
+    form = {
+        "surgeon": surgeon.pk,
+        "weekday": 1,
+        "start_time": "16:00",
+        "end_time": "15:00",
+        "slot_minutes": 10,
+    }
+
+    listing = client.get("/admin/followup/consultationsession/")
+    refused = client.post("/admin/followup/consultationsession/add/", form)
+    created = client.post(
+        "/admin/followup/consultationsession/add/", {**form, "end_time": "19:00"}
+    )
+
+    assert listing.status_code == 200
+    assert refused.status_code == 200
+    assert "A session must end after it starts." in refused.content.decode()
+    assert created.status_code == 302
+    assert [str(s) for s in surgeon.sessions.all()] == [
+        "Tuesday 16:00-19:00 every 10 min"
+    ]

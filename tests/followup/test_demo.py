@@ -1,4 +1,6 @@
-"""The demo clinic obeys every rule: its history was made by the services.
+"""The demo clinic (`seed_demo`): loaded once, at every stage, obeying every rule.
+
+It obeys every rule: its history was made by the services.
 
 `seed_demo` books, checks in, completes and marks no-shows through the same
 services and controls as the front desk, with `now` set to when each step
@@ -17,13 +19,21 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from followup.models import SLOT_HOLDING_STATUSES, Visit, VisitEvent
+from clinic.models import Patient, Procedure, Surgeon
+from followup.models import (
+    SLOT_HOLDING_STATUSES,
+    Visit,
+    VisitEvent,
+    VisitStatus,
+)
 
 pytestmark = pytest.mark.django_db
+
 HELD = ", ".join(f"'{status}'" for status in SLOT_HOLDING_STATUSES)
 # The statuses are our own constants, not input.
 OVERLAPS = f"""
@@ -85,3 +95,40 @@ def test_the_demo_has_late_bookings_and_todays_check_in_history() -> None:
     for event in VisitEvent.objects.filter(action="checked_in"):
         assert event.start_after is not None
         assert timezone.localdate(event.at) == timezone.localdate(event.start_after)
+
+
+def test_seed_demo_loads_the_clinic_once_and_prints_the_logins() -> None:
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    first = (Patient.objects.count(), Procedure.objects.count(), Visit.objects.count())
+
+    again = io.StringIO()
+    call_command("seed_demo", stdout=again)
+
+    assert first[0] == 50
+    assert first[2] > 100
+    assert (
+        Patient.objects.count(),
+        Procedure.objects.count(),
+        Visit.objects.count(),
+    ) == first
+    assert "already loaded" in again.getvalue()
+    for username in ("admin", "desk", "surgeon1", "surgeon2"):
+        assert username in out.getvalue()
+    assert User.objects.get(username="surgeon1").surgeon is not None
+
+
+def test_seed_demo_leaves_visits_in_every_state_and_surgeons_with_sessions() -> None:
+    call_command("seed_demo", stdout=io.StringIO())
+    today = timezone.localdate()  # seed_demo runs on the real clock
+
+    statuses = set(Visit.objects.values_list("status", flat=True))
+
+    assert statuses == set(VisitStatus.values)
+    assert Visit.objects.overdue(today).exists()
+    assert Visit.objects.filter(status="booked", start__gt=timezone.now()).exists()
+    assert all(s.sessions.exists() for s in Surgeon.objects.all())
+    before = Visit.objects.values_list("pk", "status", "start").order_by("pk")
+    snapshot_rows = list(before)
+    call_command("seed_demo", stdout=io.StringIO())
+    assert list(before.all()) == snapshot_rows
