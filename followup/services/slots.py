@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.db.models import Q
 
 from clinic.clock import local, start_of_day
+from clinic.models import Surgeon
 from followup.exceptions import Conflict, InvalidInput
 from followup.models import (
     AWAITING_BOOKING_STATUSES,
@@ -177,13 +178,20 @@ def _search(
         day += dt.timedelta(days=1)
     if slots or not explain:
         return SlotSearch(slots)
-    span = f"between {first_day} and {last_day}"
+    return SlotSearch([], _why_none(surgeon, first_day, last_day, late, consults))
+
+
+def _why_none(
+    surgeon: Surgeon, first: dt.date, last: dt.date, late: bool, consults: bool
+) -> str:
+    """Why no slot was found, in words a clerk can act on."""
+    span = f"between {first} and {last}"
     if late:
-        span = f"in the next {LATE_BOOKING_DAYS} days ({first_day} to {last_day})"
+        span = f"in the next {LATE_BOOKING_DAYS} days ({first} to {last})"
     if not consults:
         detail = f"{surgeon} has no consultation sessions {span}."
     else:
         detail = f"Every slot of {surgeon} {span} is taken."
     if not late:
         detail += " Another surgeon's slots, or an override, may fit."
-    return SlotSearch([], detail)
+    return detail
