@@ -16,15 +16,15 @@ if TYPE_CHECKING:
 
 class PatientQuerySet(models.QuerySet["Patient"]):
     def visible_to(self, staff: Staff) -> PatientQuerySet:
-        """Everyone for the front desk and admins; a surgeon's own patients."""
+        """Everyone for the front desk and admins; a surgeon's own patients:
+        those they operated, and those with a visit booked with them (a
+        covering colleague sees the patient they will see)."""
         if staff.sees_everything:
             return self
         if staff.surgeon_id is not None:
             return self.filter(
-                models.Exists(
-                    Procedure.objects.filter(
-                        patient=models.OuterRef("pk"), surgeon_id=staff.surgeon_id
-                    )
+                pk__in=Procedure.objects.of_surgeon(staff.surgeon_id).values(
+                    "patient_id"
                 )
             )
         return self.none()
@@ -123,12 +123,25 @@ class ProcedureQuerySet(models.QuerySet["Procedure"]):
     def active(self) -> ProcedureQuerySet:
         return self.filter(status=ProcedureStatus.ACTIVE)
 
+    def of_surgeon(self, surgeon_id: int) -> ProcedureQuerySet:
+        """The procedures a surgeon operated, and those with a visit booked
+        with them. The visits are named by relation (`visits`), since
+        `followup`, which defines them, sits above this app."""
+        return self.filter(
+            Q(surgeon_id=surgeon_id)
+            | Q(
+                pk__in=Procedure.objects.filter(visits__surgeon_id=surgeon_id).values(
+                    "pk"
+                )
+            )
+        )
+
     def visible_to(self, staff: Staff) -> ProcedureQuerySet:
         """Every procedure for the front desk and admins; a surgeon's own."""
         if staff.sees_everything:
             return self
         if staff.surgeon_id is not None:
-            return self.filter(surgeon_id=staff.surgeon_id)
+            return self.of_surgeon(staff.surgeon_id)
         return self.none()
 
     def with_annual_programme(self) -> ProcedureQuerySet:

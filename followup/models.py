@@ -273,15 +273,20 @@ class VisitQuerySet(models.QuerySet["Visit"]):
             )
         )
 
-    def for_surgeon(self, surgeon_id: int) -> VisitQuerySet:
-        return self.filter(procedure__surgeon_id=surgeon_id)
+    def of_surgeon(self, surgeon_id: int) -> VisitQuerySet:
+        """A surgeon's patients' visits: those of the procedures they operated,
+        and the visits booked with them (a covering colleague sees the patient
+        they will see). The one rule for the API, the pages and the feeds."""
+        return self.filter(
+            Q(procedure__surgeon_id=surgeon_id) | Q(surgeon_id=surgeon_id)
+        )
 
     def visible_to(self, staff: Staff) -> VisitQuerySet:
         """Every visit for the front desk and admins; a surgeon's patients'."""
         if staff.sees_everything:
             return self
         if staff.surgeon_id is not None:
-            return self.for_surgeon(staff.surgeon_id)
+            return self.of_surgeon(staff.surgeon_id)
         return self.none()
 
 

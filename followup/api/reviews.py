@@ -30,7 +30,7 @@ def _reviews_base(request: Request, query: serializers.Serializer) -> VisitQuery
     if surgeon_id is not None:
         # A surgeon asking for someone else's patients sees none: the filter
         # narrows their own scope, it never widens it.
-        visits = visits.for_surgeon(surgeon_id)
+        visits = visits.of_surgeon(surgeon_id)
     return visits
 
 
