@@ -14,6 +14,7 @@ from pathlib import Path
 
 import dj_database_url
 import django_stubs_ext
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 # Lets admin and QuerySet classes be subscripted at run time, as mypy wants.
@@ -137,7 +138,8 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,testserver
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin on the clinic's own site: clinic admins only.
+    "web.admin_config.ClinicAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -147,10 +149,15 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
+    "axes",
+    "csp",
     "clinic",
     "followup",
     "feeds",
+    # The people's pages; the top layer: nothing below imports it.
+    "web",
 ]
 
 MIDDLEWARE = [
@@ -163,6 +170,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -178,6 +188,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "web.context_processors.signed_in",
             ],
         },
     },
@@ -202,6 +213,25 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/login/"
+# django-axes checks every login first: after LOGIN_FAILURE_LIMIT wrong
+# passwords in a row for one username from one address, that pair is locked
+# out for LOGIN_LOCKOUT_MINUTES (a clinic admin can unlock it sooner with
+# `manage.py axes_reset_username`). The address is REMOTE_ADDR.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = dt.timedelta(
+    minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
+)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "web.views.entry.locked_out"
+# Messages live in the session, never in a cookie: one of them may carry a
+# calendar URL with its token.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # The clinic's wall clock: due dates and windows are its local dates.
 CLINIC_TIME_ZONE = env_time_zone("CLINIC_TIME_ZONE", "Europe/Madrid")
@@ -212,6 +242,8 @@ CLINIC_HOURS = env_weekly_hours("CLINIC_HOURS", "mon-fri 09:00-14:00, slot 10")
 USE_TZ = True
 LANGUAGE_CODE = "en"
 USE_I18N = True
+# Dates as the clinic writes them: "Wed 2 Dec 2026", times "09:20".
+FORMAT_MODULE_PATH = ["config.formats"]
 
 # Annual MRI reviews are generated this many years ahead; a daily beat task
 # rolls the horizon forward.
@@ -255,6 +287,24 @@ else:
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
+# Content security policy (django-csp): everything from this app itself, no
+# outside origin, no inline script or style. Swagger UI and Redoc come from
+# drf-spectacular-sidecar; Swagger UI's start-up script is a file of its own.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
@@ -291,6 +341,12 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "COMPONENT_SPLIT_REQUEST": True,
+    # Served by the app (drf-spectacular-sidecar), never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # No badge fetched from the validator's site.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.api.document_common_errors",

@@ -1,17 +1,40 @@
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("followup.api.urls")),
     path("", include("feeds.urls")),  # /calendar/<token>.ics, /api/calendar-links/
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    # The split view serves Swagger UI's start-up script as a file of its own,
+    # so the content security policy needs no inline script.
     path(
         "api/docs/",
-        SpectacularSwaggerView.as_view(url_name="api-schema"),
+        SpectacularSwaggerSplitView.as_view(
+            url_name="api-schema", template_name="web/api/swagger_ui.html"
+        ),
         name="api-docs",
     ),
+    # Redoc styles itself with <style> elements it writes at run time
+    # (styled-components), so this page alone allows inline styles; scripts
+    # stay 'self' only.
+    path(
+        "api/redoc/",
+        csp_update({"style-src": [UNSAFE_INLINE]})(
+            SpectacularRedocView.as_view(
+                url_name="api-schema", template_name="web/api/redoc.html"
+            )
+        ),
+        name="api-redoc",
+    ),
+    path("", include("web.urls")),  # /, /login/, /desk/, /surgeon/, ...
 ]
 
 handler404 = "config.api.not_found"

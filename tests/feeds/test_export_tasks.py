@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import pytest
 from django.contrib.admin.sites import site as admin_site
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth.models import Group, Permission, User
 from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -524,8 +524,11 @@ def _visits(surgeon: Surgeon, count: int) -> list[int]:
 
 
 def test_a_user_who_may_only_view_entries_cannot_re_send_them(surgeon: Surgeon) -> None:
-    viewer = User.objects.create_user(username="viewer", is_staff=True)
-    viewer.user_permissions.add(Permission.objects.get(codename="view_calendarentry"))
+    # Only clinic admins enter the admin; this clinic lets them view entries only.
+    admins = Group.objects.get(name="clinic_admin")
+    admins.permissions.remove(Permission.objects.get(codename="change_calendarentry"))
+    viewer = User.objects.create_user(username="viewer")
+    viewer.groups.add(admins)
     client = Client()
     client.force_login(viewer)
     visit = postop_visit(surgeon)

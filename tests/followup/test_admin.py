@@ -104,7 +104,7 @@ def test_the_admin_asks_an_anonymous_visitor_to_log_in(client: Client) -> None:
     response = client.get("/admin/clinic/patient/")
 
     assert response.status_code == 302
-    assert "/admin/login/" in response["Location"]
+    assert response["Location"] == "/login/?next=/admin/clinic/patient/"
 
 
 def test_renaming_a_patient_in_the_admin_republishes_their_visits(

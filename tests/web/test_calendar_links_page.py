@@ -1,0 +1,116 @@
+"""/calendar-links/ by plain forms: who manages which link, the URL shown once."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.contrib.auth.models import User
+from django.template import Context, Template
+from django.test import Client
+
+from clinic.models import Surgeon
+from feeds import links
+from feeds.models import CalendarLink, LinkScope
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_surgeons_new_url_is_shown_once_and_never_cached(
+    client: Client, surgeon_a: Surgeon
+) -> None:
+    client.force_login(surgeon_a.user)  # type: ignore[arg-type]
+
+    response = client.post("/calendar-links/", {"scope": "surgeon"})
+
+    link = CalendarLink.objects.get()
+    assert (link.scope, link.surgeon_id) == (LinkScope.SURGEON, surgeon_a.pk)
+    url = response.context["new_url"].url
+    assert url.startswith("http://testserver/calendar/")
+    assert links.find_active(url.split("/calendar/")[1].removesuffix(".ics"))
+    html = response.content.decode()
+    assert f'value="{url}"' in html
+    assert 'href="webcal://testserver/calendar/' in html
+    assert "no-store" in response["Cache-Control"]
+    assert url not in client.get("/calendar-links/").content.decode()
+
+
+def test_a_second_link_for_the_same_calendar_is_refused_with_a_reason(
+    client: Client, surgeon_a: Surgeon
+) -> None:
+    client.force_login(surgeon_a.user)  # type: ignore[arg-type]
+    client.post("/calendar-links/", {"scope": "surgeon"})
+
+    response = client.post("/calendar-links/", {"scope": "surgeon"})
+
+    assert response.status_code == 409
+    assert "already has a link" in response.content.decode()
+    assert CalendarLink.objects.count() == 1
+
+
+def test_a_clinic_admin_manages_the_clinics_link(
+    client: Client, clinic_admin: User
+) -> None:
+    client.force_login(clinic_admin)
+
+    response = client.post("/calendar-links/", {"scope": "clinic"})
+
+    assert response.status_code == 200
+    assert CalendarLink.objects.get().scope == LinkScope.CLINIC
+    assert [s.scope for s in response.context["sections"]] == [LinkScope.CLINIC]
+
+
+def test_the_front_desk_is_told_who_hands_out_the_clinics_link(
+    client: Client, front_desk: User
+) -> None:
+    client.force_login(front_desk)
+
+    page = client.get("/calendar-links/")
+    refused = client.post("/calendar-links/", {"scope": "clinic"})
+
+    assert "A clinic admin creates and rotates" in page.content.decode()
+    assert "Create a calendar link" not in page.content.decode()
+    assert refused.status_code == 403
+    assert not CalendarLink.objects.exists()
+
+
+def test_a_surgeon_cannot_touch_another_surgeons_link(
+    client: Client, surgeon_a: Surgeon, surgeon_b: Surgeon
+) -> None:
+    theirs = links.create_link(scope="surgeon", surgeon_id=surgeon_b.pk).link
+    client.force_login(surgeon_a.user)  # type: ignore[arg-type]
+
+    assert client.post(f"/calendar-links/{theirs.pk}/rotate/").status_code == 404
+    assert client.post(f"/calendar-links/{theirs.pk}/revoke/").status_code == 404
+    assert client.post("/calendar-links/", {"scope": "clinic"}).status_code == 403
+    theirs.refresh_from_db()
+    assert theirs.revoked_at is None
+    assert "Create a calendar link" in client.get("/calendar-links/").content.decode()
+
+
+def test_rotate_and_revoke_are_post_only(client: Client, surgeon_a: Surgeon) -> None:
+    mine = links.create_link(scope="surgeon", surgeon_id=surgeon_a.pk).link
+    client.force_login(surgeon_a.user)  # type: ignore[arg-type]
+
+    assert client.get(f"/calendar-links/{mine.pk}/rotate/").status_code == 405
+    assert client.get(f"/calendar-links/{mine.pk}/revoke/").status_code == 405
+
+
+def test_the_forms_need_the_csrf_token(surgeon_a: Surgeon) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(surgeon_a.user)  # type: ignore[arg-type]
+
+    assert client.post("/calendar-links/", {"scope": "surgeon"}).status_code == 403
+    assert not CalendarLink.objects.exists()
+
+
+def test_dates_and_times_read_as_the_clinic_writes_them() -> None:
+    # 08:20 UTC is 09:20 in Madrid in December.
+    moment = dt.datetime(2026, 12, 2, 8, 20, tzinfo=dt.UTC)
+    template = Template(
+        '{{ moment|date }} · {{ moment|time }} · {{ moment|date:"DATETIME_FORMAT" }}'
+    )
+
+    rendered = template.render(Context({"moment": moment}))
+
+    assert rendered == "Wed 2 Dec 2026 · 09:20 · Wed 2 Dec 2026, 09:20"
