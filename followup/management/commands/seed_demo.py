@@ -64,7 +64,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Logins (password for all: {DEMO_PASSWORD}):")
         for username, first, last, group, _ in STAFF:
             self.stdout.write(f"  {username:<9} {group:<13} {first} {last}")
-        self.stdout.write("Open http://127.0.0.1:8000/admin/")
+        self.stdout.write("Open http://127.0.0.1:8000/ and log in.")
 
     @transaction.atomic
     def _load(self, *, today: dt.date) -> None:
@@ -77,7 +77,6 @@ class Command(BaseCommand):
                 password=DEMO_PASSWORD,
                 first_name=first,
                 last_name=last,
-                is_staff=group == "clinic_admin",
                 is_superuser=superuser,
             )
             user.groups.add(Group.objects.get(name=group))
