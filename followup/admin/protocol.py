@@ -68,8 +68,10 @@ class VisitEventInline(admin.TabularInline[VisitEvent, Visit]):
 class VisitAdmin(admin.ModelAdmin[Visit]):
     """Visits change through the front desk's services, never by hand here."""
 
+    # Short columns: the procedure's long name pushed every other column out
+    # of sight at 1280 px.
     list_display = [
-        "procedure",
+        "patient_label",
         "rule",
         "occurrence",
         "status",
@@ -80,9 +82,13 @@ class VisitAdmin(admin.ModelAdmin[Visit]):
         "needs_rebooking",
     ]
     list_filter = ["status", "rule", "needs_rebooking", "requires_mri"]
-    search_fields = ["procedure__patient__record_number"]
-    list_select_related = ["procedure__patient", "rule", "surgeon"]
+    search_fields = ["patient__record_number", "patient__family_name"]
+    list_select_related = ["patient", "rule", "surgeon"]
     inlines = [VisitEventInline]
+
+    @admin.display(description="Patient", ordering="patient__record_number")
+    def patient_label(self, visit: Visit) -> str:
+        return visit.patient.label()
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
