@@ -35,6 +35,9 @@ class ClinicAdminSite(admin.AdminSite):
     site_title = "Clinic follow-up admin"
     index_title = "Rules, people and calendars"
     site_url = "/"
+    # The lists are wide (visits: patient, rule, status, dates, surgeon); the
+    # app index is one click away in the header.
+    enable_nav_sidebar = False
 
     def has_permission(self, request: HttpRequest) -> bool:
         user = request.user
