@@ -73,7 +73,6 @@ class VisitAdmin(admin.ModelAdmin[Visit]):
     list_display = [
         "patient_label",
         "rule",
-        "occurrence",
         "status",
         "due_date",
         "window_end",
