@@ -30,6 +30,7 @@ from followup import services
 from followup.access import access_procedure
 from followup.api.base import DESK, READERS, actor, read_input
 from followup.api.record_serializers import (
+    DryRunQuerySerializer,
     EndAnnualReviewsSerializer,
     ImportResultSerializer,
     ImportUploadSerializer,
@@ -41,7 +42,7 @@ from followup.api.record_serializers import (
 )
 from followup.api.visits import visit_queryset
 from followup.exceptions import InvalidInput
-from followup.services.plan import PlanResult
+from followup.services.plan import PlanResult, VisitChange
 
 
 def procedure_queryset() -> ProcedureQuerySet:
@@ -60,7 +61,36 @@ def changed(result: PlanResult) -> Response:
     procedure = procedure_queryset().get(pk=result.procedure.pk)
     return Response(
         ProcedureChangeSerializer(
-            {"procedure": procedure, "changes": result.as_dict()}
+            {"procedure": procedure, "changes": result.as_dict(), "preview": None}
+        ).data
+    )
+
+
+# The preview's names for the ids lists of a real correction's answer.
+PREVIEW_TO_CHANGES = {
+    "created": "created",
+    "moved": "moved",
+    "flagged_for_rebooking": "flagged",
+    "cancelled": "cancelled",
+    "reopened": "reopened",
+}
+
+
+def would_change(procedure_id: int, preview: list[VisitChange]) -> Response:
+    """A dry run's answer: the procedure unchanged, and what would change."""
+    ids: dict[str, list[int]] = {name: [] for name in PREVIEW_TO_CHANGES.values()}
+    for item in preview:
+        if item.action in PREVIEW_TO_CHANGES and item.visit_id is not None:
+            ids[PREVIEW_TO_CHANGES[item.action]].append(item.visit_id)
+    procedure = procedure_queryset().get(pk=procedure_id)
+    return Response(
+        ProcedureChangeSerializer(
+            {
+                "procedure": procedure,
+                "changes": ids,
+                "dry_run": True,
+                "preview": preview,
+            }
         ).data
     )
 
@@ -129,6 +159,12 @@ class ProcedureDetail(APIView):
     @extend_schema(
         tags=["procedures"],
         summary="Correct the surgery date or kind; the visits are re-planned",
+        description=(
+            "With `?dry_run=true` nothing is written: the answer lists exactly "
+            "what the correction would do (`changes`), and every visit with its "
+            "dates before and after (`preview`)."
+        ),
+        parameters=[DryRunQuerySerializer],
         request=ProcedurePatchSerializer,
         responses={
             200: ProcedureChangeSerializer,
@@ -138,6 +174,13 @@ class ProcedureDetail(APIView):
     def patch(self, request: Request, pk: int) -> Response:
         access_procedure(request.user, pk, action="correct")
         given = read_input(request, ProcedurePatchSerializer)
+        query = DryRunQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        if query.validated_data["dry_run"]:
+            preview = services.preview_correction(
+                procedure_id=pk, today=api.today(), **given
+            )
+            return would_change(pk, preview)
         result = services.correct_procedure(
             procedure_id=pk, today=api.today(), actor=actor(request), **given
         )

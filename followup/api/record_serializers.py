@@ -128,11 +128,51 @@ class PlanChangesSerializer(serializers.Serializer):
     reopened = serializers.ListField(child=serializers.IntegerField())
 
 
+class WindowSerializer(serializers.Serializer):
+    due_date = serializers.DateField()
+    window_start = serializers.DateField()
+    window_end = serializers.DateField()
+
+
+class VisitChangeSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(
+        choices=[
+            "created",
+            "moved",
+            "flagged_for_rebooking",
+            "cancelled",
+            "reopened",
+            "unchanged",
+        ]
+    )
+    visit = serializers.IntegerField(
+        source="visit_id", allow_null=True, help_text="Null for a visit to create."
+    )
+    rule = serializers.CharField()
+    occurrence = serializers.IntegerField()
+    before = WindowSerializer(allow_null=True, help_text="Null for a new visit.")
+    after = WindowSerializer(allow_null=True, help_text="Null for a cancellation.")
+
+
 class ProcedureChangeSerializer(serializers.Serializer):
-    """A procedure after a command, and the visit ids each change touched."""
+    """A procedure after a command, and the visit ids each change touched.
+
+    With `dry_run`, the procedure as it still is, the ids the correction
+    would touch, and `preview`: every visit with its dates before and after.
+    """
 
     procedure = ProcedureSerializer()
     changes = PlanChangesSerializer()
+    dry_run = serializers.BooleanField(default=False)
+    preview = VisitChangeSerializer(many=True, allow_null=True, default=None)
+
+
+class DryRunQuerySerializer(serializers.Serializer):
+    dry_run = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Answer what the correction would change, and write nothing.",
+    )
 
 
 class ImportUploadSerializer(serializers.Serializer):

@@ -38,6 +38,7 @@ from followup.services.procedures import (
     end_annual_reviews,
     extend_annual_horizon,
     generate_visits,
+    preview_correction,
     replan_all,
 )
 from followup.services.slots import Slot, SlotSearch, free_slots, propose_slots
@@ -65,6 +66,7 @@ __all__ = [
     "mark_no_show",
     "parse_date",
     "parse_kind",
+    "preview_correction",
     "propose_slots",
     "record_event",
     "replan_all",

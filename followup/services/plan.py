@@ -70,6 +70,120 @@ def horizon(today: dt.date) -> dt.date:
     return rules.horizon_for(today, settings.ANNUAL_REVIEW_HORIZON_YEARS)
 
 
+def outcome(change: rules.Change) -> str:
+    """What a change does to its visit, named as answers and previews name it."""
+    if change.action is rules.Action.RETIME:
+        return FLAGGED if change.needs_rebooking else MOVED
+    return OUTCOMES[change.action]
+
+
+MOVED, FLAGGED = "moved", "flagged_for_rebooking"
+OUTCOMES = {
+    rules.Action.CREATE: "created",
+    rules.Action.MOVE: MOVED,
+    rules.Action.CANCEL: "cancelled",
+    rules.Action.REOPEN: "reopened",
+}
+
+
+@dataclass(frozen=True)
+class Window:
+    due_date: dt.date
+    window_start: dt.date
+    window_end: dt.date
+
+
+@dataclass(frozen=True)
+class VisitChange:
+    """One visit in a preview: what a re-plan would do to it, and its dates."""
+
+    action: str  # created, moved, flagged_for_rebooking, cancelled, reopened,
+    # or unchanged
+    visit_id: int | None  # None for a visit still to be created
+    rule: str
+    occurrence: int
+    before: Window | None
+    after: Window | None
+
+
+def _changes(
+    procedure: Procedure,
+    visits: dict[int, Visit],
+    rule_rows: dict[str, FollowUpRule],
+    *,
+    today: dt.date,
+    create_only: bool,
+) -> list[rules.Change]:
+    changes = rules.diff(
+        plan_input(procedure),
+        [rule.as_spec() for rule in rule_rows.values()],
+        [v.as_plan_input() for v in visits.values()],
+        horizon=horizon(today),
+    )
+    if create_only:
+        # Generation adds what is missing and rewrites nothing: an edited
+        # rule reaches existing visits only through an explicit re-plan.
+        changes = [c for c in changes if c.action is rules.Action.CREATE]
+    return changes
+
+
+def preview(
+    procedure: Procedure,
+    *,
+    today: dt.date,
+    rule_rows: dict[str, FollowUpRule] | None = None,
+) -> list[VisitChange]:
+    """What `replan` would do to the procedure's visits, writing nothing.
+
+    The procedure may carry unsaved corrections (date, kind); `rule_rows`,
+    edited rules not yet saved. The same diff as `replan`, classified by
+    the same `outcome`, so a preview is what the re-plan then does.
+    """
+    if not procedure.is_active():
+        return []
+    rows = rule_rows if rule_rows is not None else _active_rules()
+    visits = {v.pk: v for v in procedure.visits.select_related("rule")}
+    changes = _changes(procedure, visits, rows, today=today, create_only=False)
+    answer = []
+    touched = set()
+    for change in changes:
+        planned = change.planned
+        after = None
+        if planned is not None and change.action is not rules.Action.CANCEL:
+            after = Window(planned.due_date, planned.window_start, planned.window_end)
+        if change.action is rules.Action.CREATE:
+            assert planned is not None  # noqa: S101 - CREATE carries its plan
+            answer.append(
+                VisitChange(
+                    "created", None, planned.rule_code, planned.occurrence, None, after
+                )
+            )
+            continue
+        visit = visits[change.existing_id()]
+        touched.add(visit.pk)
+        answer.append(_visit_change(outcome(change), visit, after))
+    answer += [
+        _visit_change("unchanged", visit, _window(visit))
+        for pk, visit in sorted(visits.items())
+        if pk not in touched
+    ]
+    return answer
+
+
+def _window(visit: Visit) -> Window:
+    return Window(visit.due_date, visit.window_start, visit.window_end)
+
+
+def _visit_change(action: str, visit: Visit, after: Window | None) -> VisitChange:
+    return VisitChange(
+        action, visit.pk, visit.rule.code, visit.occurrence, _window(visit), after
+    )
+
+
+def _active_rules() -> dict[str, FollowUpRule]:
+    return {rule.code: rule for rule in FollowUpRule.objects.active()}
+
+
 def replan(
     procedure: Procedure,
     *,
@@ -83,21 +197,14 @@ def replan(
     result = PlanResult(procedure=procedure)
     if not procedure.is_active():
         return result
-    rule_rows = {rule.code: rule for rule in FollowUpRule.objects.active()}
+    rule_rows = _active_rules()
     visits = {
         v.pk: v
         for v in procedure.visits.select_related("rule").select_for_update(of=("self",))
     }
-    changes = rules.diff(
-        plan_input(procedure),
-        [rule.as_spec() for rule in rule_rows.values()],
-        [v.as_plan_input() for v in visits.values()],
-        horizon=horizon(today),
+    changes = _changes(
+        procedure, visits, rule_rows, today=today, create_only=create_only
     )
-    if create_only:
-        # Generation adds what is missing and rewrites nothing: an edited
-        # rule reaches existing visits only through an explicit re-plan.
-        changes = [c for c in changes if c.action is rules.Action.CREATE]
     to_create: list[Visit] = []
     for change in changes:
         if change.action is rules.Action.CREATE:
@@ -117,7 +224,7 @@ def replan(
             result.reopened.append(visit.pk)
         elif change.action is rules.Action.RETIME:
             _retime(visit, planned, needs_rebooking=change.needs_rebooking, actor=actor)
-            (result.flagged if change.needs_rebooking else result.moved).append(
+            (result.flagged if outcome(change) == FLAGGED else result.moved).append(
                 visit.pk
             )
         else:

@@ -22,12 +22,27 @@ from followup.services.parsing import (
     parse_kind,
     required_text,
 )
-from followup.services.plan import PlanResult, cancel_by_plan, replan
+from followup.services.plan import (
+    PlanResult,
+    VisitChange,
+    cancel_by_plan,
+    preview,
+    replan,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User as AuthUser
 
     User = AuthUser | None
+
+
+def _procedure(procedure_id: int) -> Procedure:
+    try:
+        return Procedure.objects.select_related("patient", "surgeon").get(
+            pk=procedure_id
+        )
+    except (Procedure.DoesNotExist, ValueError, TypeError):
+        raise NotFound(f"Procedure {procedure_id} does not exist.") from None
 
 
 def _locked_procedure(procedure_id: int) -> Procedure:
@@ -93,9 +108,41 @@ def correct_procedure(
     completed visits never change.
     """
     procedure = _locked_procedure(procedure_id)
+    fields = _correct(procedure, today=today, surgery_date=surgery_date, kind=kind)
+    if fields:
+        procedure.save(update_fields=[*fields, "updated_at"])
+        _procedure_changed(procedure)
+    return replan(procedure, today=today, actor=actor, action="replanned")
+
+
+def preview_correction(
+    *,
+    procedure_id: int,
+    today: dt.date,
+    surgery_date: dt.date | str | None = None,
+    kind: str | None = None,
+) -> list[VisitChange]:
+    """Exactly what `correct_procedure` would change, writing nothing.
+
+    The same checks refuse the same input; the corrected procedure is never
+    saved, and the visits are planned by the same diff as the re-plan.
+    """
+    procedure = _procedure(procedure_id)
+    _correct(procedure, today=today, surgery_date=surgery_date, kind=kind)
+    return preview(procedure, today=today)
+
+
+def _correct(
+    procedure: Procedure,
+    *,
+    today: dt.date,
+    surgery_date: dt.date | str | None,
+    kind: str | None,
+) -> list[str]:
+    """Set a correction on the procedure in memory; the fields it changed."""
     if not procedure.is_active():
         raise Conflict(
-            f"Procedure {procedure_id} is {procedure.get_status_display().lower()}; "
+            f"Procedure {procedure.pk} is {procedure.get_status_display().lower()}; "
             "it can no longer be corrected.",
             code="procedure_not_active",
         )
@@ -111,10 +158,7 @@ def correct_procedure(
             )
             procedure.surgery_date = operated
             fields.append("surgery_date")
-    if fields:
-        procedure.save(update_fields=[*fields, "updated_at"])
-        _procedure_changed(procedure)
-    return replan(procedure, today=today, actor=actor, action="replanned")
+    return fields
 
 
 def _procedure_changed(procedure: Procedure) -> None:
