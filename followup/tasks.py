@@ -10,3 +10,9 @@ from followup import services
 def extend_annual_review_horizon() -> int:
     """Daily: generate the annual reviews that the rolling horizon reaches."""
     return services.extend_annual_horizon(today=timezone.localdate())
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def run_replan_job(job_id: int) -> int:
+    """A clinic admin's re-plan: resumable, so a redelivered task goes on."""
+    return services.run_replan_job(job_id=job_id).done

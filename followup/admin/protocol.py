@@ -6,16 +6,29 @@ procedures applies the current rules when the clinic asks for it.
 
 from __future__ import annotations
 
-from django.contrib import admin
-from django.http import HttpRequest
+import csv
 
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+
+from followup import services
 from followup.models import (
     ConsultationSession,
     FollowUpRule,
     RecoveryMilestone,
+    ReplanJob,
+    ReplanJobStatus,
     Visit,
     VisitEvent,
 )
+
+# Spreadsheets run a cell that starts like a formula; such text is quoted.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @admin.register(FollowUpRule)
@@ -34,6 +47,104 @@ class FollowUpRuleAdmin(admin.ModelAdmin[FollowUpRule]):
         "active",
     ]
     list_filter = ["active", "applies_to"]
+    change_list_template = "admin/followup/followuprule/change_list.html"
+
+    def get_urls(self) -> list[URLPattern]:
+        wrap = self.admin_site.admin_view
+        return [
+            path("replan/", wrap(self.replan_preview), name="followup_replan"),
+            path(
+                "replan/affected.csv",
+                wrap(self.replan_csv),
+                name="followup_replan_csv",
+            ),
+            path(
+                "replan/jobs/<int:job_id>/",
+                wrap(self.replan_progress),
+                name="followup_replan_job",
+            ),
+            *super().get_urls(),
+        ]
+
+    def response_change(self, request: HttpRequest, obj: FollowUpRule) -> HttpResponse:
+        self.message_user(
+            request,
+            "Saved. Visits already planned keep their dates until you re-plan: "
+            "preview the re-plan first from the list of rules.",
+        )
+        return super().response_change(request, obj)
+
+    def _check(self, request: HttpRequest) -> None:
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+
+    def replan_preview(self, request: HttpRequest) -> HttpResponse:
+        """What re-planning every active procedure would do; Apply or Back."""
+        self._check(request)
+        if request.method == "POST":
+            job = services.start_replan(
+                actor=request.user,  # type: ignore[arg-type]
+                today=timezone.localdate(),
+            )
+            return HttpResponseRedirect(
+                reverse("admin:followup_replan_job", args=[job.pk])
+            )
+        preview = services.preview_replan(today=timezone.localdate())
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Re-plan every active procedure with the current rules",
+            "opts": self.model._meta,
+            "preview": preview,
+            "counts": sorted(preview.counts.items()),
+        }
+        return TemplateResponse(
+            request, "admin/followup/followuprule/replan_preview.html", context
+        )
+
+    def replan_csv(self, request: HttpRequest) -> HttpResponse:
+        """Every affected patient, for the clinic's own follow-up."""
+        self._check(request)
+        preview = services.preview_replan(today=timezone.localdate())
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="replan-affected.csv"'
+        writer = csv.writer(response)
+        writer.writerow(["procedure", "patient_id", "patient", "changes"])
+        for item in preview.affected:
+            label = item.patient
+            if label.startswith(FORMULA_STARTS):
+                label = "'" + label
+            writer.writerow(
+                [item.procedure_id, item.patient_id, label, " ".join(item.actions)]
+            )
+        return response
+
+    def replan_progress(self, request: HttpRequest, job_id: int) -> HttpResponse:
+        self._check(request)
+        job = get_object_or_404(ReplanJob, pk=job_id)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Re-plan {job.pk}",
+            "opts": self.model._meta,
+            "job": job,
+            "running": job.status != ReplanJobStatus.FINISHED,
+        }
+        return TemplateResponse(
+            request, "admin/followup/followuprule/replan_job.html", context
+        )
+
+
+@admin.register(ReplanJob)
+class ReplanJobAdmin(admin.ModelAdmin[ReplanJob]):
+    list_display = ["pk", "created_at", "created_by", "status", "done", "total"]
+    list_display_links = None
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(
+        self, request: HttpRequest, obj: ReplanJob | None = None
+    ) -> bool:
+        return False
 
 
 @admin.register(RecoveryMilestone)

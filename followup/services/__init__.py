@@ -15,6 +15,8 @@ same transaction. "Today" and "now" are arguments: the caller owns the clock.
 - slots: the free slots proposed for a visit, late ones for an overdue visit
 - hours: consultation sessions and the clinic hours
 - importing: the CSV import of patients and procedures
+- replanning: every active procedure re-planned after a rule edit: preview,
+  then a resumable job
 """
 
 from followup.services.booking import (
@@ -41,11 +43,18 @@ from followup.services.procedures import (
     preview_correction,
     replan_all,
 )
+from followup.services.replanning import (
+    ReplanPreview,
+    preview_replan,
+    run_replan_job,
+    start_replan,
+)
 from followup.services.slots import Slot, SlotSearch, free_slots, propose_slots
 
 __all__ = [
     "ImportResult",
     "PlanResult",
+    "ReplanPreview",
     "Slot",
     "SlotSearch",
     "book_visit",
@@ -67,9 +76,12 @@ __all__ = [
     "parse_date",
     "parse_kind",
     "preview_correction",
+    "preview_replan",
     "propose_slots",
     "record_event",
     "replan_all",
     "reschedule_visit",
+    "run_replan_job",
+    "start_replan",
     "unbook_visit",
 ]

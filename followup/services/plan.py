@@ -132,17 +132,25 @@ def preview(
     *,
     today: dt.date,
     rule_rows: dict[str, FollowUpRule] | None = None,
+    prefetched: bool = False,
 ) -> list[VisitChange]:
     """What `replan` would do to the procedure's visits, writing nothing.
 
     The procedure may carry unsaved corrections (date, kind); `rule_rows`,
-    edited rules not yet saved. The same diff as `replan`, classified by
-    the same `outcome`, so a preview is what the re-plan then does.
+    edited rules not yet saved; `prefetched`, its visits with their rules.
+    The same diff as `replan`, classified by the same `outcome`, so a
+    preview is what the re-plan then does.
     """
     if not procedure.is_active():
         return []
-    rows = rule_rows if rule_rows is not None else _active_rules()
-    visits = {v.pk: v for v in procedure.visits.select_related("rule")}
+    rows = rule_rows if rule_rows is not None else active_rules()
+    # A caller previewing many procedures prefetches their visits and rules.
+    found = (
+        procedure.visits.all()
+        if prefetched
+        else procedure.visits.select_related("rule")
+    )
+    visits = {v.pk: v for v in found}
     changes = _changes(procedure, visits, rows, today=today, create_only=False)
     answer = []
     touched = set()
@@ -180,7 +188,7 @@ def _visit_change(action: str, visit: Visit, after: Window | None) -> VisitChang
     )
 
 
-def _active_rules() -> dict[str, FollowUpRule]:
+def active_rules() -> dict[str, FollowUpRule]:
     return {rule.code: rule for rule in FollowUpRule.objects.active()}
 
 
@@ -197,7 +205,7 @@ def replan(
     result = PlanResult(procedure=procedure)
     if not procedure.is_active():
         return result
-    rule_rows = _active_rules()
+    rule_rows = active_rules()
     visits = {
         v.pk: v
         for v in procedure.visits.select_related("rule").select_for_update(of=("self",))
