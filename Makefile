@@ -10,7 +10,7 @@ NODE_DEPS := $(if $(wildcard package.json),node_modules)
 # Files starting with "_" are helpers, not benchmarks.
 BENCHES := $(sort $(filter-out bench/_%,$(wildcard bench/*.py)))
 
-.PHONY: run test lint fmt bench clean
+.PHONY: run test lint fmt bench screenshots clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -60,6 +60,11 @@ bench: $(VENV)/.dev-installed
 		DATABASE_URL="$$url" PYTHONPATH=. $(PY) "$$f" || failed="$$failed $$f"; \
 	done; \
 	if [ -n "$$failed" ]; then echo "failed:$$failed" >&2; exit 1; fi
+
+# The README's pictures, from a throwaway demo clinic (bin/screenshots.py).
+screenshots: $(VENV)/.dev-installed
+	mkdir -p var
+	$(PY) bin/screenshots.py
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache .hypothesis staticfiles

@@ -263,6 +263,19 @@ class VisitQuerySet(models.QuerySet["Visit"]):
             .order_by("soonest", F("start").asc(nulls_last=True), "window_end", "id")
         )
 
+    def booked_with(
+        self, surgeon_id: int, start: dt.datetime, end: dt.datetime
+    ) -> VisitQuerySet:
+        """The slots a surgeon holds from `start` to before `end`, in time
+        order: booked, checked-in and completed visits (a no-show or a
+        cancellation frees its slot)."""
+        return self.filter(
+            surgeon_id=surgeon_id,
+            status__in=SLOT_HOLDING_STATUSES,
+            start__gte=start,
+            start__lt=end,
+        ).order_by("start", "id")
+
     def with_api_relations(self) -> VisitQuerySet:
         """What a visit's JSON reads, in the one query: its rule, patient and
         the export state the calendars keep (by relation name: `feeds` sits
