@@ -151,6 +151,8 @@ class Command(BaseCommand):
                 fate = PAST_FATES[past % len(PAST_FATES)]
                 if visit == still_in:
                     fate = VisitStatus.CHECKED_IN
+                if fate == LATE_BOOKED and (today - visit.window_end).days > 60:
+                    fate = VisitStatus.TO_BOOK  # long lost: still overdue
                 past += 1
                 self._live_through(visit, fate=fate, today=today, desk=desk)
             elif visit.window_start <= today and future < TODAY_BOOKINGS:
