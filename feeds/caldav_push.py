@@ -51,9 +51,9 @@ from caldav.calendarobjectresource import Event
 from caldav.davclient import DAVClient
 from caldav.lib import error as caldav_error
 from django.conf import settings
-from django.db import connection
 from django.db.models import F
 
+from config import db
 from feeds import caldav_errors
 from feeds.models import CalendarEntry, ExportState, SurgeonCalendar
 from followup.models import Visit, VisitEvent, VisitStatus
@@ -209,23 +209,12 @@ def check_calendar(target: CalendarTarget) -> None:
         )
 
 
-@contextlib.contextmanager
-def _visit_lock(visit_id: int) -> Iterator[None]:
+def _visit_lock(visit_id: int) -> contextlib.AbstractContextManager[None]:
     # A session lock, not a row lock: it serializes pushes of one visit
     # across workers without holding a transaction open during HTTP, so a
     # booking never waits for a CalDAV server. SQLite (the demo) has one
     # writer and no such lock; the claim below still guards it.
-    if connection.vendor != "postgresql":
-        yield
-        return
-    key = [_LOCK_NAMESPACE, visit_id % 2**31]
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_lock(%s, %s)", key)
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", key)
+    return db.advisory_lock(_LOCK_NAMESPACE, visit_id % 2**31)
 
 
 def holds_calendar_slot(visit: Visit) -> bool:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
@@ -29,6 +29,7 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
+from config.db import chunks
 from feeds import caldav_push
 from feeds.models import CalendarEntry, ExportState
 
@@ -40,12 +41,6 @@ EXPORT_CHUNK_SIZE = 200
 # At most this many ids re-enqueued per reconciliation, so a long outage
 # does not pile up copies of the same backlog every few minutes.
 RECONCILE_LIMIT = 20_000
-
-
-def _chunks(ids: Sequence[int]) -> Iterator[list[int]]:
-    size = EXPORT_CHUNK_SIZE
-    for start in range(0, len(ids), size):
-        yield list(ids[start : start + size])
 
 
 def schedule_export(
@@ -73,9 +68,9 @@ def schedule_export(
             unique_fields=["visit"],
             update_fields=list(_pending_fields(now)),
         )
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids, EXPORT_CHUNK_SIZE):
         # celery-types predates Celery 5.4's delay_on_commit.
-        export_visits.delay_on_commit(chunk)  # type: ignore[attr-defined]
+        export_visits.delay_on_commit(list(chunk))  # type: ignore[attr-defined]
 
 
 def _pending_fields(now: dt.datetime) -> dict[str, object]:
@@ -160,8 +155,8 @@ def stale_exports(*, now: dt.datetime) -> list[int]:
 def reconcile_exports() -> int:
     """Beat, every few minutes: the database says what is still to export."""
     ids = stale_exports(now=timezone.now())
-    for chunk in _chunks(ids):
-        export_visits.delay(chunk)
+    for chunk in chunks(ids, EXPORT_CHUNK_SIZE):
+        export_visits.delay(list(chunk))
     if ids:
         logger.info("Re-enqueued the CalDAV export of %d visits", len(ids))
     return len(ids)
