@@ -20,17 +20,14 @@ import hashlib
 import hmac
 import re
 import secrets
-import weakref
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
-import psycopg
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Q, QuerySet
-from psycopg import abc, pq
-from psycopg.adapt import Transformer
 
 from clinic.models import Patient, Surgeon
+from config import db
 from feeds import versions
 from feeds.models import CalendarLink, LinkScope
 from followup.access import Forbidden, Role, staff_of
@@ -46,15 +43,10 @@ TOKEN_BYTES = 32
 _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")
 # last_used_at is written at most this often per link: a poll is a read.
 LAST_USED_RESOLUTION = dt.timedelta(minutes=5)
+# Every poll runs this one statement, prepared once per connection: building
+# the ORM query each poll cost as much as running it, and so did psycopg's
+# cursor machinery (config.db.fetch_one_prepared).
 _FIND_STATEMENT = b"feeds_find_active_link"
-_IDLE = pq.TransactionStatus.IDLE
-_NO_SUCH_STATEMENT = b"26000"  # invalid_sql_statement_name
-# The psycopg connections this statement is prepared on, each with the
-# loaders of its row (Django opens a new connection on every reconnect, and a
-# closed one is dropped from here with it).
-_prepared_on: weakref.WeakKeyDictionary[psycopg.Connection[Any], abc.Transformer] = (
-    weakref.WeakKeyDictionary()
-)
 
 
 def hash_token(token: str) -> str:
@@ -129,90 +121,9 @@ def _aware(value: dt.datetime | str | None) -> dt.datetime | None:
 def _fetch_link_row(digest: str) -> tuple[Any, ...] | None:
     # The connection itself, not the `connection` proxy: each attribute read
     # through the proxy is a thread-local lookup, a dozen of them a poll.
-    db = connections[DEFAULT_DB_ALIAS]
-    sql = _find_sql(db.vendor)
-    if db.vendor != "postgresql" or db.queries_logged or db.execute_wrappers:
-        # Django's cursor, so the query is logged and wrapped like any other
-        # (tests count a poll's queries; SQLite has no prepared statements).
-        with db.cursor() as cursor:
-            cursor.execute(sql, [digest])
-            return cast("tuple[Any, ...] | None", cursor.fetchone())
-    db.close_if_health_check_failed()
-    db.ensure_connection()
-    db.validate_no_broken_transaction()
-    raw = db.connection
-    with db.wrap_database_errors:
-        # psycopg opens a transaction Django asked for (autocommit off) at
-        # the first statement: leave that one to it. And where it prepares
-        # statements itself (OPTIONS prepare_threshold) it may deallocate
-        # them all after a rollback: leave it the bookkeeping too.
-        if raw.prepare_threshold is None and (
-            raw.autocommit or raw.pgconn.transaction_status != _IDLE
-        ):
-            return _run_prepared(raw, sql, digest)
-        with psycopg.Cursor(raw) as cursor:
-            cursor.execute(sql, (digest,), prepare=True, binary=True)
-            return cursor.fetchone()
-
-
-def _run_prepared(
-    raw: psycopg.Connection[Any], sql: str, digest: str
-) -> tuple[Any, ...] | None:
-    """The link row by a statement prepared once per connection, in binary.
-
-    Every poll runs this one statement: prepared, it is neither parsed nor
-    planned again, and read in binary, no timestamp is formatted as text and
-    parsed back. It goes straight to libpq: psycopg's cursor machinery cost
-    as much as the round trip itself. Django leaves psycopg's preparing off
-    (prepare_threshold None, for transaction-pooling proxies; PgBouncer 1.21+
-    copes, max_prepared_statements), so psycopg never deallocates this one.
-    """
-    with raw.lock:  # as psycopg's own cursors hold it
-        return _exec_prepared(raw, sql, digest)
-
-
-def _exec_prepared(
-    raw: psycopg.Connection[Any], sql: str, digest: str
-) -> tuple[Any, ...] | None:
-    pgconn = raw.pgconn
-    loader = _prepared_on.get(raw)
-    if loader is None:
-        _raise_unless_ok(pgconn.prepare(_FIND_STATEMENT, _numbered(sql)), raw)
-        # Kept: a fresh one looks up every column's loader again, each poll.
-        loader = _prepared_on[raw] = Transformer(raw)
-    result = pgconn.exec_prepared(
-        _FIND_STATEMENT, [digest.encode()], result_format=pq.Format.BINARY
-    )
-    if result.error_field(pq.DiagnosticField.SQLSTATE) == _NO_SUCH_STATEMENT:
-        # Gone (DISCARD ALL or DEALLOCATE by someone else).
-        _prepared_on.pop(raw, None)
-        if pgconn.transaction_status == _IDLE:
-            # No transaction was spoilt, as in every autocommit poll: again.
-            _raise_unless_ok(pgconn.prepare(_FIND_STATEMENT, _numbered(sql)), raw)
-            _prepared_on[raw] = loader
-            result = pgconn.exec_prepared(
-                _FIND_STATEMENT, [digest.encode()], result_format=pq.Format.BINARY
-            )
-    _raise_unless_ok(result, raw)
-    if result.ntuples == 0:
-        return None
-    loader.set_pgresult(result, format=pq.Format.BINARY)
-    try:
-        return loader.load_row(0, tuple)
-    finally:
-        loader.set_pgresult(None)
-
-
-def _raise_unless_ok(result: pq.abc.PGresult, raw: psycopg.Connection[Any]) -> None:
-    if result.status not in (pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK):
-        raise psycopg.errors.error_from_result(result, encoding=raw.info.encoding)
-
-
-@functools.lru_cache(maxsize=4)
-def _numbered(sql: str) -> bytes:
-    # libpq numbers its parameters; the ORM's SQL has exactly one, as %s.
-    assert sql.count("%") == 1 and "%s" in sql, sql  # noqa: S101
-    return sql.replace("%s", "$1").encode()
+    conn = connections[DEFAULT_DB_ALIAS]
+    sql = _find_sql(conn.vendor)
+    return db.fetch_one_prepared(conn, _FIND_STATEMENT, sql, (digest,))
 
 
 def find_active(token: str) -> ActiveLink | None:
