@@ -155,6 +155,54 @@ def copy_rows(
             copy.write_row(row)
 
 
+# --- unnest upserts -----------------------------------------------------------
+
+
+def upsert_unnest(
+    model: type[Model],
+    *,
+    key: str,
+    keys: Sequence[int],
+    values: dict[str, Any],
+) -> None:
+    """One row of `model` per key, inserted or updated by one statement;
+    PostgreSQL only.
+
+    `key` names a unique field whose column is filled from `keys`, which
+    travel as one bigint array parameter (`unnest`), however many they are.
+    Every row gets the same `values` (by field name): inserted with them,
+    the other fields taking their defaults; or, when its key is there
+    already, updated with them alone (`ON CONFLICT ... DO UPDATE`).
+    """
+    meta = model._meta
+    quote = connection.ops.quote_name
+    key_column = _column(model, key)
+    fields = [f for f in meta.concrete_fields if quote(f.column) != key_column]
+    prepared = [
+        f.get_db_prep_save(values.get(f.name, f.get_default()), connection)
+        for f in fields
+    ]
+    columns = ", ".join(quote(f.column) for f in fields)
+    updated = [_column(model, name) for name in values]
+    updates = ", ".join(f"{column} = EXCLUDED.{column}" for column in updated)
+    placeholders = ", ".join(["%s"] * len(fields))
+    # Identifiers come from the model, values are parameters.
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({key_column}, {columns}) "  # noqa: S608
+        f"SELECT id, {placeholders} FROM unnest(%s::bigint[]) AS id "
+        f"ON CONFLICT ({key_column}) DO UPDATE SET {updates}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*prepared, list(keys)])
+
+
+def _column(model: type[Model], name: str) -> str:
+    field = model._meta.get_field(name)
+    if not isinstance(field, Field):
+        raise TypeError(f"{model.__name__}.{name} is not a column")
+    return connection.ops.quote_name(field.column)
+
+
 # --- advisory locks -----------------------------------------------------------
 
 
