@@ -29,7 +29,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from config import db
-from feeds import caldav_push
+from feeds import caldav_client, caldav_push
 from feeds.models import CalendarEntry, ExportState
 
 logger = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ def _mark_pending_postgresql(ids: list[int], *, now: dt.datetime) -> None:
 @shared_task(
     acks_late=True,
     reject_on_worker_lost=True,
-    autoretry_for=(caldav_push.CalDAVUnavailable,),
+    autoretry_for=(caldav_client.CalDAVUnavailable,),
     retry_backoff=2,
     retry_backoff_max=60,
     retry_jitter=True,
