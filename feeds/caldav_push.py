@@ -39,13 +39,15 @@ import contextlib
 import datetime as dt
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
-from django.db.models import F
+from django.db.models import F, QuerySet
 
 from config import db
+from feeds import rendering
 from feeds.caldav_client import (
     CalDAVError,
     CalDAVUnavailable,
@@ -125,8 +127,6 @@ def push_visits(visit_ids: Sequence[int], *, now: dt.datetime) -> PushReport:
     Raises `CalDAVUnavailable` at the first unreachable server, after
     recording the failure: the rest of the batch stays pending for a retry.
     """
-    from feeds import rendering  # owned by the feeds side; imported late
-
     report = PushReport()
     visits = list(Visit.objects.filter(pk__in=visit_ids).only("pk").order_by("pk"))
     if not visits:
@@ -205,82 +205,57 @@ def _settle_never_sent(
     return settled
 
 
+@dataclass(frozen=True)
+class _Route:
+    """Where one visit's change goes: its calendar now, and the ones it left."""
+
+    target: CalendarTarget | None
+    in_calendar: bool
+    never_sent: bool
+    previous: list[CalendarTarget]
+
+    @property
+    def goes_nowhere(self) -> bool:
+        # Nothing to create or delete anywhere: never sent (a generated visit
+        # still to book, a surgeon without a calendar), or sent only to
+        # calendars that are gone.
+        return (self.never_sent and (self.target is None or not self.in_calendar)) or (
+            self.target is None and not self.previous
+        )
+
+
 def _push_one(
     visit_id: int, calendars: dict[int, CalendarTarget], *, now: dt.datetime
 ) -> str:
-    from feeds import rendering
-
     cap = settings.CALDAV_EXPORT_MAX_ATTEMPTS
     with _visit_lock(visit_id):
         # The entry first, then the visit: any change after this read sets a
         # new pending_since, so the conditional updates below cannot record
         # an older state as the exported one.
-        entry = (
-            CalendarEntry.objects.filter(pk=visit_id)
-            .values(
-                "export_state",
-                "pending_since",
-                "export_attempts",
-                "exported_sequence",
-                "export_error",
-            )
-            .first()
-        )
-        if entry is None or entry["export_state"] not in (
-            ExportState.PENDING,
-            ExportState.FAILED,
-        ):
+        entry = _pending_entry(visit_id)
+        visit = None if entry is None else _load_visit(visit_id)
+        if entry is None or visit is None:
             return "already_done"
-        visit = _load_visit(visit_id)
-        if visit is None:
-            return "already_done"
-        sequence = visit.sequence
         this_change = CalendarEntry.objects.filter(
             pk=visit_id,
             pending_since=entry["pending_since"],
             export_state__in=(ExportState.PENDING, ExportState.FAILED),
         )
-        target = calendars.get(calendar_surgeon_id(visit))
-        in_calendar = holds_calendar_slot(visit)
-        never_sent = entry["exported_sequence"] < 0
-        previous = [] if never_sent else _previous_calendars(visit, calendars)
-        if (never_sent and (target is None or not in_calendar)) or (
-            target is None and not previous
-        ):
-            # Nothing to create or delete anywhere: never sent (a generated
-            # visit still to book, a surgeon without a calendar), or sent
-            # only to calendars that are gone.
+        route = _route(visit, calendars, never_sent=entry["exported_sequence"] < 0)
+        if route.goes_nowhere:
             this_change.update(
                 export_state=ExportState.NOTHING_TO_PUSH,
                 pending_since=None,
                 export_error="",
             )
             return ExportState.NOTHING_TO_PUSH.value
-        # The claim: this sequence is now the one being exported, so no
-        # older one can claim after it; an attempt is counted before the
-        # push, so a push that kills its worker still counts.
-        claimed = this_change.filter(
-            exported_sequence__lte=sequence, export_attempts__lt=cap
-        ).update(export_attempts=F("export_attempts") + 1, exported_sequence=sequence)
-        if not claimed:
-            if entry["export_attempts"] >= cap:
-                give_up(visit_id, cap=cap, last_error=entry["export_error"])
-                return "gave_up"
-            return "superseded"
-        uid = rendering.visit_uid(visit)
+        refused = _claim(
+            this_change, entry, visit_id=visit_id, sequence=visit.sequence, cap=cap
+        )
+        if refused:
+            return refused
         try:
-            if target is not None and in_calendar:
-                put_event(
-                    target,
-                    uid=uid,
-                    ical=rendering.render_calendar_object(visit),
-                    create=never_sent,
-                )
-            elif target is not None:
-                delete_event(target, uid=uid)
-            # Moved away from these surgeons: their copy goes.
-            for other in previous:
-                delete_event(other, uid=uid)
+            _send(visit, route)
         except CalDAVError as exc:
             this_change.update(export_state=ExportState.FAILED, export_error=str(exc))
             logger.warning("CalDAV export of visit %s failed: %s", visit_id, exc)
@@ -294,6 +269,80 @@ def _push_one(
             export_error="",
         )
         return "exported"
+
+
+def _pending_entry(visit_id: int) -> Mapping[str, Any] | None:
+    """The entry's export fields, if its change is still to push."""
+    entry = (
+        CalendarEntry.objects.filter(pk=visit_id)
+        .values(
+            "export_state",
+            "pending_since",
+            "export_attempts",
+            "exported_sequence",
+            "export_error",
+        )
+        .first()
+    )
+    if entry is None or entry["export_state"] not in (
+        ExportState.PENDING,
+        ExportState.FAILED,
+    ):
+        return None
+    return entry
+
+
+def _route(
+    visit: Visit, calendars: dict[int, CalendarTarget], *, never_sent: bool
+) -> _Route:
+    return _Route(
+        target=calendars.get(calendar_surgeon_id(visit)),
+        in_calendar=holds_calendar_slot(visit),
+        never_sent=never_sent,
+        previous=[] if never_sent else _previous_calendars(visit, calendars),
+    )
+
+
+def _claim(
+    this_change: QuerySet[CalendarEntry],
+    entry: Mapping[str, Any],
+    *,
+    visit_id: int,
+    sequence: int,
+    cap: int,
+) -> str | None:
+    """Claim the push of this change; None when claimed, else why not.
+
+    The claim: this sequence is now the one being exported, so no older one
+    can claim after it; an attempt is counted before the push, so a push
+    that kills its worker still counts.
+    """
+    claimed = this_change.filter(
+        exported_sequence__lte=sequence, export_attempts__lt=cap
+    ).update(export_attempts=F("export_attempts") + 1, exported_sequence=sequence)
+    if claimed:
+        return None
+    if entry["export_attempts"] >= cap:
+        give_up(visit_id, cap=cap, last_error=entry["export_error"])
+        return "gave_up"
+    return "superseded"
+
+
+def _send(visit: Visit, route: _Route) -> None:
+    """The requests: the object PUT or DELETEd, and copies left elsewhere gone."""
+    uid = rendering.visit_uid(visit)
+    if route.target is not None and route.in_calendar:
+        put_event(
+            route.target,
+            uid=uid,
+            ical=rendering.render_calendar_object(visit),
+            create=route.never_sent,
+        )
+    elif route.target is not None:
+        delete_event(route.target, uid=uid)
+    # Moved away from these surgeons: their copy goes.
+    for other in route.previous:
+        delete_event(other, uid=uid)
 
 
 def _previous_calendars(
