@@ -56,15 +56,10 @@ from feeds.caldav_client import (
     put_event,
 )
 from feeds.models import CalendarEntry, ExportState, SurgeonCalendar
-from followup.models import Visit, VisitEvent, VisitStatus
+from followup.models import SLOT_HOLDING_STATUSES, Visit, VisitEvent
 
 logger = logging.getLogger(__name__)
 
-# Statuses whose slot belongs in the surgeon's agenda. A no-show frees it:
-# the visit goes back to the front desk's list to rebook.
-IN_CALENDAR_STATUSES = frozenset(
-    {VisitStatus.BOOKED, VisitStatus.CHECKED_IN, VisitStatus.COMPLETED}
-)
 # At most this many ids re-enqueued per reconciliation, so a long outage
 # does not pile up copies of the same backlog every few minutes.
 RECONCILE_LIMIT = 20_000
@@ -81,8 +76,9 @@ def _visit_lock(visit_id: int) -> contextlib.AbstractContextManager[None]:
 
 
 def holds_calendar_slot(visit: Visit) -> bool:
+    # A no-show frees the slot: the visit goes back to the front desk to rebook.
     return (
-        visit.status in IN_CALENDAR_STATUSES
+        visit.status in SLOT_HOLDING_STATUSES
         and visit.start is not None
         and visit.surgeon_id is not None
     )
@@ -94,7 +90,7 @@ def slot_holding_visit_ids(surgeon_ids: Sequence[int]) -> list[int]:
     return list(
         Visit.objects.filter(
             surgeon_id__in=surgeon_ids,
-            status__in=IN_CALENDAR_STATUSES,
+            status__in=SLOT_HOLDING_STATUSES,
             start__isnull=False,
         )
         .order_by("pk")
@@ -180,7 +176,7 @@ def _settle_never_sent(
     for pk, pending_since, status, start, surgeon_id, procedure_surgeon_id in rows:
         has_calendar = (surgeon_id or procedure_surgeon_id) in calendars
         in_calendar = (
-            status in IN_CALENDAR_STATUSES
+            status in SLOT_HOLDING_STATUSES
             and start is not None
             and surgeon_id is not None
         )
