@@ -17,7 +17,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from feeds import caldav_push, links
+from feeds import caldav_client, caldav_push, links
 from feeds.models import CalendarEntry, CalendarLink, SurgeonCalendar
 from feeds.tasks import schedule_export
 from followup.exceptions import DomainError
@@ -160,8 +160,8 @@ class SurgeonCalendarAdmin(admin.ModelAdmin[SurgeonCalendar]):
     ) -> None:
         for calendar in queryset.select_related("surgeon"):
             try:
-                caldav_push.check_calendar(caldav_push.CalendarTarget.of(calendar))
-            except caldav_push.CalDAVError as exc:
+                caldav_client.check_calendar(caldav_client.CalendarTarget.of(calendar))
+            except caldav_client.CalDAVError as exc:
                 self.message_user(request, f"{calendar}: {exc}", messages.ERROR)
                 continue
             self.message_user(

@@ -4,6 +4,7 @@ A link's token is `secrets.token_urlsafe(32)` (256 bits). Only its SHA-256
 is stored: the token itself is shown once, in the reply that creates or
 rotates the link, and can never be read back. Rotating gives the same link a
 new token (the old one stops working at once); revoking ends the link.
+Finding a link by its token, on every poll, is `feeds.lookup`.
 
 Who may do what (SPEC section 1):
 - a clinic admin: any link, the clinic-wide one included;
@@ -15,23 +16,15 @@ Each sees and manages the links they could create, plus the ones they made.
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import hashlib
-import hmac
-import re
 import secrets
-import weakref
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING
 
-import psycopg
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import transaction
 from django.db.models import Q, QuerySet
-from psycopg import abc, pq
-from psycopg.adapt import Transformer
 
 from clinic.models import Patient, Surgeon
-from feeds import versions
+from feeds import lookup, versions
 from feeds.models import CalendarLink, LinkScope
 from followup.access import Forbidden, Role, staff_of
 from followup.exceptions import InvalidInput, NotFound
@@ -41,28 +34,8 @@ if TYPE_CHECKING:
 
     AnyUser = User | AnonymousUser
 
+# 256 bits; `lookup.looks_like_token` knows the length of their text.
 TOKEN_BYTES = 32
-# token_urlsafe(32) is 43 characters of the URL-safe base64 alphabet.
-_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")
-# last_used_at is written at most this often per link: a poll is a read.
-LAST_USED_RESOLUTION = dt.timedelta(minutes=5)
-_FIND_STATEMENT = b"feeds_find_active_link"
-_IDLE = pq.TransactionStatus.IDLE
-_NO_SUCH_STATEMENT = b"26000"  # invalid_sql_statement_name
-# The psycopg connections this statement is prepared on, each with the
-# loaders of its row (Django opens a new connection on every reconnect, and a
-# closed one is dropped from here with it).
-_prepared_on: weakref.WeakKeyDictionary[psycopg.Connection[Any], abc.Transformer] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def looks_like_token(token: str) -> bool:
-    return _TOKEN_SHAPE.fullmatch(token) is not None
 
 
 def feed_path(token: str) -> str:
@@ -79,194 +52,6 @@ class IssuedLink:
     @property
     def path(self) -> str:
         return feed_path(self.token)
-
-
-@dataclass(frozen=True)
-class ActiveLink:
-    """What the feed view needs of a link and its feed, read in one query."""
-
-    id: int
-    scope: str
-    owner_id: int | None
-    last_used_at: dt.datetime | None
-    feed_key: str
-    stamp: versions.Stamp
-
-
-def _find_query() -> QuerySet[CalendarLink, tuple[Any, ...]]:
-    return (
-        CalendarLink.objects.filter(token_hash="", revoked_at=None)
-        .order_by()
-        .values_list(
-            "pk",
-            "scope",
-            "surgeon_id",
-            "patient_id",
-            "token_hash",
-            "last_used_at",
-            "feed_version",
-            "feed_changed_at",
-        )[:1]
-    )
-
-
-@functools.lru_cache(maxsize=4)
-def _find_sql(vendor: str) -> str:
-    # Compiled once: building the ORM query each poll cost as much as
-    # running it, and a poll must stay within 2x of serving from memory.
-    sql, params = _find_query().query.sql_with_params()
-    assert params == ("",), params  # noqa: S101 - the only parameter is the hash
-    return sql
-
-
-def _aware(value: dt.datetime | str | None) -> dt.datetime | None:
-    if value is None:
-        return None
-    moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
-def _fetch_link_row(digest: str) -> tuple[Any, ...] | None:
-    # The connection itself, not the `connection` proxy: each attribute read
-    # through the proxy is a thread-local lookup, a dozen of them a poll.
-    db = connections[DEFAULT_DB_ALIAS]
-    sql = _find_sql(db.vendor)
-    if db.vendor != "postgresql" or db.queries_logged or db.execute_wrappers:
-        # Django's cursor, so the query is logged and wrapped like any other
-        # (tests count a poll's queries; SQLite has no prepared statements).
-        with db.cursor() as cursor:
-            cursor.execute(sql, [digest])
-            return cast("tuple[Any, ...] | None", cursor.fetchone())
-    db.close_if_health_check_failed()
-    db.ensure_connection()
-    db.validate_no_broken_transaction()
-    raw = db.connection
-    with db.wrap_database_errors:
-        # psycopg opens a transaction Django asked for (autocommit off) at
-        # the first statement: leave that one to it. And where it prepares
-        # statements itself (OPTIONS prepare_threshold) it may deallocate
-        # them all after a rollback: leave it the bookkeeping too.
-        if raw.prepare_threshold is None and (
-            raw.autocommit or raw.pgconn.transaction_status != _IDLE
-        ):
-            return _run_prepared(raw, sql, digest)
-        with psycopg.Cursor(raw) as cursor:
-            cursor.execute(sql, (digest,), prepare=True, binary=True)
-            return cursor.fetchone()
-
-
-def _run_prepared(
-    raw: psycopg.Connection[Any], sql: str, digest: str
-) -> tuple[Any, ...] | None:
-    """The link row by a statement prepared once per connection, in binary.
-
-    Every poll runs this one statement: prepared, it is neither parsed nor
-    planned again, and read in binary, no timestamp is formatted as text and
-    parsed back. It goes straight to libpq: psycopg's cursor machinery cost
-    as much as the round trip itself. Django leaves psycopg's preparing off
-    (prepare_threshold None, for transaction-pooling proxies; PgBouncer 1.21+
-    copes, max_prepared_statements), so psycopg never deallocates this one.
-    """
-    with raw.lock:  # as psycopg's own cursors hold it
-        return _exec_prepared(raw, sql, digest)
-
-
-def _exec_prepared(
-    raw: psycopg.Connection[Any], sql: str, digest: str
-) -> tuple[Any, ...] | None:
-    pgconn = raw.pgconn
-    loader = _prepared_on.get(raw)
-    if loader is None:
-        _raise_unless_ok(pgconn.prepare(_FIND_STATEMENT, _numbered(sql)), raw)
-        # Kept: a fresh one looks up every column's loader again, each poll.
-        loader = _prepared_on[raw] = Transformer(raw)
-    result = pgconn.exec_prepared(
-        _FIND_STATEMENT, [digest.encode()], result_format=pq.Format.BINARY
-    )
-    if result.error_field(pq.DiagnosticField.SQLSTATE) == _NO_SUCH_STATEMENT:
-        # Gone (DISCARD ALL or DEALLOCATE by someone else).
-        _prepared_on.pop(raw, None)
-        if pgconn.transaction_status == _IDLE:
-            # No transaction was spoilt, as in every autocommit poll: again.
-            _raise_unless_ok(pgconn.prepare(_FIND_STATEMENT, _numbered(sql)), raw)
-            _prepared_on[raw] = loader
-            result = pgconn.exec_prepared(
-                _FIND_STATEMENT, [digest.encode()], result_format=pq.Format.BINARY
-            )
-    _raise_unless_ok(result, raw)
-    if result.ntuples == 0:
-        return None
-    loader.set_pgresult(result, format=pq.Format.BINARY)
-    try:
-        return loader.load_row(0, tuple)
-    finally:
-        loader.set_pgresult(None)
-
-
-def _raise_unless_ok(result: pq.abc.PGresult, raw: psycopg.Connection[Any]) -> None:
-    if result.status not in (pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK):
-        raise psycopg.errors.error_from_result(result, encoding=raw.info.encoding)
-
-
-@functools.lru_cache(maxsize=4)
-def _numbered(sql: str) -> bytes:
-    # libpq numbers its parameters; the ORM's SQL has exactly one, as %s.
-    assert sql.count("%") == 1 and "%s" in sql, sql  # noqa: S101
-    return sql.replace("%s", "$1").encode()
-
-
-def find_active(token: str) -> ActiveLink | None:
-    """The live link this token opens with its feed's version, or None.
-
-    One single-row query: the link carries a copy of its feed's stamp.
-    """
-    if not looks_like_token(token):
-        return None
-    return find_active_by_digest(hash_token(token))
-
-
-def find_active_by_digest(digest: str) -> ActiveLink | None:
-    """`find_active` for a well-formed token whose hash the caller has."""
-    row = _fetch_link_row(digest)
-    if row is None:
-        return None
-    pk, scope, surgeon_id, patient_id, stored, last_used, version, changed = row
-    # The index found the row; compare in constant time all the same.
-    if not hmac.compare_digest(stored, digest):
-        return None
-    owner_id = surgeon_id or patient_id
-    key = versions.feed_key(scope, owner_id)
-    changed_at = _aware(changed)
-    if changed_at is None:
-        # A link made before links carried their feed's stamp: attach it once.
-        with transaction.atomic():
-            feed = versions.ensure(key, lock=True)
-            CalendarLink.objects.filter(pk=pk).update(
-                feed=feed, feed_version=feed.version, feed_changed_at=feed.changed_at
-            )
-        version, changed_at = feed.version, feed.changed_at
-    stamp = versions.Stamp(int(version), changed_at)
-    return ActiveLink(pk, scope, owner_id, _aware(last_used), key, stamp)
-
-
-def touch(link: ActiveLink, *, now: dt.datetime) -> None:
-    """Record a use, at most once per few minutes, as a conditional update.
-
-    A poll never waits for it: a link row locked by a long transaction (a
-    CSV import bumping its feed) is skipped, and the next poll records it.
-    """
-    last = link.last_used_at
-    if last is not None and now - last < LAST_USED_RESOLUTION:
-        return
-    with transaction.atomic():
-        # Zero rows: another request recorded this use first, or it is locked.
-        free = (
-            CalendarLink.objects.select_for_update(skip_locked=True)
-            .filter(pk=link.id, last_used_at=last)
-            .values_list("pk", flat=True)
-        )
-        if list(free):
-            CalendarLink.objects.filter(pk=link.id).update(last_used_at=now)
 
 
 # --- who may see and manage links ------------------------------------------
@@ -337,7 +122,7 @@ def check_may_create(
 
 def _new_token() -> tuple[str, str]:
     token = secrets.token_urlsafe(TOKEN_BYTES)
-    return token, hash_token(token)
+    return token, lookup.hash_token(token)
 
 
 def validate_owner(

@@ -31,18 +31,21 @@ from clinic.models import Patient, Procedure, Surgeon
 from feeds import ical
 from feeds.models import CalendarEntry, LinkScope
 from followup import rules
-from followup.models import RecoveryMilestone, Visit, VisitStatus, plan_input
+from followup.models import (
+    SLOT_HOLDING_STATUSES,
+    RecoveryMilestone,
+    Visit,
+    VisitStatus,
+    plan_input,
+)
 
 PRODID = "-//Spine clinic//Follow-up calendar 1.0//EN"
 # Raise it when the bytes a visit renders to change: it is part of every
 # feed's cache key and ETag, and a stored entry of another format is stale.
 FORMAT_VERSION = 2
-TIMED_STATUSES = frozenset(
-    {VisitStatus.BOOKED, VisitStatus.CHECKED_IN, VisitStatus.COMPLETED}
-)
 # A schedule (surgeon, clinic) lists booked visits and the cancellations of
 # bookings, so subscribed calendars drop them.
-_IN_SCHEDULE = Q(status__in=sorted(TIMED_STATUSES)) | Q(
+_IN_SCHEDULE = Q(status__in=sorted(SLOT_HOLDING_STATUSES)) | Q(
     status=VisitStatus.CANCELLED, start__isnull=False
 )
 # A patient also sees what is still to book (after a no-show: to rebook).
@@ -84,7 +87,7 @@ def render_entry(visit: Visit) -> str:
         f"SEQUENCE:{visit.sequence}",
     ]
     timed = visit.start is not None and visit.end is not None
-    if timed and (visit.status in TIMED_STATUSES or cancelled):
+    if timed and (visit.status in SLOT_HOLDING_STATUSES or cancelled):
         assert visit.start is not None and visit.end is not None  # noqa: S101
         tzid = settings.CLINIC_TIME_ZONE
         lines += [

@@ -14,9 +14,8 @@ new version therefore sees the change too.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection
 from dataclasses import dataclass
-from typing import TypeVar
 
 from django.db import connection, transaction
 from django.db.models import F, OuterRef, Subquery, Value
@@ -24,11 +23,11 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from clinic.models import Procedure
+from config.db import chunks, is_postgresql
 from feeds.models import CalendarEntry, CalendarLink, FeedVersion, LinkScope
 from followup.models import Visit
 
 CLINIC_KEY = "clinic"
-T = TypeVar("T")
 
 
 def feed_key(scope: str, owner_id: int | None = None) -> str:
@@ -74,13 +73,6 @@ def current(key: str) -> Stamp:
         return Stamp(version, changed_at)
     fresh = ensure(key)
     return Stamp(fresh.version, fresh.changed_at)
-
-
-def chunks(items: Sequence[T], size: int | None = None) -> Iterator[Sequence[T]]:
-    """Slices small enough for the backend's limit on query parameters."""
-    limit = size or min(connection.features.max_query_params or 10_000, 10_000) - 10
-    for start in range(0, len(items), limit):
-        yield items[start : start + limit]
 
 
 def keys_for_visits(visit_ids: Collection[int]) -> set[str]:
@@ -170,7 +162,7 @@ def bump_for_visits(
     35,000 visits of a 10,000-row import that is ~9,000 keys never built in
     Python.
     """
-    if connection.vendor != "postgresql":
+    if not is_postgresql():
         bump(keys_for_visits(visit_ids), now=now)
         return
     ids = sorted(set(visit_ids))

@@ -29,7 +29,7 @@ from django.utils import timezone
 from django.utils.http import http_date, parse_http_date_safe
 from django.views.decorators.http import require_safe
 
-from feeds import links, rendering, versions
+from feeds import lookup, rendering, versions
 
 CACHE_SECONDS = 24 * 60 * 60
 THROTTLE_WINDOW = 60 * 60
@@ -235,17 +235,17 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
             settings.FEED_REQUESTS_PER_IP_HOUR,
         )
     ]
-    digest = links.hash_token(token) if links.looks_like_token(token) else None
+    digest = lookup.hash_token(token) if lookup.looks_like_token(token) else None
     if digest is not None:
         limits.append((f"token:{digest[:32]}", settings.FEED_REQUESTS_PER_TOKEN_HOUR))
     retry = throttle.hit(limits, now)
     if retry is not None:
         return _too_many(retry)
 
-    link = None if digest is None else links.find_active_by_digest(digest)
+    link = None if digest is None else lookup.find_active_by_digest(digest)
     if link is None:
         return _not_found()
-    links.touch(link, now=timezone.now())
+    lookup.touch(link, now=timezone.now())
 
     valid = _validators(link.stamp)
     gz = "gzip" in request.META.get("HTTP_ACCEPT_ENCODING", "")

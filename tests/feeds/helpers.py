@@ -6,6 +6,7 @@ import datetime as dt
 import zoneinfo
 
 from feeds.export import visits_changed
+from feeds.lookup import ActiveLink, find_active_by_digest, hash_token, looks_like_token
 from followup.models import Visit, VisitStatus
 
 MADRID = zoneinfo.ZoneInfo("Europe/Madrid")
@@ -45,3 +46,13 @@ def cancel(visit: Visit, reason: str) -> Visit:
     visit.save(update_fields=["status", "cancel_reason", "cancelled_by", "updated_at"])
     visits_changed([visit.pk])
     return visit
+
+
+def find_active(token: str) -> ActiveLink | None:
+    """The live link this token opens with its feed's version, or None.
+
+    One single-row query: the link carries a copy of its feed's stamp.
+    """
+    if not looks_like_token(token):
+        return None
+    return find_active_by_digest(hash_token(token))

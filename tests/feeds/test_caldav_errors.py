@@ -14,7 +14,7 @@ from django.test import Client
 from django.utils.html import escape
 
 from clinic.models import Surgeon
-from feeds import caldav_errors, caldav_push
+from feeds import caldav_client, caldav_errors
 from feeds.models import CalendarEntry, ExportState, SurgeonCalendar
 from feeds.tasks import export_visits
 from tests.factories import SurgeonFactory
@@ -42,7 +42,7 @@ def stored_error(calendar: SurgeonCalendar) -> str:
     """Book a visit for the calendar's surgeon, export it, read what is kept."""
     visit = book(postop_visit(calendar.surgeon), at(9, 9))
     # An unreachable server raises, for the task to retry; a refusal does not.
-    with contextlib.suppress(caldav_push.CalDAVUnavailable):
+    with contextlib.suppress(caldav_client.CalDAVUnavailable):
         export_visits([visit.pk])
     entry = CalendarEntry.objects.get(pk=visit.pk)
     assert entry.export_state == ExportState.FAILED

@@ -20,10 +20,11 @@ from django.utils import timezone
 from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from clinic.models import Surgeon
-from feeds import caldav_push, tasks
+from feeds import caldav_client, tasks
+from feeds.caldav_push import stale_exports
 from feeds.models import CalendarEntry, ExportState, SurgeonCalendar
 from feeds.rendering import visit_uid
-from feeds.tasks import export_visits, schedule_export, stale_exports
+from feeds.tasks import export_visits, schedule_export
 from followup.models import Visit
 from tests.factories import SurgeonFactory, make_procedure
 from tests.feeds.conftest import (
@@ -322,7 +323,7 @@ def test_an_unreachable_server_fails_the_visit_then_reconciliation_exports_all(
     first = book(postop_visit(surgeon), at(9, 9))
     second = book(postop_visit(surgeon), at(9, 10))
 
-    with pytest.raises(caldav_push.CalDAVUnavailable):
+    with pytest.raises(caldav_client.CalDAVUnavailable):
         export_visits([first.pk, second.pk])
 
     failed = entry_of(first)
@@ -407,7 +408,7 @@ def test_a_refused_object_fails_alone_and_the_batch_goes_on(
 def test_scrub_removes_userinfo_and_secrets() -> None:
     text = "PUT https://dr:pw123@cal.example/x failed; password pw123 rejected"
 
-    assert caldav_push.scrub(text, "pw123") == (
+    assert caldav_client.scrub(text, "pw123") == (
         "PUT https://***@cal.example/x failed; password *** rejected"
     )
 

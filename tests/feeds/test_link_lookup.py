@@ -14,9 +14,10 @@ from django.db import DatabaseError, OperationalError, connection, transaction
 from django.utils import timezone
 from psycopg import pq
 
-from feeds import links, versions
+from feeds import links, lookup, versions
 from feeds.models import CalendarLink
 from tests.factories import SurgeonFactory
+from tests.feeds.helpers import find_active
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -50,11 +51,11 @@ def test_the_lookup_is_prepared_once_per_connection(
     issued: links.IssuedLink,
 ) -> None:
     for _ in range(3):
-        found = links.find_active(token_of(issued))
+        found = find_active(token_of(issued))
         assert found is not None
         assert found.id == issued.link.pk
 
-    assert prepared_statements() == [links._FIND_STATEMENT.decode()]
+    assert prepared_statements() == [lookup._FIND_STATEMENT.decode()]
 
 
 @pytest.mark.usefixtures("fresh_connection")
@@ -62,25 +63,25 @@ def test_a_revoked_or_rotated_token_is_refused_by_the_very_next_lookup(
     issued: links.IssuedLink,
 ) -> None:
     old = token_of(issued)
-    assert links.find_active(old) is not None
+    assert find_active(old) is not None
 
     rotated = links.rotate_link(link_id=issued.link.pk)
-    assert links.find_active(old) is None
-    assert links.find_active(token_of(rotated)) is not None
+    assert find_active(old) is None
+    assert find_active(token_of(rotated)) is not None
 
     links.revoke_link(link_id=issued.link.pk, now=timezone.now())
-    assert links.find_active(token_of(rotated)) is None
+    assert find_active(token_of(rotated)) is None
 
 
 @pytest.mark.usefixtures("fresh_connection")
 def test_a_bump_is_seen_by_the_very_next_lookup(issued: links.IssuedLink) -> None:
-    before = links.find_active(token_of(issued))
+    before = find_active(token_of(issued))
     assert before is not None
 
     with transaction.atomic():
         versions.bump([before.feed_key])
 
-    after = links.find_active(token_of(issued))
+    after = find_active(token_of(issued))
     assert after is not None
     assert after.stamp.version > before.stamp.version
     assert after.stamp.changed_at > before.stamp.changed_at
@@ -88,36 +89,36 @@ def test_a_bump_is_seen_by_the_very_next_lookup(issued: links.IssuedLink) -> Non
 
 @pytest.mark.usefixtures("fresh_connection")
 def test_a_deallocated_lookup_is_prepared_again(issued: links.IssuedLink) -> None:
-    assert links.find_active(token_of(issued)) is not None
+    assert find_active(token_of(issued)) is not None
     with connection.cursor() as cursor:
         cursor.execute("DEALLOCATE ALL")
 
-    found = links.find_active(token_of(issued))
+    found = find_active(token_of(issued))
 
     assert found is not None
-    assert prepared_statements() == [links._FIND_STATEMENT.decode()]
+    assert prepared_statements() == [lookup._FIND_STATEMENT.decode()]
 
 
 @pytest.mark.usefixtures("fresh_connection")
 def test_a_lookup_deallocated_inside_a_transaction_fails_it_then_prepares_again(
     issued: links.IssuedLink,
 ) -> None:
-    assert links.find_active(token_of(issued)) is not None
+    assert find_active(token_of(issued)) is not None
 
     with pytest.raises(DatabaseError), transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("DEALLOCATE ALL")
-        links.find_active(token_of(issued))
+        find_active(token_of(issued))
 
-    assert links.find_active(token_of(issued)) is not None
-    assert prepared_statements() == [links._FIND_STATEMENT.decode()]
+    assert find_active(token_of(issued)) is not None
+    assert prepared_statements() == [lookup._FIND_STATEMENT.decode()]
 
 
 @pytest.mark.usefixtures("fresh_connection")
 def test_a_lookup_failing_for_another_reason_keeps_its_statement(
     issued: links.IssuedLink,
 ) -> None:
-    assert links.find_active(token_of(issued)) is not None
+    assert find_active(token_of(issued)) is not None
     locked, release = threading.Event(), threading.Event()
 
     def lock_the_table() -> None:
@@ -136,13 +137,13 @@ def test_a_lookup_failing_for_another_reason_keeps_its_statement(
         with pytest.raises(OperationalError), transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL lock_timeout = '50ms'")
-            links.find_active(token_of(issued))
+            find_active(token_of(issued))
     finally:
         release.set()
         holder.join()
 
-    assert links.find_active(token_of(issued)) is not None
-    assert prepared_statements() == [links._FIND_STATEMENT.decode()]
+    assert find_active(token_of(issued)) is not None
+    assert prepared_statements() == [lookup._FIND_STATEMENT.decode()]
 
 
 @pytest.mark.usefixtures("fresh_connection")
@@ -150,7 +151,7 @@ def test_a_lookup_opening_a_transaction_runs_inside_it(
     issued: links.IssuedLink,
 ) -> None:
     with transaction.atomic():
-        found = links.find_active(token_of(issued))
+        found = find_active(token_of(issued))
         status = connection.connection.pgconn.transaction_status
 
     assert found is not None
@@ -164,11 +165,11 @@ def test_the_lookup_works_where_psycopg_prepares_statements_itself(
     connection.ensure_connection()
     connection.connection.prepare_threshold = 0
 
-    found = links.find_active(token_of(issued))
+    found = find_active(token_of(issued))
     with transaction.atomic():
         CalendarLink.objects.filter(pk=issued.link.pk).update(revoked_at=timezone.now())
-    gone = links.find_active(token_of(issued))
+    gone = find_active(token_of(issued))
 
     assert found is not None
     assert gone is None
-    assert links._FIND_STATEMENT.decode() not in prepared_statements()
+    assert lookup._FIND_STATEMENT.decode() not in prepared_statements()

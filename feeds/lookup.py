@@ -1,0 +1,147 @@
+"""The feed poll's hot path: from a token to its live link, in one query.
+
+Every poll of every subscribed calendar runs this, so it is measured
+(bench/feed.py: a poll within 2x of serving from memory): the link row,
+which carries a copy of its feed's stamp, is read by a statement prepared
+once per connection (`config.db.fetch_one_prepared`), and a use is recorded
+at most once per few minutes. The same query through the ORM is its
+portable twin, run where statements are logged or there is no PostgreSQL.
+
+Tokens: `secrets.token_urlsafe(links.TOKEN_BYTES)`; only their SHA-256 is
+stored, and a row the index found is still compared in constant time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.models import QuerySet
+
+from config import db
+from feeds import versions
+from feeds.models import CalendarLink
+
+# token_urlsafe(32) is 43 characters of the URL-safe base64 alphabet.
+_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")
+# last_used_at is written at most this often per link: a poll is a read.
+LAST_USED_RESOLUTION = dt.timedelta(minutes=5)
+# Every poll runs this one statement, prepared once per connection: building
+# the ORM query each poll cost as much as running it, and so did psycopg's
+# cursor machinery (config.db.fetch_one_prepared).
+_FIND_STATEMENT = b"feeds_find_active_link"
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def looks_like_token(token: str) -> bool:
+    return _TOKEN_SHAPE.fullmatch(token) is not None
+
+
+@dataclass(frozen=True)
+class ActiveLink:
+    """What the feed view needs of a link and its feed, read in one query."""
+
+    id: int
+    scope: str
+    owner_id: int | None
+    last_used_at: dt.datetime | None
+    feed_key: str
+    stamp: versions.Stamp
+
+
+def _find_query() -> QuerySet[CalendarLink, tuple[Any, ...]]:
+    return (
+        CalendarLink.objects.filter(token_hash="", revoked_at=None)
+        .order_by()
+        .values_list(
+            "pk",
+            "scope",
+            "surgeon_id",
+            "patient_id",
+            "token_hash",
+            "last_used_at",
+            "feed_version",
+            "feed_changed_at",
+        )[:1]
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def _find_sql(vendor: str) -> str:
+    # Compiled once: building the ORM query each poll cost as much as
+    # running it, and a poll must stay within 2x of serving from memory.
+    sql, params = _find_query().query.sql_with_params()
+    assert params == ("",), params  # noqa: S101 - the only parameter is the hash
+    return sql
+
+
+def _aware(value: dt.datetime | str | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _fetch_link_row(digest: str) -> tuple[Any, ...] | None:
+    # The connection itself, not the `connection` proxy: each attribute read
+    # through the proxy is a thread-local lookup, a dozen of them a poll.
+    conn = connections[DEFAULT_DB_ALIAS]
+    sql = _find_sql(conn.vendor)
+    return db.fetch_one_prepared(conn, _FIND_STATEMENT, sql, (digest,))
+
+
+def find_active_by_digest(digest: str) -> ActiveLink | None:
+    """The live link whose token hashes to `digest`, with its feed's version.
+
+    One single-row query: the link carries a copy of its feed's stamp. The
+    caller hashes a well-formed token (`looks_like_token`, `hash_token`).
+    """
+    row = _fetch_link_row(digest)
+    if row is None:
+        return None
+    pk, scope, surgeon_id, patient_id, stored, last_used, version, changed = row
+    # The index found the row; compare in constant time all the same.
+    if not hmac.compare_digest(stored, digest):
+        return None
+    owner_id = surgeon_id or patient_id
+    key = versions.feed_key(scope, owner_id)
+    changed_at = _aware(changed)
+    if changed_at is None:
+        # A link made before links carried their feed's stamp: attach it once.
+        with transaction.atomic():
+            feed = versions.ensure(key, lock=True)
+            CalendarLink.objects.filter(pk=pk).update(
+                feed=feed, feed_version=feed.version, feed_changed_at=feed.changed_at
+            )
+        version, changed_at = feed.version, feed.changed_at
+    stamp = versions.Stamp(int(version), changed_at)
+    return ActiveLink(pk, scope, owner_id, _aware(last_used), key, stamp)
+
+
+def touch(link: ActiveLink, *, now: dt.datetime) -> None:
+    """Record a use, at most once per few minutes, as a conditional update.
+
+    A poll never waits for it: a link row locked by a long transaction (a
+    CSV import bumping its feed) is skipped, and the next poll records it.
+    """
+    last = link.last_used_at
+    if last is not None and now - last < LAST_USED_RESOLUTION:
+        return
+    with transaction.atomic():
+        # Zero rows: another request recorded this use first, or it is locked.
+        free = (
+            CalendarLink.objects.select_for_update(skip_locked=True)
+            .filter(pk=link.id, last_used_at=last)
+            .values_list("pk", flat=True)
+        )
+        if list(free):
+            CalendarLink.objects.filter(pk=link.id).update(last_used_at=now)
