@@ -1,17 +1,12 @@
-"""Each role's home. Placeholders for now: the worklist and the surgeon's
-reviews are built on top of these (issue 10, items 2 and 5)."""
+"""The surgeon's home. A placeholder for now: their reviews are built on top
+of it (issue 10, item 5). The front desk's home is `web.views.desk`."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from web.roles import DESK_ROLES, SURGEON_ROLES, role_required
-
-
-@role_required(*DESK_ROLES)
-def desk(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/desk.html", {"title": "Worklist"})
+from web.roles import SURGEON_ROLES, role_required
 
 
 @role_required(*SURGEON_ROLES)
