@@ -28,7 +28,7 @@ from django.template.defaultfilters import pluralize
 from django.template.loader import render_to_string
 from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import reswap
+from django_htmx.http import push_url, reswap
 
 from clinic.clock import local
 from clinic.models import Surgeon
@@ -292,7 +292,13 @@ def desk(request: HttpRequest) -> HttpResponse:
     htmx = request.htmx  # type: ignore[attr-defined]
     if htmx and htmx.target == "worklist" and not htmx.history_restore_request:
         context = _list_context(request, state, now=now)
-        return render(request, "web/desk/_worklist.html", {**context, "partial": True})
+        response = render(
+            request,
+            "web/desk/_worklist.html",
+            {**context, **_choices(), "partial": True},
+        )
+        # The address bar shows the list's own URL, without a form's empty fields.
+        return push_url(response, state.url())
     opened = _int(request.GET.get("open"))
     item = None if opened is None else _item(request, opened, now=now)
     if item is not None:
