@@ -42,7 +42,7 @@ class Bucket(StrEnum):
 
 
 BUCKET_LABELS = {
-    Bucket.ALL: "All to book",
+    Bucket.ALL: "All",
     Bucket.OPEN: "Window open",
     Bucket.CLOSING: f"Closing ≤ {CLOSING_DAYS} days",
     Bucket.OVERDUE: "Overdue",

@@ -216,6 +216,8 @@ def _list_context(
     found = list(chosen[page.offset : page.offset + page.size])
     tabs = _tabs(state, counts)
     tabs_label = next(tab.label for tab in tabs if tab.current)
+    if state.tab == Bucket.ALL:
+        tabs_label = "All visits to book"
     return {
         "state": state,
         "tabs": tabs,
