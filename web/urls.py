@@ -2,13 +2,20 @@
 
 from django.urls import path
 
-from web.views import calendar_links, entry, homes, surgeon
+from web.views import calendar_links, desk, entry, surgeon
 
 urlpatterns = [
     path("", entry.home, name="home"),
     path("login/", entry.LoginView.as_view(), name="login"),
     path("logout/", entry.LogoutView.as_view(), name="logout"),
-    path("desk/", homes.desk, name="desk"),
+    path("desk/", desk.desk, name="desk"),
+    path("desk/visits/<int:pk>/", desk.visit_row, name="desk-visit"),
+    path("desk/visits/<int:pk>/book/", desk.book, name="desk-book"),
+    path("desk/visits/<int:pk>/reschedule/", desk.reschedule, name="desk-reschedule"),
+    path("desk/visits/<int:pk>/unbook/", desk.unbook, name="desk-unbook"),
+    path("desk/visits/<int:pk>/cancel/", desk.cancel, name="desk-cancel"),
+    path("desk/visits/<int:pk>/check-in/", desk.check_in, name="desk-check-in"),
+    path("desk/visits/<int:pk>/no-show/", desk.no_show, name="desk-no-show"),
     path("surgeon/", surgeon.home, name="surgeon-home"),
     path(
         "surgeon/visits/<int:pk>/complete/",

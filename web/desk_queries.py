@@ -1,0 +1,263 @@
+"""The worklist's reads: which visits the front desk works, in which bucket.
+
+A visit to work is one still waiting for a slot (to book, or a no-show to
+rebook) or a booked one that a re-plan flagged for rebooking. Its bucket
+follows from its window and the clinic's date: the buckets are disjoint, so
+their counts add up to the "All" tab. *Today* lists the day's bookings
+(booked and checked in) in time order.
+
+Every read here is a constant number of queries whatever the data size: the
+counts come from one aggregate, a page from one select with its relations.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.db.models import Count, Q
+
+from clinic.clock import local, start_of_day
+from clinic.models import Patient, Surgeon
+from followup.models import (
+    AWAITING_BOOKING_STATUSES,
+    NOT_YET_SEEN_STATUSES,
+    Visit,
+    VisitQuerySet,
+    VisitStatus,
+)
+
+PAGE_SIZE = 50
+CLOSING_DAYS = 2
+
+
+class Bucket(StrEnum):
+    ALL = "all"
+    OPEN = "open"
+    CLOSING = "closing"
+    OVERDUE = "overdue"
+    NOT_OPEN = "not_open"
+    REBOOKING = "rebooking"
+
+
+BUCKET_LABELS = {
+    Bucket.ALL: "All",
+    Bucket.OPEN: "Window open",
+    Bucket.CLOSING: f"Closing ≤ {CLOSING_DAYS} days",
+    Bucket.OVERDUE: "Overdue",
+    Bucket.NOT_OPEN: "Not yet open",
+    Bucket.REBOOKING: "Needs rebooking",
+}
+TODAY = "today"
+
+# Sort keys a header offers, and the order each means. The window's end first:
+# the visit whose window closes soonest is the one to book first.
+SORTS = {
+    "window": ("window_end", "due_date", "id"),
+    "-window": ("-window_end", "-due_date", "-id"),
+    "patient": ("patient__family_name", "patient__given_name", "window_end", "id"),
+    "-patient": ("-patient__family_name", "-patient__given_name", "window_end", "id"),
+}
+DEFAULT_SORT = "window"
+
+
+def bucket_filters(today: dt.date) -> dict[Bucket, Q]:
+    awaiting = Q(status__in=AWAITING_BOOKING_STATUSES)
+    closing_by = today + dt.timedelta(days=CLOSING_DAYS)
+    rebooking = Q(status=VisitStatus.BOOKED, needs_rebooking=True)
+    return {
+        Bucket.ALL: awaiting | rebooking,
+        Bucket.OPEN: awaiting & Q(window_start__lte=today, window_end__gt=closing_by),
+        Bucket.CLOSING: awaiting
+        & Q(window_start__lte=today, window_end__gte=today, window_end__lte=closing_by),
+        Bucket.OVERDUE: awaiting & Q(window_end__lt=today),
+        Bucket.NOT_OPEN: awaiting & Q(window_start__gt=today),
+        Bucket.REBOOKING: rebooking,
+    }
+
+
+def today_filter(today: dt.date) -> Q:
+    """Booked and checked-in visits whose slot starts on the clinic's day."""
+    return Q(
+        status__in=NOT_YET_SEEN_STATUSES,
+        start__gte=start_of_day(today),
+        start__lt=start_of_day(today + dt.timedelta(days=1)),
+    )
+
+
+@dataclass(frozen=True)
+class Filters:
+    q: str = ""
+    surgeon: int | None = None
+    rule: int | None = None
+
+    def apply(self, visits: VisitQuerySet) -> VisitQuerySet:
+        if self.q:
+            visits = visits.filter(patient__in=Patient.objects.search(self.q))
+        if self.surgeon is not None:
+            # A booked visit's surgeon is who sees the patient; before that,
+            # the surgeon who operated.
+            visits = visits.filter(
+                Q(surgeon_id=self.surgeon)
+                | Q(surgeon__isnull=True, procedure__surgeon_id=self.surgeon)
+            )
+        if self.rule is not None:
+            visits = visits.filter(rule_id=self.rule)
+        return visits
+
+
+def counts(visits: VisitQuerySet, *, today: dt.date) -> dict[str, int]:
+    """Every tab's count in one query."""
+    filters = bucket_filters(today)
+    wanted: dict[str, Q] = {str(bucket): q for bucket, q in filters.items()}
+    wanted[TODAY] = today_filter(today)
+    either = filters[Bucket.ALL] | wanted[TODAY]
+    return visits.filter(either).aggregate(
+        **{name: Count("id", filter=q) for name, q in wanted.items()}
+    )
+
+
+def with_row_relations(visits: VisitQuerySet) -> VisitQuerySet:
+    return visits.select_related(
+        "patient", "rule", "surgeon", "procedure", "procedure__surgeon"
+    )
+
+
+def worklist(
+    visits: VisitQuerySet, *, bucket: Bucket, today: dt.date, sort: str
+) -> VisitQuerySet:
+    order = SORTS.get(sort, SORTS[DEFAULT_SORT])
+    return with_row_relations(visits.filter(bucket_filters(today)[bucket])).order_by(
+        *order
+    )
+
+
+def todays_bookings(visits: VisitQuerySet, *, today: dt.date) -> VisitQuerySet:
+    return with_row_relations(visits.filter(today_filter(today))).order_by(
+        "start", "id"
+    )
+
+
+@dataclass(frozen=True)
+class Row:
+    """One visit as a line of the worklist, with what the desk may do to it."""
+
+    visit: Visit
+    today: dt.date
+    now: dt.datetime
+
+    @property
+    def patient_label(self) -> str:
+        patient = self.visit.patient
+        return f"{patient.family_name}, {patient.given_name} · {patient.record_number}"
+
+    @property
+    def surgeon(self) -> Surgeon:
+        return self.visit.surgeon or self.visit.procedure.surgeon
+
+    @property
+    def kind(self) -> str:
+        suffix = f" #{self.visit.occurrence}" if self.visit.occurrence > 1 else ""
+        return f"{self.visit.rule.name}{suffix}"
+
+    @property
+    def days_left(self) -> int:
+        """Days until the window closes (0: closes today); negative once closed."""
+        return (self.visit.window_end - self.today).days
+
+    @property
+    def days_to_open(self) -> int:
+        return (self.visit.window_start - self.today).days
+
+    @property
+    def days_text(self) -> str:
+        """The days left as the desk reads them."""
+        if self.days_to_open > 0:
+            return f"opens in {_days(self.days_to_open)}"
+        if self.days_left < 0:
+            return f"closed {_days(-self.days_left)} ago"
+        if self.days_left == 0:
+            return "closes today"
+        return f"{_days(self.days_left)} left"
+
+    @property
+    def awaiting(self) -> bool:
+        return self.visit.status in AWAITING_BOOKING_STATUSES
+
+    @property
+    def booked(self) -> bool:
+        return self.visit.status == VisitStatus.BOOKED
+
+    @property
+    def overdue(self) -> bool:
+        return self.awaiting and self.days_left < 0
+
+    @property
+    def closing(self) -> bool:
+        return self.awaiting and self.days_to_open <= 0 <= self.days_left <= 2
+
+    @property
+    def start_local(self) -> dt.datetime | None:
+        return local(self.visit.start) if self.visit.start else None
+
+    @property
+    def may_check_in(self) -> bool:
+        start = self.start_local
+        return self.booked and start is not None and start.date() == self.today
+
+    @property
+    def may_mark_no_show(self) -> bool:
+        start = self.visit.start
+        return self.booked and start is not None and self.now >= start
+
+    @property
+    def may_book(self) -> bool:
+        return self.awaiting or self.booked
+
+
+def _days(n: int) -> str:
+    return f"{n} day" if n == 1 else f"{n} days"
+
+
+def rows(visits: list[Visit], *, now: dt.datetime) -> list[Row]:
+    today = local(now).date()
+    return [Row(visit=visit, today=today, now=now) for visit in visits]
+
+
+@dataclass(frozen=True)
+class Page:
+    number: int
+    count: int
+    size: int = PAGE_SIZE
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.count // self.size))
+
+    @property
+    def offset(self) -> int:
+        return (self.number - 1) * self.size
+
+    @property
+    def first_item(self) -> int:
+        return self.offset + 1 if self.count else 0
+
+    @property
+    def last_item(self) -> int:
+        return min(self.offset + self.size, self.count)
+
+    @property
+    def previous(self) -> int | None:
+        return self.number - 1 if self.number > 1 else None
+
+    @property
+    def next(self) -> int | None:
+        return self.number + 1 if self.number < self.pages else None
+
+
+def page_of(number: int, count: int) -> Page:
+    """The page asked for, within the pages there are; the count is the tab's,
+    already known from `counts`, so paging costs no query of its own."""
+    last = Page(1, count).pages
+    return Page(min(max(number, 1), last), count)

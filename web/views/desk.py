@@ -1,0 +1,553 @@
+"""`/desk/`: the front desk's worklist, and the actions on its rows.
+
+One view renders the page; with htmx it renders only the part asked for (the
+list, or one row). Every action is a plain POST form that redirects back to
+the same list (filters, page and the row's anchor kept in the URL); with htmx
+it answers with the row itself, the tabs' new counts and "Saved" for the live
+region. A refusal changes nothing: the service's message is shown beside the
+row, with what the person typed still in place.
+
+The clock is `config.api.now()`, the API's, so tests pin it in one place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.request import QueryDict
+from django.shortcuts import render
+from django.template.defaultfilters import pluralize
+from django.template.loader import render_to_string
+from django.utils.formats import date_format
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import push_url, reswap
+
+from clinic.clock import local
+from clinic.models import Surgeon
+from config import api
+from followup import services
+from followup.access import Forbidden, access_visit, staff_of
+from followup.exceptions import DomainError, InvalidInput, NotFound
+from followup.models import FollowUpRule, Visit
+from web import desk_queries as queries
+from web.desk_queries import BUCKET_LABELS, TODAY, Bucket, Row
+from web.roles import DESK_ROLES, role_required
+
+PAGE_URL = "/desk/"
+SLOT_LIMIT = 12
+
+
+def _int(value: str | None) -> int | None:
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class DeskState:
+    """What the URL's query string holds: the tab, filters, sort and page."""
+
+    tab: str = Bucket.ALL
+    q: str = ""
+    surgeon: int | None = None
+    rule: int | None = None
+    sort: str = queries.DEFAULT_SORT
+    page: int = 1
+    # Values that were given but mean nothing here: said once, then dropped.
+    ignored: tuple[str, ...] = field(default=(), compare=False)
+
+    @classmethod
+    def from_query(cls, query: QueryDict) -> DeskState:
+        ignored = []
+        tab = query.get("tab", Bucket.ALL)
+        if tab != TODAY and tab not in Bucket.__members__.values():
+            ignored.append("tab")
+            tab = Bucket.ALL
+        numbers = {}
+        for name in ("surgeon", "rule", "page"):
+            raw = query.get(name, "")
+            numbers[name] = _int(raw)
+            if raw and numbers[name] is None:
+                ignored.append(name)
+        sort = query.get("sort", queries.DEFAULT_SORT)
+        if sort not in queries.SORTS:
+            ignored.append("sort")
+            sort = queries.DEFAULT_SORT
+        return cls(
+            tab=tab,
+            q=" ".join(query.get("q", "").split())[:100],
+            surgeon=numbers["surgeon"],
+            rule=numbers["rule"],
+            sort=sort,
+            page=max(numbers["page"] or 1, 1),
+            ignored=tuple(ignored),
+        )
+
+    @property
+    def filters(self) -> queries.Filters:
+        return queries.Filters(q=self.q, surgeon=self.surgeon, rule=self.rule)
+
+    @property
+    def is_today(self) -> bool:
+        return self.tab == TODAY
+
+    def query(self, **changes: Any) -> str:
+        """The query string of this state, with `changes`; defaults left out."""
+        state = replace(self, **changes)
+        pairs = {
+            "tab": state.tab if state.tab != Bucket.ALL else "",
+            "q": state.q,
+            "surgeon": state.surgeon or "",
+            "rule": state.rule or "",
+            "sort": state.sort if state.sort != queries.DEFAULT_SORT else "",
+            "page": state.page if state.page > 1 else "",
+        }
+        return urlencode({k: v for k, v in pairs.items() if v != ""})
+
+    def url(self, **changes: Any) -> str:
+        query = self.query(**changes)
+        return f"{PAGE_URL}?{query}" if query else PAGE_URL
+
+    def tab_url(self, tab: str) -> str:
+        return self.url(tab=tab, page=1)
+
+    def sort_url(self, key: str) -> str:
+        """The header's link: its key ascending, or descending when it is on."""
+        return self.url(sort=f"-{key}" if self.sort == key else key, page=1)
+
+    @property
+    def hidden_fields(self) -> list[tuple[str, str]]:
+        """This state as hidden inputs, for a GET form that must keep it."""
+        return [(name, str(value)) for name, value in QueryDict(self.query()).items()]
+
+    @property
+    def cleared_url(self) -> str:
+        return self.url(q="", surgeon=None, rule=None, page=1)
+
+    def sort_header(self, key: str, label: str) -> SortHeader:
+        aria_sort = ""
+        if self.sort == key:
+            aria_sort = "ascending"
+        elif self.sort == f"-{key}":
+            aria_sort = "descending"
+        return SortHeader(label, self.sort_url(key), aria_sort)
+
+
+@dataclass(frozen=True)
+class SortHeader:
+    """A sortable column's header: a link, and `aria-sort` only when sorted."""
+
+    label: str
+    url: str
+    aria_sort: str
+
+
+@dataclass
+class Item:
+    """A row as shown: the visit, and any open panel, refusal or confirmation."""
+
+    row: Row
+    panel: str = ""  # "slots" or "cancel"
+    slots: services.SlotSearch | None = None
+    slots_error: str = ""
+    slots_surgeon: int | None = None
+    error: str = ""
+    typed: dict[str, str] = field(default_factory=dict)
+    saved: str = ""
+
+    @property
+    def pk(self) -> int:
+        return self.row.visit.pk
+
+    @property
+    def chosen_surgeon(self) -> int:
+        """Whose slots are proposed: the one asked for, else the row's."""
+        return self.slots_surgeon or self.row.surgeon.pk
+
+
+@dataclass(frozen=True)
+class Tab:
+    key: str
+    label: str
+    count: int
+    url: str
+    current: bool
+
+
+def _tabs(state: DeskState, counts: dict[str, int]) -> list[Tab]:
+    # Today first: a list of its own, set apart from the buckets to book.
+    keys: list[str] = [TODAY, *Bucket.__members__.values()]
+    labels: dict[str, str] = {str(key): label for key, label in BUCKET_LABELS.items()}
+    labels[TODAY] = "Today"
+    return [
+        Tab(key, labels[key], counts[key], state.tab_url(key), state.tab == key)
+        for key in keys
+    ]
+
+
+def _visits(request: HttpRequest) -> Any:
+    return Visit.objects.visible_to(staff_of(request.user))
+
+
+def _list_context(
+    request: HttpRequest, state: DeskState, *, now: dt.datetime
+) -> dict[str, Any]:
+    today = local(now).date()
+    visits = state.filters.apply(_visits(request))
+    counts = queries.counts(visits, today=today)
+    page = queries.page_of(state.page, counts[state.tab])
+    if state.is_today:
+        chosen = queries.todays_bookings(visits, today=today)
+    else:
+        chosen = queries.worklist(
+            visits, bucket=Bucket(state.tab), today=today, sort=state.sort
+        )
+    found = list(chosen[page.offset : page.offset + page.size])
+    tabs = _tabs(state, counts)
+    tabs_label = next(tab.label for tab in tabs if tab.current)
+    if state.tab == Bucket.ALL:
+        tabs_label = "All visits to book"
+    return {
+        "state": state,
+        "tabs": tabs,
+        "heading": tabs_label,
+        "page_info": page,
+        "previous_url": page.previous and state.url(page=page.previous),
+        "next_url": page.next and state.url(page=page.next),
+        "items": [Item(row=row) for row in queries.rows(found, now=now)],
+        "sort_headers": {
+            "patient": state.sort_header("patient", "Patient"),
+            "window": state.sort_header("window", "Window"),
+        },
+        "list_said": f"{tabs_label}: {page.count} visit{pluralize(page.count)}.",
+    }
+
+
+def _choices() -> dict[str, Any]:
+    return {
+        "surgeons": list(Surgeon.objects.active()),
+        "rules": list(FollowUpRule.objects.filter(active=True)),
+    }
+
+
+def _page(
+    request: HttpRequest,
+    state: DeskState,
+    *,
+    now: dt.datetime,
+    extra: Item | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    context = _list_context(request, state, now=now)
+    stray = ""
+    if extra is not None:
+        items = context["items"]
+        at = next((i for i, item in enumerate(items) if item.pk == extra.pk), None)
+        if at is None:
+            stray = extra.error
+        else:
+            items[at] = replace(extra, row=items[at].row)
+    return render(
+        request,
+        "web/desk/page.html",
+        {
+            **context,
+            **_choices(),
+            "title": "Worklist",
+            "stray_error": stray,
+            "ignored": state.ignored,
+        },
+        status=status,
+    )
+
+
+def _slots(item: Item, *, now: dt.datetime) -> Item:
+    """Propose slots for the row; a refusal becomes the panel's message."""
+    item.panel = "slots"
+    try:
+        item.slots = services.propose_slots(
+            visit=item.row.visit,
+            now=now,
+            limit=SLOT_LIMIT,
+            surgeon_id=item.slots_surgeon,
+        )
+    except DomainError as error:
+        item.slots_error = error.message
+    return item
+
+
+@role_required(*DESK_ROLES)
+def desk(request: HttpRequest) -> HttpResponse:
+    state = DeskState.from_query(request.GET)
+    now = api.now()
+    htmx = request.htmx  # type: ignore[attr-defined]
+    if htmx and htmx.target == "worklist" and not htmx.history_restore_request:
+        context = _list_context(request, state, now=now)
+        response = render(
+            request,
+            "web/desk/_worklist.html",
+            {**context, **_choices(), "partial": True},
+        )
+        # The address bar shows the list's own URL, without a form's empty fields.
+        return push_url(response, state.url())
+    opened = _int(request.GET.get("open"))
+    item = None if opened is None else _item(request, opened, now=now)
+    if item is not None:
+        _open(item, request.GET, now=now)
+    return _page(request, state, now=now, extra=item)
+
+
+def _open(item: Item, query: QueryDict, *, now: dt.datetime) -> Item:
+    panel = query.get("panel", "")
+    if panel == "slots":
+        item.slots_surgeon = _int(query.get("slots_surgeon"))
+        return _slots(item, now=now)
+    if panel == "change":
+        item.panel = panel
+    return item
+
+
+def _item(request: HttpRequest, pk: int, *, now: dt.datetime) -> Item | None:
+    visit = queries.with_row_relations(_visits(request)).filter(pk=pk).first()
+    if visit is None:
+        return None
+    return Item(row=queries.rows([visit], now=now)[0])
+
+
+def _row_response(
+    request: HttpRequest,
+    state: DeskState,
+    item: Item,
+    *,
+    now: dt.datetime,
+    announce: str = "",
+    counts: bool = False,
+) -> HttpResponse:
+    context: dict[str, Any] = {"state": state, "item": item, **_choices()}
+    html = render_to_string("web/desk/_row.html", context, request=request)
+    if counts:
+        today = local(now).date()
+        visits = state.filters.apply(_visits(request))
+        tabs = _tabs(state, queries.counts(visits, today=today))
+        html += render_to_string(
+            "web/desk/_tabs.html", {"tabs": tabs, "oob": True}, request=request
+        )
+    if announce:
+        html += render_to_string(
+            "web/desk/_announce.html", {"text": announce}, request=request
+        )
+    return HttpResponse(html)
+
+
+def _missing(request: HttpRequest, state: DeskState, pk: int) -> HttpResponse:
+    message = f"Visit {pk} does not exist, or is not yours to see."
+    if request.htmx:  # type: ignore[attr-defined]
+        html = render_to_string(
+            "web/desk/_announce.html",
+            {"text": message, "error": True},
+            request=request,
+        )
+        return reswap(HttpResponse(html), "none")
+    messages.error(request, message)
+    return _page(request, state, now=api.now(), status=404)
+
+
+@require_GET
+@role_required(*DESK_ROLES)
+def visit_row(request: HttpRequest, pk: int) -> HttpResponse:
+    """One row, with a panel open (`?panel=slots` or `change`) or none.
+
+    Without htmx, the same row on the whole page, by its anchor.
+    """
+    state = DeskState.from_query(request.GET)
+    if not request.htmx:  # type: ignore[attr-defined]
+        opened = urlencode(
+            {
+                "open": pk,
+                "panel": request.GET.get("panel", ""),
+                "slots_surgeon": request.GET.get("slots_surgeon", ""),
+            }
+        )
+        join = "&" if "?" in state.url() else "?"
+        return HttpResponseRedirect(f"{state.url()}{join}{opened}#visit-{pk}")
+    now = api.now()
+    item = _item(request, pk, now=now)
+    if item is None:
+        return _missing(request, state, pk)
+    return _row_response(request, state, _open(item, request.GET, now=now), now=now)
+
+
+# --- actions ------------------------------------------------------------------
+
+Perform = Callable[[HttpRequest, Visit, dt.datetime], str]
+
+
+def _when(moment: dt.datetime | None) -> str:
+    return date_format(local(moment), "DATETIME_FORMAT") if moment else ""
+
+
+def _surgeon_id(request: HttpRequest) -> int:
+    raw = request.POST.get("surgeon", "")
+    surgeon = _int(raw)
+    if surgeon is None:
+        raise InvalidInput(f"Choose a surgeon for the slot, not {raw!r}.")
+    return surgeon
+
+
+def _start(request: HttpRequest) -> str:
+    start = request.POST.get("start", "").strip()
+    if not start:
+        raise InvalidInput("Choose one of the proposed slots.")
+    return start
+
+
+def _book(request: HttpRequest, visit: Visit, now: dt.datetime) -> str:
+    booked = services.book_visit(
+        visit_id=visit.pk,
+        start=_start(request),
+        surgeon_id=_surgeon_id(request),
+        actor=_actor(request),
+        now=now,
+    )
+    late = f", {booked.late_by_days} days late" if booked.late_by_days else ""
+    return f"Booked for {_when(booked.start)} with {booked.surgeon}{late}."
+
+
+def _reschedule(request: HttpRequest, visit: Visit, now: dt.datetime) -> str:
+    moved = services.reschedule_visit(
+        visit_id=visit.pk,
+        start=_start(request),
+        surgeon_id=_surgeon_id(request),
+        actor=_actor(request),
+        now=now,
+    )
+    return f"Moved to {_when(moved.start)} with {moved.surgeon}."
+
+
+def _unbook(request: HttpRequest, visit: Visit, now: dt.datetime) -> str:
+    services.unbook_visit(visit_id=visit.pk, actor=_actor(request), now=now)
+    return "Unbooked: the visit is to book again."
+
+
+def _cancel(request: HttpRequest, visit: Visit, now: dt.datetime) -> str:
+    services.cancel_visit(
+        visit_id=visit.pk,
+        reason=request.POST.get("reason", ""),
+        actor=_actor(request),
+        now=now,
+    )
+    return "Cancelled."
+
+
+def _check_in(request: HttpRequest, visit: Visit, now: dt.datetime) -> str:
+    services.check_in_visit(visit_id=visit.pk, actor=_actor(request), now=now)
+    return "Checked in."
+
+
+def _no_show(request: HttpRequest, visit: Visit, now: dt.datetime) -> str:
+    services.mark_no_show(visit_id=visit.pk, actor=_actor(request), now=now)
+    return "Marked as a no-show: the visit is to book again."
+
+
+def _actor(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+ACTIONS: dict[str, Perform] = {
+    "book": _book,
+    "reschedule": _reschedule,
+    "unbook": _unbook,
+    "cancel": _cancel,
+    "check_in": _check_in,
+    "no_show": _no_show,
+}
+# The panel a refusal reopens, so that what was typed or chosen is still there.
+PANELS = {
+    "book": "slots",
+    "reschedule": "slots",
+    "unbook": "change",
+    "cancel": "change",
+}
+
+
+def _act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    state = DeskState.from_query(QueryDict(request.POST.get("back", "")))
+    now = api.now()
+    try:
+        visit = access_visit(request.user, pk, action=action)
+        said = ACTIONS[action](request, visit, now)
+    except NotFound:
+        return _missing(request, state, pk)
+    except Forbidden as error:
+        raise PermissionDenied(error.message) from None
+    except DomainError as error:
+        return _refused(request, state, pk, action, error, now=now)
+    item = _item(request, pk, now=now)
+    if item is None:  # pragma: no cover - it was there a moment ago
+        raise Http404
+    label = item.row.patient_label
+    if request.htmx:  # type: ignore[attr-defined]
+        item.saved = said
+        return _row_response(
+            request,
+            state,
+            item,
+            now=now,
+            announce=f"Saved. {label}: {said}",
+            counts=True,
+        )
+    messages.success(request, f"Saved. {label}: {said}")
+    return HttpResponseRedirect(f"{state.url()}#visit-{pk}")
+
+
+def _refused(
+    request: HttpRequest,
+    state: DeskState,
+    pk: int,
+    action: str,
+    error: DomainError,
+    *,
+    now: dt.datetime,
+) -> HttpResponse:
+    item = _item(request, pk, now=now)
+    if item is None:
+        return _missing(request, state, pk)
+    item.error = error.message
+    item.typed = {"reason": request.POST.get("reason", "")}
+    item.slots_surgeon = _int(request.POST.get("slots_surgeon"))
+    panel = PANELS.get(action, "")
+    if panel == "slots":
+        _slots(item, now=now)
+    item.panel = panel
+    if request.htmx:  # type: ignore[attr-defined]
+        return _row_response(request, state, item, now=now)
+    return _page(request, state, now=now, extra=item, status=error.status)
+
+
+def _command(action: str) -> Callable[[HttpRequest, int], HttpResponse]:
+    @require_POST
+    @role_required(*DESK_ROLES)
+    def command(request: HttpRequest, pk: int) -> HttpResponse:
+        return _act(request, pk, action)
+
+    command.__name__ = command.__qualname__ = action
+    return command
+
+
+book = _command("book")
+reschedule = _command("reschedule")
+unbook = _command("unbook")
+cancel = _command("cancel")
+check_in = _command("check_in")
+no_show = _command("no_show")
