@@ -12,6 +12,7 @@ from django.test import Client
 from clinic.models import Surgeon
 from feeds import links
 from feeds.models import CalendarLink, LinkScope
+from tests.feeds.helpers import find_active
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +28,7 @@ def test_a_surgeons_new_url_is_shown_once_and_never_cached(
     assert (link.scope, link.surgeon_id) == (LinkScope.SURGEON, surgeon_a.pk)
     url = response.context["new_url"].url
     assert url.startswith("http://testserver/calendar/")
-    assert links.find_active(url.split("/calendar/")[1].removesuffix(".ics"))
+    assert find_active(url.split("/calendar/")[1].removesuffix(".ics"))
     html = response.content.decode()
     assert f'value="{url}"' in html
     assert 'href="webcal://testserver/calendar/' in html
