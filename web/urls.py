@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from web.views import calendar_links, entry, homes
+from web.views import calendar_links, entry, homes, patients
 
 urlpatterns = [
     path("", entry.home, name="home"),
@@ -20,5 +20,21 @@ urlpatterns = [
         "calendar-links/<int:pk>/revoke/",
         calendar_links.revoke,
         name="calendar-link-revoke-page",
+    ),
+    path("desk/patients/<int:pk>/", patients.patient_page, name="patient-page"),
+    path(
+        "desk/patients/<int:pk>/calendar-link/",
+        patients.create_link,
+        name="patient-link-create",
+    ),
+    path(
+        "desk/patients/<int:pk>/calendar-link/<int:link_id>/rotate/",
+        patients.rotate_link,
+        name="patient-link-rotate",
+    ),
+    path(
+        "desk/patients/<int:pk>/calendar-link/<int:link_id>/revoke/",
+        patients.revoke_link,
+        name="patient-link-revoke",
     ),
 ]
