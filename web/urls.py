@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from web.views import calendar_links, entry, homes, patients
+from web.views import calendar_links, entry, homes, patients, registration
 
 urlpatterns = [
     path("", entry.home, name="home"),
@@ -21,7 +21,13 @@ urlpatterns = [
         calendar_links.revoke,
         name="calendar-link-revoke-page",
     ),
+    path("desk/patients/new/", registration.register_patient, name="patient-register"),
     path("desk/patients/<int:pk>/", patients.patient_page, name="patient-page"),
+    path(
+        "desk/patients/<int:pk>/procedures/new/",
+        registration.register_procedure,
+        name="procedure-register",
+    ),
     path(
         "desk/patients/<int:pk>/calendar-link/",
         patients.create_link,
@@ -37,4 +43,5 @@ urlpatterns = [
         patients.revoke_link,
         name="patient-link-revoke",
     ),
+    path("desk/import/", registration.import_csv, name="procedure-import-page"),
 ]

@@ -146,6 +146,42 @@ def test_a_surgeon_cannot_open_another_surgeons_patient(
     assert booked_and_moved.patient.family_name not in response.content.decode()
 
 
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [
+        ("anonymous", 302),
+        ("front_desk", 200),
+        ("surgeon_a", 200),
+        ("surgeon_b", 404),
+        ("clinic_admin", 200),
+    ],
+)
+def test_every_role_gets_the_answer_its_scope_gives(
+    client: Client,
+    front_desk: User,
+    surgeon_a: Surgeon,
+    surgeon_b: Surgeon,
+    clinic_admin: User,
+    role: str,
+    expected: int,
+) -> None:
+    patient = make_procedure(today=TODAY, surgeon=surgeon_a).patient
+    users = {
+        "front_desk": front_desk,
+        "surgeon_a": surgeon_a.user,
+        "surgeon_b": surgeon_b.user,
+        "clinic_admin": clinic_admin,
+    }
+    if role in users:
+        client.force_login(users[role])  # type: ignore[arg-type]
+
+    response = page(client, patient)
+
+    assert response.status_code == expected
+    if role == "anonymous":
+        assert response["Location"] == f"/login/?next=/desk/patients/{patient.pk}/"
+
+
 def test_an_unknown_patient_is_a_404(client: Client, front_desk: User) -> None:
     client.force_login(front_desk)
 
