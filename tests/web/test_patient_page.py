@@ -230,7 +230,7 @@ def test_creating_a_link_shows_its_url_once_with_a_qr_code(
     svg = re.search(r"<svg [^>]*>.*?</svg>", text, re.S)
     assert svg is not None
     assert 'role="img"' in svg.group(0)
-    assert 'aria-label="QR code of the calendar URL"' in svg.group(0)
+    assert 'aria-label="QR code of the link, to scan with a phone"' in svg.group(0)
     assert "style=" not in svg.group(0) and "<script" not in svg.group(0)
     link = CalendarLink.objects.get()
     assert (link.scope, link.patient_id, link.created_by) == (

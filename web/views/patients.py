@@ -188,7 +188,7 @@ def qr_svg(url: str) -> SafeString:
     svg = out.getvalue().decode()
     # segno writes only the code's geometry; the URL itself is not in it.
     opening = format_html(
-        '<svg role="img" aria-label="{}" ', "QR code of the calendar URL"
+        '<svg role="img" aria-label="{}" ', "QR code of the link, to scan with a phone"
     )
     return mark_safe(svg.replace("<svg ", opening, 1))  # noqa: S308
 
