@@ -30,6 +30,7 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 
 from clinic.models import Patient
@@ -107,7 +108,7 @@ def _inline_checks(form: ProcedureFields, url: str) -> None:
                 "hx-target": f"#error-{name}",
                 "hx-swap": "innerHTML",
                 "hx-vals": f'{{"check": "{name}"}}',
-                "hx-sync": "closest form:abort",
+                "hx-sync": "this:replace",
                 "aria-describedby": f"help-{name} error-{name}",
             }
         )
@@ -153,15 +154,16 @@ def _check_one_field(
     valid = form.is_valid()
     previewed = request.POST.get("previewed", "")
     stale = bool(previewed) and not (valid and form.fingerprint() == previewed)
-    return render(
-        request,
+    # Stripped: an empty answer leaves the message element :empty (hidden).
+    answer = render_to_string(
         "web/patients/_field_check.html",
         {
-            "name": name,
             "errors": form.errors.get(name, []) if name in form.fields else [],
             "stale": stale,
         },
+        request=request,
     )
+    return HttpResponse(answer.strip())
 
 
 def _register(
