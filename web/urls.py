@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from web.views import calendar_links, desk, entry, surgeon
+from web.views import calendar_links, desk, entry, patients, registration, surgeon
 
 urlpatterns = [
     path("", entry.home, name="home"),
@@ -38,4 +38,27 @@ urlpatterns = [
         calendar_links.revoke,
         name="calendar-link-revoke-page",
     ),
+    path("desk/patients/new/", registration.register_patient, name="patient-register"),
+    path("desk/patients/<int:pk>/", patients.patient_page, name="patient-page"),
+    path(
+        "desk/patients/<int:pk>/procedures/new/",
+        registration.register_procedure,
+        name="procedure-register",
+    ),
+    path(
+        "desk/patients/<int:pk>/calendar-link/",
+        patients.create_link,
+        name="patient-link-create",
+    ),
+    path(
+        "desk/patients/<int:pk>/calendar-link/<int:link_id>/rotate/",
+        patients.rotate_link,
+        name="patient-link-rotate",
+    ),
+    path(
+        "desk/patients/<int:pk>/calendar-link/<int:link_id>/revoke/",
+        patients.revoke_link,
+        name="patient-link-revoke",
+    ),
+    path("desk/import/", registration.import_csv, name="procedure-import-page"),
 ]

@@ -22,6 +22,8 @@ TABLE: dict[str, tuple[int | str, ...]] = {
     "/desk/": (TO_LOGIN, 200, 403, 403, 200),
     "/surgeon/": (TO_LOGIN, 403, 200, 200, 403),
     "/calendar-links/": (TO_LOGIN, 200, 200, 200, 200),
+    "/desk/patients/new/": (TO_LOGIN, 200, 403, 403, 200),
+    "/desk/import/": (TO_LOGIN, 200, 403, 403, 200),
     "/admin/": (TO_LOGIN, 403, 403, 403, 200),
     "/admin/clinic/patient/": (TO_LOGIN, 403, 403, 403, 200),
     "/api/docs/": (403, 200, 200, 200, 200),
@@ -101,9 +103,19 @@ def nobody(db: None) -> User:
 @pytest.mark.parametrize(
     ("role", "links"),
     [
-        ("front_desk", ["Worklist", "Calendar links"]),
+        ("front_desk", ["Worklist", "New patient", "Import", "Calendar links"]),
         ("surgeon_a", ["My reviews", "Calendar links"]),
-        ("clinic_admin", ["Worklist", "Calendar links", "API docs", "Admin"]),
+        (
+            "clinic_admin",
+            [
+                "Worklist",
+                "New patient",
+                "Import",
+                "Calendar links",
+                "API docs",
+                "Admin",
+            ],
+        ),
     ],
 )
 def test_the_header_names_the_person_their_role_and_their_links(

@@ -1,0 +1,190 @@
+"""The pages' forms: each field is read by the services' own parsers and checks.
+
+A form never decides what is valid on its own: `parse_date`,
+`check_birth_date`, `check_surgery_date`, `parse_kind` and `required_text`
+give the same answer, in the same words, as the API, the admin and the CSV
+import. The service called on save checks everything again, inside its
+transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from typing import Any
+
+from django import forms
+
+from clinic.models import Patient, ProcedureKind, Surgeon
+from followup.exceptions import DomainError, InvalidInput
+from followup.services.parsing import (
+    check_surgery_date,
+    parse_date,
+    parse_kind,
+    required_text,
+)
+from followup.services.patients import check_birth_date
+
+
+class DateInput(forms.DateInput):
+    # The browser's date picker, which submits YYYY-MM-DD: the services' format.
+    input_type = "date"
+
+
+def _checked(check: Any, *args: Any, **kwargs: Any) -> Any:
+    """A service check's refusal as the field's error, in its own words."""
+    try:
+        return check(*args, **kwargs)
+    except DomainError as error:
+        raise forms.ValidationError(error.message, code=error.code) from None
+
+
+class ProcedureFields(forms.Form):
+    """A procedure for a patient whose birth date is known (or being typed)."""
+
+    surgeon = forms.TypedChoiceField(
+        label="Surgeon",
+        coerce=int,
+        empty_value=None,
+        help_text="Who operated. Only active surgeons are listed.",
+    )
+    kind = forms.ChoiceField(
+        label="Kind of surgery",
+        choices=ProcedureKind.choices,
+        widget=forms.RadioSelect,
+        help_text="A stem-cell implant adds a yearly MRI review.",
+    )
+    surgery_date = forms.CharField(
+        label="Surgery date",
+        widget=DateInput,
+        help_text="The day of the operation.",
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        today: dt.date,
+        birth_date: dt.date | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today
+        self.known_birth_date = birth_date
+        for bound in self.fields.values():
+            bound.error_messages["required"] = f"{bound.label} is required."
+        self.surgeons = {s.pk: s for s in Surgeon.objects.active()}
+        surgeon_field = self.fields["surgeon"]
+        assert isinstance(surgeon_field, forms.TypedChoiceField)  # noqa: S101
+        surgeon_field.choices = [("", "Choose a surgeon")] + [
+            (pk, str(surgeon)) for pk, surgeon in self.surgeons.items()
+        ]
+        surgeon_field.error_messages["invalid_choice"] = (
+            "Choose one of the clinic's active surgeons from the list."
+        )
+        surgeon_field.error_messages["required"] = "Choose the surgeon who operated."
+        self.fields["kind"].error_messages["invalid_choice"] = (
+            "Choose one of the procedure kinds listed."
+        )
+        self.fields["kind"].error_messages["required"] = "Choose the procedure kind."
+
+    def clean_kind(self) -> str:
+        return str(_checked(parse_kind, self.cleaned_data["kind"]))
+
+    def clean_surgery_date(self) -> dt.date:
+        operated = _date(self.cleaned_data["surgery_date"], "Surgery date")
+        born = self.known_birth_date or self.cleaned_data.get("birth_date")
+        _checked(check_surgery_date, operated, today=self.today, birth_date=born)
+        return operated
+
+    def chosen_surgeon(self) -> Surgeon:
+        return self.surgeons[self.cleaned_data["surgeon"]]
+
+    def fingerprint(self) -> str:
+        """What the preview showed, so that Save saves that and nothing else."""
+        values = [f"{name}={self.cleaned_data[name]}" for name in sorted(self.fields)]
+        return hashlib.sha256("\n".join(values).encode()).hexdigest()[:32]
+
+
+class RegistrationForm(ProcedureFields):
+    """A new patient and their procedure, in one form."""
+
+    record_number = forms.CharField(
+        label="Record number",
+        help_text="The patient's medical record number.",
+        max_length=200,
+    )
+    given_name = forms.CharField(
+        label="Given name", max_length=400, help_text="As on their ID."
+    )
+    family_name = forms.CharField(
+        label="Family name", max_length=400, help_text="Both, if they have two."
+    )
+    birth_date = forms.CharField(
+        label="Birth date", widget=DateInput, help_text="Pick or type the date."
+    )
+
+    # The patient a duplicate record number belongs to, to offer their page.
+    existing_patient: Patient | None = None
+
+    field_order = [
+        "record_number",
+        "given_name",
+        "family_name",
+        "birth_date",
+        "surgeon",
+        "kind",
+        "surgery_date",
+    ]
+
+    def clean_record_number(self) -> str:
+        number = str(
+            _checked(
+                required_text,
+                self.cleaned_data["record_number"],
+                field_name="Record number",
+                max_length=32,
+            )
+        )
+        self.existing_patient = Patient.objects.filter(record_number=number).first()
+        if self.existing_patient is not None:
+            raise forms.ValidationError(
+                f"A patient with record number {number} already exists. "
+                "Open their page to add a procedure.",
+                code="duplicate_record_number",
+            )
+        return number
+
+    def clean_given_name(self) -> str:
+        return _name(self.cleaned_data["given_name"], "Given name")
+
+    def clean_family_name(self) -> str:
+        return _name(self.cleaned_data["family_name"], "Family name")
+
+    def clean_birth_date(self) -> dt.date:
+        born = _date(self.cleaned_data["birth_date"], "Birth date")
+        _checked(check_birth_date, born, today=self.today)
+        return born
+
+
+def _name(value: str, label: str) -> str:
+    return str(_checked(required_text, value, field_name=label, max_length=100))
+
+
+def _date(value: str, label: str) -> dt.date:
+    if not value.strip():
+        raise forms.ValidationError(f"{label} is required.", code="required")
+    try:
+        return parse_date(value, field_name=label)
+    except InvalidInput as error:
+        raise forms.ValidationError(error.message, code=error.code) from None
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="UTF-8 CSV with a header row; all rows are imported, or none.",
+        error_messages={
+            "required": "Choose a CSV file to import.",
+            "empty": "The file is empty; it needs a header row and some rows.",
+        },
+    )

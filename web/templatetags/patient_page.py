@@ -1,0 +1,52 @@
+"""Words and times for the patient pages: statuses, history actions, slots."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import template
+from django.contrib.auth.models import User
+from django.utils import formats, timezone
+
+from followup.models import VisitStatus
+from web.views.patients import event_label as _event_label
+
+register = template.Library()
+
+
+@register.filter
+def status_label(value: str) -> str:
+    """A visit status in words; an empty one (a visit's first event) as such."""
+    if not value:
+        return "new"
+    try:
+        return str(VisitStatus(value).label)
+    except ValueError:
+        return value
+
+
+@register.filter
+def event_label(action: str) -> str:
+    return _event_label(action)
+
+
+@register.filter
+def actor_name(actor: User | None) -> str:
+    if actor is None:
+        return "System"
+    return actor.get_full_name() or actor.get_username()
+
+
+@register.simple_tag
+def slot(
+    start: dt.datetime | None, end: dt.datetime | None, *, short: bool = False
+) -> str:
+    """'Wed 2 Dec 2026, 09:20-09:40' (an en dash) on the clinic's clock."""
+    if start is None:
+        return "no slot"
+    style = "SHORT_DATETIME_FORMAT" if short else "DATETIME_FORMAT"
+    text = formats.date_format(timezone.localtime(start), style)
+    if end is None:
+        return text
+    until = formats.time_format(timezone.localtime(end), "TIME_FORMAT")
+    return f"{text}\N{EN DASH}{until}"

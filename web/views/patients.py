@@ -1,0 +1,355 @@
+"""`/desk/patients/<id>/`: a patient's procedures, plan, history and calendar link.
+
+Who opens it: the front desk and clinic admins, and a surgeon for their own
+patients (`access_patient` scopes first, so another surgeon's patient is a
+404). A surgeon reads it: what they see is the one rule for a surgeon's
+patients (their procedures, the visits of those, the visits booked with
+them), and the calendar link and the registration of a procedure are the
+desk's jobs, not theirs.
+
+The page runs the same number of queries whatever the number of visits: the
+procedures, their visits and the visits' events come in three prefetched
+queries.
+
+A patient's calendar link is handed out here, as on `/calendar-links/`: its
+URL is known only in the answer to create or rotate, so that answer is
+rendered directly, never cached, with a QR code the patient scans at the desk.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from dataclasses import dataclass, field
+
+import segno
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.utils.cache import add_never_cache_headers
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.views.decorators.http import require_POST
+
+from clinic.models import Patient, Procedure
+from config import api
+from feeds import links
+from feeds.models import CalendarLink, LinkScope
+from followup import rules
+from followup.access import Forbidden, access_patient, staff_of
+from followup.exceptions import DomainError, NotFound
+from followup.models import (
+    AWAITING_BOOKING_STATUSES,
+    RecoveryMilestone,
+    Visit,
+    VisitEvent,
+    plan_input,
+)
+from web.roles import DESK_ROLES, SURGEON_ROLES, role_required
+from web.views.calendar_links import NewUrl
+
+# What each history action means to a person reading it.
+EVENT_LABELS = {
+    "generated": "Planned",
+    "booked": "Booked",
+    "rescheduled": "Rescheduled",
+    "rebooked": "Rebooked after a no-show",
+    "unbooked": "Unbooked",
+    "cancelled": "Cancelled",
+    "checked_in": "Checked in",
+    "no_show": "Marked as a no-show",
+    "completed": "Completed",
+    "moved": "Dates moved by a correction",
+    "window_moved": "Window moved by a correction",
+    "flagged_for_rebooking": "Flagged for rebooking",
+    "reopened": "Planned again",
+}
+
+
+def page_url(patient_id: int) -> str:
+    return f"/desk/patients/{patient_id}/"
+
+
+def event_label(action: str) -> str:
+    return EVENT_LABELS.get(action, action.replace("_", " ").capitalize())
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of a procedure's timeline: a visit, a milestone, or today."""
+
+    date: dt.date
+    visit: Visit | None = None
+    milestone: str = ""
+    is_today: bool = False
+    is_past: bool = False
+    is_overdue: bool = False
+
+    @property
+    def title(self) -> str:
+        if self.visit is None:
+            return self.milestone
+        rule = self.visit.rule
+        if rule.recurring:
+            return f"{rule.name}, year {self.visit.occurrence}"
+        return rule.name
+
+
+@dataclass
+class ProcedurePlan:
+    procedure: Procedure
+    entries: list[Entry] = field(default_factory=list)
+
+
+def timeline(
+    procedure: Procedure,
+    visits: list[Visit],
+    milestones: list[rules.MilestoneSpec],
+    *,
+    today: dt.date,
+) -> list[Entry]:
+    """Visits (by their booked day, else their due date), the recovery
+    milestones, and a marker for today, in date order."""
+    entries = [
+        Entry(
+            date=visit.slot_local_date() or visit.due_date,
+            visit=visit,
+            is_past=(visit.slot_local_date() or visit.due_date) < today,
+            is_overdue=visit.status in AWAITING_BOOKING_STATUSES
+            and visit.window_end < today,
+        )
+        for visit in visits
+    ]
+    entries += [
+        Entry(date=day, milestone=spec.title, is_past=day < today)
+        for spec, day in rules.milestones(plan_input(procedure), milestones)
+    ]
+    entries.sort(key=lambda entry: (entry.date, entry.visit is None))
+    if entries:
+        where = next(
+            (i for i, entry in enumerate(entries) if entry.date >= today), len(entries)
+        )
+        entries.insert(where, Entry(date=today, is_today=True))
+    return entries
+
+
+def _plans(
+    patient: Patient, request: HttpRequest, today: dt.date
+) -> list[ProcedurePlan]:
+    staff = staff_of(request.user)
+    events = VisitEvent.objects.select_related("actor").order_by("id")
+    visits = (
+        Visit.objects.visible_to(staff)
+        .select_related("rule", "surgeon")
+        .prefetch_related(Prefetch("events", queryset=events))
+        .order_by("due_date", "id")
+    )
+    procedures = (
+        Procedure.objects.visible_to(staff)
+        .filter(patient=patient)
+        .select_related("surgeon")
+        .prefetch_related(Prefetch("visits", queryset=visits))
+        .order_by("-surgery_date", "-id")
+    )
+    specs = RecoveryMilestone.objects.specs()
+    return [
+        ProcedurePlan(
+            procedure=procedure,
+            entries=timeline(
+                procedure, list(procedure.visits.all()), specs, today=today
+            ),
+        )
+        for procedure in procedures
+    ]
+
+
+# --- the calendar link ---------------------------------------------------------
+
+
+def qr_svg(url: str) -> SafeString:
+    """The URL as a QR code, an inline <svg> (no script, no style attribute)."""
+    code = segno.make(url, error="m")
+    out = io.BytesIO()
+    code.save(
+        out,
+        kind="svg",
+        xmldecl=False,
+        svgns=True,
+        nl=False,
+        omitsize=True,
+        border=4,
+        dark="#000",
+        light="#fff",
+        svgclass="qr-code",
+        lineclass=None,
+    )
+    svg = out.getvalue().decode()
+    # segno writes only the code's geometry; the URL itself is not in it.
+    opening = format_html(
+        '<svg role="img" aria-label="{}" ', "QR code of the link, to scan with a phone"
+    )
+    return mark_safe(svg.replace("<svg ", opening, 1))  # noqa: S308
+
+
+@dataclass(frozen=True)
+class LinkSection:
+    links: list[CalendarLink]
+    may_create: bool
+    new_url: NewUrl | None = None
+
+    @property
+    def qr(self) -> SafeString | None:
+        return qr_svg(self.new_url.url) if self.new_url else None
+
+
+def _may_hand_out_links(request: HttpRequest) -> bool:
+    try:
+        links.check_may_create(request.user, scope=LinkScope.PATIENT, surgeon_id=None)
+    except Forbidden:
+        return False
+    return True
+
+
+def _link_section(
+    request: HttpRequest, patient: Patient, new_url: NewUrl | None
+) -> LinkSection | None:
+    if not _may_hand_out_links(request):
+        return None
+    live = (
+        links.visible_to(request.user)
+        .filter(scope=LinkScope.PATIENT, patient_id=patient.pk)
+        .order_by("-created_at", "pk")
+    )
+    return LinkSection(links=list(live), may_create=True, new_url=new_url)
+
+
+# --- the page -----------------------------------------------------------------
+
+
+def _page(
+    request: HttpRequest,
+    patient: Patient,
+    *,
+    new_url: NewUrl | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    today = api.today()
+    staff = staff_of(request.user)
+    response = render(
+        request,
+        "web/patients/patient.html",
+        {
+            "title": f"{patient.given_name} {patient.family_name}",
+            "patient": patient,
+            "plans": _plans(patient, request, today),
+            "today": today,
+            "may_register": staff.has(*DESK_ROLES),
+            "link_section": _link_section(request, patient, new_url),
+        },
+        status=status,
+    )
+    if new_url is not None:
+        add_never_cache_headers(response)
+    return response
+
+
+def _patient(request: HttpRequest, pk: int, *, write: bool = False) -> Patient:
+    try:
+        return access_patient(request.user, pk, write=write)
+    except NotFound as error:
+        raise Http404(error.message) from None
+    except Forbidden as error:
+        raise PermissionDenied(error.message) from None
+
+
+@role_required(*DESK_ROLES, *SURGEON_ROLES)
+def patient_page(request: HttpRequest, pk: int) -> HttpResponse:
+    return _page(request, _patient(request, pk))
+
+
+def _refused(
+    request: HttpRequest, patient: Patient, error: DomainError
+) -> HttpResponse:
+    if isinstance(error, NotFound):
+        raise Http404(error.message)
+    if isinstance(error, Forbidden):
+        raise PermissionDenied(error.message)
+    messages.error(request, error.message)
+    return _page(request, patient, status=error.status)
+
+
+def _issued(
+    request: HttpRequest, patient: Patient, issued: links.IssuedLink, said: str
+) -> HttpResponse:
+    messages.success(request, said)
+    url = request.build_absolute_uri(issued.path)
+    return _page(request, patient, new_url=NewUrl(link_id=issued.link.pk, url=url))
+
+
+def _patient_link(request: HttpRequest, patient: Patient, link_id: int) -> CalendarLink:
+    link = links.access_link(request.user, link_id)
+    if link.scope != LinkScope.PATIENT or link.patient_id != patient.pk:
+        raise NotFound(f"Calendar link {link_id} does not exist.")
+    return link
+
+
+@require_POST
+@role_required(*DESK_ROLES)
+def create_link(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = _patient(request, pk, write=True)
+    if not _may_hand_out_links(request):
+        raise PermissionDenied("Your role cannot hand out a patient's calendar link.")
+    section = _link_section(request, patient, None)
+    if section is not None and section.links:
+        messages.error(
+            request,
+            "This patient already has a calendar link. Rotate it for a new URL, "
+            "or revoke it first.",
+        )
+        return _page(request, patient, status=409)
+    try:
+        issued = links.create_link(
+            scope=LinkScope.PATIENT,
+            patient_id=patient.pk,
+            actor=request.user,  # type: ignore[arg-type]
+        )
+    except DomainError as error:
+        return _refused(request, patient, error)
+    return _issued(
+        request,
+        patient,
+        issued,
+        "Calendar link created. Let the patient scan it now: it is shown once.",
+    )
+
+
+@require_POST
+@role_required(*DESK_ROLES)
+def rotate_link(request: HttpRequest, pk: int, link_id: int) -> HttpResponse:
+    patient = _patient(request, pk, write=True)
+    try:
+        link = _patient_link(request, patient, link_id)
+        issued = links.rotate_link(link_id=link.pk)
+    except DomainError as error:
+        return _refused(request, patient, error)
+    return _issued(
+        request,
+        patient,
+        issued,
+        "Link rotated: the old URL no longer works. Let the patient scan the new one.",
+    )
+
+
+@require_POST
+@role_required(*DESK_ROLES)
+def revoke_link(request: HttpRequest, pk: int, link_id: int) -> HttpResponse:
+    patient = _patient(request, pk, write=True)
+    try:
+        link = _patient_link(request, patient, link_id)
+        links.revoke_link(link_id=link.pk, now=api.now())
+    except DomainError as error:
+        return _refused(request, patient, error)
+    messages.success(request, "Link revoked: its URL no longer works.")
+    return HttpResponseRedirect(page_url(patient.pk) + "#calendar-link")

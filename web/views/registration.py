@@ -1,0 +1,316 @@
+"""Registering patients and procedures: by hand, or from a CSV file.
+
+By hand (`/desk/patients/new/`, and `/desk/patients/<id>/procedures/new/`
+for a patient already registered) is one form in two steps. "Preview the
+plan" checks every field with the services' own parsers and shows the visits
+and milestones the pure planner will generate, writing nothing; "Save"
+appears with the preview and saves exactly what was previewed (a fingerprint
+of the previewed values travels with the form: changed details are previewed
+again, never saved unseen). Save calls `create_patient` and
+`create_procedure` in one transaction, so a refusal writes nothing and the
+form comes back with the reason and everything typed.
+
+With htmx, a field is checked as the person types or leaves it: the same
+view answers with that field's message only, and marks a shown preview as
+out of date once the details differ from it. Without JavaScript the form
+works as plain POSTs.
+
+`/desk/import/` takes a CSV file: all rows or none, problems by line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from clinic.models import Patient
+from config import api
+from followup import rules, services
+from followup.exceptions import DomainError
+from followup.models import FollowUpRule, RecoveryMilestone
+from followup.services.plan import horizon
+from web.forms import ImportForm, ProcedureFields, RegistrationForm
+from web.roles import DESK_ROLES, role_required
+from web.views.patients import _patient, page_url
+
+PREVIEW = "preview"
+SAVE = "save"
+
+
+# --- the plan preview ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PreviewVisit:
+    title: str
+    planned: rules.PlannedVisit
+    # Its window has already closed: it will be overdue from the start.
+    closed: bool
+
+
+@dataclass(frozen=True)
+class Preview:
+    visits: list[PreviewVisit]
+    milestones: list[tuple[str, dt.date]]
+    horizon: dt.date
+    recurring: bool
+    fingerprint: str
+
+
+def plan_preview(form: ProcedureFields, *, today: dt.date) -> Preview:
+    """What saving this form will plan, from the pure planner; writes nothing."""
+    proc = rules.Procedure(
+        surgery_date=form.cleaned_data["surgery_date"], kind=form.cleaned_data["kind"]
+    )
+    active = list(FollowUpRule.objects.active())
+    names = {rule.code: rule for rule in active}
+    last = horizon(today)
+    planned = rules.plan(proc, [rule.as_spec() for rule in active], horizon=last)
+    visits = []
+    for visit in planned:
+        rule = names[visit.rule_code]
+        title = f"{rule.name}, year {visit.occurrence}" if rule.recurring else rule.name
+        visits.append(PreviewVisit(title, visit, closed=visit.window_end < today))
+    milestones = [
+        (spec.title, day)
+        for spec, day in rules.milestones(proc, RecoveryMilestone.objects.specs())
+    ]
+    return Preview(
+        visits=visits,
+        milestones=milestones,
+        horizon=last,
+        recurring=any(names[visit.rule_code].recurring for visit in planned),
+        fingerprint=form.fingerprint(),
+    )
+
+
+# --- the form page --------------------------------------------------------------
+
+
+def _inline_checks(form: ProcedureFields, url: str) -> None:
+    """htmx attributes: each field checked on the server as it is typed."""
+    for name, field in form.fields.items():
+        typing = "keyup changed delay:600ms, " if name in _TYPED else ""
+        field.widget.attrs.update(
+            {
+                "hx-post": url,
+                "hx-trigger": f"{typing}change",
+                "hx-target": f"#error-{name}",
+                "hx-swap": "innerHTML",
+                "hx-vals": f'{{"check": "{name}"}}',
+                "hx-sync": "this:replace",
+                "aria-describedby": f"help-{name} error-{name}",
+            }
+        )
+
+
+_TYPED = {"record_number", "given_name", "family_name"}
+
+
+def _form_page(
+    request: HttpRequest,
+    form: ProcedureFields,
+    *,
+    patient: Patient | None,
+    preview: Preview | None = None,
+    refusal: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    if refusal:
+        messages.error(request, refusal)
+    title = (
+        "Register a patient"
+        if patient is None
+        else f"New procedure for {patient.given_name} {patient.family_name}"
+    )
+    return render(
+        request,
+        "web/patients/register.html",
+        {
+            "title": title,
+            "form": form,
+            "patient": patient,
+            "preview": preview,
+            "refused": bool(refusal) or bool(form.errors),
+        },
+        status=status,
+    )
+
+
+def _check_one_field(
+    request: HttpRequest, form: ProcedureFields, name: str
+) -> HttpResponse:
+    """htmx: one field's message, and whether a shown preview still holds."""
+    valid = form.is_valid()
+    previewed = request.POST.get("previewed", "")
+    stale = bool(previewed) and not (valid and form.fingerprint() == previewed)
+    # Stripped: an empty answer leaves the message element :empty (hidden).
+    answer = render_to_string(
+        "web/patients/_field_check.html",
+        {
+            "errors": form.errors.get(name, []) if name in form.fields else [],
+            "stale": stale,
+        },
+        request=request,
+    )
+    return HttpResponse(answer.strip())
+
+
+def _register(
+    request: HttpRequest,
+    form: ProcedureFields,
+    *,
+    patient: Patient | None,
+    save: Callable[[Any], services.PlanResult],
+) -> HttpResponse:
+    today = form.today
+    check = request.POST.get("check", "")
+    if request.htmx and check:  # type: ignore[attr-defined]
+        return _check_one_field(request, form, check)
+    if not form.is_valid():
+        return _form_page(request, form, patient=patient, status=400)
+    preview = plan_preview(form, today=today)
+    if request.POST.get("action") != SAVE:
+        return _form_page(request, form, patient=patient, preview=preview)
+    if request.POST.get("previewed") != preview.fingerprint:
+        messages.info(
+            request,
+            "The details changed since the plan was shown. Check the plan below, "
+            "then save.",
+        )
+        return _form_page(request, form, patient=patient, preview=preview)
+    try:
+        with transaction.atomic():
+            saved = save(form)
+    except DomainError as error:
+        return _form_page(
+            request,
+            form,
+            patient=patient,
+            preview=preview,
+            refusal=f"Not saved: {error.message}",
+            status=error.status,
+        )
+    count = len(saved.created)
+    messages.success(
+        request,
+        f"Saved. {count} visit{'s' if count != 1 else ''} planned for "
+        f"{saved.procedure.patient.given_name} {saved.procedure.patient.family_name}.",
+    )
+    return HttpResponseRedirect(page_url(saved.procedure.patient_id))
+
+
+@role_required(*DESK_ROLES)
+def register_patient(request: HttpRequest) -> HttpResponse:
+    today = api.today()
+    url = reverse("patient-register")
+    if request.method != "POST":
+        form = RegistrationForm(today=today)
+        _inline_checks(form, url)
+        return _form_page(request, form, patient=None)
+    form = RegistrationForm(request.POST, today=today)
+    _inline_checks(form, url)
+
+    def save(form: RegistrationForm) -> services.PlanResult:
+        data = form.cleaned_data
+        patient = services.create_patient(
+            record_number=data["record_number"],
+            given_name=data["given_name"],
+            family_name=data["family_name"],
+            birth_date=data["birth_date"],
+            today=today,
+        )
+        return services.create_procedure(
+            patient=patient,
+            surgeon=form.chosen_surgeon(),
+            kind=data["kind"],
+            surgery_date=data["surgery_date"],
+            today=today,
+            actor=request.user,  # type: ignore[arg-type]
+        )
+
+    return _register(request, form, patient=None, save=save)
+
+
+@role_required(*DESK_ROLES)
+def register_procedure(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = _patient(request, pk, write=True)
+    today = api.today()
+    url = reverse("procedure-register", args=[patient.pk])
+    data = request.POST if request.method == "POST" else None
+    form = ProcedureFields(data, today=today, birth_date=patient.birth_date)
+    _inline_checks(form, url)
+    if request.method != "POST":
+        return _form_page(request, form, patient=patient)
+
+    def save(form: ProcedureFields) -> services.PlanResult:
+        return services.create_procedure(
+            patient=patient,
+            surgeon=form.chosen_surgeon(),
+            kind=form.cleaned_data["kind"],
+            surgery_date=form.cleaned_data["surgery_date"],
+            today=today,
+            actor=request.user,  # type: ignore[arg-type]
+        )
+
+    return _register(request, form, patient=patient, save=save)
+
+
+# --- the CSV import ---------------------------------------------------------------
+
+
+@role_required(*DESK_ROLES)
+def import_csv(request: HttpRequest) -> HttpResponse:
+    context: dict[str, object] = {"title": "Import from CSV", "columns": _COLUMNS}
+    if request.method != "POST":
+        context["form"] = ImportForm()
+        return render(request, "web/patients/import.html", context)
+    form = ImportForm(request.POST, request.FILES)
+    context["form"] = form
+    if not form.is_valid():
+        return render(request, "web/patients/import.html", context, status=400)
+    upload = form.cleaned_data["file"]
+    limit = settings.IMPORT_MAX_BYTES
+    if upload.size is not None and upload.size > limit:
+        context["refusal"] = (
+            f"The file is larger than {limit // (1024 * 1024)} MB; split it into "
+            "smaller files. Nothing was imported."
+        )
+        return render(request, "web/patients/import.html", context, status=400)
+    try:
+        result = services.import_procedures_csv(
+            data=bytes(upload.read()),
+            actor=request.user,  # type: ignore[arg-type]
+            today=api.today(),
+        )
+    except DomainError as error:
+        context["refusal"] = error.message
+        context["problems"] = error.errors
+        context["file_name"] = upload.name
+        return render(request, "web/patients/import.html", context, status=error.status)
+    context["result"] = result
+    context["file_name"] = upload.name
+    context["form"] = ImportForm()
+    messages.success(request, f"Imported {upload.name}.")
+    return render(request, "web/patients/import.html", context)
+
+
+_COLUMNS = [
+    ("record_number", "the patient's medical record number (at most 32 characters)"),
+    ("given_name", "the patient's given name"),
+    ("family_name", "the patient's family name"),
+    ("birth_date", "YYYY-MM-DD"),
+    ("surgeon", "the surgeon's id or the username of their login"),
+    ("kind", "endoscopic or endoscopic_stem_cell"),
+    ("surgery_date", "YYYY-MM-DD"),
+]
