@@ -15,7 +15,19 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
-from django.db.models import DateField, F, Q, Value
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    DateField,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
@@ -220,7 +232,47 @@ class CancelReason(models.TextChoices):
     PROCEDURE_CANCELLED = "procedure_cancelled", "Procedure cancelled"
     ENTERED_IN_ERROR = "entered_in_error", "Procedure entered in error"
     PROGRAMME_ENDED = "programme_ended", "Annual-review programme ended"
+    # A contact attempt's outcome: the patient is lost to this follow-up.
+    DECLINED = "declined", "Patient declined this follow-up"
+    MOVED_AWAY = "moved_away", "Patient moved away"
+    DECEASED = "deceased", "Patient deceased"
     OTHER = "other", "Other"
+
+
+class ContactChannel(models.TextChoices):
+    PHONE = "phone", "Phone"
+    SMS = "sms", "SMS"
+    EMAIL = "email", "Email"
+    LETTER = "letter", "Letter"
+    IN_PERSON = "in_person", "In person"
+
+
+class ContactOutcome(models.TextChoices):
+    NO_ANSWER = "no_answer", "No answer"
+    LEFT_MESSAGE = "left_message", "Left a message"
+    WRONG_NUMBER = "wrong_number", "Wrong number"
+    WILL_BOOK = "will_book", "Will book"
+    CALL_BACK_LATER = "call_back_later", "Call back later"
+    DECLINED = "declined", "Declined this follow-up"
+    MOVED_AWAY = "moved_away", "Moved away"
+    DECEASED = "deceased", "Deceased"
+
+
+# Attempts that did not reach the patient; enough of them in a row make the
+# visit unreachable. Any other outcome reached someone and ends the row.
+UNSUCCESSFUL_OUTCOMES = (
+    ContactOutcome.NO_ANSWER,
+    ContactOutcome.LEFT_MESSAGE,
+    ContactOutcome.WRONG_NUMBER,
+)
+# How close a window's end brings a visit still to book onto the call list.
+CALL_LIST_DAYS = 7
+
+
+def _count(rows: models.QuerySet) -> Coalesce:
+    """The number of `rows` (correlated with the outer query) as a subquery."""
+    counted = rows.order_by().values("visit_id").annotate(n=Count("id")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
 
 class VisitQuerySet(models.QuerySet["Visit"]):
@@ -271,6 +323,82 @@ class VisitQuerySet(models.QuerySet["Visit"]):
             export_state_value=Coalesce(
                 F("calendar_entry__export_state"), Value("pending")
             )
+        )
+
+    def with_contact_summary(self) -> VisitQuerySet:
+        """Annotate each visit's contact attempts, in the same query:
+        `attempt_count`, the last attempt's `last_attempt_outcome`,
+        `last_attempt_at` and `last_call_back_on`, `failed_in_row` and
+        `unreachable`.
+
+        `failed_in_row` counts the unsuccessful attempts (no answer, message
+        left, wrong number) since the last attempt that reached someone and
+        since the visit was last booked: a patient who booked was reachable.
+        A visit still to book (or after a no-show) with at least
+        `FOLLOWUP_MAX_FAILED_ATTEMPTS` of them is `unreachable`.
+        """
+        attempts = ContactAttempt.objects.filter(visit_id=OuterRef("pk"))
+        last = attempts.order_by("-id")
+        reached = last.exclude(outcome__in=UNSUCCESSFUL_OUTCOMES).values("id")[:1]
+        booked = (
+            VisitEvent.objects.filter(
+                visit_id=OuterRef("pk"), action__in=("booked", "rebooked")
+            )
+            .order_by("-id")
+            .values("at")[:1]
+        )
+        failed = attempts.filter(
+            outcome__in=UNSUCCESSFUL_OUTCOMES,
+            id__gt=OuterRef("last_reached_id"),
+            at__gt=OuterRef("last_booked_at"),
+        )
+        threshold = settings.FOLLOWUP_MAX_FAILED_ATTEMPTS
+        return self.alias(
+            last_reached_id=Coalesce(Subquery(reached), Value(0)),
+            last_booked_at=Coalesce(
+                Subquery(booked), Value(dt.datetime.min.replace(tzinfo=dt.UTC))
+            ),
+        ).annotate(
+            attempt_count=_count(attempts),
+            last_attempt_outcome=Subquery(last.values("outcome")[:1]),
+            last_attempt_at=Subquery(last.values("at")[:1]),
+            last_call_back_on=Subquery(last.values("call_back_on")[:1]),
+            failed_in_row=_count(failed),
+            unreachable=Case(
+                When(
+                    status__in=AWAITING_BOOKING_STATUSES,
+                    failed_in_row__gte=threshold,
+                    then=Value(True),
+                ),
+                default=Value(False),
+                output_field=BooleanField(),
+            ),
+        )
+
+    def unreachable(self) -> VisitQuerySet:
+        """Visits still to book that `FOLLOWUP_MAX_FAILED_ATTEMPTS` tries in a
+        row failed to reach: lost to follow-up unless someone gets through."""
+        # Q: the stubs cannot see annotations made by QuerySet methods.
+        return self.with_contact_summary().filter(Q(unreachable=True))
+
+    def call_list(self, today: dt.date) -> VisitQuerySet:
+        """The patients to call: visits still to book (or after a no-show)
+        whose window has closed or closes within `CALL_LIST_DAYS` days,
+        window closing soonest first, with their contact summary.
+
+        A visit whose last attempt asked to be called back on a later date
+        leaves the list until that date, and is back on it from that day.
+        Booking a visit takes it off the list: the list is this query, so
+        it moves in the booking's own transaction.
+        """
+        return (
+            self.filter(
+                status__in=AWAITING_BOOKING_STATUSES,
+                window_end__lte=today + dt.timedelta(days=CALL_LIST_DAYS),
+            )
+            .with_contact_summary()
+            .filter(Q(last_call_back_on=None) | Q(last_call_back_on__lte=today))
+            .order_by("window_end", "due_date", "id")
         )
 
     def of_surgeon(self, surgeon_id: int) -> VisitQuerySet:
@@ -434,6 +562,63 @@ class VisitEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action}: {self.from_status or '-'} -> {self.to_status}"
+
+
+class ContactAttempt(models.Model):
+    """One try to reach a patient about a visit, and what came of it.
+
+    Written only by `followup.services.outreach`. The note is staff-only: it
+    is never copied to the visit or its history, so no calendar, feed or
+    CalDAV event can show it, and it is never logged.
+    """
+
+    visit = models.ForeignKey(
+        Visit, on_delete=models.CASCADE, related_name="contact_attempts"
+    )
+    channel = models.CharField(max_length=16, choices=ContactChannel.choices)
+    outcome = models.CharField(max_length=20, choices=ContactOutcome.choices)
+    note = models.TextField(
+        blank=True, help_text="Staff-only: never in a calendar, a feed or a log."
+    )
+    call_back_on = models.DateField(
+        null=True, blank=True, help_text="Call back from this date (call back later)."
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    at = models.DateTimeField()
+
+    class Meta:
+        # The order the attempts were recorded in ("in a row" follows it).
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(channel__in=ContactChannel.values),
+                name="contact_attempt_channel_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome__in=ContactOutcome.values),
+                name="contact_attempt_outcome_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    outcome=ContactOutcome.CALL_BACK_LATER, call_back_on__isnull=False
+                )
+                | (
+                    ~Q(outcome=ContactOutcome.CALL_BACK_LATER)
+                    & Q(call_back_on__isnull=True)
+                ),
+                name="contact_attempt_call_back_date_with_call_back_only",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        # Never the note: this string reaches the admin and log lines.
+        return f"{self.get_channel_display()}: {self.get_outcome_display()}"
 
 
 class Weekday(models.IntegerChoices):

@@ -15,6 +15,7 @@ same transaction. "Today" and "now" are arguments: the caller owns the clock.
 - slots: the free slots proposed for a visit, late ones for an overdue visit
 - hours: consultation sessions and the clinic hours
 - importing: the CSV import of patients and procedures
+- outreach: contact attempts and their outcomes (the call list's writes)
 """
 
 from followup.services.booking import (
@@ -28,6 +29,7 @@ from followup.services.booking import (
 )
 from followup.services.history import record_event
 from followup.services.importing import ImportResult, import_procedures_csv
+from followup.services.outreach import record_contact_attempt
 from followup.services.parsing import parse_date, parse_kind
 from followup.services.patients import correct_patient, create_patient
 from followup.services.plan import PlanResult, bulk_create_visits
@@ -66,6 +68,7 @@ __all__ = [
     "parse_date",
     "parse_kind",
     "propose_slots",
+    "record_contact_attempt",
     "record_event",
     "replan_all",
     "reschedule_visit",
