@@ -32,6 +32,11 @@ urlpatterns = [
     path("visits/", visits.VisitList.as_view(), name="visit-list"),
     path("visits/<int:pk>/", visits.VisitDetail.as_view(), name="visit-detail"),
     path("visits/<int:pk>/events/", visits.VisitEvents.as_view(), name="visit-events"),
+    path(
+        "visits/<int:pk>/contact-attempts/",
+        visits.VisitContactAttempts.as_view(),
+        name="visit-contact-attempts",
+    ),
     path("visits/<int:pk>/slots/", visits.VisitSlots.as_view(), name="visit-slots"),
     path("visits/<int:pk>/book/", visits.BookVisit.as_view(), name="visit-book"),
     path(

@@ -165,6 +165,13 @@ CASES: dict[str, Case] = {
         READ_OWN,
         visit_state=VisitStatus.CHECKED_IN,
     ),
+    "contact attempts": Case("get", visit_a("contact-attempts/"), READ_OWN),
+    "record contact attempt": Case(
+        "post",
+        visit_a("contact-attempts/"),
+        (403, 201, 403, 404, 201),
+        body=lambda w: {"channel": "phone", "outcome": "no_answer"},
+    ),
     "upcoming reviews": Case("get", lambda w: "/api/reviews/upcoming/", READ_ALL),
     "overdue reviews": Case("get", lambda w: "/api/reviews/overdue/", READ_ALL),
     "schema": Case("get", lambda w: "/api/schema/", READ_ALL),

@@ -166,6 +166,7 @@ def test_the_schema_names_every_endpoint_of_the_contract(
         "/api/visits/{id}/check-in/",
         "/api/visits/{id}/no-show/",
         "/api/visits/{id}/complete/",
+        "/api/visits/{id}/contact-attempts/",
         "/api/reviews/upcoming/",
         "/api/reviews/overdue/",
     }
