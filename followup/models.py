@@ -20,6 +20,9 @@ from django.db.models import (
     Case,
     Count,
     DateField,
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
     F,
     IntegerField,
     OuterRef,
@@ -28,7 +31,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.functions import Cast, Coalesce, TruncDate
 from django.utils import timezone
 
 from clinic.clock import clinic_zone, local_date, start_of_day
@@ -267,6 +270,15 @@ UNSUCCESSFUL_OUTCOMES = (
 )
 # How close a window's end brings a visit still to book onto the call list.
 CALL_LIST_DAYS = 7
+# How far ahead a booked MRI review is flagged when its scan is not ready.
+MRI_FLAG_DAYS = 14
+
+
+class MriStatus(models.TextChoices):
+    DONE = "done", "MRI done, report received"
+    REPORT_PENDING = "report_pending", "MRI done, report pending"
+    MISSING = "missing", "MRI missing"
+    NOT_NEEDED = "not_needed", "No MRI needed"
 
 
 def _count(rows: models.QuerySet) -> Coalesce:
@@ -316,13 +328,80 @@ class VisitQuerySet(models.QuerySet["Visit"]):
         )
 
     def with_api_relations(self) -> VisitQuerySet:
-        """What a visit's JSON reads, in the one query: its rule, patient and
-        the export state the calendars keep (by relation name: `feeds` sits
-        above this app)."""
-        return self.select_related("rule", "procedure__patient").annotate(
-            export_state_value=Coalesce(
-                F("calendar_entry__export_state"), Value("pending")
+        """What a visit's JSON reads, in the one query: its rule, patient,
+        MRI status and the export state the calendars keep (by relation
+        name: `feeds` sits above this app)."""
+        return (
+            self.select_related("rule", "procedure__patient")
+            .annotate(
+                export_state_value=Coalesce(
+                    F("calendar_entry__export_state"), Value("pending")
+                )
             )
+            .with_mri_status()
+        )
+
+    def with_mri_status(self) -> VisitQuerySet:
+        """Annotate `mri_status` (`MriStatus`), in SQL, in the same query.
+
+        A visit that requires an MRI is `done` when the patient has a study
+        with its report performed at most `MRI_VALID_DAYS` before the visit
+        and not after it; `report_pending` when such a study has no report
+        yet; `missing` otherwise. "The visit" is the local date of its slot
+        while it holds one, else its window's end (the latest day it can
+        still be booked in its window). Other visits are `not_needed`.
+        """
+        if "mri_status" in self.query.annotations:
+            return self
+        reference = Case(
+            When(
+                status__in=SLOT_HOLDING_STATUSES,
+                then=TruncDate("start", tzinfo=clinic_zone()),
+            ),
+            default=F("window_end"),
+            output_field=DateField(),
+        )
+        earliest = Cast(
+            ExpressionWrapper(
+                F("mri_reference") - dt.timedelta(days=settings.MRI_VALID_DAYS),
+                output_field=DateTimeField(),
+            ),
+            output_field=DateField(),
+        )
+        studies = MriStudy.objects.filter(
+            patient_id=OuterRef("patient_id"),
+            performed_on__lte=OuterRef("mri_reference"),
+            performed_on__gte=OuterRef("mri_earliest"),
+        )
+        return self.alias(mri_reference=reference, mri_earliest=earliest).annotate(
+            mri_status=Case(
+                When(requires_mri=False, then=Value(MriStatus.NOT_NEEDED.value)),
+                When(
+                    Exists(studies.filter(report_received_on__isnull=False)),
+                    then=Value(MriStatus.DONE.value),
+                ),
+                When(
+                    Exists(studies.filter(report_received_on__isnull=True)),
+                    then=Value(MriStatus.REPORT_PENDING.value),
+                ),
+                default=Value(MriStatus.MISSING.value),
+                output_field=models.CharField(),
+            )
+        )
+
+    def mri_flagged(self, today: dt.date) -> VisitQuerySet:
+        """Booked reviews in the next `MRI_FLAG_DAYS` days (today included)
+        whose MRI is missing or its report pending: someone must chase it."""
+        return (
+            self.filter(
+                requires_mri=True,
+                status__in=NOT_YET_SEEN_STATUSES,
+                start__gte=start_of_day(today),
+                start__lt=start_of_day(today + dt.timedelta(days=MRI_FLAG_DAYS + 1)),
+            )
+            .with_mri_status()
+            .filter(Q(mri_status__in=[MriStatus.MISSING, MriStatus.REPORT_PENDING]))
+            .order_by("start", "id")
         )
 
     def with_contact_summary(self) -> VisitQuerySet:
@@ -619,6 +698,56 @@ class ContactAttempt(models.Model):
     def __str__(self) -> str:
         # Never the note: this string reaches the admin and log lines.
         return f"{self.get_channel_display()}: {self.get_outcome_display()}"
+
+
+class MriStudy(models.Model):
+    """An MRI scan of a patient, and when its report came back.
+
+    Annual reviews read these to know whether their scan is ready
+    (`VisitQuerySet.with_mri_status`). Written by `followup.services.mri`.
+    """
+
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="mri_studies"
+    )
+    performed_on = models.DateField()
+    reference = models.CharField(
+        max_length=64, help_text="The imaging reference, e.g. a PACS accession number."
+    )
+    report_received_on = models.DateField(
+        null=True, blank=True, help_text="Empty while the radiologist's report is due."
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-performed_on", "-id"]
+        verbose_name = "MRI study"
+        verbose_name_plural = "MRI studies"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "reference"], name="mri_study_one_per_reference"
+            ),
+            models.CheckConstraint(
+                condition=~Q(reference=""), name="mri_study_reference_not_blank"
+            ),
+            models.CheckConstraint(
+                condition=Q(report_received_on__isnull=True)
+                | Q(report_received_on__gte=F("performed_on")),
+                name="mri_study_report_not_before_scan",
+            ),
+        ]
+        indexes = [models.Index(fields=["patient", "performed_on"])]
+
+    def __str__(self) -> str:
+        return f"MRI {self.reference} on {self.performed_on}"
 
 
 class Weekday(models.IntegerChoices):

@@ -16,6 +16,7 @@ same transaction. "Today" and "now" are arguments: the caller owns the clock.
 - hours: consultation sessions and the clinic hours
 - importing: the CSV import of patients and procedures
 - outreach: contact attempts and their outcomes (the call list's writes)
+- mri: MRI studies, which annual reviews need
 """
 
 from followup.services.booking import (
@@ -29,6 +30,7 @@ from followup.services.booking import (
 )
 from followup.services.history import record_event
 from followup.services.importing import ImportResult, import_procedures_csv
+from followup.services.mri import record_mri_report, record_mri_study
 from followup.services.outreach import record_contact_attempt
 from followup.services.parsing import parse_date, parse_kind
 from followup.services.patients import correct_patient, create_patient
@@ -70,6 +72,8 @@ __all__ = [
     "propose_slots",
     "record_contact_attempt",
     "record_event",
+    "record_mri_report",
+    "record_mri_study",
     "replan_all",
     "reschedule_visit",
     "unbook_visit",
