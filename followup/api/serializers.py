@@ -16,6 +16,7 @@ from followup.models import (
     ContactAttempt,
     ContactChannel,
     ContactOutcome,
+    MriStatus,
     Visit,
     VisitEvent,
 )
@@ -62,6 +63,14 @@ class VisitSerializer(serializers.ModelSerializer[Visit]):
         help_text="Where the visit's calendar entry stands on its way to the "
         "surgeon's CalDAV calendar.",
     )
+    mri_status = serializers.ChoiceField(
+        choices=MriStatus.values,
+        read_only=True,
+        help_text="For a visit that requires an MRI: `done` (a study with its "
+        "report, performed at most MRI_VALID_DAYS before the visit, or before "
+        "its window's end while unbooked), `report_pending`, `missing`; "
+        "`not_needed` otherwise.",
+    )
 
     class Meta:
         model = Visit
@@ -80,6 +89,7 @@ class VisitSerializer(serializers.ModelSerializer[Visit]):
             "window_end",
             "duration_minutes",
             "requires_mri",
+            "mri_status",
             "start",
             "end",
             "surgeon",

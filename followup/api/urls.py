@@ -7,6 +7,11 @@ from followup.api import patients, procedures, reviews, visits
 urlpatterns = [
     path("patients/", patients.PatientList.as_view(), name="patient-list"),
     path("patients/<int:pk>/", patients.PatientDetail.as_view(), name="patient-detail"),
+    path(
+        "patients/<int:pk>/mri-studies/",
+        patients.PatientMriStudies.as_view(),
+        name="patient-mri-studies",
+    ),
     path("surgeons/", patients.SurgeonList.as_view(), name="surgeon-list"),
     path("procedures/", procedures.ProcedureList.as_view(), name="procedure-list"),
     path(

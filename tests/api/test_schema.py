@@ -149,6 +149,7 @@ def test_the_schema_names_every_endpoint_of_the_contract(
     assert set(body["paths"]) >= {
         "/api/patients/",
         "/api/patients/{id}/",
+        "/api/patients/{id}/mri-studies/",
         "/api/surgeons/",
         "/api/procedures/",
         "/api/procedures/{id}/",
@@ -183,6 +184,7 @@ def test_the_schema_names_every_endpoint_of_the_contract(
         "window_start",
         "window_end",
         "requires_mri",
+        "mri_status",
         "start",
         "end",
         "surgeon",
