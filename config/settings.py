@@ -250,6 +250,13 @@ FORMAT_MODULE_PATH = ["config.formats"]
 ANNUAL_REVIEW_HORIZON_YEARS = env_int("ANNUAL_REVIEW_HORIZON_YEARS", 2, minimum=1)
 # A surgery date later than this many days from today is refused as a typo.
 SURGERY_DATE_MAX_DAYS_AHEAD = env_int("SURGERY_DATE_MAX_DAYS_AHEAD", 365, minimum=0)
+# Unsuccessful contact attempts in a row (no answer, message left, wrong
+# number) after which a visit still to book is "unreachable": lost to
+# follow-up unless someone gets through.
+FOLLOWUP_MAX_FAILED_ATTEMPTS = env_int("FOLLOWUP_MAX_FAILED_ATTEMPTS", 3, minimum=1)
+# An annual review's MRI counts when performed at most this many days before
+# the visit (before its window's end while it is unbooked).
+MRI_VALID_DAYS = env_int("MRI_VALID_DAYS", 60, minimum=0)
 # How a patient appears where the minimum necessary is shown (calendars,
 # lists): fields {initials}, {record_number}, {given_name}, {family_name}.
 PATIENT_LABEL_FORMAT = env_str("PATIENT_LABEL_FORMAT", "{initials} {record_number}")

@@ -117,6 +117,7 @@ VISIT_ACTIONS: dict[str, tuple[Role, ...]] = {
     "check_in": (Role.FRONT_DESK,),
     "no_show": (Role.FRONT_DESK,),
     "complete": (Role.FRONT_DESK, Role.SURGEON),
+    "contact": (Role.FRONT_DESK,),
 }
 
 

@@ -15,8 +15,23 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
-from django.db.models import DateField, F, Q, Value
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    DateField,
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce, TruncDate
 from django.utils import timezone
 
 from clinic.clock import clinic_zone, local_date, start_of_day
@@ -220,7 +235,56 @@ class CancelReason(models.TextChoices):
     PROCEDURE_CANCELLED = "procedure_cancelled", "Procedure cancelled"
     ENTERED_IN_ERROR = "entered_in_error", "Procedure entered in error"
     PROGRAMME_ENDED = "programme_ended", "Annual-review programme ended"
+    # A contact attempt's outcome: the patient is lost to this follow-up.
+    DECLINED = "declined", "Patient declined this follow-up"
+    MOVED_AWAY = "moved_away", "Patient moved away"
+    DECEASED = "deceased", "Patient deceased"
     OTHER = "other", "Other"
+
+
+class ContactChannel(models.TextChoices):
+    PHONE = "phone", "Phone"
+    SMS = "sms", "SMS"
+    EMAIL = "email", "Email"
+    LETTER = "letter", "Letter"
+    IN_PERSON = "in_person", "In person"
+
+
+class ContactOutcome(models.TextChoices):
+    NO_ANSWER = "no_answer", "No answer"
+    LEFT_MESSAGE = "left_message", "Left a message"
+    WRONG_NUMBER = "wrong_number", "Wrong number"
+    WILL_BOOK = "will_book", "Will book"
+    CALL_BACK_LATER = "call_back_later", "Call back later"
+    DECLINED = "declined", "Declined this follow-up"
+    MOVED_AWAY = "moved_away", "Moved away"
+    DECEASED = "deceased", "Deceased"
+
+
+# Attempts that did not reach the patient; enough of them in a row make the
+# visit unreachable. Any other outcome reached someone and ends the row.
+UNSUCCESSFUL_OUTCOMES = (
+    ContactOutcome.NO_ANSWER,
+    ContactOutcome.LEFT_MESSAGE,
+    ContactOutcome.WRONG_NUMBER,
+)
+# How close a window's end brings a visit still to book onto the call list.
+CALL_LIST_DAYS = 7
+# How far ahead a booked MRI review is flagged when its scan is not ready.
+MRI_FLAG_DAYS = 14
+
+
+class MriStatus(models.TextChoices):
+    DONE = "done", "MRI done, report received"
+    REPORT_PENDING = "report_pending", "MRI done, report pending"
+    MISSING = "missing", "MRI missing"
+    NOT_NEEDED = "not_needed", "No MRI needed"
+
+
+def _count(rows: models.QuerySet) -> Coalesce:
+    """The number of `rows` (correlated with the outer query) as a subquery."""
+    counted = rows.order_by().values("visit_id").annotate(n=Count("id")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
 
 class VisitQuerySet(models.QuerySet["Visit"]):
@@ -277,13 +341,156 @@ class VisitQuerySet(models.QuerySet["Visit"]):
         ).order_by("start", "id")
 
     def with_api_relations(self) -> VisitQuerySet:
-        """What a visit's JSON reads, in the one query: its rule, patient and
-        the export state the calendars keep (by relation name: `feeds` sits
-        above this app)."""
-        return self.select_related("rule", "procedure__patient").annotate(
-            export_state_value=Coalesce(
-                F("calendar_entry__export_state"), Value("pending")
+        """What a visit's JSON reads, in the one query: its rule, patient,
+        MRI status and the export state the calendars keep (by relation
+        name: `feeds` sits above this app)."""
+        return (
+            self.select_related("rule", "procedure__patient")
+            .annotate(
+                export_state_value=Coalesce(
+                    F("calendar_entry__export_state"), Value("pending")
+                )
             )
+            .with_mri_status()
+        )
+
+    def with_mri_status(self) -> VisitQuerySet:
+        """Annotate `mri_status` (`MriStatus`), in SQL, in the same query.
+
+        A visit that requires an MRI is `done` when the patient has a study
+        with its report performed at most `MRI_VALID_DAYS` before the visit
+        and not after it; `report_pending` when such a study has no report
+        yet; `missing` otherwise. "The visit" is the local date of its slot
+        while it holds one, else its window's end (the latest day it can
+        still be booked in its window). Other visits are `not_needed`.
+        """
+        if "mri_status" in self.query.annotations:
+            return self
+        reference = Case(
+            When(
+                status__in=SLOT_HOLDING_STATUSES,
+                then=TruncDate("start", tzinfo=clinic_zone()),
+            ),
+            default=F("window_end"),
+            output_field=DateField(),
+        )
+        earliest = Cast(
+            ExpressionWrapper(
+                F("mri_reference") - dt.timedelta(days=settings.MRI_VALID_DAYS),
+                output_field=DateTimeField(),
+            ),
+            output_field=DateField(),
+        )
+        studies = MriStudy.objects.filter(
+            patient_id=OuterRef("patient_id"),
+            performed_on__lte=OuterRef("mri_reference"),
+            performed_on__gte=OuterRef("mri_earliest"),
+        )
+        return self.alias(mri_reference=reference, mri_earliest=earliest).annotate(
+            mri_status=Case(
+                When(requires_mri=False, then=Value(MriStatus.NOT_NEEDED.value)),
+                When(
+                    Exists(studies.filter(report_received_on__isnull=False)),
+                    then=Value(MriStatus.DONE.value),
+                ),
+                When(
+                    Exists(studies.filter(report_received_on__isnull=True)),
+                    then=Value(MriStatus.REPORT_PENDING.value),
+                ),
+                default=Value(MriStatus.MISSING.value),
+                output_field=models.CharField(),
+            )
+        )
+
+    def mri_flagged(self, today: dt.date) -> VisitQuerySet:
+        """Booked reviews in the next `MRI_FLAG_DAYS` days (today included)
+        whose MRI is missing or its report pending: someone must chase it."""
+        return (
+            self.filter(
+                requires_mri=True,
+                status__in=NOT_YET_SEEN_STATUSES,
+                start__gte=start_of_day(today),
+                start__lt=start_of_day(today + dt.timedelta(days=MRI_FLAG_DAYS + 1)),
+            )
+            .with_mri_status()
+            .filter(Q(mri_status__in=[MriStatus.MISSING, MriStatus.REPORT_PENDING]))
+            .order_by("start", "id")
+        )
+
+    def with_contact_summary(self) -> VisitQuerySet:
+        """Annotate each visit's contact attempts, in the same query:
+        `attempt_count`, the last attempt's `last_attempt_outcome`,
+        `last_attempt_at` and `last_call_back_on`, `failed_in_row` and
+        `unreachable`.
+
+        `failed_in_row` counts the unsuccessful attempts (no answer, message
+        left, wrong number) since the last attempt that reached someone and
+        since the visit was last booked: a patient who booked was reachable.
+        A visit still to book (or after a no-show) with at least
+        `FOLLOWUP_MAX_FAILED_ATTEMPTS` of them is `unreachable`.
+        """
+        attempts = ContactAttempt.objects.filter(visit_id=OuterRef("pk"))
+        last = attempts.order_by("-id")
+        reached = last.exclude(outcome__in=UNSUCCESSFUL_OUTCOMES).values("id")[:1]
+        booked = (
+            VisitEvent.objects.filter(
+                visit_id=OuterRef("pk"), action__in=("booked", "rebooked")
+            )
+            .order_by("-id")
+            .values("at")[:1]
+        )
+        failed = attempts.filter(
+            outcome__in=UNSUCCESSFUL_OUTCOMES,
+            id__gt=OuterRef("last_reached_id"),
+            at__gt=OuterRef("last_booked_at"),
+        )
+        threshold = settings.FOLLOWUP_MAX_FAILED_ATTEMPTS
+        return self.alias(
+            last_reached_id=Coalesce(Subquery(reached), Value(0)),
+            last_booked_at=Coalesce(
+                Subquery(booked), Value(dt.datetime.min.replace(tzinfo=dt.UTC))
+            ),
+        ).annotate(
+            attempt_count=_count(attempts),
+            last_attempt_outcome=Subquery(last.values("outcome")[:1]),
+            last_attempt_at=Subquery(last.values("at")[:1]),
+            last_call_back_on=Subquery(last.values("call_back_on")[:1]),
+            failed_in_row=_count(failed),
+            unreachable=Case(
+                When(
+                    status__in=AWAITING_BOOKING_STATUSES,
+                    failed_in_row__gte=threshold,
+                    then=Value(True),
+                ),
+                default=Value(False),
+                output_field=BooleanField(),
+            ),
+        )
+
+    def unreachable(self) -> VisitQuerySet:
+        """Visits still to book that `FOLLOWUP_MAX_FAILED_ATTEMPTS` tries in a
+        row failed to reach: lost to follow-up unless someone gets through."""
+        # Q: the stubs cannot see annotations made by QuerySet methods.
+        return self.with_contact_summary().filter(Q(unreachable=True))
+
+    def call_list(self, today: dt.date) -> VisitQuerySet:
+        """The patients to call: visits still to book (or after a no-show)
+        whose window has closed or closes within `CALL_LIST_DAYS` days,
+        window closing soonest first, with their contact summary.
+
+        A visit whose last attempt asked to be called back on a later date
+        leaves the list until that date, and is back on it from that day.
+        Booking a visit takes it off the list: the list is this query, so
+        it moves in the booking's own transaction.
+        """
+        return (
+            self.filter(
+                status__in=AWAITING_BOOKING_STATUSES,
+                window_end__lte=today + dt.timedelta(days=CALL_LIST_DAYS),
+            )
+            .with_contact_summary()
+            .filter(Q(last_call_back_on=None) | Q(last_call_back_on__lte=today))
+            .order_by("window_end", "due_date", "id")
         )
 
     def of_surgeon(self, surgeon_id: int) -> VisitQuerySet:
@@ -447,6 +654,113 @@ class VisitEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action}: {self.from_status or '-'} -> {self.to_status}"
+
+
+class ContactAttempt(models.Model):
+    """One try to reach a patient about a visit, and what came of it.
+
+    Written only by `followup.services.outreach`. The note is staff-only: it
+    is never copied to the visit or its history, so no calendar, feed or
+    CalDAV event can show it, and it is never logged.
+    """
+
+    visit = models.ForeignKey(
+        Visit, on_delete=models.CASCADE, related_name="contact_attempts"
+    )
+    channel = models.CharField(max_length=16, choices=ContactChannel.choices)
+    outcome = models.CharField(max_length=20, choices=ContactOutcome.choices)
+    note = models.TextField(
+        blank=True, help_text="Staff-only: never in a calendar, a feed or a log."
+    )
+    call_back_on = models.DateField(
+        null=True, blank=True, help_text="Call back from this date (call back later)."
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    at = models.DateTimeField()
+
+    class Meta:
+        # The order the attempts were recorded in ("in a row" follows it).
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(channel__in=ContactChannel.values),
+                name="contact_attempt_channel_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome__in=ContactOutcome.values),
+                name="contact_attempt_outcome_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    outcome=ContactOutcome.CALL_BACK_LATER, call_back_on__isnull=False
+                )
+                | (
+                    ~Q(outcome=ContactOutcome.CALL_BACK_LATER)
+                    & Q(call_back_on__isnull=True)
+                ),
+                name="contact_attempt_call_back_date_with_call_back_only",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        # Never the note: this string reaches the admin and log lines.
+        return f"{self.get_channel_display()}: {self.get_outcome_display()}"
+
+
+class MriStudy(models.Model):
+    """An MRI scan of a patient, and when its report came back.
+
+    Annual reviews read these to know whether their scan is ready
+    (`VisitQuerySet.with_mri_status`). Written by `followup.services.mri`.
+    """
+
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="mri_studies"
+    )
+    performed_on = models.DateField()
+    reference = models.CharField(
+        max_length=64, help_text="The imaging reference, e.g. a PACS accession number."
+    )
+    report_received_on = models.DateField(
+        null=True, blank=True, help_text="Empty while the radiologist's report is due."
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-performed_on", "-id"]
+        verbose_name = "MRI study"
+        verbose_name_plural = "MRI studies"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "reference"], name="mri_study_one_per_reference"
+            ),
+            models.CheckConstraint(
+                condition=~Q(reference=""), name="mri_study_reference_not_blank"
+            ),
+            models.CheckConstraint(
+                condition=Q(report_received_on__isnull=True)
+                | Q(report_received_on__gte=F("performed_on")),
+                name="mri_study_report_not_before_scan",
+            ),
+        ]
+        indexes = [models.Index(fields=["patient", "performed_on"])]
+
+    def __str__(self) -> str:
+        return f"MRI {self.reference} on {self.performed_on}"
 
 
 class Weekday(models.IntegerChoices):

@@ -19,6 +19,7 @@ from django.utils import timezone
 from followup import services
 from followup.models import (
     ConsultationSession,
+    ContactAttempt,
     FollowUpRule,
     RecoveryMilestone,
     ReplanJob,
@@ -175,6 +176,22 @@ class VisitEventInline(admin.TabularInline[VisitEvent, Visit]):
         return False
 
 
+ATTEMPT_COLUMNS = ("at", "actor", "channel", "outcome", "call_back_on", "note")
+
+
+class ContactAttemptInline(admin.TabularInline[ContactAttempt, Visit]):
+    """Recorded through the API or the pages (their outcomes act on visits)."""
+
+    model = ContactAttempt
+    fields = ATTEMPT_COLUMNS
+    readonly_fields = ATTEMPT_COLUMNS
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 @admin.register(Visit)
 class VisitAdmin(admin.ModelAdmin[Visit]):
     """Visits change through the front desk's services, never by hand here."""
@@ -194,7 +211,7 @@ class VisitAdmin(admin.ModelAdmin[Visit]):
     list_filter = ["status", "rule", "needs_rebooking", "requires_mri"]
     search_fields = ["patient__record_number", "patient__family_name"]
     list_select_related = ["patient", "rule", "surgeon"]
-    inlines = [VisitEventInline]
+    inlines = [VisitEventInline, ContactAttemptInline]
 
     @admin.display(description="Patient", ordering="patient__record_number")
     def patient_label(self, visit: Visit) -> str:

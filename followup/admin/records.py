@@ -21,7 +21,8 @@ from django.utils import timezone
 from clinic.models import Patient, Procedure, Surgeon
 from followup import services
 from followup.exceptions import DomainError
-from followup.models import Visit
+from followup.models import MriStudy, Visit
+from followup.services.mri import check_report_date, check_study
 from followup.services.parsing import check_surgery_date
 from followup.services.patients import check_birth_date
 
@@ -182,3 +183,69 @@ class ProcedureAdmin(admin.ModelAdmin[Procedure]):
             procedure_ids=list(queryset.values_list("pk", flat=True)),
         )
         self.message_user(request, f"{changed} visit(s) changed.", messages.SUCCESS)
+
+
+class MriStudyAdminForm(forms.ModelForm[MriStudy]):
+    """Refuses what the service would refuse, before anything is saved."""
+
+    class Meta:
+        model = MriStudy
+        fields = ["patient", "performed_on", "reference", "report_received_on"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        today = timezone.localdate()
+        study = self.instance
+        performed = data.get("performed_on") or study.performed_on
+        patient = data.get("patient") or (study.patient if study.pk else None)
+        try:
+            if performed is not None and patient is not None and not study.pk:
+                check_study(
+                    performed_on=performed, birth_date=patient.birth_date, today=today
+                )
+            if performed is not None:
+                check_report_date(
+                    data.get("report_received_on"), performed_on=performed, today=today
+                )
+        except DomainError as exc:
+            raise forms.ValidationError(exc.message) from None
+        return data
+
+
+@admin.register(MriStudy)
+class MriStudyAdmin(admin.ModelAdmin[MriStudy]):
+    """Recorded through the service; once saved, only the report's date
+    changes (a wrong scan is a new study, so annual reviews stay honest)."""
+
+    form = MriStudyAdminForm
+    list_display = ["patient", "performed_on", "reference", "report_received_on"]
+    list_filter = ["report_received_on"]
+    search_fields = ["reference", "patient__record_number", "patient__family_name"]
+    list_select_related = ["patient"]
+    autocomplete_fields = ["patient"]
+    fields = ["patient", "performed_on", "reference", "report_received_on"]
+
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: MriStudy | None = None
+    ) -> list[str]:
+        return ["patient", "performed_on", "reference"] if obj else []
+
+    def save_model(
+        self, request: HttpRequest, obj: MriStudy, form: Any, change: bool
+    ) -> None:
+        # The form ran the service's checks; a refusal left here (the same
+        # reference recorded meanwhile) raises and rolls back.
+        today = timezone.localdate()
+        if change:
+            services.record_mri_report(
+                study_id=obj.pk, received_on=obj.report_received_on, today=today
+            )
+            return
+        obj.pk = services.record_mri_study(
+            patient_id=obj.patient_id,
+            performed_on=obj.performed_on,
+            reference=obj.reference,
+            report_received_on=obj.report_received_on,
+            actor=request.user,  # type: ignore[arg-type]
+            today=today,
+        ).pk

@@ -20,8 +20,10 @@ from clinic.staff import staff_of
 from config import api
 from followup import services
 from followup.access import access_patient
-from followup.api.base import DESK, READERS, read_input
+from followup.api.base import DESK, READERS, actor, read_input
 from followup.api.record_serializers import (
+    MriStudyCreateSerializer,
+    MriStudySerializer,
     PatientCreateSerializer,
     PatientPatchSerializer,
     PatientQuerySerializer,
@@ -85,6 +87,44 @@ class PatientDetail(APIView):
         given = read_input(request, PatientPatchSerializer)
         patient = services.correct_patient(patient_id=pk, today=api.today(), **given)
         return Response(PatientSerializer(patient).data)
+
+
+class PatientMriStudies(APIView):
+    """A patient's MRI studies, which their annual reviews need."""
+
+    # POST is the front desk's, checked by access_patient after scoping, so
+    # another surgeon's patient is a 404 rather than a 403.
+    roles = {"GET": READERS}
+
+    @extend_schema(
+        tags=["patients"],
+        summary="A patient's MRI studies, latest first",
+        responses={200: MriStudySerializer(many=True), **api.error_responses(404)},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        patient = access_patient(request.user, pk, write=False)
+        studies = patient.mri_studies.order_by("-performed_on", "-id")
+        return Response(MriStudySerializer(studies, many=True).data)
+
+    @extend_schema(
+        tags=["patients"],
+        summary="Record an MRI study",
+        description="Front desk and clinic admins. A study counts for an annual "
+        "review performed at most MRI_VALID_DAYS (default 60) before it; "
+        "without `report_received_on` its MRI is `report_pending`.",
+        request=MriStudyCreateSerializer,
+        responses={
+            201: MriStudySerializer,
+            **api.error_responses(400, 404, 409),
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        access_patient(request.user, pk, write=True)
+        given = read_input(request, MriStudyCreateSerializer)
+        study = services.record_mri_study(
+            patient_id=pk, **given, actor=actor(request), today=api.today()
+        )
+        return Response(MriStudySerializer(study).data, status=status.HTTP_201_CREATED)
 
 
 @extend_schema(

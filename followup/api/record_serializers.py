@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from clinic.models import Patient, Procedure, ProcedureKind, Surgeon
 from followup.api.serializers import VisitSerializer
+from followup.models import MriStudy
 
 
 class RejectUnknownFields:
@@ -185,3 +186,30 @@ class ImportResultSerializer(serializers.Serializer):
     procedures_created = serializers.IntegerField()
     visits_created = serializers.IntegerField()
     unchanged = serializers.IntegerField()
+
+
+class MriStudySerializer(serializers.ModelSerializer[MriStudy]):
+    class Meta:
+        model = MriStudy
+        fields = [
+            "id",
+            "patient",
+            "performed_on",
+            "reference",
+            "report_received_on",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class MriStudyCreateSerializer(serializers.Serializer):
+    performed_on = serializers.DateField()
+    reference = serializers.CharField(
+        max_length=64, help_text="The imaging reference, e.g. a PACS accession number."
+    )
+    report_received_on = serializers.DateField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Empty while the radiologist's report is due.",
+    )

@@ -11,7 +11,15 @@ from rest_framework import serializers
 from clinic.clock import start_of_day
 from clinic.models import Surgeon
 from followup.exceptions import InvalidInput
-from followup.models import FHIR_STATUS, Visit, VisitEvent
+from followup.models import (
+    FHIR_STATUS,
+    ContactAttempt,
+    ContactChannel,
+    ContactOutcome,
+    MriStatus,
+    Visit,
+    VisitEvent,
+)
 from followup.services.parsing import parse_aware_datetime
 
 OFFSET_EXAMPLE = "2026-12-01T09:00:00+01:00"
@@ -55,6 +63,14 @@ class VisitSerializer(serializers.ModelSerializer[Visit]):
         help_text="Where the visit's calendar entry stands on its way to the "
         "surgeon's CalDAV calendar.",
     )
+    mri_status = serializers.ChoiceField(
+        choices=MriStatus.values,
+        read_only=True,
+        help_text="For a visit that requires an MRI: `done` (a study with its "
+        "report, performed at most MRI_VALID_DAYS before the visit, or before "
+        "its window's end while unbooked), `report_pending`, `missing`; "
+        "`not_needed` otherwise.",
+    )
 
     class Meta:
         model = Visit
@@ -73,6 +89,7 @@ class VisitSerializer(serializers.ModelSerializer[Visit]):
             "window_end",
             "duration_minutes",
             "requires_mri",
+            "mri_status",
             "start",
             "end",
             "surgeon",
@@ -196,4 +213,55 @@ class ReviewQuerySerializer(serializers.Serializer):
 class UpcomingQuerySerializer(ReviewQuerySerializer):
     days = serializers.IntegerField(
         required=False, default=30, min_value=1, max_value=366
+    )
+
+
+class ContactAttemptSerializer(serializers.ModelSerializer[ContactAttempt]):
+    """A contact attempt, note included: staff only, never a feed."""
+
+    actor = serializers.CharField(
+        source="actor.username", read_only=True, allow_null=True, default=None
+    )
+
+    class Meta:
+        model = ContactAttempt
+        fields = [
+            "id",
+            "visit",
+            "at",
+            "actor",
+            "channel",
+            "outcome",
+            "note",
+            "call_back_on",
+        ]
+        read_only_fields = fields
+
+
+def _choice_field(choices: type[ContactChannel | ContactOutcome], name: str) -> Any:
+    known = ", ".join(choices.values)
+    return serializers.ChoiceField(
+        choices=choices.choices,
+        error_messages={
+            "invalid_choice": f'Unknown {name} "{{input}}"; use one of: {known}.'
+        },
+    )
+
+
+class ContactAttemptInputSerializer(serializers.Serializer):
+    channel = _choice_field(ContactChannel, "channel")
+    outcome = _choice_field(ContactOutcome, "outcome")
+    note = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        default="",
+        help_text="Staff-only: never in a calendar, a feed or a log.",
+    )
+    call_back_on = serializers.DateField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="With call_back_later only: the date (after today) to call "
+        "back; the visit leaves the call list until then.",
     )

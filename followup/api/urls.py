@@ -7,6 +7,11 @@ from followup.api import patients, procedures, reviews, visits
 urlpatterns = [
     path("patients/", patients.PatientList.as_view(), name="patient-list"),
     path("patients/<int:pk>/", patients.PatientDetail.as_view(), name="patient-detail"),
+    path(
+        "patients/<int:pk>/mri-studies/",
+        patients.PatientMriStudies.as_view(),
+        name="patient-mri-studies",
+    ),
     path("surgeons/", patients.SurgeonList.as_view(), name="surgeon-list"),
     path("procedures/", procedures.ProcedureList.as_view(), name="procedure-list"),
     path(
@@ -32,6 +37,11 @@ urlpatterns = [
     path("visits/", visits.VisitList.as_view(), name="visit-list"),
     path("visits/<int:pk>/", visits.VisitDetail.as_view(), name="visit-detail"),
     path("visits/<int:pk>/events/", visits.VisitEvents.as_view(), name="visit-events"),
+    path(
+        "visits/<int:pk>/contact-attempts/",
+        visits.VisitContactAttempts.as_view(),
+        name="visit-contact-attempts",
+    ),
     path("visits/<int:pk>/slots/", visits.VisitSlots.as_view(), name="visit-slots"),
     path("visits/<int:pk>/book/", visits.BookVisit.as_view(), name="visit-book"),
     path(

@@ -12,7 +12,7 @@ import django_filters
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, serializers
+from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -25,6 +25,8 @@ from followup.api.base import READERS, actor, read_input
 from followup.api.serializers import (
     BookingSerializer,
     CancelVisitSerializer,
+    ContactAttemptInputSerializer,
+    ContactAttemptSerializer,
     SlotListSerializer,
     SlotQuerySerializer,
     UnbookSerializer,
@@ -106,6 +108,63 @@ class VisitEvents(APIView):
         visit = access_visit(request.user, pk, action="read")
         events = visit.events.select_related("actor").order_by("id")
         return Response(VisitEventSerializer(events, many=True).data)
+
+
+class VisitContactAttempts(APIView):
+    """Tries to reach the patient about a visit, and what came of them."""
+
+    # POST is the front desk's, checked by access_visit after scoping, so
+    # another surgeon's visit is a 404 rather than a 403.
+    roles = {"GET": READERS}
+
+    @extend_schema(
+        tags=TAG,
+        summary="A visit's contact attempts, oldest first",
+        description="Staff who can see the visit (a surgeon: their own "
+        "patients'). Notes are staff-only: never in a feed.",
+        responses={
+            200: ContactAttemptSerializer(many=True),
+            **api.error_responses(404),
+        },
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        visit = access_visit(request.user, pk, action="read")
+        attempts = visit.contact_attempts.select_related("actor").order_by("id")
+        return Response(ContactAttemptSerializer(attempts, many=True).data)
+
+    @extend_schema(
+        tags=TAG,
+        summary="Record a contact attempt and apply its outcome",
+        description=(
+            "Front desk and clinic admins. `no_answer`, `left_message` and "
+            "`wrong_number` reached nobody: after FOLLOWUP_MAX_FAILED_ATTEMPTS "
+            "of them in a row (default 3) the visit is unreachable. "
+            "`call_back_later` needs `call_back_on` (after today): the visit "
+            "leaves the call list until that date. `declined` cancels the "
+            "visit; `moved_away` and `deceased` cancel every open visit of the "
+            "patient and end the annual-review programme. Answers the attempt."
+        ),
+        request=ContactAttemptInputSerializer,
+        responses={
+            201: ContactAttemptSerializer,
+            **api.error_responses(400, 404, 409),
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        access_visit(request.user, pk, action="contact")
+        data = read_input(request, ContactAttemptInputSerializer)
+        attempt = services.record_contact_attempt(
+            visit_id=pk,
+            channel=data["channel"],
+            outcome=data["outcome"],
+            note=data["note"],
+            call_back_on=data["call_back_on"],
+            actor=actor(request),
+            now=api.now(),
+        )
+        return Response(
+            ContactAttemptSerializer(attempt).data, status=status.HTTP_201_CREATED
+        )
 
 
 class VisitSlots(APIView):

@@ -17,6 +17,8 @@ same transaction. "Today" and "now" are arguments: the caller owns the clock.
 - importing: the CSV import of patients and procedures
 - replanning: every active procedure re-planned after a rule edit: preview,
   then a resumable job
+- outreach: contact attempts and their outcomes (the call list's writes)
+- mri: MRI studies, which annual reviews need
 """
 
 from followup.services.booking import (
@@ -30,6 +32,8 @@ from followup.services.booking import (
 )
 from followup.services.history import record_event
 from followup.services.importing import ImportResult, import_procedures_csv
+from followup.services.mri import record_mri_report, record_mri_study
+from followup.services.outreach import record_contact_attempt
 from followup.services.parsing import parse_date, parse_kind
 from followup.services.patients import correct_patient, create_patient
 from followup.services.plan import PlanResult, bulk_create_visits
@@ -78,7 +82,10 @@ __all__ = [
     "preview_correction",
     "preview_replan",
     "propose_slots",
+    "record_contact_attempt",
     "record_event",
+    "record_mri_report",
+    "record_mri_study",
     "replan_all",
     "reschedule_visit",
     "run_replan_job",

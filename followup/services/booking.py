@@ -59,6 +59,7 @@ from clinic.models import Surgeon
 from followup.exceptions import Conflict, InvalidInput, NotFound
 from followup.models import (
     SLOT_HOLDING_STATUSES,
+    CancelReason,
     Visit,
     VisitStatus,
 )
@@ -455,6 +456,7 @@ def _simple_move(
     now: dt.datetime,
     reason: str = "",
     clear_slot: bool = False,
+    cause: CancelReason | None = None,
 ) -> Visit:
     now = require_aware(now, field_name="now")
     visit = _locked_visit(visit_id)
@@ -474,7 +476,9 @@ def _simple_move(
     if move.target == VisitStatus.CANCELLED:
         # The slot stays on the row so calendars can publish the cancellation.
         visit.cancel_reason = reason
-        visit.cancelled_by = ""  # a person, not the system (see CancelReason)
+        # Empty when a person simply cancelled; a cause when the cancellation
+        # follows a contact outcome, so that reports can tell it apart.
+        visit.cancelled_by = cause or ""
         visit.needs_rebooking = False
         fields += ["cancel_reason", "cancelled_by", "needs_rebooking"]
     _save(visit, fields)
@@ -506,14 +510,26 @@ def unbook_visit(
 
 
 @transaction.atomic
-def cancel_visit(*, visit_id: int, reason: str, actor: User, now: dt.datetime) -> Visit:
-    """Cancel a visit that is no longer needed; the reason is required."""
+def cancel_visit(
+    *,
+    visit_id: int,
+    reason: str,
+    actor: User,
+    now: dt.datetime,
+    cause: CancelReason | None = None,
+) -> Visit:
+    """Cancel a visit that is no longer needed; the reason is required.
+
+    `cause` records why in a form reports can count (a declined follow-up, a
+    patient who moved away or died); empty for a plain cancellation.
+    """
     return _simple_move(
         action="cancel",
         visit_id=visit_id,
         actor=actor,
         now=now,
         reason=reason_text(reason, field_name="reason", required=True),
+        cause=cause,
     )
 
 

@@ -78,6 +78,13 @@ CASES: dict[str, Case] = {
     "correct patient": Case(
         "patch", patient_a, DESK_WRITES, body=lambda w: {"given_name": "Anabel"}
     ),
+    "list MRI studies": Case("get", lambda w: f"{patient_a(w)}mri-studies/", READ_OWN),
+    "record MRI study": Case(
+        "post",
+        lambda w: f"{patient_a(w)}mri-studies/",
+        (403, 201, 403, 404, 201),
+        body=lambda w: {"performed_on": "2026-11-20", "reference": "ACC-1"},
+    ),
     "list surgeons": Case("get", lambda w: "/api/surgeons/", READ_ALL),
     "list procedures": Case("get", lambda w: "/api/procedures/", READ_ALL),
     "create procedure": Case(
@@ -164,6 +171,13 @@ CASES: dict[str, Case] = {
         visit_a("complete/"),
         READ_OWN,
         visit_state=VisitStatus.CHECKED_IN,
+    ),
+    "contact attempts": Case("get", visit_a("contact-attempts/"), READ_OWN),
+    "record contact attempt": Case(
+        "post",
+        visit_a("contact-attempts/"),
+        (403, 201, 403, 404, 201),
+        body=lambda w: {"channel": "phone", "outcome": "no_answer"},
     ),
     "upcoming reviews": Case("get", lambda w: "/api/reviews/upcoming/", READ_ALL),
     "overdue reviews": Case("get", lambda w: "/api/reviews/overdue/", READ_ALL),

@@ -149,6 +149,7 @@ def test_the_schema_names_every_endpoint_of_the_contract(
     assert set(body["paths"]) >= {
         "/api/patients/",
         "/api/patients/{id}/",
+        "/api/patients/{id}/mri-studies/",
         "/api/surgeons/",
         "/api/procedures/",
         "/api/procedures/{id}/",
@@ -166,6 +167,7 @@ def test_the_schema_names_every_endpoint_of_the_contract(
         "/api/visits/{id}/check-in/",
         "/api/visits/{id}/no-show/",
         "/api/visits/{id}/complete/",
+        "/api/visits/{id}/contact-attempts/",
         "/api/reviews/upcoming/",
         "/api/reviews/overdue/",
     }
@@ -182,6 +184,7 @@ def test_the_schema_names_every_endpoint_of_the_contract(
         "window_start",
         "window_end",
         "requires_mri",
+        "mri_status",
         "start",
         "end",
         "surgeon",

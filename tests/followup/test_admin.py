@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from clinic.models import Patient, Procedure
+from followup import services
 from followup.models import (
     FollowUpRule,
 )
@@ -253,3 +254,26 @@ def test_a_clinic_admin_edits_sessions_in_the_admin_and_bad_hours_are_refused(
     assert [str(s) for s in surgeon.sessions.all()] == [
         "Tuesday 16:00-19:00 every 10 min"
     ]
+
+
+def test_a_visits_contact_attempts_are_listed_read_only_on_its_admin_page(
+    client: Client,
+) -> None:
+    visit = make_procedure().visits.get(rule__code="postop_control")
+    services.record_contact_attempt(
+        visit_id=visit.pk,
+        channel="phone",
+        outcome="call_back_later",
+        call_back_on=dt.date(2026, 12, 24),
+        note="Ask for the son",
+        actor=None,
+        now=dt.datetime(2026, 11, 25, 10, tzinfo=dt.UTC),
+    )
+
+    page = _admin_client(client).get(f"/admin/followup/visit/{visit.pk}/change/")
+
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Call back later" in text
+    assert "Ask for the son" in text
+    assert 'name="contact_attempts-0-note"' not in text  # shown, not editable

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('followup', '0006_completed_visits_hold_their_slot'),
+        ('followup', '0008_mri_studies'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

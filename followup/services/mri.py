@@ -1,0 +1,117 @@
+"""MRI studies: the scans annual reviews need, and their reports.
+
+An annual review reads them through `VisitQuerySet.with_mri_status`: a study
+performed at most `MRI_VALID_DAYS` before the visit, with its report, makes
+its MRI `done`. Recording a study changes no visit row, so it writes no
+`VisitEvent`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from django.db import IntegrityError, transaction
+
+from clinic.models import Patient
+from followup.exceptions import Conflict, InvalidInput, NotFound
+from followup.models import MriStudy
+from followup.services.parsing import parse_date, required_text
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User as AuthUser
+
+    User = AuthUser | None
+
+
+def _optional_date(value: dt.date | str | None) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    return parse_date(value, field_name="report_received_on")
+
+
+def check_report_date(
+    received: dt.date | None, *, performed_on: dt.date, today: dt.date
+) -> None:
+    if received is None:
+        return
+    if received < performed_on:
+        raise InvalidInput(
+            f"report_received_on {received} is before the scan ({performed_on}).",
+            code="report_before_scan",
+        )
+    if received > today:
+        raise InvalidInput(
+            f"report_received_on {received} is in the future; record the report "
+            "once it has arrived.",
+            code="report_in_future",
+        )
+
+
+def check_study(*, performed_on: dt.date, birth_date: dt.date, today: dt.date) -> None:
+    if performed_on > today:
+        raise InvalidInput(
+            f"performed_on {performed_on} is in the future; record a study once "
+            "it has been performed.",
+            code="mri_in_future",
+        )
+    if performed_on < birth_date:
+        raise InvalidInput(
+            f"performed_on {performed_on} is before the patient's birth date "
+            f"({birth_date}).",
+            code="mri_before_birth",
+        )
+
+
+@transaction.atomic
+def record_mri_study(
+    *,
+    patient_id: int,
+    performed_on: dt.date | str,
+    reference: str,
+    report_received_on: dt.date | str | None = None,
+    actor: User,
+    today: dt.date,
+) -> MriStudy:
+    """Record a patient's MRI study; a reference already recorded is a 409."""
+    performed = parse_date(performed_on, field_name="performed_on")
+    received = _optional_date(report_received_on)
+    reference = required_text(reference, field_name="reference", max_length=64)
+    patient = Patient.objects.filter(pk=patient_id).first()
+    if patient is None:
+        raise NotFound(f"Patient {patient_id} does not exist.")
+    check_study(performed_on=performed, birth_date=patient.birth_date, today=today)
+    check_report_date(received, performed_on=performed, today=today)
+    study = MriStudy(
+        patient=patient,
+        performed_on=performed,
+        reference=reference,
+        report_received_on=received,
+        recorded_by=actor,
+    )
+    try:
+        with transaction.atomic():
+            study.save(force_insert=True)
+    except IntegrityError:
+        # The unique constraint: the same study recorded twice (or by two
+        # clerks at once).
+        raise Conflict(
+            f"Study {reference} is already recorded for this patient.",
+            code="duplicate_mri_study",
+        ) from None
+    return study
+
+
+@transaction.atomic
+def record_mri_report(
+    *, study_id: int, received_on: dt.date | str | None, today: dt.date
+) -> MriStudy:
+    """Record (or clear, with None) the day a study's report arrived."""
+    study = MriStudy.objects.select_for_update().filter(pk=study_id).first()
+    if study is None:
+        raise NotFound(f"MRI study {study_id} does not exist.")
+    received = _optional_date(received_on)
+    check_report_date(received, performed_on=study.performed_on, today=today)
+    study.report_received_on = received
+    study.save(update_fields=["report_received_on", "updated_at"])
+    return study

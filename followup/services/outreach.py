@@ -1,0 +1,233 @@
+"""Contact attempts: reaching the patients whose follow-up is slipping.
+
+The front desk records each try to reach a patient about a visit (channel,
+outcome, a staff-only note) with `record_contact_attempt`. The outcome acts
+on the visit, through the visit and procedure services, in the attempt's
+own transaction:
+
+- `no_answer`, `left_message`, `wrong_number` reached nobody: enough of them
+  in a row (`FOLLOWUP_MAX_FAILED_ATTEMPTS`) make the visit *unreachable*
+  (`VisitQuerySet.unreachable`); any other outcome ends the row;
+- `will_book` reached the patient; the visit stays on the call list until
+  it is booked;
+- `call_back_later` needs `call_back_on`, a date after today: the visit
+  leaves the call list until that date (`VisitQuerySet.call_list`);
+- `declined` cancels the visit, cause `declined`;
+- `moved_away` and `deceased` end the patient's care here: every open visit
+  is cancelled with that cause and each annual-review programme ends.
+
+The attempt itself changes no field of the visit, so it writes no
+`VisitEvent` and tells no calendar: the attempt row is its own record (who,
+when, how). The note is never copied anywhere (visit, history, log line),
+so no feed or CalDAV event can carry it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+
+from clinic.clock import local_date
+from clinic.models import Procedure
+from followup.exceptions import Conflict, InvalidInput, NotFound
+from followup.models import (
+    CancelReason,
+    ContactAttempt,
+    ContactChannel,
+    ContactOutcome,
+    Visit,
+    VisitStatus,
+)
+from followup.services.booking import ACTIONS, cancel_visit
+from followup.services.parsing import parse_date, require_aware
+from followup.services.procedures import end_annual_reviews
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User as AuthUser
+    from django.db.models import QuerySet
+
+    User = AuthUser | None
+
+NOTE_MAX_LENGTH = 2000
+# A call-back further ahead than this is a typo in the year, not a plan.
+CALL_BACK_MAX_DAYS_AHEAD = 366
+# The outcomes that end the patient's care at the clinic, and their causes.
+LEAVES_CARE = {
+    ContactOutcome.MOVED_AWAY: CancelReason.MOVED_AWAY,
+    ContactOutcome.DECEASED: CancelReason.DECEASED,
+}
+# A contact attempt is about a visit that can still happen: one to book,
+# booked (a reminder), or after a no-show. The same statuses can be cancelled.
+CONTACTABLE_STATUSES = ACTIONS["cancel"].sources
+
+
+def _choice(value: object, choices: type[ContactChannel | ContactOutcome]) -> str:
+    name = "channel" if choices is ContactChannel else "outcome"
+    if not isinstance(value, str) or value not in choices.values:
+        known = ", ".join(choices.values)
+        raise InvalidInput(
+            f"Unknown {name} {value!r}; use one of: {known}.", code=f"unknown_{name}"
+        )
+    return value
+
+
+def _note(value: str | None) -> str:
+    text = (value or "").strip()
+    if len(text) > NOTE_MAX_LENGTH:
+        # The message never quotes the note: it may reach a log.
+        raise InvalidInput(
+            f"note is longer than {NOTE_MAX_LENGTH} characters.", code="too_long"
+        )
+    return text
+
+
+def _call_back_on(
+    outcome: str, value: dt.date | str | None, *, today: dt.date
+) -> dt.date | None:
+    if outcome != ContactOutcome.CALL_BACK_LATER:
+        if value not in (None, ""):
+            raise InvalidInput(
+                "call_back_on goes only with the outcome call_back_later.",
+                code="call_back_not_expected",
+            )
+        return None
+    if value in (None, ""):
+        raise InvalidInput(
+            "call_back_later needs call_back_on: the date to call the patient "
+            "back (YYYY-MM-DD, after today).",
+            code="call_back_date_required",
+        )
+    assert value is not None  # noqa: S101 - for mypy; checked just above
+    day = parse_date(value, field_name="call_back_on")
+    if day <= today:
+        raise InvalidInput(
+            f"call_back_on {day} is not after today ({today}); to call again "
+            "today, record the attempt without a call-back.",
+            code="call_back_date_not_future",
+        )
+    if day > today + dt.timedelta(days=CALL_BACK_MAX_DAYS_AHEAD):
+        raise InvalidInput(
+            f"call_back_on {day} is more than a year ahead; check the year.",
+            code="call_back_date_too_far",
+        )
+    return day
+
+
+def _lock(visit_id: int, *, whole_patient: bool) -> Visit:
+    """Lock the visit; for an outcome that ends the patient's care, first
+    their procedures, in the order the procedure services take them."""
+    try:
+        patient_id = (
+            Visit.objects.filter(pk=visit_id)
+            .values_list("patient_id", flat=True)
+            .first()
+        )
+    except (ValueError, TypeError):
+        patient_id = None
+    if patient_id is None:
+        raise NotFound(f"Visit {visit_id} does not exist.")
+    if whole_patient:
+        list(
+            Procedure.objects.select_for_update()
+            .filter(patient_id=patient_id)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+    visit = Visit.objects.select_for_update(of=("self",)).get(pk=visit_id)
+    if visit.status not in CONTACTABLE_STATUSES:
+        status = VisitStatus(visit.status).label.lower()
+        raise Conflict(
+            f"Visit {visit.pk} is {status}; contact attempts are recorded for "
+            "visits still to be seen.",
+            code="visit_not_open",
+        )
+    return visit
+
+
+def _end_care(
+    visit: Visit, *, cause: CancelReason, actor: User, now: dt.datetime
+) -> None:
+    """Cancel every open visit of the patient and end their annual reviews.
+
+    The visits already due (window open or closed) are cancelled with the
+    cause, so the figures count them as lost. Then each annual programme
+    ends today, which cancels the reviews it no longer plans (cause
+    `programme_ended`, the figures leave them out), and every other open
+    visit is cancelled with the cause.
+    """
+    today = local_date(now)
+    reason = cause.label
+    open_visits = Visit.objects.filter(
+        patient_id=visit.patient_id, status__in=CONTACTABLE_STATUSES
+    ).order_by("pk")
+
+    def cancel_each(visits: QuerySet[Visit]) -> None:
+        for visit_id in list(visits.values_list("pk", flat=True)):
+            cancel_visit(
+                visit_id=visit_id, reason=reason, actor=actor, now=now, cause=cause
+            )
+
+    cancel_each(open_visits.filter(window_start__lte=today))
+    programmes = Procedure.objects.with_annual_programme().filter(
+        patient_id=visit.patient_id
+    )
+    for procedure in programmes.order_by("pk"):
+        end_annual_reviews(
+            procedure_id=procedure.pk,
+            end_date=max(today, procedure.surgery_date),
+            reason=reason,
+            today=today,
+            actor=actor,
+        )
+    cancel_each(open_visits)
+
+
+@transaction.atomic
+def record_contact_attempt(
+    *,
+    visit_id: int,
+    channel: str,
+    outcome: str,
+    note: str | None = "",
+    call_back_on: dt.date | str | None = None,
+    actor: User,
+    now: dt.datetime,
+) -> ContactAttempt:
+    """Record one try to reach the patient of a visit and apply its outcome.
+
+    Refused (nothing written) for an unknown channel or outcome, a
+    call-back without a later date (or a date with another outcome), and a
+    visit that can no longer happen (checked in, completed, cancelled).
+    """
+    now = require_aware(now, field_name="now")
+    today = local_date(now)
+    channel = _choice(channel, ContactChannel)
+    outcome = _choice(outcome, ContactOutcome)
+    text = _note(note)
+    call_back = _call_back_on(outcome, call_back_on, today=today)
+    visit = _lock(visit_id, whole_patient=outcome in LEAVES_CARE)
+    attempt = ContactAttempt(
+        visit=visit,
+        channel=channel,
+        outcome=outcome,
+        note=text,
+        call_back_on=call_back,
+        actor=actor,
+        at=now,
+    )
+    attempt.save(force_insert=True)
+    if outcome == ContactOutcome.DECLINED:
+        cancel_visit(
+            visit_id=visit.pk,
+            reason=CancelReason.DECLINED.label,
+            actor=actor,
+            now=now,
+            cause=CancelReason.DECLINED,
+        )
+    elif outcome in LEAVES_CARE:
+        _end_care(
+            visit, cause=LEAVES_CARE[ContactOutcome(outcome)], actor=actor, now=now
+        )
+    return attempt
