@@ -1,9 +1,6 @@
-"""The follow-up protocol as data, and the visits it generates.
+"""The visits a procedure's plan generates, their statuses and history.
 
-Rows of `FollowUpRule` and `RecoveryMilestone` are the clinic's protocol; a
-clinic admin edits them. A `Visit` copies what it needs of its rule when it is
-generated (length, MRI flag), so editing a rule changes no visit until a
-re-plan is asked for. Every change of a visit writes a `VisitEvent`.
+Every change of a visit writes a `VisitEvent`. Reads live on `VisitQuerySet`.
 """
 
 from __future__ import annotations
@@ -12,19 +9,15 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import (
     BooleanField,
     Case,
-    Count,
     DateField,
     DateTimeField,
     Exists,
     ExpressionWrapper,
     F,
-    IntegerField,
     OuterRef,
     Q,
     Subquery,
@@ -35,155 +28,19 @@ from django.db.models.functions import Cast, Coalesce, TruncDate
 from django.utils import timezone
 
 from clinic.clock import clinic_zone, local_date, start_of_day
-from clinic.models import Patient, Procedure, ProcedureKind
+from clinic.models import Patient, Procedure
 from followup import rules
+from followup.models.mri import MRI_FLAG_DAYS, MriStatus, MriStudy
+from followup.models.outreach import (
+    CALL_LIST_DAYS,
+    UNSUCCESSFUL_OUTCOMES,
+    ContactAttempt,
+    count_of,
+)
+from followup.models.protocol import FollowUpRule
 
 if TYPE_CHECKING:
     from clinic.staff import Staff
-
-
-class OffsetUnit(models.TextChoices):
-    DAY = rules.Unit.DAY.value, "days"
-    MONTH = rules.Unit.MONTH.value, "months"
-    YEAR = rules.Unit.YEAR.value, "years"
-
-
-class AppliesTo(models.TextChoices):
-    ALL = "all", "Every procedure kind"
-    ENDOSCOPIC = ProcedureKind.ENDOSCOPIC.value, ProcedureKind.ENDOSCOPIC.label
-    ENDOSCOPIC_STEM_CELL = (
-        ProcedureKind.ENDOSCOPIC_STEM_CELL.value,
-        ProcedureKind.ENDOSCOPIC_STEM_CELL.label,
-    )
-
-    @classmethod
-    def kinds(cls, value: str) -> frozenset[str]:
-        return frozenset(rules.KINDS) if value == cls.ALL else frozenset({value})
-
-
-# The protocol's reach: an offset past a century or a window past a year is a
-# typo, and a date beyond the calendar would fail every plan that used it.
-MAX_OFFSET = {
-    rules.Unit.DAY.value: 36_600,
-    rules.Unit.MONTH.value: 1_200,
-    rules.Unit.YEAR.value: 100,
-}
-MAX_WINDOW_DAYS = 366
-MAX_DURATION_MINUTES = 8 * 60
-
-
-def check_offset(amount: int | None, unit: str) -> None:
-    limit = MAX_OFFSET.get(unit)
-    if amount is not None and limit is not None and amount > limit:
-        raise ValidationError(
-            {"offset_amount": f"At most {limit} {unit}s after surgery."}
-        )
-
-
-class FollowUpRuleQuerySet(models.QuerySet["FollowUpRule"]):
-    def active(self) -> FollowUpRuleQuerySet:
-        return self.filter(active=True)
-
-
-class FollowUpRule(models.Model):
-    code = models.SlugField(max_length=50, unique=True)
-    name = models.CharField(max_length=200)
-    purpose = models.TextField(blank=True)
-    applies_to = models.CharField(
-        max_length=32, choices=AppliesTo.choices, default=AppliesTo.ALL
-    )
-    offset_amount = models.PositiveIntegerField(
-        help_text="Due this long after surgery (for a yearly rule: every this long)."
-    )
-    offset_unit = models.CharField(max_length=8, choices=OffsetUnit.choices)
-    window_days_before = models.PositiveIntegerField(
-        validators=[MaxValueValidator(MAX_WINDOW_DAYS)],
-        help_text="The booking window opens this many days before the due date.",
-    )
-    window_days_after = models.PositiveIntegerField(
-        validators=[MaxValueValidator(MAX_WINDOW_DAYS)],
-        help_text="The booking window closes this many days after the due date.",
-    )
-    duration_minutes = models.PositiveIntegerField(
-        default=20, validators=[MaxValueValidator(MAX_DURATION_MINUTES)]
-    )
-    requires_mri = models.BooleanField(default=False)
-    recurring = models.BooleanField(
-        default=False,
-        help_text="Repeat at every multiple of the offset while the programme runs.",
-    )
-    active = models.BooleanField(default=True)
-
-    objects = FollowUpRuleQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["offset_unit", "offset_amount", "code"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(duration_minutes__gt=0), name="rule_duration_positive"
-            ),
-            models.CheckConstraint(
-                condition=~Q(recurring=True, offset_amount=0),
-                name="rule_recurring_offset_positive",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return self.name
-
-    def clean(self) -> None:
-        check_offset(self.offset_amount, self.offset_unit)
-
-    def as_spec(self) -> rules.RuleSpec:
-        return rules.RuleSpec(
-            code=self.code,
-            kinds=AppliesTo.kinds(self.applies_to),
-            offset_amount=self.offset_amount,
-            offset_unit=rules.Unit(self.offset_unit),
-            window_days_before=self.window_days_before,
-            window_days_after=self.window_days_after,
-            duration_minutes=self.duration_minutes,
-            requires_mri=self.requires_mri,
-            recurring=self.recurring,
-        )
-
-
-class RecoveryMilestoneQuerySet(models.QuerySet["RecoveryMilestone"]):
-    def specs(self) -> list[rules.MilestoneSpec]:
-        return [m.as_spec() for m in self.filter(active=True)]
-
-
-class RecoveryMilestone(models.Model):
-    """Patient guidance shown in the patient's calendar; never booked."""
-
-    code = models.SlugField(max_length=50, unique=True)
-    title = models.CharField(max_length=200)
-    applies_to = models.CharField(
-        max_length=32, choices=AppliesTo.choices, default=AppliesTo.ALL
-    )
-    offset_amount = models.PositiveIntegerField()
-    offset_unit = models.CharField(max_length=8, choices=OffsetUnit.choices)
-    active = models.BooleanField(default=True)
-
-    objects = RecoveryMilestoneQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["offset_unit", "offset_amount", "code"]
-
-    def __str__(self) -> str:
-        return self.title
-
-    def clean(self) -> None:
-        check_offset(self.offset_amount, self.offset_unit)
-
-    def as_spec(self) -> rules.MilestoneSpec:
-        return rules.MilestoneSpec(
-            code=self.code,
-            title=self.title,
-            kinds=AppliesTo.kinds(self.applies_to),
-            offset_amount=self.offset_amount,
-            offset_unit=rules.Unit(self.offset_unit),
-        )
 
 
 def plan_input(procedure: Procedure) -> rules.Procedure:
@@ -240,51 +97,6 @@ class CancelReason(models.TextChoices):
     MOVED_AWAY = "moved_away", "Patient moved away"
     DECEASED = "deceased", "Patient deceased"
     OTHER = "other", "Other"
-
-
-class ContactChannel(models.TextChoices):
-    PHONE = "phone", "Phone"
-    SMS = "sms", "SMS"
-    EMAIL = "email", "Email"
-    LETTER = "letter", "Letter"
-    IN_PERSON = "in_person", "In person"
-
-
-class ContactOutcome(models.TextChoices):
-    NO_ANSWER = "no_answer", "No answer"
-    LEFT_MESSAGE = "left_message", "Left a message"
-    WRONG_NUMBER = "wrong_number", "Wrong number"
-    WILL_BOOK = "will_book", "Will book"
-    CALL_BACK_LATER = "call_back_later", "Call back later"
-    DECLINED = "declined", "Declined this follow-up"
-    MOVED_AWAY = "moved_away", "Moved away"
-    DECEASED = "deceased", "Deceased"
-
-
-# Attempts that did not reach the patient; enough of them in a row make the
-# visit unreachable. Any other outcome reached someone and ends the row.
-UNSUCCESSFUL_OUTCOMES = (
-    ContactOutcome.NO_ANSWER,
-    ContactOutcome.LEFT_MESSAGE,
-    ContactOutcome.WRONG_NUMBER,
-)
-# How close a window's end brings a visit still to book onto the call list.
-CALL_LIST_DAYS = 7
-# How far ahead a booked MRI review is flagged when its scan is not ready.
-MRI_FLAG_DAYS = 14
-
-
-class MriStatus(models.TextChoices):
-    DONE = "done", "MRI done, report received"
-    REPORT_PENDING = "report_pending", "MRI done, report pending"
-    MISSING = "missing", "MRI missing"
-    NOT_NEEDED = "not_needed", "No MRI needed"
-
-
-def _count(rows: models.QuerySet) -> Coalesce:
-    """The number of `rows` (correlated with the outer query) as a subquery."""
-    counted = rows.order_by().values("visit_id").annotate(n=Count("id")).values("n")
-    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
 
 class VisitQuerySet(models.QuerySet["Visit"]):
@@ -451,11 +263,11 @@ class VisitQuerySet(models.QuerySet["Visit"]):
                 Subquery(booked), Value(dt.datetime.min.replace(tzinfo=dt.UTC))
             ),
         ).annotate(
-            attempt_count=_count(attempts),
+            attempt_count=count_of(attempts),
             last_attempt_outcome=Subquery(last.values("outcome")[:1]),
             last_attempt_at=Subquery(last.values("at")[:1]),
             last_call_back_on=Subquery(last.values("call_back_on")[:1]),
-            failed_in_row=_count(failed),
+            failed_in_row=count_of(failed),
             unreachable=Case(
                 When(
                     status__in=AWAITING_BOOKING_STATUSES,
@@ -654,225 +466,3 @@ class VisitEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action}: {self.from_status or '-'} -> {self.to_status}"
-
-
-class ContactAttempt(models.Model):
-    """One try to reach a patient about a visit, and what came of it.
-
-    Written only by `followup.services.outreach`. The note is staff-only: it
-    is never copied to the visit or its history, so no calendar, feed or
-    CalDAV event can show it, and it is never logged.
-    """
-
-    visit = models.ForeignKey(
-        Visit, on_delete=models.CASCADE, related_name="contact_attempts"
-    )
-    channel = models.CharField(max_length=16, choices=ContactChannel.choices)
-    outcome = models.CharField(max_length=20, choices=ContactOutcome.choices)
-    note = models.TextField(
-        blank=True, help_text="Staff-only: never in a calendar, a feed or a log."
-    )
-    call_back_on = models.DateField(
-        null=True, blank=True, help_text="Call back from this date (call back later)."
-    )
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    at = models.DateTimeField()
-
-    class Meta:
-        # The order the attempts were recorded in ("in a row" follows it).
-        ordering = ["id"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(channel__in=ContactChannel.values),
-                name="contact_attempt_channel_known",
-            ),
-            models.CheckConstraint(
-                condition=Q(outcome__in=ContactOutcome.values),
-                name="contact_attempt_outcome_known",
-            ),
-            models.CheckConstraint(
-                condition=Q(
-                    outcome=ContactOutcome.CALL_BACK_LATER, call_back_on__isnull=False
-                )
-                | (
-                    ~Q(outcome=ContactOutcome.CALL_BACK_LATER)
-                    & Q(call_back_on__isnull=True)
-                ),
-                name="contact_attempt_call_back_date_with_call_back_only",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        # Never the note: this string reaches the admin and log lines.
-        return f"{self.get_channel_display()}: {self.get_outcome_display()}"
-
-
-class MriStudy(models.Model):
-    """An MRI scan of a patient, and when its report came back.
-
-    Annual reviews read these to know whether their scan is ready
-    (`VisitQuerySet.with_mri_status`). Written by `followup.services.mri`.
-    """
-
-    patient = models.ForeignKey(
-        Patient, on_delete=models.PROTECT, related_name="mri_studies"
-    )
-    performed_on = models.DateField()
-    reference = models.CharField(
-        max_length=64, help_text="The imaging reference, e.g. a PACS accession number."
-    )
-    report_received_on = models.DateField(
-        null=True, blank=True, help_text="Empty while the radiologist's report is due."
-    )
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["-performed_on", "-id"]
-        verbose_name = "MRI study"
-        verbose_name_plural = "MRI studies"
-        constraints = [
-            models.UniqueConstraint(
-                fields=["patient", "reference"], name="mri_study_one_per_reference"
-            ),
-            models.CheckConstraint(
-                condition=~Q(reference=""), name="mri_study_reference_not_blank"
-            ),
-            models.CheckConstraint(
-                condition=Q(report_received_on__isnull=True)
-                | Q(report_received_on__gte=F("performed_on")),
-                name="mri_study_report_not_before_scan",
-            ),
-        ]
-        indexes = [models.Index(fields=["patient", "performed_on"])]
-
-    def __str__(self) -> str:
-        return f"MRI {self.reference} on {self.performed_on}"
-
-
-class Weekday(models.IntegerChoices):
-    MONDAY = 0, "Monday"
-    TUESDAY = 1, "Tuesday"
-    WEDNESDAY = 2, "Wednesday"
-    THURSDAY = 3, "Thursday"
-    FRIDAY = 4, "Friday"
-    SATURDAY = 5, "Saturday"
-    SUNDAY = 6, "Sunday"
-
-
-class ConsultationSession(models.Model):
-    """A surgeon's weekly consultation hours, in the clinic's wall-clock time.
-
-    A booking fits a session when it lies inside it on its local weekday and
-    starts on the session's grid (start time + k * slot length). A surgeon
-    with no session rows at all consults in the clinic hours of the
-    `CLINIC_HOURS` setting.
-    """
-
-    surgeon = models.ForeignKey(
-        "clinic.Surgeon", on_delete=models.CASCADE, related_name="sessions"
-    )
-    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
-    start_time = models.TimeField(help_text="Clinic-local wall-clock time.")
-    end_time = models.TimeField(help_text="Clinic-local wall-clock time.")
-    slot_minutes = models.PositiveIntegerField(
-        default=10, help_text="Bookings start on this grid from the start time."
-    )
-    valid_from = models.DateField(
-        null=True, blank=True, help_text="First day it applies; empty: always."
-    )
-    valid_to = models.DateField(
-        null=True, blank=True, help_text="Last day it applies; empty: open-ended."
-    )
-
-    class Meta:
-        ordering = ["surgeon", "weekday", "start_time"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(end_time__gt=F("start_time")),
-                name="session_ends_after_start",
-                violation_error_message="A session must end after it starts.",
-            ),
-            models.CheckConstraint(
-                condition=Q(slot_minutes__gt=0),
-                name="session_slot_positive",
-                violation_error_message="The slot length must be at least one minute.",
-            ),
-            models.CheckConstraint(
-                condition=Q(weekday__gte=0, weekday__lte=6),
-                name="session_weekday_known",
-                violation_error_message="The weekday must be Monday (0) to Sunday (6).",
-            ),
-            models.CheckConstraint(
-                condition=Q(valid_from__isnull=True)
-                | Q(valid_to__isnull=True)
-                | Q(valid_to__gte=F("valid_from")),
-                name="session_valid_to_after_from",
-                violation_error_message="'Valid to' must not be before 'valid from'.",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return (
-            f"{self.get_weekday_display()} {self.start_time:%H:%M}-"
-            f"{self.end_time:%H:%M} every {self.slot_minutes} min"
-        )
-
-
-class ReplanJobStatus(models.TextChoices):
-    PENDING = "pending", "Waiting for a worker"
-    RUNNING = "running", "Running"
-    FINISHED = "finished", "Finished"
-
-
-class ReplanJob(models.Model):
-    """A clinic admin's re-plan of every active procedure after a rule edit.
-
-    A Celery task works through the procedures in id order, each in its own
-    transaction, and records how far it got (`last_procedure_id`), so a
-    worker that dies resumes where it stopped and no procedure is ever left
-    half re-planned. Re-planning twice changes nothing the second time.
-    """
-
-    created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    today = models.DateField(help_text="The day the plan is computed for.")
-    status = models.CharField(
-        max_length=16,
-        choices=ReplanJobStatus.choices,
-        default=ReplanJobStatus.PENDING,
-    )
-    total = models.PositiveIntegerField(help_text="Active procedures to re-plan.")
-    done = models.PositiveIntegerField(default=0)
-    visits_changed = models.PositiveIntegerField(default=0)
-    last_procedure_id = models.BigIntegerField(default=0)
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-
-    def __str__(self) -> str:
-        return f"Re-plan {self.pk}: {self.done}/{self.total} ({self.status})"
-
-    @property
-    def percent(self) -> int:
-        return 100 if not self.total else round(100 * self.done / self.total)
