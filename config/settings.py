@@ -129,11 +129,48 @@ DEBUG = env_bool("DJANGO_DEBUG", False)
 PRODUCTION = env_bool("DJANGO_PRODUCTION", False)
 if PRODUCTION and DEBUG:
     raise ImproperlyConfigured("DJANGO_PRODUCTION and DJANGO_DEBUG exclude each other")
+DEMO_SECRET_KEY = "insecure-key-for-the-demo-and-tests-only"  # noqa: S105
+# Keys published with this code (the demo's, the old docker-compose default,
+# the placeholders of .env.example and the README): whoever has the code can
+# sign sessions and reset links with them.
+KNOWN_SECRET_KEYS = frozenset(
+    {
+        DEMO_SECRET_KEY,
+        "insecure-compose-only-change-me",
+        "change-me",
+        "changeme",
+        "secret",
+    }
+)
+SECRET_KEY_MIN_LENGTH = 50
+
+
+def production_secret_key_problem(key: str) -> str | None:
+    """Why `key` must not sign a production session, or None when it may."""
+    if not key:
+        return "DJANGO_SECRET_KEY must be set in production"
+    if key in KNOWN_SECRET_KEYS or key.startswith("django-insecure"):
+        return (
+            "DJANGO_SECRET_KEY is a published default or demo key; set a new random one"
+        )
+    if len(key) < SECRET_KEY_MIN_LENGTH or len(set(key)) < 10:
+        return (
+            f"DJANGO_SECRET_KEY is too weak: it needs at least "
+            f"{SECRET_KEY_MIN_LENGTH} characters, and not a few repeated ones"
+        )
+    return None
+
+
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
-if not SECRET_KEY:
-    if PRODUCTION:
-        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set in production")
-    SECRET_KEY = "insecure-key-for-the-demo-and-tests-only"  # noqa: S105
+if PRODUCTION:
+    _problem = production_secret_key_problem(SECRET_KEY)
+    if _problem:
+        raise ImproperlyConfigured(
+            f"{_problem}. Generate one with: python -c 'import secrets; "
+            "print(secrets.token_urlsafe(50))'"
+        )
+elif not SECRET_KEY:
+    SECRET_KEY = DEMO_SECRET_KEY
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 
