@@ -83,6 +83,24 @@ def test_the_demo_key_still_serves_outside_production() -> None:
     assert result.returncode == 0, result.stderr
 
 
+def test_hsts_preload_is_opt_in() -> None:
+    show = "from django.conf import settings; print(settings.SECURE_HSTS_PRELOAD)"
+    default = run_manage(
+        "shell", "-c", show, DJANGO_PRODUCTION="true", DJANGO_SECRET_KEY=STRONG_KEY
+    )
+    opted_in = run_manage(
+        "shell",
+        "-c",
+        show,
+        DJANGO_PRODUCTION="true",
+        DJANGO_SECRET_KEY=STRONG_KEY,
+        DJANGO_HSTS_PRELOAD="true",
+    )
+
+    assert default.stdout.split()[-1] == "False", default.stderr
+    assert opted_in.stdout.split()[-1] == "True", opted_in.stderr
+
+
 def test_docker_compose_has_no_default_secret_key() -> None:
     compose = (ROOT / "docker-compose.yml").read_text()
     example = (ROOT / ".env.example").read_text()
