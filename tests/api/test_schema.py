@@ -17,7 +17,7 @@ import schemathesis
 from django.core import signals
 from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given, settings
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.throttling import SimpleRateThrottle
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import (
@@ -36,7 +36,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def admin_token(clinic_admin: Any) -> str:
-    return Token.objects.create(user=clinic_admin).key
+    return str(AuthToken.objects.create(user=clinic_admin)[1])
 
 
 @pytest.fixture
