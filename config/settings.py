@@ -368,7 +368,15 @@ REST_FRAMEWORK = {
         "anon": env_str("API_THROTTLE_ANON", "30/minute"),
         "user": env_str("API_THROTTLE_USER", "600/minute"),
         "import": env_str("API_THROTTLE_IMPORT", "10/hour"),
+        # Wrong, expired or malformed API tokens per client address; past it
+        # every token from that address is refused unchecked (429).
+        "token_failure": env_str("API_TOKEN_FAILURES", "20/hour"),
     },
+    # Reverse proxies in front of the app that append the client's address
+    # to X-Forwarded-For: the throttles count the address that many hops
+    # back. 0 (the default) counts REMOTE_ADDR and ignores the header, which
+    # any client could otherwise forge to escape a throttle.
+    "NUM_PROXIES": env_int("TRUSTED_PROXIES", 0),
 }
 # API tokens (django-rest-knox): only a SHA-512 digest is stored; the token
 # is shown once, by `manage.py create_api_token`, and expires.

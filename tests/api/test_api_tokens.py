@@ -1,4 +1,4 @@
-"""API tokens: hashed, expiring, shown once.
+"""API tokens: hashed, expiring, shown once; failed checks throttled per address.
 
 Tokens come from `manage.py create_api_token` and travel as
 `Authorization: Token <key>` (SPEC section 7).
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import secrets
 
 import pytest
 from django.conf import settings
@@ -139,3 +140,62 @@ def test_the_admin_lists_tokens_without_showing_them(
     delete = f"/admin/knox/authtoken/{stored.pk}/delete/"
     assert client.post(delete, {"post": "yes"}).status_code == 302
     assert not AuthToken.objects.exists()
+
+
+# --- failed checks are throttled ---------------------------------------------
+
+
+def test_guessed_tokens_are_throttled_per_address_with_retry_after(
+    world: World, front_desk: User
+) -> None:
+    limit = 20  # API_TOKEN_FAILURES' default: 20/hour
+    statuses = []
+    for _ in range(45):
+        response = token_client(secrets.token_hex(32)).get("/api/visits/")
+        statuses.append(response.status_code)
+
+    assert statuses[:limit] == [403] * limit
+    assert statuses[limit:] == [429] * (45 - limit)
+    assert response.json()["code"] == "throttled"
+    assert 3500 < int(response["Retry-After"]) <= 3600
+
+    # Past the limit even a good token from that address goes unchecked, so
+    # a guesser learns nothing from a hit; another address is unaffected.
+    key, _ = create_token("desk")
+    assert token_client(key).get("/api/visits/").status_code == 429
+    assert token_client(key, "203.0.113.9").get("/api/visits/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["Token", "Token a b", "Token \u00ff" + "0" * 63, "Token " + "0" * 63 + "\x00"],
+)
+def test_malformed_token_headers_count_as_failures(world: World, header: str) -> None:
+    client = APIClient(REMOTE_ADDR="198.51.100.8")
+    client.credentials(HTTP_AUTHORIZATION=header)
+
+    statuses = {client.get("/api/visits/").status_code for _ in range(21)}
+
+    assert statuses == {403, 429}
+
+
+def test_a_forged_forwarded_for_does_not_escape_the_throttle(world: World) -> None:
+    for n in range(25):
+        client = token_client(secrets.token_hex(32))
+        response = client.get("/api/visits/", HTTP_X_FORWARDED_FOR=f"10.0.0.{n}")
+
+    assert response.status_code == 429
+
+
+def test_good_tokens_never_count_against_the_throttle(
+    world: World, front_desk: User
+) -> None:
+    key, _ = create_token("desk")
+    client = token_client(key)
+
+    statuses = {client.get("/api/visits/").status_code for _ in range(30)}
+
+    assert statuses == {200}
+    # And failures still have their full allowance afterwards.
+    bad = [token_client("0" * 64).get("/api/visits/").status_code for _ in range(20)]
+    assert set(bad) == {403}
