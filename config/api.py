@@ -65,6 +65,15 @@ class Pagination(PageNumberPagination):
             )
         return int(raw)
 
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters: list[dict[str, Any]] = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(
+                    minimum=1, maximum=self.max_page_size, default=self.page_size
+                )
+        return parameters
+
 
 def _flatten(detail: Any, prefix: str = "") -> list[dict[str, Any]]:
     """DRF's nested validation detail as a flat list of field errors."""

@@ -189,3 +189,24 @@ def test_the_schema_names_every_endpoint_of_the_contract(
         "sequence",
         "export_state",
     }
+
+
+def test_the_schema_gives_the_page_size_bounds_the_api_enforces(
+    client_for: Any, world: World
+) -> None:
+    body = client_for("front_desk").get("/api/schema/?format=json").json()
+    paged = [
+        (path, parameter["schema"])
+        for path, methods in body["paths"].items()
+        for operation in methods.values()
+        for parameter in operation.get("parameters", [])
+        if parameter["name"] == "page_size"
+    ]
+
+    assert {path for path, _ in paged} >= {"/api/visits/", "/api/patients/"}
+    for _, schema in paged:
+        assert (schema["minimum"], schema["maximum"]) == (1, 500)
+    client = client_for("front_desk")
+    assert client.get("/api/visits/?page_size=500").status_code == 200
+    assert client.get("/api/visits/?page_size=501").status_code == 400
+    assert client.get("/api/visits/?page_size=0").status_code == 400
