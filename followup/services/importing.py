@@ -39,6 +39,7 @@ from followup.services.parsing import (
     check_surgery_date,
     parse_date,
     parse_kind,
+    parse_name,
     required_text,
 )
 from followup.services.patients import check_birth_date
@@ -316,8 +317,16 @@ def _parse_row(
         )
 
     record_number = text("record_number", 32)
-    given_name = text("given_name", 100)
-    family_name = text("family_name", 100)
+    given_name = _attempt(
+        lambda: parse_name(values["given_name"], field_name="given_name"),
+        line=line,
+        errors=errors,
+    )
+    family_name = _attempt(
+        lambda: parse_name(values["family_name"], field_name="family_name"),
+        line=line,
+        errors=errors,
+    )
     birth_date = _attempt(
         lambda: _birth_date(values["birth_date"], today=today),
         line=line,
