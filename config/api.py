@@ -146,7 +146,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     """The one handler for every API view (REST_FRAMEWORK EXCEPTION_HANDLER)."""
     if isinstance(exc, DomainError):
         set_rollback()
-        return Response(_body(exc.message, exc.code, exc.errors), status=exc.status)
+        body = _body(exc.message, exc.code, exc.errors)
+        if exc.error_count is not None:
+            body["error_count"] = exc.error_count
+        return Response(body, status=exc.status)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -244,6 +247,10 @@ class ErrorSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="A stable machine-readable code.")
     # Shadows Serializer.errors for the schema only; never validated.
     errors = ItemErrorSerializer(many=True, required=False)  # type: ignore[assignment]
+    error_count = serializers.IntegerField(
+        required=False,
+        help_text="How many problems there were, when `errors` lists the first.",
+    )
 
 
 def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
