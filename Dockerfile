@@ -1,9 +1,11 @@
 FROM python:3.11-slim
 
+# URLLIB3_NO_OVERRIDE: see requirements.txt (urllib3-future beside urllib3).
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    URLLIB3_NO_OVERRIDE=1
 
 WORKDIR /app
 # Requirements first, so code changes do not reinstall dependencies.

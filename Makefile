@@ -15,13 +15,19 @@ BENCHES := $(sort $(filter-out bench/_%,$(wildcard bench/*.py)))
 $(PY):
 	python3 -m venv $(VENV)
 
+# urllib3-future (caldav -> niquests) is built from source without the copy of
+# itself it would write over the real urllib3 (requirements.txt). No wheel
+# cache: a wheel cached from a build without this variable would bring it back.
+export URLLIB3_NO_OVERRIDE := 1
+PIP_INSTALL := $(PY) -m pip install --no-cache-dir
+
 # Stamps make reinstalling happen only when a requirements file changes.
 $(VENV)/.run-installed: requirements.txt | $(PY)
-	$(PY) -m pip install -r requirements.txt
+	$(PIP_INSTALL) -r requirements.txt
 	touch $@
 
 $(VENV)/.dev-installed: requirements-dev.txt requirements.txt | $(PY)
-	$(PY) -m pip install -r requirements-dev.txt
+	$(PIP_INSTALL) -r requirements-dev.txt
 	touch $@
 
 node_modules: package.json $(wildcard package-lock.json)

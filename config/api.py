@@ -6,7 +6,10 @@ problem lies in named parts of the input. Domain errors keep their status
 (400 / 403 / 404 / 409); DRF's own errors (validation, authentication,
 404, throttling with `Retry-After`) and Django's `Http404` and
 `PermissionDenied` get the same shape. A database integrity error that
-escaped a service is a conflict (409), logged, never a 500.
+escaped a service is a conflict (409), logged, never a 500. A database too
+busy to answer (SQLite's write lock held past its timeout by a long import,
+a PostgreSQL lock or deadlock) is a 503 with `Retry-After`, on the API and
+on every page (`server_error`).
 """
 
 from __future__ import annotations
@@ -14,10 +17,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+import sys
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db import DataError, IntegrityError
+from django.db import DataError, IntegrityError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views import defaults
@@ -30,6 +34,28 @@ from rest_framework.views import set_rollback
 from followup.exceptions import DomainError
 
 logger = logging.getLogger(__name__)
+
+
+# Seconds a client is asked to wait when the database is busy.
+DATABASE_BUSY_RETRY_AFTER = 10
+_BUSY_MESSAGES = ("database is locked", "database table is locked")
+# PostgreSQL: lock_not_available, deadlock_detected, serialization_failure.
+_BUSY_SQLSTATES = {"55P03", "40P01", "40001"}
+
+
+def is_database_busy(exc: BaseException | None) -> bool:
+    """A database error that waiting will cure, not a bug."""
+    if not isinstance(exc, OperationalError):
+        return False
+    if getattr(exc.__cause__, "sqlstate", None) in _BUSY_SQLSTATES:
+        return True
+    return str(exc).lower().startswith(_BUSY_MESSAGES)
+
+
+_BUSY_DETAIL = (
+    "The database is busy (a long import, usually); nothing was changed. "
+    "Try again in a few seconds."
+)
 
 
 def now() -> dt.datetime:
@@ -64,6 +90,15 @@ class Pagination(PageNumberPagination):
                 }
             )
         return int(raw)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters: list[dict[str, Any]] = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(
+                    minimum=1, maximum=self.max_page_size, default=self.page_size
+                )
+        return parameters
 
 
 def _flatten(detail: Any, prefix: str = "") -> list[dict[str, Any]]:
@@ -111,7 +146,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     """The one handler for every API view (REST_FRAMEWORK EXCEPTION_HANDLER)."""
     if isinstance(exc, DomainError):
         set_rollback()
-        return Response(_body(exc.message, exc.code, exc.errors), status=exc.status)
+        body = _body(exc.message, exc.code, exc.errors)
+        if exc.error_count is not None:
+            body["error_count"] = exc.error_count
+        return Response(body, status=exc.status)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -126,6 +164,14 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
                 "conflict",
             ),
             status=status.HTTP_409_CONFLICT,
+        )
+    elif is_database_busy(exc):
+        logger.warning("Database busy: %s", exc)
+        set_rollback()
+        return Response(
+            _body(_BUSY_DETAIL, "database_busy"),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(DATABASE_BUSY_RETRY_AFTER)},
         )
     elif isinstance(exc, DataError):
         logger.warning("Data error reached the API: %s", exc, exc_info=True)
@@ -164,6 +210,26 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
     return defaults.page_not_found(request, exception or Http404())
 
 
+def server_error(request: HttpRequest) -> HttpResponse:
+    """Django's 500 handler: a busy database is a 503 with `Retry-After`.
+
+    Reached by any exception outside the API's own handler: a page, a
+    middleware reading the session. Django calls it inside its `except`
+    block, so the exception is at hand.
+    """
+    if not is_database_busy(sys.exc_info()[1]):
+        return defaults.server_error(request)
+    response: HttpResponse
+    if request.path.startswith("/api/"):
+        response = JsonResponse(_body(_BUSY_DETAIL, "database_busy"), status=503)
+    else:
+        response = HttpResponse(
+            _BUSY_DETAIL, status=503, content_type="text/plain; charset=utf-8"
+        )
+    response["Retry-After"] = str(DATABASE_BUSY_RETRY_AFTER)
+    return response
+
+
 # --- the error shape in the schema -------------------------------------------
 
 
@@ -181,6 +247,10 @@ class ErrorSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="A stable machine-readable code.")
     # Shadows Serializer.errors for the schema only; never validated.
     errors = ItemErrorSerializer(many=True, required=False)  # type: ignore[assignment]
+    error_count = serializers.IntegerField(
+        required=False,
+        help_text="How many problems there were, when `errors` lists the first.",
+    )
 
 
 def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:

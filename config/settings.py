@@ -129,11 +129,48 @@ DEBUG = env_bool("DJANGO_DEBUG", False)
 PRODUCTION = env_bool("DJANGO_PRODUCTION", False)
 if PRODUCTION and DEBUG:
     raise ImproperlyConfigured("DJANGO_PRODUCTION and DJANGO_DEBUG exclude each other")
+DEMO_SECRET_KEY = "insecure-key-for-the-demo-and-tests-only"  # noqa: S105
+# Keys published with this code (the demo's, the old docker-compose default,
+# the placeholders of .env.example and the README): whoever has the code can
+# sign sessions and reset links with them.
+KNOWN_SECRET_KEYS = frozenset(
+    {
+        DEMO_SECRET_KEY,
+        "insecure-compose-only-change-me",
+        "change-me",
+        "changeme",
+        "secret",
+    }
+)
+SECRET_KEY_MIN_LENGTH = 50
+
+
+def production_secret_key_problem(key: str) -> str | None:
+    """Why `key` must not sign a production session, or None when it may."""
+    if not key:
+        return "DJANGO_SECRET_KEY must be set in production"
+    if key in KNOWN_SECRET_KEYS or key.startswith("django-insecure"):
+        return (
+            "DJANGO_SECRET_KEY is a published default or demo key; set a new random one"
+        )
+    if len(key) < SECRET_KEY_MIN_LENGTH or len(set(key)) < 10:
+        return (
+            f"DJANGO_SECRET_KEY is too weak: it needs at least "
+            f"{SECRET_KEY_MIN_LENGTH} characters, and not a few repeated ones"
+        )
+    return None
+
+
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
-if not SECRET_KEY:
-    if PRODUCTION:
-        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set in production")
-    SECRET_KEY = "insecure-key-for-the-demo-and-tests-only"  # noqa: S105
+if PRODUCTION:
+    _problem = production_secret_key_problem(SECRET_KEY)
+    if _problem:
+        raise ImproperlyConfigured(
+            f"{_problem}. Generate one with: python -c 'import secrets; "
+            "print(secrets.token_urlsafe(50))'"
+        )
+elif not SECRET_KEY:
+    SECRET_KEY = DEMO_SECRET_KEY
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 
@@ -146,7 +183,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    # API tokens: hashed, expiring (followup.api.authentication).
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -315,7 +353,7 @@ CONTENT_SECURITY_POLICY = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "followup.api.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",
@@ -337,7 +375,24 @@ REST_FRAMEWORK = {
         "anon": env_str("API_THROTTLE_ANON", "30/minute"),
         "user": env_str("API_THROTTLE_USER", "600/minute"),
         "import": env_str("API_THROTTLE_IMPORT", "10/hour"),
+        # Wrong, expired or malformed API tokens per client address; past it
+        # every token from that address is refused unchecked (429).
+        "token_failure": env_str("API_TOKEN_FAILURES", "20/hour"),
     },
+    # Reverse proxies in front of the app that append the client's address
+    # to X-Forwarded-For: the throttles count the address that many hops
+    # back. 0 (the default) counts REMOTE_ADDR and ignores the header, which
+    # any client could otherwise forge to escape a throttle.
+    "NUM_PROXIES": env_int("TRUSTED_PROXIES", 0),
+}
+# API tokens (django-rest-knox): only a SHA-512 digest is stored; the token
+# is shown once, by `manage.py create_api_token`, and expires.
+API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 30, minimum=1)
+API_TOKEN_MAX_DAYS = 365
+REST_KNOX = {
+    "AUTH_HEADER_PREFIX": "Token",
+    "TOKEN_TTL": dt.timedelta(days=API_TOKEN_DAYS),
+    "AUTO_REFRESH": False,
 }
 # The largest CSV the import accepts (about 100 bytes a row).
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
@@ -439,5 +494,9 @@ if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", True)
+    # Preloading is a promise to browsers that is slow to take back: opt in.
+    SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
+    if not SECURE_HSTS_PRELOAD:
+        # The deploy check's nudge towards preloading: declined on purpose.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -16,12 +16,15 @@ class DomainError(Exception):
         *,
         code: str | None = None,
         errors: list[dict[str, object]] | None = None,
+        error_count: int | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.code = code or self.default_code
         # Item-level problems (e.g. CSV lines), returned beside "detail".
         self.errors = errors or []
+        # How many problems there were, when `errors` lists only the first.
+        self.error_count = error_count
 
 
 class InvalidInput(DomainError):

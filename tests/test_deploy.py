@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -43,3 +45,66 @@ def test_production_refuses_to_start_without_a_secret_key() -> None:
 
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY must be set in production" in result.stderr
+
+
+STRONG_KEY = "k" * 10 + "-a-long-and-random-production-key-0123456789"
+
+
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        # The old docker-compose.yml default and the demo's key.
+        ("insecure-compose-only-change-me", "is a published default or demo key"),
+        (
+            "insecure-key-for-the-demo-and-tests-only",
+            "is a published default or demo key",
+        ),
+        ("django-insecure-" + "x1y2z3" * 10, "is a published default or demo key"),
+        ("short-but-random-Q9x!", "is too weak: it needs at least 50 characters"),
+        ("ab" * 40, "is too weak"),
+    ],
+)
+def test_production_refuses_to_start_with_a_known_or_weak_key(
+    key: str, message: str
+) -> None:
+    result = run_manage(
+        "check", "--deploy", DJANGO_PRODUCTION="true", **{"DJANGO_SECRET_KEY": key}
+    )
+
+    assert result.returncode != 0
+    assert f"ImproperlyConfigured: DJANGO_SECRET_KEY {message}" in result.stderr
+    assert "secrets.token_urlsafe(50)" in result.stderr
+    assert key not in result.stderr
+
+
+def test_the_demo_key_still_serves_outside_production() -> None:
+    result = run_manage("check")
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_hsts_preload_is_opt_in() -> None:
+    show = "from django.conf import settings; print(settings.SECURE_HSTS_PRELOAD)"
+    default = run_manage(
+        "shell", "-c", show, DJANGO_PRODUCTION="true", DJANGO_SECRET_KEY=STRONG_KEY
+    )
+    opted_in = run_manage(
+        "shell",
+        "-c",
+        show,
+        DJANGO_PRODUCTION="true",
+        DJANGO_SECRET_KEY=STRONG_KEY,
+        DJANGO_HSTS_PRELOAD="true",
+    )
+
+    assert default.stdout.split()[-1] == "False", default.stderr
+    assert opted_in.stdout.split()[-1] == "True", opted_in.stderr
+
+
+def test_docker_compose_has_no_default_secret_key() -> None:
+    compose = (ROOT / "docker-compose.yml").read_text()
+    example = (ROOT / ".env.example").read_text()
+
+    assert "insecure-compose-only-change-me" not in compose
+    assert "${DJANGO_SECRET_KEY:?" in compose
+    assert "DJANGO_SECRET_KEY=\n" in example

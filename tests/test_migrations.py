@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -51,3 +52,56 @@ def test_the_migrations_apply_and_reverse_on_sqlite(tmp_path: Path) -> None:
             check=False,
         )
         assert done.returncode == 0, done.stderr
+
+
+def test_the_migrations_remove_drf_plain_text_tokens(tmp_path: Path) -> None:
+    """A database from before knox loses DRF's token table and its traces."""
+    db_file = tmp_path / "old.sqlite3"
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{db_file}",
+        "DJANGO_DEBUG": "true",
+        "CLINIC_VAR_DIR": str(tmp_path),
+    }
+    manage = [sys.executable, str(Path(django_settings.BASE_DIR) / "manage.py")]
+
+    def migrate(*args: str) -> None:
+        done = subprocess.run(
+            [*manage, "migrate", *args, "--noinput", "-v0"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+
+    migrate("followup", "0006")
+    with sqlite3.connect(db_file) as old:
+        # What rest_framework.authtoken left: its table with a plain key,
+        # its content type (and permissions) and its migration records.
+        old.execute(
+            "CREATE TABLE authtoken_token (key varchar(40) PRIMARY KEY, "
+            "created datetime, user_id integer)"
+        )
+        old.execute("INSERT INTO authtoken_token VALUES ('plain', '2026-01-01', 1)")
+        old.execute(
+            "INSERT INTO django_content_type (app_label, model) "
+            "VALUES ('authtoken', 'token')"
+        )
+        old.execute(
+            "INSERT INTO django_migrations (app, name, applied) "
+            "VALUES ('authtoken', '0001_initial', '2026-01-01')"
+        )
+    migrate()
+
+    with sqlite3.connect(db_file) as new:
+        tables = {row[0] for row in new.execute("SELECT name FROM sqlite_master")}
+        leftovers = new.execute(
+            "SELECT (SELECT count(*) FROM django_content_type "
+            "WHERE app_label = 'authtoken'), (SELECT count(*) FROM "
+            "django_migrations WHERE app = 'authtoken')"
+        ).fetchone()
+    assert "authtoken_token" not in tables
+    assert "knox_authtoken" in tables
+    assert leftovers == (0, 0)

@@ -2,8 +2,9 @@
 
 - protocol: follow-up rules, recovery milestones, consultation sessions, visits
 - records: patients, surgeons and procedures, saved through the services
+- api_tokens: who holds an API token and until when; revoking one
 """
 
-from followup.admin import protocol, records
+from followup.admin import api_tokens, protocol, records
 
-__all__ = ["protocol", "records"]
+__all__ = ["api_tokens", "protocol", "records"]

@@ -23,7 +23,7 @@ from followup import services
 from followup.exceptions import DomainError
 from followup.models import MriStudy, Visit
 from followup.services.mri import check_report_date, check_study
-from followup.services.parsing import check_surgery_date
+from followup.services.parsing import check_surgery_date, parse_name
 from followup.services.patients import check_birth_date
 
 
@@ -33,6 +33,18 @@ class PatientAdminForm(forms.ModelForm[Patient]):
     class Meta:
         model = Patient
         fields = ["record_number", "given_name", "family_name", "birth_date"]
+
+    def clean_given_name(self) -> str:
+        return self._name("given_name")
+
+    def clean_family_name(self) -> str:
+        return self._name("family_name")
+
+    def _name(self, field_name: str) -> str:
+        try:
+            return parse_name(self.cleaned_data[field_name], field_name=field_name)
+        except DomainError as exc:
+            raise forms.ValidationError(exc.message) from None
 
     def clean_birth_date(self) -> dt.date:
         born: dt.date = self.cleaned_data["birth_date"]

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+import django_filters
+from django import forms
 from django.contrib.auth.models import User
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -24,6 +26,23 @@ from followup.access import Role
 
 READERS = (Role.FRONT_DESK, Role.SURGEON)
 DESK = (Role.FRONT_DESK,)
+# The largest id a bigint column (and SQLite's INTEGER) holds.
+MAX_ID = 2**63 - 1
+
+
+class IdFilter(django_filters.NumberFilter):
+    """An id in the query string: a whole number from 1 to MAX_ID, else 400.
+
+    django-filter's NumberFilter reads a Decimal of any size, which SQLite
+    cannot bind (OverflowError: a 500) and which matches no id anyway.
+    """
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
 
 
 def actor(request: Request) -> User:

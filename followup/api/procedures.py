@@ -28,7 +28,7 @@ from clinic.staff import staff_of
 from config import api
 from followup import services
 from followup.access import access_procedure
-from followup.api.base import DESK, READERS, actor, read_input
+from followup.api.base import DESK, READERS, IdFilter, actor, read_input
 from followup.api.record_serializers import (
     DryRunQuerySerializer,
     EndAnnualReviewsSerializer,
@@ -96,8 +96,8 @@ def would_change(procedure_id: int, preview: list[VisitChange]) -> Response:
 
 
 class ProcedureFilter(django_filters.FilterSet):
-    patient = django_filters.NumberFilter(field_name="patient_id")
-    surgeon = django_filters.NumberFilter(field_name="surgeon_id")
+    patient = IdFilter(field_name="patient_id")
+    surgeon = IdFilter(field_name="surgeon_id")
     kind = django_filters.ChoiceFilter(choices=ProcedureKind.choices)
     status = django_filters.ChoiceFilter(choices=ProcedureStatus.choices)
 

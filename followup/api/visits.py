@@ -21,7 +21,7 @@ from clinic.staff import staff_of
 from config import api
 from followup import services
 from followup.access import access_visit
-from followup.api.base import READERS, actor, read_input
+from followup.api.base import READERS, IdFilter, actor, read_input
 from followup.api.serializers import (
     BookingSerializer,
     CancelVisitSerializer,
@@ -46,10 +46,10 @@ def visit_queryset() -> VisitQuerySet:
 class VisitFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=VisitStatus.choices)
     rule = django_filters.CharFilter(field_name="rule__code", help_text="Rule code.")
-    surgeon = django_filters.NumberFilter(
+    surgeon = IdFilter(
         field_name="surgeon_id", help_text="The surgeon who sees the patient."
     )
-    patient = django_filters.NumberFilter(field_name="patient_id")
+    patient = IdFilter(field_name="patient_id")
     due_from = django_filters.DateFilter(field_name="due_date", lookup_expr="gte")
     due_to = django_filters.DateFilter(field_name="due_date", lookup_expr="lte")
     overdue = django_filters.BooleanFilter(

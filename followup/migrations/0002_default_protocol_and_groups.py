@@ -79,7 +79,9 @@ GROUPS = {
         },
     },
 }
-ADMIN_APPS = ("clinic", "followup", "auth", "authtoken")
+# DRF's authtoken app was listed (and depended on) here until its plain-text
+# tokens gave way to knox's hashed ones; 0007 removes what it left behind.
+ADMIN_APPS = ("clinic", "followup", "auth")
 
 
 def forwards(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
@@ -132,7 +134,6 @@ class Migration(migrations.Migration):
         ("followup", "0001_initial"),
         ("clinic", "0001_initial"),
         ("auth", "0012_alter_user_first_name_max_length"),
-        ("authtoken", "0004_alter_tokenproxy_options"),
         ("contenttypes", "0002_remove_content_type_name"),
     ]
 

@@ -1,13 +1,20 @@
 """The CSV import of patients and procedures: all rows or none.
 
-A file is read whole and checked row by row with the same rules as a single
-create (`procedures`), plus what only a batch can get wrong: a row repeated in
-the file, a record number given with two different names, a record number
-already registered to someone else. Any bad row rejects the file with every
-problem listed by line number, and nothing is written.
+Rows are read as a stream, a chunk at a time, and checked with the same
+rules as a single create (`procedures`), plus what only a batch can get
+wrong: a row repeated in the file, a record number given with two different
+names, a record number already registered to someone else. Any bad row
+rejects the file: nothing is written, and the answer lists the first
+`MAX_ERRORS_LISTED` problems by line number with the total count.
 
-A good file is written in one transaction with bulk inserts, a chunk of rows
-at a time, so 10,000 procedures and their visits take seconds, not minutes.
+Everything happens in one transaction. While no row has been bad, each
+checked chunk is written with bulk inserts, so 10,000 procedures and their
+visits take seconds, not minutes; after the first bad row nothing more is
+written, the rest is only checked, and the transaction is rolled back. Memory
+holds one chunk, the first problems, and per row of the file only what later
+rows are checked against (its record number's data, its procedure's key).
+A header of more than `MAX_COLUMNS` columns is refused before any row is
+read: the header checks cost grows with the square of its width.
 Importing the same file again creates nothing: an existing patient with the
 same record number and data is reused, and a procedure already registered
 for the patient with the same kind and surgery date is left alone.
@@ -21,8 +28,9 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
-from collections.abc import Callable, Iterator, Sequence
+import itertools
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, TypeVar
 
@@ -39,6 +47,7 @@ from followup.services.parsing import (
     check_surgery_date,
     parse_date,
     parse_kind,
+    parse_name,
     required_text,
 )
 from followup.services.patients import check_birth_date
@@ -63,6 +72,10 @@ CHUNK_SIZE = 2000
 # must not both find a procedure missing and both create it.
 _IMPORT_LOCK_KEY = 0x5C11_1A9E
 _REJECTED = "import_rejected"
+# A few dozen: the file has 7 columns, plus what a spreadsheet pads.
+MAX_COLUMNS = 32
+# Problems listed in a rejection; the answer also gives their total.
+MAX_ERRORS_LISTED = 100
 
 T = TypeVar("T")
 M = TypeVar("M", bound=Model)
@@ -103,21 +116,43 @@ class _Row:
 
 
 class _Errors:
+    """The file's problems: counted all, the first by line kept.
+
+    A row's problems arrive together (its own, or one against the batch, or
+    its CSV syntax), so a new line number means one more bad row.
+    """
+
     def __init__(self) -> None:
         self.items: list[dict[str, object]] = []
+        self.total = 0
+        self.bad_rows = 0
+        self.unreadable_lines = 0
+        self._last_line = 0
 
     def add(self, line: int, message: str) -> None:
+        self.total += 1
+        if line != self._last_line:
+            self.bad_rows += 1
+            self._last_line = line
         self.items.append({"line": line, "error": message})
+        if len(self.items) >= 2 * MAX_ERRORS_LISTED:
+            self._keep_first()
 
-    def reject(self, row_lines: set[int]) -> InvalidInput:
-        """The file's rejection; `row_lines` are the lines where rows start."""
-        bad = {int(str(item["line"])) for item in self.items}
+    def _keep_first(self) -> None:
+        # Stable: a line's problems keep their order.
         self.items.sort(key=lambda item: int(str(item["line"])))
+        del self.items[MAX_ERRORS_LISTED:]
+
+    def reject(self, rows: int) -> InvalidInput:
+        """The file's rejection; `rows` counts the file's rows, bad ones too."""
+        self._keep_first()
+        detail = f"{self.bad_rows} of {rows} rows are invalid; nothing was imported."
+        if self.total > len(self.items):
+            detail += (
+                f" The first {len(self.items)} of {self.total} problems are listed."
+            )
         return InvalidInput(
-            f"{len(bad)} of {len(row_lines | bad)} rows are invalid; "
-            "nothing was imported.",
-            code=_REJECTED,
-            errors=self.items,
+            detail, code=_REJECTED, errors=self.items, error_count=self.total
         )
 
 
@@ -131,10 +166,15 @@ def import_procedures_csv(
     the file was being written; in both cases nothing is written.
     """
     errors = _Errors()
-    header, records = _read_csv(data, errors)
+    header_line, header, records = _read_csv(data, errors)
     with transaction.atomic():
         _serialise_imports()
-        return _import(header, records, errors=errors, actor=actor, today=today)
+        result, rows = _import(header, records, errors=errors, actor=actor, today=today)
+        if errors.total:
+            raise errors.reject(rows)  # rolls back what was written
+    if not rows:
+        raise _file_error("The file has a header but no rows", line=header_line)
+    return result
 
 
 # --- reading the file -------------------------------------------------------
@@ -150,8 +190,9 @@ def _file_error(message: str, *, line: int = 1) -> InvalidInput:
 
 def _read_csv(
     data: bytes, errors: _Errors
-) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """The header and the non-blank rows, each with the line it starts on.
+) -> tuple[int, list[str], Iterator[tuple[int, list[str]]]]:
+    """The header's line, the header, and the non-blank rows (read as they
+    are iterated), each with the line it starts on.
 
     Lines that are not valid CSV go to `errors`, to be reported with the
     problems of the other rows.
@@ -178,15 +219,31 @@ def _read_csv(
             "The file is empty; it needs a header row with the columns "
             + ", ".join(COLUMNS)
         )
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(_text_lines(text))
     lines = _numbered(reader, errors)
     header_line, header = next(lines, (1, []))
-    header = _without_trailing_blanks([name.strip().lower() for name in header])
+    header = _without_trailing_blanks(header)
+    if len(header) > MAX_COLUMNS:
+        raise InvalidInput(
+            f"The header row has {len(header)} columns; an import takes at most "
+            f"{MAX_COLUMNS} (the columns are {', '.join(COLUMNS)}); nothing was "
+            "imported.",
+            code="too_many_columns",
+            errors=[{"line": header_line, "error": "Too many columns."}],
+        )
+    header = [name.strip().lower() for name in header]
     _check_header(header, line=header_line)
-    records = list(lines)
-    if not records and not errors.items:
-        raise _file_error("The file has a header but no rows", line=header_line)
-    return header, records
+    return header_line, header, lines
+
+
+# A line with its end, as a file opened with newline="" gives it to csv.
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+
+
+def _text_lines(text: str) -> Iterator[str]:
+    """The text's lines, one at a time: no second copy of a 20 MB file (an
+    io.StringIO holds one, four bytes a character)."""
+    return (match.group() for match in _LINE.finditer(text))
 
 
 def _numbered(
@@ -202,6 +259,7 @@ def _numbered(
             return
         except csv.Error as exc:
             errors.add(first, f"This line is not valid CSV ({exc})")
+            errors.unreadable_lines += 1
             line_num = getattr(reader, "line_num", first)
             continue
         line_num = getattr(reader, "line_num", first)
@@ -316,8 +374,16 @@ def _parse_row(
         )
 
     record_number = text("record_number", 32)
-    given_name = text("given_name", 100)
-    family_name = text("family_name", 100)
+    given_name = _attempt(
+        lambda: parse_name(values["given_name"], field_name="given_name"),
+        line=line,
+        errors=errors,
+    )
+    family_name = _attempt(
+        lambda: parse_name(values["family_name"], field_name="family_name"),
+        line=line,
+        errors=errors,
+    )
     birth_date = _attempt(
         lambda: _birth_date(values["birth_date"], today=today),
         line=line,
@@ -381,17 +447,32 @@ def _existing_procedures(patient_ids: Sequence[int]) -> dict[_ProcedureKey, set[
     return found
 
 
+@dataclass
+class _Seen:
+    """What later rows of the file are checked against, and what the import
+    created so far (for the chunks still to write)."""
+
+    # Record numbers not registered before the import: their first row.
+    first_patient_row: dict[str, tuple[int, tuple[str, str, dt.date]]]
+    first_procedure_line: dict[tuple[str, str, dt.date], int]
+    created_patients: dict[str, int]
+
+
 def _check_batch(
     rows: Sequence[_Row],
     *,
     patients: dict[str, Patient],
     procedures: dict[_ProcedureKey, set[int]],
     surgeons: _Surgeons,
+    seen: _Seen,
     errors: _Errors,
 ) -> None:
-    """What only the whole file and the clinic's records can show."""
-    first_patient_row: dict[str, _Row] = {}
-    first_procedure_line: dict[tuple[str, str, dt.date], int] = {}
+    """What only the whole file and the clinic's records can show.
+
+    `patients` and `procedures` are those registered before the import.
+    """
+    first_patient_row = seen.first_patient_row
+    first_procedure_line = seen.first_procedure_line
     for row in rows:
         patient = patients.get(row.record_number)
         if patient is not None:
@@ -415,12 +496,14 @@ def _check_batch(
                 )
                 continue
         else:
-            earlier = first_patient_row.setdefault(row.record_number, row)
-            if earlier.patient_data != row.patient_data:
+            earlier_line, earlier_data = first_patient_row.setdefault(
+                row.record_number, (row.line, row.patient_data)
+            )
+            if earlier_data != row.patient_data:
                 errors.add(
                     row.line,
                     f"Record number {row.record_number} has a different name or "
-                    f"birth date on line {earlier.line}.",
+                    f"birth date on line {earlier_line}.",
                 )
                 continue
         earlier_line = first_procedure_line.setdefault(row.procedure_key, row.line)
@@ -457,47 +540,82 @@ def _serialise_imports() -> None:
 
 def _import(
     header: list[str],
-    records: list[tuple[int, list[str]]],
+    records: Iterable[tuple[int, list[str]]],
     *,
     errors: _Errors,
     actor: User | None,
     today: dt.date,
-) -> ImportResult:
+) -> tuple[ImportResult, int]:
+    """Check every row, writing chunk by chunk until a row is bad.
+
+    Returns what was written and the number of rows read; the caller rolls
+    back when `errors` holds anything.
+    """
     surgeons = _Surgeons()
-    rows: list[_Row] = []
-    for line, values in records:
-        if not any(value.strip() for value in values[len(header) :]):
-            # Spreadsheets pad rows with empty cells up to their widest row.
-            values = values[: len(header)]
-        if len(values) != len(header):
-            errors.add(
+    seen = _Seen(first_patient_row={}, first_procedure_line={}, created_patients={})
+    writer = _Writer(actor=actor, today=today, seen=seen)
+    rows_read = 0
+    records = iter(records)
+    while chunk := list(itertools.islice(records, CHUNK_SIZE)):
+        rows: list[_Row] = []
+        for line, values in chunk:
+            rows_read += 1
+            row = _checked_row(
                 line,
-                f"This row has {len(values)} values; the header has "
-                f"{len(header)} columns (a comma inside a name needs quotes).",
+                values,
+                header=header,
+                surgeons=surgeons,
+                today=today,
+                errors=errors,
             )
-            continue
-        row = _parse_row(
-            line,
-            dict(zip(header, values, strict=True)),
+            if row is not None:
+                rows.append(row)
+        numbers = {
+            row.record_number: None
+            for row in rows
+            if row.record_number not in seen.created_patients
+        }
+        patients = _existing_patients(list(numbers))
+        procedures = _existing_procedures([p.pk for p in patients.values()])
+        _check_batch(
+            rows,
+            patients=patients,
+            procedures=procedures,
             surgeons=surgeons,
-            today=today,
+            seen=seen,
             errors=errors,
         )
-        if row is not None:
-            rows.append(row)
-    patients = _existing_patients(list({row.record_number: None for row in rows}))
-    procedures = _existing_procedures([p.pk for p in patients.values()])
-    _check_batch(
-        rows,
-        patients=patients,
-        procedures=procedures,
+        if not errors.total:
+            writer.write(rows, patients=patients, procedures=procedures)
+    # Lines that were not CSV were reported, not yielded: rows all the same.
+    return writer.result, rows_read + errors.unreadable_lines
+
+
+def _checked_row(
+    line: int,
+    values: list[str],
+    *,
+    header: list[str],
+    surgeons: _Surgeons,
+    today: dt.date,
+    errors: _Errors,
+) -> _Row | None:
+    if not any(value.strip() for value in values[len(header) :]):
+        # Spreadsheets pad rows with empty cells up to their widest row.
+        values = values[: len(header)]
+    if len(values) != len(header):
+        errors.add(
+            line,
+            f"This row has {len(values)} values; the header has "
+            f"{len(header)} columns (a comma inside a name needs quotes).",
+        )
+        return None
+    return _parse_row(
+        line,
+        dict(zip(header, values, strict=True)),
         surgeons=surgeons,
+        today=today,
         errors=errors,
-    )
-    if errors.items:
-        raise errors.reject({line for line, _ in records})
-    return _write(
-        rows, patients=patients, procedures=procedures, actor=actor, today=today
     )
 
 
@@ -510,70 +628,79 @@ def _insert(model: type[M], objs: list[M]) -> list[M]:
     return model._default_manager.bulk_create(objs, batch_size=CHUNK_SIZE)
 
 
-def _write(
-    rows: Sequence[_Row],
-    *,
-    patients: dict[str, Patient],
-    procedures: dict[_ProcedureKey, set[int]],
-    actor: User | None,
-    today: dt.date,
-) -> ImportResult:
-    result = ImportResult(rows=len(rows))
-    new_patients: dict[str, Patient] = {}
-    for row in rows:
-        if row.record_number not in patients and row.record_number not in new_patients:
-            new_patients[row.record_number] = Patient(
-                record_number=row.record_number,
-                given_name=row.given_name,
-                family_name=row.family_name,
-                birth_date=row.birth_date,
-            )
-    try:
-        with transaction.atomic():
-            _insert(Patient, list(new_patients.values()))
-    except IntegrityError:
-        # A clerk registered one of these record numbers since we looked.
-        raise Conflict(
-            "A patient in this file was registered by someone else during the "
-            "import; nothing was imported. Import the file again.",
-            code="import_conflict",
-        ) from None
-    patients = {**patients, **new_patients}
-    result.patients_created = len(new_patients)
+class _Writer:
+    """Writes checked chunks: new patients, new procedures, their visits."""
 
-    to_create: list[_Row] = []
-    for row in rows:
-        key = (patients[row.record_number].pk, row.kind, row.surgery_date)
-        if key in procedures:
-            result.unchanged += 1
-        else:
-            to_create.append(row)
+    def __init__(self, *, actor: User | None, today: dt.date, seen: _Seen) -> None:
+        self.actor = actor
+        self.seen = seen
+        self.result = ImportResult()
+        self.rule_rows = {rule.code: rule for rule in FollowUpRule.objects.active()}
+        self.specs = [rule.as_spec() for rule in self.rule_rows.values()]
+        self.until = horizon(today)
 
-    rule_rows = {rule.code: rule for rule in FollowUpRule.objects.active()}
-    specs = [rule.as_spec() for rule in rule_rows.values()]
-    until = horizon(today)
-    for chunk in db.chunks(to_create, CHUNK_SIZE):
-        created = _insert(
-            Procedure,
-            [
+    def write(
+        self,
+        rows: Sequence[_Row],
+        *,
+        patients: dict[str, Patient],
+        procedures: dict[_ProcedureKey, set[int]],
+    ) -> None:
+        """One chunk; `patients` and `procedures` were registered before."""
+        created = self.seen.created_patients
+        self.result.rows += len(rows)
+        new_patients: dict[str, Patient] = {}
+        for row in rows:
+            number = row.record_number
+            if number not in patients and number not in created:
+                new_patients.setdefault(
+                    number,
+                    Patient(
+                        record_number=number,
+                        given_name=row.given_name,
+                        family_name=row.family_name,
+                        birth_date=row.birth_date,
+                    ),
+                )
+        try:
+            with transaction.atomic():
+                _insert(Patient, list(new_patients.values()))
+        except IntegrityError:
+            # A clerk registered one of these record numbers since we looked.
+            raise Conflict(
+                "A patient in this file was registered by someone else during "
+                "the import; nothing was imported. Import the file again.",
+                code="import_conflict",
+            ) from None
+        created.update((number, p.pk) for number, p in new_patients.items())
+        self.result.patients_created += len(new_patients)
+
+        to_create: list[Procedure] = []
+        for row in rows:
+            number = row.record_number
+            patient_id = patients[number].pk if number in patients else created[number]
+            if (patient_id, row.kind, row.surgery_date) in procedures:
+                self.result.unchanged += 1
+                continue
+            to_create.append(
                 Procedure(
-                    patient=patients[row.record_number],
+                    patient_id=patient_id,
                     surgeon=row.surgeon,
                     kind=row.kind,
                     surgery_date=row.surgery_date,
                 )
-                for row in chunk
-            ],
-        )
+            )
+        inserted = _insert(Procedure, to_create)
         # The same plan a single create applies (`plan.replan` on a
         # procedure with no visits yet), built without a query per procedure.
         visits: list[Visit] = [
-            new_visit(procedure, rule_rows[planned.rule_code], planned)
-            for procedure in created
-            for planned in rules.plan(plan_input(procedure), specs, horizon=until)
+            new_visit(procedure, self.rule_rows[planned.rule_code], planned)
+            for procedure in inserted
+            for planned in rules.plan(
+                plan_input(procedure), self.specs, horizon=self.until
+            )
         ]
-        result.procedures_created += len(created)
-        result.visits_created += len(
-            bulk_create_visits(visits, actor=actor, action="generated")
+        self.result.procedures_created += len(inserted)
+        self.result.visits_created += len(
+            bulk_create_visits(visits, actor=self.actor, action="generated")
         )
-    return result

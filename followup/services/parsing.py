@@ -54,6 +54,24 @@ def required_text(value: str, *, field_name: str, max_length: int) -> str:
     return text
 
 
+NAME_MAX_LENGTH = 100
+
+
+def parse_name(value: str, *, field_name: str) -> str:
+    """A patient's given or family name: text holding at least one letter.
+
+    A number (or any text without a letter) is a value typed into the wrong
+    column, not a name.
+    """
+    text = required_text(value, field_name=field_name, max_length=NAME_MAX_LENGTH)
+    if not any(char.isalpha() for char in text):
+        raise InvalidInput(
+            f"{field_name} {text!r} is not a name: it has no letter.",
+            code="invalid_name",
+        )
+    return text
+
+
 def check_surgery_date(
     surgery_date: dt.date, *, today: dt.date, birth_date: dt.date | None = None
 ) -> None:

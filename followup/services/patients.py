@@ -16,7 +16,7 @@ from clinic.models import Patient, Procedure
 from followup.changes import visits_changed
 from followup.exceptions import InvalidInput, NotFound
 from followup.models import Visit
-from followup.services.parsing import parse_date, required_text
+from followup.services.parsing import parse_date, parse_name, required_text
 
 
 def check_birth_date(
@@ -70,10 +70,8 @@ def create_patient(
         )
     patient = Patient(
         record_number=record_number,
-        given_name=required_text(given_name, field_name="given_name", max_length=100),
-        family_name=required_text(
-            family_name, field_name="family_name", max_length=100
-        ),
+        given_name=parse_name(given_name, field_name="given_name"),
+        family_name=parse_name(family_name, field_name="family_name"),
         birth_date=born,
     )
     try:
@@ -93,11 +91,14 @@ def correct_patient(
     *, patient_id: int, today: dt.date, **changes: str | dt.date
 ) -> Patient:
     patient = _locked_patient(patient_id)
-    allowed = {"record_number": 32, "given_name": 100, "family_name": 100}
+    allowed = {"record_number", "given_name", "family_name"}
     fields: list[str] = []
     for name, value in changes.items():
         if name in allowed:
-            text = required_text(str(value), field_name=name, max_length=allowed[name])
+            if name == "record_number":
+                text = required_text(str(value), field_name=name, max_length=32)
+            else:
+                text = parse_name(str(value), field_name=name)
             if (
                 name == "record_number"
                 and Patient.objects.filter(record_number=text)

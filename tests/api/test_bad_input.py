@@ -35,6 +35,40 @@ def booking(world: World, start: str) -> dict[str, Any]:
 # (name, method, url, body, status, code)
 BAD_REQUESTS = [
     (
+        "a number for a given name",
+        "post",
+        lambda w: "/api/patients/",
+        lambda w: {
+            "record_number": "X1",
+            "given_name": 12345,
+            "family_name": "Ruiz",
+            "birth_date": "1980-02-03",
+        },
+        400,
+        "invalid_name",
+    ),
+    (
+        "a numeric family name",
+        "post",
+        lambda w: "/api/patients/",
+        lambda w: {
+            "record_number": "X1",
+            "given_name": "Ana",
+            "family_name": "1980.5",
+            "birth_date": "1980-02-03",
+        },
+        400,
+        "invalid_name",
+    ),
+    (
+        "a number as a corrected name",
+        "patch",
+        lambda w: f"/api/patients/{w.patient_a.pk}/",
+        lambda w: {"family_name": "42"},
+        400,
+        "invalid_name",
+    ),
+    (
         "impossible birth date",
         "post",
         lambda w: "/api/patients/",
@@ -438,6 +472,26 @@ def test_the_import_reports_every_bad_line_and_imports_nothing(
     body = response.json()
     assert body["code"] == "import_rejected"
     assert [error["line"] for error in body["errors"]] == [3, 4]
+    assert state(world) == before
+
+
+def test_the_import_refuses_a_number_for_a_name_as_the_api_does(
+    world: World, desk: APIClient
+) -> None:
+    before = state(world)
+    csv = (
+        "record_number,given_name,family_name,birth_date,surgeon,kind,surgery_date\n"
+        "N1,Ana,1234,1980-01-01,surgeon_a,endoscopic,2026-11-02\n"
+    )
+
+    response = desk.post(
+        "/api/procedures/import/", data=csv.encode(), content_type="text/csv"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"line": 2, "error": "family_name '1234' is not a name: it has no letter."}
+    ]
     assert state(world) == before
 
 

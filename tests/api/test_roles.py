@@ -244,11 +244,11 @@ def test_a_user_in_no_clinic_group_sees_nothing(world: World, nobody: Any) -> No
 
 
 def test_token_authentication_works(world: World, front_desk: Any) -> None:
-    from rest_framework.authtoken.models import Token
+    from knox.models import AuthToken
 
-    token = Token.objects.create(user=front_desk)
+    _, key = AuthToken.objects.create(user=front_desk)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
 
     assert client.get(f"/api/visits/{world.visit_a.pk}/").status_code == 200
 

@@ -17,7 +17,7 @@ import schemathesis
 from django.core import signals
 from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given, settings
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.throttling import SimpleRateThrottle
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import (
@@ -36,7 +36,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def admin_token(clinic_admin: Any) -> str:
-    return Token.objects.create(user=clinic_admin).key
+    return str(AuthToken.objects.create(user=clinic_admin)[1])
 
 
 @pytest.fixture
@@ -192,3 +192,24 @@ def test_the_schema_names_every_endpoint_of_the_contract(
         "sequence",
         "export_state",
     }
+
+
+def test_the_schema_gives_the_page_size_bounds_the_api_enforces(
+    client_for: Any, world: World
+) -> None:
+    body = client_for("front_desk").get("/api/schema/?format=json").json()
+    paged = [
+        (path, parameter["schema"])
+        for path, methods in body["paths"].items()
+        for operation in methods.values()
+        for parameter in operation.get("parameters", [])
+        if parameter["name"] == "page_size"
+    ]
+
+    assert {path for path, _ in paged} >= {"/api/visits/", "/api/patients/"}
+    for _, schema in paged:
+        assert (schema["minimum"], schema["maximum"]) == (1, 500)
+    client = client_for("front_desk")
+    assert client.get("/api/visits/?page_size=500").status_code == 200
+    assert client.get("/api/visits/?page_size=501").status_code == 400
+    assert client.get("/api/visits/?page_size=0").status_code == 400

@@ -196,6 +196,25 @@ def test_the_admin_refuses_a_future_birth_date_as_a_form_error(
     assert "added successfully" not in page
 
 
+def test_the_admin_refuses_a_number_for_a_name_as_a_form_error(
+    client: Client,
+) -> None:
+    response = _admin_client(client).post(
+        "/admin/clinic/patient/add/",
+        {
+            "record_number": "MRN-78",
+            "given_name": "1234",
+            "family_name": "Moreno",
+            "birth_date": "1970-01-01",
+        },
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert "given_name &#x27;1234&#x27; is not a name" in response.content.decode()
+    assert not Patient.objects.filter(record_number="MRN-78").exists()
+
+
 def test_the_admin_refuses_a_birth_date_after_the_patients_surgery(
     client: Client,
 ) -> None:

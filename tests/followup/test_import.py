@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import tracemalloc
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -557,3 +559,165 @@ def test_two_uploads_of_one_file_at_once_create_one_set(surgeon_a: Surgeon) -> N
     assert sorted(r.unchanged for r in results) == [0, 200]
     assert Procedure.objects.count() == 200
     assert Visit.objects.count() == 400
+
+
+# --- wide headers, many bad rows, chunks (issue 11, findings 6 and 7) -------
+
+
+def test_a_header_wider_than_a_few_dozen_columns_is_refused_at_once(
+    surgeon_a: Surgeon,
+) -> None:
+    """100,000 columns once took 104 s: the header checks grew quadratically."""
+    wide = HEADER + "," + ",".join(f"extra{n}" for n in range(100_000))
+    data = csv_bytes(
+        "R-001,Maria,Garcia,1970-05-17,surgeon_a,endoscopic,2026-11-02", header=wide
+    )
+
+    started = dt.datetime.now()
+    exc = rejection(data)
+
+    assert dt.datetime.now() - started < dt.timedelta(seconds=2)
+    assert exc.code == "too_many_columns"
+    assert exc.message.startswith(
+        "The header row has 100007 columns; an import takes at most 32"
+    )
+    assert row_counts() == (0, 0, 0, 0)
+
+
+def test_empty_columns_a_spreadsheet_pads_do_not_count_as_too_many(
+    surgeon_a: Surgeon,
+) -> None:
+    padding = "," * 60
+    data = csv_bytes(
+        "R-001,Maria,Garcia,1970-05-17,surgeon_a,endoscopic,2026-11-02" + padding,
+        header=HEADER + padding,
+    )
+
+    assert import_csv(data).procedures_created == 1
+
+
+def test_a_rejection_lists_the_first_100_problems_and_counts_them_all(
+    surgeon_a: Surgeon,
+) -> None:
+    rows = [
+        f"B-{n:05},Maria,Garcia,1970-05-17,dr_nobody,laser,2026-11-02"
+        for n in range(5000)
+    ]
+
+    exc = rejection(csv_bytes(*rows))
+
+    assert exc.message == (
+        "5000 of 5000 rows are invalid; nothing was imported. "
+        "The first 100 of 10000 problems are listed."
+    )
+    assert exc.error_count == 10_000
+    assert len(exc.errors) == 100
+    assert [item["line"] for item in exc.errors] == [
+        line for line in range(2, 52) for _ in range(2)
+    ]
+
+
+def test_the_api_answers_at_most_100_errors_and_their_total(
+    surgeon_a: Surgeon, front_desk: User
+) -> None:
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(front_desk)
+    rows = [
+        f"B-{n:05},Maria,Garcia,1970-05-17,dr_nobody,endoscopic,2026-11-02"
+        for n in range(300)
+    ]
+
+    response = client.post(
+        "/api/procedures/import/", data=csv_bytes(*rows), content_type="text/csv"
+    )
+
+    assert response.status_code == 400
+    body = response.json()
+    assert (body["code"], body["error_count"], len(body["errors"])) == (
+        "import_rejected",
+        300,
+        100,
+    )
+
+
+def test_a_bad_row_after_written_chunks_rolls_everything_back(
+    surgeon_a: Surgeon, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importing, "CHUNK_SIZE", 2)
+    data = csv_bytes(
+        "C-1,Maria,Garcia,1970-05-17,surgeon_a,endoscopic,2026-11-02",
+        "C-2,Jose,Lopez,1961-02-28,surgeon_a,endoscopic,2026-11-02",
+        "C-3,Ana,Ruiz,1980-01-01,surgeon_a,endoscopic,2026-11-02",
+        "C-1,Maria,Garcia,1970-05-17,surgeon_a,endoscopic_stem_cell,2026-11-02",
+        "C-4,Eva,Sanz,1980-01-01,dr_nobody,endoscopic,2026-11-02",
+    )
+
+    exc = rejection(data)
+
+    assert errors_by_line(exc) == {6: errors_by_line(exc)[6]}
+    assert "Unknown surgeon 'dr_nobody'" in errors_by_line(exc)[6]
+    assert row_counts() == (0, 0, 0, 0)
+
+
+def test_rows_are_checked_against_earlier_chunks(
+    surgeon_a: Surgeon, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importing, "CHUNK_SIZE", 2)
+    data = csv_bytes(
+        "D-1,Maria,Garcia,1970-05-17,surgeon_a,endoscopic,2026-11-02",
+        "D-2,Jose,Lopez,1961-02-28,surgeon_a,endoscopic,2026-11-02",
+        "D-1,Maria,Garcia,1970-05-17,surgeon_a,endoscopic,2026-11-02",
+        "D-2,Josep,Lopez,1961-02-28,surgeon_a,endoscopic_stem_cell,2026-11-02",
+    )
+
+    assert errors_by_line(rejection(data)) == {
+        4: "Duplicate of line 2: the same patient, kind and surgery date.",
+        5: "Record number D-2 has a different name or birth date on line 3.",
+    }
+    assert row_counts() == (0, 0, 0, 0)
+
+
+def test_a_good_file_in_many_chunks_imports_like_one(
+    surgeon_a: Surgeon, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importing, "CHUNK_SIZE", 2)
+    data = csv_bytes(
+        "E-1,Maria,Garcia,1970-05-17,surgeon_a,endoscopic,2026-11-02",
+        "E-2,Jose,Lopez,1961-02-28,surgeon_a,endoscopic,2026-11-02",
+        "E-1,Maria,Garcia,1970-05-17,surgeon_a,endoscopic_stem_cell,2025-03-14",
+        "E-3,Ana,Ruiz,1980-01-01,surgeon_a,endoscopic,2026-11-02",
+        "E-2,Jose,Lopez,1961-02-28,surgeon_a,endoscopic_stem_cell,2025-01-10",
+    )
+
+    result = import_csv(data)
+
+    assert (result.rows, result.patients_created, result.procedures_created) == (
+        5,
+        3,
+        5,
+    )
+    assert Patient.objects.count() == 3
+    assert import_csv(data).unchanged == 5
+
+
+def test_a_large_bad_file_is_checked_in_bounded_memory(surgeon_a: Surgeon) -> None:
+    """A 20 MB bad file once answered 297 MB of JSON from a 2.3 GB server."""
+    rows = [
+        f"M-{n:07},Maria,Garcia,1970-05-17,dr_nobody,laser,2026-11-02"
+        for n in range(40_000)
+    ]
+    data = csv_bytes(*rows)  # 2.5 MB, 80,000 problems
+
+    tracemalloc.start()
+    try:
+        exc = rejection(data)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert exc.error_count == 80_000
+    # The file twice (bytes and text), one chunk, 100 errors; before
+    # streaming every row and every error was held as well.
+    assert peak < 12 * 1024 * 1024, f"peak {peak / 1e6:.0f} MB"

@@ -1,7 +1,8 @@
 """Import patients and procedures from a CSV file: all rows or none.
 
 The columns are described in README.md ("CSV import"). A rejected file
-prints every bad line on stderr and exits non-zero; nothing is written.
+prints its first 100 problems by line on stderr, with their total, and exits
+non-zero; nothing is written.
 """
 
 from __future__ import annotations
