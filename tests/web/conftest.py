@@ -58,12 +58,6 @@ def pytest_runtest_makereport(
     return report
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings: Any) -> None:
-    # Logging in hashes the password; PBKDF2 would take most of a second.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture(scope="session")
 def browser(django_db_setup: None) -> Iterator[Any]:
     require(CHROMIUM.exists(), f"needs Chromium at {CHROMIUM}")

@@ -17,7 +17,6 @@ PASSWORD = "pw-for-tests-only"
 @pytest.fixture(autouse=True)
 def _low_limit(settings: Any) -> None:
     settings.AXES_FAILURE_LIMIT = LIMIT
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def log_in(client: Client, username: str, password: str, address: str) -> Any:

@@ -255,7 +255,7 @@ def _page(
     return response
 
 
-def _patient(request: HttpRequest, pk: int, *, write: bool = False) -> Patient:
+def patient_or_404(request: HttpRequest, pk: int, *, write: bool = False) -> Patient:
     try:
         return access_patient(request.user, pk, write=write)
     except NotFound as error:
@@ -266,7 +266,7 @@ def _patient(request: HttpRequest, pk: int, *, write: bool = False) -> Patient:
 
 @role_required(*DESK_ROLES, *SURGEON_ROLES)
 def patient_page(request: HttpRequest, pk: int) -> HttpResponse:
-    return _page(request, _patient(request, pk))
+    return _page(request, patient_or_404(request, pk))
 
 
 def _refused(
@@ -298,7 +298,7 @@ def _patient_link(request: HttpRequest, patient: Patient, link_id: int) -> Calen
 @require_POST
 @role_required(*DESK_ROLES)
 def create_link(request: HttpRequest, pk: int) -> HttpResponse:
-    patient = _patient(request, pk, write=True)
+    patient = patient_or_404(request, pk, write=True)
     if not _may_hand_out_links(request):
         raise PermissionDenied("Your role cannot hand out a patient's calendar link.")
     section = _link_section(request, patient, None)
@@ -328,7 +328,7 @@ def create_link(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @role_required(*DESK_ROLES)
 def rotate_link(request: HttpRequest, pk: int, link_id: int) -> HttpResponse:
-    patient = _patient(request, pk, write=True)
+    patient = patient_or_404(request, pk, write=True)
     try:
         link = _patient_link(request, patient, link_id)
         issued = links.rotate_link(link_id=link.pk)
@@ -345,7 +345,7 @@ def rotate_link(request: HttpRequest, pk: int, link_id: int) -> HttpResponse:
 @require_POST
 @role_required(*DESK_ROLES)
 def revoke_link(request: HttpRequest, pk: int, link_id: int) -> HttpResponse:
-    patient = _patient(request, pk, write=True)
+    patient = patient_or_404(request, pk, write=True)
     try:
         link = _patient_link(request, patient, link_id)
         links.revoke_link(link_id=link.pk, now=api.now())

@@ -41,7 +41,7 @@ from followup.models import FollowUpRule, RecoveryMilestone
 from followup.services.plan import horizon
 from web.forms import ImportForm, ProcedureFields, RegistrationForm
 from web.roles import DESK_ROLES, role_required
-from web.views.patients import _patient, page_url
+from web.views.patients import page_url, patient_or_404
 
 PREVIEW = "preview"
 SAVE = "save"
@@ -244,7 +244,7 @@ def register_patient(request: HttpRequest) -> HttpResponse:
 
 @role_required(*DESK_ROLES)
 def register_procedure(request: HttpRequest, pk: int) -> HttpResponse:
-    patient = _patient(request, pk, write=True)
+    patient = patient_or_404(request, pk, write=True)
     today = api.today()
     url = reverse("procedure-register", args=[patient.pk])
     data = request.POST if request.method == "POST" else None
