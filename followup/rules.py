@@ -268,7 +268,10 @@ def diff(
 
     Completed, checked-in and person-cancelled visits are history and are
     left alone; a booked visit keeps its slot and is flagged when the slot
-    falls outside its new window.
+    falls outside its new window. A booked visit whose window does not move
+    is never flagged: a slot a person chose outside the window (a late
+    booking, an override with its reason) stays as they chose it; a flag
+    whose slot is back inside the window is cleared.
     """
     rules = list(rules)
     by_code = {rule.code: rule for rule in rules}
@@ -294,13 +297,15 @@ def diff(
             outside = not (
                 planned.window_start <= visit.slot_date <= planned.window_end
             )
-            if not _same_dates(visit, planned) or outside != visit.needs_rebooking:
+            moved = not _same_dates(visit, planned)
+            stale_flag = visit.needs_rebooking and not outside
+            if moved or stale_flag:
                 changes.append(
                     Change(
                         Action.RETIME,
                         planned=planned,
                         visit_id=visit.id,
-                        needs_rebooking=outside,
+                        needs_rebooking=outside and moved,
                     )
                 )
         elif not _same_dates(visit, planned):

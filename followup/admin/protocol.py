@@ -27,6 +27,7 @@ from followup.models import (
     Visit,
     VisitEvent,
 )
+from followup.services.plan import OUTCOME_LABELS
 
 # Spreadsheets run a cell that starts like a formula; such text is quoted.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -96,7 +97,10 @@ class FollowUpRuleAdmin(admin.ModelAdmin[FollowUpRule]):
             "title": "Re-plan every active procedure with the current rules",
             "opts": self.model._meta,
             "preview": preview,
-            "counts": sorted(preview.counts.items()),
+            "counts": [
+                (OUTCOME_LABELS[action], count)
+                for action, count in sorted(preview.counts.items())
+            ],
         }
         return TemplateResponse(
             request, "admin/followup/followuprule/replan_preview.html", context

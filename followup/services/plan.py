@@ -78,6 +78,15 @@ def outcome(change: rules.Change) -> str:
 
 
 MOVED, FLAGGED = "moved", "flagged_for_rebooking"
+# How a person reads each outcome (previews, pages).
+OUTCOME_LABELS = {
+    "created": "New visits",
+    MOVED: "Moved to new dates",
+    FLAGGED: "Booked, flagged for rebooking",
+    "cancelled": "Cancelled",
+    "reopened": "Planned again",
+    "unchanged": "Unchanged",
+}
 OUTCOMES = {
     rules.Action.CREATE: "created",
     rules.Action.MOVE: MOVED,

@@ -58,7 +58,7 @@ def test_the_preview_counts_every_change_and_writes_nothing(clinic: Client) -> N
     assert page.status_code == 200
     text = page.content.decode()
     assert f"{PROCEDURES} active procedures" in text
-    assert f"<td>Moved</td><td>{PROCEDURES}</td>" in text
+    assert f"<td>Moved to new dates</td><td>{PROCEDURES}</td>" in text
     assert f"Patients affected ({PROCEDURES})" in text
     assert text.count("admin/clinic/procedure/") == 100  # the first 100 listed
     rows = list(csv.reader(io.StringIO(listed.content.decode())))

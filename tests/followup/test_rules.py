@@ -660,3 +660,15 @@ def test_rule_spec_accepts_a_window_of_a_single_day():
     rule = RuleSpec("exact", BOTH_KINDS, 10, Unit.DAY, 0, 0, 1)
 
     assert rule.window(D(2025, 1, 1)) == (D(2025, 1, 1), D(2025, 1, 1))
+
+
+def test_a_slot_chosen_after_an_unmoved_window_is_not_flagged_by_a_replan():
+    """A late booking (or an override) lies outside its window on purpose."""
+    proc = Procedure(surgery_date=SURGERY, kind=KIND_ENDOSCOPIC)
+    existing = existing_plan(
+        proc,
+        HORIZON,
+        postop_control_1={"status": BOOKED, "slot_date": D(2024, 4, 20)},
+    )
+
+    assert diff(proc, DEFAULT_RULES, existing, horizon=HORIZON) == []
