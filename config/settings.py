@@ -196,6 +196,8 @@ INSTALLED_APPS = [
     "feeds",
     # The people's pages; the top layer: nothing below imports it.
     "web",
+    # /healthz, beat's heartbeat, export_status: also on top.
+    "ops",
 ]
 
 MIDDLEWARE = [
@@ -472,7 +474,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "feeds.tasks.reconcile_exports",
         "schedule": env_int("CALDAV_RECONCILE_SECONDS", 300, minimum=10),
     },
+    # /healthz reads the stamp: beat, a worker and the database all ran.
+    "stamp-beat-heartbeat": {"task": "ops.tasks.stamp_heartbeat", "schedule": 60},
 }
+# /healthz answers 503 when beat's heartbeat (stamped every minute) is older
+# than this, or when an export has been pending longer than the backlog limit.
+HEALTH_BEAT_STALE_SECONDS = env_int("HEALTH_BEAT_STALE_SECONDS", 180, minimum=60)
+HEALTH_EXPORT_BACKLOG_SECONDS = 60 * env_int(
+    "HEALTH_EXPORT_BACKLOG_MINUTES", 30, minimum=1
+)
 
 # Pushing visits to surgeons' CalDAV calendars (feeds.caldav_push).
 CALDAV_TIMEOUT_SECONDS = env_int("CALDAV_TIMEOUT_SECONDS", 10, minimum=1)
@@ -492,6 +502,8 @@ LOGGING = {
 if PRODUCTION:
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
+    # A load balancer's probe often speaks plain HTTP to the app itself.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     # Preloading is a promise to browsers that is slow to take back: opt in.
