@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.db import DatabaseError
 from django.db.models import Count, Min, Q
+from django.db.models.functions import Coalesce
 
 from feeds.models import CalendarEntry, ExportState
 from ops.models import Heartbeat
@@ -94,3 +95,46 @@ def health(*, now: dt.datetime) -> HealthReport:
         report.checks = {"database": {"ok": False, "error": type(exc).__name__}}
     report.checks["broker"] = check_broker()
     return report
+
+
+@dataclass(frozen=True)
+class SurgeonBacklog:
+    surgeon_id: int
+    surgeon: str
+    pending: int
+    failed: int
+    oldest_pending_age_seconds: int | None
+
+
+def export_backlog_by_surgeon(*, now: dt.datetime) -> list[SurgeonBacklog]:
+    """Pending and failed exports per surgeon whose calendar they belong to
+    (who sees the patient, else who operated: `caldav_push.calendar_surgeon_id`),
+    surgeons with nothing waiting left out. One query and one for the names."""
+    from clinic.models import Surgeon
+
+    rows = (
+        CalendarEntry.objects.filter(
+            export_state__in=[ExportState.PENDING, ExportState.FAILED]
+        )
+        .annotate(owner=Coalesce("visit__surgeon_id", "visit__procedure__surgeon_id"))
+        .values("owner")
+        .annotate(
+            pending=Count("pk", filter=Q(export_state=ExportState.PENDING)),
+            failed=Count("pk", filter=Q(export_state=ExportState.FAILED)),
+            oldest=Min("pending_since", filter=Q(export_state=ExportState.PENDING)),
+        )
+    )
+    figures = {row["owner"]: row for row in rows}
+    names = Surgeon.objects.in_bulk(list(figures))
+    return [
+        SurgeonBacklog(
+            surgeon_id=surgeon.pk,
+            surgeon=str(surgeon),
+            pending=figures[surgeon.pk]["pending"],
+            failed=figures[surgeon.pk]["failed"],
+            oldest_pending_age_seconds=_age_seconds(figures[surgeon.pk]["oldest"], now),
+        )
+        for surgeon in sorted(
+            names.values(), key=lambda s: (s.family_name, s.given_name, s.pk)
+        )
+    ]
