@@ -150,3 +150,19 @@ def test_the_beat_task_stamps_the_heartbeat() -> None:
     before = timezone.now()
     stamp_heartbeat()
     assert Heartbeat.objects.get(name="beat").beat_at >= before
+
+
+def test_it_is_cheap_and_never_throttled(
+    settings: Any, django_assert_max_num_queries: Any
+) -> None:
+    beat()
+    make_procedure()
+    rate = int(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["anon"].split("/")[0])
+    client = Client()
+
+    with django_assert_max_num_queries(2):
+        assert client.get("/healthz").status_code == 200
+    statuses = {client.get("/healthz").status_code for _ in range(rate + 5)}
+
+    assert statuses == {200}  # a load balancer polling often never gets a 429
+    assert not client.get("/healthz").cookies
