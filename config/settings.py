@@ -196,9 +196,13 @@ INSTALLED_APPS = [
     "feeds",
     # The people's pages; the top layer: nothing below imports it.
     "web",
+    # /healthz, beat's heartbeat, export_status: also on top.
+    "ops",
 ]
 
 MIDDLEWARE = [
+    # First: every log line of the request, even a redirect's, carries its id.
+    "config.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -472,7 +476,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "feeds.tasks.reconcile_exports",
         "schedule": env_int("CALDAV_RECONCILE_SECONDS", 300, minimum=10),
     },
+    # /healthz reads the stamp: beat, a worker and the database all ran.
+    "stamp-beat-heartbeat": {"task": "ops.tasks.stamp_heartbeat", "schedule": 60},
 }
+# /healthz answers 503 when beat's heartbeat (stamped every minute) is older
+# than this, or when an export has been pending longer than the backlog limit.
+HEALTH_BEAT_STALE_SECONDS = env_int("HEALTH_BEAT_STALE_SECONDS", 180, minimum=60)
+HEALTH_EXPORT_BACKLOG_SECONDS = 60 * env_int(
+    "HEALTH_EXPORT_BACKLOG_MINUTES", 30, minimum=1
+)
 
 # Pushing visits to surgeons' CalDAV calendars (feeds.caldav_push).
 CALDAV_TIMEOUT_SECONDS = env_int("CALDAV_TIMEOUT_SECONDS", 10, minimum=1)
@@ -482,16 +494,38 @@ CALDAV_EXPORT_STALE_MINUTES = env_int("CALDAV_EXPORT_STALE_MINUTES", 5, minimum=
 # re-sends it: a task that kills its worker every time cannot loop forever.
 CALDAV_EXPORT_MAX_ATTEMPTS = env_int("CALDAV_EXPORT_MAX_ATTEMPTS", 25, minimum=1)
 
+# JSON lines (config.logs) in production or with LOG_FORMAT=json; the human
+# format otherwise. Every line carries the request id (or the task's).
+LOG_FORMAT = env_str("LOG_FORMAT", "json" if PRODUCTION else "text")
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r} is not json or text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"context": {"()": "config.logs.ContextFilter"}},
+    "formatters": {
+        "json": {"()": "config.logs.JsonFormatter"},
+        "text": {
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["context"],
+            "formatter": LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+# The worker and beat log through the handler above, not Celery's own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 if PRODUCTION:
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
+    # A load balancer's probe often speaks plain HTTP to the app itself.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     # Preloading is a promise to browsers that is slow to take back: opt in.

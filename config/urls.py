@@ -8,7 +8,10 @@ from drf_spectacular.views import (
     SpectacularSwaggerSplitView,
 )
 
+from ops.views import healthz
+
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/", include("followup.api.urls")),
     path("", include("feeds.urls")),  # /calendar/<token>.ics, /api/calendar-links/

@@ -144,6 +144,12 @@ def push_visits(visit_ids: Sequence[int], *, now: dt.datetime) -> PushReport:
             continue
         outcome = _push_one(visit.pk, calendars, now=now)
         report.outcomes[outcome] += 1
+        logger.info(
+            "CalDAV export of visit %s: %s",
+            visit.pk,
+            outcome,
+            extra={"visit_id": visit.pk},
+        )
     return report
 
 
@@ -257,7 +263,12 @@ def _push_one(
             _send(visit, route)
         except CalDAVError as exc:
             this_change.update(export_state=ExportState.FAILED, export_error=str(exc))
-            logger.warning("CalDAV export of visit %s failed: %s", visit_id, exc)
+            logger.warning(
+                "CalDAV export of visit %s failed: %s",
+                visit_id,
+                exc,
+                extra={"visit_id": visit_id},
+            )
             if isinstance(exc, CalDAVUnavailable):
                 raise
             return "failed"
@@ -371,7 +382,12 @@ def give_up(visit_id: int, *, cap: int, last_error: str) -> None:
     CalendarEntry.objects.filter(
         pk=visit_id, export_state__in=(ExportState.PENDING, ExportState.FAILED)
     ).update(export_state=ExportState.FAILED, export_error=message)
-    logger.error("CalDAV export of visit %s: %s", visit_id, message)
+    logger.error(
+        "CalDAV export of visit %s: %s",
+        visit_id,
+        message,
+        extra={"visit_id": visit_id},
+    )
 
 
 # --- entering and leaving the pipeline ---------------------------------------

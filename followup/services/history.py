@@ -8,6 +8,7 @@ the reason, and the slot before and after.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User as AuthUser
 
     User = AuthUser | None
+
+logger = logging.getLogger(__name__)
 
 
 def record_event(
@@ -35,6 +38,15 @@ def record_event(
     """Write the history row of one visit change, made `at` (default: now)."""
     start_before, end_before = slot_before if slot_before else (visit.start, visit.end)
     visits_changed([visit.pk])
+    # Ids, action and statuses only: the reason is free text a person typed.
+    logger.info(
+        "Visit %s: %s, %s to %s",
+        visit.pk,
+        action,
+        from_status,
+        visit.status,
+        extra={"visit_id": visit.pk},
+    )
     return VisitEvent.objects.create(
         visit=visit,
         at=at or timezone.now(),
