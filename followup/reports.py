@@ -28,6 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -52,10 +53,12 @@ from django.db.models.functions import Coalesce, TruncDate
 
 from clinic.clock import clinic_zone, local_date
 from clinic.models import Surgeon
+from clinic.staff import Staff
 from followup.models import (
     AWAITING_BOOKING_STATUSES,
     CancelReason,
     ContactAttempt,
+    Visit,
     VisitEvent,
     VisitQuerySet,
     VisitStatus,
@@ -199,6 +202,14 @@ class Report:
     rows: list[Row]
     totals: Figures
 
+    def by_rule(self) -> list[tuple[str, Figures]]:
+        """(rule name, figures) per rule over the report's surgeons."""
+        return _combined(self.rows, lambda row: (row.rule_name, row.rule))
+
+    def by_surgeon(self) -> list[tuple[str, Figures]]:
+        """(surgeon name, figures) per surgeon over the report's rules."""
+        return _combined(self.rows, lambda row: (row.surgeon_name, str(row.surgeon)))
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "from": self.start.isoformat(),
@@ -206,6 +217,16 @@ class Report:
             "rows": [row.as_dict() for row in self.rows],
             "totals": self.totals.as_dict(),
         }
+
+
+def _combined(
+    rows: list[Row], key: Callable[[Row], tuple[str, str]]
+) -> list[tuple[str, Figures]]:
+    """Rows added up by (name, id), the names sorted."""
+    combined: dict[tuple[str, str], Figures] = {}
+    for row in rows:
+        combined.setdefault(key(row), Figures()).add(row.figures)
+    return [(name, figures) for (name, _), figures in sorted(combined.items())]
 
 
 def cohort(visits: VisitQuerySet, start: dt.date, end: dt.date) -> VisitQuerySet:
@@ -377,22 +398,42 @@ def follow_up_report(
     return Report(start=start, end=end, rows=rows, totals=totals)
 
 
+def report_for(
+    staff: Staff,
+    *,
+    start: dt.date,
+    end: dt.date,
+    rule: str | None = None,
+    surgeon_id: int | None = None,
+) -> Report:
+    """The report as `staff` may read it: the front desk and admins every
+    row; a surgeon their own row only (the visits booked with them, and
+    those of their operations never booked with anyone), so a surgeon
+    asking for another surgeon gets no row."""
+    visits = Visit.objects.visible_to(staff)
+    if not staff.sees_everything and staff.surgeon_id is not None:
+        own = staff.surgeon_id
+        visits = visits.filter(
+            Q(surgeon_id=own) | Q(surgeon__isnull=True, procedure__surgeon_id=own)
+        )
+    return follow_up_report(
+        visits=visits, start=start, end=end, rule=rule, surgeon_id=surgeon_id
+    )
+
+
 # The order and headings of the CSV download.
 CSV_HEADER = ["rule", "rule_name", "surgeon", "surgeon_name", *FIGURES]
 
 
-def csv_rows(report: Report) -> list[list[Any]]:
-    """The report as CSV rows (header first, totals last), for
-    `config.csv_safety.writer`."""
+def csv_rows(report: dict[str, Any]) -> list[list[Any]]:
+    """A report's `as_dict()` as CSV rows: the header, a row per rule x
+    surgeon, the totals last. Write them with `config.csv_safety.writer`."""
     out: list[list[Any]] = [CSV_HEADER]
-    for row in report.rows:
-        data = row.as_dict()
-        out.append([_cell(data[name]) for name in CSV_HEADER])
-    totals = report.totals.as_dict()
-    out.append(
-        ["total", "All rules", "", "All surgeons"]
-        + [_cell(totals[name]) for name in FIGURES]
-    )
+    for row in report["rows"]:
+        out.append([_cell(row[name]) for name in CSV_HEADER])
+    totals = report["totals"]
+    total_row = ["total", "All rules", "", "All surgeons"]
+    out.append(total_row + [_cell(totals[name]) for name in FIGURES])
     return out
 
 
