@@ -6,6 +6,8 @@ tests/followup/report_history.py.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.contrib.auth.models import User
 
@@ -50,3 +52,11 @@ def test_every_figure_of_the_hand_built_history(history: History) -> None:
     assert figures_of(report["rows"][0]) == ROW_A
     assert figures_of(report["rows"][1]) == ROW_B
     assert report["totals"] == TOTALS
+
+
+def test_the_report_is_three_queries(
+    history: History, django_assert_num_queries: Any
+) -> None:
+    # The grouped counts, the booking delays, the surgeons' names.
+    with django_assert_num_queries(3):
+        follow_up_report(visits=Visit.objects.all(), start=FROM, end=TO)
