@@ -4,7 +4,6 @@ which rows, the CSV, bad dates, and a constant number of queries."""
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 from collections.abc import Callable
 from typing import Any
@@ -17,19 +16,15 @@ from rest_framework.test import APIClient
 
 from clinic.models import Surgeon
 from followup.models import (
-    ContactAttempt,
     FollowUpRule,
-    Visit,
-    VisitEvent,
-    VisitStatus,
 )
-from tests.factories import make_procedure
 from tests.followup.report_history import (
     ROW_A,
     ROW_B,
     TOTALS,
     History,
     build_history,
+    grow,
 )
 
 pytestmark = pytest.mark.django_db
@@ -225,48 +220,6 @@ def test_a_reversed_range_says_what_is_wrong(
     body = client_for("front_desk").get(f"{URL}?from=2026-12-31&to=2026-01-01").json()
 
     assert "'to' (2026-01-01) is before 'from' (2026-12-31)." in str(body)
-
-
-def grow(surgeon: Surgeon, visits: int) -> None:
-    """`visits` more post-op controls in October 2026, in bulk: a third
-    completed, a third with three failed calls, a third booked."""
-    procedure = make_procedure(
-        surgery_date=dt.date(2026, 10, 1), surgeon=surgeon, today=dt.date(2026, 10, 1)
-    )
-    template = Visit.objects.get(procedure=procedure, rule__code="postop_control")
-    base = Visit.objects.filter(procedure=procedure).count() + 100
-    # Slots after every visit made so far: bookings never overlap.
-    start = dt.datetime(2026, 10, 9, 8, tzinfo=dt.UTC) + dt.timedelta(
-        minutes=20 * Visit.objects.count()
-    )
-    made = Visit.objects.bulk_create(
-        Visit(
-            procedure=procedure,
-            patient=template.patient,
-            rule=template.rule,
-            occurrence=base + n,
-            due_date=template.due_date,
-            window_start=template.window_start,
-            window_end=template.window_end,
-            duration_minutes=20,
-            status=(VisitStatus.COMPLETED, VisitStatus.TO_BOOK, VisitStatus.CANCELLED)[
-                n % 3
-            ],
-            start=start + dt.timedelta(minutes=20 * n) if n % 3 == 0 else None,
-            end=start + dt.timedelta(minutes=20 * n + 20) if n % 3 == 0 else None,
-            surgeon=surgeon if n % 3 == 0 else None,
-        )
-        for n in range(visits)
-    )
-    VisitEvent.objects.bulk_create(
-        VisitEvent(visit=v, action="booked", to_status="booked", at=start)
-        for v in made[::3]
-    )
-    ContactAttempt.objects.bulk_create(
-        ContactAttempt(visit=v, channel="phone", outcome="no_answer", at=start)
-        for v in made[1::3]
-        for _ in range(3)
-    )
 
 
 def queries_for(client: APIClient) -> int:

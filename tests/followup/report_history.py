@@ -47,7 +47,7 @@ from django.contrib.auth.models import User
 
 from clinic.models import Surgeon
 from followup import services
-from followup.models import Visit
+from followup.models import ContactAttempt, Visit, VisitEvent, VisitStatus
 from tests.factories import make_procedure
 
 MADRID = zoneinfo.ZoneInfo("Europe/Madrid")
@@ -207,3 +207,45 @@ TOTALS = {
     # 4 / 9 = 44.44
     "pct_returned_within_15_days_of_first_call": 44.4,
 }
+
+
+def grow(surgeon: Surgeon, visits: int) -> None:
+    """`visits` more post-op controls in October 2026, in bulk: a third
+    completed, a third to book after three failed calls, a third cancelled."""
+    procedure = make_procedure(
+        surgery_date=dt.date(2026, 10, 1), surgeon=surgeon, today=dt.date(2026, 10, 1)
+    )
+    template = Visit.objects.get(procedure=procedure, rule__code="postop_control")
+    base = Visit.objects.filter(procedure=procedure).count() + 100
+    # Slots after every visit made so far: bookings never overlap.
+    start = dt.datetime(2026, 10, 9, 8, tzinfo=dt.UTC) + dt.timedelta(
+        minutes=20 * Visit.objects.count()
+    )
+    made = Visit.objects.bulk_create(
+        Visit(
+            procedure=procedure,
+            patient=template.patient,
+            rule=template.rule,
+            occurrence=base + n,
+            due_date=template.due_date,
+            window_start=template.window_start,
+            window_end=template.window_end,
+            duration_minutes=20,
+            status=(VisitStatus.COMPLETED, VisitStatus.TO_BOOK, VisitStatus.CANCELLED)[
+                n % 3
+            ],
+            start=start + dt.timedelta(minutes=20 * n) if n % 3 == 0 else None,
+            end=start + dt.timedelta(minutes=20 * n + 20) if n % 3 == 0 else None,
+            surgeon=surgeon if n % 3 == 0 else None,
+        )
+        for n in range(visits)
+    )
+    VisitEvent.objects.bulk_create(
+        VisitEvent(visit=v, action="booked", to_status="booked", at=start)
+        for v in made[::3]
+    )
+    ContactAttempt.objects.bulk_create(
+        ContactAttempt(visit=v, channel="phone", outcome="no_answer", at=start)
+        for v in made[1::3]
+        for _ in range(3)
+    )

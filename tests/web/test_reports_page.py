@@ -18,6 +18,7 @@ from tests.followup.report_history import (
     TOTALS,
     History,
     build_history,
+    grow,
 )
 
 pytestmark = pytest.mark.django_db
@@ -217,3 +218,27 @@ def test_the_nav_links_the_page(
     html = client_of(user or surgeon_a.user).get("/reports/").content.decode()
 
     assert '<a href="/reports/" aria-current="page">Figures</a>' in html
+
+
+def test_the_page_costs_the_same_queries_for_50_and_5000_visits(
+    front_desk: User, surgeon_a: Surgeon, surgeon_b: Surgeon
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_of(front_desk)
+    url = "/reports/?start=2026-10-01&end=2026-10-31"
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    grow(surgeon_a, 25)
+    grow(surgeon_b, 25)
+    small = queries()
+    grow(surgeon_a, 2500)
+    grow(surgeon_b, 2450)
+    large = queries()
+
+    assert small == large
