@@ -33,7 +33,6 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.conf import settings
 from django.db.models import (
     BooleanField,
     Case,
@@ -55,7 +54,6 @@ from clinic.clock import clinic_zone, local_date
 from clinic.models import Surgeon
 from clinic.staff import Staff
 from followup.models import (
-    AWAITING_BOOKING_STATUSES,
     CancelReason,
     ContactAttempt,
     Visit,
@@ -257,10 +255,8 @@ def _flags(visits: VisitQuerySet) -> VisitQuerySet:
         at__lte=OuterRef("return_deadline"),
     )
     completed = Q(status=VisitStatus.COMPLETED)
-    lost = Q(status=VisitStatus.CANCELLED) | Q(
-        status__in=AWAITING_BOOKING_STATUSES,
-        failed_in_row__gte=settings.FOLLOWUP_MAX_FAILED_ATTEMPTS,
-    )
+    # Unreachable as the call list reads it (`with_contact_summary`).
+    lost = Q(status=VisitStatus.CANCELLED) | Q(unreachable=True)
 
     def flag(condition: Q) -> Case:
         return Case(
