@@ -1,10 +1,11 @@
-"""Screenshots of the worklist and the surgeon's page for the README.
+"""Screenshots of the worklist, the surgeon's page and the follow-up figures
+for the README.
 
 Builds a throwaway demo clinic (migrate + seed_demo into
 var/screenshots.sqlite3, debug mode), serves it on a free local port, logs
 in as `desk` and as `surgeon1` in Debian's Chromium (/usr/bin/chromium:
-never a downloaded browser), saves the first screen of each page at 1280 px
-under docs/screenshots/, and stops the server it started.
+never a downloaded browser), saves the first screen of each page (the
+whole of /reports/) at 1280 px under docs/screenshots/, and stops the server it started.
 
 Its tasks go to an in-memory broker, so nothing reaches the demo's own
 broker folder (var/broker/), whose worker would run them against another
@@ -28,7 +29,13 @@ OUT = ROOT / "docs" / "screenshots"
 CHROMIUM = Path("/usr/bin/chromium")
 PASSWORD = "demo-clinic-2026"  # noqa: S105 - seed_demo's, printed on purpose
 WIDTH, HEIGHT = 1280, 900
-SHOTS = [("desk", "/desk/", "worklist.png"), ("surgeon1", "/surgeon/", "surgeon.png")]
+SHOTS = [
+    ("desk", "/desk/", "worklist.png"),
+    ("surgeon1", "/surgeon/", "surgeon.png"),
+    ("desk", "/reports/", "reports.png"),
+]
+# Pages whose whole length is the picture (the charts sit below the table).
+FULL_PAGE = {"reports.png"}
 
 
 def demo_environment() -> dict[str, str]:
@@ -89,9 +96,10 @@ def shoot(base_url: str) -> None:
                 page.get_by_label("Username").fill(username)
                 page.get_by_label("Password").fill(PASSWORD)
                 page.get_by_role("button", name="Log in").click()
-                page.wait_for_url("**" + path)
+                # Logged in: sent on to the role's home, wherever that is.
+                page.wait_for_url(lambda url: "/login/" not in url)
                 page.goto(path)
-                page.screenshot(path=str(OUT / name))
+                page.screenshot(path=str(OUT / name), full_page=name in FULL_PAGE)
                 print(f"screenshots: {OUT.relative_to(ROOT) / name} ({username})")
                 context.close()
         finally:

@@ -82,6 +82,8 @@ def nav_links(staff: Staff) -> list[NavLink]:
         found.append(NavLink("Import", "/desk/import/"))
     if staff.has(*SURGEON_ROLES):
         found.append(NavLink("My reviews", "/surgeon/"))
+    if staff.has(*DESK_ROLES, *SURGEON_ROLES):
+        found.append(NavLink("Figures", "/reports/"))
     if staff.is_staff:
         found.append(NavLink("Calendar links", "/calendar-links/"))
     if Role.ADMIN in staff.roles:

@@ -2,7 +2,15 @@
 
 from django.urls import path
 
-from web.views import calendar_links, desk, entry, patients, registration, surgeon
+from web.views import (
+    calendar_links,
+    desk,
+    entry,
+    patients,
+    registration,
+    reports,
+    surgeon,
+)
 
 urlpatterns = [
     path("", entry.home, name="home"),
@@ -61,4 +69,5 @@ urlpatterns = [
         name="patient-link-revoke",
     ),
     path("desk/import/", registration.import_csv, name="procedure-import-page"),
+    path("reports/", reports.reports_page, name="reports-page"),
 ]

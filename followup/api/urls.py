@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from followup.api import patients, procedures, reviews, visits
+from followup.api import patients, procedures, reports, reviews, visits
 
 urlpatterns = [
     path("patients/", patients.PatientList.as_view(), name="patient-list"),
@@ -68,4 +68,15 @@ urlpatterns = [
         "reviews/upcoming/", reviews.UpcomingReviews.as_view(), name="reviews-upcoming"
     ),
     path("reviews/overdue/", reviews.OverdueReviews.as_view(), name="reviews-overdue"),
+    path(
+        "reports/follow-up/",
+        reports.FollowUpReport.as_view(),
+        name="report-follow-up",
+    ),
+    path(
+        "reports/follow-up.csv",
+        reports.FollowUpReport.as_view(),
+        {"format": "csv"},
+        name="report-follow-up-csv",
+    ),
 ]

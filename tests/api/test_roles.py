@@ -181,6 +181,16 @@ CASES: dict[str, Case] = {
     ),
     "upcoming reviews": Case("get", lambda w: "/api/reviews/upcoming/", READ_ALL),
     "overdue reviews": Case("get", lambda w: "/api/reviews/overdue/", READ_ALL),
+    "follow-up report": Case(
+        "get",
+        lambda w: "/api/reports/follow-up/?from=2026-01-01&to=2026-12-31",
+        READ_ALL,
+    ),
+    "follow-up report csv": Case(
+        "get",
+        lambda w: "/api/reports/follow-up.csv?from=2026-01-01&to=2026-12-31",
+        READ_ALL,
+    ),
     "schema": Case("get", lambda w: "/api/schema/", READ_ALL),
     "docs": Case("get", lambda w: "/api/docs/", READ_ALL),
 }

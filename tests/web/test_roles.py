@@ -22,6 +22,7 @@ TABLE: dict[str, tuple[int | str, ...]] = {
     "/desk/": (TO_LOGIN, 200, 403, 403, 200),
     "/surgeon/": (TO_LOGIN, 403, 200, 200, 403),
     "/calendar-links/": (TO_LOGIN, 200, 200, 200, 200),
+    "/reports/": (TO_LOGIN, 200, 200, 200, 200),
     "/desk/patients/new/": (TO_LOGIN, 200, 403, 403, 200),
     "/desk/import/": (TO_LOGIN, 200, 403, 403, 200),
     "/admin/": (TO_LOGIN, 403, 403, 403, 200),
@@ -103,14 +104,18 @@ def nobody(db: None) -> User:
 @pytest.mark.parametrize(
     ("role", "links"),
     [
-        ("front_desk", ["Worklist", "New patient", "Import", "Calendar links"]),
-        ("surgeon_a", ["My reviews", "Calendar links"]),
+        (
+            "front_desk",
+            ["Worklist", "New patient", "Import", "Figures", "Calendar links"],
+        ),
+        ("surgeon_a", ["My reviews", "Figures", "Calendar links"]),
         (
             "clinic_admin",
             [
                 "Worklist",
                 "New patient",
                 "Import",
+                "Figures",
                 "Calendar links",
                 "API docs",
                 "Admin",
