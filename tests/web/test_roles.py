@@ -27,6 +27,15 @@ TABLE: dict[str, tuple[int | str, ...]] = {
     "/admin/": (TO_LOGIN, 403, 403, 403, 200),
     "/admin/clinic/patient/": (TO_LOGIN, 403, 403, 403, 200),
     "/api/docs/": (403, 200, 200, 200, 200),
+    "/account/password/": (TO_LOGIN, 200, 200, 200, 200),
+    "/account/two-factor/": (TO_LOGIN, 403, 403, 403, 200),
+    "/account/two-factor/verify/": (
+        TO_LOGIN,
+        403,
+        403,
+        403,
+        "-> /account/two-factor/",
+    ),
     "/api/redoc/": (403, 200, 200, 200, 200),
 }
 CASES = [
@@ -103,8 +112,11 @@ def nobody(db: None) -> User:
 @pytest.mark.parametrize(
     ("role", "links"),
     [
-        ("front_desk", ["Worklist", "New patient", "Import", "Calendar links"]),
-        ("surgeon_a", ["My reviews", "Calendar links"]),
+        (
+            "front_desk",
+            ["Worklist", "New patient", "Import", "Calendar links", "Password"],
+        ),
+        ("surgeon_a", ["My reviews", "Calendar links", "Password"]),
         (
             "clinic_admin",
             [
@@ -114,6 +126,8 @@ def nobody(db: None) -> User:
                 "Calendar links",
                 "API docs",
                 "Admin",
+                "Two-factor",
+                "Password",
             ],
         ),
     ],
