@@ -194,6 +194,8 @@ INSTALLED_APPS = [
     # Two-factor sign-in (TOTP) for clinic admins: web.two_factor.
     "django_otp",
     "django_otp.plugins.otp_totp",
+    # The audit trail of writes (clinic.audit).
+    "auditlog",
     "clinic",
     "followup",
     "feeds",
@@ -215,6 +217,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     # A clinic admin who must use 2FA goes nowhere else before passing it.
     "web.middleware.AdminTwoFactorMiddleware",
+    # Names the signed-in user (pages, admin, API) in every audit entry.
+    "web.middleware.AuditMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",

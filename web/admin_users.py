@@ -21,6 +21,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
 from django.db.models import Model
 from django.http import HttpRequest
+from django.utils.html import format_html
 
 
 def _protected(request: HttpRequest, obj: Model | None) -> bool:
@@ -33,6 +34,23 @@ def _protected(request: HttpRequest, obj: Model | None) -> bool:
 
 
 class ClinicUserAdmin(UserAdmin):
+    @admin.display(description="Audit trail")
+    def audit_trail(self, obj: User) -> str:
+        if obj.pk is None:
+            return "-"
+        return format_html(
+            '<a href="/admin/auditlog/logentry/?actor={}">Changes made</a> · '
+            '<a href="/admin/clinic/patientview/?viewer={}">Patients viewed</a>',
+            obj.pk,
+            obj.pk,
+        )
+
+    def get_fieldsets(self, request: HttpRequest, obj: Model | None = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets
+        return [*fieldsets, ("Audit trail", {"fields": ["audit_trail"]})]
+
     def has_change_permission(
         self, request: HttpRequest, obj: Model | None = None
     ) -> bool:
@@ -51,7 +69,7 @@ class ClinicUserAdmin(UserAdmin):
     def get_readonly_fields(
         self, request: HttpRequest, obj: Model | None = None
     ) -> Any:
-        readonly = list(super().get_readonly_fields(request, obj))
+        readonly = [*super().get_readonly_fields(request, obj), "audit_trail"]
         if not getattr(request.user, "is_superuser", False):
             readonly.append("is_superuser")
         return readonly

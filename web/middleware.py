@@ -1,4 +1,5 @@
-"""Session rules for every request: the idle timeout, and clinic admins' 2FA.
+"""Session rules for every request: the idle timeout, clinic admins' 2FA,
+and who the audit trail names.
 
 Idle timeout. The session keeps the time of the last request; one that comes
 more than SESSION_IDLE_MINUTES later signs the session out before any view
@@ -21,10 +22,12 @@ import time
 from collections.abc import Callable
 from urllib.parse import urlencode
 
+from auditlog.middleware import AuditlogMiddleware
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.utils.functional import SimpleLazyObject
 from django_otp import user_has_device
 
 from followup.access import Role, staff_of
@@ -109,3 +112,30 @@ class AdminTwoFactorMiddleware:
         if request.headers.get("HX-Request"):
             return HttpResponse(status=204, headers={"HX-Redirect": target})
         return HttpResponseRedirect(f"{target}?{query}")
+
+
+class AuditMiddleware(AuditlogMiddleware):
+    """django-auditlog's middleware, with two corrections for this service.
+
+    - The actor is read when an entry is written, not when the request
+      starts: the API authenticates tokens inside the view (DRF sets
+      `request.user` then), so an API token's user is named too.
+    - The address is the one the throttles trust (REMOTE_ADDR, or
+      X-Forwarded-For only through TRUSTED_PROXIES proxies), never a header
+      any client can forge.
+    """
+
+    def get_extra_data(self, request: HttpRequest) -> dict[str, object]:
+        data = super().get_extra_data(request)
+        data["actor"] = SimpleLazyObject(lambda: self._get_actor(request))
+        return data
+
+    @staticmethod
+    def _get_remote_addr(request: HttpRequest) -> str | None:
+        proxies: int = settings.REST_FRAMEWORK.get("NUM_PROXIES") or 0  # type: ignore[assignment]
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if proxies and forwarded:
+            hops = [hop.strip() for hop in forwarded.split(",")]
+            return hops[-min(proxies, len(hops))]
+        address: str | None = request.META.get("REMOTE_ADDR")
+        return address

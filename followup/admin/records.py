@@ -16,10 +16,12 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.html import format_html
 
-from clinic.models import Patient, Procedure, Surgeon
+from clinic import audit
+from clinic.models import Patient, PatientViewChannel, Procedure, Surgeon
 from followup import services
 from followup.access import Role, staff_of
 from followup.exceptions import DomainError
@@ -64,6 +66,37 @@ class PatientAdmin(admin.ModelAdmin[Patient]):
     form = PatientAdminForm
     list_display = ["record_number", "family_name", "given_name", "birth_date"]
     search_fields = ["record_number", "family_name", "given_name"]
+    readonly_fields = ["audit_trail"]
+
+    @admin.display(description="Audit trail")
+    def audit_trail(self, obj: Patient) -> str:
+        if obj.pk is None:
+            return "-"
+        return format_html(
+            '<a href="/admin/auditlog/logentry/?patient={}">Changes</a> · '
+            '<a href="/admin/clinic/patientview/?patient={}">Who viewed</a>',
+            obj.pk,
+            obj.pk,
+        )
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        response = super().change_view(request, object_id, form_url, extra_context)
+        patient = getattr(response, "context_data", {}).get("original")
+        if request.method == "GET" and isinstance(patient, Patient):
+            # Reading a record in the admin is a read like any other.
+            audit.record_patient_view(
+                patient=patient,
+                viewer=request.user,  # type: ignore[arg-type]
+                channel=PatientViewChannel.ADMIN,
+                now=timezone.now(),
+            )
+        return response
 
     def save_model(
         self, request: HttpRequest, obj: Patient, form: Any, change: bool
