@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
@@ -186,5 +186,55 @@ class Procedure(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.surgery_date} ({self.patient})"
 
+    def get_additional_data(self) -> dict[str, int]:
+        """Stored with each audit entry, so a patient's trail finds it."""
+        return {"patient_id": self.patient_id}
+
     def is_active(self) -> bool:
         return self.status == ProcedureStatus.ACTIVE
+
+
+class PatientViewChannel(models.TextChoices):
+    PAGE = "page", "Patient page"
+    API = "api", "API"
+    ADMIN = "admin", "Admin"
+
+
+class PatientView(models.Model):
+    """A member of staff read a patient's record: who, whom, when, how.
+
+    Append-only: written by `clinic.audit.record_patient_view`, never
+    changed. The names are copied so that the row still says who and whom
+    if either account or record is ever deleted.
+    """
+
+    patient = models.ForeignKey(
+        Patient, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    record_number = models.CharField(max_length=32)
+    viewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    viewer_username = models.CharField(max_length=150)
+    channel = models.CharField(max_length=8, choices=PatientViewChannel.choices)
+    viewed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-viewed_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["patient", "viewed_at"], name="patient_view_by_patient"
+            ),
+            models.Index(fields=["viewer", "viewed_at"], name="patient_view_by_viewer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.viewer_username} viewed {self.record_number}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise ValueError("A record of a patient view is never changed.")
+        super().save(*args, **kwargs)

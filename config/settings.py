@@ -191,6 +191,11 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "csp",
+    # Two-factor sign-in (TOTP) for clinic admins: web.two_factor.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    # The audit trail of writes (clinic.audit).
+    "auditlog",
     "clinic",
     "followup",
     "feeds",
@@ -210,6 +215,14 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Signs out a session left idle for SESSION_IDLE_MINUTES.
+    "web.middleware.IdleTimeoutMiddleware",
+    # request.user.is_verified(): whether this session passed a TOTP code.
+    "django_otp.middleware.OTPMiddleware",
+    # A clinic admin who must use 2FA goes nowhere else before passing it.
+    "web.middleware.AdminTwoFactorMiddleware",
+    # Names the signed-in user (pages, admin, API) in every audit entry.
+    "web.middleware.AuditMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -249,10 +262,37 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Passwords chosen in any form (the /account/password/ page, the admin):
+# long, not a common one, not a variant of the username or e-mail, not
+# all digits.
+PASSWORD_MIN_LENGTH = env_int("PASSWORD_MIN_LENGTH", 12, minimum=12)
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation."
+        "UserAttributeSimilarityValidator"
+    },
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# A session left alone this long is signed out (web.middleware), and none
+# lasts longer than SESSION_MAX_HOURS however busy (Django's default was 14
+# days).
+SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30, minimum=1)
+SESSION_COOKIE_AGE = env_int("SESSION_MAX_HOURS", 12, minimum=1) * 60 * 60
+# Two-factor sign-in (TOTP, django-otp) for clinic admins: always in
+# production; the demo leaves it off so that `make run`'s logins work as
+# printed, unless ADMIN_TWO_FACTOR_REQUIRED=true.
+ADMIN_TWO_FACTOR_REQUIRED = env_bool("ADMIN_TWO_FACTOR_REQUIRED", PRODUCTION)
+if PRODUCTION and not ADMIN_TWO_FACTOR_REQUIRED:
+    raise ImproperlyConfigured(
+        "ADMIN_TWO_FACTOR_REQUIRED cannot be false with DJANGO_PRODUCTION=true"
+    )
+# The issuer name an authenticator app shows next to the code.
+OTP_TOTP_ISSUER = env_str("CLINIC_CALENDAR_NAME", "Spine clinic")
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/login/"

@@ -294,13 +294,18 @@ class CalendarLinkAdmin(admin.ModelAdmin[CalendarLink]):
     )
     def rotate(self, request: HttpRequest, queryset: QuerySet[CalendarLink]) -> None:
         for link in queryset.filter(revoked_at=None):
-            self._show_url(request, links.rotate_link(link_id=link.pk))
+            self._show_url(
+                request,
+                links.rotate_link(
+                    link_id=link.pk, actor=request.user, now=timezone.now()
+                ),
+            )
 
     @admin.action(description="Revoke: the URL stops working", permissions=["change"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[CalendarLink]) -> None:
         ids = list(queryset.filter(revoked_at=None).values_list("pk", flat=True))
         for link_id in ids:
-            links.revoke_link(link_id=link_id, now=timezone.now())
+            links.revoke_link(link_id=link_id, now=timezone.now(), actor=request.user)
         self.message_user(request, f"{len(ids)} link(s) revoked.", messages.SUCCESS)
 
     def has_delete_permission(

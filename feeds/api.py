@@ -109,7 +109,7 @@ class CalendarLinkDetail(APIView):
     )
     def delete(self, request: Request, pk: int) -> Response:
         link = links.access_link(request.user, pk)
-        links.revoke_link(link_id=link.pk, now=api.now())
+        links.revoke_link(link_id=link.pk, now=api.now(), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -122,4 +122,8 @@ class RotateCalendarLink(APIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         link = links.access_link(request.user, pk)
-        return _issued(request, links.rotate_link(link_id=link.pk), status.HTTP_200_OK)
+        return _issued(
+            request,
+            links.rotate_link(link_id=link.pk, actor=request.user, now=api.now()),
+            status.HTTP_200_OK,
+        )

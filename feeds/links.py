@@ -22,7 +22,9 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
+from clinic.audit import audited_as
 from clinic.models import Patient, Surgeon
 from feeds import lookup, versions
 from feeds.models import CalendarLink, LinkScope
@@ -178,7 +180,8 @@ def create_link(
         feed_version=feed.version,
         feed_changed_at=feed.changed_at,
     )
-    link.save(force_insert=True)
+    with audited_as(actor):
+        link.save(force_insert=True)
     return IssuedLink(link=link, token=token)
 
 
@@ -194,19 +197,38 @@ def _locked_live_link(link_id: int) -> CalendarLink:
 
 
 @transaction.atomic
-def rotate_link(*, link_id: int) -> IssuedLink:
-    """Give the link a new token; the old one stops working at once."""
+def rotate_link(
+    *, link_id: int, actor: AnyUser | None = None, now: dt.datetime | None = None
+) -> IssuedLink:
+    """Give the link a new token; the old one stops working at once.
+
+    The link keeps its last-use time: it is the same subscription.
+    """
     link = _locked_live_link(link_id)
     token, link.token_hash = _new_token()
-    link.last_used_at = None
-    link.save(update_fields=["token_hash", "last_used_at"])
+    user = _user(actor)
+    link.rotated_at = now or timezone.now()
+    link.rotated_by = user
+    with audited_as(user):
+        link.save(update_fields=["token_hash", "rotated_at", "rotated_by"])
     return IssuedLink(link=link, token=token)
 
 
 @transaction.atomic
-def revoke_link(*, link_id: int, now: dt.datetime) -> CalendarLink:
+def revoke_link(
+    *, link_id: int, now: dt.datetime, actor: AnyUser | None = None
+) -> CalendarLink:
     """End the link; its row stays as the record of who had access."""
     link = _locked_live_link(link_id)
     link.revoked_at = now
-    link.save(update_fields=["revoked_at"])
+    user = _user(actor)
+    link.revoked_by = user
+    with audited_as(user):
+        link.save(update_fields=["revoked_at", "revoked_by"])
     return link
+
+
+def _user(actor: AnyUser | None) -> User | None:
+    if actor is None or not actor.is_authenticated:
+        return None
+    return actor

@@ -54,8 +54,26 @@ class CalendarLink(models.Model):
         related_name="calendar_links",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Kept through rotations and revocation: when the link was last polled.
     last_used_at = models.DateTimeField(null=True, blank=True)
+    rotated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    rotated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["-created_at", "id"]
@@ -73,6 +91,10 @@ class CalendarLink(models.Model):
     def __str__(self) -> str:
         owner = self.surgeon or self.patient or "clinic"
         return f"{self.get_scope_display()} ({owner})"
+
+    def get_additional_data(self) -> dict[str, int | None]:
+        """Stored with each audit entry, so a patient's trail finds it."""
+        return {"patient_id": self.patient_id}
 
 
 class ExportState(models.TextChoices):

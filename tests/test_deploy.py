@@ -108,3 +108,22 @@ def test_docker_compose_has_no_default_secret_key() -> None:
     assert "insecure-compose-only-change-me" not in compose
     assert "${DJANGO_SECRET_KEY:?" in compose
     assert "DJANGO_SECRET_KEY=\n" in example
+
+
+def test_two_factor_for_clinic_admins_is_required_in_production_only() -> None:
+    show = "from django.conf import settings; print(settings.ADMIN_TWO_FACTOR_REQUIRED)"
+    demo = run_manage("shell", "-c", show)
+    production = run_manage(
+        "shell", "-c", show, DJANGO_PRODUCTION="true", DJANGO_SECRET_KEY=STRONG_KEY
+    )
+    switched_off = run_manage(
+        "check",
+        DJANGO_PRODUCTION="true",
+        DJANGO_SECRET_KEY=STRONG_KEY,
+        ADMIN_TWO_FACTOR_REQUIRED="false",
+    )
+
+    assert demo.stdout.split()[-1] == "False", demo.stderr
+    assert production.stdout.split()[-1] == "True", production.stderr
+    assert switched_off.returncode != 0
+    assert "ADMIN_TWO_FACTOR_REQUIRED cannot be false" in switched_off.stderr

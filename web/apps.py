@@ -6,3 +6,12 @@ class WebConfig(AppConfig):
 
     name = "web"
     verbose_name = "Pages"
+
+    def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
+        from web.middleware import start_activity_clock
+
+        # Django's own login hook (not domain flow): the session's activity
+        # time starts at sign-in, so the first page writes no session.
+        user_logged_in.connect(start_activity_clock, dispatch_uid="web-activity")

@@ -89,4 +89,7 @@ def nav_links(staff: Staff) -> list[NavLink]:
     if Role.ADMIN in staff.roles:
         found.append(NavLink("API docs", "/api/docs/"))
         found.append(NavLink("Admin", "/admin/"))
+        found.append(NavLink("Two-factor", "/account/two-factor/"))
+    if staff.is_staff:
+        found.append(NavLink("Password", "/account/password/"))
     return found

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from web.views import (
+    account,
     calendar_links,
     desk,
     entry,
@@ -16,6 +17,17 @@ urlpatterns = [
     path("", entry.home, name="home"),
     path("login/", entry.LoginView.as_view(), name="login"),
     path("logout/", entry.LogoutView.as_view(), name="logout"),
+    path(
+        "account/password/",
+        account.PasswordChangeView.as_view(),
+        name="account-password",
+    ),
+    path("account/two-factor/", account.two_factor, name="account-two-factor"),
+    path(
+        "account/two-factor/verify/",
+        account.verify,
+        name="account-two-factor-verify",
+    ),
     path("desk/", desk.desk, name="desk"),
     path("desk/visits/<int:pk>/", desk.visit_row, name="desk-visit"),
     path("desk/visits/<int:pk>/book/", desk.book, name="desk-book"),

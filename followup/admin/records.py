@@ -14,12 +14,16 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.html import format_html
 
-from clinic.models import Patient, Procedure, Surgeon
+from clinic import audit
+from clinic.models import Patient, PatientViewChannel, Procedure, Surgeon
 from followup import services
+from followup.access import Role, staff_of
 from followup.exceptions import DomainError
 from followup.models import MriStudy, Visit
 from followup.services.mri import check_report_date, check_study
@@ -62,6 +66,37 @@ class PatientAdmin(admin.ModelAdmin[Patient]):
     form = PatientAdminForm
     list_display = ["record_number", "family_name", "given_name", "birth_date"]
     search_fields = ["record_number", "family_name", "given_name"]
+    readonly_fields = ["audit_trail"]
+
+    @admin.display(description="Audit trail")
+    def audit_trail(self, obj: Patient) -> str:
+        if obj.pk is None:
+            return "-"
+        return format_html(
+            '<a href="/admin/auditlog/logentry/?patient={}">Changes</a> · '
+            '<a href="/admin/clinic/patientview/?patient={}">Who viewed</a>',
+            obj.pk,
+            obj.pk,
+        )
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        response = super().change_view(request, object_id, form_url, extra_context)
+        patient = getattr(response, "context_data", {}).get("original")
+        if request.method == "GET" and isinstance(patient, Patient):
+            # Reading a record in the admin is a read like any other.
+            audit.record_patient_view(
+                patient=patient,
+                viewer=request.user,  # type: ignore[arg-type]
+                channel=PatientViewChannel.ADMIN,
+                now=timezone.now(),
+            )
+        return response
 
     def save_model(
         self, request: HttpRequest, obj: Patient, form: Any, change: bool
@@ -190,6 +225,11 @@ class ProcedureAdmin(admin.ModelAdmin[Procedure]):
     def replan_visits(
         self, request: HttpRequest, queryset: QuerySet[Procedure]
     ) -> None:
+        # The clinic's rule, not the group permission: re-planning touches
+        # every surgeon's procedures, so only a clinic admin may (the admin
+        # site already admits no one else; this holds if that ever changes).
+        if Role.ADMIN not in staff_of(request.user).roles:
+            raise PermissionDenied("Only a clinic admin may re-plan visits.")
         changed = services.replan_all(
             today=timezone.localdate(),
             procedure_ids=list(queryset.values_list("pk", flat=True)),

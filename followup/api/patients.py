@@ -15,7 +15,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from clinic.models import Patient, Surgeon
+from clinic import audit
+from clinic.models import Patient, PatientViewChannel, Surgeon
 from clinic.staff import staff_of
 from config import api
 from followup import services
@@ -74,6 +75,13 @@ class PatientDetail(APIView):
     )
     def get(self, request: Request, pk: int) -> Response:
         patient = access_patient(request.user, pk, write=False)
+        # Who read whose record, for the audit trail (clinic.audit).
+        audit.record_patient_view(
+            patient=patient,
+            viewer=actor(request),
+            channel=PatientViewChannel.API,
+            now=api.now(),
+        )
         return Response(PatientSerializer(patient).data)
 
     @extend_schema(

@@ -15,9 +15,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PAGES = {
     "anonymous": ["/login/"],
-    "front_desk": ["/desk/", "/calendar-links/"],
+    "front_desk": ["/desk/", "/calendar-links/", "/account/password/"],
     "surgeon_a": ["/surgeon/", "/calendar-links/"],
-    "clinic_admin": ["/desk/", "/calendar-links/"],
+    "clinic_admin": ["/desk/", "/calendar-links/", "/account/two-factor/"],
 }
 
 

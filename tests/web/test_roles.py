@@ -28,6 +28,15 @@ TABLE: dict[str, tuple[int | str, ...]] = {
     "/admin/": (TO_LOGIN, 403, 403, 403, 200),
     "/admin/clinic/patient/": (TO_LOGIN, 403, 403, 403, 200),
     "/api/docs/": (403, 200, 200, 200, 200),
+    "/account/password/": (TO_LOGIN, 200, 200, 200, 200),
+    "/account/two-factor/": (TO_LOGIN, 403, 403, 403, 200),
+    "/account/two-factor/verify/": (
+        TO_LOGIN,
+        403,
+        403,
+        403,
+        "-> /account/two-factor/",
+    ),
     "/api/redoc/": (403, 200, 200, 200, 200),
 }
 CASES = [
@@ -106,9 +115,16 @@ def nobody(db: None) -> User:
     [
         (
             "front_desk",
-            ["Worklist", "New patient", "Import", "Figures", "Calendar links"],
+            [
+                "Worklist",
+                "New patient",
+                "Import",
+                "Figures",
+                "Calendar links",
+                "Password",
+            ],
         ),
-        ("surgeon_a", ["My reviews", "Figures", "Calendar links"]),
+        ("surgeon_a", ["My reviews", "Figures", "Calendar links", "Password"]),
         (
             "clinic_admin",
             [
@@ -119,6 +135,8 @@ def nobody(db: None) -> User:
                 "Calendar links",
                 "API docs",
                 "Admin",
+                "Two-factor",
+                "Password",
             ],
         ),
     ],

@@ -160,7 +160,7 @@ def calendar_links(request: HttpRequest) -> HttpResponse:
 def rotate(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         link = links.access_link(request.user, pk)
-        issued = links.rotate_link(link_id=link.pk)
+        issued = links.rotate_link(link_id=link.pk, actor=request.user, now=api.now())
     except DomainError as error:
         return _refused(request, error)
     return _issued(
@@ -175,7 +175,7 @@ def rotate(request: HttpRequest, pk: int) -> HttpResponse:
 def revoke(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         link = links.access_link(request.user, pk)
-        links.revoke_link(link_id=link.pk, now=api.now())
+        links.revoke_link(link_id=link.pk, now=api.now(), actor=request.user)
     except DomainError as error:
         return _refused(request, error)
     messages.success(request, "Link revoked: its URL no longer works.")

@@ -33,7 +33,8 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_POST
 
-from clinic.models import Patient, Procedure
+from clinic import audit
+from clinic.models import Patient, PatientViewChannel, Procedure
 from config import api
 from feeds import links
 from feeds.models import CalendarLink, LinkScope
@@ -266,7 +267,15 @@ def patient_or_404(request: HttpRequest, pk: int, *, write: bool = False) -> Pat
 
 @role_required(*DESK_ROLES, *SURGEON_ROLES)
 def patient_page(request: HttpRequest, pk: int) -> HttpResponse:
-    return _page(request, patient_or_404(request, pk))
+    patient = patient_or_404(request, pk)
+    # Who read whose record, for the audit trail (clinic.audit).
+    audit.record_patient_view(
+        patient=patient,
+        viewer=request.user,  # type: ignore[arg-type]
+        channel=PatientViewChannel.PAGE,
+        now=api.now(),
+    )
+    return _page(request, patient)
 
 
 def _refused(
@@ -331,7 +340,7 @@ def rotate_link(request: HttpRequest, pk: int, link_id: int) -> HttpResponse:
     patient = patient_or_404(request, pk, write=True)
     try:
         link = _patient_link(request, patient, link_id)
-        issued = links.rotate_link(link_id=link.pk)
+        issued = links.rotate_link(link_id=link.pk, actor=request.user, now=api.now())
     except DomainError as error:
         return _refused(request, patient, error)
     return _issued(
@@ -348,7 +357,7 @@ def revoke_link(request: HttpRequest, pk: int, link_id: int) -> HttpResponse:
     patient = patient_or_404(request, pk, write=True)
     try:
         link = _patient_link(request, patient, link_id)
-        links.revoke_link(link_id=link.pk, now=api.now())
+        links.revoke_link(link_id=link.pk, now=api.now(), actor=request.user)
     except DomainError as error:
         return _refused(request, patient, error)
     messages.success(request, "Link revoked: its URL no longer works.")

@@ -1,0 +1,146 @@
+"""The audit trail in the admin: read-only, filtered by patient or by user.
+
+- Audit entries (django-auditlog's): every write to patients, procedures,
+  calendar links and users, with who, when and what changed.
+  `?patient=<id>` shows one patient's trail (their record, procedures and
+  links); `?actor=<id>` one user's writes.
+- Patient views: who read whose record, when, through which door.
+  `?patient=<id>` and `?viewer=<id>`.
+
+Nobody adds, changes or deletes a row here, superusers included: the trail
+is append-only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from auditlog.admin import LogEntryAdmin
+from auditlog.models import LogEntry
+from django.contrib import admin
+from django.contrib.auth.models import User
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Model, Q, QuerySet
+from django.http import HttpRequest
+
+from clinic.models import Patient, PatientView
+
+
+class _IdFilter(admin.SimpleListFilter):
+    """`?<parameter>=<id>`; the choice list names only the one chosen.
+
+    A clinic has thousands of patients: the filter is reached from a
+    patient's (or user's) admin page, or typed, never picked from a list.
+    """
+
+    model: type[Model]
+
+    def _chosen(self) -> int | None:
+        value = self.value()
+        return int(value) if value and value.isdigit() and len(value) < 19 else None
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        # The admin applies only a filter that has a choice to show: one is
+        # given whenever a value was asked for, even an unknown one.
+        value = self.value()
+        if value is None:
+            return []
+        chosen = self._chosen()
+        manager = self.model._default_manager
+        found = manager.filter(pk=chosen).first() if chosen else None
+        return [(value, str(found) if found is not None else "(none)")]
+
+
+class LogPatientFilter(_IdFilter):
+    title = "patient"
+    parameter_name = "patient"
+    model = Patient
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() is None:
+            return queryset
+        chosen = self._chosen()
+        if chosen is None:
+            return queryset.none()
+        patient_type = ContentType.objects.get_for_model(Patient)
+        return queryset.filter(
+            Q(content_type=patient_type, object_pk=str(chosen))
+            | Q(additional_data__patient_id=chosen)
+        )
+
+
+class ActorFilter(_IdFilter):
+    title = "by user"
+    parameter_name = "actor"
+    model = User
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() is None:
+            return queryset
+        return queryset.filter(actor_id=self._chosen() or 0)
+
+
+admin.site.unregister(LogEntry)
+
+
+@admin.register(LogEntry)
+class AuditEntryAdmin(LogEntryAdmin):
+    list_filter = ["action", LogPatientFilter, ActorFilter, "content_type"]
+    search_fields = ["object_repr", "actor__username"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(
+        self, request: HttpRequest, obj: Model | None = None
+    ) -> bool:
+        return False
+
+    def has_delete_permission(
+        self, request: HttpRequest, obj: Model | None = None
+    ) -> bool:
+        return False
+
+
+class ViewPatientFilter(_IdFilter):
+    title = "patient"
+    parameter_name = "patient"
+    model = Patient
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() is None:
+            return queryset
+        return queryset.filter(patient_id=self._chosen() or 0)
+
+
+class ViewerFilter(_IdFilter):
+    title = "viewer"
+    parameter_name = "viewer"
+    model = User
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() is None:
+            return queryset
+        return queryset.filter(viewer_id=self._chosen() or 0)
+
+
+@admin.register(PatientView)
+class PatientViewAdmin(admin.ModelAdmin[PatientView]):
+    list_display = ["viewed_at", "viewer_username", "record_number", "channel"]
+    list_filter = ["channel", ViewPatientFilter, ViewerFilter]
+    search_fields = ["record_number", "viewer_username"]
+    date_hierarchy = "viewed_at"
+    list_select_related = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(
+        self, request: HttpRequest, obj: Model | None = None
+    ) -> bool:
+        return False
+
+    def has_delete_permission(
+        self, request: HttpRequest, obj: Model | None = None
+    ) -> bool:
+        return False

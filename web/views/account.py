@@ -1,0 +1,180 @@
+"""A person's own account: their password, and a clinic admin's 2FA device.
+
+- `/account/password/`: anyone signed in changes their password, under the
+  policy of AUTH_PASSWORD_VALIDATORS.
+- `/account/two-factor/`: a clinic admin enrols a TOTP authenticator (a QR
+  code and the key, then one code from the app to confirm it). Replacing an
+  enrolled device needs a session that already passed a code.
+- `/account/two-factor/verify/`: the step after the password, for a clinic
+  admin with a device (web.middleware sends them here).
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from typing import Any, cast
+
+import segno
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django_otp import login as otp_login
+from django_otp import match_token
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from followup.access import Role
+from web.middleware import TWO_FACTOR_URL, VERIFY_URL
+from web.roles import role_required, staff_required
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "web/account/password.html"
+    success_url = reverse_lazy("account-password")
+    extra_context = {"title": "Change your password"}
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        view = cast("Callable[..., HttpResponse]", super().dispatch)
+        return staff_required(view)(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return {
+            **super().get_context_data(**kwargs),
+            "min_length": settings.PASSWORD_MIN_LENGTH,
+        }
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        response = super().form_invalid(form)
+        response.status_code = 400
+        return response
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        messages.success(self.request, "Your password was changed.")
+        return super().form_valid(form)
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label="Code from your authenticator app",
+        min_length=6,
+        max_length=6,
+        strip=True,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "numeric",
+                "pattern": "[0-9]{6}",
+                "aria-describedby": "help-code error-code",
+            }
+        ),
+        help_text="Six digits; a new one every 30 seconds.",
+    )
+
+    def clean_code(self) -> str:
+        code: str = self.cleaned_data["code"]
+        if not code.isdigit():
+            raise forms.ValidationError("The code is six digits.")
+        return code
+
+
+def _safe_next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return "/"
+    return target
+
+
+def _qr_svg(device: TOTPDevice) -> str:
+    return segno.make(device.config_url, error="m").svg_data_uri(scale=4)
+
+
+@never_cache
+@role_required(Role.ADMIN)
+def two_factor(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    confirmed = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    verified = user.is_verified()  # type: ignore[union-attr]
+    if confirmed is not None and not verified:
+        # Only a session that passed a code may replace the device.
+        return HttpResponseRedirect(VERIFY_URL)
+    replacing = request.method == "POST" and request.POST.get("start") == "1"
+    if confirmed is not None and not replacing and "code" not in request.POST:
+        return render(
+            request,
+            "web/account/two_factor.html",
+            {"title": "Two-factor sign-in", "confirmed": confirmed},
+        )
+    pending = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if pending is None:
+        pending = TOTPDevice.objects.create(
+            user=user, name="Authenticator app", confirmed=False
+        )
+    form = CodeForm(request.POST if "code" in request.POST else None)
+    status = 200
+    if form.is_bound:
+        if form.is_valid() and pending.verify_token(form.cleaned_data["code"]):
+            with transaction.atomic():
+                TOTPDevice.objects.filter(user=user).exclude(pk=pending.pk).delete()
+                pending.confirmed = True
+                pending.save(update_fields=["confirmed"])
+            otp_login(request, pending)
+            messages.success(request, "Two-factor sign-in is on for your account.")
+            return HttpResponseRedirect(TWO_FACTOR_URL)
+        if not form.errors:
+            form.add_error(
+                "code", "That code is not right. Try the newest one, or wait a little."
+            )
+        status = 400
+    return render(
+        request,
+        "web/account/two_factor_setup.html",
+        {
+            "title": "Set up two-factor sign-in",
+            "form": form,
+            "qr": _qr_svg(pending),
+            "key": _base32(pending),
+        },
+        status=status,
+    )
+
+
+def _base32(device: TOTPDevice) -> str:
+    """The key as authenticator apps take it typed in: base32, unpadded."""
+    return base64.b32encode(device.bin_key).decode().rstrip("=")
+
+
+@never_cache
+@role_required(Role.ADMIN)
+def verify(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if user.is_verified():  # type: ignore[union-attr]
+        return HttpResponseRedirect(_safe_next(request))
+    if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        return HttpResponseRedirect(TWO_FACTOR_URL)
+    form = CodeForm(request.POST or None)
+    status = 200
+    if form.is_bound:
+        device = form.is_valid() and match_token(user, form.cleaned_data["code"])
+        if device:
+            otp_login(request, device)
+            return HttpResponseRedirect(_safe_next(request))
+        if not form.errors:
+            form.add_error(
+                "code", "That code is not right. Try the newest one, or wait a little."
+            )
+        status = 400
+    return render(
+        request,
+        "web/account/verify.html",
+        {"title": "Enter your code", "form": form, "next": _safe_next(request)},
+        status=status,
+    )
