@@ -306,6 +306,9 @@ CLINIC_CALENDAR_NAME = env_str("CLINIC_CALENDAR_NAME", "Spine clinic")
 # Feed requests allowed per hour, per link token and per client address.
 FEED_REQUESTS_PER_TOKEN_HOUR = env_int("FEED_REQUESTS_PER_TOKEN_HOUR", 120, minimum=1)
 FEED_REQUESTS_PER_IP_HOUR = env_int("FEED_REQUESTS_PER_IP_HOUR", 1200, minimum=1)
+# Requests per hour and client address that find no live link (guesses),
+# counted apart: past it that address's unknown tokens get 429 unchecked.
+FEED_GUESSES_PER_IP_HOUR = env_int("FEED_GUESSES_PER_IP_HOUR", 60, minimum=1)
 # Feed bodies kept in each web process's memory (validated by the version).
 FEED_MEMORY_CACHE_BYTES = env_int("FEED_MEMORY_CACHE_MB", 64) * 1024 * 1024
 

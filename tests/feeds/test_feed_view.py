@@ -458,7 +458,7 @@ def test_feed_answers_429_with_retry_after_past_the_hourly_limit(
 
 
 def test_guessing_tokens_from_one_address_is_throttled(settings: Any) -> None:
-    settings.FEED_REQUESTS_PER_IP_HOUR = 5
+    settings.FEED_GUESSES_PER_IP_HOUR = 5
 
     statuses = [get(f"/calendar/guess{n}.ics").status_code for n in range(7)]
 
