@@ -29,7 +29,7 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.http import http_date, parse_http_date_safe
-from django.views.decorators.http import require_safe
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework.throttling import BaseThrottle
 
 from feeds import lookup, rendering, versions
@@ -40,6 +40,7 @@ THROTTLE_WINDOW = 60 * 60
 KNOWN_SECONDS = 2 * 24 * 60 * 60
 NOT_FOUND_BODY = b"No calendar here.\n"
 TOO_MANY_BODY = b"Too many requests for this calendar; retry later.\n"
+NOT_ALLOWED_BODY = b"A calendar feed is read with GET or HEAD only.\n"
 CONTENT_TYPE = "text/calendar; charset=utf-8"
 
 
@@ -298,8 +299,20 @@ def _body(key: str, stamp: str, scope: str, owner_id: int | None, gz: bool) -> b
     return found
 
 
-@require_safe
+def _not_allowed() -> HttpResponse:
+    # Django's own 405 (require_safe) logs the path, token and all; so would
+    # the CSRF check for a POST, hence csrf_exempt: this view never writes.
+    response = HttpResponse(
+        NOT_ALLOWED_BODY, status=405, content_type="text/plain; charset=utf-8"
+    )
+    response["Allow"] = "GET, HEAD"
+    return _unlogged(response)
+
+
+@csrf_exempt
 def feed(request: HttpRequest, token: str) -> HttpResponse:
+    if request.method not in ("GET", "HEAD"):
+        return _not_allowed()
     now = time.time()
     # get_ident reads only the headers and META, which a plain request has.
     ip = _client_address.get_ident(request) or ""  # type: ignore[arg-type]
