@@ -485,10 +485,43 @@ CALDAV_EXPORT_STALE_MINUTES = env_int("CALDAV_EXPORT_STALE_MINUTES", 5, minimum=
 # re-sends it: a task that kills its worker every time cannot loop forever.
 CALDAV_EXPORT_MAX_ATTEMPTS = env_int("CALDAV_EXPORT_MAX_ATTEMPTS", 25, minimum=1)
 
+# Feed tokens and `q=` search terms are redacted from every line
+# (config.redaction): on the loggers that write request lines, so that every
+# handler (and a test's capture) gets the redacted record, and on the
+# console handler for any other logger.
+_REQUEST_LOGGERS = ("django.request", "django.server", "django.security")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact_secrets": {"()": "config.redaction.RedactSecrets"}},
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact_secrets"]},
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["redact_secrets"],
+        },
+    },
+    "loggers": {
+        **{
+            name: {"filters": ["redact_secrets"], "propagate": True}
+            for name in _REQUEST_LOGGERS
+        },
+        # runserver's access lines, as Django's own configuration has them.
+        "django.server": {
+            "handlers": ["django.server"],
+            "level": "INFO",
+            "filters": ["redact_secrets"],
+            "propagate": False,
+        },
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
 
