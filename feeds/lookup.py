@@ -31,8 +31,17 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    OuterRef,
+    Q,
+    QuerySet,
+    When,
+)
 
+from clinic.models import Surgeon
 from config import db
 from feeds import versions
 from feeds.models import CalendarLink, LinkScope
@@ -71,30 +80,34 @@ class ActiveLink:
 _DIGEST_PLACEHOLDER = "\x00digest"
 
 
-def _in_group(user_ref: str, *names: str) -> Q:
-    return Q(
+def _creator_holds(*groups: str) -> Q:
+    return Q(created_by=None) | Q(
         Exists(
-            User.groups.through.objects.filter(
-                user_id=OuterRef(user_ref), group__name__in=names
+            User.objects.filter(pk=OuterRef("created_by_id"), is_active=True).filter(
+                Q(is_superuser=True) | Q(groups__name__in=groups)
             )
         )
     )
 
 
-def _staff_creator_holds(*names: str) -> Q:
-    return Q(created_by=None) | Q(created_by__is_active=True) & (
-        Q(created_by__is_superuser=True) | _in_group("created_by_id", *names)
+def owner_may_hold() -> Case:
+    """True for a link whose owner is still active and holds the role that
+    made it. A CASE of correlated EXISTS: each probes one user's row and
+    groups by index (an OR of joins made PostgreSQL hash whole tables)."""
+    surgeon_holds = Exists(
+        Surgeon.objects.filter(
+            pk=OuterRef("surgeon_id"),
+            user__is_active=True,
+            user__groups__name="surgeon",
+        )
     )
-
-
-def owner_may_hold() -> Q:
-    """Links whose owner is still active and holds the role that made them."""
-    return (
-        Q(scope=LinkScope.SURGEON, surgeon__user__is_active=True)
-        & _in_group("surgeon__user_id", "surgeon")
-        | Q(scope=LinkScope.PATIENT)
-        & _staff_creator_holds("front_desk", "clinic_admin")
-        | Q(scope=LinkScope.CLINIC) & _staff_creator_holds("clinic_admin")
+    return Case(
+        When(scope=LinkScope.SURGEON, then=surgeon_holds),
+        When(
+            scope=LinkScope.PATIENT, then=_creator_holds("front_desk", "clinic_admin")
+        ),
+        When(scope=LinkScope.CLINIC, then=_creator_holds("clinic_admin")),
+        output_field=BooleanField(),  # NULL for any other scope: not live
     )
 
 
