@@ -309,6 +309,9 @@ FEED_REQUESTS_PER_IP_HOUR = env_int("FEED_REQUESTS_PER_IP_HOUR", 1200, minimum=1
 # Requests per hour and client address that find no live link (guesses),
 # counted apart: past it that address's unknown tokens get 429 unchecked.
 FEED_GUESSES_PER_IP_HOUR = env_int("FEED_GUESSES_PER_IP_HOUR", 60, minimum=1)
+# Live calendar links one calendar (a surgeon's, a patient's, the clinic's)
+# may have at once; one more is refused with 409 until one is revoked.
+CALENDAR_LINKS_PER_OWNER = env_int("CALENDAR_LINKS_PER_OWNER", 5, minimum=1)
 # Feed bodies kept in each web process's memory (validated by the version).
 FEED_MEMORY_CACHE_BYTES = env_int("FEED_MEMORY_CACHE_MB", 64) * 1024 * 1024
 
