@@ -171,6 +171,25 @@ if PRODUCTION:
         )
 elif not SECRET_KEY:
     SECRET_KEY = DEMO_SECRET_KEY
+
+# CalDAV passwords are encrypted at rest (feeds.secrets) with keys apart
+# from SECRET_KEY: comma-separated Fernet keys, newest first (rotation:
+# prepend a key, run `manage.py rotate_caldav_key`, drop the old one).
+# The demo key is published with the code: production requires its own.
+DEMO_CALDAV_ENCRYPTION_KEY = "ZGVtby1rZXktZm9yLWRldmVsb3BtZW50LW9ubHkhISE="
+CALDAV_ENCRYPTION_KEYS = [
+    key.strip()
+    for key in os.environ.get("CALDAV_ENCRYPTION_KEYS", "").split(",")
+    if key.strip()
+]
+if PRODUCTION and not CALDAV_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured("CALDAV_ENCRYPTION_KEYS must be set in production")
+if PRODUCTION and DEMO_CALDAV_ENCRYPTION_KEY in CALDAV_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured(
+        "CALDAV_ENCRYPTION_KEYS holds the published demo key; generate a new one"
+    )
+if not CALDAV_ENCRYPTION_KEYS:
+    CALDAV_ENCRYPTION_KEYS = [DEMO_CALDAV_ENCRYPTION_KEY]
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 
