@@ -6,8 +6,6 @@ procedures applies the current rules when the clinic asks for it.
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -16,6 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 
+from config import csv_safety
 from followup import services
 from followup.models import (
     ConsultationSession,
@@ -108,7 +107,8 @@ class FollowUpRuleAdmin(admin.ModelAdmin[FollowUpRule]):
         preview = services.preview_replan(today=timezone.localdate())
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="replan-affected.csv"'
-        writer = csv.writer(response)
+        # Patient names are data a spreadsheet must never run (finding 14).
+        writer = csv_safety.writer(response)
         writer.writerow(["procedure", "patient_id", "patient", "changes"])
         for item in preview.affected:
             label = item.patient
