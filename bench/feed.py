@@ -40,6 +40,7 @@ import django
 django.setup()
 
 from django.conf import settings  # noqa: E402
+from django.contrib.auth.models import Group, User  # noqa: E402
 from django.core.handlers.wsgi import WSGIHandler  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.http import HttpRequest, HttpResponse  # noqa: E402
@@ -117,7 +118,12 @@ urlpatterns = [
 
 def build_visits() -> Surgeon:
     """10,000 booked visits of one surgeon, 5,000 procedures of two visits."""
-    surgeon = Surgeon.objects.create(given_name="Bench", family_name="Surgeon")
+    # A feed lives only while its surgeon's login is active and a surgeon's.
+    login = User.objects.create(username="bench-surgeon")
+    login.groups.add(Group.objects.get(name="surgeon"))
+    surgeon = Surgeon.objects.create(
+        given_name="Bench", family_name="Surgeon", user=login
+    )
     patients = Patient.objects.bulk_create(
         Patient(
             record_number=f"F{n:07d}",

@@ -171,6 +171,25 @@ if PRODUCTION:
         )
 elif not SECRET_KEY:
     SECRET_KEY = DEMO_SECRET_KEY
+
+# CalDAV passwords are encrypted at rest (feeds.secrets) with keys apart
+# from SECRET_KEY: comma-separated Fernet keys, newest first (rotation:
+# prepend a key, run `manage.py rotate_caldav_key`, drop the old one).
+# The demo key is published with the code: production requires its own.
+DEMO_CALDAV_ENCRYPTION_KEY = "ZGVtby1rZXktZm9yLWRldmVsb3BtZW50LW9ubHkhISE="
+CALDAV_ENCRYPTION_KEYS = [
+    key.strip()
+    for key in os.environ.get("CALDAV_ENCRYPTION_KEYS", "").split(",")
+    if key.strip()
+]
+if PRODUCTION and not CALDAV_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured("CALDAV_ENCRYPTION_KEYS must be set in production")
+if PRODUCTION and DEMO_CALDAV_ENCRYPTION_KEY in CALDAV_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured(
+        "CALDAV_ENCRYPTION_KEYS holds the published demo key; generate a new one"
+    )
+if not CALDAV_ENCRYPTION_KEYS:
+    CALDAV_ENCRYPTION_KEYS = [DEMO_CALDAV_ENCRYPTION_KEY]
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 
@@ -350,6 +369,12 @@ CLINIC_CALENDAR_NAME = env_str("CLINIC_CALENDAR_NAME", "Spine clinic")
 # Feed requests allowed per hour, per link token and per client address.
 FEED_REQUESTS_PER_TOKEN_HOUR = env_int("FEED_REQUESTS_PER_TOKEN_HOUR", 120, minimum=1)
 FEED_REQUESTS_PER_IP_HOUR = env_int("FEED_REQUESTS_PER_IP_HOUR", 1200, minimum=1)
+# Requests per hour and client address that find no live link (guesses),
+# counted apart: past it that address's unknown tokens get 429 unchecked.
+FEED_GUESSES_PER_IP_HOUR = env_int("FEED_GUESSES_PER_IP_HOUR", 60, minimum=1)
+# Live calendar links one calendar (a surgeon's, a patient's, the clinic's)
+# may have at once; one more is refused with 409 until one is revoked.
+CALENDAR_LINKS_PER_OWNER = env_int("CALENDAR_LINKS_PER_OWNER", 5, minimum=1)
 # Feed bodies kept in each web process's memory (validated by the version).
 FEED_MEMORY_CACHE_BYTES = env_int("FEED_MEMORY_CACHE_MB", 64) * 1024 * 1024
 
@@ -539,22 +564,53 @@ CALDAV_EXPORT_MAX_ATTEMPTS = env_int("CALDAV_EXPORT_MAX_ATTEMPTS", 25, minimum=1
 LOG_FORMAT = env_str("LOG_FORMAT", "json" if PRODUCTION else "text")
 if LOG_FORMAT not in {"json", "text"}:
     raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r} is not json or text")
+# Feed tokens and `q=` search terms are redacted from every line
+# (config.redaction): on the loggers that write request lines, so that every
+# handler (and a test's capture) gets the redacted record, and on the
+# console handler for any other logger.
+_REQUEST_LOGGERS = ("django.request", "django.server", "django.security")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"context": {"()": "config.logs.ContextFilter"}},
+    "filters": {
+        "context": {"()": "config.logs.ContextFilter"},
+        "redact_secrets": {"()": "config.redaction.RedactSecrets"},
+    },
     "formatters": {
         "json": {"()": "config.logs.JsonFormatter"},
         "text": {
             "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
         },
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "filters": ["context"],
+            "filters": ["context", "redact_secrets"],
             "formatter": LOG_FORMAT,
-        }
+        },
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["context", "redact_secrets"],
+        },
+    },
+    "loggers": {
+        **{
+            name: {"filters": ["redact_secrets"], "propagate": True}
+            for name in _REQUEST_LOGGERS
+        },
+        # runserver's access lines, as Django's own configuration has them.
+        "django.server": {
+            "handlers": ["django.server"],
+            "level": "INFO",
+            "filters": ["redact_secrets"],
+            "propagate": False,
+        },
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }

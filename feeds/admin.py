@@ -209,11 +209,13 @@ class CalendarLinkForm(forms.ModelForm[CalendarLink]):
         data = super().clean() or {}
         surgeon, patient = data.get("surgeon"), data.get("patient")
         try:
+            scope = str(data.get("scope", ""))
+            surgeon_id = surgeon.pk if surgeon else None
+            patient_id = patient.pk if patient else None
             links.validate_owner(
-                scope=str(data.get("scope", "")),
-                surgeon_id=surgeon.pk if surgeon else None,
-                patient_id=patient.pk if patient else None,
+                scope=scope, surgeon_id=surgeon_id, patient_id=patient_id
             )
+            links.check_room(scope=scope, surgeon_id=surgeon_id, patient_id=patient_id)
         except DomainError as exc:
             raise forms.ValidationError(exc.message) from None
         return data

@@ -82,7 +82,7 @@ class CalendarLinkList(generics.ListAPIView[CalendarLink]):
     @extend_schema(
         summary="Create a calendar link; its URL is shown once",
         request=CreateLinkSerializer,
-        responses={201: IssuedLinkSerializer, **api.error_responses(400)},
+        responses={201: IssuedLinkSerializer, **api.error_responses(400, 409)},
     )
     def post(self, request: Request) -> Response:
         given = CreateLinkSerializer(data=request.data)

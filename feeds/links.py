@@ -20,6 +20,7 @@ import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -29,7 +30,7 @@ from clinic.models import Patient, Surgeon
 from feeds import lookup, versions
 from feeds.models import CalendarLink, LinkScope
 from followup.access import Forbidden, Role, staff_of
-from followup.exceptions import InvalidInput, NotFound
+from followup.exceptions import Conflict, InvalidInput, NotFound
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -158,6 +159,28 @@ def validate_owner(
     return kind
 
 
+def check_room(*, scope: str, surgeon_id: int | None, patient_id: int | None) -> None:
+    """Refuse (409) a link past the owner's cap of live links.
+
+    The owner is the calendar: one surgeon's, one patient's, the clinic's.
+    Race-free inside `create_link`, which holds the feed's row lock.
+    """
+    # None matches a NULL owner: the clinic's link has neither.
+    owner = (
+        Q(scope=scope, revoked_at=None)
+        & Q(surgeon_id=surgeon_id)
+        & Q(patient_id=patient_id)
+    )
+    live = CalendarLink.objects.filter(owner).count()
+    cap = settings.CALENDAR_LINKS_PER_OWNER
+    if live >= cap:
+        raise Conflict(
+            f"This calendar already has {live} live links, the most allowed "
+            f"({cap}). Revoke one you no longer need, or rotate it for a new URL.",
+            code="too_many_links",
+        )
+
+
 @transaction.atomic
 def create_link(
     *,
@@ -170,6 +193,8 @@ def create_link(
     kind = validate_owner(scope=scope, surgeon_id=surgeon_id, patient_id=patient_id)
     token, token_hash = _new_token()
     feed = versions.ensure(versions.feed_key(kind, surgeon_id or patient_id), lock=True)
+    # Under the feed row's lock: two requests at once cannot both pass the cap.
+    check_room(scope=kind, surgeon_id=surgeon_id, patient_id=patient_id)
     link = CalendarLink(
         scope=kind,
         surgeon_id=surgeon_id,

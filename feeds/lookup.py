@@ -9,6 +9,14 @@ portable twin, run where statements are logged or there is no PostgreSQL.
 
 Tokens: `secrets.token_urlsafe(links.TOKEN_BYTES)`; only their SHA-256 is
 stored, and a row the index found is still compared in constant time.
+
+A link lives only while its owner may still hold it, checked in the same
+query (finding 3 of issue 11): a surgeon link while the surgeon's login is
+active and in the `surgeon` group; a patient or clinic link while the staff
+user who created it (`created_by`) is active and still holds a role that may
+create it (front desk or clinic admin for a patient link, clinic admin for
+the clinic's), or when no user created it (a management command). A dead
+link gets the same 404 as an unknown token.
 """
 
 from __future__ import annotations
@@ -21,12 +29,22 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
-from django.db.models import QuerySet
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    OuterRef,
+    Q,
+    QuerySet,
+    When,
+)
 
+from clinic.models import Surgeon
 from config import db
 from feeds import versions
-from feeds.models import CalendarLink
+from feeds.models import CalendarLink, LinkScope
 
 # token_urlsafe(32) is 43 characters of the URL-safe base64 alphabet.
 _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")
@@ -58,9 +76,45 @@ class ActiveLink:
     stamp: versions.Stamp
 
 
+# Stands for the token's hash in the compiled statement's parameters.
+_DIGEST_PLACEHOLDER = "\x00digest"
+
+
+def _creator_holds(*groups: str) -> Q:
+    return Q(created_by=None) | Q(
+        Exists(
+            User.objects.filter(pk=OuterRef("created_by_id"), is_active=True).filter(
+                Q(is_superuser=True) | Q(groups__name__in=groups)
+            )
+        )
+    )
+
+
+def owner_may_hold() -> Case:
+    """True for a link whose owner is still active and holds the role that
+    made it. A CASE of correlated EXISTS: each probes one user's row and
+    groups by index (an OR of joins made PostgreSQL hash whole tables)."""
+    surgeon_holds = Exists(
+        Surgeon.objects.filter(
+            pk=OuterRef("surgeon_id"),
+            user__is_active=True,
+            user__groups__name="surgeon",
+        )
+    )
+    return Case(
+        When(scope=LinkScope.SURGEON, then=surgeon_holds),
+        When(
+            scope=LinkScope.PATIENT, then=_creator_holds("front_desk", "clinic_admin")
+        ),
+        When(scope=LinkScope.CLINIC, then=_creator_holds("clinic_admin")),
+        output_field=BooleanField(),  # NULL for any other scope: not live
+    )
+
+
 def _find_query() -> QuerySet[CalendarLink, tuple[Any, ...]]:
     return (
-        CalendarLink.objects.filter(token_hash="", revoked_at=None)
+        CalendarLink.objects.filter(token_hash=_DIGEST_PLACEHOLDER, revoked_at=None)
+        .filter(owner_may_hold())
         .order_by()
         .values_list(
             "pk",
@@ -76,12 +130,15 @@ def _find_query() -> QuerySet[CalendarLink, tuple[Any, ...]]:
 
 
 @functools.lru_cache(maxsize=4)
-def _find_sql(vendor: str) -> str:
-    # Compiled once: building the ORM query each poll cost as much as
-    # running it, and a poll must stay within 2x of serving from memory.
+def _find_sql(vendor: str) -> tuple[str, tuple[str, ...], int]:
+    """The statement, its parameters as text, and where the hash goes.
+
+    Compiled once: building the ORM query each poll cost as much as running
+    it, and a poll must stay within 2x of serving from memory.
+    """
     sql, params = _find_query().query.sql_with_params()
-    assert params == ("",), params  # noqa: S101 - the only parameter is the hash
-    return sql
+    texts = tuple(str(param) for param in params)
+    return sql, texts, texts.index(_DIGEST_PLACEHOLDER)
 
 
 def _aware(value: dt.datetime | str | None) -> dt.datetime | None:
@@ -95,8 +152,9 @@ def _fetch_link_row(digest: str) -> tuple[Any, ...] | None:
     # The connection itself, not the `connection` proxy: each attribute read
     # through the proxy is a thread-local lookup, a dozen of them a poll.
     conn = connections[DEFAULT_DB_ALIAS]
-    sql = _find_sql(conn.vendor)
-    return db.fetch_one_prepared(conn, _FIND_STATEMENT, sql, (digest,))
+    sql, params, at = _find_sql(conn.vendor)
+    values = (*params[:at], digest, *params[at + 1 :])
+    return db.fetch_one_prepared(conn, _FIND_STATEMENT, sql, values)
 
 
 def find_active_by_digest(digest: str) -> ActiveLink | None:

@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 
 from clinic.models import Patient, Surgeon
+from feeds.secrets import EncryptedTextField, validate_caldav_url
 from followup.models import Visit
 
 
@@ -160,9 +161,13 @@ class SurgeonCalendar(models.Model):
     surgeon = models.OneToOneField(
         Surgeon, on_delete=models.CASCADE, related_name="caldav_calendar"
     )
-    url = models.URLField(help_text="The calendar collection's URL.")
+    url = models.URLField(
+        help_text="The calendar collection's URL (https://).",
+        validators=[validate_caldav_url],
+    )
     username = models.CharField(max_length=150, blank=True)
-    password = models.CharField(max_length=500, blank=True)
+    # Encrypted at rest with CALDAV_ENCRYPTION_KEYS (feeds.secrets).
+    password = EncryptedTextField(blank=True)
     enabled = models.BooleanField(default=True)
 
     def __str__(self) -> str:

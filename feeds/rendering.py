@@ -14,6 +14,11 @@ free text.
   zone; a cancelled one that had a slot keeps it with `STATUS:CANCELLED`; a
   visit still to book (or to rebook after a no-show) is an all-day event
   spanning its booking window.
+
+A patient's own feed goes to whichever calendar provider the patient uses:
+it names no patient at all (no label, so no record number), and its few
+entries are rendered for it on read (a patient has a handful of visits) and
+cached with the feed's body like any other.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from clinic.clock import clinic_zone
-from clinic.models import Patient, Procedure, Surgeon
+from clinic.models import Procedure, Surgeon
 from feeds import ical
 from feeds.models import CalendarEntry, LinkScope
 from followup import rules
@@ -63,16 +68,19 @@ def visit_uid(visit: Visit | int) -> str:
     return uid_for("visit", visit if isinstance(visit, int) else visit.pk)
 
 
-def _summary(visit: Visit, *, prefix: str = "") -> str:
-    parts = [f"{prefix}{visit.rule.name}", visit.procedure.patient.label()]
+def _summary(visit: Visit, *, prefix: str = "", for_patient: bool = False) -> str:
+    parts = [f"{prefix}{visit.rule.name}"]
+    if not for_patient:
+        parts.append(visit.procedure.patient.label())
     if visit.requires_mri:
         parts.append("MRI")
     return " · ".join(parts)
 
 
-def render_entry(visit: Visit) -> str:
+def render_entry(visit: Visit, *, for_patient: bool = False) -> str:
     """The visit's VEVENT: content lines, folded, each ending in CRLF.
 
+    `for_patient`: for the patient's own feed, which names no patient.
     Reads `visit.rule`, `visit.procedure.patient` and `visit.surgeon`: select
     them with the visit.
     """
@@ -95,7 +103,11 @@ def render_entry(visit: Visit) -> str:
             f"DTEND;TZID={tzid}:{ical.local_stamp(visit.end, zone)}",
             "SUMMARY:"
             + ical.escape_text(
-                _summary(visit, prefix="Cancelled: " if cancelled else "")
+                _summary(
+                    visit,
+                    prefix="Cancelled: " if cancelled else "",
+                    for_patient=for_patient,
+                )
             ),
             "STATUS:" + ("CANCELLED" if cancelled else "CONFIRMED"),
             "TRANSP:OPAQUE",
@@ -117,7 +129,8 @@ def render_entry(visit: Visit) -> str:
             f"DTSTART;VALUE=DATE:{ical.date_stamp(visit.window_start)}",
             "DTEND;VALUE=DATE:"
             + ical.date_stamp(visit.window_end + dt.timedelta(days=1)),
-            f"SUMMARY:{ical.escape_text(_summary(visit, prefix=prefix))}",
+            "SUMMARY:"
+            + ical.escape_text(_summary(visit, prefix=prefix, for_patient=for_patient)),
             "STATUS:" + ("CANCELLED" if cancelled else "TENTATIVE"),
             "TRANSP:TRANSPARENT",
             "DESCRIPTION:"
@@ -271,10 +284,8 @@ def feed_name(scope: str, owner_id: int | None) -> str:
     if scope == LinkScope.SURGEON:
         surgeon = Surgeon.objects.filter(pk=owner_id).first()
         return f"{surgeon or clinic} · follow-up visits"
-    if scope == LinkScope.PATIENT:
-        patient = Patient.objects.filter(pk=owner_id).first()
-        label = patient.label() if patient else ""
-        return f"{clinic} · follow-up {label}".strip()
+    # A patient's own feed names no patient: the calendar provider it goes
+    # to has no need of a record number (issue 11, finding 16).
     return f"{clinic} · follow-up visits"
 
 
@@ -285,6 +296,8 @@ def build_feed(scope: str, owner_id: int | None) -> bytes:
     of its visit (the export task has not caught up): it is rendered and
     stored here, so a feed is always current when read.
     """
+    if scope == LinkScope.PATIENT and owner_id is not None:
+        return _patient_feed(owner_id)
     rows = list(
         Visit.objects.filter(feed_visits(scope, owner_id))
         .order_by("pk")
@@ -309,7 +322,19 @@ def build_feed(scope: str, owner_id: int | None) -> bytes:
     fresh = store_entries(_visits_for_rendering(stale)) if stale else {}
     parts = [calendar_header(feed_name(scope, owner_id))]
     parts.extend(fresh.get(row[0]) or row[3] for row in rows)
-    if scope == LinkScope.PATIENT and owner_id is not None:
-        parts.append(render_milestones(Procedure.objects.filter(patient_id=owner_id)))
+    parts.append(CALENDAR_FOOTER)
+    return "".join(parts).encode()
+
+
+def _patient_feed(patient_id: int) -> bytes:
+    """The patient's own feed: their entries rendered without any label."""
+    ids = Visit.objects.filter(feed_visits(LinkScope.PATIENT, patient_id)).values_list(
+        "pk", flat=True
+    )
+    parts = [calendar_header(feed_name(LinkScope.PATIENT, patient_id))]
+    parts.extend(
+        render_entry(visit, for_patient=True) for visit in _visits_for_rendering(ids)
+    )
+    parts.append(render_milestones(Procedure.objects.filter(patient_id=patient_id)))
     parts.append(CALENDAR_FOOTER)
     return "".join(parts).encode()

@@ -1,7 +1,9 @@
 """`GET /calendar/<token>.ics`: a subscription feed, at memory speed.
 
 The order of work is what keeps a poll cheap:
-1. throttle, per client address and per token (one Redis round trip);
+1. throttle, per client address and per token (one Redis round trip); the
+   address is read through TRUSTED_PROXIES like the API's, and guesses of
+   bad tokens are counted apart from polls of good ones;
 2. the link by its token's hash, which carries its feed's version (one row):
    ETag and Last-Modified come from the version, so a conditional request
    is answered 304 here, before any body work, touching no visit;
@@ -27,14 +29,18 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.http import http_date, parse_http_date_safe
-from django.views.decorators.http import require_safe
+from django.views.decorators.csrf import csrf_exempt
+from rest_framework.throttling import BaseThrottle
 
 from feeds import lookup, rendering, versions
 
 CACHE_SECONDS = 24 * 60 * 60
 THROTTLE_WINDOW = 60 * 60
+# How long an address stays a known poller of a token after being served it.
+KNOWN_SECONDS = 2 * 24 * 60 * 60
 NOT_FOUND_BODY = b"No calendar here.\n"
 TOO_MANY_BODY = b"Too many requests for this calendar; retry later.\n"
+NOT_ALLOWED_BODY = b"A calendar feed is read with GET or HEAD only.\n"
 CONTENT_TYPE = "text/calendar; charset=utf-8"
 
 
@@ -82,16 +88,24 @@ memory = _MemoryBodies()
 
 
 class _Throttle:
-    """Fixed hourly windows per client address and per token.
+    """Fixed hourly windows: polls per token and per client address, and
+    guesses (unknown, malformed, revoked tokens) per client address apart.
 
-    With Redis (CACHE_URL) the counts are shared by every web process and
-    cost one round trip (a pipeline of INCR and EXPIRE); without it (the
-    demo) each process counts on its own.
+    A guesser must not get the good subscribers behind the same address
+    (a clinic's NAT, a proxy) refused, so guesses never count against the
+    address's poll allowance. Past the guess allowance, the address's tokens
+    are refused unchecked (429, no lookup, nothing confirmed), except those
+    that address has already been served lately: its subscribers go on.
+
+    With Redis (CACHE_URL) the counts are shared by every web process, and a
+    good poll costs one round trip (a pipeline); without it (the demo) each
+    process counts on its own.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._local: dict[str, int] = {}
+        self._known: dict[str, float] = {}
         self._window = -1
         self._redis: tuple[str, redis.Redis] | None = None
 
@@ -103,41 +117,100 @@ class _Throttle:
             self._redis = (url, redis.Redis.from_url(url))
         return self._redis[1]
 
-    def _count(self, keys: list[str], window: int) -> list[int]:
+    def _roll(self, window: int) -> None:
+        if window != self._window:
+            self._local.clear()
+            self._window = window
+
+    def check(
+        self, *, ip: str, digest: str | None, now: float
+    ) -> tuple[int | None, bool]:
+        """Count a poll before the lookup: (seconds to wait or None, known).
+
+        `known`: this address was served this token lately.
+        """
+        window = int(now // THROTTLE_WINDOW)
+        rate = f"feeds:rate:{window}:"
+        known_key = f"feeds:known:{ip}:{digest[:32]}" if digest else ""
         client = self._client()
         if client is not None:
             pipe = client.pipeline(transaction=False)
-            for key in keys:
-                name = f"feeds:rate:{window}:{key}"
-                pipe.incr(name)
-                pipe.expire(name, THROTTLE_WINDOW + 60)
-            return [int(count) for count in pipe.execute()[::2]]
-        with self._lock:
-            if window != self._window:
-                self._local.clear()
-                self._window = window
-            counts = []
-            for key in keys:
-                self._local[key] = self._local.get(key, 0) + 1
-                counts.append(self._local[key])
-            return counts
-
-    def hit(self, limits: list[tuple[str, int]], now: float) -> int | None:
-        """Count one request; the seconds to wait when a limit is passed."""
-        window = int(now // THROTTLE_WINDOW)
-        counts = self._count([key for key, _ in limits], window)
-        if all(
-            count <= limit for count, (_, limit) in zip(counts, limits, strict=True)
+            pipe.incr(rate + f"ip:{ip}")
+            pipe.expire(rate + f"ip:{ip}", THROTTLE_WINDOW + 60)
+            pipe.get(rate + f"guess:{ip}")
+            if digest:
+                pipe.incr(rate + f"token:{digest[:32]}")
+                pipe.expire(rate + f"token:{digest[:32]}", THROTTLE_WINDOW + 60)
+                pipe.exists(known_key)
+            replies = pipe.execute()
+            polls, guesses = int(replies[0]), int(replies[2] or 0)
+            uses = int(replies[3]) if digest else 0
+            known = bool(digest) and bool(replies[5])
+        else:
+            with self._lock:
+                self._roll(window)
+                polls = self._local[f"ip:{ip}"] = self._local.get(f"ip:{ip}", 0) + 1
+                guesses = self._local.get(f"guess:{ip}", 0)
+                uses = 0
+                if digest:
+                    key = f"token:{digest[:32]}"
+                    uses = self._local[key] = self._local.get(key, 0) + 1
+                known = self._known.get(known_key, 0.0) > now
+        wait = max(1, int((window + 1) * THROTTLE_WINDOW - now))
+        if guesses >= settings.FEED_GUESSES_PER_IP_HOUR and not known:
+            self.guessed(ip=ip, now=now, refused=True)
+            return wait, known
+        if (
+            polls > settings.FEED_REQUESTS_PER_IP_HOUR
+            or uses > settings.FEED_REQUESTS_PER_TOKEN_HOUR
         ):
-            return None
-        return max(1, int((window + 1) * THROTTLE_WINDOW - now))
+            return wait, known
+        return None, known
+
+    def guessed(self, *, ip: str, now: float, refused: bool = False) -> int | None:
+        """A request that found no live link: move it from the address's
+        polls to its guesses; the seconds to wait once guesses are spent."""
+        window = int(now // THROTTLE_WINDOW)
+        rate = f"feeds:rate:{window}:"
+        client = self._client()
+        if client is not None:
+            pipe = client.pipeline(transaction=False)
+            pipe.decr(rate + f"ip:{ip}")
+            pipe.incr(rate + f"guess:{ip}")
+            pipe.expire(rate + f"guess:{ip}", THROTTLE_WINDOW + 60)
+            guesses = int(pipe.execute()[1])
+        else:
+            with self._lock:
+                self._roll(window)
+                self._local[f"ip:{ip}"] = self._local.get(f"ip:{ip}", 1) - 1
+                key = f"guess:{ip}"
+                guesses = self._local[key] = self._local.get(key, 0) + 1
+        if refused or guesses > settings.FEED_GUESSES_PER_IP_HOUR:
+            return max(1, int((window + 1) * THROTTLE_WINDOW - now))
+        return None
+
+    def served(self, *, ip: str, digest: str, now: float) -> None:
+        """Remember that this address polls this live token."""
+        key = f"feeds:known:{ip}:{digest[:32]}"
+        client = self._client()
+        if client is not None:
+            client.set(key, b"1", ex=KNOWN_SECONDS)
+            return
+        with self._lock:
+            if len(self._known) > 100_000:
+                self._known = {k: t for k, t in self._known.items() if t > now}
+            self._known[key] = now + KNOWN_SECONDS
 
     def reset(self) -> None:
         with self._lock:
             self._local.clear()
+            self._known.clear()
 
 
 throttle = _Throttle()
+# The client address exactly as the API's throttles read it: REMOTE_ADDR, or
+# X-Forwarded-For through TRUSTED_PROXIES hops (REST_FRAMEWORK NUM_PROXIES).
+_client_address = BaseThrottle()
 
 
 def _unlogged(response: HttpResponse) -> HttpResponse:
@@ -226,25 +299,34 @@ def _body(key: str, stamp: str, scope: str, owner_id: int | None, gz: bool) -> b
     return found
 
 
-@require_safe
+def _not_allowed() -> HttpResponse:
+    # Django's own 405 (require_safe) logs the path, token and all; so would
+    # the CSRF check for a POST, hence csrf_exempt: this view never writes.
+    response = HttpResponse(
+        NOT_ALLOWED_BODY, status=405, content_type="text/plain; charset=utf-8"
+    )
+    response["Allow"] = "GET, HEAD"
+    return _unlogged(response)
+
+
+@csrf_exempt
 def feed(request: HttpRequest, token: str) -> HttpResponse:
+    if request.method not in ("GET", "HEAD"):
+        return _not_allowed()
     now = time.time()
-    limits = [
-        (
-            f"ip:{request.META.get('REMOTE_ADDR', '')}",
-            settings.FEED_REQUESTS_PER_IP_HOUR,
-        )
-    ]
+    # get_ident reads only the headers and META, which a plain request has.
+    ip = _client_address.get_ident(request) or ""  # type: ignore[arg-type]
     digest = lookup.hash_token(token) if lookup.looks_like_token(token) else None
-    if digest is not None:
-        limits.append((f"token:{digest[:32]}", settings.FEED_REQUESTS_PER_TOKEN_HOUR))
-    retry = throttle.hit(limits, now)
+    retry, known = throttle.check(ip=ip, digest=digest, now=now)
     if retry is not None:
         return _too_many(retry)
 
     link = None if digest is None else lookup.find_active_by_digest(digest)
     if link is None:
-        return _not_found()
+        retry = throttle.guessed(ip=ip, now=now)
+        return _not_found() if retry is None else _too_many(retry)
+    if not known:
+        throttle.served(ip=ip, digest=digest or "", now=now)
     lookup.touch(link, now=timezone.now())
 
     valid = _validators(link.stamp)

@@ -42,6 +42,13 @@ class SurgeonFactory(factory.django.DjangoModelFactory[Surgeon]):
     family_name = "Test"
 
 
+def surgeon_with_login(**fields: Any) -> Surgeon:
+    """A surgeon whose login is active and in the `surgeon` group: their
+    calendar link lives only while both hold (issue 11, finding 3)."""
+    login = UserFactory.create(group="surgeon")
+    return SurgeonFactory.create(user=login, **fields)
+
+
 class ConsultationSessionFactory(
     factory.django.DjangoModelFactory[ConsultationSession]
 ):

@@ -10,10 +10,18 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# A well-formed key of nobody's: production requires one of its own.
+PRODUCTION_CALDAV_KEY = "cHJvZHVjdGlvbi1rZXktb2YtdGhlLXRlc3RzLTAxMjM="
 
 
 def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    environ = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "CALDAV_ENCRYPTION_KEYS"))
+    }
+    if env.get("DJANGO_PRODUCTION") == "true":
+        environ["CALDAV_ENCRYPTION_KEYS"] = PRODUCTION_CALDAV_KEY
     environ.update(env)
     return subprocess.run(
         [sys.executable, "manage.py", *args],
@@ -127,3 +135,27 @@ def test_two_factor_for_clinic_admins_is_required_in_production_only() -> None:
     assert production.stdout.split()[-1] == "True", production.stderr
     assert switched_off.returncode != 0
     assert "ADMIN_TWO_FACTOR_REQUIRED cannot be false" in switched_off.stderr
+
+
+@pytest.mark.parametrize(
+    ("keys", "message"),
+    [
+        ("", "CALDAV_ENCRYPTION_KEYS must be set in production"),
+        (
+            "ZGVtby1rZXktZm9yLWRldmVsb3BtZW50LW9ubHkhISE=",
+            "CALDAV_ENCRYPTION_KEYS holds the published demo key",
+        ),
+    ],
+)
+def test_production_requires_its_own_caldav_encryption_key(
+    keys: str, message: str
+) -> None:
+    result = run_manage(
+        "check",
+        DJANGO_PRODUCTION="true",
+        DJANGO_SECRET_KEY=STRONG_KEY,
+        CALDAV_ENCRYPTION_KEYS=keys,
+    )
+
+    assert result.returncode != 0
+    assert message in result.stderr

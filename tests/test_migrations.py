@@ -105,3 +105,48 @@ def test_the_migrations_remove_drf_plain_text_tokens(tmp_path: Path) -> None:
     assert "authtoken_token" not in tables
     assert "knox_authtoken" in tables
     assert leftovers == (0, 0)
+
+
+def test_the_migrations_encrypt_stored_caldav_passwords(tmp_path: Path) -> None:
+    """A CalDAV password stored in plain text before is encrypted by migrate."""
+    from cryptography.fernet import Fernet
+
+    key = Fernet.generate_key().decode()
+    db_file = tmp_path / "old.sqlite3"
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{db_file}",
+        "DJANGO_DEBUG": "true",
+        "CLINIC_VAR_DIR": str(tmp_path),
+        "CALDAV_ENCRYPTION_KEYS": key,
+    }
+    manage = [sys.executable, str(Path(django_settings.BASE_DIR) / "manage.py")]
+
+    def migrate(*args: str) -> None:
+        done = subprocess.run(
+            [*manage, "migrate", *args, "--noinput", "-v0"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+
+    migrate("feeds", "0007")
+    with sqlite3.connect(db_file) as old:
+        old.execute(
+            "INSERT INTO clinic_surgeon (id, given_name, family_name, active) "
+            "VALUES (1, 'Ana', 'Alvarez', 1)"
+        )
+        old.execute(
+            "INSERT INTO feeds_surgeoncalendar (surgeon_id, url, username, "
+            "password, enabled) VALUES (1, 'https://cal.example/a/', 'ana', "
+            "'plain-pw-1', 1)"
+        )
+    migrate()
+
+    with sqlite3.connect(db_file) as new:
+        (stored,) = new.execute("SELECT password FROM feeds_surgeoncalendar").fetchone()
+    assert stored != "plain-pw-1"
+    assert Fernet(key.encode()).decrypt(stored.encode()) == b"plain-pw-1"

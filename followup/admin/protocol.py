@@ -108,6 +108,7 @@ class FollowUpRuleAdmin(admin.ModelAdmin[FollowUpRule]):
         preview = services.preview_replan(today=timezone.localdate())
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="replan-affected.csv"'
+        # Patient names are data a spreadsheet must never run (finding 14).
         writer = csv_safety.writer(response)
         writer.writerow(["procedure", "patient_id", "patient", "changes"])
         for item in preview.affected:

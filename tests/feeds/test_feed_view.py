@@ -28,7 +28,11 @@ from feeds import links, rendering, views
 from feeds.models import CalendarEntry
 from followup.models import Visit
 from tests.conftest import require
-from tests.factories import PatientFactory, SurgeonFactory, make_procedure
+from tests.factories import (
+    PatientFactory,
+    make_procedure,
+    surgeon_with_login,
+)
 from tests.feeds.helpers import MADRID, book, cancel
 
 pytestmark = pytest.mark.django_db
@@ -73,7 +77,7 @@ def events(body: bytes) -> dict[str, Any]:
 
 @pytest.fixture
 def surgeon() -> Surgeon:
-    return SurgeonFactory.create(given_name="Ana", family_name="Alvarez")
+    return surgeon_with_login(given_name="Ana", family_name="Alvarez")
 
 
 @pytest.fixture
@@ -454,7 +458,7 @@ def test_feed_answers_429_with_retry_after_past_the_hourly_limit(
 
 
 def test_guessing_tokens_from_one_address_is_throttled(settings: Any) -> None:
-    settings.FEED_REQUESTS_PER_IP_HOUR = 5
+    settings.FEED_GUESSES_PER_IP_HOUR = 5
 
     statuses = [get(f"/calendar/guess{n}.ics").status_code for n in range(7)]
 

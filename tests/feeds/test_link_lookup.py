@@ -16,7 +16,7 @@ from psycopg import pq
 
 from feeds import links, lookup, versions
 from feeds.models import CalendarLink
-from tests.factories import SurgeonFactory
+from tests.factories import surgeon_with_login
 from tests.feeds.helpers import find_active
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def issued() -> links.IssuedLink:
-    surgeon = SurgeonFactory.create()
+    surgeon = surgeon_with_login()
     return links.create_link(scope="surgeon", surgeon_id=surgeon.pk)
 
 

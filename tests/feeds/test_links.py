@@ -19,7 +19,7 @@ from django.utils import timezone
 from clinic.models import Surgeon
 from feeds import links, views
 from feeds.models import CalendarLink
-from tests.factories import PatientFactory, SurgeonFactory
+from tests.factories import PatientFactory, surgeon_with_login
 
 pytestmark = pytest.mark.django_db
 
@@ -317,7 +317,7 @@ def test_admin_site_refuses_a_link_whose_owner_does_not_fit_its_scope() -> None:
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_poll_never_waits_for_a_transaction_holding_the_link() -> None:
-    surgeon = SurgeonFactory.create()
+    surgeon = surgeon_with_login()
     issued = links.create_link(scope="surgeon", surgeon_id=surgeon.pk)
     locked, release = threading.Event(), threading.Event()
 

@@ -1,0 +1,45 @@
+"""gunicorn's settings: `gunicorn -c config/gunicorn.py config.wsgi:application`.
+
+Access and error lines never carry a feed token or a `q=` search term
+(issue 11, finding 11): `RedactingLogger` redacts every request atom (the
+request line, path, query, referrer, headers) before the line is formatted,
+and filters gunicorn's own loggers with config.redaction.RedactSecrets.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from gunicorn.glogging import Logger
+
+from config.redaction import RedactSecrets, redact
+
+# Inside its container; the compose file publishes the port.
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+workers = int(os.environ.get("GUNICORN_WORKERS", "3"))
+accesslog = "-"
+errorlog = "-"
+# The combined format, with the request's duration in microseconds.
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(D)s'
+
+
+class RedactingLogger(Logger):
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        for log in (self.error_log, self.access_log):
+            log.addFilter(RedactSecrets())
+            for handler in log.handlers:
+                handler.addFilter(RedactSecrets())
+
+    def atoms(
+        self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any
+    ) -> dict[str, Any]:
+        found = super().atoms(resp, req, environ, request_time)
+        return {
+            key: redact(value) if isinstance(value, str) else value
+            for key, value in found.items()
+        }
+
+
+logger_class = RedactingLogger

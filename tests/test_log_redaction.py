@@ -1,0 +1,185 @@
+"""No log line carries a feed token or a search term (issue 11, finding 11).
+
+Through the URLs a person would use: GET, POST, OPTIONS and PUT on a feed
+URL, a page search (`?q=Garcia`), the development server's access lines and
+gunicorn's, started as the Dockerfile starts it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client
+
+from clinic.models import Surgeon
+from feeds import links, views
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _own_feed_cache(settings: Any) -> None:
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    }
+    settings.CACHE_URL = ""
+    cache.clear()
+    views.memory.clear()
+    views.throttle.reset()
+
+
+@pytest.fixture
+def every_log(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """caplog, also on django.server, which does not propagate to the root."""
+    server = logging.getLogger("django.server")
+    server.addHandler(caplog.handler)
+    with caplog.at_level(logging.DEBUG):
+        yield caplog
+    server.removeHandler(caplog.handler)
+
+
+def token_of(issued: links.IssuedLink) -> str:
+    return issued.path.removeprefix("/calendar/").removesuffix(".ics")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("method", ["post", "options", "put", "delete", "patch"])
+def test_other_methods_on_a_feed_get_a_plain_405_and_leave_no_token(
+    method: str, surgeon_a: Surgeon, every_log: pytest.LogCaptureFixture
+) -> None:
+    issued = links.create_link(scope="surgeon", surgeon_id=surgeon_a.pk)
+    # enforce_csrf_checks: a POST must not die in the CSRF check, which logs
+    # the path too.
+    client = Client(enforce_csrf_checks=True)
+
+    response = getattr(client, method)(issued.path)
+
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, HEAD"
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert token_of(issued).encode() not in response.content
+    assert token_of(issued) not in every_log.text
+    assert Client().get(issued.path).status_code == 200  # nothing changed
+
+
+@pytest.mark.django_db
+def test_reading_a_feed_and_a_missing_feed_page_leave_no_token(
+    surgeon_a: Surgeon, every_log: pytest.LogCaptureFixture
+) -> None:
+    issued = links.create_link(scope="surgeon", surgeon_id=surgeon_a.pk)
+    token = token_of(issued)
+
+    assert Client().get(issued.path).status_code == 200
+    # No .ics: Django's own 404, which logs "Not Found: <path>".
+    assert Client().get(f"/calendar/{token}").status_code == 404
+
+    assert every_log.records, "the 404 was logged, redacted"
+    assert token not in every_log.text
+    assert "/calendar/[redacted]" in every_log.text
+
+
+@pytest.mark.django_db
+def test_a_page_search_term_is_not_logged(
+    front_desk: User, every_log: pytest.LogCaptureFixture
+) -> None:
+    client = Client()
+    client.force_login(front_desk)
+    assert client.get("/desk/?q=Garcia").status_code == 200
+
+    # What the development server writes for each request it serves.
+    logging.getLogger("django.server").info(
+        '"%s" %s %s', "GET /desk/?page=2&q=Garcia HTTP/1.1", "200", "1234"
+    )
+
+    assert "Garcia" not in every_log.text
+    assert "q=[redacted]" in every_log.text
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def request(url: str, method: str = "GET") -> int:
+    try:
+        loopback = urllib.request.Request(url, method=method)  # noqa: S310
+        with urllib.request.urlopen(loopback, timeout=10) as response:  # noqa: S310
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_gunicorn_as_deployed_writes_no_token_and_no_search_term(
+    surgeon_a: Surgeon,
+) -> None:
+    issued = links.create_link(scope="surgeon", surgeon_id=surgeon_a.pk)
+    token = token_of(issued)
+    port = free_port()
+    env = {
+        **os.environ,
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_WORKERS": "1",
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+    }
+    if connection.vendor == "postgresql":
+        db = connection.settings_dict
+        env["DATABASE_URL"] = (
+            f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+        )
+    else:
+        env["DATABASE_URL"] = f"sqlite:///{connection.settings_dict['NAME']}"
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            "config/gunicorn.py",
+            "config.wsgi:application",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        statuses = [
+            request(base + issued.path),
+            request(base + issued.path, "POST"),
+            request(base + issued.path, "OPTIONS"),
+            request(base + "/calendar/" + "B" * 43 + ".ics"),
+            request(base + "/desk/?q=Garcia"),
+        ]
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=30)
+    text = output.decode()
+
+    assert statuses == [200, 405, 405, 404, 200], text  # the login page
+    assert "/calendar/[redacted]" in text
+    assert token not in text
+    assert "B" * 43 not in text
+    assert "Garcia" not in text
