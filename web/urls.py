@@ -42,6 +42,21 @@ urlpatterns = [
     path("desk/patients/new/", registration.register_patient, name="patient-register"),
     path("desk/patients/<int:pk>/", patients.patient_page, name="patient-page"),
     path(
+        "desk/patients/<int:pk>/visits/<int:visit_id>/contact/",
+        patients.record_contact,
+        name="patient-contact",
+    ),
+    path(
+        "desk/patients/<int:pk>/mri-studies/",
+        patients.record_mri_study,
+        name="patient-mri-study",
+    ),
+    path(
+        "desk/patients/<int:pk>/mri-studies/<int:study_id>/report/",
+        patients.record_mri_report,
+        name="patient-mri-report",
+    ),
+    path(
         "desk/patients/<int:pk>/procedures/new/",
         registration.register_procedure,
         name="procedure-register",
