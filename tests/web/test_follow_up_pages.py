@@ -220,7 +220,10 @@ def test_a_call_back_later_hides_the_row_until_its_date(
 def bruno_patient_visit(surgeon_b: Surgeon, monkeypatch: pytest.MonkeyPatch) -> Visit:
     pin_clock(monkeypatch)
     procedure = make_procedure(
-        surgeon=surgeon_b, surgery_date=dt.date(2026, 10, 1), today=TODAY
+        surgeon=surgeon_b,
+        kind=ProcedureKind.ENDOSCOPIC_STEM_CELL,
+        surgery_date=dt.date(2026, 10, 1),
+        today=TODAY,
     )
     return Visit.objects.get(procedure=procedure, rule__code="postop_control")
 
@@ -525,3 +528,30 @@ def test_the_surgeon_sees_their_unreachable_and_declined_patients_with_the_attem
     assert "MRN00402" in section and "Patient declined this follow-up" in section
     assert "Prefers his GP" in section
     assert "MRN00403" not in section
+
+
+def test_the_mri_card_shows_only_where_an_mri_means_something(
+    desk: Client, cast: DeskCast, booked_review: Visit
+) -> None:
+    endoscopic_only = text_of(desk.get(f"/desk/patients/{cast.maria.pk}/"))
+    stem_cell = text_of(desk.get(f"/desk/patients/{booked_review.patient_id}/"))
+
+    assert 'id="mri-studies"' not in endoscopic_only
+    assert 'id="mri-studies"' in stem_cell
+
+
+def test_the_patient_page_says_unreachable_and_when_to_call_back(
+    desk: Client, cast: DeskCast
+) -> None:
+    pilar_postop = cast.visit(cast.pilar, "postop_control")
+    pilar_month = cast.visit(cast.pilar, "one_month_control")
+    for days_ago in (5, 3, 1):
+        attempt(pilar_postop, "no_answer", now=NOW - dt.timedelta(days=days_ago))
+    attempt(pilar_month, "call_back_later", call_back_on=dt.date(2026, 12, 3))
+
+    html = text_of(desk.get(f"/desk/patients/{cast.pilar.pk}/"))
+
+    postop = html[html.index(f'id="visit-{pilar_postop.pk}"') :]
+    assert 'tag--unreachable">Unreachable' in postop[: postop.index("</li>")]
+    month = html[html.index(f'id="visit-{pilar_month.pk}"') :]
+    assert "Call back on Thu 3 Dec 2026" in month[: month.index("</li>")]

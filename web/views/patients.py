@@ -156,6 +156,7 @@ def _plans(
         Visit.objects.visible_to(staff)
         .select_related("rule", "surgeon")
         .with_mri_status()
+        .with_contact_summary()
         .prefetch_related(
             Prefetch("events", queryset=events),
             Prefetch("contact_attempts", queryset=attempts),
@@ -264,13 +265,28 @@ def _page(
     today = api.today()
     staff = staff_of(request.user)
     may_write = staff.has(*DESK_ROLES)
+    plans = _plans(patient, request, today)
+    studies = list(patient.mri_studies.order_by("-performed_on", "-id"))
+    # The MRI card where it means something: a review needs one, one exists,
+    # or the desk just tried to record one.
+    tried = refusal is not None and refusal.form.startswith("mri")
+    needs_mri = (
+        tried
+        or bool(studies)
+        or any(
+            entry.visit is not None and entry.visit.requires_mri
+            for plan in plans
+            for entry in plan.entries
+        )
+    )
     response = render(
         request,
         "web/patients/patient.html",
         {
             "title": f"{patient.given_name} {patient.family_name}",
             "patient": patient,
-            "plans": _plans(patient, request, today),
+            "plans": plans,
+            "needs_mri": needs_mri,
             "today": today,
             "may_register": may_write,
             "may_contact": may_write,
@@ -278,7 +294,7 @@ def _page(
             "contactable": [str(value) for value in CONTACTABLE_STATUSES],
             "channels": ContactChannel.choices,
             "outcomes": ContactOutcome.choices,
-            "mri_studies": list(patient.mri_studies.order_by("-performed_on", "-id")),
+            "mri_studies": studies,
             "refusal": refusal,
             "link_section": _link_section(request, patient, new_url),
         },
