@@ -6,8 +6,6 @@ procedures applies the current rules when the clinic asks for it.
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -16,6 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 
+from config import csv_safety
 from followup import services
 from followup.models import (
     ConsultationSession,
@@ -27,9 +26,6 @@ from followup.models import (
     Visit,
     VisitEvent,
 )
-
-# Spreadsheets run a cell that starts like a formula; such text is quoted.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @admin.register(FollowUpRule)
@@ -108,14 +104,17 @@ class FollowUpRuleAdmin(admin.ModelAdmin[FollowUpRule]):
         preview = services.preview_replan(today=timezone.localdate())
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="replan-affected.csv"'
-        writer = csv.writer(response)
+        # The clinic's one CSV writer neutralises formula cells.
+        writer = csv_safety.writer(response)
         writer.writerow(["procedure", "patient_id", "patient", "changes"])
         for item in preview.affected:
-            label = item.patient
-            if label.startswith(FORMULA_STARTS):
-                label = "'" + label
             writer.writerow(
-                [item.procedure_id, item.patient_id, label, " ".join(item.actions)]
+                [
+                    item.procedure_id,
+                    item.patient_id,
+                    item.patient,
+                    " ".join(item.actions),
+                ]
             )
         return response
 
