@@ -115,6 +115,7 @@ class PushReport:
 def _load_visit(visit_id: int) -> Visit | None:
     return (
         Visit.objects.select_related("procedure__patient", "surgeon", "rule")
+        .with_mri_status()
         .filter(pk=visit_id)
         .first()
     )

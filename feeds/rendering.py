@@ -38,6 +38,7 @@ from feeds.models import CalendarEntry, LinkScope
 from followup import rules
 from followup.models import (
     SLOT_HOLDING_STATUSES,
+    MriStatus,
     RecoveryMilestone,
     Visit,
     VisitStatus,
@@ -47,7 +48,7 @@ from followup.models import (
 PRODID = "-//Spine clinic//Follow-up calendar 1.0//EN"
 # Raise it when the bytes a visit renders to change: it is part of every
 # feed's cache key and ETag, and a stored entry of another format is stale.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 4
 # A schedule (surgeon, clinic) lists booked visits and the cancellations of
 # bookings, so subscribed calendars drop them.
 _IN_SCHEDULE = Q(status__in=sorted(SLOT_HOLDING_STATUSES)) | Q(
@@ -68,12 +69,34 @@ def visit_uid(visit: Visit | int) -> str:
     return uid_for("visit", visit if isinstance(visit, int) else visit.pk)
 
 
-def _summary(visit: Visit, *, prefix: str = "", for_patient: bool = False) -> str:
+# What a booked review's event says while its MRI is not ready, by status.
+MRI_NOT_READY = {
+    MriStatus.MISSING: "MRI missing",
+    MriStatus.REPORT_PENDING: "MRI report pending",
+}
+
+
+def mri_warning(visit: Visit) -> str:
+    """ "MRI missing" (or "MRI report pending") for a visit read with
+    `with_mri_status()` whose scan is not ready; "" otherwise. Recording a
+    study or its report re-renders the patient's reviews (`services.mri`)."""
+    status = getattr(visit, "mri_status", None)
+    if not visit.requires_mri or status is None:
+        return ""
+    try:
+        return MRI_NOT_READY.get(MriStatus(status), "")
+    except ValueError:
+        return ""
+
+
+def _summary(
+    visit: Visit, *, prefix: str = "", for_patient: bool = False, warning: str = ""
+) -> str:
     parts = [f"{prefix}{visit.rule.name}"]
     if not for_patient:
         parts.append(visit.procedure.patient.label())
     if visit.requires_mri:
-        parts.append("MRI")
+        parts.append(warning or "MRI")
     return " · ".join(parts)
 
 
@@ -82,7 +105,8 @@ def render_entry(visit: Visit, *, for_patient: bool = False) -> str:
 
     `for_patient`: for the patient's own feed, which names no patient.
     Reads `visit.rule`, `visit.procedure.patient` and `visit.surgeon`: select
-    them with the visit.
+    them with the visit; and `mri_status` (`with_mri_status()`), for a booked
+    review's "MRI missing". Never a contact attempt or its note.
     """
     zone = clinic_zone()
     cancelled = visit.status == VisitStatus.CANCELLED
@@ -98,6 +122,7 @@ def render_entry(visit: Visit, *, for_patient: bool = False) -> str:
     if timed and (visit.status in SLOT_HOLDING_STATUSES or cancelled):
         assert visit.start is not None and visit.end is not None  # noqa: S101
         tzid = settings.CLINIC_TIME_ZONE
+        warning = "" if cancelled else mri_warning(visit)
         lines += [
             f"DTSTART;TZID={tzid}:{ical.local_stamp(visit.start, zone)}",
             f"DTEND;TZID={tzid}:{ical.local_stamp(visit.end, zone)}",
@@ -107,13 +132,16 @@ def render_entry(visit: Visit, *, for_patient: bool = False) -> str:
                     visit,
                     prefix="Cancelled: " if cancelled else "",
                     for_patient=for_patient,
+                    warning=warning,
                 )
             ),
             "STATUS:" + ("CANCELLED" if cancelled else "CONFIRMED"),
             "TRANSP:OPAQUE",
         ]
         details = [f"With {visit.surgeon}." if visit.surgeon_id else ""]
-        if visit.requires_mri:
+        if warning:
+            details.append(f"{warning}: no reported scan in time for this review.")
+        elif visit.requires_mri:
             details.append("Bring the MRI scan.")
         description = " ".join(filter(None, details))
         if description:
@@ -147,6 +175,7 @@ def _visits_for_rendering(visit_ids: Iterable[int]) -> list[Visit]:
     return list(
         Visit.objects.filter(pk__in=list(visit_ids))
         .select_related("rule", "procedure__patient", "surgeon")
+        .with_mri_status()
         .order_by("pk")
     )
 

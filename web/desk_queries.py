@@ -22,7 +22,9 @@ from clinic.clock import local, start_of_day
 from clinic.models import Patient, Surgeon
 from followup.models import (
     AWAITING_BOOKING_STATUSES,
+    MRI_FLAG_DAYS,
     NOT_YET_SEEN_STATUSES,
+    MriStatus,
     Visit,
     VisitQuerySet,
     VisitStatus,
@@ -50,6 +52,9 @@ BUCKET_LABELS = {
     Bucket.REBOOKING: "Needs rebooking",
 }
 TODAY = "today"
+# The patients to phone (`VisitQuerySet.call_list`), a list apart like Today.
+CALL = "call"
+CALL_LABEL = "Call list"
 
 # Sort keys a header offers, and the order each means. The window's end first:
 # the visit whose window closes soonest is the one to book first.
@@ -133,6 +138,20 @@ def worklist(
     )
 
 
+def call_count(visits: VisitQuerySet, *, today: dt.date) -> int:
+    """The Call list tab's count: one query."""
+    return visits.call_list(today).count()
+
+
+def call_list(visits: VisitQuerySet, *, today: dt.date) -> VisitQuerySet:
+    """The call list's rows, with their contact summary, in the same select."""
+    return with_row_relations(visits.call_list(today))
+
+
+def mri_flagged(visits: VisitQuerySet, *, today: dt.date) -> VisitQuerySet:
+    return visits.mri_flagged(today).select_related("patient", "rule", "surgeon")
+
+
 def todays_bookings(visits: VisitQuerySet, *, today: dt.date) -> VisitQuerySet:
     return with_row_relations(visits.filter(today_filter(today))).order_by(
         "start", "id"
@@ -196,6 +215,21 @@ class Row:
     @property
     def closing(self) -> bool:
         return self.awaiting and self.days_to_open <= 0 <= self.days_left <= 2
+
+    @property
+    def mri_flag(self) -> str:
+        """ "MRI missing" or "MRI report pending" for a booked review in the next
+        `MRI_FLAG_DAYS` days; "" otherwise (or when `mri_status` was not read)."""
+        status = getattr(self.visit, "mri_status", None)
+        start = self.start_local
+        if status not in (MriStatus.MISSING, MriStatus.REPORT_PENDING) or not start:
+            return ""
+        if (
+            not self.booked
+            or not 0 <= (start.date() - self.today).days <= MRI_FLAG_DAYS
+        ):
+            return ""
+        return "MRI missing" if status == MriStatus.MISSING else "MRI report pending"
 
     @property
     def start_local(self) -> dt.datetime | None:

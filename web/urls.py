@@ -36,6 +36,7 @@ urlpatterns = [
     path("desk/visits/<int:pk>/cancel/", desk.cancel, name="desk-cancel"),
     path("desk/visits/<int:pk>/check-in/", desk.check_in, name="desk-check-in"),
     path("desk/visits/<int:pk>/no-show/", desk.no_show, name="desk-no-show"),
+    path("desk/visits/<int:pk>/contact/", desk.contact, name="desk-contact"),
     path("surgeon/", surgeon.home, name="surgeon-home"),
     path(
         "surgeon/visits/<int:pk>/complete/",
@@ -60,6 +61,21 @@ urlpatterns = [
     ),
     path("desk/patients/new/", registration.register_patient, name="patient-register"),
     path("desk/patients/<int:pk>/", patients.patient_page, name="patient-page"),
+    path(
+        "desk/patients/<int:pk>/visits/<int:visit_id>/contact/",
+        patients.record_contact,
+        name="patient-contact",
+    ),
+    path(
+        "desk/patients/<int:pk>/mri-studies/",
+        patients.record_mri_study,
+        name="patient-mri-study",
+    ),
+    path(
+        "desk/patients/<int:pk>/mri-studies/<int:study_id>/report/",
+        patients.record_mri_report,
+        name="patient-mri-report",
+    ),
     path(
         "desk/patients/<int:pk>/procedures/new/",
         registration.register_procedure,

@@ -2,8 +2,10 @@
 
 An annual review reads them through `VisitQuerySet.with_mri_status`: a study
 performed at most `MRI_VALID_DAYS` before the visit, with its report, makes
-its MRI `done`. Recording a study changes no visit row, so it writes no
-`VisitEvent`.
+its MRI `done`. Recording a study changes no visit's state, so it writes no
+`VisitEvent`; but a booked review's calendar event says "MRI missing" while
+it is, so the patient's MRI visits are re-published (`visits_changed`) with a
+higher SEQUENCE, as a correction of the patient's name does.
 """
 
 from __future__ import annotations
@@ -12,10 +14,13 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
 
 from clinic.models import Patient
+from followup.changes import visits_changed
 from followup.exceptions import Conflict, InvalidInput, NotFound
-from followup.models import MriStudy
+from followup.models import MriStudy, Visit
 from followup.services.parsing import parse_date, required_text
 
 if TYPE_CHECKING:
@@ -63,6 +68,18 @@ def check_study(*, performed_on: dt.date, birth_date: dt.date, today: dt.date) -
         )
 
 
+def _republish_mri_visits(patient_id: int) -> None:
+    """Re-render the patient's MRI reviews' calendar events (their MRI status
+    may have changed), with a higher SEQUENCE so that clients replace them."""
+    visits = Visit.objects.filter(patient_id=patient_id, requires_mri=True)
+    ids = list(visits.order_by("pk").values_list("pk", flat=True))
+    if ids:
+        Visit.objects.filter(pk__in=ids).update(
+            sequence=F("sequence") + 1, updated_at=timezone.now()
+        )
+        visits_changed(ids)
+
+
 @transaction.atomic
 def record_mri_study(
     *,
@@ -99,6 +116,7 @@ def record_mri_study(
             f"Study {reference} is already recorded for this patient.",
             code="duplicate_mri_study",
         ) from None
+    _republish_mri_visits(patient.pk)
     return study
 
 
@@ -114,4 +132,5 @@ def record_mri_report(
     check_report_date(received, performed_on=study.performed_on, today=today)
     study.report_received_on = received
     study.save(update_fields=["report_received_on", "updated_at"])
+    _republish_mri_visits(study.patient_id)
     return study

@@ -26,6 +26,7 @@ from django.utils.http import http_date
 from clinic.models import Procedure, ProcedureKind, Surgeon
 from feeds import links, rendering, views
 from feeds.models import CalendarEntry
+from followup import services
 from followup.models import Visit
 from tests.conftest import require
 from tests.factories import (
@@ -294,17 +295,71 @@ def test_surgeon_and_clinic_feeds_hold_no_free_text_and_no_full_name(
         assert patient.label() in text
 
 
-def test_mri_flag_shows_in_the_summary(surgeon: Surgeon) -> None:
+def test_a_booked_review_without_its_scan_says_mri_missing_until_it_is_reported(
+    surgeon: Surgeon,
+) -> None:
     procedure = make_procedure(
         surgeon=surgeon,
         kind=ProcedureKind.ENDOSCOPIC_STEM_CELL,
         surgery_date=dt.date(2025, 12, 1),
     )
     annual = book(visit_of(procedure, "annual_mri_review"), dt.date(2026, 12, 1))
+    url = link_url("surgeon", surgeon.pk)
+    uid = rendering.visit_uid(annual)
 
-    found = events(get(link_url("surgeon", surgeon.pk)).content)
+    missing = events(get(url).content)[uid]
+    assert str(missing["SUMMARY"]).endswith(" · MRI missing")
+    assert "MRI missing" in str(missing["DESCRIPTION"])
 
-    assert str(found[rendering.visit_uid(annual)]["SUMMARY"]).endswith(" · MRI")
+    study = services.record_mri_study(
+        patient_id=procedure.patient_id,
+        performed_on=dt.date(2026, 11, 2),
+        reference="ACC-1",
+        actor=None,
+        today=dt.date(2026, 11, 3),
+    )
+    pending = events(get(url).content)[uid]
+    assert str(pending["SUMMARY"]).endswith(" · MRI report pending")
+
+    services.record_mri_report(
+        study_id=study.pk, received_on=dt.date(2026, 11, 5), today=dt.date(2026, 11, 5)
+    )
+    ready = events(get(url).content)[uid]
+    assert str(ready["SUMMARY"]).endswith(" · MRI")
+    assert "MRI missing" not in ready.to_ical().decode()
+    assert "Bring the MRI scan." in str(ready["DESCRIPTION"])
+    # Re-published with a higher SEQUENCE, so that clients replace their copy.
+    assert int(ready["SEQUENCE"]) > int(missing["SEQUENCE"])
+
+
+def test_no_contact_note_reaches_any_feed_scope(
+    surgeon: Surgeon, clinic_day: dict[str, Any]
+) -> None:
+    note = "Daughter says he is in hospital, ring after 18h"
+    for visit in (clinic_day["booked"], clinic_day["january"]):
+        services.record_contact_attempt(
+            visit_id=visit.pk,
+            channel="phone",
+            outcome="left_message",
+            note=note,
+            actor=None,
+            now=dt.datetime(2026, 6, 2, 9, tzinfo=dt.UTC),
+        )
+    annual = clinic_day["annual"]
+    services.record_contact_attempt(
+        visit_id=annual.pk,
+        channel="phone",
+        outcome="call_back_later",
+        call_back_on=dt.date(2026, 6, 20),
+        note=note,
+        actor=None,
+        now=dt.datetime(2026, 6, 2, 9, tzinfo=dt.UTC),
+    )
+
+    for scope, body in all_feeds(surgeon, clinic_day).items():
+        text = body.replace(b"\r\n ", b"").decode()
+        assert "hospital" not in text, scope
+        assert "Daughter" not in text, scope
 
 
 # --- changes reach subscribers -------------------------------------------------

@@ -10,6 +10,7 @@ patient, on PostgreSQL (the suite's database) and on SQLite (`make run`).
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import os
 import sqlite3
@@ -27,6 +28,9 @@ from django.utils import timezone
 from clinic.models import Patient, Procedure, Surgeon
 from followup.models import (
     SLOT_HOLDING_STATUSES,
+    CancelReason,
+    ContactAttempt,
+    MriStatus,
     Visit,
     VisitEvent,
     VisitStatus,
@@ -132,3 +136,22 @@ def test_seed_demo_leaves_visits_in_every_state_and_surgeons_with_sessions() -> 
     snapshot_rows = list(before)
     call_command("seed_demo", stdout=io.StringIO())
     assert list(before.all()) == snapshot_rows
+
+
+def test_the_demo_has_a_follow_up_history_to_show() -> None:
+    call_command("seed_demo", stdout=io.StringIO())
+    today = timezone.localdate()
+
+    outcomes = set(ContactAttempt.objects.values_list("outcome", flat=True))
+    assert {"no_answer", "call_back_later", "will_book", "declined"} <= outcomes
+    assert Visit.objects.unreachable().count() >= 2
+    assert Visit.objects.filter(cancelled_by=CancelReason.DECLINED).count() == 1
+    flagged = {vars(visit)["mri_status"] for visit in Visit.objects.mri_flagged(today)}
+    assert flagged == {MriStatus.MISSING, MriStatus.REPORT_PENDING}
+    soon = Visit.objects.filter(
+        requires_mri=True,
+        status__in=SLOT_HOLDING_STATUSES,
+        start__date__lte=today + dt.timedelta(days=14),
+        start__date__gte=today,
+    ).with_mri_status()
+    assert MriStatus.DONE in {vars(visit)["mri_status"] for visit in soon}

@@ -19,7 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from clinic.models import Patient, ProcedureKind, Surgeon
 from feeds.models import CalendarLink
 from followup import services
-from followup.models import FollowUpRule, Visit, VisitEvent
+from followup.models import ContactAttempt, FollowUpRule, MriStudy, Visit, VisitEvent
 from tests.factories import TODAY, PatientFactory, make_procedure
 from tests.followup.world import FRIDAY_9, NOW, book, madrid, postop
 
@@ -308,7 +308,8 @@ def test_another_patients_link_cannot_be_rotated_from_this_page(
 
 def _patient_with_visits(count: int, surgeon: Surgeon, actor: User) -> Patient:
     """A stem-cell patient whose procedure holds `count` annual reviews, each
-    with two events, written in bulk (the planner would stop at the horizon)."""
+    with two events and two contact attempts, and as many MRI studies, written
+    in bulk (the planner would stop at the horizon)."""
     procedure = make_procedure(
         surgery_date=dt.date(2026, 1, 5),
         kind=ProcedureKind.ENDOSCOPIC_STEM_CELL,
@@ -335,6 +336,22 @@ def _patient_with_visits(count: int, surgeon: Surgeon, actor: User) -> Patient:
         VisitEvent(visit=visit, actor=actor, action=action, to_status="to_book")
         for visit in visits
         for action in ("generated", "moved")
+    )
+    ContactAttempt.objects.bulk_create(
+        ContactAttempt(
+            visit=visit, channel="phone", outcome=outcome, note="n", actor=actor, at=NOW
+        )
+        for visit in visits
+        for outcome in ("no_answer", "left_message")
+    )
+    MriStudy.objects.bulk_create(
+        MriStudy(
+            patient=procedure.patient,
+            performed_on=dt.date(2026, 1, 1) + dt.timedelta(days=n % 300),
+            reference=f"ACC-{n}",
+            recorded_by=actor,
+        )
+        for n in range(count)
     )
     return procedure.patient
 

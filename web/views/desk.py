@@ -36,13 +36,15 @@ from config import api
 from followup import services
 from followup.access import Forbidden, access_visit, staff_of
 from followup.exceptions import DomainError, InvalidInput, NotFound
-from followup.models import FollowUpRule, Visit
+from followup.models import ContactChannel, ContactOutcome, FollowUpRule, Visit
 from web import desk_queries as queries
-from web.desk_queries import BUCKET_LABELS, TODAY, Bucket, Row
+from web.desk_queries import BUCKET_LABELS, CALL, CALL_LABEL, TODAY, Bucket, Row
 from web.roles import DESK_ROLES, role_required
 
 PAGE_URL = "/desk/"
 SLOT_LIMIT = 12
+# The banner names this many MRI-flagged reviews, then says there are more.
+MRI_BANNER_SIZE = 5
 
 
 def _int(value: str | None) -> int | None:
@@ -71,7 +73,7 @@ class DeskState:
     def from_query(cls, query: QueryDict) -> DeskState:
         ignored = []
         tab = query.get("tab", Bucket.ALL)
-        if tab != TODAY and tab not in Bucket.__members__.values():
+        if tab not in (TODAY, CALL) and tab not in Bucket.__members__.values():
             ignored.append("tab")
             tab = Bucket.ALL
         numbers = {}
@@ -101,6 +103,10 @@ class DeskState:
     @property
     def is_today(self) -> bool:
         return self.tab == TODAY
+
+    @property
+    def is_call(self) -> bool:
+        return self.tab == CALL
 
     def query(self, **changes: Any) -> str:
         """The query string of this state, with `changes`; defaults left out."""
@@ -158,7 +164,7 @@ class Item:
     """A row as shown: the visit, and any open panel, refusal or confirmation."""
 
     row: Row
-    panel: str = ""  # "slots" or "cancel"
+    panel: str = ""  # "slots", "change" or "contact"
     slots: services.SlotSearch | None = None
     slots_error: str = ""
     slots_surgeon: int | None = None
@@ -186,10 +192,12 @@ class Tab:
 
 
 def _tabs(state: DeskState, counts: dict[str, int]) -> list[Tab]:
-    # Today first: a list of its own, set apart from the buckets to book.
-    keys: list[str] = [TODAY, *Bucket.__members__.values()]
+    # Today first: a list of its own, set apart from the buckets to book; the
+    # call list last, the patients to phone rather than to book.
+    keys: list[str] = [TODAY, *Bucket.__members__.values(), CALL]
     labels: dict[str, str] = {str(key): label for key, label in BUCKET_LABELS.items()}
     labels[TODAY] = "Today"
+    labels[CALL] = CALL_LABEL
     return [
         Tab(key, labels[key], counts[key], state.tab_url(key), state.tab == key)
         for key in keys
@@ -200,25 +208,40 @@ def _visits(request: HttpRequest) -> Any:
     return Visit.objects.visible_to(staff_of(request.user))
 
 
+def _counts(visits: Any, *, today: dt.date) -> dict[str, int]:
+    """Every tab's count: the buckets' aggregate, and the call list's count."""
+    counts = queries.counts(visits, today=today)
+    counts[CALL] = queries.call_count(visits, today=today)
+    return counts
+
+
 def _list_context(
     request: HttpRequest, state: DeskState, *, now: dt.datetime
 ) -> dict[str, Any]:
     today = local(now).date()
     visits = state.filters.apply(_visits(request))
-    counts = queries.counts(visits, today=today)
+    counts = _counts(visits, today=today)
     page = queries.page_of(state.page, counts[state.tab])
     if state.is_today:
         chosen = queries.todays_bookings(visits, today=today)
+    elif state.is_call:
+        chosen = queries.call_list(visits, today=today)
     else:
         chosen = queries.worklist(
             visits, bucket=Bucket(state.tab), today=today, sort=state.sort
         )
-    found = list(chosen[page.offset : page.offset + page.size])
+    # The MRI flag is read in the rows' own select.
+    found = list(chosen.with_mri_status()[page.offset : page.offset + page.size])
+    flagged = queries.mri_flagged(_visits(request), today=today)
     tabs = _tabs(state, counts)
     tabs_label = next(tab.label for tab in tabs if tab.current)
     if state.tab == Bucket.ALL:
         tabs_label = "All visits to book"
+    if state.is_call:
+        tabs_label = "Patients to call"
     return {
+        "mri_flagged": list(flagged[: MRI_BANNER_SIZE + 1]),
+        "mri_banner_size": MRI_BANNER_SIZE,
         "state": state,
         "tabs": tabs,
         "heading": tabs_label,
@@ -238,6 +261,8 @@ def _choices() -> dict[str, Any]:
     return {
         "surgeons": list(Surgeon.objects.active()),
         "rules": list(FollowUpRule.objects.filter(active=True)),
+        "channels": ContactChannel.choices,
+        "outcomes": ContactOutcome.choices,
     }
 
 
@@ -313,13 +338,19 @@ def _open(item: Item, query: QueryDict, *, now: dt.datetime) -> Item:
     if panel == "slots":
         item.slots_surgeon = _int(query.get("slots_surgeon"))
         return _slots(item, now=now)
-    if panel == "change":
+    if panel in ("change", "contact"):
         item.panel = panel
     return item
 
 
 def _item(request: HttpRequest, pk: int, *, now: dt.datetime) -> Item | None:
-    visit = queries.with_row_relations(_visits(request)).filter(pk=pk).first()
+    visit = (
+        queries.with_row_relations(_visits(request))
+        .with_contact_summary()
+        .with_mri_status()
+        .filter(pk=pk)
+        .first()
+    )
     if visit is None:
         return None
     return Item(row=queries.rows([visit], now=now)[0])
@@ -339,7 +370,7 @@ def _row_response(
     if counts:
         today = local(now).date()
         visits = state.filters.apply(_visits(request))
-        tabs = _tabs(state, queries.counts(visits, today=today))
+        tabs = _tabs(state, _counts(visits, today=today))
         html += render_to_string(
             "web/desk/_tabs.html", {"tabs": tabs, "oob": True}, request=request
         )
@@ -460,6 +491,23 @@ def _no_show(request: HttpRequest, visit: Visit, now: dt.datetime) -> str:
     return "Marked as a no-show: the visit is to book again."
 
 
+def _contact(request: HttpRequest, visit: Visit, now: dt.datetime) -> str:
+    attempt = services.record_contact_attempt(
+        visit_id=visit.pk,
+        channel=request.POST.get("channel", ""),
+        outcome=request.POST.get("outcome", ""),
+        note=request.POST.get("note", ""),
+        call_back_on=request.POST.get("call_back_on", "").strip() or None,
+        actor=_actor(request),
+        now=now,
+    )
+    said = f"{attempt.get_channel_display()} attempt recorded: "
+    said += attempt.get_outcome_display().lower()
+    if attempt.call_back_on:
+        said += f", to call back on {date_format(attempt.call_back_on)}"
+    return f"{said}."
+
+
 def _actor(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
 
@@ -471,6 +519,7 @@ ACTIONS: dict[str, Perform] = {
     "cancel": _cancel,
     "check_in": _check_in,
     "no_show": _no_show,
+    "contact": _contact,
 }
 # The panel a refusal reopens, so that what was typed or chosen is still there.
 PANELS = {
@@ -478,7 +527,10 @@ PANELS = {
     "reschedule": "slots",
     "unbook": "change",
     "cancel": "change",
+    "contact": "contact",
 }
+# What a refusal keeps of what was typed, per panel.
+TYPED_FIELDS = ("reason", "channel", "outcome", "note", "call_back_on")
 
 
 def _act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
@@ -524,7 +576,7 @@ def _refused(
     if item is None:
         return _missing(request, state, pk)
     item.error = error.message
-    item.typed = {"reason": request.POST.get("reason", "")}
+    item.typed = {name: request.POST.get(name, "") for name in TYPED_FIELDS}
     item.slots_surgeon = _int(request.POST.get("slots_surgeon"))
     panel = PANELS.get(action, "")
     if panel == "slots":
@@ -551,3 +603,4 @@ unbook = _command("unbook")
 cancel = _command("cancel")
 check_in = _command("check_in")
 no_show = _command("no_show")
+contact = _command("contact")

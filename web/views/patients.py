@@ -11,6 +11,12 @@ The page runs the same number of queries whatever the number of visits: the
 procedures, their visits and the visits' events come in three prefetched
 queries.
 
+The front desk records contact attempts on the open visits here, as on the
+worklist's call list, and the patient's MRI studies and their reports; a
+refusal re-renders the page with the message beside the form and what was
+typed still in it. Each MRI review shows its `mri_status`, read in the
+visits' own query.
+
 A patient's calendar link is handed out here, as on `/calendar-links/`: its
 URL is known only in the answer to create or rotate, so that answer is
 rendered directly, never cached, with a QR code the patient scans at the desk.
@@ -38,16 +44,21 @@ from clinic.models import Patient, PatientViewChannel, Procedure
 from config import api
 from feeds import links
 from feeds.models import CalendarLink, LinkScope
-from followup import rules
-from followup.access import Forbidden, access_patient, staff_of
-from followup.exceptions import DomainError, NotFound
+from followup import rules, services
+from followup.access import Forbidden, access_patient, access_visit, staff_of
+from followup.exceptions import DomainError, InvalidInput, NotFound
 from followup.models import (
     AWAITING_BOOKING_STATUSES,
+    ContactAttempt,
+    ContactChannel,
+    ContactOutcome,
+    MriStudy,
     RecoveryMilestone,
     Visit,
     VisitEvent,
     plan_input,
 )
+from followup.services.outreach import CONTACTABLE_STATUSES
 from web.roles import DESK_ROLES, SURGEON_ROLES, role_required
 from web.views.calendar_links import NewUrl
 
@@ -141,10 +152,16 @@ def _plans(
 ) -> list[ProcedurePlan]:
     staff = staff_of(request.user)
     events = VisitEvent.objects.select_related("actor").order_by("id")
+    attempts = ContactAttempt.objects.select_related("actor").order_by("id")
     visits = (
         Visit.objects.visible_to(staff)
         .select_related("rule", "surgeon")
-        .prefetch_related(Prefetch("events", queryset=events))
+        .with_mri_status()
+        .with_contact_summary()
+        .prefetch_related(
+            Prefetch("events", queryset=events),
+            Prefetch("contact_attempts", queryset=attempts),
+        )
         .order_by("due_date", "id")
     )
     procedures = (
@@ -229,24 +246,57 @@ def _link_section(
 # --- the page -----------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """A refused form on the page: which one, the message, what was typed."""
+
+    form: str  # "contact-<visit id>", "mri-study" or "mri-report-<study id>"
+    message: str
+    typed: dict[str, str]
+
+
 def _page(
     request: HttpRequest,
     patient: Patient,
     *,
     new_url: NewUrl | None = None,
+    refusal: Refusal | None = None,
     status: int = 200,
 ) -> HttpResponse:
     today = api.today()
     staff = staff_of(request.user)
+    may_write = staff.has(*DESK_ROLES)
+    plans = _plans(patient, request, today)
+    studies = list(patient.mri_studies.order_by("-performed_on", "-id"))
+    # The MRI card where it means something: a review needs one, one exists,
+    # or the desk just tried to record one.
+    tried = refusal is not None and refusal.form.startswith("mri")
+    needs_mri = (
+        tried
+        or bool(studies)
+        or any(
+            entry.visit is not None and entry.visit.requires_mri
+            for plan in plans
+            for entry in plan.entries
+        )
+    )
     response = render(
         request,
         "web/patients/patient.html",
         {
             "title": f"{patient.given_name} {patient.family_name}",
             "patient": patient,
-            "plans": _plans(patient, request, today),
+            "plans": plans,
+            "needs_mri": needs_mri,
             "today": today,
-            "may_register": staff.has(*DESK_ROLES),
+            "may_register": may_write,
+            "may_contact": may_write,
+            "may_record_mri": may_write,
+            "contactable": [str(value) for value in CONTACTABLE_STATUSES],
+            "channels": ContactChannel.choices,
+            "outcomes": ContactOutcome.choices,
+            "mri_studies": studies,
+            "refusal": refusal,
             "link_section": _link_section(request, patient, new_url),
         },
         status=status,
@@ -362,3 +412,94 @@ def revoke_link(request: HttpRequest, pk: int, link_id: int) -> HttpResponse:
         return _refused(request, patient, error)
     messages.success(request, "Link revoked: its URL no longer works.")
     return HttpResponseRedirect(page_url(patient.pk) + "#calendar-link")
+
+
+# --- contact attempts and MRI studies ---------------------------------------------
+
+
+def _refused_form(
+    request: HttpRequest, patient: Patient, form: str, error: DomainError
+) -> HttpResponse:
+    if isinstance(error, NotFound):
+        raise Http404(error.message)
+    if isinstance(error, Forbidden):
+        raise PermissionDenied(error.message)
+    typed = {name: request.POST.get(name, "") for name in TYPED}
+    refusal = Refusal(form=form, message=error.message, typed=typed)
+    return _page(request, patient, refusal=refusal, status=error.status)
+
+
+TYPED = (
+    "channel",
+    "outcome",
+    "note",
+    "call_back_on",
+    "performed_on",
+    "reference",
+    "report_received_on",
+)
+
+
+@require_POST
+@role_required(*DESK_ROLES)
+def record_contact(request: HttpRequest, pk: int, visit_id: int) -> HttpResponse:
+    patient = patient_or_404(request, pk, write=True)
+    try:
+        visit = access_visit(request.user, visit_id, action="contact")
+        if visit.patient_id != patient.pk:
+            raise NotFound(f"Visit {visit_id} does not exist.")
+        attempt = services.record_contact_attempt(
+            visit_id=visit.pk,
+            channel=request.POST.get("channel", ""),
+            outcome=request.POST.get("outcome", ""),
+            note=request.POST.get("note", ""),
+            call_back_on=request.POST.get("call_back_on", "").strip() or None,
+            actor=request.user,  # type: ignore[arg-type]
+            now=api.now(),
+        )
+    except DomainError as error:
+        return _refused_form(request, patient, f"contact-{visit_id}", error)
+    said = f"Saved. {attempt.get_channel_display()} attempt recorded: "
+    said += f"{attempt.get_outcome_display().lower()}."
+    messages.success(request, said)
+    return HttpResponseRedirect(f"{page_url(patient.pk)}#visit-{visit_id}")
+
+
+@require_POST
+@role_required(*DESK_ROLES)
+def record_mri_study(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = patient_or_404(request, pk, write=True)
+    try:
+        study = services.record_mri_study(
+            patient_id=patient.pk,
+            performed_on=request.POST.get("performed_on", "").strip(),
+            reference=request.POST.get("reference", ""),
+            report_received_on=request.POST.get("report_received_on", "").strip()
+            or None,
+            actor=request.user,  # type: ignore[arg-type]
+            today=api.today(),
+        )
+    except DomainError as error:
+        return _refused_form(request, patient, "mri-study", error)
+    messages.success(request, f"Saved. MRI study {study.reference} recorded.")
+    return HttpResponseRedirect(f"{page_url(patient.pk)}#mri-studies")
+
+
+@require_POST
+@role_required(*DESK_ROLES)
+def record_mri_report(request: HttpRequest, pk: int, study_id: int) -> HttpResponse:
+    patient = patient_or_404(request, pk, write=True)
+    form = f"mri-report-{study_id}"
+    try:
+        if not MriStudy.objects.filter(pk=study_id, patient_id=patient.pk).exists():
+            raise NotFound(f"MRI study {study_id} does not exist.")
+        received = request.POST.get("report_received_on", "").strip()
+        if not received:
+            raise InvalidInput("Give the day the report arrived.")
+        study = services.record_mri_report(
+            study_id=study_id, received_on=received, today=api.today()
+        )
+    except DomainError as error:
+        return _refused_form(request, patient, form, error)
+    messages.success(request, f"Saved. Report of {study.reference} recorded.")
+    return HttpResponseRedirect(f"{page_url(patient.pk)}#mri-studies")

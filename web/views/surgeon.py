@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.request import QueryDict
 from django.shortcuts import render
@@ -35,7 +36,15 @@ from feeds.models import CalendarLink, LinkScope
 from followup import services
 from followup.access import Forbidden, Staff, access_procedure, access_visit, staff_of
 from followup.exceptions import DomainError, NotFound
-from followup.models import Visit, VisitQuerySet, VisitStatus
+from followup.models import (
+    MRI_FLAG_DAYS,
+    CancelReason,
+    ContactAttempt,
+    MriStatus,
+    Visit,
+    VisitQuerySet,
+    VisitStatus,
+)
 from web.roles import SURGEON_ROLES, role_required
 
 PAGE_URL = "/surgeon/"
@@ -47,6 +56,10 @@ LIST_LIMIT = 200
 # How far the week view travels from today; past it a typo, not a plan.
 WEEK_REACH = dt.timedelta(days=5 * 366)
 WORKING_DAYS = 5
+# "Lost to follow-up" also lists the visits cancelled as lost (declined, moved
+# away, deceased) in this many days: long enough to notice, short enough to act.
+LOST_RECENT_DAYS = 90
+LOST_CAUSES = (CancelReason.DECLINED, CancelReason.MOVED_AWAY, CancelReason.DECEASED)
 
 
 # --- what the page was asked for ----------------------------------------------
@@ -168,6 +181,23 @@ class Row:
         )
 
     @property
+    def mri_flag(self) -> str:
+        """ "MRI missing" or "MRI report pending" on a booked review in the next
+        `MRI_FLAG_DAYS` days (`VisitQuerySet.mri_flagged`'s rule)."""
+        status = getattr(self.visit, "mri_status", None)
+        if status not in (MriStatus.MISSING, MriStatus.REPORT_PENDING):
+            return ""
+        start = self.visit.start
+        if start is None or self.visit.status not in (
+            VisitStatus.BOOKED,
+            VisitStatus.CHECKED_IN,
+        ):
+            return ""
+        if not 0 <= (local_date(start) - self.today).days <= MRI_FLAG_DAYS:
+            return ""
+        return "MRI missing" if status == MriStatus.MISSING else "MRI report pending"
+
+    @property
     def can_complete(self) -> bool:
         return self.visit.status == VisitStatus.CHECKED_IN
 
@@ -230,9 +260,39 @@ def surgeon_id_of(staff: Staff) -> int:
 
 
 def _visits(staff: Staff) -> VisitQuerySet:
-    return Visit.objects.visible_to(staff).select_related(
-        "rule", "procedure__patient", "procedure__surgeon", "surgeon"
+    return (
+        Visit.objects.visible_to(staff)
+        .select_related("rule", "procedure__patient", "procedure__surgeon", "surgeon")
+        .with_mri_status()
     )
+
+
+def _lost(staff: Staff, *, now: dt.datetime, today: dt.date) -> tuple[list[Row], bool]:
+    """Lost to follow-up: the unreachable visits, longest overdue first, then
+    those cancelled as lost in the last `LOST_RECENT_DAYS` days; each with its
+    contact attempts. One query, and one for the attempts when there are rows."""
+    attempts = Prefetch(
+        "contact_attempts",
+        queryset=ContactAttempt.objects.select_related("actor").order_by("id"),
+    )
+    recently_lost = Q(
+        status=VisitStatus.CANCELLED,
+        cancelled_by__in=LOST_CAUSES,
+        updated_at__gte=now - dt.timedelta(days=LOST_RECENT_DAYS),
+    )
+    found = list(
+        _visits(staff)
+        .with_contact_summary()
+        .filter(Q(unreachable=True) | recently_lost)
+        .prefetch_related(attempts)
+        .order_by("-unreachable", "window_end", "id")[: LIST_LIMIT + 1]
+    )
+    surgeon_id = surgeon_id_of(staff)
+    rows = [
+        Row(visit=visit, surgeon_id=surgeon_id, today=today)
+        for visit in found[:LIST_LIMIT]
+    ]
+    return rows, len(found) > LIST_LIMIT
 
 
 def _rows(
@@ -306,8 +366,12 @@ def _page(
         today=today,
         refusal=refusal,
     )
+    lost, more_lost = _lost(staff, now=api.now(), today=today)
     context = {
         "title": "My reviews",
+        "lost": lost,
+        "more_lost": more_lost,
+        "lost_recent_days": LOST_RECENT_DAYS,
         "period": period,
         "today": today,
         "last_day": today + dt.timedelta(days=period.days),

@@ -6,7 +6,11 @@ reviews due, overdue, completed), so a newcomer sees a realistic worklist.
 Each surgeon gets weekly consultation sessions, and the booking services,
 called with the moment each step would have happened, leave visits in every
 state: booked from tomorrow on, checked in, completed, no-show, cancelled,
-still to book, and overdue.
+still to book, and overdue. Then the desk's follow-up of the lost ones:
+phone calls (three unanswered in a row: unreachable; a call back later; a
+patient who will book; one who declined) and the annual reviews' MRIs
+(booked in the next two weeks: one without a study, one with its report
+pending, one done).
 """
 
 from __future__ import annotations
@@ -23,7 +27,12 @@ from django.utils import timezone
 from clinic.clock import clinic_zone, local_date
 from clinic.models import Procedure, ProcedureKind, Surgeon
 from followup import services
-from followup.models import ConsultationSession, Visit, VisitStatus
+from followup.models import (
+    AWAITING_BOOKING_STATUSES,
+    ConsultationSession,
+    Visit,
+    VisitStatus,
+)
 
 DEMO_PASSWORD = "demo-clinic-2026"  # noqa: S105 - printed for the demo on purpose
 STAFF = [
@@ -119,6 +128,8 @@ class Command(BaseCommand):
             )
         assert Procedure.objects.count() == PATIENTS  # noqa: S101
         self._bring_visits_to_every_state(today=today, desk=desk)
+        self._call_the_lost(today=today, desk=desk)
+        self._prepare_mri_reviews(today=today, desk=desk)
 
     def _bring_visits_to_every_state(
         self, *, today: dt.date, desk: User | None
@@ -225,3 +236,102 @@ class Command(BaseCommand):
             return
         surgeon_user = User.objects.filter(surgeon__pk=slot.surgeon_id).first()
         services.complete_visit(visit_id=visit.pk, actor=surgeon_user, now=slot.end)
+
+    def _call_the_lost(self, *, today: dt.date, desk: User | None) -> None:
+        """The desk's calls about the call list, each on the day it was made.
+
+        In window order: two patients never answered three times (unreachable),
+        one asked to be called back in three days (off the list until then),
+        one will book, one declined (the visit is cancelled), and one closing
+        soon got a message.
+        """
+        zone = clinic_zone()
+        waiting = Visit.objects.filter(status__in=AWAITING_BOOKING_STATUSES)
+        overdue = list(waiting.filter(window_end__lt=today).order_by("window_end"))
+        soon = today + dt.timedelta(days=7)
+        closing = list(
+            waiting.filter(window_end__gte=today, window_end__lte=soon).order_by(
+                "window_end", "pk"
+            )
+        )
+
+        def call(visit: Visit, days_ago: int, outcome: str, **extra: Any) -> None:
+            day = today - dt.timedelta(days=days_ago)
+            services.record_contact_attempt(
+                visit_id=visit.pk,
+                channel=extra.pop("channel", "phone"),
+                outcome=outcome,
+                actor=desk,
+                now=dt.datetime.combine(day, dt.time(10, 30), zone),
+                **extra,
+            )
+
+        plans: list[list[tuple[int, str, dict[str, Any]]]] = [
+            [(12, "no_answer", {}), (8, "no_answer", {}), (3, "no_answer", {})],
+            [
+                (9, "left_message", {"note": "Voicemail, asked to ring the clinic"}),
+                (5, "wrong_number", {"channel": "sms"}),
+                (1, "no_answer", {}),
+            ],
+            [
+                (4, "no_answer", {}),
+                (
+                    1,
+                    "call_back_later",
+                    {
+                        "call_back_on": today + dt.timedelta(days=3),
+                        "note": "Daughter answered: back from holiday on Friday",
+                    },
+                ),
+            ],
+            [(2, "will_book", {"note": "Will phone back with a date that suits"})],
+            [(6, "declined", {"note": "Prefers follow-up with his GP"})],
+        ]
+        for visit, plan in zip(overdue, plans, strict=False):
+            for days_ago, outcome, extra in plan:
+                call(visit, days_ago, outcome, **extra)
+        for visit in closing[:1]:
+            call(visit, 1, "left_message", note="Message with the booking line")
+
+    def _prepare_mri_reviews(self, *, today: dt.date, desk: User | None) -> None:
+        """The annual reviews booked in the next two weeks (at least three,
+        booking more if needed): the first without a study (MRI missing),
+        the second with its report pending, the third with its report (done);
+        any others stay missing."""
+        zone = clinic_zone()
+        morning = dt.datetime.combine(today, dt.time(7), zone)
+        tomorrow = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(), zone)
+        fortnight = today + dt.timedelta(days=14)
+        to_book = Visit.objects.filter(
+            requires_mri=True,
+            status=VisitStatus.TO_BOOK,
+            window_start__lte=fortnight,
+            window_end__gt=today,
+        ).order_by("window_end", "pk")
+        for visit in to_book:
+            if Visit.objects.mri_flagged(today).count() >= 3:
+                break
+            slots = services.free_slots(
+                visit=visit, now=morning, after=tomorrow, limit=1
+            )
+            if not slots or local_date(slots[0].start) > fortnight:
+                continue
+            services.book_visit(
+                visit_id=visit.pk,
+                start=slots[0].start,
+                surgeon_id=slots[0].surgeon_id,
+                actor=desk,
+                now=morning,
+            )
+        flagged = list(Visit.objects.mri_flagged(today))
+        for number, visit in enumerate(flagged[1:3], start=1):
+            services.record_mri_study(
+                patient_id=visit.patient_id,
+                performed_on=today - dt.timedelta(days=10 * number),
+                reference=f"PACS-{visit.patient_id:05d}-{number}",
+                report_received_on=(
+                    today - dt.timedelta(days=5) if number == 2 else None
+                ),
+                actor=desk,
+                today=today,
+            )
