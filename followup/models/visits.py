@@ -403,6 +403,29 @@ class Visit(models.Model):
         indexes = [
             models.Index(fields=["status", "window_end"]),
             models.Index(fields=["surgeon", "start"]),
+            # The front desk's worklist ("All": to book, no-shows, and booked
+            # visits to rebook) in its own order, so that a page and a tab's
+            # capped count read only the rows they show. `window_start` rides
+            # along for the buckets' conditions, checked in the index.
+            models.Index(
+                fields=["window_end", "due_date", "id", "window_start"],
+                condition=Q(status__in=AWAITING_BOOKING_STATUSES)
+                | Q(status=VisitStatus.BOOKED, needs_rebooking=True),
+                name="visit_to_work_by_window",
+            ),
+            # "Not yet open": the visits to book by the day their window opens.
+            models.Index(
+                fields=["window_start"],
+                condition=Q(status__in=AWAITING_BOOKING_STATUSES),
+                name="visit_awaiting_by_opening",
+            ),
+            # Booked, not seen yet, by time: the desk's Today tab, a surgeon's
+            # upcoming bookings, the MRI chase list.
+            models.Index(
+                fields=["start"],
+                condition=Q(status__in=NOT_YET_SEEN_STATUSES),
+                name="visit_not_yet_seen_by_start",
+            ),
         ]
         permissions = [
             ("override_booking_window", "Can book a visit outside its window"),
