@@ -6,10 +6,10 @@ Every change of a visit writes a `VisitEvent`. Reads live on `VisitQuerySet`.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import models
+from django.db import connections, models
 from django.db.models import (
     BooleanField,
     Case,
@@ -99,6 +99,24 @@ class CancelReason(models.TextChoices):
     OTHER = "other", "Other"
 
 
+def _upcoming_kinds(today: dt.date, days: int) -> tuple[Q, Q]:
+    """`VisitQuerySet.upcoming`'s two kinds: booked in the period (today
+    through today + `days`, clinic dates), and to book with a window
+    overlapping it."""
+    last = today + dt.timedelta(days=days)
+    booked = Q(
+        status__in=NOT_YET_SEEN_STATUSES,
+        start__gte=start_of_day(today),
+        start__lt=start_of_day(last + dt.timedelta(days=1)),
+    )
+    to_book = Q(
+        status__in=AWAITING_BOOKING_STATUSES,
+        window_start__lte=last,
+        window_end__gte=today,
+    )
+    return booked, to_book
+
+
 class VisitQuerySet(models.QuerySet["Visit"]):
     def open(self) -> VisitQuerySet:
         return self.filter(status__in=OPEN_STATUSES)
@@ -113,20 +131,8 @@ class VisitQuerySet(models.QuerySet["Visit"]):
         The period is today through today + `days` (clinic dates). A visit still
         to book sorts by its due date, a booked one by the day of its slot.
         """
-        last = today + dt.timedelta(days=days)
+        booked, to_book = _upcoming_kinds(today, days)
         zone = clinic_zone()
-        period_start = start_of_day(today)
-        period_end = start_of_day(last + dt.timedelta(days=1))
-        booked = Q(
-            status__in=NOT_YET_SEEN_STATUSES,
-            start__gte=period_start,
-            start__lt=period_end,
-        )
-        to_book = Q(
-            status__in=AWAITING_BOOKING_STATUSES,
-            window_start__lte=last,
-            window_end__gte=today,
-        )
         return (
             self.filter(booked | to_book)
             .annotate(
@@ -138,6 +144,33 @@ class VisitQuerySet(models.QuerySet["Visit"]):
             )
             .order_by("soonest", F("start").asc(nulls_last=True), "window_end", "id")
         )
+
+    def upcoming_first(
+        self, today: dt.date, days: int, first: int
+    ) -> models.QuerySet[Visit, Any]:
+        """The ids among which `upcoming(today, days)`'s first `first` are:
+        for `Visit.objects.filter(pk__in=…).upcoming(today, days)[:first]`.
+
+        On PostgreSQL, the first `first` of each kind (booked; to book; a
+        no-show, which keeps the slot it missed), each read in its own
+        index's order and stopped there, instead of gathering every open
+        window of the clinic to sort them. Within a kind the list's order is
+        the order below (a slot's local day follows its start), so the list's
+        first `first` are among them. Elsewhere (SQLite cannot slice the
+        parts of a UNION), every upcoming id.
+        """
+        booked, to_book = _upcoming_kinds(today, days)
+        if not connections[self.db].features.supports_slicing_ordering_in_compound:
+            return self.filter(booked | to_book).order_by().values("pk")
+        kinds = [
+            self.filter(booked).order_by("start", "window_end", "id"),
+            self.filter(to_book, start=None).order_by("due_date", "window_end", "id"),
+            self.filter(to_book, start__isnull=False).order_by(
+                "start", "window_end", "id"
+            ),
+        ]
+        firsts = [kind.values("pk")[:first] for kind in kinds]
+        return firsts[0].union(*firsts[1:], all=True)
 
     def booked_with(
         self, surgeon_id: int, start: dt.datetime, end: dt.datetime
@@ -416,6 +449,18 @@ class Visit(models.Model):
                 condition=Q(status__in=AWAITING_BOOKING_STATUSES)
                 | Q(status=VisitStatus.BOOKED, needs_rebooking=True),
                 name="visit_to_work_by_window",
+            ),
+            # A surgeon's upcoming visits to book, by due date (`upcoming`).
+            models.Index(
+                fields=["due_date", "window_end", "window_start"],
+                condition=Q(status__in=AWAITING_BOOKING_STATUSES, start=None),
+                name="visit_awaiting_by_due_date",
+            ),
+            # A no-show still to rebook keeps the slot it missed (`upcoming`).
+            models.Index(
+                fields=["start"],
+                condition=Q(status__in=AWAITING_BOOKING_STATUSES, start__isnull=False),
+                name="visit_awaiting_with_slot",
             ),
             # "Not yet open": the visits to book by the day their window opens.
             models.Index(

@@ -229,10 +229,14 @@ def surgeon_id_of(staff: Staff) -> int:
     return staff.surgeon_id
 
 
-def _visits(staff: Staff) -> VisitQuerySet:
-    return Visit.objects.visible_to(staff).select_related(
+def _related(visits: VisitQuerySet) -> VisitQuerySet:
+    return visits.select_related(
         "rule", "procedure__patient", "procedure__surgeon", "surgeon"
     )
+
+
+def _visits(staff: Staff) -> VisitQuerySet:
+    return _related(Visit.objects.visible_to(staff))
 
 
 def _rows(
@@ -297,8 +301,15 @@ def _page(
     staff = staff_of(request.user)
     today = api.today()
     visits = _visits(staff)
+    # The list's candidates first, each kind stopped at the list's length.
+    chosen = Visit.objects.visible_to(staff).upcoming_first(
+        today, period.days, LIST_LIMIT + 1
+    )
     upcoming, more_upcoming = _rows(
-        visits.upcoming(today, period.days), staff=staff, today=today, refusal=refusal
+        _related(Visit.objects.filter(pk__in=chosen)).upcoming(today, period.days),
+        staff=staff,
+        today=today,
+        refusal=refusal,
     )
     overdue, more_overdue = _rows(
         visits.overdue(today).order_by("window_end", "due_date", "id"),
