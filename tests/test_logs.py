@@ -19,6 +19,7 @@ from feeds.models import CalendarEntry
 from feeds.tasks import export_visits
 from followup.models import Visit
 from tests.factories import make_procedure
+from tests.test_deploy import PRODUCTION_CALDAV_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -172,7 +173,11 @@ def test_log_format_json_makes_json_lines() -> None:
 def test_production_logs_json_by_default() -> None:
     key = "k8Jq2vN5xZ0rT7wY3bL6mP9sD1fG4hC8eA2uV5iO7yX0zQ3nM6"
     line = log_output(
-        DJANGO_PRODUCTION="true", DJANGO_SECRET_KEY=key, DJANGO_DEBUG="false"
+        DJANGO_PRODUCTION="true",
+        DJANGO_SECRET_KEY=key,
+        DJANGO_DEBUG="false",
+        # Production also needs its own CalDAV encryption key.
+        CALDAV_ENCRYPTION_KEYS=PRODUCTION_CALDAV_KEY,
     )
     assert json.loads(line)["logger"] == "followup.services.history"
 

@@ -7,16 +7,21 @@ their counts add up to the "All" tab. *Today* lists the day's bookings
 (booked and checked in) in time order.
 
 Every read here is a constant number of queries whatever the data size: the
-counts come from one aggregate, a page from one select with its relations.
+counts come from one query, a page from one select with its relations. And
+each reads about as many rows whatever the data size: a tab's count stops
+past `COUNT_CAP` ("1,000+"), and a page is read in the list's own order
+from the partial index `visit_to_work_by_window`, never sorted whole.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
+from typing import Any
 
-from django.db.models import Count, Q
+from django.db import connections
+from django.db.models import Q
 
 from clinic.clock import local, start_of_day
 from clinic.models import Patient, Surgeon
@@ -32,6 +37,10 @@ from followup.models import (
 
 PAGE_SIZE = 50
 CLOSING_DAYS = 2
+# A tab counts its visits up to here; past it, it says "1,000+". Counting
+# every one of a quarter of a million open visits costs a scan of them all,
+# and no clerk reads the difference between 1,200 and 220,000.
+COUNT_CAP = 1000
 
 
 class Bucket(StrEnum):
@@ -112,15 +121,58 @@ class Filters:
         return visits
 
 
+# The order each tab is counted in: that of the partial index its condition
+# bounds, so that the count reads at most `COUNT_CAP + 1` index entries
+# rather than sampling the table in the hope that matches come early.
+COUNT_ORDER = {
+    Bucket.ALL: "window_end",
+    Bucket.OPEN: "window_end",
+    Bucket.CLOSING: "window_end",
+    Bucket.OVERDUE: "window_end",
+    Bucket.NOT_OPEN: "window_start",
+    Bucket.REBOOKING: "window_end",
+    TODAY: "start",
+}
+
+
+def tab_filter(tab: str, today: dt.date) -> Q:
+    return today_filter(today) if tab == TODAY else bucket_filters(today)[Bucket(tab)]
+
+
 def counts(visits: VisitQuerySet, *, today: dt.date) -> dict[str, int]:
-    """Every tab's count in one query."""
-    filters = bucket_filters(today)
-    wanted: dict[str, Q] = {str(bucket): q for bucket, q in filters.items()}
-    wanted[TODAY] = today_filter(today)
-    either = filters[Bucket.ALL] | wanted[TODAY]
-    return visits.filter(either).aggregate(
-        **{name: Count("id", filter=q) for name, q in wanted.items()}
-    )
+    """Every tab's count in one query, each exact up to `COUNT_CAP`; a count
+    above it (`COUNT_CAP + 1`) means "more than `COUNT_CAP`".
+
+    Each tab is `SELECT COUNT(*) FROM (… LIMIT COUNT_CAP + 1)`, so that it
+    stops once past the cap, instead of one aggregate over every open visit.
+    """
+    tabs = [str(bucket) for bucket in Bucket] + [TODAY]
+    parts: list[str] = []
+    params: list[Any] = []
+    for tab in tabs:
+        capped = (
+            visits.filter(tab_filter(tab, today))
+            .order_by(COUNT_ORDER[tab])
+            .values("pk")
+        )
+        sql, tab_params = capped[: COUNT_CAP + 1].query.sql_with_params()
+        # The tab names are this module's own constants, never input.
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS {tab}_tab)")  # noqa: S608
+        params.extend(tab_params)
+    with connections[visits.db].cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        row = cursor.fetchone()
+    return dict(zip(tabs, row, strict=True))
+
+
+def exact_count(visits: VisitQuerySet, *, tab: str, today: dt.date) -> int:
+    """A tab's count past the cap: only for a page beyond it."""
+    return visits.filter(tab_filter(tab, today)).count()
+
+
+def count_text(count: int) -> str:
+    """A count as a tab shows it: "1,000+" once past the cap."""
+    return f"{COUNT_CAP:,}+" if count > COUNT_CAP else str(count)
 
 
 def with_row_relations(visits: VisitQuerySet) -> VisitQuerySet:
@@ -261,9 +313,17 @@ def rows(visits: list[Visit], *, now: dt.datetime) -> list[Row]:
 
 @dataclass(frozen=True)
 class Page:
+    """A page of a tab. `count` is exact up to `COUNT_CAP`; above it, it is
+    exact only when a page past the cap was asked for (see `page_of`)."""
+
     number: int
     count: int
     size: int = PAGE_SIZE
+    exact: bool = True
+
+    @property
+    def count_text(self) -> str:
+        return str(self.count) if self.exact else count_text(self.count)
 
     @property
     def pages(self) -> int:
@@ -292,6 +352,17 @@ class Page:
 
 def page_of(number: int, count: int) -> Page:
     """The page asked for, within the pages there are; the count is the tab's,
-    already known from `counts`, so paging costs no query of its own."""
+    already known from `counts`, so paging costs no query of its own. A
+    capped count (`COUNT_CAP + 1`) is replaced by the exact one beforehand
+    only for a page past the cap (`needs_exact_count`)."""
     last = Page(1, count).pages
-    return Page(min(max(number, 1), last), count)
+    return Page(min(max(number, 1), last), count, exact=count <= COUNT_CAP)
+
+
+def exact_page_of(number: int, count: int) -> Page:
+    return replace(page_of(number, count), exact=True)
+
+
+def needs_exact_count(number: int, count: int) -> bool:
+    """Whether page `number` lies past what a capped `count` vouches for."""
+    return count > COUNT_CAP and (number - 1) * PAGE_SIZE >= COUNT_CAP

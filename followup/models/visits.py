@@ -6,10 +6,10 @@ Every change of a visit writes a `VisitEvent`. Reads live on `VisitQuerySet`.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import models
+from django.db import connections, models
 from django.db.models import (
     BooleanField,
     Case,
@@ -99,6 +99,24 @@ class CancelReason(models.TextChoices):
     OTHER = "other", "Other"
 
 
+def _upcoming_kinds(today: dt.date, days: int) -> tuple[Q, Q]:
+    """`VisitQuerySet.upcoming`'s two kinds: booked in the period (today
+    through today + `days`, clinic dates), and to book with a window
+    overlapping it."""
+    last = today + dt.timedelta(days=days)
+    booked = Q(
+        status__in=NOT_YET_SEEN_STATUSES,
+        start__gte=start_of_day(today),
+        start__lt=start_of_day(last + dt.timedelta(days=1)),
+    )
+    to_book = Q(
+        status__in=AWAITING_BOOKING_STATUSES,
+        window_start__lte=last,
+        window_end__gte=today,
+    )
+    return booked, to_book
+
+
 class VisitQuerySet(models.QuerySet["Visit"]):
     def open(self) -> VisitQuerySet:
         return self.filter(status__in=OPEN_STATUSES)
@@ -113,20 +131,8 @@ class VisitQuerySet(models.QuerySet["Visit"]):
         The period is today through today + `days` (clinic dates). A visit still
         to book sorts by its due date, a booked one by the day of its slot.
         """
-        last = today + dt.timedelta(days=days)
+        booked, to_book = _upcoming_kinds(today, days)
         zone = clinic_zone()
-        period_start = start_of_day(today)
-        period_end = start_of_day(last + dt.timedelta(days=1))
-        booked = Q(
-            status__in=NOT_YET_SEEN_STATUSES,
-            start__gte=period_start,
-            start__lt=period_end,
-        )
-        to_book = Q(
-            status__in=AWAITING_BOOKING_STATUSES,
-            window_start__lte=last,
-            window_end__gte=today,
-        )
         return (
             self.filter(booked | to_book)
             .annotate(
@@ -138,6 +144,33 @@ class VisitQuerySet(models.QuerySet["Visit"]):
             )
             .order_by("soonest", F("start").asc(nulls_last=True), "window_end", "id")
         )
+
+    def upcoming_first(
+        self, today: dt.date, days: int, first: int
+    ) -> models.QuerySet[Visit, Any]:
+        """The ids among which `upcoming(today, days)`'s first `first` are:
+        for `Visit.objects.filter(pk__in=…).upcoming(today, days)[:first]`.
+
+        On PostgreSQL, the first `first` of each kind (booked; to book; a
+        no-show, which keeps the slot it missed), each read in its own
+        index's order and stopped there, instead of gathering every open
+        window of the clinic to sort them. Within a kind the list's order is
+        the order below (a slot's local day follows its start), so the list's
+        first `first` are among them. Elsewhere (SQLite cannot slice the
+        parts of a UNION), every upcoming id.
+        """
+        booked, to_book = _upcoming_kinds(today, days)
+        if not connections[self.db].features.supports_slicing_ordering_in_compound:
+            return self.filter(booked | to_book).order_by().values("pk")
+        kinds = [
+            self.filter(booked).order_by("start", "window_end", "id"),
+            self.filter(to_book, start=None).order_by("due_date", "window_end", "id"),
+            self.filter(to_book, start__isnull=False).order_by(
+                "start", "window_end", "id"
+            ),
+        ]
+        firsts = [kind.values("pk")[:first] for kind in kinds]
+        return firsts[0].union(*firsts[1:], all=True)
 
     def booked_with(
         self, surgeon_id: int, start: dt.datetime, end: dt.datetime
@@ -308,10 +341,14 @@ class VisitQuerySet(models.QuerySet["Visit"]):
     def of_surgeon(self, surgeon_id: int) -> VisitQuerySet:
         """A surgeon's patients' visits: those of the procedures they operated,
         and the visits booked with them (a covering colleague sees the patient
-        they will see). The one rule for the API, the pages and the feeds."""
-        return self.filter(
-            Q(procedure__surgeon_id=surgeon_id) | Q(surgeon_id=surgeon_id)
-        )
+        they will see). The one rule for the API, the pages and the feeds.
+
+        The operated procedures are a subquery, not a join: an OR across a
+        join is checked row by row after the join, while `procedure_id IN
+        (…)` is a hashed set each visit is checked against in its own scan,
+        so a list read in an index's order stops at its LIMIT."""
+        operated = Procedure.objects.filter(surgeon_id=surgeon_id).values("pk")
+        return self.filter(Q(procedure__in=operated) | Q(surgeon_id=surgeon_id))
 
     def visible_to(self, staff: Staff) -> VisitQuerySet:
         """Every visit for the front desk and admins; a surgeon's patients'."""
@@ -403,6 +440,41 @@ class Visit(models.Model):
         indexes = [
             models.Index(fields=["status", "window_end"]),
             models.Index(fields=["surgeon", "start"]),
+            # The front desk's worklist ("All": to book, no-shows, and booked
+            # visits to rebook) in its own order, so that a page and a tab's
+            # capped count read only the rows they show. `window_start` rides
+            # along for the buckets' conditions, checked in the index.
+            models.Index(
+                fields=["window_end", "due_date", "id", "window_start"],
+                condition=Q(status__in=AWAITING_BOOKING_STATUSES)
+                | Q(status=VisitStatus.BOOKED, needs_rebooking=True),
+                name="visit_to_work_by_window",
+            ),
+            # A surgeon's upcoming visits to book, by due date (`upcoming`).
+            models.Index(
+                fields=["due_date", "window_end", "window_start"],
+                condition=Q(status__in=AWAITING_BOOKING_STATUSES, start=None),
+                name="visit_awaiting_by_due_date",
+            ),
+            # A no-show still to rebook keeps the slot it missed (`upcoming`).
+            models.Index(
+                fields=["start"],
+                condition=Q(status__in=AWAITING_BOOKING_STATUSES, start__isnull=False),
+                name="visit_awaiting_with_slot",
+            ),
+            # "Not yet open": the visits to book by the day their window opens.
+            models.Index(
+                fields=["window_start"],
+                condition=Q(status__in=AWAITING_BOOKING_STATUSES),
+                name="visit_awaiting_by_opening",
+            ),
+            # Booked, not seen yet, by time: the desk's Today tab, a surgeon's
+            # upcoming bookings, the MRI chase list.
+            models.Index(
+                fields=["start"],
+                condition=Q(status__in=NOT_YET_SEEN_STATUSES),
+                name="visit_not_yet_seen_by_start",
+            ),
         ]
         permissions = [
             ("override_booking_window", "Can book a visit outside its window"),

@@ -117,6 +117,19 @@ def test_upcoming_lists_booked_visits_ahead_and_visits_to_book_soonest_first(
     assert seen == [reviews[name].pk for name in expected]
 
 
+def test_upcoming_first_holds_the_first_of_upcoming_however_many_are_asked(
+    reviews: dict[str, Visit], surgeon_a: Surgeon
+) -> None:
+    today = D(2026, 11, 25)
+    mine = Visit.objects.of_surgeon(surgeon_a.pk)
+    whole = list(mine.upcoming(today, 30).values_list("pk", flat=True))
+
+    for first in range(1, len(whole) + 2):
+        chosen = mine.upcoming_first(today, 30, first)
+        listed = Visit.objects.filter(pk__in=chosen).upcoming(today, 30)[:first]
+        assert list(listed.values_list("pk", flat=True)) == whole[:first]
+
+
 def test_upcoming_looks_as_far_ahead_as_asked(
     reviews: dict[str, Visit], client_for: Callable[[str], APIClient]
 ) -> None:

@@ -114,6 +114,24 @@ def test_each_bucket_has_its_count_and_lists_only_its_visits(
     assert "Needs rebooking" in rebooking.content.decode()
 
 
+def test_a_count_past_the_cap_says_so_and_a_page_past_it_counts_exactly(
+    desk: Client, desk_cast: DeskCast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("web.desk_queries.COUNT_CAP", 2)
+
+    response = desk.get("/desk/")
+
+    assert counts(response)["all"] == 3  # "more than 2": the count stopped
+    assert counts(response)["overdue"] == 2  # exact, at the cap
+    html = response.content.decode()
+    assert '<span class="tabs__count">2+</span>' in html
+    assert '<span class="tabs__count">2</span>' in html
+    # A page past what the capped count vouches for counts exactly, and is
+    # kept within the pages there are.
+    beyond = desk.get("/desk/?page=2").content.decode()
+    assert "1\u20136 of 6 visits" in beyond  # an en dash between 1 and 6
+
+
 def test_the_today_tab_lists_todays_bookings_in_time_order(
     desk: Client, desk_cast: DeskCast
 ) -> None:

@@ -190,6 +190,10 @@ class Tab:
     url: str
     current: bool
 
+    @property
+    def count_text(self) -> str:
+        return queries.count_text(self.count)
+
 
 def _tabs(state: DeskState, counts: dict[str, int]) -> list[Tab]:
     # Today first: a list of its own, set apart from the buckets to book; the
@@ -222,6 +226,9 @@ def _list_context(
     visits = state.filters.apply(_visits(request))
     counts = _counts(visits, today=today)
     page = queries.page_of(state.page, counts[state.tab])
+    if queries.needs_exact_count(state.page, counts[state.tab]):
+        exact = queries.exact_count(visits, tab=state.tab, today=today)
+        page = queries.exact_page_of(state.page, exact)
     if state.is_today:
         chosen = queries.todays_bookings(visits, today=today)
     elif state.is_call:
@@ -253,7 +260,7 @@ def _list_context(
             "patient": state.sort_header("patient", "Patient"),
             "window": state.sort_header("window", "Window"),
         },
-        "list_said": f"{tabs_label}: {page.count} visit{pluralize(page.count)}.",
+        "list_said": f"{tabs_label}: {page.count_text} visit{pluralize(page.count)}.",
     }
 
 
