@@ -38,7 +38,7 @@ from feeds import export  # noqa: E402
 from feeds.models import CalendarEntry, ExportState, FeedVersion  # noqa: E402
 from followup import services  # noqa: E402
 from followup.models import Visit, VisitEvent  # noqa: E402
-from followup.services.importing import COLUMNS  # noqa: E402
+from followup.services.import_file import COLUMNS  # noqa: E402
 
 PROCEDURES = 10_000
 BUDGET_SECONDS = 30.0

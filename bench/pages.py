@@ -54,7 +54,7 @@ from clinic.clock import start_of_day  # noqa: E402
 from clinic.models import Patient, Surgeon  # noqa: E402
 from followup import services  # noqa: E402
 from followup.models import Visit, VisitStatus  # noqa: E402
-from followup.services.importing import COLUMNS  # noqa: E402
+from followup.services.import_file import COLUMNS  # noqa: E402
 
 SMALL, LARGE = 10_000, 1_000_000
 VISITS_PER_PROCEDURE = 5.2  # measured on the generated mix below

@@ -20,6 +20,7 @@ import logging
 import re
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from django.core.signals import request_finished, request_started
 from django.http import HttpRequest, HttpResponse
@@ -98,3 +99,59 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             document["exc_info"] = self.formatException(record.exc_info)
         return json.dumps(document, default=str)
+
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+
+
+def logging_config(log_format: str, *, level: str) -> dict[str, Any]:
+    """Django's LOGGING: every line through the context filter (request and
+    visit ids) and the redaction of feed tokens and `q=` search terms, as
+    JSON lines or text (`log_format`)."""
+    # Feed tokens and `q=` search terms are redacted (config.redaction) on
+    # the loggers that write request lines, so every handler (and a test's
+    # capture) gets the redacted record, and on the console for the rest.
+    request_loggers = ("django.request", "django.server", "django.security")
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {
+            "context": {"()": "config.logs.ContextFilter"},
+            "redact_secrets": {"()": "config.redaction.RedactSecrets"},
+        },
+        "formatters": {
+            "json": {"()": "config.logs.JsonFormatter"},
+            "text": {"format": TEXT_FORMAT},
+            "django.server": {
+                "()": "django.utils.log.ServerFormatter",
+                "format": "[{server_time}] {message}",
+                "style": "{",
+            },
+        },
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "filters": ["context", "redact_secrets"],
+                "formatter": log_format,
+            },
+            "django.server": {
+                "class": "logging.StreamHandler",
+                "formatter": "django.server",
+                "filters": ["context", "redact_secrets"],
+            },
+        },
+        "loggers": {
+            **{
+                name: {"filters": ["redact_secrets"], "propagate": True}
+                for name in request_loggers
+            },
+            # runserver's access lines, as Django's own configuration has them.
+            "django.server": {
+                "handlers": ["django.server"],
+                "level": "INFO",
+                "filters": ["redact_secrets"],
+                "propagate": False,
+            },
+        },
+        "root": {"handlers": ["console"], "level": level},
+    }

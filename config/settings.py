@@ -17,6 +17,8 @@ import django_stubs_ext
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from config.logs import logging_config
+
 # Lets admin and QuerySet classes be subscripted at run time, as mypy wants.
 django_stubs_ext.monkeypatch()
 
@@ -564,56 +566,7 @@ CALDAV_EXPORT_MAX_ATTEMPTS = env_int("CALDAV_EXPORT_MAX_ATTEMPTS", 25, minimum=1
 LOG_FORMAT = env_str("LOG_FORMAT", "json" if PRODUCTION else "text")
 if LOG_FORMAT not in {"json", "text"}:
     raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r} is not json or text")
-# Feed tokens and `q=` search terms are redacted from every line
-# (config.redaction): on the loggers that write request lines, so that every
-# handler (and a test's capture) gets the redacted record, and on the
-# console handler for any other logger.
-_REQUEST_LOGGERS = ("django.request", "django.server", "django.security")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {
-        "context": {"()": "config.logs.ContextFilter"},
-        "redact_secrets": {"()": "config.redaction.RedactSecrets"},
-    },
-    "formatters": {
-        "json": {"()": "config.logs.JsonFormatter"},
-        "text": {
-            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
-        },
-        "django.server": {
-            "()": "django.utils.log.ServerFormatter",
-            "format": "[{server_time}] {message}",
-            "style": "{",
-        },
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "filters": ["context", "redact_secrets"],
-            "formatter": LOG_FORMAT,
-        },
-        "django.server": {
-            "class": "logging.StreamHandler",
-            "formatter": "django.server",
-            "filters": ["context", "redact_secrets"],
-        },
-    },
-    "loggers": {
-        **{
-            name: {"filters": ["redact_secrets"], "propagate": True}
-            for name in _REQUEST_LOGGERS
-        },
-        # runserver's access lines, as Django's own configuration has them.
-        "django.server": {
-            "handlers": ["django.server"],
-            "level": "INFO",
-            "filters": ["redact_secrets"],
-            "propagate": False,
-        },
-    },
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-}
+LOGGING = logging_config(LOG_FORMAT, level=env_str("LOG_LEVEL", "INFO"))
 # The worker and beat log through the handler above, not Celery's own.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 

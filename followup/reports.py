@@ -310,6 +310,26 @@ def _count(flag_name: str) -> Count:
     return Count("pk", filter=Q(**{flag_name: True}))
 
 
+def _booking_delays(base: VisitQuerySet) -> dict[tuple[str, int], list[int]]:
+    """Days from each booked visit's window start to its first booking, by
+    rule x surgeon: one query, the medians are taken in Python."""
+    first_booking = (
+        VisitEvent.objects.filter(visit_id=OuterRef("pk"), action__in=BOOKING_ACTIONS)
+        .order_by("at", "id")
+        .values("at")[:1]
+    )
+    delays = (
+        base.annotate(first_booked_at=Subquery(first_booking))
+        .filter(first_booked_at__isnull=False)
+        .order_by()
+        .values_list(*_DELAY_COLUMNS)
+    )
+    by_row: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for code, surgeon, window_start, booked_at in delays:
+        by_row[(code, surgeon)].append((local_date(booked_at) - window_start).days)
+    return by_row
+
+
 def follow_up_report(
     *,
     visits: VisitQuerySet,
@@ -343,21 +363,7 @@ def follow_up_report(
             returned_within_15_days=_count("f_returned"),
         )
     )
-    first_booking = (
-        VisitEvent.objects.filter(visit_id=OuterRef("pk"), action__in=BOOKING_ACTIONS)
-        .order_by("at", "id")
-        .values("at")[:1]
-    )
-    delays = (
-        base.annotate(first_booked_at=Subquery(first_booking))
-        .filter(first_booked_at__isnull=False)
-        .order_by()
-        .values_list(*_DELAY_COLUMNS)
-    )
-    by_row: dict[tuple[str, int], list[int]] = defaultdict(list)
-    for code, surgeon, window_start, booked_at in delays:
-        by_row[(code, surgeon)].append((local_date(booked_at) - window_start).days)
-
+    by_row = _booking_delays(base)
     counted = list(grouped)
     names = {
         surgeon.pk: str(surgeon)

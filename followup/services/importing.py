@@ -26,11 +26,9 @@ surgery_date. `surgeon` is the Surgeon's id or the username of its login.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import itertools
-import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, TypeVar
 
@@ -43,6 +41,11 @@ from config import db
 from followup import rules
 from followup.exceptions import Conflict, DomainError, InvalidInput
 from followup.models import FollowUpRule, Visit, plan_input
+from followup.services.import_file import (
+    ImportErrors,
+    file_error,
+    read_csv,
+)
 from followup.services.parsing import (
     check_surgery_date,
     parse_date,
@@ -56,27 +59,12 @@ from followup.services.plan import bulk_create_visits, horizon, new_visit
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
-COLUMNS = (
-    "record_number",
-    "given_name",
-    "family_name",
-    "birth_date",
-    "surgeon",
-    "kind",
-    "surgery_date",
-)
 # Rows written per round trip: bounds memory and statement size, while
 # keeping the number of statements per 10,000 rows in the tens.
 CHUNK_SIZE = 2000
 # Serialises imports on PostgreSQL: two uploads of the same file at once
 # must not both find a procedure missing and both create it.
 _IMPORT_LOCK_KEY = 0x5C11_1A9E
-_REJECTED = "import_rejected"
-# A few dozen: the file has 7 columns, plus what a spreadsheet pads.
-MAX_COLUMNS = 32
-# Problems listed in a rejection; the answer also gives their total.
-MAX_ERRORS_LISTED = 100
-
 T = TypeVar("T")
 M = TypeVar("M", bound=Model)
 
@@ -115,47 +103,6 @@ class _Row:
         return (self.record_number, self.kind, self.surgery_date)
 
 
-class _Errors:
-    """The file's problems: counted all, the first by line kept.
-
-    A row's problems arrive together (its own, or one against the batch, or
-    its CSV syntax), so a new line number means one more bad row.
-    """
-
-    def __init__(self) -> None:
-        self.items: list[dict[str, object]] = []
-        self.total = 0
-        self.bad_rows = 0
-        self.unreadable_lines = 0
-        self._last_line = 0
-
-    def add(self, line: int, message: str) -> None:
-        self.total += 1
-        if line != self._last_line:
-            self.bad_rows += 1
-            self._last_line = line
-        self.items.append({"line": line, "error": message})
-        if len(self.items) >= 2 * MAX_ERRORS_LISTED:
-            self._keep_first()
-
-    def _keep_first(self) -> None:
-        # Stable: a line's problems keep their order.
-        self.items.sort(key=lambda item: int(str(item["line"])))
-        del self.items[MAX_ERRORS_LISTED:]
-
-    def reject(self, rows: int) -> InvalidInput:
-        """The file's rejection; `rows` counts the file's rows, bad ones too."""
-        self._keep_first()
-        detail = f"{self.bad_rows} of {rows} rows are invalid; nothing was imported."
-        if self.total > len(self.items):
-            detail += (
-                f" The first {len(self.items)} of {self.total} problems are listed."
-            )
-        return InvalidInput(
-            detail, code=_REJECTED, errors=self.items, error_count=self.total
-        )
-
-
 def import_procedures_csv(
     *, data: bytes, actor: User | None, today: dt.date
 ) -> ImportResult:
@@ -165,140 +112,16 @@ def import_procedures_csv(
     row is bad, and `Conflict` when someone registered the same patient while
     the file was being written; in both cases nothing is written.
     """
-    errors = _Errors()
-    header_line, header, records = _read_csv(data, errors)
+    errors = ImportErrors()
+    header_line, header, records = read_csv(data, errors)
     with transaction.atomic():
         _serialise_imports()
         result, rows = _import(header, records, errors=errors, actor=actor, today=today)
         if errors.total:
             raise errors.reject(rows)  # rolls back what was written
     if not rows:
-        raise _file_error("The file has a header but no rows", line=header_line)
+        raise file_error("The file has a header but no rows", line=header_line)
     return result
-
-
-# --- reading the file -------------------------------------------------------
-
-
-def _file_error(message: str, *, line: int = 1) -> InvalidInput:
-    return InvalidInput(
-        f"{message}; nothing was imported.",
-        code=_REJECTED,
-        errors=[{"line": line, "error": f"{message}."}],
-    )
-
-
-def _read_csv(
-    data: bytes, errors: _Errors
-) -> tuple[int, list[str], Iterator[tuple[int, list[str]]]]:
-    """The header's line, the header, and the non-blank rows (read as they
-    are iterated), each with the line it starts on.
-
-    Lines that are not valid CSV go to `errors`, to be reported with the
-    problems of the other rows.
-    """
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise _file_error(
-            f"The file is not UTF-8 text (first bad byte on line {line}); "
-            "save it as 'CSV UTF-8' and import it again",
-            line=line,
-        ) from None
-    if "\x00" in text:
-        # PostgreSQL cannot store it; a UTF-16 file read as UTF-8 is full of it.
-        line = text.count("\n", 0, text.index("\x00")) + 1
-        raise _file_error(
-            f"The file holds a NUL character (first on line {line}), so it is "
-            "not CSV text; save it as 'CSV UTF-8' and import it again",
-            line=line,
-        )
-    if not text.strip():
-        raise _file_error(
-            "The file is empty; it needs a header row with the columns "
-            + ", ".join(COLUMNS)
-        )
-    reader = csv.reader(_text_lines(text))
-    lines = _numbered(reader, errors)
-    header_line, header = next(lines, (1, []))
-    header = _without_trailing_blanks(header)
-    if len(header) > MAX_COLUMNS:
-        raise InvalidInput(
-            f"The header row has {len(header)} columns; an import takes at most "
-            f"{MAX_COLUMNS} (the columns are {', '.join(COLUMNS)}); nothing was "
-            "imported.",
-            code="too_many_columns",
-            errors=[{"line": header_line, "error": "Too many columns."}],
-        )
-    header = [name.strip().lower() for name in header]
-    _check_header(header, line=header_line)
-    return header_line, header, lines
-
-
-# A line with its end, as a file opened with newline="" gives it to csv.
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
-
-
-def _text_lines(text: str) -> Iterator[str]:
-    """The text's lines, one at a time: no second copy of a 20 MB file (an
-    io.StringIO holds one, four bytes a character)."""
-    return (match.group() for match in _LINE.finditer(text))
-
-
-def _numbered(
-    reader: Iterator[list[str]], errors: _Errors
-) -> Iterator[tuple[int, list[str]]]:
-    """Non-blank rows with their first line: quoted fields may span lines."""
-    line_num = 0
-    while True:
-        first = line_num + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            errors.add(first, f"This line is not valid CSV ({exc})")
-            errors.unreadable_lines += 1
-            line_num = getattr(reader, "line_num", first)
-            continue
-        line_num = getattr(reader, "line_num", first)
-        if any(value.strip() for value in row):
-            yield first, row
-
-
-def _without_trailing_blanks(values: list[str]) -> list[str]:
-    # Spreadsheets pad rows with empty cells up to their widest row.
-    end = len(values)
-    while end and not values[end - 1].strip():
-        end -= 1
-    return values[:end]
-
-
-def _check_header(header: list[str], *, line: int) -> None:
-    unknown = [name for name in header if name and name not in COLUMNS]
-    if "" in header:
-        unknown.append(f"with no name (column {header.index('') + 1})")
-    missing = [name for name in COLUMNS if name not in header]
-    repeated = sorted({name for name in header if name and header.count(name) > 1})
-    problems = []
-    if unknown:
-        problems.append(
-            "unknown column(s) "
-            + ", ".join(n if n.startswith("with no name") else repr(n) for n in unknown)
-        )
-    if missing:
-        problems.append("missing column(s) " + ", ".join(missing))
-    if repeated:
-        problems.append("repeated column(s) " + ", ".join(repeated))
-    if problems:
-        raise _file_error(
-            "The header row has "
-            + "; ".join(problems)
-            + ". The columns are "
-            + ", ".join(COLUMNS),
-            line=line,
-        )
 
 
 # --- checking the rows ------------------------------------------------------
@@ -330,7 +153,7 @@ class _Surgeons:
         return surgeon
 
 
-def _attempt(parse: Callable[[], T], *, line: int, errors: _Errors) -> T | None:
+def _attempt(parse: Callable[[], T], *, line: int, errors: ImportErrors) -> T | None:
     try:
         return parse()
     except DomainError as exc:
@@ -362,7 +185,7 @@ def _parse_row(
     *,
     surgeons: _Surgeons,
     today: dt.date,
-    errors: _Errors,
+    errors: ImportErrors,
 ) -> _Row | None:
     """One row checked as a single create checks it; None when it is bad."""
 
@@ -465,7 +288,7 @@ def _check_batch(
     procedures: dict[_ProcedureKey, set[int]],
     surgeons: _Surgeons,
     seen: _Seen,
-    errors: _Errors,
+    errors: ImportErrors,
 ) -> None:
     """What only the whole file and the clinic's records can show.
 
@@ -542,7 +365,7 @@ def _import(
     header: list[str],
     records: Iterable[tuple[int, list[str]]],
     *,
-    errors: _Errors,
+    errors: ImportErrors,
     actor: User | None,
     today: dt.date,
 ) -> tuple[ImportResult, int]:
@@ -598,7 +421,7 @@ def _checked_row(
     header: list[str],
     surgeons: _Surgeons,
     today: dt.date,
-    errors: _Errors,
+    errors: ImportErrors,
 ) -> _Row | None:
     if not any(value.strip() for value in values[len(header) :]):
         # Spreadsheets pad rows with empty cells up to their widest row.

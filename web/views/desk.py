@@ -39,124 +39,12 @@ from followup.exceptions import DomainError, InvalidInput, NotFound
 from followup.models import ContactChannel, ContactOutcome, FollowUpRule, Visit
 from web import desk_queries as queries
 from web.desk_queries import BUCKET_LABELS, CALL, CALL_LABEL, TODAY, Bucket, Row
+from web.desk_state import DeskState, whole_number
 from web.roles import DESK_ROLES, role_required
 
-PAGE_URL = "/desk/"
 SLOT_LIMIT = 12
 # The banner names this many MRI-flagged reviews, then says there are more.
 MRI_BANNER_SIZE = 5
-
-
-def _int(value: str | None) -> int | None:
-    if not value:
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        return None
-
-
-@dataclass(frozen=True)
-class DeskState:
-    """What the URL's query string holds: the tab, filters, sort and page."""
-
-    tab: str = Bucket.ALL
-    q: str = ""
-    surgeon: int | None = None
-    rule: int | None = None
-    sort: str = queries.DEFAULT_SORT
-    page: int = 1
-    # Values that were given but mean nothing here: said once, then dropped.
-    ignored: tuple[str, ...] = field(default=(), compare=False)
-
-    @classmethod
-    def from_query(cls, query: QueryDict) -> DeskState:
-        ignored = []
-        tab = query.get("tab", Bucket.ALL)
-        if tab not in (TODAY, CALL) and tab not in Bucket.__members__.values():
-            ignored.append("tab")
-            tab = Bucket.ALL
-        numbers = {}
-        for name in ("surgeon", "rule", "page"):
-            raw = query.get(name, "")
-            numbers[name] = _int(raw)
-            if raw and numbers[name] is None:
-                ignored.append(name)
-        sort = query.get("sort", queries.DEFAULT_SORT)
-        if sort not in queries.SORTS:
-            ignored.append("sort")
-            sort = queries.DEFAULT_SORT
-        return cls(
-            tab=tab,
-            q=" ".join(query.get("q", "").split())[:100],
-            surgeon=numbers["surgeon"],
-            rule=numbers["rule"],
-            sort=sort,
-            page=max(numbers["page"] or 1, 1),
-            ignored=tuple(ignored),
-        )
-
-    @property
-    def filters(self) -> queries.Filters:
-        return queries.Filters(q=self.q, surgeon=self.surgeon, rule=self.rule)
-
-    @property
-    def is_today(self) -> bool:
-        return self.tab == TODAY
-
-    @property
-    def is_call(self) -> bool:
-        return self.tab == CALL
-
-    def query(self, **changes: Any) -> str:
-        """The query string of this state, with `changes`; defaults left out."""
-        state = replace(self, **changes)
-        pairs = {
-            "tab": state.tab if state.tab != Bucket.ALL else "",
-            "q": state.q,
-            "surgeon": state.surgeon or "",
-            "rule": state.rule or "",
-            "sort": state.sort if state.sort != queries.DEFAULT_SORT else "",
-            "page": state.page if state.page > 1 else "",
-        }
-        return urlencode({k: v for k, v in pairs.items() if v != ""})
-
-    def url(self, **changes: Any) -> str:
-        query = self.query(**changes)
-        return f"{PAGE_URL}?{query}" if query else PAGE_URL
-
-    def tab_url(self, tab: str) -> str:
-        return self.url(tab=tab, page=1)
-
-    def sort_url(self, key: str) -> str:
-        """The header's link: its key ascending, or descending when it is on."""
-        return self.url(sort=f"-{key}" if self.sort == key else key, page=1)
-
-    @property
-    def hidden_fields(self) -> list[tuple[str, str]]:
-        """This state as hidden inputs, for a GET form that must keep it."""
-        return [(name, str(value)) for name, value in QueryDict(self.query()).items()]
-
-    @property
-    def cleared_url(self) -> str:
-        return self.url(q="", surgeon=None, rule=None, page=1)
-
-    def sort_header(self, key: str, label: str) -> SortHeader:
-        aria_sort = ""
-        if self.sort == key:
-            aria_sort = "ascending"
-        elif self.sort == f"-{key}":
-            aria_sort = "descending"
-        return SortHeader(label, self.sort_url(key), aria_sort)
-
-
-@dataclass(frozen=True)
-class SortHeader:
-    """A sortable column's header: a link, and `aria-sort` only when sorted."""
-
-    label: str
-    url: str
-    aria_sort: str
 
 
 @dataclass
@@ -333,7 +221,7 @@ def desk(request: HttpRequest) -> HttpResponse:
         )
         # The address bar shows the list's own URL, without a form's empty fields.
         return push_url(response, state.url())
-    opened = _int(request.GET.get("open"))
+    opened = whole_number(request.GET.get("open"))
     item = None if opened is None else _item(request, opened, now=now)
     if item is not None:
         _open(item, request.GET, now=now)
@@ -343,7 +231,7 @@ def desk(request: HttpRequest) -> HttpResponse:
 def _open(item: Item, query: QueryDict, *, now: dt.datetime) -> Item:
     panel = query.get("panel", "")
     if panel == "slots":
-        item.slots_surgeon = _int(query.get("slots_surgeon"))
+        item.slots_surgeon = whole_number(query.get("slots_surgeon"))
         return _slots(item, now=now)
     if panel in ("change", "contact"):
         item.panel = panel
@@ -437,7 +325,7 @@ def _when(moment: dt.datetime | None) -> str:
 
 def _surgeon_id(request: HttpRequest) -> int:
     raw = request.POST.get("surgeon", "")
-    surgeon = _int(raw)
+    surgeon = whole_number(raw)
     if surgeon is None:
         raise InvalidInput(f"Choose a surgeon for the slot, not {raw!r}.")
     return surgeon
@@ -584,7 +472,7 @@ def _refused(
         return _missing(request, state, pk)
     item.error = error.message
     item.typed = {name: request.POST.get(name, "") for name in TYPED_FIELDS}
-    item.slots_surgeon = _int(request.POST.get("slots_surgeon"))
+    item.slots_surgeon = whole_number(request.POST.get("slots_surgeon"))
     panel = PANELS.get(action, "")
     if panel == "slots":
         _slots(item, now=now)

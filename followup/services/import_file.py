@@ -1,0 +1,192 @@
+"""Reading an import's CSV file: the text, the header, the numbered rows,
+and the problems found, counted all and the first `MAX_ERRORS_LISTED` kept.
+
+The rows stream: the file is never split into a list of rows at once, so a
+large bad file costs little memory (`followup.services.importing` checks and
+writes them a chunk at a time).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterator
+
+from followup.exceptions import InvalidInput
+
+COLUMNS = (
+    "record_number",
+    "given_name",
+    "family_name",
+    "birth_date",
+    "surgeon",
+    "kind",
+    "surgery_date",
+)
+REJECTED = "import_rejected"
+# A few dozen: the file has 7 columns, plus what a spreadsheet pads.
+MAX_COLUMNS = 32
+# Problems listed in a rejection; the answer also gives their total.
+MAX_ERRORS_LISTED = 100
+
+
+class ImportErrors:
+    """The file's problems: counted all, the first by line kept.
+
+    A row's problems arrive together (its own, or one against the batch, or
+    its CSV syntax), so a new line number means one more bad row.
+    """
+
+    def __init__(self) -> None:
+        self.items: list[dict[str, object]] = []
+        self.total = 0
+        self.bad_rows = 0
+        self.unreadable_lines = 0
+        self._last_line = 0
+
+    def add(self, line: int, message: str) -> None:
+        self.total += 1
+        if line != self._last_line:
+            self.bad_rows += 1
+            self._last_line = line
+        self.items.append({"line": line, "error": message})
+        if len(self.items) >= 2 * MAX_ERRORS_LISTED:
+            self._keep_first()
+
+    def _keep_first(self) -> None:
+        # Stable: a line's problems keep their order.
+        self.items.sort(key=lambda item: int(str(item["line"])))
+        del self.items[MAX_ERRORS_LISTED:]
+
+    def reject(self, rows: int) -> InvalidInput:
+        """The file's rejection; `rows` counts the file's rows, bad ones too."""
+        self._keep_first()
+        detail = f"{self.bad_rows} of {rows} rows are invalid; nothing was imported."
+        if self.total > len(self.items):
+            detail += (
+                f" The first {len(self.items)} of {self.total} problems are listed."
+            )
+        return InvalidInput(
+            detail, code=REJECTED, errors=self.items, error_count=self.total
+        )
+
+
+def file_error(message: str, *, line: int = 1) -> InvalidInput:
+    return InvalidInput(
+        f"{message}; nothing was imported.",
+        code=REJECTED,
+        errors=[{"line": line, "error": f"{message}."}],
+    )
+
+
+def read_csv(
+    data: bytes, errors: ImportErrors
+) -> tuple[int, list[str], Iterator[tuple[int, list[str]]]]:
+    """The header's line, the header, and the non-blank rows (read as they
+    are iterated), each with the line it starts on.
+
+    Lines that are not valid CSV go to `errors`, to be reported with the
+    problems of the other rows.
+    """
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise file_error(
+            f"The file is not UTF-8 text (first bad byte on line {line}); "
+            "save it as 'CSV UTF-8' and import it again",
+            line=line,
+        ) from None
+    if "\x00" in text:
+        # PostgreSQL cannot store it; a UTF-16 file read as UTF-8 is full of it.
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise file_error(
+            f"The file holds a NUL character (first on line {line}), so it is "
+            "not CSV text; save it as 'CSV UTF-8' and import it again",
+            line=line,
+        )
+    if not text.strip():
+        raise file_error(
+            "The file is empty; it needs a header row with the columns "
+            + ", ".join(COLUMNS)
+        )
+    reader = csv.reader(_text_lines(text))
+    lines = _numbered(reader, errors)
+    header_line, header = next(lines, (1, []))
+    header = _without_trailing_blanks(header)
+    if len(header) > MAX_COLUMNS:
+        raise InvalidInput(
+            f"The header row has {len(header)} columns; an import takes at most "
+            f"{MAX_COLUMNS} (the columns are {', '.join(COLUMNS)}); nothing was "
+            "imported.",
+            code="too_many_columns",
+            errors=[{"line": header_line, "error": "Too many columns."}],
+        )
+    header = [name.strip().lower() for name in header]
+    _check_header(header, line=header_line)
+    return header_line, header, lines
+
+
+# A line with its end, as a file opened with newline="" gives it to csv.
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+
+
+def _text_lines(text: str) -> Iterator[str]:
+    """The text's lines, one at a time: no second copy of a 20 MB file (an
+    io.StringIO holds one, four bytes a character)."""
+    return (match.group() for match in _LINE.finditer(text))
+
+
+def _numbered(
+    reader: Iterator[list[str]], errors: ImportErrors
+) -> Iterator[tuple[int, list[str]]]:
+    """Non-blank rows with their first line: quoted fields may span lines."""
+    line_num = 0
+    while True:
+        first = line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            errors.add(first, f"This line is not valid CSV ({exc})")
+            errors.unreadable_lines += 1
+            line_num = getattr(reader, "line_num", first)
+            continue
+        line_num = getattr(reader, "line_num", first)
+        if any(value.strip() for value in row):
+            yield first, row
+
+
+def _without_trailing_blanks(values: list[str]) -> list[str]:
+    # Spreadsheets pad rows with empty cells up to their widest row.
+    end = len(values)
+    while end and not values[end - 1].strip():
+        end -= 1
+    return values[:end]
+
+
+def _check_header(header: list[str], *, line: int) -> None:
+    unknown = [name for name in header if name and name not in COLUMNS]
+    if "" in header:
+        unknown.append(f"with no name (column {header.index('') + 1})")
+    missing = [name for name in COLUMNS if name not in header]
+    repeated = sorted({name for name in header if name and header.count(name) > 1})
+    problems = []
+    if unknown:
+        problems.append(
+            "unknown column(s) "
+            + ", ".join(n if n.startswith("with no name") else repr(n) for n in unknown)
+        )
+    if missing:
+        problems.append("missing column(s) " + ", ".join(missing))
+    if repeated:
+        problems.append("repeated column(s) " + ", ".join(repeated))
+    if problems:
+        raise file_error(
+            "The header row has "
+            + "; ".join(problems)
+            + ". The columns are "
+            + ", ".join(COLUMNS),
+            line=line,
+        )
