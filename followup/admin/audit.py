@@ -24,6 +24,7 @@ from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
 
 from clinic.models import Patient, PatientView
+from followup.admin.read_only import ReadOnlyAdmin
 
 
 class _IdFilter(admin.SimpleListFilter):
@@ -84,17 +85,9 @@ admin.site.unregister(LogEntry)
 
 
 @admin.register(LogEntry)
-class AuditEntryAdmin(LogEntryAdmin):
+class AuditEntryAdmin(ReadOnlyAdmin, LogEntryAdmin):
     list_filter = ["action", LogPatientFilter, ActorFilter, "content_type"]
     search_fields = ["object_repr", "actor__username"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(
-        self, request: HttpRequest, obj: Model | None = None
-    ) -> bool:
-        return False
 
     def has_delete_permission(
         self, request: HttpRequest, obj: Model | None = None
@@ -125,22 +118,9 @@ class ViewerFilter(_IdFilter):
 
 
 @admin.register(PatientView)
-class PatientViewAdmin(admin.ModelAdmin[PatientView]):
+class PatientViewAdmin(ReadOnlyAdmin, admin.ModelAdmin[PatientView]):
     list_display = ["viewed_at", "viewer_username", "record_number", "channel"]
     list_filter = ["channel", ViewPatientFilter, ViewerFilter]
     search_fields = ["record_number", "viewer_username"]
     date_hierarchy = "viewed_at"
     list_select_related = False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(
-        self, request: HttpRequest, obj: Model | None = None
-    ) -> bool:
-        return False
-
-    def has_delete_permission(
-        self, request: HttpRequest, obj: Model | None = None
-    ) -> bool:
-        return False

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from config import csv_safety
 from followup import services
+from followup.admin.read_only import ReadOnlyAdmin
 from followup.models import (
     ConsultationSession,
     ContactAttempt,
@@ -196,7 +197,7 @@ class ContactAttemptInline(admin.TabularInline[ContactAttempt, Visit]):
 
 
 @admin.register(Visit)
-class VisitAdmin(admin.ModelAdmin[Visit]):
+class VisitAdmin(ReadOnlyAdmin, admin.ModelAdmin[Visit]):
     """Visits change through the front desk's services, never by hand here."""
 
     # Short columns: the procedure's long name pushed every other column out
@@ -219,19 +220,6 @@ class VisitAdmin(admin.ModelAdmin[Visit]):
     @admin.display(description="Patient", ordering="patient__record_number")
     def patient_label(self, visit: Visit) -> str:
         return visit.patient.label()
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(
-        self, request: HttpRequest, obj: Visit | None = None
-    ) -> bool:
-        return False
-
-    def has_delete_permission(
-        self, request: HttpRequest, obj: Visit | None = None
-    ) -> bool:
-        return False
 
 
 @admin.register(ConsultationSession)
