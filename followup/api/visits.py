@@ -6,7 +6,8 @@ JSON. Who may do what lives in `followup.access`; these views only ask it.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
+from typing import Any, ClassVar, Protocol
 
 import django_filters
 from django.contrib.auth.models import User
@@ -230,42 +231,63 @@ def _command_schema(summary: str, request: Any = None, who: str = DESK_ONLY) -> 
     )
 
 
-class BookVisit(VisitCommand):
-    action = "book"
+class PlaceVisit(Protocol):
+    """The signature `book_visit` and `reschedule_visit` share."""
+
+    def __call__(
+        self,
+        *,
+        visit_id: int,
+        start: dt.datetime | str,
+        surgeon_id: int,
+        actor: User | None,
+        now: dt.datetime,
+        override_reason: str = "",
+    ) -> Visit: ...
+
+
+class _SlotCommand(VisitCommand):
+    """Book and reschedule take the same request; only the service differs."""
+
     input_serializer = BookingSerializer
+
+    @staticmethod
+    def service() -> PlaceVisit:
+        raise NotImplementedError
+
+    def perform(self, *, visit_id: int, user: User, data: dict[str, Any]) -> None:
+        self.service()(
+            visit_id=visit_id,
+            start=data["start"],
+            surgeon_id=data["surgeon"].pk,
+            actor=user,
+            now=api.now(),
+            override_reason=data["override_reason"],
+        )
+
+
+class BookVisit(_SlotCommand):
+    action = "book"
+
+    @staticmethod
+    def service() -> PlaceVisit:
+        return services.book_visit
 
     @_command_schema("Book a visit (or rebook after a no-show)", BookingSerializer)
     def post(self, request: Request, pk: int) -> Response:
         return super().post(request, pk)
 
-    def perform(self, *, visit_id: int, user: User, data: dict[str, Any]) -> None:
-        services.book_visit(
-            visit_id=visit_id,
-            start=data["start"],
-            surgeon_id=data["surgeon"].pk,
-            actor=user,
-            now=api.now(),
-            override_reason=data["override_reason"],
-        )
 
-
-class RescheduleVisit(VisitCommand):
+class RescheduleVisit(_SlotCommand):
     action = "reschedule"
-    input_serializer = BookingSerializer
+
+    @staticmethod
+    def service() -> PlaceVisit:
+        return services.reschedule_visit
 
     @_command_schema("Move a booked visit to another slot", BookingSerializer)
     def post(self, request: Request, pk: int) -> Response:
         return super().post(request, pk)
-
-    def perform(self, *, visit_id: int, user: User, data: dict[str, Any]) -> None:
-        services.reschedule_visit(
-            visit_id=visit_id,
-            start=data["start"],
-            surgeon_id=data["surgeon"].pk,
-            actor=user,
-            now=api.now(),
-            override_reason=data["override_reason"],
-        )
 
 
 class UnbookVisit(VisitCommand):
