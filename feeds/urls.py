@@ -4,8 +4,11 @@ from django.urls import path
 
 from feeds import api, views
 
+# Also served ahead of the session middleware (feeds.middleware).
+feed_pattern = path("calendar/<str:token>.ics", views.feed, name="calendar-feed")
+
 urlpatterns = [
-    path("calendar/<str:token>.ics", views.feed, name="calendar-feed"),
+    feed_pattern,
     path("api/calendar-links/", api.CalendarLinkList.as_view(), name="calendar-links"),
     path(
         "api/calendar-links/<int:pk>/",

@@ -194,6 +194,20 @@ def test_feed_headers_and_calendar_properties(
     assert "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r\n" in response.content.decode()
 
 
+def test_a_poll_keeps_the_security_headers_and_sets_no_cookie(
+    surgeon: Surgeon, clinic_day: dict[str, Any]
+) -> None:
+    # Polls skip the session middleware (feeds.middleware), not the security
+    # headers; a client sending a stale session cookie gets none back.
+    client = Client(HTTP_COOKIE="sessionid=stale; csrftoken=stale")
+    response = client.get(link_url("surgeon", surgeon.pk))
+
+    assert response.status_code == 200
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response.cookies == {}
+
+
 def test_madrid_visits_at_nine_stay_at_nine_local_in_july_and_january(
     surgeon: Surgeon, clinic_day: dict[str, Any]
 ) -> None:
