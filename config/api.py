@@ -253,19 +253,26 @@ class ErrorSerializer(serializers.Serializer):
     )
 
 
+# What each error status means, in the schema.
+ERROR_TEXT = {
+    400: "Invalid input",
+    401: "Not authenticated",
+    403: "Not signed in, or the role does not allow it",
+    404: "Not found (or not visible to this user)",
+    409: "The current state does not allow it",
+    429: "Too many requests; see Retry-After",
+    503: "The database is busy or unreachable; retry after Retry-After seconds",
+}
+# Any operation can refuse a caller, throttle one, or meet a busy database.
+ANY_OPERATION = (403, 429, 503)
+
+
 def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
     """Schema entries for the errors an endpoint can answer."""
-    text = {
-        400: "Invalid input",
-        401: "Not authenticated",
-        403: "Not signed in, or the role does not allow it",
-        404: "Not found (or not visible to this user)",
-        409: "The current state does not allow it",
-        429: "Too many requests; see Retry-After",
-    }
-    codes = sorted({*statuses, 403, 429})
+    codes = sorted({*statuses, *ANY_OPERATION})
     return {
-        code: OpenApiResponse(ErrorSerializer, description=text[code]) for code in codes
+        code: OpenApiResponse(ErrorSerializer, description=ERROR_TEXT[code])
+        for code in codes
     }
 
 
@@ -275,38 +282,35 @@ def document_common_errors(
     """Schema post-processing: the errors any operation can answer, documented
     where its view did not say so.
 
-    Every operation can refuse a caller (403) or throttle one (429); one with
-    an id in its path, or a page to ask for, can answer 404; one that takes a
-    body or query parameters can answer 400.
+    Every operation can refuse a caller (403), throttle one (429) or meet a
+    busy database (503); one with an id in its path, or a page to ask for,
+    can answer 404; one that takes a body or query parameters can answer 400.
     """
     components = result.setdefault("components", {}).setdefault("schemas", {})
     if "Error" not in components:
         return result
     ref = {"$ref": "#/components/schemas/Error"}
-    text = {
-        "400": "Invalid input",
-        "403": "Not signed in, or the role does not allow it",
-        "404": "Not found (or not visible to this user)",
-        "429": "Too many requests; see Retry-After",
-    }
     for methods in result.get("paths", {}).values():
         for operation in methods.values():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
             params = operation.get("parameters", [])
-            wanted = {"403", "429"}
+            wanted = set(ANY_OPERATION)
             if any(p.get("in") == "path" for p in params) or any(
                 p.get("name") == "page" for p in params
             ):
-                wanted.add("404")
+                wanted.add(404)
             if "requestBody" in operation or any(
                 p.get("in") == "query" for p in params
             ):
-                wanted.add("400")
+                wanted.add(400)
             responses = operation["responses"]
-            for code in sorted(wanted - set(responses)):
-                responses[code] = {
-                    "content": {"application/json": {"schema": ref}},
-                    "description": text[code],
-                }
+            for code in sorted(wanted):
+                responses.setdefault(
+                    str(code),
+                    {
+                        "content": {"application/json": {"schema": ref}},
+                        "description": ERROR_TEXT[code],
+                    },
+                )
     return result

@@ -194,6 +194,24 @@ def test_the_schema_names_every_endpoint_of_the_contract(
     }
 
 
+def test_every_operation_documents_the_refusals_any_call_can_meet(
+    client_for: Any, world: World
+) -> None:
+    body = client_for("front_desk").get("/api/schema/?format=json").json()
+    operations = [
+        (f"{method.upper()} {path}", operation["responses"])
+        for path, methods in body["paths"].items()
+        for method, operation in methods.items()
+        if isinstance(operation, dict) and "responses" in operation
+    ]
+
+    assert len(operations) > 20
+    for name, responses in operations:
+        assert {"403", "429", "503"} <= set(responses), name
+    busy = body["paths"]["/api/visits/"]["get"]["responses"]["503"]
+    assert "Retry-After" in busy["description"]
+
+
 def test_the_schema_gives_the_page_size_bounds_the_api_enforces(
     client_for: Any, world: World
 ) -> None:
