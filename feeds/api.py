@@ -23,10 +23,29 @@ MAX_ID = 2**31 - 1
 
 
 class CalendarLinkSerializer(serializers.ModelSerializer[CalendarLink]):
+    serving = serializers.SerializerMethodField(
+        help_text="Whether the feed answers: false once the account that issued "
+        "the URL (or the surgeon's own) is deactivated or has lost its role. "
+        "Rotate the link to issue a new URL that serves."
+    )
+
     class Meta:
         model = CalendarLink
-        fields = ["id", "scope", "surgeon", "patient", "created_at", "last_used_at"]
+        fields = [
+            "id",
+            "scope",
+            "surgeon",
+            "patient",
+            "created_at",
+            "last_used_at",
+            "serving",
+        ]
         read_only_fields = fields
+
+    def get_serving(self, link: CalendarLink) -> bool:
+        # Lists annotate it (links.visible_to); a link just issued is read.
+        serving = getattr(link, "serving", None)
+        return links.is_serving(link.pk) if serving is None else bool(serving)
 
 
 class IssuedLinkSerializer(CalendarLinkSerializer):

@@ -61,9 +61,12 @@ class IssuedLink:
 
 
 def visible_to(user: AnyUser | None) -> QuerySet[CalendarLink]:
-    """The live links this user may see, rotate and revoke."""
+    """The links this user may see, rotate and revoke: every unrevoked one,
+    with `serving` telling whether its feed answers (lookup.owner_may_hold)."""
     staff = staff_of(user)
-    links = CalendarLink.objects.filter(revoked_at=None)
+    links = CalendarLink.objects.filter(revoked_at=None).annotate(
+        serving=lookup.owner_may_hold()
+    )
     if Role.ADMIN in staff.roles:
         return links
     # Rights follow the role held now, never who created the link: a clerk
@@ -74,6 +77,14 @@ def visible_to(user: AnyUser | None) -> QuerySet[CalendarLink]:
     if Role.SURGEON in staff.roles and staff.surgeon_id is not None:
         allowed |= Q(scope=LinkScope.SURGEON, surgeon_id=staff.surgeon_id)
     return links.filter(allowed)
+
+
+def is_serving(link_id: int) -> bool:
+    """Whether this link's feed answers now (see `visible_to`)."""
+    found = CalendarLink.objects.filter(pk=link_id, revoked_at=None).filter(
+        lookup.owner_may_hold()
+    )
+    return found.exists()
 
 
 def access_link(user: AnyUser | None, link_id: int) -> CalendarLink:

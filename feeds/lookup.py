@@ -13,10 +13,13 @@ stored, and a row the index found is still compared in constant time.
 A link lives only while its owner may still hold it, checked in the same
 query (finding 3 of issue 11): a surgeon link while the surgeon's login is
 active and in the `surgeon` group; a patient or clinic link while the staff
-user who created it (`created_by`) is active and still holds a role that may
-create it (front desk or clinic admin for a patient link, clinic admin for
-the clinic's), or when no user created it (a management command). A dead
-link gets the same 404 as an unknown token.
+user who issued its current URL (`rotated_by`, else `created_by`) is active
+and still holds a role that may create it (front desk or clinic admin for a
+patient link, clinic admin for the clinic's), or when no user issued it (a
+management command). A dead link gets the same 404 as an unknown token; a
+clerk who is still at the desk brings a patient's link back to life by
+rotating it (a new URL, issued under their name), and the link lists say
+which links are not serving (`links.visible_to` annotates `serving`).
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from django.db.models import (
     QuerySet,
     When,
 )
+from django.db.models.functions import Coalesce
 
 from clinic.models import Surgeon
 from config import db
@@ -80,10 +84,12 @@ class ActiveLink:
 _DIGEST_PLACEHOLDER = "\x00digest"
 
 
-def _creator_holds(*groups: str) -> Q:
-    return Q(created_by=None) | Q(
+def _issuer_holds(*groups: str) -> Q:
+    # The issuer of the current URL: who rotated it last, else who created it.
+    issuer = Coalesce(OuterRef("rotated_by_id"), OuterRef("created_by_id"))
+    return Q(rotated_by=None, created_by=None) | Q(
         Exists(
-            User.objects.filter(pk=OuterRef("created_by_id"), is_active=True).filter(
+            User.objects.filter(pk=issuer, is_active=True).filter(
                 Q(is_superuser=True) | Q(groups__name__in=groups)
             )
         )
@@ -103,10 +109,8 @@ def owner_may_hold() -> Case:
     )
     return Case(
         When(scope=LinkScope.SURGEON, then=surgeon_holds),
-        When(
-            scope=LinkScope.PATIENT, then=_creator_holds("front_desk", "clinic_admin")
-        ),
-        When(scope=LinkScope.CLINIC, then=_creator_holds("clinic_admin")),
+        When(scope=LinkScope.PATIENT, then=_issuer_holds("front_desk", "clinic_admin")),
+        When(scope=LinkScope.CLINIC, then=_issuer_holds("clinic_admin")),
         output_field=BooleanField(),  # NULL for any other scope: not live
     )
 

@@ -2,7 +2,8 @@
 
 Issue 11, finding 3: a surgeon's feed kept serving after their account was
 deactivated or their role removed. A surgeon link belongs to the surgeon's
-login; a patient or clinic link to the staff user who created it.
+login; a patient or clinic link to the staff user who issued its current URL
+(who rotated it last, else who created it).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from django.test import Client
 
 from clinic.models import Surgeon
 from feeds import links, views
-from tests.factories import PatientFactory
+from tests.factories import PatientFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -117,3 +118,31 @@ def test_the_clinic_link_ends_when_its_admin_loses_the_role(
 def test_a_link_issued_by_no_user_keeps_serving() -> None:
     # Issued by a management command: no account whose end could end it.
     assert answer(links.create_link(scope="clinic").path)[0] == 200
+
+
+def test_a_clerk_still_at_the_desk_revives_a_departed_clerks_link_by_rotating(
+    front_desk: User,
+) -> None:
+    patient = PatientFactory.create()
+    path = created_by(front_desk, scope="patient", patient=patient.pk)
+    deactivate(front_desk)
+    colleague = UserFactory.create(username="desk2", group="front_desk")
+    client = Client()
+    client.force_login(colleague)
+
+    # The desk sees the link is not serving, on the patient's page and the API.
+    page = client.get(f"/desk/patients/{patient.pk}/")
+    assert "Not serving" in page.content.decode()
+    (listed,) = client.get("/api/calendar-links/").json()["results"]
+    assert listed["serving"] is False
+
+    rotated = client.post(f"/api/calendar-links/{listed['id']}/rotate/")
+    assert rotated.status_code == 200
+    assert rotated.json()["serving"] is True
+    new_path = "/" + rotated.json()["url"].split("/", 3)[3]
+    assert answer(new_path)[0] == 200
+    assert answer(path) == unknown()  # the departed clerk's URL stays dead
+    assert (
+        "Not serving"
+        not in client.get(f"/desk/patients/{patient.pk}/").content.decode()
+    )
