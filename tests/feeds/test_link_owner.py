@@ -131,8 +131,9 @@ def test_a_clerk_still_at_the_desk_revives_a_departed_clerks_link_by_rotating(
     client.force_login(colleague)
 
     # The desk sees the link is not serving, on the patient's page and the API.
-    page = client.get(f"/desk/patients/{patient.pk}/")
-    assert "Not serving" in page.content.decode()
+    page = client.get(f"/desk/patients/{patient.pk}/").content.decode()
+    assert "Not serving: the account that issued this URL" in page
+    assert '<a href="#calendar-link">Not serving</a>' in page
     (listed,) = client.get("/api/calendar-links/").json()["results"]
     assert listed["serving"] is False
 
@@ -142,7 +143,6 @@ def test_a_clerk_still_at_the_desk_revives_a_departed_clerks_link_by_rotating(
     new_path = "/" + rotated.json()["url"].split("/", 3)[3]
     assert answer(new_path)[0] == 200
     assert answer(path) == unknown()  # the departed clerk's URL stays dead
-    assert (
-        "Not serving"
-        not in client.get(f"/desk/patients/{patient.pk}/").content.decode()
-    )
+    page = client.get(f"/desk/patients/{patient.pk}/").content.decode()
+    assert "Not serving" not in page
+    assert '<a href="#calendar-link">Linked</a>' in page

@@ -221,6 +221,13 @@ class LinkSection:
     def qr(self) -> SafeString | None:
         return qr_svg(self.new_url.url) if self.new_url else None
 
+    @property
+    def status(self) -> str:
+        """The page header's word for the patient's calendar."""
+        if any(getattr(link, "serving", False) for link in self.links):
+            return "Linked"
+        return "Not serving" if self.links else "No link yet"
+
 
 def _may_hand_out_links(request: HttpRequest) -> bool:
     try:
