@@ -24,6 +24,7 @@ import pytest
 from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
+from feeds import links
 from followup.models import VisitStatus
 from tests.api.conftest import EARLIER_TODAY, FREE_SLOT, ROLES, World, put_in_state
 from tests.withdrawn import WITHDRAWN, create_token, sign_in, withdraw
@@ -61,6 +62,12 @@ def procedure_a(w: World) -> str:
 
 def visit_a(suffix: str = "") -> Callable[[World], str]:
     return lambda w: f"/api/visits/{w.visit_a.pk}/{suffix}"
+
+
+def surgeon_a_link(w: World) -> int:
+    """A live feed link of surgeon A's, made for the row that manages it."""
+    issued = links.create_link(scope="surgeon", surgeon_id=w.procedure_a.surgeon_id)
+    return issued.link.pk
 
 
 def booking(w: World) -> dict[str, Any]:
@@ -207,6 +214,23 @@ CASES: dict[str, Case] = {
         "get",
         lambda w: "/api/reports/follow-up.csv?from=2026-01-01&to=2026-12-31",
         READ_ALL,
+    ),
+    "list calendar links": Case("get", lambda w: "/api/calendar-links/", READ_ALL),
+    "create surgeon A's calendar link": Case(
+        "post",
+        lambda w: "/api/calendar-links/",
+        (403, 403, 201, 403, 201, 403, 403),
+        body=lambda w: {"scope": "surgeon", "surgeon": w.procedure_a.surgeon_id},
+    ),
+    "rotate surgeon A's calendar link": Case(
+        "post",
+        lambda w: f"/api/calendar-links/{surgeon_a_link(w)}/rotate/",
+        (403, 404, 200, 404, 200, 403, 404),
+    ),
+    "revoke surgeon A's calendar link": Case(
+        "delete",
+        lambda w: f"/api/calendar-links/{surgeon_a_link(w)}/",
+        (403, 404, 204, 404, 204, 403, 404),
     ),
     "schema": Case("get", lambda w: "/api/schema/", PUBLISHED),
     "docs": Case("get", lambda w: "/api/docs/", PUBLISHED),
