@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 from config import api
 from feeds import links
 from feeds.models import CalendarLink, LinkScope
+from followup.api.base import READERS
 
 MAX_ID = 2**31 - 1
 
@@ -87,6 +88,9 @@ def _issued(request: Request, issued: links.IssuedLink, code: int) -> Response:
 @extend_schema(tags=["calendar links"])
 class CalendarLinkList(generics.ListAPIView[CalendarLink]):
     serializer_class = CalendarLinkSerializer
+    # Like every other list: someone who holds no clinic role (a clerk or a
+    # surgeon whose role was removed) is refused, not shown an empty page.
+    roles = {"GET": READERS}
 
     def get_queryset(self) -> QuerySet[CalendarLink]:
         return links.visible_to(self.request.user).order_by("-created_at", "id")

@@ -3,6 +3,14 @@
 Another surgeon's object is a 404 (its existence is never confirmed); a role
 that may see an object but not change it gets a 403; anonymous gets a 403
 with the API's error shape.
+
+The last two columns (tests/withdrawn.py) are tried twice: with the session
+and with the API token the person took while they had their role. The
+deactivated clerk gets what anonymous gets, from either: their session signs
+nobody in and their token is refused like a wrong one. Surgeon A, stripped
+of every role, is still signed in and sees nothing: lists and actions are a
+403, and each object, even their own former patient's, the 404 of an object
+that does not exist. The feed URL itself is tried in tests/feeds.
 """
 
 from __future__ import annotations
@@ -13,10 +21,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
+from feeds import links
 from followup.models import VisitStatus
 from tests.api.conftest import EARLIER_TODAY, FREE_SLOT, ROLES, World, put_in_state
+from tests.withdrawn import WITHDRAWN, create_token, sign_in, withdraw
 
 pytestmark = pytest.mark.django_db
 
@@ -30,8 +41,9 @@ CSV = (
 class Case:
     method: str
     url: Callable[[World], str]
-    # anonymous, front desk, surgeon A, surgeon B, clinic admin
-    expected: tuple[int, int, int, int, int]
+    # anonymous, front desk, surgeon A, surgeon B, clinic admin,
+    # deactivated (the clerk), stripped (surgeon A)
+    expected: tuple[int, int, int, int, int, int, int]
     body: Callable[[World], dict[str, Any]] = lambda w: {}
     visit_state: str | None = None  # put visit A in this state first
     visit_start: dt.datetime = FREE_SLOT  # with this slot, where it holds one
@@ -52,14 +64,24 @@ def visit_a(suffix: str = "") -> Callable[[World], str]:
     return lambda w: f"/api/visits/{w.visit_a.pk}/{suffix}"
 
 
+def surgeon_a_link(w: World) -> int:
+    """A live feed link of surgeon A's, made for the row that manages it."""
+    issued = links.create_link(scope="surgeon", surgeon_id=w.procedure_a.surgeon_id)
+    return issued.link.pk
+
+
 def booking(w: World) -> dict[str, Any]:
     return {"start": FREE_SLOT.isoformat(), "surgeon": w.procedure_a.surgeon_id}
 
 
-READ_ALL = (403, 200, 200, 200, 200)
-READ_OWN = (403, 200, 200, 404, 200)
-DESK_WRITES = (403, 200, 403, 404, 200)
-DESK_CREATES = (403, 201, 403, 403, 201)
+READ_ALL = (403, 200, 200, 200, 200, 403, 403)
+READ_OWN = (403, 200, 200, 404, 200, 403, 404)
+# A list under one object: its roles are checked before the object is found.
+READ_OWN_LIST = (403, 200, 200, 404, 200, 403, 403)
+DESK_WRITES = (403, 200, 403, 404, 200, 403, 404)
+DESK_CREATES = (403, 201, 403, 403, 201, 403, 403)
+# No patient in it: any signed-in user, the stripped one too.
+PUBLISHED = (403, 200, 200, 200, 200, 403, 200)
 
 CASES: dict[str, Case] = {
     "list patients": Case("get", lambda w: "/api/patients/", READ_ALL),
@@ -78,11 +100,13 @@ CASES: dict[str, Case] = {
     "correct patient": Case(
         "patch", patient_a, DESK_WRITES, body=lambda w: {"given_name": "Anabel"}
     ),
-    "list MRI studies": Case("get", lambda w: f"{patient_a(w)}mri-studies/", READ_OWN),
+    "list MRI studies": Case(
+        "get", lambda w: f"{patient_a(w)}mri-studies/", READ_OWN_LIST
+    ),
     "record MRI study": Case(
         "post",
         lambda w: f"{patient_a(w)}mri-studies/",
-        (403, 201, 403, 404, 201),
+        (403, 201, 403, 404, 201, 403, 404),
         body=lambda w: {"performed_on": "2026-11-20", "reference": "ACC-1"},
     ),
     "list surgeons": Case("get", lambda w: "/api/surgeons/", READ_ALL),
@@ -111,13 +135,13 @@ CASES: dict[str, Case] = {
     "end annual reviews": Case(
         "post",
         lambda w: f"{procedure_a(w)}end-annual-reviews/",
-        (403, 403, 200, 404, 200),
+        (403, 403, 200, 404, 200, 403, 404),
         body=lambda w: {"date": "2026-11-25", "reason": "Disc healed"},
     ),
     "import procedures": Case(
         "post",
         lambda w: "/api/procedures/import/",
-        (403, 200, 403, 403, 200),
+        (403, 200, 403, 403, 200, 403, 403),
         content_type="text/csv",
         raw=CSV,
     ),
@@ -172,11 +196,11 @@ CASES: dict[str, Case] = {
         READ_OWN,
         visit_state=VisitStatus.CHECKED_IN,
     ),
-    "contact attempts": Case("get", visit_a("contact-attempts/"), READ_OWN),
+    "contact attempts": Case("get", visit_a("contact-attempts/"), READ_OWN_LIST),
     "record contact attempt": Case(
         "post",
         visit_a("contact-attempts/"),
-        (403, 201, 403, 404, 201),
+        (403, 201, 403, 404, 201, 403, 404),
         body=lambda w: {"channel": "phone", "outcome": "no_answer"},
     ),
     "upcoming reviews": Case("get", lambda w: "/api/reviews/upcoming/", READ_ALL),
@@ -191,19 +215,66 @@ CASES: dict[str, Case] = {
         lambda w: "/api/reports/follow-up.csv?from=2026-01-01&to=2026-12-31",
         READ_ALL,
     ),
-    "schema": Case("get", lambda w: "/api/schema/", READ_ALL),
-    "docs": Case("get", lambda w: "/api/docs/", READ_ALL),
+    "list calendar links": Case("get", lambda w: "/api/calendar-links/", READ_ALL),
+    "create surgeon A's calendar link": Case(
+        "post",
+        lambda w: "/api/calendar-links/",
+        (403, 403, 201, 403, 201, 403, 403),
+        body=lambda w: {"scope": "surgeon", "surgeon": w.procedure_a.surgeon_id},
+    ),
+    "rotate surgeon A's calendar link": Case(
+        "post",
+        lambda w: f"/api/calendar-links/{surgeon_a_link(w)}/rotate/",
+        (403, 404, 200, 404, 200, 403, 404),
+    ),
+    "revoke surgeon A's calendar link": Case(
+        "delete",
+        lambda w: f"/api/calendar-links/{surgeon_a_link(w)}/",
+        (403, 404, 204, 404, 204, 403, 404),
+    ),
+    "schema": Case("get", lambda w: "/api/schema/", PUBLISHED),
+    "docs": Case("get", lambda w: "/api/docs/", PUBLISHED),
+    "redoc": Case("get", lambda w: "/api/redoc/", PUBLISHED),
 }
 
 TABLE = [
-    pytest.param(name, role, case.expected[i], id=f"{name}-{role}")
+    pytest.param(name, role, credential, case.expected[i], id=f"{name}-{label}")
     for name, case in CASES.items()
     for i, role in enumerate(ROLES)
+    for credential, label in (
+        [("session", f"{role}-session"), ("token", f"{role}-token")]
+        if role in WITHDRAWN
+        else [("session", role)]
+    )
 ]
+# What DRF says when the deactivated person's credential is refused: their
+# session signs nobody in (anonymous); their token fails like a wrong one.
+REFUSED_CODES = {"session": "not_authenticated", "token": "authentication_failed"}
 
 
-def send(client: APIClient, case: Case, world: World) -> Any:
-    url = case.url(world)
+@pytest.fixture
+def client_as(
+    users: dict[str, User | None], client_for: Callable[[str], APIClient]
+) -> Callable[[str, str], APIClient]:
+    """A client for a role; a withdrawn one signs in (or takes a token) first."""
+
+    def make(role: str, credential: str) -> APIClient:
+        if role not in WITHDRAWN:
+            return client_for(role)
+        user = users["front_desk" if role == "deactivated" else "surgeon_a"]
+        assert user is not None
+        client = APIClient()
+        if credential == "token":
+            client.credentials(HTTP_AUTHORIZATION=f"Token {create_token(user)}")
+        else:
+            sign_in(client, user)
+        withdraw(role, user)
+        return client
+
+    return make
+
+
+def send(client: APIClient, case: Case, world: World, url: str) -> Any:
     if case.raw is not None:
         return getattr(client, case.method)(
             url, data=case.raw, content_type=case.content_type
@@ -213,25 +284,30 @@ def send(client: APIClient, case: Case, world: World) -> Any:
     return getattr(client, case.method)(url, case.body(world), format="json")
 
 
-@pytest.mark.parametrize(("name", "role", "expected"), TABLE)
+@pytest.mark.parametrize(("name", "role", "credential", "expected"), TABLE)
 def test_every_endpoint_gives_each_role_its_status(
     name: str,
     role: str,
+    credential: str,
     expected: int,
     world: World,
-    client_for: Callable[[str], APIClient],
+    client_as: Callable[[str, str], APIClient],
 ) -> None:
     case = CASES[name]
     if case.visit_state is not None:
         put_in_state(world.visit_a, case.visit_state, case.visit_start)
+    url = case.url(world)  # before any withdrawal: a row may create its object
+    client = client_as(role, credential)
 
-    response = send(client_for(role), case, world)
+    response = send(client, case, world, url)
 
     assert response.status_code == expected, response.content[:500]
     if expected >= 400:
         body = response.data  # the schema view answers its errors in YAML
         assert set(body) >= {"detail", "code"}
         assert body["detail"]
+    if role == "deactivated":
+        assert response.data["code"] == REFUSED_CODES[credential]
 
 
 def test_anonymous_is_told_to_sign_in(
