@@ -8,8 +8,13 @@ class ClinicConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
         from django.contrib.auth.models import User
+        from django.db.models.signals import post_save
 
         from clinic.models import Patient, Procedure
+        from clinic.withdrawal import on_user_saved
+
+        # A deactivated account's sessions and API tokens end with it.
+        post_save.connect(on_user_saved, sender=User, dispatch_uid="clinic-withdraw")
 
         # The audit trail of writes (clinic.audit). Timestamps that move on
         # every save add nothing to the diff; a password hash must never be

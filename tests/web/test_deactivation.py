@@ -1,0 +1,62 @@
+"""Deactivating an account ends its sessions and API tokens for good.
+
+Django and knox refuse an inactive user's session and token; these tests
+show that reactivating the account does not bring them back: the person
+signs in again (clinic.withdrawal).
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from tests.web.test_admin_users import _change_form
+from tests.withdrawn import create_token, sign_in
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_a_clerk_deactivated_then_reactivated_must_sign_in_again(
+    front_desk: User, clinic_admin: User
+) -> None:
+    desk = Client()
+    sign_in(desk, front_desk)
+    token = create_token(front_desk)
+    assert desk.get("/desk/").status_code == 200
+    api = Client(headers={"Authorization": f"Token {token}"})
+    assert api.get("/api/visits/").status_code == 200
+    admin = Client()
+    admin.force_login(clinic_admin)
+    form = _change_form(
+        front_desk,
+        is_staff="",
+        is_superuser="",
+        groups=[group.pk for group in front_desk.groups.all()],
+    )
+    url = f"/admin/auth/user/{front_desk.pk}/change/"
+
+    # The clinic admin switches the account off, then on again.
+    off = {key: value for key, value in form.items() if key != "is_active"}
+    assert admin.post(url, off).status_code == 302
+    assert admin.post(url, form).status_code == 302
+    front_desk.refresh_from_db()
+    assert front_desk.is_active
+
+    assert desk.get("/desk/").url == "/login/?next=/desk/"  # type: ignore[attr-defined]
+    assert api.get("/api/visits/").status_code == 403
+    sign_in(desk, front_desk)  # the person signs in afresh, and works on
+    assert desk.get("/desk/").status_code == 200
+
+
+def test_saving_an_active_account_keeps_its_sessions(front_desk: User) -> None:
+    desk = Client()
+    sign_in(desk, front_desk)
+    token = create_token(front_desk)
+
+    front_desk.first_name = "Dani"
+    front_desk.save()
+
+    assert desk.get("/desk/").status_code == 200
+    api = Client(headers={"Authorization": f"Token {token}"})
+    assert api.get("/api/visits/").status_code == 200
