@@ -41,6 +41,15 @@ class Tally:
     def changes(self) -> int:
         return sum(n for key, n in self.actions.items() if key.endswith(":ok"))
 
+    def merged(self, other: Tally) -> Tally:
+        return Tally(
+            statuses=self.statuses + other.statuses,
+            actions=self.actions + other.actions,
+            transport_errors=self.transport_errors + other.transport_errors,
+            latencies=self.latencies + other.latencies,
+            server_error_bodies=self.server_error_bodies + other.server_error_bodies,
+        )
+
     def count(self, action: str) -> int:
         return self.actions[f"{action}:ok"]
 

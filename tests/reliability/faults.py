@@ -10,7 +10,7 @@ from pathlib import Path
 
 from django.utils import timezone
 
-from tests.feeds.conftest import Radicale
+from tests.feeds.conftest import Radicale, wait_until
 from tests.reliability import checks
 from tests.reliability.clerks import ClerkPlan, Tally, first_free_slot, run_clerks
 from tests.reliability.record import Row, record_row
@@ -48,6 +48,9 @@ def under_load(
     runner.join(timeout=plan.seconds + 120)
     assert not runner.is_alive(), "the clerks did not stop"
     return tally, faults
+
+
+__all__ = ["wait_until"]
 
 
 def run_clerks_once(plan: ClerkPlan) -> Tally:

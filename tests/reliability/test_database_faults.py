@@ -16,10 +16,21 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from tests.feeds.conftest import Radicale, WorkerProcess, worker_database_url
+from tests.feeds.conftest import (
+    Radicale,
+    RedisBroker,
+    WorkerProcess,
+    worker_database_url,
+)
 from tests.reliability import faults
-from tests.reliability.seeding import FAULT_SECONDS, Clinic
-from tests.reliability.servers import Gunicorn, terminate_backends
+from tests.reliability.seeding import FAULT_SECONDS, Clinic, server_env
+from tests.reliability.servers import (
+    Gunicorn,
+    copy_database,
+    run_gunicorn,
+    terminate_backends,
+    throwaway_postgres,
+)
 
 pytestmark = [
     pytest.mark.celery,
@@ -76,6 +87,55 @@ def test_killed_database_connections_cost_at_most_a_503_and_everything_resumes(
     assert faults.children(gunicorn.process.pid) == web_workers
     assert celery_worker.process.poll() is None
     assert outcome.left_pending == [], celery_worker.output()
+    assert outcome.calendar.lost == []
+    assert outcome.calendar.doubled == []
+    assert outcome.double_bookings == 0
+
+
+def test_a_database_restarted_under_load_loses_nothing(
+    make_clinic: Callable[..., Clinic],
+    redis_broker: RedisBroker,
+    radicale: Radicale,
+    tmp_path: Path,
+) -> None:
+    """On a PostgreSQL cluster of the test's own, restarted (fast shutdown:
+    every session cut, new ones refused until it is back) twice under load."""
+    clinic = make_clinic(clerks=20)
+    with throwaway_postgres() as cluster:
+        database_url = copy_database(worker_database_url(), cluster, "clinic_restart")
+        env = server_env(database_url, redis_broker, tmp_path / "var")
+        worker = WorkerProcess(log_dir=tmp_path, env=env)
+        with run_gunicorn(env, tmp_path / "gunicorn.log") as web:
+            try:
+                worker.start()
+                tally, restarts = faults.under_load(
+                    faults.plan_for(clinic, web.url, seconds=FAULT_SECONDS),
+                    cluster.restart,
+                    every=FAULT_SECONDS / 3,
+                )
+                calm = faults.run_clerks_once(
+                    faults.plan_for(clinic, web.url, seconds=3, clerks=5)
+                )
+                outcome = faults.account(database_url, radicale, clinic)
+                alive = worker.process is not None and worker.process.poll() is None
+            finally:
+                worker.stop()
+    faults.record(
+        "postgresql_restart",
+        load=f"20 clerks, {FAULT_SECONDS:g} s",
+        faults=f"{restarts} restarts (pg_ctl -m fast)",
+        tally=tally,
+        outcome=outcome,
+        allow_503=True,
+        after_faults_5xx=calm.fivexx(),
+    )
+
+    assert restarts > 0
+    assert tally.fivexx(allow_503=True) == 0, tally.server_error_bodies[:3]
+    assert tally.transport_errors == 0
+    assert calm.fivexx() == 0 and calm.transport_errors == 0 and calm.changes > 0
+    assert alive, worker.output()
+    assert outcome.left_pending == [], worker.output()
     assert outcome.calendar.lost == []
     assert outcome.calendar.doubled == []
     assert outcome.double_bookings == 0
