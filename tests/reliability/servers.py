@@ -235,3 +235,13 @@ def copy_database(source_url: str, cluster: ThrowawayPostgres, name: str) -> str
     )
     assert restore.returncode == 0, restore.stderr.decode(errors="replace")[-3000:]
     return target
+
+
+def backend_pids(database_url: str) -> list[int]:
+    """PostgreSQL's server processes of this database's sessions now."""
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchall()
+    return [pid for (pid,) in rows]
