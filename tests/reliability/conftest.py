@@ -27,11 +27,16 @@ from tests.reliability.servers import Gunicorn, run_gunicorn
 @pytest.fixture
 def make_clinic(radicale: Radicale) -> Callable[..., Clinic]:  # noqa: F811
     def make(
-        *, clerks: int = 50, per_surgeon: int = 5, base: str | None = None
+        *,
+        clerks: int,
+        surgeons: int,
+        per_surgeon: int,
+        base: str | None = None,
     ) -> Clinic:
         return seed_clinic(
             radicale,
             clerks=clerks,
+            surgeon_count=surgeons,
             procedures_per_surgeon=per_surgeon,
             calendar_base=base,
         )

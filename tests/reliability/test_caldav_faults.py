@@ -19,7 +19,7 @@ from tests.feeds.conftest import (
     worker_database_url,
 )
 from tests.reliability import faults
-from tests.reliability.seeding import FAULT_SECONDS, Clinic
+from tests.reliability.seeding import FAULT_CLINIC, FAULT_SECONDS, Clinic
 from tests.reliability.servers import Gunicorn
 
 pytestmark = [
@@ -47,7 +47,7 @@ def test_caldav_refusing_then_timing_out_loses_and_doubles_nothing(
     celery_worker: WorkerProcess,
     radicale: Radicale,
 ) -> None:
-    clinic = make_clinic(clerks=10, base=caldav_proxy.url)
+    clinic = make_clinic(**FAULT_CLINIC, base=caldav_proxy.url)
     database_url = worker_database_url()
     celery_worker.env.update(CALDAV_TIMEOUT_SECONDS="2", LOG_LEVEL="WARNING")
     celery_worker.start()
@@ -55,14 +55,12 @@ def test_caldav_refusing_then_timing_out_loses_and_doubles_nothing(
 
     caldav_proxy.down()
     refused = faults.run_clerks_once(
-        faults.plan_for(clinic, gunicorn.url, seconds=half, clerks=10)
+        faults.plan_for(clinic, gunicorn.url, seconds=half)
     )
     refusals = failures_like(database_url, "connection refused")
     caldav_proxy.delay = 30.0  # far past the client's timeout
     caldav_proxy.up()
-    slow = faults.run_clerks_once(
-        faults.plan_for(clinic, gunicorn.url, seconds=half, clerks=10)
-    )
+    slow = faults.run_clerks_once(faults.plan_for(clinic, gunicorn.url, seconds=half))
     # Let the worker's retries meet the silent server before it recovers.
     faults.wait_until(lambda: failures_like(database_url, "s timeout") > 0, timeout=30)
     timeouts = failures_like(database_url, "s timeout")
@@ -71,7 +69,7 @@ def test_caldav_refusing_then_timing_out_loses_and_doubles_nothing(
     tally = refused.merged(slow)
     faults.record(
         "caldav_refusing_then_timing_out",
-        load=f"10 clerks, {FAULT_SECONDS:g} s",
+        load=f"{FAULT_CLINIC['clerks']} clerks, {FAULT_SECONDS:g} s",
         faults=f"down {half:g} s, then silent {half:g} s",
         tally=tally,
         outcome=outcome,

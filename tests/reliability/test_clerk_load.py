@@ -18,7 +18,7 @@ import pytest
 
 from tests.feeds.conftest import Radicale, WorkerProcess, worker_database_url
 from tests.reliability import faults
-from tests.reliability.seeding import LOAD_SECONDS, Clinic
+from tests.reliability.seeding import FULL_LENGTH, LOAD_SECONDS, Clinic
 from tests.reliability.servers import Gunicorn
 
 pytestmark = [
@@ -38,7 +38,9 @@ def test_fifty_clerks_never_double_book_and_every_change_reaches_radicale(
     radicale: Radicale,
 ) -> None:
     # Enough visits that 50 clerks rarely wait on one visit's row lock.
-    clinic = make_clinic(clerks=CLERKS, per_surgeon=15 if LOAD_SECONDS >= 30 else 5)
+    clinic = make_clinic(
+        clerks=CLERKS, surgeons=20, per_surgeon=15 if FULL_LENGTH else 3
+    )
     celery_worker.env["LOG_LEVEL"] = "WARNING"
     celery_worker.start()
 

@@ -23,7 +23,7 @@ from tests.feeds.conftest import (
     worker_database_url,
 )
 from tests.reliability import faults
-from tests.reliability.seeding import FAULT_SECONDS, Clinic, server_env
+from tests.reliability.seeding import FAULT_CLINIC, FAULT_SECONDS, Clinic, server_env
 from tests.reliability.servers import (
     Gunicorn,
     copy_database,
@@ -48,7 +48,7 @@ def test_killed_database_connections_cost_at_most_a_503_and_everything_resumes(
     radicale: Radicale,
     tmp_path: Path,
 ) -> None:
-    clinic = make_clinic(clerks=20)
+    clinic = make_clinic(**FAULT_CLINIC)
     database_url = worker_database_url()
     celery_worker.env["LOG_LEVEL"] = "WARNING"
     celery_worker.start()
@@ -65,12 +65,12 @@ def test_killed_database_connections_cost_at_most_a_503_and_everything_resumes(
         every=2.0,
     )
     # The same processes, with no fault now: everything goes through.
-    after = faults.plan_for(clinic, gunicorn.url, seconds=3, clerks=5)
+    after = faults.plan_for(clinic, gunicorn.url, seconds=2, clerks=5)
     calm = faults.run_clerks_once(after)
     outcome = faults.account(database_url, radicale, clinic)
     faults.record(
         "pg_terminate_backend",
-        load=f"20 clerks, {FAULT_SECONDS:g} s",
+        load=f"{FAULT_CLINIC['clerks']} clerks, {FAULT_SECONDS:g} s",
         faults=f"{rounds} rounds, {sum(killed)} backends killed",
         tally=tally,
         outcome=outcome,
@@ -100,7 +100,7 @@ def test_a_database_restarted_under_load_loses_nothing(
 ) -> None:
     """On a PostgreSQL cluster of the test's own, restarted (fast shutdown:
     every session cut, new ones refused until it is back) twice under load."""
-    clinic = make_clinic(clerks=20)
+    clinic = make_clinic(**FAULT_CLINIC)
     with throwaway_postgres() as cluster:
         database_url = copy_database(worker_database_url(), cluster, "clinic_restart")
         env = server_env(database_url, redis_broker, tmp_path / "var")
@@ -114,7 +114,7 @@ def test_a_database_restarted_under_load_loses_nothing(
                     every=FAULT_SECONDS / 3,
                 )
                 calm = faults.run_clerks_once(
-                    faults.plan_for(clinic, web.url, seconds=3, clerks=5)
+                    faults.plan_for(clinic, web.url, seconds=2, clerks=5)
                 )
                 outcome = faults.account(database_url, radicale, clinic)
                 alive = worker.process is not None and worker.process.poll() is None
@@ -122,7 +122,7 @@ def test_a_database_restarted_under_load_loses_nothing(
                 worker.stop()
     faults.record(
         "postgresql_restart",
-        load=f"20 clerks, {FAULT_SECONDS:g} s",
+        load=f"{FAULT_CLINIC['clerks']} clerks, {FAULT_SECONDS:g} s",
         faults=f"{restarts} restarts (pg_ctl -m fast)",
         tally=tally,
         outcome=outcome,

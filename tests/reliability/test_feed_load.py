@@ -31,7 +31,7 @@ from tests.feeds.conftest import worker_database_url
 from tests.reliability import faults
 from tests.reliability.hammer import Burst, hammer
 from tests.reliability.record import Row, record_row
-from tests.reliability.seeding import LOAD_SECONDS
+from tests.reliability.seeding import FULL_LENGTH, LOAD_SECONDS
 from tests.reliability.servers import backend_pids, run_gunicorn
 
 pytestmark = [
@@ -41,7 +41,7 @@ pytestmark = [
 ]
 CONCURRENCY = 200
 # A busy surgeon's calendar: about 390 bytes an event.
-VISITS = 1_000 if LOAD_SECONDS >= 30 else 200
+VISITS = 1_000 if FULL_LENGTH else 200
 FIRST_SLOT = dt.datetime(2027, 1, 4, 8, 0, tzinfo=dt.UTC)
 
 
@@ -99,8 +99,8 @@ def measure(
     urls: dict[str, str], etags: dict[str, str], server: list[int], seconds: float
 ) -> dict[tuple[str, str], Burst]:
     """Alternating bursts: each round runs every (target, mode) once."""
-    rounds = 3 if LOAD_SECONDS >= 30 else 1
-    each = max(2.0, seconds / (rounds * 4))
+    rounds = 3 if FULL_LENGTH else 1
+    each = max(1.0, seconds / (rounds * 4))
     results: dict[tuple[str, str], Burst] = {}
     for _ in range(rounds):
         for mode in ("304", "200"):
