@@ -144,8 +144,8 @@ class Clerks:
             if status in ACCEPTED and isinstance(data, dict):
                 self.known[visit_id] = str(data.get("status", self.known[visit_id]))
                 self.tally.actions[f"{action}:ok"] += 1
-            elif status == 409 and action != "book":
-                # Someone else moved it first: read what it is now.
+            elif status == 409 and _code(data) != "slot_taken":
+                # Someone else moved the visit first: read what it is now.
                 await self._refresh(session, visit_id, headers)
                 self.tally.actions[f"{action}:refused"] += 1
             else:
@@ -196,6 +196,10 @@ class Clerks:
             return status, json.loads(text)
         except ValueError:
             return status, None
+
+
+def _code(data: Any) -> str:
+    return str(data.get("code", "")) if isinstance(data, dict) else ""
 
 
 def run_clerks(plan: ClerkPlan, tally: Tally | None = None) -> Tally:

@@ -4,6 +4,7 @@ end-of-test accounting every fault and load test shares."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,6 +63,8 @@ class Outcome:
     left_pending: list[int]
     calendar: checks.CalendarCheck
     double_bookings: int
+    settle_seconds: float = 0.0  # the reconciliation, after the load
+    compare_seconds: float = 0.0
 
     @property
     def lost(self) -> int:
@@ -70,11 +73,16 @@ class Outcome:
 
 def account(database_url: str, radicale: Radicale, clinic: Clinic) -> Outcome:
     """After the load: reconcile, then compare the database with Radicale."""
+    started = time.monotonic()
     left = checks.settle_exports(database_url)
+    settled = time.monotonic()
+    calendar = checks.compare_calendars(database_url, radicale, clinic.calendars)
     return Outcome(
         left_pending=left,
-        calendar=checks.compare_calendars(database_url, radicale, clinic.calendars),
+        calendar=calendar,
         double_bookings=checks.double_bookings(database_url),
+        settle_seconds=round(settled - started, 1),
+        compare_seconds=round(time.monotonic() - settled, 1),
     )
 
 
@@ -102,6 +110,8 @@ def record(
             "actions": dict(sorted(tally.actions.items())),
             "p50_ms": tally.percentile_ms(0.50),
             "transport_errors": tally.transport_errors,
+            "settle_s": outcome.settle_seconds,
+            "compare_s": outcome.compare_seconds,
             **extra,
         },
     )

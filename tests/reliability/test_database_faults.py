@@ -65,7 +65,7 @@ def test_killed_database_connections_cost_at_most_a_503_and_everything_resumes(
         every=2.0,
     )
     # The same processes, with no fault now: everything goes through.
-    after = faults.plan_for(clinic, gunicorn.url, seconds=2, clerks=5)
+    after = faults.plan_for(clinic, gunicorn.url, seconds=3, clerks=5)
     calm = faults.run_clerks_once(after)
     outcome = faults.account(database_url, radicale, clinic)
     faults.record(
@@ -114,7 +114,7 @@ def test_a_database_restarted_under_load_loses_nothing(
                     every=FAULT_SECONDS / 3,
                 )
                 calm = faults.run_clerks_once(
-                    faults.plan_for(clinic, web.url, seconds=2, clerks=5)
+                    faults.plan_for(clinic, web.url, seconds=3, clerks=5)
                 )
                 outcome = faults.account(database_url, radicale, clinic)
                 alive = worker.process is not None and worker.process.poll() is None
