@@ -34,6 +34,7 @@ class Tally:
     statuses: Counter[int] = field(default_factory=Counter)
     actions: Counter[str] = field(default_factory=Counter)
     transport_errors: int = 0
+    bare_503: int = 0  # a 503 without Retry-After: never allowed
     latencies: list[float] = field(default_factory=list)
     server_error_bodies: list[str] = field(default_factory=list)
 
@@ -46,6 +47,7 @@ class Tally:
             statuses=self.statuses + other.statuses,
             actions=self.actions + other.actions,
             transport_errors=self.transport_errors + other.transport_errors,
+            bare_503=self.bare_503 + other.bare_503,
             latencies=self.latencies + other.latencies,
             server_error_bodies=self.server_error_bodies + other.server_error_bodies,
         )
@@ -54,7 +56,7 @@ class Tally:
         return self.actions[f"{action}:ok"]
 
     def fivexx(self, *, allow_503: bool = False) -> int:
-        return sum(
+        return self.bare_503 * allow_503 + sum(
             n
             for status, n in self.statuses.items()
             if status >= 500 and not (allow_503 and status == 503)
@@ -184,6 +186,8 @@ class Clerks:
             ) as response:
                 text = await response.text()
                 status = response.status
+                if status == 503 and "Retry-After" not in response.headers:
+                    self.tally.bare_503 += 1
         except (aiohttp.ClientError, TimeoutError):
             self.tally.transport_errors += 1
             return 0, None

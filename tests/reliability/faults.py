@@ -3,12 +3,17 @@ end-of-test accounting every fault and load test shares."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
 from django.utils import timezone
 
 from tests.feeds.conftest import Radicale, wait_until
@@ -56,6 +61,35 @@ __all__ = ["wait_until"]
 
 def run_clerks_once(plan: ClerkPlan) -> Tally:
     return run_clerks(plan)
+
+
+def book_one_more(clinic: Clinic, base_url: str, database_url: str) -> int:
+    """Once the fault is over, book a visit still to book a week ahead, where
+    no clerk books: the status says whether the same processes serve again."""
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute(
+            "SELECT id FROM followup_visit WHERE id = ANY(%s) AND status = 'to_book'"
+            " ORDER BY id LIMIT 1",
+            [clinic.visit_ids],
+        ).fetchone()
+    assert row is not None, "every visit was booked"
+    start = first_free_slot(timezone.now()) + dt.timedelta(days=7)
+    request = urllib.request.Request(  # noqa: S310 - loopback http only
+        f"{base_url}/api/visits/{row[0]}/book/",
+        data=json.dumps(
+            {"start": start.isoformat(), "surgeon": clinic.surgeon_ids[0]}
+        ).encode(),
+        headers={
+            "Authorization": f"Token {clinic.tokens[0]}",
+            "Content-Type": "application/json",
+        },
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
 
 
 @dataclass

@@ -25,7 +25,9 @@ class Row:
     changes: int = 0  # visit changes the database accepted
     lost: int = 0  # changes missing from Radicale after the reconciliation
     double_bookings: int = 0  # overlapping held slots in the database
-    server_errors: int = 0  # 5xx other than 503 with Retry-After, plus 500s
+    # 5xx, and requests the server dropped; a 503 with Retry-After is not
+    # counted while a fault test cuts the database off (and only then).
+    server_errors: int = 0
     p99_ms: float | None = None
     extra: dict[str, object] = field(default_factory=dict)
 
