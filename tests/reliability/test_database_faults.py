@@ -68,7 +68,7 @@ def test_killed_database_connections_cost_at_most_a_503_and_everything_resumes(
     calm = faults.run_clerks_once(
         faults.plan_for(clinic, gunicorn.url, seconds=3, clerks=5)
     )
-    resumed = faults.book_one_more(clinic, gunicorn.url, database_url)
+    resumed = faults.book_one_more(clinic, gunicorn.url)
     outcome = faults.account(database_url, radicale, clinic)
     faults.record(
         "pg_terminate_backend",
@@ -120,7 +120,7 @@ def test_a_database_restarted_under_load_loses_nothing(
                 calm = faults.run_clerks_once(
                     faults.plan_for(clinic, web.url, seconds=3, clerks=5)
                 )
-                resumed = faults.book_one_more(clinic, web.url, database_url)
+                resumed = faults.book_one_more(clinic, web.url)
                 outcome = faults.account(database_url, radicale, clinic)
                 alive = worker.process is not None and worker.process.poll() is None
             finally:
