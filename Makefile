@@ -10,7 +10,7 @@ NODE_DEPS := $(if $(wildcard package.json),node_modules)
 # Files starting with "_" are helpers, not benchmarks.
 BENCHES := $(sort $(filter-out bench/_%,$(wildcard bench/*.py)))
 
-.PHONY: run test lint fmt bench screenshots clean
+.PHONY: run test lint fmt bench reliability screenshots clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -66,6 +66,12 @@ bench: $(VENV)/.dev-installed
 		DATABASE_URL="$$url" PYTHONPATH=. $(PY) "$$f" || failed="$$failed $$f"; \
 	done; \
 	if [ -n "$$failed" ]; then echo "failed:$$failed" >&2; exit 1; fi
+
+# Fault and load tests at full length (LOAD_SECONDS=60): one table, then
+# lost=0 double_bookings=0 server_errors=0 feed_vs_static=<x> (bin/reliability.py).
+reliability: $(VENV)/.dev-installed
+	mkdir -p var
+	url=$$($(PY) -m tests.locate_services) && DATABASE_URL="$$url" $(PY) bin/reliability.py
 
 # The README's pictures, from a throwaway demo clinic (bin/screenshots.py).
 screenshots: $(VENV)/.dev-installed

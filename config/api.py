@@ -21,7 +21,7 @@ import sys
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db import DataError, IntegrityError, OperationalError
+from django.db import DataError, IntegrityError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views import defaults
@@ -41,10 +41,16 @@ DATABASE_BUSY_RETRY_AFTER = 10
 _BUSY_MESSAGES = ("database is locked", "database table is locked")
 # PostgreSQL: lock_not_available, deadlock_detected, serialization_failure.
 _BUSY_SQLSTATES = {"55P03", "40P01", "40001"}
+# admin_shutdown (pg_terminate_backend, a fast restart), crash_shutdown,
+# cannot_connect_now (starting up or shutting down).
+_CONNECTION_SQLSTATES = {"57P01", "57P02", "57P03"}
 
 
 def is_database_busy(exc: BaseException | None) -> bool:
-    """A database error that waiting will cure, not a bug."""
+    """A database error that waiting will cure, not a bug: the database is
+    locked or busy, or its connection was lost (`is_connection_lost`)."""
+    if is_connection_lost(exc):
+        return True
     if not isinstance(exc, OperationalError):
         return False
     if getattr(exc.__cause__, "sqlstate", None) in _BUSY_SQLSTATES:
@@ -52,10 +58,39 @@ def is_database_busy(exc: BaseException | None) -> bool:
     return str(exc).lower().startswith(_BUSY_MESSAGES)
 
 
+def is_connection_lost(exc: BaseException | None) -> bool:
+    """The connection to PostgreSQL broke or could not be made: the server
+    restarted or is starting (57P01-57P03), a backend was terminated, the
+    network failed (class 08). psycopg raises these with no SQLSTATE when
+    the socket itself failed, and Django an InterfaceError on a connection
+    it already knows is closed. The next request gets a new connection."""
+    if isinstance(exc, InterfaceError):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    sqlstate = getattr(exc.__cause__, "sqlstate", None)
+    if sqlstate is None:
+        # SQLite's errors carry no SQLSTATE either; theirs are not this.
+        return not str(exc).lower().startswith(_BUSY_MESSAGES) and _is_psycopg(exc)
+    return sqlstate.startswith("08") or sqlstate in _CONNECTION_SQLSTATES
+
+
+def _is_psycopg(exc: BaseException) -> bool:
+    return type(exc.__cause__).__module__.startswith("psycopg")
+
+
 _BUSY_DETAIL = (
     "The database is busy (a long import, usually); nothing was changed. "
     "Try again in a few seconds."
 )
+_LOST_DETAIL = (
+    "The connection to the database was lost; the change may or may not "
+    "have been saved. Reload, then try again in a few seconds."
+)
+
+
+def _busy_detail(exc: BaseException | None) -> str:
+    return _LOST_DETAIL if is_connection_lost(exc) else _BUSY_DETAIL
 
 
 def now() -> dt.datetime:
@@ -169,7 +204,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         logger.warning("Database busy: %s", exc)
         set_rollback()
         return Response(
-            _body(_BUSY_DETAIL, "database_busy"),
+            _body(_busy_detail(exc), "database_busy"),
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": str(DATABASE_BUSY_RETRY_AFTER)},
         )
@@ -217,14 +252,15 @@ def server_error(request: HttpRequest) -> HttpResponse:
     middleware reading the session. Django calls it inside its `except`
     block, so the exception is at hand.
     """
-    if not is_database_busy(sys.exc_info()[1]):
+    exc = sys.exc_info()[1]
+    if not is_database_busy(exc):
         return defaults.server_error(request)
     response: HttpResponse
     if request.path.startswith("/api/"):
-        response = JsonResponse(_body(_BUSY_DETAIL, "database_busy"), status=503)
+        response = JsonResponse(_body(_busy_detail(exc), "database_busy"), status=503)
     else:
         response = HttpResponse(
-            _BUSY_DETAIL, status=503, content_type="text/plain; charset=utf-8"
+            _busy_detail(exc), status=503, content_type="text/plain; charset=utf-8"
         )
     response["Retry-After"] = str(DATABASE_BUSY_RETRY_AFTER)
     return response

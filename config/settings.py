@@ -274,8 +274,17 @@ TEMPLATES = [
 
 # Database: SQLite under var/ by default; DATABASE_URL switches to PostgreSQL.
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'clinic.sqlite3'}")
+# Connections kept per process (seconds; 0: one per request), and checked
+# before a request or task reuses one, so a connection the server dropped
+# (a restart, pg_terminate_backend) is replaced rather than failing.
+_CONN_MAX_AGE = env_int("DATABASE_CONN_MAX_AGE", 60)
+_CONN_CHECKS = env_bool("DATABASE_CONN_HEALTH_CHECKS", True)
 try:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL, conn_max_age=_CONN_MAX_AGE, conn_health_checks=_CONN_CHECKS
+        )
+    }
 except ValueError as exc:
     raise ImproperlyConfigured(f"DATABASE_URL is not usable: {exc}") from None
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -403,7 +412,8 @@ else:
     }
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where `collectstatic` writes and WhiteNoise serves from.
+STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 
 # Content security policy (django-csp): everything from this app itself, no
 # outside origin, no inline script or style. Swagger UI and Redoc come from

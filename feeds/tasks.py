@@ -9,7 +9,8 @@ policy.
 - `export_visits` renders and pushes a chunk (`feeds.caldav_push`). It is
   acknowledged only when done (`acks_late`) and given back to the queue when
   its worker dies (`reject_on_worker_lost`); an unreachable CalDAV server
-  retries the chunk with exponential backoff.
+  retries the chunk with exponential backoff, and so does a lost database
+  connection.
 - `reconcile_exports` (beat, every few minutes) re-enqueues what stayed
   pending too long or failed: tasks lost with a Redis restart, retries that
   ran out while the server was down.
@@ -26,6 +27,7 @@ from collections.abc import Collection
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from config import db
@@ -59,7 +61,10 @@ def schedule_export(
 @shared_task(
     acks_late=True,
     reject_on_worker_lost=True,
-    autoretry_for=(caldav_client.CalDAVUnavailable,),
+    # A lost database connection (a restart, a terminated backend) is
+    # retried like an unreachable CalDAV server: Celery's Django fixup drops
+    # the broken connection after the task, and the retry opens a new one.
+    autoretry_for=(caldav_client.CalDAVUnavailable, OperationalError, InterfaceError),
     retry_backoff=2,
     retry_backoff_max=60,
     retry_jitter=True,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.db import DataError, IntegrityError
+from django.db import DataError, IntegrityError, InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions
 
@@ -76,3 +77,50 @@ def test_validation_errors_name_the_field_in_the_detail() -> None:
 
 def test_a_programming_error_is_left_to_surface_as_a_500() -> None:
     assert exception_handler(KeyError("bug"), {}) is None
+
+
+def _django_error(cls: type[Exception], cause: Exception) -> Exception:
+    """As Django's DatabaseErrorWrapper raises it: the driver's error as cause."""
+    error = cls(str(cause))
+    error.__cause__ = cause
+    return error
+
+
+@pytest.mark.parametrize(
+    "cause",
+    [
+        psycopg.errors.AdminShutdown(
+            "terminating connection due to administrator command"
+        ),
+        psycopg.errors.CannotConnectNow("the database system is starting up"),
+        psycopg.OperationalError("connection failed: Connection refused"),
+        psycopg.OperationalError(
+            "consuming input failed: server closed the connection"
+        ),
+    ],
+)
+def test_a_lost_database_connection_is_a_503_to_retry(cause: Exception) -> None:
+    response = exception_handler(_django_error(OperationalError, cause), {})
+
+    assert response is not None
+    assert response.status_code == 503
+    assert response["Retry-After"] == "10"
+    assert response.data["code"] == "database_busy"
+    assert "connection to the database was lost" in response.data["detail"]
+
+
+def test_a_connection_django_knows_is_closed_is_a_503_too() -> None:
+    error = _django_error(
+        InterfaceError, psycopg.InterfaceError("connection already closed")
+    )
+
+    response = exception_handler(error, {})
+
+    assert response is not None
+    assert response.status_code == 503
+
+
+def test_other_postgresql_operational_errors_still_surface_as_500s() -> None:
+    cause = psycopg.errors.DiskFull("could not extend file")
+
+    assert exception_handler(_django_error(OperationalError, cause), {}) is None

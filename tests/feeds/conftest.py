@@ -196,12 +196,15 @@ def radicale_with_login(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ra
 class CalDAVProxy:
     """A TCP proxy to Radicale: `down()` refuses connections, `up()` serves
     again on the same port, `delay` holds each new connection that long
-    before its first byte reaches Radicale (a slow server)."""
+    before its first byte reaches Radicale (a slow server, which still
+    applies a request its client gave up on), `silent` accepts connections
+    and never answers nor forwards them (a server or network gone quiet)."""
 
     def __init__(self, upstream_port: int) -> None:
         self.upstream_port = upstream_port
         self.port = free_port()
         self.delay = 0.0
+        self.silent = False
         self.connections = 0
         self._listener: socket.socket | None = None
         self._threads: list[threading.Thread] = []
@@ -254,6 +257,13 @@ class CalDAVProxy:
 
     def _serve(self, client: socket.socket) -> None:
         self._sockets.append(client)
+        if self.silent:
+            # Read and drop until the client gives up: nothing reaches Radicale.
+            with contextlib.suppress(OSError):
+                while client.recv(65536):
+                    pass
+            client.close()
+            return
         if self.delay:
             time.sleep(self.delay)
         try:

@@ -33,7 +33,10 @@ from tests.feeds.conftest import (
     postop_visit,
     reschedule,
     wait_until,
+    worker_database_url,
 )
+from tests.reliability.checks import double_bookings
+from tests.reliability.record import Row, record_row
 
 pytestmark = [
     pytest.mark.celery,
@@ -60,6 +63,32 @@ def starts(
 
 def state(visit: Visit) -> str:
     return CalendarEntry.objects.get(pk=visit.pk).export_state
+
+
+def record_fault(
+    test: str,
+    *,
+    faults: str,
+    radicale: Radicale,
+    calendar: SurgeonCalendar,
+    expected: dict[str, list[dt.datetime]],
+) -> None:
+    """This test's row in `make reliability`'s table (tests/reliability)."""
+    found = starts(radicale, calendar)
+    record_row(
+        Row(
+            test=test,
+            load=f"{len(expected)} visits changed, one worker",
+            faults=faults,
+            changes=len(expected),
+            lost=sum(
+                1 for uid, want in expected.items() if want[0] not in found.get(uid, [])
+            )
+            + sum(1 for uid in found if uid not in expected),
+            double_bookings=sum(len(copies) - 1 for copies in found.values())
+            + double_bookings(worker_database_url()),
+        )
+    )
 
 
 @pytest.fixture
@@ -142,13 +171,21 @@ def test_caldav_down_for_a_while_then_everything_is_exported_once(
         visit_uid(visits[1]): [at(9, 10)],
         visit_uid(visits[2]): [at(10, 9)],
     }
-    assert wait_until(
+    settled = wait_until(
         lambda: (
             all(state(v) == ExportState.EXPORTED for v in visits)
             and starts(radicale, calendar) == expected
         ),
         timeout=TIMEOUT,
-    ), celery_worker.output()
+    )
+    record_fault(
+        "caldav_down_then_back",
+        faults="CalDAV refusing connections",
+        radicale=radicale,
+        calendar=calendar,
+        expected=expected,
+    )
+    assert settled, celery_worker.output()
 
 
 def rebook_while_the_push_hangs(
@@ -200,6 +237,13 @@ def test_a_worker_killed_in_the_middle_of_an_export_loses_nothing(
     assert wait_until(lambda: state(visit) == ExportState.EXPORTED, timeout=TIMEOUT), (
         celery_worker.output()
     )
+    record_fault(
+        "worker_sigkill_mid_export",
+        faults="worker + pool child SIGKILLed",
+        radicale=radicale,
+        calendar=calendar,
+        expected={visit_uid(visit): [at(9, 9)]},
+    )
     # Redis gave the unacknowledged task back after its visibility timeout.
     assert timezone.now() - killed_at >= dt.timedelta(seconds=4)
     assert starts(radicale, calendar) == {visit_uid(visit): [at(9, 9)]}
@@ -222,9 +266,15 @@ def test_a_pool_child_killed_mid_export_is_replaced_and_the_task_runs_again(
 
     # task_reject_on_worker_lost: the worker requeues the task at once (no
     # visibility timeout to wait for) and a new pool child runs it.
-    assert wait_until(lambda: state(visit) == ExportState.EXPORTED, timeout=TIMEOUT), (
-        celery_worker.output()
+    exported = wait_until(lambda: state(visit) == ExportState.EXPORTED, timeout=TIMEOUT)
+    record_fault(
+        "pool_child_sigkill_mid_export",
+        faults="pool child SIGKILLed",
+        radicale=radicale,
+        calendar=calendar,
+        expected={visit_uid(visit): [at(9, 9)]},
     )
+    assert exported, celery_worker.output()
     assert starts(radicale, calendar) == {visit_uid(visit): [at(9, 9)]}
     assert CalendarEntry.objects.get(pk=visit.pk).export_attempts == 2
 
@@ -254,10 +304,18 @@ def test_tasks_lost_with_redis_data_are_sent_again_by_the_reconciliation(
     reconcile_exports.delay()
 
     expected = {visit_uid(visits[0]): [at(9, 9)], visit_uid(visits[1]): [at(9, 10)]}
-    assert wait_until(
+    settled = wait_until(
         lambda: (
             all(state(v) == ExportState.EXPORTED for v in visits)
             and starts(radicale, calendar) == expected
         ),
         timeout=TIMEOUT,
-    ), celery_worker.output()
+    )
+    record_fault(
+        "redis_data_lost",
+        faults="queued tasks flushed from Redis",
+        radicale=radicale,
+        calendar=calendar,
+        expected=expected,
+    )
+    assert settled, celery_worker.output()
