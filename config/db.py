@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
 
 import psycopg
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, Model
 from psycopg import abc, pq
@@ -265,7 +265,25 @@ def fetch_one_prepared(
             cursor.execute(sql, list(params))
             row: tuple[Any, ...] | None = cursor.fetchone()
             return row
-    db.close_if_health_check_failed()
+    # No health check (CONN_HEALTH_CHECKS' `SELECT 1`, a second round trip
+    # each request): the read itself tells. A kept connection the server
+    # dropped (a restart, pg_terminate_backend) fails it, and outside a
+    # transaction a read is safe to run again, once, on a new connection.
+    try:
+        row = _fetch_prepared(db, name, sql, params)
+    except DatabaseError:
+        if db.in_atomic_block or db.connection is None or db.is_usable():
+            raise  # a transaction to roll back, or not the connection's fault
+        db.close()
+        row = _fetch_prepared(db, name, sql, params)
+    # It answered: the connection is healthy for the rest of this request.
+    db.health_check_done = True  # type: ignore[attr-defined]
+    return row
+
+
+def _fetch_prepared(
+    db: BaseDatabaseWrapper, name: bytes, sql: str, params: tuple[str, ...]
+) -> tuple[Any, ...] | None:
     db.ensure_connection()
     db.validate_no_broken_transaction()
     raw = db.connection

@@ -9,8 +9,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 
+import psycopg
 import pytest
 from django.db import DatabaseError, OperationalError, connection, transaction
+from django.test import Client
 from django.utils import timezone
 from psycopg import pq
 
@@ -173,3 +175,22 @@ def test_the_lookup_works_where_psycopg_prepares_statements_itself(
     assert found is not None
     assert gone is None
     assert lookup._FIND_STATEMENT.decode() not in prepared_statements()
+
+
+@pytest.mark.usefixtures("fresh_connection")
+def test_a_poll_on_a_connection_the_server_dropped_is_answered_on_a_new_one(
+    issued: links.IssuedLink,
+) -> None:
+    # A PostgreSQL restart or pg_terminate_backend ends the kept connection
+    # between two polls; the next subscriber must not get the 503.
+    client = Client()
+    assert client.get(issued.path).status_code == 200
+    dropped = connection.connection.info.backend_pid  # type: ignore[union-attr]
+    with psycopg.connect(**connection.get_connection_params()) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [dropped])
+
+    response = client.get(issued.path)
+
+    assert response.status_code == 200
+    assert response.content.count(b"BEGIN:VCALENDAR") == 1
+    assert connection.connection.info.backend_pid != dropped  # type: ignore[union-attr]
