@@ -132,11 +132,19 @@ COUNT_ORDER = {
     Bucket.NOT_OPEN: "window_start",
     Bucket.REBOOKING: "window_end",
     TODAY: "start",
+    CALL: "window_end",
 }
 
 
 def tab_filter(tab: str, today: dt.date) -> Q:
     return today_filter(today) if tab == TODAY else bucket_filters(today)[Bucket(tab)]
+
+
+def tab_visits(visits: VisitQuerySet, tab: str, today: dt.date) -> VisitQuerySet:
+    """A tab's visits, unordered: a bucket, Today, or the call list."""
+    if tab == CALL:
+        return visits.call_list(today).order_by()
+    return visits.filter(tab_filter(tab, today))
 
 
 def counts(visits: VisitQuerySet, *, today: dt.date) -> dict[str, int]:
@@ -145,16 +153,14 @@ def counts(visits: VisitQuerySet, *, today: dt.date) -> dict[str, int]:
 
     Each tab is `SELECT COUNT(*) FROM (… LIMIT COUNT_CAP + 1)`, so that it
     stops once past the cap, instead of one aggregate over every open visit.
+    The call list too: its rows' contact summary is read row by row, so an
+    uncapped count read every overdue visit's attempts.
     """
-    tabs = [str(bucket) for bucket in Bucket] + [TODAY]
+    tabs = [str(bucket) for bucket in Bucket] + [TODAY, CALL]
     parts: list[str] = []
     params: list[Any] = []
     for tab in tabs:
-        capped = (
-            visits.filter(tab_filter(tab, today))
-            .order_by(COUNT_ORDER[tab])
-            .values("pk")
-        )
+        capped = tab_visits(visits, tab, today).order_by(COUNT_ORDER[tab]).values("pk")
         sql, tab_params = capped[: COUNT_CAP + 1].query.sql_with_params()
         # The tab names are this module's own constants, never input.
         parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS {tab}_tab)")  # noqa: S608
@@ -167,7 +173,7 @@ def counts(visits: VisitQuerySet, *, today: dt.date) -> dict[str, int]:
 
 def exact_count(visits: VisitQuerySet, *, tab: str, today: dt.date) -> int:
     """A tab's count past the cap: only for a page beyond it."""
-    return visits.filter(tab_filter(tab, today)).count()
+    return tab_visits(visits, tab, today).count()
 
 
 def count_text(count: int) -> str:
@@ -188,11 +194,6 @@ def worklist(
     return with_row_relations(visits.filter(bucket_filters(today)[bucket])).order_by(
         *order
     )
-
-
-def call_count(visits: VisitQuerySet, *, today: dt.date) -> int:
-    """The Call list tab's count: one query."""
-    return visits.call_list(today).count()
 
 
 def call_list(visits: VisitQuerySet, *, today: dt.date) -> VisitQuerySet:
