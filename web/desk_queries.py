@@ -20,8 +20,9 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from clinic.clock import local, start_of_day
 from clinic.models import Patient, Surgeon
@@ -41,6 +42,10 @@ CLOSING_DAYS = 2
 # every one of a quarter of a million open visits costs a scan of them all,
 # and no clerk reads the difference between 1,200 and 220,000.
 COUNT_CAP = 1000
+
+
+# A search finding at most this many patients is looked up by their ids.
+SEARCH_IDS_CAP = 500
 
 
 class Bucket(StrEnum):
@@ -100,6 +105,17 @@ def today_filter(today: dt.date) -> Q:
     )
 
 
+def matching_patients(q: str) -> list[int] | QuerySet[Patient, Any]:
+    """The patients a search finds, read once for the whole page: their ids
+    when there are at most `SEARCH_IDS_CAP` (a record number, a full name),
+    so that every tab's count and the page look their visits up by patient
+    instead of running the search again each. A broader search (a common
+    first name) stays a subquery: the same visits, without a long id list."""
+    found = Patient.objects.search(q).order_by().values_list("pk", flat=True)
+    ids = list(found[: SEARCH_IDS_CAP + 1])
+    return ids if len(ids) <= SEARCH_IDS_CAP else found
+
+
 @dataclass(frozen=True)
 class Filters:
     q: str = ""
@@ -108,7 +124,7 @@ class Filters:
 
     def apply(self, visits: VisitQuerySet) -> VisitQuerySet:
         if self.q:
-            visits = visits.filter(patient__in=Patient.objects.search(self.q))
+            visits = visits.filter(patient__in=matching_patients(self.q))
         if self.surgeon is not None:
             # A booked visit's surgeon is who sees the patient; before that,
             # the surgeon who operated.
@@ -161,7 +177,11 @@ def counts(visits: VisitQuerySet, *, today: dt.date) -> dict[str, int]:
     params: list[Any] = []
     for tab in tabs:
         capped = tab_visits(visits, tab, today).order_by(COUNT_ORDER[tab]).values("pk")
-        sql, tab_params = capped[: COUNT_CAP + 1].query.sql_with_params()
+        try:
+            sql, tab_params = capped[: COUNT_CAP + 1].query.sql_with_params()
+        except EmptyResultSet:  # a search that found no patient
+            parts.append("0")
+            continue
         # The tab names are this module's own constants, never input.
         parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS {tab}_tab)")  # noqa: S608
         params.extend(tab_params)
