@@ -25,7 +25,7 @@ from django.db import connections
 from django.db.models import Q, QuerySet
 
 from clinic.clock import local, start_of_day
-from clinic.models import Patient, Surgeon
+from clinic.models import Patient, Procedure, Surgeon
 from followup.models import (
     AWAITING_BOOKING_STATUSES,
     MRI_FLAG_DAYS,
@@ -127,10 +127,13 @@ class Filters:
             visits = visits.filter(patient__in=matching_patients(self.q))
         if self.surgeon is not None:
             # A booked visit's surgeon is who sees the patient; before that,
-            # the surgeon who operated.
+            # the surgeon who operated. The operated procedures as a subquery,
+            # not a join (see `VisitQuerySet.of_surgeon`): an OR across a join
+            # is checked row by row after it.
+            operated = Procedure.objects.filter(surgeon_id=self.surgeon)
             visits = visits.filter(
                 Q(surgeon_id=self.surgeon)
-                | Q(surgeon__isnull=True, procedure__surgeon_id=self.surgeon)
+                | Q(surgeon__isnull=True, procedure__in=operated.values("pk"))
             )
         if self.rule is not None:
             visits = visits.filter(rule_id=self.rule)
