@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.request import QueryDict
 from django.shortcuts import render
@@ -38,7 +38,6 @@ from followup.access import Forbidden, Staff, access_procedure, access_visit, st
 from followup.exceptions import DomainError, NotFound
 from followup.models import (
     MRI_FLAG_DAYS,
-    CancelReason,
     ContactAttempt,
     MriStatus,
     Visit,
@@ -61,7 +60,6 @@ WORKING_DAYS = 5
 # "Lost to follow-up" also lists the visits cancelled as lost (declined, moved
 # away, deceased) in this many days: long enough to notice, short enough to act.
 LOST_RECENT_DAYS = 90
-LOST_CAUSES = (CancelReason.DECLINED, CancelReason.MOVED_AWAY, CancelReason.DECEASED)
 
 
 # --- what the page was asked for ----------------------------------------------
@@ -279,17 +277,10 @@ def _lost(staff: Staff, *, now: dt.datetime, today: dt.date) -> tuple[list[Row],
         "contact_attempts",
         queryset=ContactAttempt.objects.select_related("actor").order_by("id"),
     )
-    recently_lost = Q(
-        status=VisitStatus.CANCELLED,
-        cancelled_by__in=LOST_CAUSES,
-        updated_at__gte=now - dt.timedelta(days=LOST_RECENT_DAYS),
-    )
     found = list(
         _visits(staff)
-        .with_contact_summary()
-        .filter(Q(unreachable=True) | recently_lost)
-        .prefetch_related(attempts)
-        .order_by("-unreachable", "window_end", "id")[: LIST_LIMIT + 1]
+        .lost_to_follow_up(since=now - dt.timedelta(days=LOST_RECENT_DAYS))
+        .prefetch_related(attempts)[: LIST_LIMIT + 1]
     )
     surgeon_id = surgeon_id_of(staff)
     rows = [
