@@ -20,11 +20,12 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from clinic.clock import local, start_of_day
-from clinic.models import Patient, Surgeon
+from clinic.models import Patient, Procedure, Surgeon
 from followup.models import (
     AWAITING_BOOKING_STATUSES,
     MRI_FLAG_DAYS,
@@ -41,6 +42,10 @@ CLOSING_DAYS = 2
 # every one of a quarter of a million open visits costs a scan of them all,
 # and no clerk reads the difference between 1,200 and 220,000.
 COUNT_CAP = 1000
+
+
+# A search finding at most this many patients is looked up by their ids.
+SEARCH_IDS_CAP = 500
 
 
 class Bucket(StrEnum):
@@ -100,6 +105,17 @@ def today_filter(today: dt.date) -> Q:
     )
 
 
+def matching_patients(q: str) -> list[int] | QuerySet[Patient, Any]:
+    """The patients a search finds, read once for the whole page: their ids
+    when there are at most `SEARCH_IDS_CAP` (a record number, a full name),
+    so that every tab's count and the page look their visits up by patient
+    instead of running the search again each. A broader search (a common
+    first name) stays a subquery: the same visits, without a long id list."""
+    found = Patient.objects.search(q).order_by().values_list("pk", flat=True)
+    ids = list(found[: SEARCH_IDS_CAP + 1])
+    return ids if len(ids) <= SEARCH_IDS_CAP else found
+
+
 @dataclass(frozen=True)
 class Filters:
     q: str = ""
@@ -108,13 +124,16 @@ class Filters:
 
     def apply(self, visits: VisitQuerySet) -> VisitQuerySet:
         if self.q:
-            visits = visits.filter(patient__in=Patient.objects.search(self.q))
+            visits = visits.filter(patient__in=matching_patients(self.q))
         if self.surgeon is not None:
             # A booked visit's surgeon is who sees the patient; before that,
-            # the surgeon who operated.
+            # the surgeon who operated. The operated procedures as a subquery,
+            # not a join (see `VisitQuerySet.of_surgeon`): an OR across a join
+            # is checked row by row after it.
+            operated = Procedure.objects.filter(surgeon_id=self.surgeon)
             visits = visits.filter(
                 Q(surgeon_id=self.surgeon)
-                | Q(surgeon__isnull=True, procedure__surgeon_id=self.surgeon)
+                | Q(surgeon__isnull=True, procedure__in=operated.values("pk"))
             )
         if self.rule is not None:
             visits = visits.filter(rule_id=self.rule)
@@ -132,11 +151,19 @@ COUNT_ORDER = {
     Bucket.NOT_OPEN: "window_start",
     Bucket.REBOOKING: "window_end",
     TODAY: "start",
+    CALL: "window_end",
 }
 
 
 def tab_filter(tab: str, today: dt.date) -> Q:
     return today_filter(today) if tab == TODAY else bucket_filters(today)[Bucket(tab)]
+
+
+def tab_visits(visits: VisitQuerySet, tab: str, today: dt.date) -> VisitQuerySet:
+    """A tab's visits, unordered: a bucket, Today, or the call list."""
+    if tab == CALL:
+        return visits.call_list(today).order_by()
+    return visits.filter(tab_filter(tab, today))
 
 
 def counts(visits: VisitQuerySet, *, today: dt.date) -> dict[str, int]:
@@ -145,17 +172,19 @@ def counts(visits: VisitQuerySet, *, today: dt.date) -> dict[str, int]:
 
     Each tab is `SELECT COUNT(*) FROM (… LIMIT COUNT_CAP + 1)`, so that it
     stops once past the cap, instead of one aggregate over every open visit.
+    The call list too: its rows' contact summary is read row by row, so an
+    uncapped count read every overdue visit's attempts.
     """
-    tabs = [str(bucket) for bucket in Bucket] + [TODAY]
+    tabs = [str(bucket) for bucket in Bucket] + [TODAY, CALL]
     parts: list[str] = []
     params: list[Any] = []
     for tab in tabs:
-        capped = (
-            visits.filter(tab_filter(tab, today))
-            .order_by(COUNT_ORDER[tab])
-            .values("pk")
-        )
-        sql, tab_params = capped[: COUNT_CAP + 1].query.sql_with_params()
+        capped = tab_visits(visits, tab, today).order_by(COUNT_ORDER[tab]).values("pk")
+        try:
+            sql, tab_params = capped[: COUNT_CAP + 1].query.sql_with_params()
+        except EmptyResultSet:  # a search that found no patient
+            parts.append("0")
+            continue
         # The tab names are this module's own constants, never input.
         parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS {tab}_tab)")  # noqa: S608
         params.extend(tab_params)
@@ -167,7 +196,7 @@ def counts(visits: VisitQuerySet, *, today: dt.date) -> dict[str, int]:
 
 def exact_count(visits: VisitQuerySet, *, tab: str, today: dt.date) -> int:
     """A tab's count past the cap: only for a page beyond it."""
-    return visits.filter(tab_filter(tab, today)).count()
+    return tab_visits(visits, tab, today).count()
 
 
 def count_text(count: int) -> str:
@@ -188,11 +217,6 @@ def worklist(
     return with_row_relations(visits.filter(bucket_filters(today)[bucket])).order_by(
         *order
     )
-
-
-def call_count(visits: VisitQuerySet, *, today: dt.date) -> int:
-    """The Call list tab's count: one query."""
-    return visits.call_list(today).count()
 
 
 def call_list(visits: VisitQuerySet, *, today: dt.date) -> VisitQuerySet:

@@ -99,6 +99,10 @@ class CancelReason(models.TextChoices):
     OTHER = "other", "Other"
 
 
+# A visit cancelled for one of these is lost to follow-up, not merely moved.
+LOST_CAUSES = (CancelReason.DECLINED, CancelReason.MOVED_AWAY, CancelReason.DECEASED)
+
+
 def _upcoming_kinds(today: dt.date, days: int) -> tuple[Q, Q]:
     """`VisitQuerySet.upcoming`'s two kinds: booked in the period (today
     through today + `days`, clinic dates), and to book with a window
@@ -318,6 +322,34 @@ class VisitQuerySet(models.QuerySet["Visit"]):
         # Q: the stubs cannot see annotations made by QuerySet methods.
         return self.with_contact_summary().filter(Q(unreachable=True))
 
+    def lost_to_follow_up(self, since: dt.datetime) -> VisitQuerySet:
+        """Visits lost to follow-up: the `unreachable` ones, and those cancelled
+        as lost (`LOST_CAUSES`) since `since`; with their contact summary, the
+        unreachable first, each kind longest overdue first.
+
+        The candidates are read first: the visits still to book that someone
+        tried to reach, and the partial index `visit_lost_by_update`. Filtering
+        on the summary alone would compute it for every visit in the clinic."""
+        recently_lost = Q(
+            status=VisitStatus.CANCELLED,
+            cancelled_by__in=LOST_CAUSES,
+            updated_at__gte=since,
+        )
+        tried = (
+            ContactAttempt.objects.filter(visit__status__in=AWAITING_BOOKING_STATUSES)
+            .order_by()
+            .values("visit_id")
+        )
+        cancelled = (
+            self.model._default_manager.filter(recently_lost).order_by().values("pk")
+        )
+        return (
+            self.filter(pk__in=tried.union(cancelled, all=True))
+            .with_contact_summary()
+            .filter(Q(unreachable=True) | recently_lost)
+            .order_by("-unreachable", "window_end", "id")
+        )
+
     def call_list(self, today: dt.date) -> VisitQuerySet:
         """The patients to call: visits still to book (or after a no-show)
         whose window has closed or closes within `CALL_LIST_DAYS` days,
@@ -467,6 +499,12 @@ class Visit(models.Model):
                 fields=["window_start"],
                 condition=Q(status__in=AWAITING_BOOKING_STATUSES),
                 name="visit_awaiting_by_opening",
+            ),
+            # Visits cancelled as lost, by when (`lost_to_follow_up`).
+            models.Index(
+                fields=["updated_at"],
+                condition=Q(status=VisitStatus.CANCELLED, cancelled_by__in=LOST_CAUSES),
+                name="visit_lost_by_update",
             ),
             # Booked, not seen yet, by time: the desk's Today tab, a surgeon's
             # upcoming bookings, the MRI chase list.

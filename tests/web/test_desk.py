@@ -166,6 +166,28 @@ def test_search_finds_a_patient_by_record_number_or_by_name(
     assert counts(by_number)["all"] == 2
 
 
+def test_a_broad_search_finds_the_same_visits_as_a_narrow_one(
+    desk: Client, desk_cast: DeskCast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    narrow = desk.get("/desk/?q=r")  # Ruiz, García and Sanz (MRN): everyone
+    monkeypatch.setattr("web.desk_queries.SEARCH_IDS_CAP", 1)
+
+    broad = desk.get("/desk/?q=r")  # more patients than the cap: a subquery
+
+    assert labels(broad) == labels(narrow)
+    assert counts(broad) == counts(narrow)
+
+
+def test_a_search_that_finds_nobody_shows_no_visits_and_empty_tabs(
+    desk: Client, desk_cast: DeskCast
+) -> None:
+    response = desk.get("/desk/?q=nobody-by-this-name")
+
+    assert response.status_code == 200
+    assert labels(response) == []
+    assert set(counts(response).values()) == {0}
+
+
 def test_filters_by_surgeon_and_by_kind(desk: Client, desk_cast: DeskCast) -> None:
     other = desk_cast.other_surgeon.pk
     rule = desk_cast.visit(desk_cast.pilar, "one_month_control").rule_id

@@ -438,6 +438,44 @@ def many_visits(surgeon: Surgeon, count: int) -> None:
     )
 
 
+def test_each_list_shows_its_first_ten_and_up_to_fifty_when_asked(
+    surgeon_a: Surgeon,
+) -> None:
+    many_visits(surgeon_a, 180)  # 60 upcoming to book, 60 overdue, 60 booked
+    client = client_of(surgeon_a)
+
+    first = client.get(PAGE).content.decode()
+    upcoming = section(first, "upcoming")
+    overdue = section(first, "overdue")
+
+    assert upcoming.count('<li class="review') == 10
+    assert overdue.count('<li class="review') == 10
+    assert 'href="/surgeon/?show=upcoming#upcoming"' in upcoming
+    assert 'href="/surgeon/?show=overdue#overdue"' in overdue
+
+    shown = client.get("/surgeon/?show=upcoming").content.decode()
+
+    assert section(shown, "upcoming").count('<li class="review') == 50
+    assert "Only the first 50 are listed" in section(shown, "upcoming")
+    assert section(shown, "overdue").count('<li class="review') == 10
+    # The next link keeps the list already open.
+    assert 'href="/surgeon/?show=upcoming&amp;show=overdue#overdue"' in shown
+
+
+def test_an_action_from_a_list_shown_whole_returns_to_it(
+    world: SurgeonWorld, surgeon_a: Surgeon
+) -> None:
+    response = client_of(surgeon_a).post(
+        f"/surgeon/visits/{world.checked_in.pk}/complete/",
+        {"days": "30", "week": "2026-11-23", "show": ["upcoming", "nonsense"]},
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == (
+        f"/surgeon/?show=upcoming#visit-{world.checked_in.pk}"
+    )
+
+
 def queries_for_page(surgeon: Surgeon) -> int:
     client = client_of(surgeon)
     with CaptureQueriesContext(connection) as queries:

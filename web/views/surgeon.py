@@ -4,8 +4,10 @@ things they do from it: complete a visit, end an annual-review programme.
 Reads go through `Visit.objects.visible_to(staff)`, the one rule of who a
 surgeon's patients are; writes go through the services behind the API's own
 access checks, so another surgeon's visit is a 404 and the programme of a
-patient one only covers is a 403. Each list is one query, capped at
-`LIST_LIMIT` rows, so the page runs the same queries whatever the data size.
+patient one only covers is a 403. Each list is one query, its first
+`FIRST_ROWS` rows, or up to `LIST_LIMIT` once "Show up to 50" asked for it
+(`?show=upcoming`, kept by every action), so the page runs the same queries
+whatever the data size.
 
 A refused action renders the page again with the service's message beside
 its row, the input kept and nothing changed; a done one redirects back to
@@ -21,7 +23,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.request import QueryDict
 from django.shortcuts import render
@@ -38,7 +40,6 @@ from followup.access import Forbidden, Staff, access_procedure, access_visit, st
 from followup.exceptions import DomainError, NotFound
 from followup.models import (
     MRI_FLAG_DAYS,
-    CancelReason,
     ContactAttempt,
     MriStatus,
     Visit,
@@ -55,13 +56,17 @@ MAX_DAYS = 366  # the API's own bound for `days`
 # desk's page. Rendering a row costs more than reading it: at 200 a list, a
 # large clinic's page spent most of its time writing 400 rows of HTML.
 LIST_LIMIT = 50
+# Rows a list shows at first: the next reviews, the longest overdue, what a
+# surgeon glances at between operations. "Show all" lists up to LIST_LIMIT,
+# so a busy surgeon's page is not a hundred rows long before they ask.
+FIRST_ROWS = 10
+LISTS = ("upcoming", "overdue", "lost")
 # How far the week view travels from today; past it a typo, not a plan.
 WEEK_REACH = dt.timedelta(days=5 * 366)
 WORKING_DAYS = 5
 # "Lost to follow-up" also lists the visits cancelled as lost (declined, moved
 # away, deceased) in this many days: long enough to notice, short enough to act.
 LOST_RECENT_DAYS = 90
-LOST_CAUSES = (CancelReason.DECLINED, CancelReason.MOVED_AWAY, CancelReason.DECEASED)
 
 
 # --- what the page was asked for ----------------------------------------------
@@ -75,16 +80,31 @@ class Period:
     monday: dt.date
     this_monday: dt.date
     notices: tuple[str, ...] = ()
+    # The lists shown whole (up to LIST_LIMIT), in `LISTS` order.
+    shown_all: tuple[str, ...] = ()
 
-    def query(self, *, monday: dt.date | None = None) -> str:
+    def query(
+        self, *, monday: dt.date | None = None, show: tuple[str, ...] = ()
+    ) -> str:
         """The page's query string for this period, defaults left out."""
         monday = monday or self.monday
-        params: dict[str, str] = {}
+        params: list[tuple[str, str]] = []
         if self.days != DEFAULT_DAYS:
-            params["days"] = str(self.days)
+            params.append(("days", str(self.days)))
         if monday != self.this_monday:
-            params["week"] = monday.isoformat()
+            params.append(("week", monday.isoformat()))
+        shown = set(self.shown_all) | set(show)
+        params.extend(("show", name) for name in LISTS if name in shown)
         return "?" + urlencode(params) if params else ""
+
+    def limit(self, name: str) -> int:
+        """How many rows the list `name` shows."""
+        return LIST_LIMIT if name in self.shown_all else FIRST_ROWS
+
+    @property
+    def show_all(self) -> dict[str, str]:
+        """Each list's "Show all" link, back at the list."""
+        return {name: f"{PAGE_URL}{self.query(show=(name,))}#{name}" for name in LISTS}
 
     @property
     def previous_week(self) -> str:
@@ -138,8 +158,13 @@ def read_period(given: QueryDict, today: dt.date) -> Period:
                 )
             else:
                 monday = monday_of(asked)
+    shown = set(given.getlist("show"))
     return Period(
-        days=days, monday=monday, this_monday=this_monday, notices=tuple(notices)
+        days=days,
+        monday=monday,
+        this_monday=this_monday,
+        notices=tuple(notices),
+        shown_all=tuple(name for name in LISTS if name in shown),
     )
 
 
@@ -271,7 +296,9 @@ def _visits(staff: Staff) -> VisitQuerySet:
     return _related(Visit.objects.visible_to(staff))
 
 
-def _lost(staff: Staff, *, now: dt.datetime, today: dt.date) -> tuple[list[Row], bool]:
+def _lost(
+    staff: Staff, *, now: dt.datetime, today: dt.date, limit: int
+) -> tuple[list[Row], bool]:
     """Lost to follow-up: the unreachable visits, longest overdue first, then
     those cancelled as lost in the last `LOST_RECENT_DAYS` days; each with its
     contact attempts. One query, and one for the attempts when there are rows."""
@@ -279,33 +306,30 @@ def _lost(staff: Staff, *, now: dt.datetime, today: dt.date) -> tuple[list[Row],
         "contact_attempts",
         queryset=ContactAttempt.objects.select_related("actor").order_by("id"),
     )
-    recently_lost = Q(
-        status=VisitStatus.CANCELLED,
-        cancelled_by__in=LOST_CAUSES,
-        updated_at__gte=now - dt.timedelta(days=LOST_RECENT_DAYS),
-    )
     found = list(
         _visits(staff)
-        .with_contact_summary()
-        .filter(Q(unreachable=True) | recently_lost)
-        .prefetch_related(attempts)
-        .order_by("-unreachable", "window_end", "id")[: LIST_LIMIT + 1]
+        .lost_to_follow_up(since=now - dt.timedelta(days=LOST_RECENT_DAYS))
+        .prefetch_related(attempts)[: limit + 1]
     )
     surgeon_id = surgeon_id_of(staff)
     rows = [
-        Row(visit=visit, surgeon_id=surgeon_id, today=today)
-        for visit in found[:LIST_LIMIT]
+        Row(visit=visit, surgeon_id=surgeon_id, today=today) for visit in found[:limit]
     ]
-    return rows, len(found) > LIST_LIMIT
+    return rows, len(found) > limit
 
 
 def _rows(
-    visits: VisitQuerySet, *, staff: Staff, today: dt.date, refusal: Refusal | None
+    visits: VisitQuerySet,
+    *,
+    staff: Staff,
+    today: dt.date,
+    refusal: Refusal | None,
+    limit: int,
 ) -> tuple[list[Row], bool]:
-    """The list's rows (at most LIST_LIMIT) and whether more were left off."""
-    found = list(visits[: LIST_LIMIT + 1])
+    """The list's rows (at most `limit`) and whether more were left off."""
+    found = list(visits[: limit + 1])
     rows = []
-    for visit in found[:LIST_LIMIT]:
+    for visit in found[:limit]:
         row = Row(visit=visit, surgeon_id=surgeon_id_of(staff), today=today)
         if row.programme_ends_here:
             row.end_form = EndProgrammeForm(date=today.isoformat())
@@ -319,7 +343,7 @@ def _rows(
                     error=refusal.message,
                 )
         rows.append(row)
-    return rows, len(found) > LIST_LIMIT
+    return rows, len(found) > limit
 
 
 def _week(staff: Staff, period: Period, today: dt.date) -> list[Day]:
@@ -363,21 +387,25 @@ def _page(
     visits = _visits(staff)
     # The list's candidates first, each kind stopped at the list's length.
     chosen = Visit.objects.visible_to(staff).upcoming_first(
-        today, period.days, LIST_LIMIT + 1
+        today, period.days, period.limit("upcoming") + 1
     )
     upcoming, more_upcoming = _rows(
         _related(Visit.objects.filter(pk__in=chosen)).upcoming(today, period.days),
         staff=staff,
         today=today,
         refusal=refusal,
+        limit=period.limit("upcoming"),
     )
     overdue, more_overdue = _rows(
         visits.overdue(today).order_by("window_end", "due_date", "id"),
         staff=staff,
         today=today,
         refusal=refusal,
+        limit=period.limit("overdue"),
     )
-    lost, more_lost = _lost(staff, now=api.now(), today=today)
+    lost, more_lost = _lost(
+        staff, now=api.now(), today=today, limit=period.limit("lost")
+    )
     context = {
         "title": "My reviews",
         "lost": lost,
