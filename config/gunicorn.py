@@ -17,7 +17,9 @@ from config.redaction import RedactSecrets, redact
 
 # Inside its container; the compose file publishes the port.
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
-workers = int(os.environ.get("GUNICORN_WORKERS", "3"))
+# gunicorn's own advice, (2 x cores) + 1: a sync worker waiting on PostgreSQL
+# (every feed poll does, once) leaves its core to another worker.
+workers = int(os.environ.get("GUNICORN_WORKERS", str(2 * (os.cpu_count() or 1) + 1)))
 accesslog = "-"
 errorlog = "-"
 # The combined format, with the request's duration in microseconds.

@@ -36,7 +36,7 @@ PG_BIN = Path("/usr/lib/postgresql/15/bin")
 class Gunicorn:
     env: dict[str, str]
     log: Path
-    workers: int = 3
+    workers: int | None = 3  # None: the production default (config/gunicorn.py)
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
 
@@ -48,8 +48,9 @@ class Gunicorn:
         env = {
             **self.env,
             "GUNICORN_BIND": f"127.0.0.1:{self.port}",
-            "GUNICORN_WORKERS": str(self.workers),
         }
+        if self.workers is not None:
+            env["GUNICORN_WORKERS"] = str(self.workers)
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
                 [
@@ -91,7 +92,7 @@ class Gunicorn:
 
 @contextlib.contextmanager
 def run_gunicorn(
-    env: dict[str, str], log: Path, *, workers: int = 3
+    env: dict[str, str], log: Path, *, workers: int | None = 3
 ) -> Iterator[Gunicorn]:
     server = Gunicorn(env=env, log=log, workers=workers)
     server.start()

@@ -137,7 +137,8 @@ def test_a_feed_under_200_concurrent_polls_against_a_static_file(
         "FEED_REQUESTS_PER_TOKEN_HOUR": str(10**9),
         "FEED_REQUESTS_PER_IP_HOUR": str(10**9),
     }
-    with run_gunicorn(env, tmp_path / "gunicorn.log", workers=3) as web:
+    # As production runs it: gunicorn's default number of workers here.
+    with run_gunicorn(env, tmp_path / "gunicorn.log", workers=None) as web:
         urls = {
             "feed": web.url + feed_path,
             "static": web.url + "/static/feed-sized.ics",
