@@ -23,6 +23,16 @@ from django.test import Client
 
 PASSWORD = "pw-for-tests-only"  # tests.factories.UserFactory's
 WITHDRAWN = ("deactivated", "stripped")
+# The columns of the role tables (pages, API): the people who hold a role,
+# then the two whose access was withdrawn after they signed in.
+ROLES = (
+    "anonymous",
+    "front_desk",
+    "surgeon_a",
+    "surgeon_b",
+    "clinic_admin",
+    *WITHDRAWN,
+)
 
 
 def sign_in(client: Client, user: User) -> None:

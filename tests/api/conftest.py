@@ -31,17 +31,6 @@ FREE_SLOT = dt.datetime(2026, 11, 27, 9, 0, tzinfo=MADRID)
 # An hour before "now", today: a booking the patient can be checked in for,
 # or marked a no-show.
 EARLIER_TODAY = NOW - dt.timedelta(hours=1)
-# The role tables' columns; the last two are people whose access a clinic
-# admin withdrew after they signed in (tests/withdrawn.py).
-ROLES = (
-    "anonymous",
-    "front_desk",
-    "surgeon_a",
-    "surgeon_b",
-    "clinic_admin",
-    "deactivated",
-    "stripped",
-)
 
 
 @pytest.fixture(autouse=True)

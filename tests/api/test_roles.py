@@ -26,8 +26,8 @@ from rest_framework.test import APIClient
 
 from feeds import links
 from followup.models import VisitStatus
-from tests.api.conftest import EARLIER_TODAY, FREE_SLOT, ROLES, World, put_in_state
-from tests.withdrawn import WITHDRAWN, create_token, sign_in, withdraw
+from tests.api.conftest import EARLIER_TODAY, FREE_SLOT, World, put_in_state
+from tests.withdrawn import ROLES, WITHDRAWN, create_token, sign_in, withdraw
 
 pytestmark = pytest.mark.django_db
 

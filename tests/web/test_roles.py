@@ -27,19 +27,10 @@ from clinic.models import Surgeon
 from feeds import links
 from followup.models import MriStudy
 from tests.factories import make_procedure
-from tests.withdrawn import WITHDRAWN, sign_in, withdraw
+from tests.withdrawn import ROLES, WITHDRAWN, sign_in, withdraw
 
 pytestmark = pytest.mark.django_db
 
-ROLES = (
-    "anonymous",
-    "front_desk",
-    "surgeon_a",
-    "surgeon_b",
-    "clinic_admin",
-    "deactivated",
-    "stripped",
-)
 TO_LOGIN = "-> /login/?next={path}"
 TO_DESK = "-> /desk/"
 TO_SURGEON = "-> /surgeon/"
