@@ -390,6 +390,20 @@ def worker_database_url() -> str:
     return f"postgres://{auth}{host}:{port}/{settings['NAME']}"
 
 
+def stop_group(process: subprocess.Popen[bytes], *, timeout: float) -> None:
+    """SIGTERM a process started in a session of its own, with its children
+    (a worker's pool, gunicorn's workers); SIGKILL what is left after
+    `timeout` seconds."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
 @dataclass
 class WorkerProcess:
     """One `celery worker` subprocess; `start()` again after `kill()`."""
@@ -462,12 +476,7 @@ class WorkerProcess:
     def stop(self) -> None:
         if self.process is None:
             return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.kill()
+        stop_group(self.process, timeout=15)
         self.process = None
 
     def output(self) -> str:

@@ -14,9 +14,7 @@ free loopback port and stopped at the end, with every wait bounded:
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -27,7 +25,13 @@ from pathlib import Path
 import psycopg
 
 from tests.conftest import require
-from tests.feeds.conftest import ROOT, free_port, wait_for_port, wait_until
+from tests.feeds.conftest import (
+    ROOT,
+    free_port,
+    stop_group,
+    wait_for_port,
+    wait_until,
+)
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
@@ -77,13 +81,7 @@ class Gunicorn:
     def stop(self) -> None:
         if self.process is None:
             return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
+        stop_group(self.process, timeout=20)
         self.process = None
 
     def output(self) -> str:
