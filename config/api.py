@@ -21,7 +21,7 @@ import sys
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db import DataError, IntegrityError, InterfaceError, OperationalError
+from django.db import DataError, IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views import defaults
@@ -31,6 +31,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from config.db import is_connection_lost, is_database_busy
 from followup.exceptions import DomainError
 
 logger = logging.getLogger(__name__)
@@ -38,47 +39,6 @@ logger = logging.getLogger(__name__)
 
 # Seconds a client is asked to wait when the database is busy.
 DATABASE_BUSY_RETRY_AFTER = 10
-_BUSY_MESSAGES = ("database is locked", "database table is locked")
-# PostgreSQL: lock_not_available, deadlock_detected, serialization_failure.
-_BUSY_SQLSTATES = {"55P03", "40P01", "40001"}
-# admin_shutdown (pg_terminate_backend, a fast restart), crash_shutdown,
-# cannot_connect_now (starting up or shutting down).
-_CONNECTION_SQLSTATES = {"57P01", "57P02", "57P03"}
-
-
-def is_database_busy(exc: BaseException | None) -> bool:
-    """A database error that waiting will cure, not a bug: the database is
-    locked or busy, or its connection was lost (`is_connection_lost`)."""
-    if is_connection_lost(exc):
-        return True
-    if not isinstance(exc, OperationalError):
-        return False
-    if getattr(exc.__cause__, "sqlstate", None) in _BUSY_SQLSTATES:
-        return True
-    return str(exc).lower().startswith(_BUSY_MESSAGES)
-
-
-def is_connection_lost(exc: BaseException | None) -> bool:
-    """The connection to PostgreSQL broke or could not be made: the server
-    restarted or is starting (57P01-57P03), a backend was terminated, the
-    network failed (class 08). psycopg raises these with no SQLSTATE when
-    the socket itself failed, and Django an InterfaceError on a connection
-    it already knows is closed. The next request gets a new connection."""
-    if isinstance(exc, InterfaceError):
-        return True
-    if not isinstance(exc, OperationalError):
-        return False
-    sqlstate = getattr(exc.__cause__, "sqlstate", None)
-    if sqlstate is None:
-        # SQLite's errors carry no SQLSTATE either; theirs are not this.
-        return not str(exc).lower().startswith(_BUSY_MESSAGES) and _is_psycopg(exc)
-    return sqlstate.startswith("08") or sqlstate in _CONNECTION_SQLSTATES
-
-
-def _is_psycopg(exc: BaseException) -> bool:
-    return type(exc.__cause__).__module__.startswith("psycopg")
-
-
 _BUSY_DETAIL = (
     "The database is busy (a long import, usually); nothing was changed. "
     "Try again in a few seconds."

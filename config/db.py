@@ -1,5 +1,7 @@
 """PostgreSQL fast paths: the one place that knows COPY, advisory locks,
-`unnest` upserts and libpq prepared statements, and so psycopg's internals.
+`unnest` upserts and libpq prepared statements, and so psycopg's internals;
+and which database errors waiting cures (a lock, a lost connection), which
+the API and the pages answer 503.
 
 Each has a portable twin in the domain code that calls it (`bulk_create`,
 a plain query) and a measured reason to exist, given where it is used. The
@@ -17,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
 
 import psycopg
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, Model
 from psycopg import abc, pq
@@ -28,6 +30,49 @@ T = TypeVar("T")
 
 def is_postgresql() -> bool:
     return connection.vendor == "postgresql"
+
+
+# --- errors that waiting cures ------------------------------------------------
+
+_BUSY_MESSAGES = ("database is locked", "database table is locked")
+# PostgreSQL: lock_not_available, deadlock_detected, serialization_failure.
+_BUSY_SQLSTATES = {"55P03", "40P01", "40001"}
+# admin_shutdown (pg_terminate_backend, a fast restart), crash_shutdown,
+# cannot_connect_now (starting up or shutting down).
+_CONNECTION_SQLSTATES = {"57P01", "57P02", "57P03"}
+
+
+def is_database_busy(exc: BaseException | None) -> bool:
+    """A database error that waiting will cure, not a bug: the database is
+    locked or busy, or its connection was lost (`is_connection_lost`)."""
+    if is_connection_lost(exc):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    if getattr(exc.__cause__, "sqlstate", None) in _BUSY_SQLSTATES:
+        return True
+    return str(exc).lower().startswith(_BUSY_MESSAGES)
+
+
+def is_connection_lost(exc: BaseException | None) -> bool:
+    """The connection to PostgreSQL broke or could not be made: the server
+    restarted or is starting (57P01-57P03), a backend was terminated, the
+    network failed (class 08). psycopg raises these with no SQLSTATE when
+    the socket itself failed, and Django an InterfaceError on a connection
+    it already knows is closed. The next request gets a new connection."""
+    if isinstance(exc, InterfaceError):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    sqlstate = getattr(exc.__cause__, "sqlstate", None)
+    if sqlstate is None:
+        # SQLite's errors carry no SQLSTATE either; theirs are not this.
+        return not str(exc).lower().startswith(_BUSY_MESSAGES) and _is_psycopg(exc)
+    return sqlstate.startswith("08") or sqlstate in _CONNECTION_SQLSTATES
+
+
+def _is_psycopg(exc: BaseException) -> bool:
+    return type(exc.__cause__).__module__.startswith("psycopg")
 
 
 def chunks(items: Sequence[T], size: int | None = None) -> Iterator[Sequence[T]]:
