@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
@@ -236,36 +237,40 @@ def todays_bookings(visits: VisitQuerySet, *, today: dt.date) -> VisitQuerySet:
 
 @dataclass(frozen=True)
 class Row:
-    """One visit as a line of the worklist, with what the desk may do to it."""
+    """One visit as a line of the worklist, with what the desk may do to it.
+
+    Each figure is worked out once (`cached_property`): a row's template reads
+    most of them several times, fifty rows a page.
+    """
 
     visit: Visit
     today: dt.date
     now: dt.datetime
 
-    @property
+    @cached_property
     def patient_label(self) -> str:
         patient = self.visit.patient
         return f"{patient.family_name}, {patient.given_name} · {patient.record_number}"
 
-    @property
+    @cached_property
     def surgeon(self) -> Surgeon:
         return self.visit.surgeon or self.visit.procedure.surgeon
 
-    @property
+    @cached_property
     def kind(self) -> str:
         suffix = f" #{self.visit.occurrence}" if self.visit.occurrence > 1 else ""
         return f"{self.visit.rule.name}{suffix}"
 
-    @property
+    @cached_property
     def days_left(self) -> int:
         """Days until the window closes (0: closes today); negative once closed."""
         return (self.visit.window_end - self.today).days
 
-    @property
+    @cached_property
     def days_to_open(self) -> int:
         return (self.visit.window_start - self.today).days
 
-    @property
+    @cached_property
     def days_text(self) -> str:
         """The days left as the desk reads them."""
         if self.days_to_open > 0:
@@ -276,23 +281,23 @@ class Row:
             return "closes today"
         return f"{_days(self.days_left)} left"
 
-    @property
+    @cached_property
     def awaiting(self) -> bool:
         return self.visit.status in AWAITING_BOOKING_STATUSES
 
-    @property
+    @cached_property
     def booked(self) -> bool:
         return self.visit.status == VisitStatus.BOOKED
 
-    @property
+    @cached_property
     def overdue(self) -> bool:
         return self.awaiting and self.days_left < 0
 
-    @property
+    @cached_property
     def closing(self) -> bool:
         return self.awaiting and self.days_to_open <= 0 <= self.days_left <= 2
 
-    @property
+    @cached_property
     def mri_flag(self) -> str:
         """ "MRI missing" or "MRI report pending" for a booked review in the next
         `MRI_FLAG_DAYS` days; "" otherwise (or when `mri_status` was not read)."""
@@ -307,21 +312,21 @@ class Row:
             return ""
         return "MRI missing" if status == MriStatus.MISSING else "MRI report pending"
 
-    @property
+    @cached_property
     def start_local(self) -> dt.datetime | None:
         return local(self.visit.start) if self.visit.start else None
 
-    @property
+    @cached_property
     def may_check_in(self) -> bool:
         start = self.start_local
         return self.booked and start is not None and start.date() == self.today
 
-    @property
+    @cached_property
     def may_mark_no_show(self) -> bool:
         start = self.visit.start
         return self.booked and start is not None and self.now >= start
 
-    @property
+    @cached_property
     def may_book(self) -> bool:
         return self.awaiting or self.booked
 

@@ -5,6 +5,7 @@ list (one URL for the page, the htmx partial and the plain-form redirect)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlencode
 
@@ -90,6 +91,21 @@ class DeskState:
         }
         return urlencode({k: v for k, v in pairs.items() if v != ""})
 
+    @cached_property
+    def query_string(self) -> str:
+        """This state's own query string: read once however many rows show it."""
+        return self.query()
+
+    @cached_property
+    def link_prefix(self) -> str:
+        """The query string ready for one more parameter: "" or "...&"."""
+        return f"{self.query_string}&" if self.query_string else ""
+
+    @cached_property
+    def here(self) -> str:
+        """This state's own URL."""
+        return self.url()
+
     def url(self, **changes: Any) -> str:
         query = self.query(**changes)
         return f"{PAGE_URL}?{query}" if query else PAGE_URL
@@ -104,7 +120,8 @@ class DeskState:
     @property
     def hidden_fields(self) -> list[tuple[str, str]]:
         """This state as hidden inputs, for a GET form that must keep it."""
-        return [(name, str(value)) for name, value in QueryDict(self.query()).items()]
+        pairs = QueryDict(self.query_string).items()
+        return [(name, str(value)) for name, value in pairs]
 
     @property
     def cleared_url(self) -> str:
