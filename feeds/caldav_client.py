@@ -15,11 +15,12 @@ import contextlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 
 from caldav.calendarobjectresource import Event
 from caldav.davclient import DAVClient
 from caldav.lib import error as caldav_error
+from caldav.response import DAVResponse
 from django.conf import settings
 
 from feeds import caldav_errors
@@ -146,22 +147,58 @@ def check_calendar(target: CalendarTarget) -> None:
     `CalDAVError` in words when the server is unreachable, the credentials
     are refused, or the URL is not a calendar collection.
     """
+    response = _propfind(target, depth=0)
+    tree = response.tree
+    if tree is None or tree.find(f".//{_CALDAV_CALENDAR}") is None:
+        raise _not_a_calendar(target, response.status)
+
+
+def list_event_uids(target: CalendarTarget) -> set[str]:
+    """The UIDs of the objects stored in the calendar, changing nothing.
+
+    One PROPFIND (depth 1) of the collection's members: objects are named
+    `<UID>.ics` (as `_event` names them), so the names are the UIDs, and no
+    object is downloaded. Members named otherwise (a surgeon's own events
+    stored by another client, sub-collections) are left out. Raises a
+    `CalDAVError` like `check_calendar`.
+    """
+    response = _propfind(target, depth=1)
+    collection = unquote(urlsplit(target.url).path).rstrip("/")
+    is_calendar = False
+    uids: set[str] = set()
+    tree = response.tree
+    for member in [] if tree is None else tree.iter("{DAV:}response"):
+        path = unquote(urlsplit(member.findtext("{DAV:}href") or "").path)
+        if path.rstrip("/") == collection:
+            is_calendar = member.find(f".//{_CALDAV_CALENDAR}") is not None
+        elif path.endswith(".ics"):
+            # `_event` quotes "/" as %2F inside the name: undo it.
+            name = path.rpartition("/")[2].removesuffix(".ics")
+            uids.add(name.replace("%2F", "/"))
+    if not is_calendar:
+        raise _not_a_calendar(target, response.status)
+    return uids
+
+
+def _propfind(target: CalendarTarget, *, depth: int) -> DAVResponse:
     with _translated_errors(target):
         response = _client(target).propfind(
-            target.url, props=_PROPFIND_RESOURCETYPE, depth=0
+            target.url, props=_PROPFIND_RESOURCETYPE, depth=depth
         )
     if response.status >= 400:
         failure = caldav_errors.explain_status(
             response.status, url=target.url, server_text=str(response.raw or "")
         )
         raise _error_of(failure, target)
-    tree = response.tree
-    if tree is None or tree.find(f".//{_CALDAV_CALENDAR}") is None:
-        raise CalDAVRefused(
-            scrub(
-                f"{target.url} exists but is not a calendar collection "
-                f"({response.status} answer without a calendar resource type): "
-                "use the URL of the calendar itself, as the server lists it.",
-                target.password,
-            )
+    return response
+
+
+def _not_a_calendar(target: CalendarTarget, status: int) -> CalDAVRefused:
+    return CalDAVRefused(
+        scrub(
+            f"{target.url} exists but is not a calendar collection "
+            f"({status} answer without a calendar resource type): "
+            "use the URL of the calendar itself, as the server lists it.",
+            target.password,
         )
+    )
