@@ -69,6 +69,19 @@ def visit_uid(visit: Visit | int) -> str:
     return uid_for("visit", visit if isinstance(visit, int) else visit.pk)
 
 
+def visit_id_of_uid(uid: str) -> int | None:
+    """The visit a `visit_uid` names; None for any other UID (a surgeon's
+    own event, another clinic's, a milestone's)."""
+    kind, _, rest = uid.partition("-")
+    key, at, domain = rest.partition("@")
+    if kind != "visit" or not at or domain != settings.CLINIC_CALENDAR_DOMAIN:
+        return None
+    # ASCII digits only, no sign, no leading zero: exactly what `visit_uid` writes.
+    if not key.isascii() or not key.isdigit() or str(int(key)) != key:
+        return None
+    return int(key)
+
+
 # What a booked review's event says while its MRI is not ready, by status.
 MRI_NOT_READY = {
     MriStatus.MISSING: "MRI missing",
