@@ -67,7 +67,7 @@ RECONCILE_LIMIT = 20_000
 _LOCK_NAMESPACE = 0x0CA1DA5
 
 
-def _visit_lock(visit_id: int) -> contextlib.AbstractContextManager[None]:
+def visit_lock(visit_id: int) -> contextlib.AbstractContextManager[None]:
     # A session lock, not a row lock: it serializes pushes of one visit
     # across workers without holding a transaction open during HTTP, so a
     # booking never waits for a CalDAV server. SQLite (the demo) has one
@@ -112,6 +112,14 @@ class PushReport:
         return dict(self.outcomes)
 
 
+def enabled_calendars() -> dict[int, CalendarTarget]:
+    """Where each surgeon's visits go: enabled calendars by surgeon id."""
+    return {
+        c.surgeon_id: CalendarTarget.of(c)
+        for c in SurgeonCalendar.objects.filter(enabled=True)
+    }
+
+
 def _load_visit(visit_id: int) -> Visit | None:
     return (
         Visit.objects.select_related("procedure__patient", "surgeon", "rule")
@@ -133,10 +141,7 @@ def push_visits(visit_ids: Sequence[int], *, now: dt.datetime) -> PushReport:
         return report
     # Render once for the feeds, whatever the CalDAV outcome.
     rendering.refresh_entries(visits)
-    calendars = {
-        c.surgeon_id: CalendarTarget.of(c)
-        for c in SurgeonCalendar.objects.filter(enabled=True)
-    }
+    calendars = enabled_calendars()
     settled = _settle_never_sent(
         [visit.pk for visit in visits], calendars, report=report
     )
@@ -229,12 +234,20 @@ class _Route:
             self.target is None and not self.previous
         )
 
+    @property
+    def deleted_from(self) -> list[CalendarTarget]:
+        """The calendars a push DELETEs the object from."""
+        if self.goes_nowhere:
+            return []
+        here = [] if self.target is None or self.in_calendar else [self.target]
+        return here + self.previous
+
 
 def _push_one(
     visit_id: int, calendars: dict[int, CalendarTarget], *, now: dt.datetime
 ) -> str:
     cap = settings.CALDAV_EXPORT_MAX_ATTEMPTS
-    with _visit_lock(visit_id):
+    with visit_lock(visit_id):
         # The entry first, then the visit: any change after this read sets a
         # new pending_since, so the conditional updates below cannot record
         # an older state as the exported one.
@@ -349,11 +362,20 @@ def _send(visit: Visit, route: _Route) -> None:
             ical=rendering.render_calendar_object(visit),
             create=route.never_sent,
         )
-    elif route.target is not None:
-        delete_event(route.target, uid=uid)
-    # Moved away from these surgeons: their copy goes.
-    for other in route.previous:
+    # No longer holding a slot, or moved away from these surgeons: it goes.
+    for other in route.deleted_from:
         delete_event(other, uid=uid)
+
+
+def export_deletes_from(
+    visit: Visit,
+    target: CalendarTarget,
+    calendars: dict[int, CalendarTarget],
+    *,
+    never_sent: bool,
+) -> bool:
+    """Whether an export of the visit as it is now DELETEs it from `target`."""
+    return target in _route(visit, calendars, never_sent=never_sent).deleted_from
 
 
 def _previous_calendars(
