@@ -179,11 +179,7 @@ elif not SECRET_KEY:
 # prepend a key, run `manage.py rotate_caldav_key`, drop the old one).
 # The demo key is published with the code: production requires its own.
 DEMO_CALDAV_ENCRYPTION_KEY = "ZGVtby1rZXktZm9yLWRldmVsb3BtZW50LW9ubHkhISE="
-CALDAV_ENCRYPTION_KEYS = [
-    key.strip()
-    for key in os.environ.get("CALDAV_ENCRYPTION_KEYS", "").split(",")
-    if key.strip()
-]
+CALDAV_ENCRYPTION_KEYS = env_list("CALDAV_ENCRYPTION_KEYS", "")
 if PRODUCTION and not CALDAV_ENCRYPTION_KEYS:
     raise ImproperlyConfigured("CALDAV_ENCRYPTION_KEYS must be set in production")
 if PRODUCTION and DEMO_CALDAV_ENCRYPTION_KEY in CALDAV_ENCRYPTION_KEYS:

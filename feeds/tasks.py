@@ -1,6 +1,6 @@
-"""The export pipeline's Celery side: schedule, export, reconcile. Thin: the
-state machine is `feeds.caldav_push`; here are the messages and the retry
-policy.
+"""The export pipeline's Celery side: schedule, export, reconcile, audit.
+Thin: the state machine is `feeds.caldav_push`; here are the messages and
+the retry policy.
 
 - `schedule_export` runs inside the transaction of every visit change: it
   marks the visits' entries pending in one statement and enqueues one task
@@ -14,6 +14,9 @@ policy.
 - `reconcile_exports` (beat, every few minutes) re-enqueues what stayed
   pending too long or failed: tasks lost with a Redis restart, retries that
   ran out while the server was down.
+- `audit_calendars` (beat, hourly) compares each enabled calendar with the
+  database (`feeds.caldav_audit`) and exports again what differs: an event
+  a late PUT brought back after its DELETE, one deleted on the server.
 
 Nothing is scheduled ahead with `countdown`/`eta`; only Celery's own retry
 backoff waits, for seconds.
@@ -31,7 +34,7 @@ from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from config import db
-from feeds import caldav_client, caldav_push
+from feeds import caldav_audit, caldav_client, caldav_push
 
 logger = logging.getLogger(__name__)
 
@@ -91,3 +94,22 @@ def reconcile_exports() -> int:
     if ids:
         logger.info("Re-enqueued the CalDAV export of %d visits", len(ids))
     return len(ids)
+
+
+@shared_task(acks_late=True)
+def audit_calendars() -> dict[str, int]:
+    """Beat, hourly: each calendar compared with the database and repaired.
+
+    The audit marks what to export again pending (and deletes what no export
+    would); the exports go out in chunks like any other.
+    """
+    reports = caldav_audit.audit_calendars(now=timezone.now())
+    ids = sorted({visit_id for report in reports for visit_id in report.resend})
+    for chunk in db.chunks(ids, EXPORT_CHUNK_SIZE):
+        export_visits.delay(list(chunk))
+    return {
+        "calendars": len(reports),
+        "failed": sum(1 for report in reports if report.error),
+        "resent": len(ids),
+        "deleted": sum(len(report.deleted) for report in reports),
+    }
