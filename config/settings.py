@@ -542,6 +542,16 @@ CELERY_TASK_ANNOTATIONS = {
         "time_limit": max(2, CELERY_VISIBILITY_TIMEOUT * 8 // 10),
     },
 }
+# Pushing visits to surgeons' CalDAV calendars (feeds.caldav_push).
+CALDAV_TIMEOUT_SECONDS = env_int("CALDAV_TIMEOUT_SECONDS", 10, minimum=1)
+# An entry pending this long is re-enqueued by the reconciliation.
+CALDAV_EXPORT_STALE_MINUTES = env_int("CALDAV_EXPORT_STALE_MINUTES", 5, minimum=1)
+# After this many attempts a visit's export stops (failed) until an admin
+# re-sends it: a task that kills its worker every time cannot loop forever.
+CALDAV_EXPORT_MAX_ATTEMPTS = env_int("CALDAV_EXPORT_MAX_ATTEMPTS", 25, minimum=1)
+# Every calendar is compared with the database this often, and what differs
+# exported again (feeds.caldav_audit).
+CALDAV_AUDIT_SECONDS = env_int("CALDAV_AUDIT_SECONDS", 60 * 60, minimum=60)
 CELERY_BEAT_SCHEDULE = {
     "extend-annual-review-horizon": {
         "task": "followup.tasks.extend_annual_review_horizon",
@@ -550,6 +560,10 @@ CELERY_BEAT_SCHEDULE = {
     "reconcile-calendar-exports": {
         "task": "feeds.tasks.reconcile_exports",
         "schedule": env_int("CALDAV_RECONCILE_SECONDS", 300, minimum=10),
+    },
+    "audit-caldav-calendars": {
+        "task": "feeds.tasks.audit_calendars",
+        "schedule": CALDAV_AUDIT_SECONDS,
     },
     # /healthz reads the stamp: beat, a worker and the database all ran.
     "stamp-beat-heartbeat": {"task": "ops.tasks.stamp_heartbeat", "schedule": 60},
@@ -560,14 +574,6 @@ HEALTH_BEAT_STALE_SECONDS = env_int("HEALTH_BEAT_STALE_SECONDS", 180, minimum=60
 HEALTH_EXPORT_BACKLOG_SECONDS = 60 * env_int(
     "HEALTH_EXPORT_BACKLOG_MINUTES", 30, minimum=1
 )
-
-# Pushing visits to surgeons' CalDAV calendars (feeds.caldav_push).
-CALDAV_TIMEOUT_SECONDS = env_int("CALDAV_TIMEOUT_SECONDS", 10, minimum=1)
-# An entry pending this long is re-enqueued by the reconciliation.
-CALDAV_EXPORT_STALE_MINUTES = env_int("CALDAV_EXPORT_STALE_MINUTES", 5, minimum=1)
-# After this many attempts a visit's export stops (failed) until an admin
-# re-sends it: a task that kills its worker every time cannot loop forever.
-CALDAV_EXPORT_MAX_ATTEMPTS = env_int("CALDAV_EXPORT_MAX_ATTEMPTS", 25, minimum=1)
 
 # JSON lines (config.logs) in production or with LOG_FORMAT=json; the human
 # format otherwise. Every line carries the request id (or the task's).
