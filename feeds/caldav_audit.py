@@ -52,6 +52,7 @@ class AuditReport:
     """What one calendar's audit found and did."""
 
     surgeon_id: int
+    surgeon: str
     # Our objects found on the server.
     checked: int = 0
     # Missing or extra, marked pending: to export (`feeds.tasks`).
@@ -86,12 +87,12 @@ def audit_calendar(
     calendars: dict[int, CalendarTarget] | None = None,
 ) -> AuditReport:
     """Compare one calendar with the database and repair what differs."""
-    report = AuditReport(surgeon_id=calendar.surgeon_id)
+    report = AuditReport(surgeon_id=calendar.surgeon_id, surgeon=str(calendar.surgeon))
     target = CalendarTarget.of(calendar)
     try:
         present = _our_visit_ids(caldav_client.list_event_uids(target))
     except CalDAVError as exc:
-        return _failed(report, calendar, exc)
+        return _failed(report, exc)
     report.checked = len(present)
     expected = set(caldav_push.slot_holding_visit_ids([calendar.surgeon_id]))
     owned = _owned_by_pipeline(expected ^ present)
@@ -117,20 +118,16 @@ def audit_calendar(
             if _delete_stray(visit_id, calendar.surgeon_id, target):
                 report.deleted.append(visit_id)
     except CalDAVError as exc:
-        return _failed(report, calendar, exc)
+        return _failed(report, exc)
     return report
 
 
-def _failed(
-    report: AuditReport, calendar: SurgeonCalendar, exc: CalDAVError
-) -> AuditReport:
+def _failed(report: AuditReport, exc: CalDAVError) -> AuditReport:
     # The client's words are already scrubbed of credentials.
-    report.error = (
-        f"The audit of the CalDAV calendar of {calendar.surgeon} failed: {exc}"
-    )
+    report.error = f"The audit of the CalDAV calendar of {report.surgeon} failed: {exc}"
     logger.warning(
         "CalDAV audit of the calendar of surgeon %s failed: %s",
-        calendar.surgeon_id,
+        report.surgeon_id,
         exc,
     )
     return report
