@@ -98,18 +98,19 @@ def reconcile_exports() -> int:
 
 @shared_task(acks_late=True)
 def audit_calendars() -> dict[str, int]:
-    """Beat, hourly: each calendar compared with the database and repaired.
-
-    The audit marks what to export again pending (and deletes what no export
-    would); the exports go out in chunks like any other.
-    """
+    """Beat, hourly: each calendar compared with the database and repaired."""
     reports = caldav_audit.audit_calendars(now=timezone.now())
-    ids = sorted({visit_id for report in reports for visit_id in report.resend})
-    for chunk in db.chunks(ids, EXPORT_CHUNK_SIZE):
-        export_visits.delay(list(chunk))
     return {
         "calendars": len(reports),
         "failed": sum(1 for report in reports if report.error),
-        "resent": len(ids),
+        "resent": export_repairs(reports),
         "deleted": sum(len(report.deleted) for report in reports),
     }
+
+
+def export_repairs(reports: Collection[caldav_audit.AuditReport]) -> int:
+    """Enqueue the export of what the audits marked pending, in chunks."""
+    ids = sorted({visit_id for report in reports for visit_id in report.resend})
+    for chunk in db.chunks(ids, EXPORT_CHUNK_SIZE):
+        export_visits.delay(list(chunk))
+    return len(ids)

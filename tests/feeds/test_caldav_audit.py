@@ -8,6 +8,7 @@ database and the pipeline (run in-process, as a worker would) repairs it.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
@@ -15,6 +16,7 @@ from urllib.parse import quote
 import icalendar
 import pytest
 from caldav.davclient import DAVClient
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from clinic.models import Surgeon
@@ -394,3 +396,29 @@ def test_beat_runs_the_audit(settings: Any) -> None:
     }
     assert schedule["feeds.tasks.audit_calendars"] == settings.CALDAV_AUDIT_SECONDS
     assert "feeds.tasks.audit_calendars" in app.tasks
+
+
+def test_the_command_audits_now_and_fails_when_a_calendar_could_not_be(
+    ana: Surgeon,
+    bruno: Surgeon,
+    make_surgeon_calendar: MakeCalendar,
+    radicale: Radicale,
+) -> None:
+    anas, brunos = make_surgeon_calendar(ana), make_surgeon_calendar(bruno)
+    visit = book(postop_visit(bruno), at(9, 9))
+    export_visits([visit.pk])
+    put_object(brunos, visit_uid(10**9), own_event(visit_uid(10**9)))
+    SurgeonCalendar.objects.filter(pk=anas.pk).update(
+        url=f"http://127.0.0.1:{free_port()}/cal/"
+    )
+    out, err = io.StringIO(), io.StringIO()
+
+    with pytest.raises(CommandError, match="1 calendar"):
+        call_command("audit_calendars", stdout=out, stderr=err)
+
+    assert "Dr. Bruno Blanco: 2 clinic events found, 0 to export again, 1 deleted" in (
+        out.getvalue()
+    )
+    assert "Audited 2 calendars; 0 exports queued." in out.getvalue()
+    assert "Dr. Ana Alvarez failed: Could not connect" in err.getvalue()
+    assert list(radicale.events_by_uid(brunos.url)) == [visit_uid(visit)]
