@@ -101,7 +101,7 @@ def rendered(visit: Visit) -> bytes:
 def properties(ical: str) -> list[tuple[str, bytes]]:
     """The VEVENT's properties, parsed, in any order."""
     (event,) = icalendar.Calendar.from_ical(ical).walk("VEVENT")
-    items = event.property_items(recursive=False)
+    items: list[tuple[str, Any]] = event.property_items(recursive=False)
     return sorted((n, v.to_ical()) for n, v in items if n not in ("BEGIN", "END"))
 
 
