@@ -1,0 +1,110 @@
+"""Reading settings from the environment: each helper names the variable
+in its refusal, so a value that cannot be read fails at start-up, never
+later (`config.settings`)."""
+
+import datetime as dt
+import os
+import re
+import zoneinfo
+
+from django.core.exceptions import ImproperlyConfigured
+
+
+def env_str(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean (use true/false)")
+
+
+def env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not an integer") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name}={value} must be at least {minimum}")
+    return value
+
+
+def env_list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
+
+
+def env_time_zone(name: str, default: str) -> str:
+    value = env_str(name, default)
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not a known time zone"
+        ) from None
+    return value
+
+
+WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_HOURS_BLOCK = re.compile(
+    r"(?P<days>[a-z,-]+)\s+(?P<start>\d\d:\d\d)-(?P<end>\d\d:\d\d)"
+    r"(?:\s*,\s*slot\s+(?P<slot>\d+))?"
+)
+
+
+def _weekdays(name: str, spec: str) -> list[int]:
+    days: list[int] = []
+    for part in spec.split(","):
+        first, _, last = part.partition("-")
+        if first not in WEEKDAY_NAMES or (last and last not in WEEKDAY_NAMES):
+            raise ImproperlyConfigured(f"{name}: {part!r} is not a day like mon-fri")
+        low = WEEKDAY_NAMES.index(first)
+        high = WEEKDAY_NAMES.index(last) if last else low
+        if high < low:
+            raise ImproperlyConfigured(f"{name}: {part!r} runs backwards")
+        days.extend(range(low, high + 1))
+    return days
+
+
+def env_weekly_hours(
+    name: str, default: str
+) -> list[tuple[int, dt.time, dt.time, int]]:
+    """Weekly hours: "mon-fri 09:00-14:00, slot 10; tue 16:00-19:00, slot 10".
+
+    Blocks are separated by ";"; days are a day, a range or a comma list
+    (mon,wed,fri); the slot defaults to 10 minutes. Returns (weekday with
+    Monday 0, start, end, slot minutes) rows.
+    """
+    raw = env_str(name, default)
+    hours: list[tuple[int, dt.time, dt.time, int]] = []
+    for block in filter(None, (b.strip().lower() for b in raw.split(";"))):
+        match = _HOURS_BLOCK.fullmatch(block)
+        if match is None:
+            raise ImproperlyConfigured(
+                f"{name}: {block!r} is not like 'mon-fri 09:00-14:00, slot 10'"
+            )
+        try:
+            start = dt.time.fromisoformat(match["start"])
+            end = dt.time.fromisoformat(match["end"])
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name}: {block!r} has an invalid time"
+            ) from None
+        slot = int(match["slot"] or 10)
+        if end <= start or slot <= 0:
+            raise ImproperlyConfigured(
+                f"{name}: {block!r} must end after it starts, with a slot above 0"
+            )
+        hours.extend((day, start, end, slot) for day in _weekdays(name, match["days"]))
+    if not hours:
+        raise ImproperlyConfigured(f"{name}={raw!r} gives no clinic hours")
+    return hours
