@@ -51,7 +51,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, OperationalError, transaction
 from django.db.models import Q
 
 from clinic.clock import local
@@ -120,6 +120,7 @@ ACTIONS: dict[str, Action] = {
 BOOKABLE_STATUSES = ACTIONS["book"].sources | ACTIONS["reschedule"].sources
 OVERRIDE_PERMISSION = "followup.override_booking_window"
 EXCLUSION_VIOLATION = "23P01"  # SQLSTATE of a PostgreSQL exclusion constraint
+DEADLOCK_DETECTED = "40P01"  # two bookings each waiting on the other's check
 
 
 def bookable_surgeon(surgeon_id: object) -> Surgeon:
@@ -260,10 +261,23 @@ def _check_free(
     raise Conflict(f"{message} Choose another slot.", code="slot_taken")
 
 
-def _is_exclusion_violation(exc: IntegrityError) -> bool:
+def _sqlstate(exc: DatabaseError) -> str | None:
     cause = exc.__cause__
-    state = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
-    return state == EXCLUSION_VIOLATION
+    return getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+
+
+def _lost_a_race(exc: DatabaseError) -> bool:
+    """Another booking of an overlapping slot won: the exclusion constraint
+    refused this one, or (two bookings each checking the other's row) chose
+    it as the deadlock's victim while checking it."""
+    if isinstance(exc, IntegrityError):
+        return _sqlstate(exc) == EXCLUSION_VIOLATION
+    cause = exc.__cause__
+    context = getattr(getattr(cause, "diag", None), "context", None) or ""
+    return (
+        _sqlstate(exc) == DEADLOCK_DETECTED
+        and "while checking exclusion constraint" in context
+    )
 
 
 def _save(visit: Visit, fields: list[str]) -> None:
@@ -271,8 +285,8 @@ def _save(visit: Visit, fields: list[str]) -> None:
     try:
         with transaction.atomic():
             visit.save(update_fields=[*fields, "updated_at"])
-    except IntegrityError as exc:
-        if not _is_exclusion_violation(exc):
+    except (IntegrityError, OperationalError) as exc:
+        if not _lost_a_race(exc):
             raise
         raise Conflict(
             "Someone booked an overlapping visit for this surgeon or patient a "
