@@ -41,7 +41,7 @@ from feeds.models import SurgeonCalendar
 from followup import services
 from followup.models import Visit
 from tests.conftest import require
-from tests.factories import make_procedure
+from tests.factories import SurgeonFactory, make_procedure
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = "redis://127.0.0.1:6379/5"
@@ -512,6 +512,16 @@ MADRID = zoneinfo.ZoneInfo("Europe/Madrid")
 # Before every slot below; the services refuse a booking in the past.
 NOW = dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.UTC)
 SURGERY_DATE = dt.date(2026, 12, 1)  # postop control window: 8-16 December
+
+
+@pytest.fixture
+def ana() -> Surgeon:
+    return SurgeonFactory.create(given_name="Ana", family_name="Alvarez")
+
+
+@pytest.fixture
+def bruno() -> Surgeon:
+    return SurgeonFactory.create(given_name="Bruno", family_name="Blanco")
 
 
 def at(day: int, hour: int, minute: int = 0) -> dt.datetime:

@@ -27,7 +27,6 @@ from feeds.rendering import visit_uid
 from feeds.tasks import export_visits
 from followup import services
 from followup.models import Visit
-from tests.factories import SurgeonFactory
 from tests.feeds import helpers
 from tests.feeds.conftest import (
     NOW,
@@ -45,16 +44,6 @@ from tests.feeds.test_export_tasks import entry_of
 
 pytestmark = [pytest.mark.django_db, pytest.mark.caldav, pytest.mark.postgres]
 MakeCalendar = Callable[..., SurgeonCalendar]
-
-
-@pytest.fixture
-def ana() -> Surgeon:
-    return SurgeonFactory.create(given_name="Ana", family_name="Alvarez")
-
-
-@pytest.fixture
-def bruno() -> Surgeon:
-    return SurgeonFactory.create(given_name="Bruno", family_name="Blanco")
 
 
 # --- the server, touched directly ---------------------------------------------

@@ -22,7 +22,6 @@ from feeds.models import CalendarEntry, ExportState, SurgeonCalendar
 from feeds.rendering import visit_uid
 from feeds.tasks import export_visits
 from followup.models import Visit
-from tests.factories import SurgeonFactory
 from tests.feeds.conftest import Radicale, at, book, cancel, postop_visit
 
 pytestmark = [pytest.mark.django_db, pytest.mark.caldav]
@@ -46,16 +45,6 @@ def desk(front_desk: User) -> APIClient:
     client = APIClient()
     client.force_login(front_desk)
     return client
-
-
-@pytest.fixture
-def ana() -> Surgeon:
-    return SurgeonFactory.create(given_name="Ana", family_name="Alvarez")
-
-
-@pytest.fixture
-def bruno() -> Surgeon:
-    return SurgeonFactory.create(given_name="Bruno", family_name="Blanco")
 
 
 def test_the_api_says_nothing_to_push_unless_the_visit_reached_a_calendar(
