@@ -14,6 +14,8 @@ from typing import TypeVar
 from django.conf import settings
 from django.db import connection
 
+from feeds import link_cache
+
 T = TypeVar("T")
 
 
@@ -32,4 +34,6 @@ def run_in_throwaway_db(prefix: str, run: Callable[[], T]) -> T:
     try:
         return run()
     finally:
+        # The feed links' listener holds a connection to the database too.
+        link_cache.links.close()
         connection.creation.destroy_test_db(original_name, verbosity=0)

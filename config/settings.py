@@ -292,6 +292,10 @@ FEED_GUESSES_PER_IP_HOUR = env_int("FEED_GUESSES_PER_IP_HOUR", 60, minimum=1)
 CALENDAR_LINKS_PER_OWNER = env_int("CALENDAR_LINKS_PER_OWNER", 5, minimum=1)
 # Feed bodies kept in each web process's memory (validated by the version).
 FEED_MEMORY_CACHE_BYTES = env_int("FEED_MEMORY_CACHE_MB", 64) * 1024 * 1024
+# Live links held in each web process's memory on PostgreSQL, dropped at
+# once by the database's notifications (feeds.link_cache); false: every
+# poll reads its link from the database.
+FEED_LINK_MEMORY = env_bool("FEED_LINK_MEMORY", True)
 
 # The cache every web process shares (feed bodies, feed throttling): Redis
 # when CACHE_URL is set (redis://host:6379/1), else files under var/.

@@ -18,6 +18,8 @@ class FeedsConfig(AppConfig):
 
         changes.on_visits_changed(export.visits_changed)
 
+        self._forget_links_when_their_holders_change()
+
         from auditlog.registry import auditlog
 
         from feeds.models import CalendarLink
@@ -35,3 +37,18 @@ class FeedsConfig(AppConfig):
                 "last_used_at",
             ],
         )
+
+    @staticmethod
+    def _forget_links_when_their_holders_change() -> None:
+        # Other processes hear of it from the database (feeds.link_cache);
+        # this one forgets its links at commit, before its reply leaves.
+        from django.contrib.auth.models import Group, User
+        from django.db.models.signals import m2m_changed, post_delete, post_save
+
+        from clinic.models import Surgeon
+        from feeds.link_cache import clearing_on_commit
+
+        for model in (User, Group, Surgeon):
+            post_save.connect(clearing_on_commit, sender=model, weak=False)
+            post_delete.connect(clearing_on_commit, sender=model, weak=False)
+        m2m_changed.connect(clearing_on_commit, sender=User.groups.through, weak=False)

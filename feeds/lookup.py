@@ -1,7 +1,9 @@
 """The feed poll's hot path: from a token to its live link, in one query.
 
 Every poll of every subscribed calendar runs this, so it is measured
-(bench/feed.py: a poll within 2x of serving from memory): the link row,
+(bench/feed.py: a poll within 2x of serving from memory). A link this
+process served before is read from its memory (`feeds.link_cache`), kept
+honest by PostgreSQL's notifications; otherwise the link row,
 which carries a copy of its feed's stamp, is read by a statement prepared
 once per connection (`config.db.fetch_one_prepared`), and a use is recorded
 at most once per few minutes. The same query through the ORM is its
@@ -29,7 +31,7 @@ import functools
 import hashlib
 import hmac
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -47,7 +49,7 @@ from django.db.models.functions import Coalesce
 
 from clinic.models import Surgeon
 from config import db
-from feeds import versions
+from feeds import link_cache, versions
 from feeds.models import CalendarLink, LinkScope
 
 # token_urlsafe(32) is 43 characters of the URL-safe base64 alphabet.
@@ -78,6 +80,7 @@ class ActiveLink:
     last_used_at: dt.datetime | None
     feed_key: str
     stamp: versions.Stamp
+    digest: str
 
 
 # Stands for the token's hash in the compiled statement's parameters.
@@ -164,9 +167,22 @@ def _fetch_link_row(digest: str) -> tuple[Any, ...] | None:
 def find_active_by_digest(digest: str) -> ActiveLink | None:
     """The live link whose token hashes to `digest`, with its feed's version.
 
-    One single-row query: the link carries a copy of its feed's stamp. The
+    One single-row query: the link carries a copy of its feed's stamp, and
+    none at all while this process holds the link (`feeds.link_cache`). The
     caller hashes a well-formed token (`looks_like_token`, `hash_token`).
     """
+    if not link_cache.links.usable():
+        return _read_link(digest)
+    held, generation = link_cache.links.get(digest)
+    if held is not None:
+        return held
+    link = _read_link(digest)
+    if link is not None:
+        link_cache.links.keep(link, digest, generation)
+    return link
+
+
+def _read_link(digest: str) -> ActiveLink | None:
     row = _fetch_link_row(digest)
     if row is None:
         return None
@@ -186,7 +202,7 @@ def find_active_by_digest(digest: str) -> ActiveLink | None:
             )
         version, changed_at = feed.version, feed.changed_at
     stamp = versions.Stamp(int(version), changed_at)
-    return ActiveLink(pk, scope, owner_id, _aware(last_used), key, stamp)
+    return ActiveLink(pk, scope, owner_id, _aware(last_used), key, stamp, digest)
 
 
 def touch(link: ActiveLink, *, now: dt.datetime) -> None:
@@ -198,6 +214,9 @@ def touch(link: ActiveLink, *, now: dt.datetime) -> None:
     last = link.last_used_at
     if last is not None and now - last < LAST_USED_RESOLUTION:
         return
+    # Held in memory, the link now says "used at `now`", recorded below or
+    # by a poll of another process: this process tries again in a while.
+    link_cache.links.replace(link.digest, link, replace(link, last_used_at=now))
     with transaction.atomic():
         # Zero rows: another request recorded this use first, or it is locked.
         free = (

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from clinic.models import Procedure
 from config.db import chunks, is_postgresql
+from feeds import link_cache
 from feeds.models import CalendarEntry, CalendarLink, FeedVersion, LinkScope
 from followup.models import Visit
 
@@ -150,6 +151,8 @@ def bump(keys: Collection[str], *, now: dt.datetime | None = None) -> None:
                 feed_version=Subquery(bumped.values("version")[:1]),
                 feed_changed_at=Subquery(bumped.values("changed_at")[:1]),
             )
+    # Polls must see the new stamp: links held in memory go at commit.
+    link_cache.links.clear_on_commit()
 
 
 def bump_for_visits(
@@ -232,3 +235,4 @@ def bump_for_visits(
             },
         )
         cursor.execute(moved, {"ids": ids})
+    link_cache.links.clear_on_commit()

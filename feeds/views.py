@@ -4,7 +4,9 @@ The order of work is what keeps a poll cheap:
 1. throttle, per client address and per token (one Redis round trip); the
    address is read through TRUSTED_PROXIES like the API's, and guesses of
    bad tokens are counted apart from polls of good ones;
-2. the link by its token's hash, which carries its feed's version (one row):
+2. the link by its token's hash, which carries its feed's version (one row,
+   read from this process's memory when it served the link before,
+   `feeds.link_cache`):
    ETag and Last-Modified come from the version, so a conditional request
    is answered 304 here, before any body work, touching no visit;
 3. the body: this process's memory, else the shared cache, else built from

@@ -7,6 +7,7 @@ printed, except under CI=true, where a missing service fails the run.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from django.contrib.auth.models import User
 from django.db import connection
 
 from clinic.models import Surgeon
+from feeds import link_cache
 from tests.factories import SurgeonFactory, UserFactory
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -59,6 +61,14 @@ def _tasks_stay_in_the_test_process() -> None:
     from config.celery import app
 
     app.conf.update(broker_url="memory://", broker_transport_options={})
+
+
+@pytest.fixture(autouse=True)
+def _links_forgotten_after_each_test() -> Iterator[None]:
+    """Each test starts with no link held in memory and no listener, which
+    would otherwise keep the test database open past its end."""
+    yield
+    link_cache.links.close()
 
 
 @pytest.fixture(autouse=True)

@@ -1,13 +1,16 @@
 """The poll's link lookup: a statement prepared once per connection.
 
 It must stay exactly as current as a plain query: every poll reads the row,
-so a revocation, a rotation or a feed bump is seen by the next poll.
+so a revocation, a rotation or a feed bump is seen by the next poll. Links
+held in memory (`feeds.link_cache`, tests/feeds/test_link_memory.py) are
+off here, so that every lookup is a read.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import psycopg
 import pytest
@@ -22,6 +25,11 @@ from tests.factories import surgeon_with_login
 from tests.feeds.helpers import find_active
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _every_lookup_reads(settings: Any) -> None:
+    settings.FEED_LINK_MEMORY = False
 
 
 @pytest.fixture

@@ -1,0 +1,229 @@
+"""Live links held in this process's memory, kept honest by PostgreSQL.
+
+A calendar client polls its feed every few minutes, and nearly every poll
+of a link finds the same row it found last time. Reading that row from
+memory instead of PostgreSQL takes the poll's one database round trip away
+(issue 11: a poll within 1.5x of a static file of the same size).
+
+Memory is only as good as its invalidation, and a revoked link must stop at
+once. So each process LISTENs on one connection of its own, and triggers
+(migration `feeds.0010`) NOTIFY on every write that can change what a poll
+may find:
+
+- a link row changed or deleted (revoked, rotated, its feed's stamp copied
+  onto it by `versions.bump`): the payload is the link's old token hash, and
+  only that entry goes; the poll's own `last_used_at` writes notify nothing;
+- a user's `is_active` or `is_superuser`, a group membership, a group's
+  name, a surgeon's login: who may hold a link changed, and every entry goes.
+
+Each poll first reads what has arrived on the listening connection (one
+non-blocking read, no round trip), then its entry. A change takes effect as
+soon as its notification reaches the process: within a round trip of its
+commit, the time a poll that read the row just before the commit would
+also have taken. And this process's own revocations, rotations and role
+changes empty it at their commit, before their reply leaves.
+
+Where memory cannot be trusted, nothing is read from it or written to it:
+- no listening connection (SQLite, a lost connection: until it is back, and
+  everything held before the loss is dropped);
+- inside a transaction (uncommitted writes are not announced; tests);
+- after a fork (the parent's connection is not this process's).
+
+A row read from the database is kept only if no notification arrived while
+it was read (`generation`), so a read that raced a change is never kept.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import select
+import threading
+import time
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any
+
+import psycopg
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+
+if TYPE_CHECKING:
+    from feeds.lookup import ActiveLink
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "feeds_links"
+# How many links one process holds: a clinic's subscribers, with room.
+CAPACITY = 20_000
+# After a failed connection, how long polls go to the database before the
+# listener is tried again.
+RETRY_SECONDS = 5.0
+# The listener only reads, so nothing would tell it that a peer vanished
+# without a word (a dropped route, a firewall's idle timeout): TCP
+# keepalives do, within about 25 seconds, and the read then fails.
+_LISTENER_OPTIONS = {
+    "autocommit": True,
+    "connect_timeout": 2,
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+}
+
+
+class _LinkCache:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._links: OrderedDict[str, ActiveLink] = OrderedDict()
+        self._listener: psycopg.Connection[Any] | None = None
+        self._pid = os.getpid()
+        self._retry_at = 0.0
+        self._farewell = False
+        # Raised by every invalidation: a read that spans one is not kept.
+        self.generation = 0
+
+    # --- reading and keeping ------------------------------------------------
+
+    def usable(self) -> bool:
+        if not settings.FEED_LINK_MEMORY:
+            return False
+        db = connections[DEFAULT_DB_ALIAS]
+        return db.vendor == "postgresql" and not db.in_atomic_block
+
+    def get(self, digest: str) -> tuple[ActiveLink | None, int | None]:
+        """(the held link or None, the generation to keep a read under).
+
+        A generation of None: memory cannot be trusted now; read, don't keep.
+        """
+        with self._lock:
+            if not self._drain():
+                return None, None
+            link = self._links.get(digest)
+            if link is not None:
+                self._links.move_to_end(digest)
+            return link, self.generation
+
+    def keep(self, link: ActiveLink, digest: str, generation: int | None) -> None:
+        """Hold a row read under `generation`, unless something changed since."""
+        if generation is None:
+            return
+        with self._lock:
+            if not self._drain() or generation != self.generation:
+                return
+            self._links[digest] = link
+            self._links.move_to_end(digest)
+            while len(self._links) > CAPACITY:
+                self._links.popitem(last=False)
+
+    def replace(self, digest: str, old: ActiveLink, new: ActiveLink) -> None:
+        """Hold `new` (its last use) in place of `old`, if `old` is still the
+        one held: not over a fresher row read meanwhile."""
+        with self._lock:
+            if self._links.get(digest) is old:
+                self._links[digest] = new
+
+    def clear(self) -> None:
+        with self._lock:
+            self._clear()
+
+    def clear_on_commit(self) -> None:
+        """Empty this process's memory when the current transaction commits."""
+        transaction.on_commit(self.clear)
+
+    def _clear(self) -> None:
+        self._links.clear()
+        self.generation += 1
+
+    # --- the listening connection ---------------------------------------------
+
+    def _drain(self) -> bool:
+        """Apply what has arrived; False when there is no listener to trust."""
+        if self._pid != os.getpid():
+            # Forked: the parent's socket is not ours to read or close.
+            self._pid, self._listener = os.getpid(), None
+            self._clear()
+        listener = self._listener or self._connect()
+        if listener is None:
+            return False
+        pgconn = listener.pgconn
+        try:
+            pgconn.consume_input()
+            while (notice := pgconn.notifies()) is not None:
+                self._apply(notice.extra.decode())
+        except psycopg.Error as exc:
+            logger.warning("Feed link listener lost (%s); polls read the database", exc)
+            self._drop(listener)
+            return False
+        if self._farewell or pgconn.status != psycopg.pq.ConnStatus.OK:
+            # A server hanging up (a restart, pg_terminate_backend) says so
+            # before it closes: libpq hands an error that arrives while idle
+            # to the notice handler, and the socket may not be closed yet.
+            logger.warning("Feed link listener lost; polls read the database")
+            self._drop(listener)
+            return False
+        return True
+
+    def _heard(self, diagnostic: psycopg.errors.Diagnostic) -> None:
+        # A listening connection is told nothing but notifications; anything
+        # else (FATAL: terminating connection...) means it is ending.
+        self._farewell = True
+
+    def _apply(self, digest: str) -> None:
+        # Every notice raises the generation, held or not: a read of that
+        # link may be on its way, and must not be kept.
+        if digest:
+            self._links.pop(digest, None)
+        else:
+            self._links.clear()
+        self.generation += 1
+
+    def _connect(self) -> psycopg.Connection[Any] | None:
+        if time.monotonic() < self._retry_at:
+            return None
+        db = connections[DEFAULT_DB_ALIAS]
+        params = {**db.get_connection_params(), **_LISTENER_OPTIONS}
+        try:
+            listener = psycopg.connect(**params)
+            listener.add_notice_handler(self._heard)
+            listener.execute(f"LISTEN {CHANNEL}")
+        except psycopg.Error as exc:
+            logger.warning("Feed link listener not connected: %s", exc)
+            self._retry_at = time.monotonic() + RETRY_SECONDS
+            return None
+        # Whatever was held was not watched until now.
+        self._clear()
+        self._listener, self._farewell = listener, False
+        return listener
+
+    def _drop(self, listener: psycopg.Connection[Any]) -> None:
+        self._listener = None
+        self._retry_at = time.monotonic() + RETRY_SECONDS
+        self._clear()
+        with contextlib.suppress(psycopg.Error):
+            listener.close()
+
+    def wait(self, seconds: float) -> bool:
+        """Wait until something arrives on the listening connection; False
+        after `seconds` of silence, or without one. The next poll applies it.
+        (Tests: "once the notice is here, the link is gone".)"""
+        listener = self._listener
+        if listener is None:
+            return False
+        readable, _, _ = select.select([listener.fileno()], [], [], seconds)
+        return bool(readable)
+
+    def close(self) -> None:
+        """Stop listening (tests, and a process that stops serving feeds)."""
+        with self._lock:
+            if self._listener is not None:
+                self._drop(self._listener)
+            self._retry_at = 0.0
+
+
+links = _LinkCache()
+
+
+def clearing_on_commit(*_: Any, **__: Any) -> None:
+    """A signal receiver: this process forgets its links at commit."""
+    links.clear_on_commit()
