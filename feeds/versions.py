@@ -18,6 +18,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
 from django.db.models import F, OuterRef, Subquery, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -216,12 +217,6 @@ def bump_for_visits(
         FROM bumped
         WHERE l.feed_id = bumped.id AND l.revoked_at IS NULL
     """  # noqa: S608
-    moved = f"""
-        UPDATE {entry} AS e SET feed_surgeon_id = v.surgeon_id
-        FROM {visit} v
-        WHERE v.id = e.visit_id AND e.visit_id = ANY(%(ids)s::bigint[])
-        AND e.feed_surgeon_id IS DISTINCT FROM v.surgeon_id
-    """  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(
             sql,
@@ -234,5 +229,21 @@ def bump_for_visits(
                 "now": now,
             },
         )
-        cursor.execute(moved, {"ids": ids})
+        _repoint_moved_entries(cursor, ids)
     link_cache.links.clear_on_commit()
+
+
+def _repoint_moved_entries(cursor: CursorWrapper, ids: list[int]) -> None:
+    """Entries of visits moved to another surgeon now list under them."""
+    quote = connection.ops.quote_name
+    entry = quote(CalendarEntry._meta.db_table)
+    visit = quote(Visit._meta.db_table)
+    cursor.execute(
+        f"""
+        UPDATE {entry} AS e SET feed_surgeon_id = v.surgeon_id
+        FROM {visit} v
+        WHERE v.id = e.visit_id AND e.visit_id = ANY(%(ids)s::bigint[])
+        AND e.feed_surgeon_id IS DISTINCT FROM v.surgeon_id
+        """,  # noqa: S608
+        {"ids": ids},
+    )
