@@ -115,6 +115,9 @@ class Clerks:
         start = self.plan.first_slot + dt.timedelta(minutes=offset)
         return surgeon, start.isoformat()
 
+    def _movable(self, visit_id: int) -> bool:
+        return self.known[visit_id] in ("to_book", "no_show", "booked")
+
     def _next_move(self, visit_id: int) -> tuple[str, dict[str, Any]] | None:
         status = self.known[visit_id]
         if status in ("to_book", "no_show"):
@@ -138,6 +141,11 @@ class Clerks:
             visit_id = self.rng.choice(self.plan.visit_ids)
             move = self._next_move(visit_id)
             if move is None:
+                if not any(map(self._movable, self.plan.visit_ids)):
+                    return  # every visit is checked in or cancelled
+                # Yield: a loop that never awaits holds the event loop, and
+                # every other clerk's request (and its socket's close) with it.
+                await asyncio.sleep(0)
                 continue
             action, body = move
             status, data = await self._post(

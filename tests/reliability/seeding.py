@@ -29,7 +29,7 @@ FAULT_SECONDS = max(5.0, LOAD_SECONDS / 2)
 FAULT_CLINIC = {
     "clerks": 20 if FULL_LENGTH else 10,
     "surgeons": 20 if FULL_LENGTH else 5,
-    "per_surgeon": 5 if FULL_LENGTH else 4,
+    "per_surgeon": 15 if FULL_LENGTH else 4,
 }
 
 
