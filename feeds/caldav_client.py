@@ -1,4 +1,5 @@
-"""The CalDAV HTTP client: PUT, DELETE and PROPFIND on a surgeon's calendar.
+"""The CalDAV HTTP client: PUT, DELETE, PROPFIND and REPORT on a surgeon's
+calendar.
 
 It knows the server and nothing of visits or export state
 (`feeds.caldav_push`). Objects are named by their UID and stored byte for
@@ -12,11 +13,14 @@ credentials: URLs lose their userinfo and the stored password is masked
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from urllib.parse import quote, unquote, urlsplit
+from xml.sax.saxutils import escape
 
+import icalendar
 from caldav.calendarobjectresource import Event
 from caldav.davclient import DAVClient
 from caldav.lib import error as caldav_error
@@ -81,12 +85,21 @@ def _client(target: CalendarTarget) -> DAVClient:
     )
 
 
+def _object_name(uid: str) -> str:
+    # The object's name is its UID, quoted as caldav itself names objects
+    # ("/" double-quoted, "@" as %40).
+    return quote(uid.replace("/", "%2F"), safe="") + ".ics"
+
+
+def _uid_of_path(path: str) -> str:
+    """The UID an object's (unquoted) path names: `_object_name` undone."""
+    return path.rpartition("/")[2].removesuffix(".ics").replace("%2F", "/")
+
+
 def _event(client: DAVClient, target: CalendarTarget, uid: str) -> Event:
     calendar = client.calendar(url=target.url)
-    # The object's name is its UID, quoted as caldav itself names objects
-    # ("/" double-quoted, "@" as %40). Without a URL caldav's delete()
-    # silently does nothing.
-    name = quote(uid.replace("/", "%2F"), safe="") + ".ics"
+    # Without a URL caldav's delete() silently does nothing.
+    name = _object_name(uid)
     return Event(client=client, parent=calendar, url=calendar.url.join(name), id=uid)
 
 
@@ -172,12 +185,84 @@ def list_event_uids(target: CalendarTarget) -> set[str]:
         if path.rstrip("/") == collection:
             is_calendar = member.find(f".//{_CALDAV_CALENDAR}") is not None
         elif path.endswith(".ics"):
-            # `_event` quotes "/" as %2F inside the name: undo it.
-            name = path.rpartition("/")[2].removesuffix(".ics")
-            uids.add(name.replace("%2F", "/"))
+            uids.add(_uid_of_path(path))
     if not is_calendar:
         raise _not_a_calendar(target, response.status)
     return uids
+
+
+@dataclass(frozen=True)
+class StoredVersion:
+    """What one stored object says of its event: SEQUENCE and times."""
+
+    sequence: int
+    start: dt.date | None
+    end: dt.date | None
+
+
+_MULTIGET = (
+    '<?xml version="1.0" encoding="utf-8"?>'
+    '<c:calendar-multiget xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">'
+    "<d:prop><c:calendar-data/></d:prop>{hrefs}</c:calendar-multiget>"
+)
+_CALENDAR_DATA = "{urn:ietf:params:xml:ns:caldav}calendar-data"
+
+
+def stored_versions(
+    target: CalendarTarget, uids: Collection[str]
+) -> dict[str, StoredVersion | None]:
+    """The version of the event each of these objects holds, changing nothing.
+
+    One calendar-multiget REPORT of exactly these objects (named by their
+    UID, as `_event` names them): no other object of the calendar is read.
+    An object whose calendar data cannot be parsed, or holds no single
+    VEVENT with a SEQUENCE, maps to None; one gone since it was listed is
+    left out. Raises a `CalDAVError` in words like `check_calendar`.
+    """
+    if not uids:
+        return {}
+    base = urlsplit(target.url).path.rstrip("/") + "/"
+    hrefs = "".join(
+        f"<d:href>{escape(base + _object_name(uid))}</d:href>" for uid in sorted(uids)
+    )
+    with _translated_errors(target):
+        response = _client(target).report(
+            target.url, _MULTIGET.format(hrefs=hrefs), depth=1
+        )
+    if response.status >= 400:
+        raise _status_error(target, response)
+    versions: dict[str, StoredVersion | None] = {}
+    tree = response.tree
+    for member in [] if tree is None else tree.iter("{DAV:}response"):
+        data = member.findtext(f".//{_CALENDAR_DATA}")
+        if data is None:
+            continue  # gone since the listing (a 404 for this href)
+        path = unquote(urlsplit(member.findtext("{DAV:}href") or "").path)
+        versions[_uid_of_path(path)] = _version_of(data)
+    return versions
+
+
+def _version_of(data: str) -> StoredVersion | None:
+    try:
+        events = icalendar.Calendar.from_ical(data).walk("VEVENT")
+        if len(events) != 1 or "SEQUENCE" not in events[0]:
+            return None
+        event = events[0]
+        start, end = event.decoded("DTSTART", None), event.decoded("DTEND", None)
+        if not all(isinstance(t, dt.date | None) for t in (start, end)):
+            return None  # icalendar keeps a broken value as text
+        return StoredVersion(
+            sequence=int(event.decoded("SEQUENCE")), start=start, end=end
+        )
+    except (ValueError, TypeError, KeyError, IndexError):
+        return None
+
+
+def _status_error(target: CalendarTarget, response: DAVResponse) -> CalDAVError:
+    failure = caldav_errors.explain_status(
+        response.status, url=target.url, server_text=str(response.raw or "")
+    )
+    return _error_of(failure, target)
 
 
 def _propfind(target: CalendarTarget, *, depth: int) -> DAVResponse:
@@ -186,10 +271,7 @@ def _propfind(target: CalendarTarget, *, depth: int) -> DAVResponse:
             target.url, props=_PROPFIND_RESOURCETYPE, depth=depth
         )
     if response.status >= 400:
-        failure = caldav_errors.explain_status(
-            response.status, url=target.url, server_text=str(response.raw or "")
-        )
-        raise _error_of(failure, target)
+        raise _status_error(target, response)
     return response
 
 

@@ -360,6 +360,23 @@ def test_listing_a_calendar_names_every_object_and_nothing_else(
 
 
 @pytest.mark.parametrize(
+    "data",
+    [
+        "garbage",
+        "",
+        "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nSEQUENCE:x\r\nEND:VEVENT\r\n"
+        "END:VCALENDAR\r\n",
+        "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nSEQUENCE:2\r\nDTSTART:2026bad\r\n"
+        "END:VEVENT\r\nEND:VCALENDAR\r\n",
+        "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART:20261209T100000Z\r\n"
+        "END:VEVENT\r\nEND:VCALENDAR\r\n",
+    ],
+)
+def test_calendar_data_the_audit_cannot_read_has_no_version(data: str) -> None:
+    assert caldav_client._version_of(data) is None
+
+
+@pytest.mark.parametrize(
     ("uid", "visit_id"),
     [
         ("visit-42@followup.clinic.example", 42),
