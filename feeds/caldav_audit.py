@@ -3,23 +3,31 @@ with the database, and what differs repaired.
 
 The export trusts its record of what it sent, yet a calendar can drift: a
 PUT whose client timed out may still land after the visit's DELETE and
-bring the event back for good, and an object deleted by hand or lost in a
-server restore never comes back. The database is the single source of
-truth, so a periodic audit (`feeds.tasks.audit_calendars`) compares:
+bring the event back for good, or after a newer PUT of the same visit (a
+reschedule) and leave the old time in the surgeon's agenda; and an object
+deleted by hand or lost in a server restore never comes back. The database
+is the single source of truth, so a periodic audit
+(`feeds.tasks.audit_calendars`) compares:
 
 - expected: the surgeon's visits that hold a slot
   (`caldav_push.slot_holding_visit_ids`);
 - present: the objects on the server named by one of our visit UIDs (one
-  PROPFIND, `caldav_client.list_event_uids`; `rendering.visit_id_of_uid`).
-  A surgeon's own events in the same calendar are never read, changed or
-  deleted.
+  PROPFIND, `caldav_client.list_event_uids`; `rendering.visit_id_of_uid`);
+- for the objects both expected and present, the version each holds: its
+  SEQUENCE, DTSTART and DTEND (one calendar-multiget REPORT of just those
+  objects, `caldav_client.stored_versions`, parsed with icalendar).
+
+A surgeon's own events in the same calendar are never read, changed or
+deleted.
 
 Repairs, one log line each:
 
-- A missing visit (expected, absent), or an extra one (present, not
-  expected) whose export DELETEs it from this calendar, is marked pending
-  (`caldav_push.mark_pending`) for the pipeline to export: the per-visit
-  lock and the claim rules order these writes like any other.
+- A missing visit (expected, absent), an extra one (present, not expected)
+  whose export DELETEs it from this calendar, or a stale copy (expected and
+  present, but with a SEQUENCE lower than the visit's or other times: it
+  "holds an older version"; or calendar data that cannot be read) is marked
+  pending (`caldav_push.mark_pending`) for the pipeline to export again: the
+  per-visit lock and the claim rules order these writes like any other.
 - An extra object the export would not DELETE from this calendar (the visit
   was never sent, so its export goes nowhere; it moved to another surgeon
   without a recorded change) or whose visit no longer exists is DELETEd
@@ -95,21 +103,30 @@ def audit_calendar(
         return _failed(report, exc)
     report.checked = len(present)
     expected = set(caldav_push.slot_holding_visit_ids([calendar.surgeon_id]))
-    owned = _owned_by_pipeline(expected ^ present)
+    try:
+        stale = _stale_copies(target, expected & present)
+    except CalDAVError as exc:
+        return _failed(report, exc)
+    owned = _owned_by_pipeline((expected ^ present) | stale.keys())
     report.skipped = sorted(owned)
     missing = expected - present - owned
     extra = present - expected - owned
     if calendars is None:
         calendars = caldav_push.enabled_calendars()
     by_export, stray = _split_extra(extra, target, calendars)
-    report.resend = sorted(missing | by_export)
+    why = {
+        **dict.fromkeys(by_export, "is wrongly in"),
+        **dict.fromkeys(missing, "is missing from"),
+        **{v: w for v, w in stale.items() if v not in owned},
+    }
+    report.resend = sorted(why)
     if report.resend:
         caldav_push.mark_pending(report.resend, now=now)
     for visit_id in report.resend:
         logger.info(
             "CalDAV audit: visit %s %s the calendar of surgeon %s; export again",
             visit_id,
-            "is missing from" if visit_id in missing else "is wrongly in",
+            why[visit_id],
             calendar.surgeon_id,
             extra={"visit_id": visit_id},
         )
@@ -136,6 +153,35 @@ def _failed(report: AuditReport, exc: CalDAVError) -> AuditReport:
 def _our_visit_ids(uids: Collection[str]) -> set[int]:
     ids = (rendering.visit_id_of_uid(uid) for uid in uids)
     return {visit_id for visit_id in ids if visit_id is not None}
+
+
+def _stale_copies(target: CalendarTarget, visit_ids: Collection[int]) -> dict[int, str]:
+    """Objects that belong here but hold an older version of their visit (a
+    lower SEQUENCE, or other times), or that cannot be read: by visit id,
+    what is wrong with them, in words for the log line."""
+    uids = {rendering.visit_uid(visit_id): visit_id for visit_id in visit_ids}
+    versions = caldav_client.stored_versions(target, uids)
+    visits = Visit.objects.only("sequence", "start", "end").in_bulk(
+        [uids[uid] for uid in versions if uid in uids]
+    )
+    stale: dict[int, str] = {}
+    for uid, version in versions.items():
+        visit = visits.get(uids.get(uid, -1))
+        if visit is None:
+            continue  # gone since the listing: the next audit sees it
+        if version is None:
+            stale[visit.pk] = "holds unreadable calendar data in"
+        elif version.sequence < visit.sequence or (version.start, version.end) != (
+            _to_the_second(visit.start),
+            _to_the_second(visit.end),
+        ):
+            stale[visit.pk] = "holds an older version in"
+    return stale
+
+
+def _to_the_second(moment: dt.datetime | None) -> dt.datetime | None:
+    # The rendering writes whole seconds (`ical.local_stamp`).
+    return None if moment is None else moment.replace(microsecond=0)
 
 
 def _owned_by_pipeline(visit_ids: Collection[int]) -> set[int]:

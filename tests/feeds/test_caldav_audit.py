@@ -223,6 +223,62 @@ def test_a_stale_copy_of_a_visit_moved_to_another_surgeon_is_removed(
     assert audit(brunos).in_sync
 
 
+def test_a_late_put_of_an_older_version_is_replaced_by_the_current_one(
+    ana: Surgeon, make_surgeon_calendar: MakeCalendar, radicale: Radicale
+) -> None:
+    calendar = make_surgeon_calendar(ana)
+    visit = book(postop_visit(ana), at(9, 9))
+    export_visits([visit.pk])
+    late_request = rendered(visit)  # the PUT whose client timed out
+    visit = reschedule(visit, at(9, 11))
+    export_visits([visit.pk])
+    (event,) = radicale.events_by_uid(calendar.url)[visit_uid(visit)]
+    assert event.decoded("DTSTART") == at(9, 11)
+    put_object(calendar, visit_uid(visit), late_request)  # ...lands now
+    (event,) = radicale.events_by_uid(calendar.url)[visit_uid(visit)]
+    assert event.decoded("DTSTART") == at(9, 9)
+
+    report = audit(calendar)
+
+    assert (report.resend, report.deleted, report.skipped) == ([visit.pk], [], [])
+    (event,) = radicale.events_by_uid(calendar.url)[visit_uid(visit)]
+    assert (event.decoded("DTSTART"), event["SEQUENCE"]) == (
+        at(9, 11),
+        visit.sequence,
+    )
+    entry = entry_of(visit)
+    assert (entry.export_state, entry.pending_since) == (ExportState.EXPORTED, None)
+    assert audit(calendar).in_sync
+
+
+def test_an_object_of_ours_that_cannot_be_parsed_is_sent_again(
+    ana: Surgeon, make_surgeon_calendar: MakeCalendar, radicale: Radicale
+) -> None:
+    calendar = make_surgeon_calendar(ana)
+    broken, fine = book(postop_visit(ana), at(9, 9)), book(postop_visit(ana), at(9, 10))
+    export_visits([broken.pk, fine.pk])
+    # Stored by some other client: a VCALENDAR Radicale accepts but that
+    # holds no event the audit can compare.
+    put_object(
+        calendar,
+        visit_uid(broken),
+        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//X//Y//EN\r\n"
+        b"BEGIN:VTODO\r\nUID:" + visit_uid(broken).encode() + b"\r\n"
+        b"DTSTAMP:20261125T100000Z\r\nEND:VTODO\r\nEND:VCALENDAR\r\n",
+    )
+
+    report = audit(calendar)
+
+    assert (report.resend, report.deleted, report.checked) == ([broken.pk], [], 2)
+    assert sorted(radicale.events_by_uid(calendar.url)) == sorted(
+        [visit_uid(broken), visit_uid(fine)]
+    )
+    assert properties(stored(calendar, visit_uid(broken))) == properties(
+        rendered(broken).decode()
+    )
+    assert audit(calendar).in_sync
+
+
 def test_a_copy_the_export_would_leave_is_deleted_by_the_audit_itself(
     ana: Surgeon,
     bruno: Surgeon,
@@ -311,7 +367,7 @@ def test_an_unreachable_server_is_reported_in_words_and_the_others_are_audited(
     assert list(radicale.events_by_uid(brunos.url)) == [visit_uid(lost)]
 
 
-def test_a_calendar_in_sync_gets_one_listing_and_no_write(
+def test_a_calendar_in_sync_is_read_in_two_requests_and_gets_no_write(
     ana: Surgeon,
     make_surgeon_calendar: MakeCalendar,
     caldav_proxy: CalDAVProxy,
@@ -331,9 +387,9 @@ def test_a_calendar_in_sync_gets_one_listing_and_no_write(
 
     assert report.in_sync
     assert report.checked == 2
-    # Each request opens a connection of its own: the one PROPFIND, no PUT
-    # nor DELETE.
-    assert caldav_proxy.connections == 1
+    # Each request opens a connection of its own: the PROPFIND of the names,
+    # the REPORT of the versions of our objects, no PUT nor DELETE.
+    assert caldav_proxy.connections == 2
     assert export_states(visits) == states
     assert {visit_uid(v): stored(calendar, visit_uid(v)) for v in booked} == objects
 
