@@ -37,11 +37,12 @@ from caldav.davclient import DAVClient
 from django.db import connection
 
 from clinic.models import Surgeon
+from feeds import links
 from feeds.models import SurgeonCalendar
 from followup import services
 from followup.models import Visit
 from tests.conftest import require
-from tests.factories import SurgeonFactory, make_procedure
+from tests.factories import SurgeonFactory, make_procedure, surgeon_with_login
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = "redis://127.0.0.1:6379/5"
@@ -512,6 +513,13 @@ MADRID = zoneinfo.ZoneInfo("Europe/Madrid")
 # Before every slot below; the services refuse a booking in the past.
 NOW = dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.UTC)
 SURGERY_DATE = dt.date(2026, 12, 1)  # postop control window: 8-16 December
+
+
+@pytest.fixture
+def issued() -> links.IssuedLink:
+    """A surgeon's calendar link, with its one-time URL."""
+    surgeon = surgeon_with_login()
+    return links.create_link(scope="surgeon", surgeon_id=surgeon.pk)
 
 
 @pytest.fixture

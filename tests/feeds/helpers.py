@@ -7,6 +7,8 @@ import zoneinfo
 
 from feeds.export import visits_changed
 from feeds.lookup import ActiveLink, find_active_by_digest, hash_token, looks_like_token
+from feeds.models import CalendarEntry, ExportState
+from feeds.tasks import export_visits
 from followup.models import Visit, VisitStatus
 
 MADRID = zoneinfo.ZoneInfo("Europe/Madrid")
@@ -56,3 +58,13 @@ def find_active(token: str) -> ActiveLink | None:
     if not looks_like_token(token):
         return None
     return find_active_by_digest(hash_token(token))
+
+
+def export_pending() -> dict[str, int]:
+    """What a worker would do with everything scheduled so far."""
+    pending = CalendarEntry.objects.filter(export_state=ExportState.PENDING)
+    return export_visits(list(pending.order_by("pk").values_list("pk", flat=True)))
+
+
+def entry_of(visit: Visit) -> CalendarEntry:
+    return CalendarEntry.objects.get(pk=visit.pk)

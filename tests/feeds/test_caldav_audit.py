@@ -39,8 +39,7 @@ from tests.feeds.conftest import (
     postop_visit,
     reschedule,
 )
-from tests.feeds.test_export_state import export_pending
-from tests.feeds.test_export_tasks import entry_of
+from tests.feeds.helpers import entry_of, export_pending
 
 pytestmark = [pytest.mark.django_db, pytest.mark.caldav, pytest.mark.postgres]
 MakeCalendar = Callable[..., SurgeonCalendar]
@@ -128,6 +127,12 @@ def audit(calendar: SurgeonCalendar) -> Any:
     return report
 
 
+def assert_settled(visit: Visit) -> None:
+    """The visit's export is done: nothing pending after the repair."""
+    entry = entry_of(visit)
+    assert (entry.export_state, entry.pending_since) == (ExportState.EXPORTED, None)
+
+
 # --- what the audit repairs ----------------------------------------------------
 
 
@@ -148,8 +153,7 @@ def test_a_late_put_after_the_delete_is_removed_and_the_entry_settles(
 
     assert report.resend == [visit.pk]
     assert radicale.events(calendar.url) == []
-    entry = entry_of(visit)
-    assert (entry.export_state, entry.pending_since) == (ExportState.EXPORTED, None)
+    assert_settled(visit)
     # Audited again: nothing left to repair.
     assert audit(calendar).in_sync
 
@@ -246,8 +250,7 @@ def test_a_late_put_of_an_older_version_is_replaced_by_the_current_one(
         at(9, 11),
         visit.sequence,
     )
-    entry = entry_of(visit)
-    assert (entry.export_state, entry.pending_since) == (ExportState.EXPORTED, None)
+    assert_settled(visit)
     assert audit(calendar).in_sync
 
 

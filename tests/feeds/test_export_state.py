@@ -20,18 +20,12 @@ from rest_framework.test import APIClient
 from clinic.models import Surgeon
 from feeds.models import CalendarEntry, ExportState, SurgeonCalendar
 from feeds.rendering import visit_uid
-from feeds.tasks import export_visits
 from followup.models import Visit
 from tests.feeds.conftest import Radicale, at, book, cancel, postop_visit
+from tests.feeds.helpers import export_pending
 
 pytestmark = [pytest.mark.django_db, pytest.mark.caldav]
 MakeCalendar = Callable[..., SurgeonCalendar]
-
-
-def export_pending() -> dict[str, int]:
-    """What a worker would do with everything scheduled so far."""
-    pending = CalendarEntry.objects.filter(export_state=ExportState.PENDING)
-    return export_visits(list(pending.order_by("pk").values_list("pk", flat=True)))
 
 
 def api_export_state(client: APIClient, visit: Visit) -> str:
@@ -142,7 +136,6 @@ def test_export_all_announces_the_number_of_visits_it_then_sends(
 
 
 def test_the_visit_api_names_every_export_state_the_calendars_keep() -> None:
-    from feeds.models import ExportState
     from followup.api.serializers import EXPORT_STATES
 
     assert set(EXPORT_STATES) == set(ExportState.values)

@@ -39,13 +39,10 @@ from tests.feeds.conftest import (
     postop_visit,
     reschedule,
 )
+from tests.feeds.helpers import entry_of
 
 pytestmark = [pytest.mark.django_db, pytest.mark.caldav]
 MakeCalendar = Callable[..., SurgeonCalendar]
-
-
-def entry_of(visit: Visit) -> CalendarEntry:
-    return CalendarEntry.objects.get(pk=visit.pk)
 
 
 def local_start(event: object) -> dt.datetime:

@@ -21,7 +21,6 @@ from psycopg import pq
 
 from feeds import links, lookup, versions
 from feeds.models import CalendarLink
-from tests.factories import surgeon_with_login
 from tests.feeds.helpers import find_active
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -30,12 +29,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 @pytest.fixture(autouse=True)
 def _every_lookup_reads(settings: Any) -> None:
     settings.FEED_LINK_MEMORY = False
-
-
-@pytest.fixture
-def issued() -> links.IssuedLink:
-    surgeon = surgeon_with_login()
-    return links.create_link(scope="surgeon", surgeon_id=surgeon.pk)
 
 
 @pytest.fixture

@@ -20,17 +20,10 @@ from django.test.utils import CaptureQueriesContext
 
 from feeds import link_cache, links
 from feeds.models import CalendarLink
-from tests.factories import surgeon_with_login
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 # Generous: a notice crosses loopback in well under a millisecond.
 NOTICE_SECONDS = 5.0
-
-
-@pytest.fixture
-def issued() -> links.IssuedLink:
-    surgeon = surgeon_with_login()
-    return links.create_link(scope="surgeon", surgeon_id=surgeon.pk)
 
 
 @pytest.fixture
