@@ -41,14 +41,17 @@ class FeedsConfig(AppConfig):
     @staticmethod
     def _forget_links_when_their_holders_change() -> None:
         # Other processes hear of it from the database (feeds.link_cache);
-        # this one forgets its links at commit, before its reply leaves.
+        # this one forgets its links at commit, before its reply leaves: a
+        # link saved (rotated, revoked), a user, a group or a surgeon. Bulk
+        # updates send no signal: `versions.bump` forgets explicitly.
         from django.contrib.auth.models import Group, User
         from django.db.models.signals import m2m_changed, post_delete, post_save
 
         from clinic.models import Surgeon
         from feeds.link_cache import clearing_on_commit
+        from feeds.models import CalendarLink
 
-        for model in (User, Group, Surgeon):
+        for model in (CalendarLink, User, Group, Surgeon):
             post_save.connect(clearing_on_commit, sender=model, weak=False)
             post_delete.connect(clearing_on_commit, sender=model, weak=False)
         m2m_changed.connect(clearing_on_commit, sender=User.groups.through, weak=False)

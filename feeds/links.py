@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from clinic.audit import audited_as
 from clinic.models import Patient, Surgeon
-from feeds import link_cache, lookup, versions
+from feeds import lookup, versions
 from feeds.models import CalendarLink, LinkScope
 from followup.access import Forbidden, Role, staff_of
 from followup.exceptions import Conflict, InvalidInput, NotFound
@@ -247,9 +247,6 @@ def rotate_link(
     link.rotated_by = user
     with audited_as(user):
         link.save(update_fields=["token_hash", "rotated_at", "rotated_by"])
-    # Every process drops the old token at commit (a trigger's notice); this
-    # one before its reply leaves.
-    link_cache.links.clear_on_commit()
     return IssuedLink(link=link, token=token)
 
 
@@ -264,7 +261,6 @@ def revoke_link(
     link.revoked_by = user
     with audited_as(user):
         link.save(update_fields=["revoked_at", "revoked_by"])
-    link_cache.links.clear_on_commit()
     return link
 
 
