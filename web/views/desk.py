@@ -218,7 +218,7 @@ def desk(request: HttpRequest) -> HttpResponse:
             {**context, **_choices(), "partial": True},
         )
         # The address bar shows the list's own URL, without a form's empty fields.
-        return push_url(response, state.url())
+        return push_url(response, state.here)
     opened = whole_number(request.GET.get("open"))
     item = None if opened is None else _item(request, opened, now=now)
     if item is not None:
@@ -303,8 +303,8 @@ def visit_row(request: HttpRequest, pk: int) -> HttpResponse:
                 "slots_surgeon": request.GET.get("slots_surgeon", ""),
             }
         )
-        join = "&" if "?" in state.url() else "?"
-        return HttpResponseRedirect(f"{state.url()}{join}{opened}#visit-{pk}")
+        join = "&" if "?" in state.here else "?"
+        return HttpResponseRedirect(f"{state.here}{join}{opened}#visit-{pk}")
     now = api.now()
     item = _item(request, pk, now=now)
     if item is None:
@@ -453,7 +453,7 @@ def _act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             counts=True,
         )
     messages.success(request, f"Saved. {label}: {said}")
-    return HttpResponseRedirect(f"{state.url()}#visit-{pk}")
+    return HttpResponseRedirect(f"{state.here}#visit-{pk}")
 
 
 def _refused(
