@@ -227,6 +227,8 @@ if PRODUCTION and not ADMIN_TWO_FACTOR_REQUIRED:
     )
 # The issuer name an authenticator app shows next to the code.
 OTP_TOTP_ISSUER = env_str("CLINIC_CALENDAR_NAME", "Spine clinic")
+# The admin never shows a TOTP secret (nor its QR code): web.admin_security.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/login/"

@@ -7,7 +7,13 @@ password, strip their groups, deactivate or delete them, or tick
 superuser:
 
 - a superuser's row is read-only (no change, password change or delete);
-- `is_superuser` is read-only on every row, so nobody becomes one;
+- `is_superuser` and `user_permissions` are read-only on every row, so
+  nobody becomes a superuser or holds a right outside the roles (issue 17:
+  with `user_permissions` a clinic admin gave themselves the TOTP devices);
+- on their own row, their groups and active flag are read-only too: another
+  admin grants or withdraws their roles;
+- a group's permissions are read-only: the roles' rights come from the
+  migrations, and a superuser changes them;
 - a bulk delete that includes a superuser is refused like one without the
   permission.
 """
@@ -17,8 +23,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin
-from django.contrib.auth.models import User
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group, User
 from django.db.models import Model
 from django.http import HttpRequest
 from django.utils.html import format_html
@@ -71,7 +77,9 @@ class ClinicUserAdmin(UserAdmin):
     ) -> Any:
         readonly = [*super().get_readonly_fields(request, obj), "audit_trail"]
         if not getattr(request.user, "is_superuser", False):
-            readonly.append("is_superuser")
+            readonly += ["is_superuser", "user_permissions"]
+            if obj is not None and obj.pk == request.user.pk:
+                readonly += ["groups", "is_active"]
         return readonly
 
     def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
@@ -83,5 +91,17 @@ class ClinicUserAdmin(UserAdmin):
         return deleted, counts, perms_needed, protected
 
 
+class ClinicGroupAdmin(GroupAdmin):
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: Group | None = None
+    ) -> Any:
+        readonly = [*super().get_readonly_fields(request, obj)]
+        if not getattr(request.user, "is_superuser", False):
+            readonly.append("permissions")
+        return readonly
+
+
 admin.site.unregister(User)
 admin.site.register(User, ClinicUserAdmin)
+admin.site.unregister(Group)
+admin.site.register(Group, ClinicGroupAdmin)
