@@ -140,6 +140,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Signs out a session begun before its account was last deactivated.
+    "web.middleware.CredentialsEpochMiddleware",
     # Signs out a session left idle for SESSION_IDLE_MINUTES.
     "web.middleware.IdleTimeoutMiddleware",
     # request.user.is_verified(): whether this session passed a TOTP code.
@@ -238,7 +240,9 @@ LOGOUT_REDIRECT_URL = "/login/"
 # `manage.py axes_reset_username`). The address is REMOTE_ADDR.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, reading a session's user with the count of
+    # their deactivations: a session from before the last one ends.
+    "clinic.withdrawal.UserBackend",
 ]
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = dt.timedelta(
