@@ -45,7 +45,6 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
-    Value,
     When,
 )
 
@@ -89,7 +88,7 @@ class ActiveLink:
 _DIGEST_PLACEHOLDER = "\x00digest"
 
 
-def _issuer_holds(*groups: str) -> Case:
+def _issuer_holds(*groups: str) -> Q:
     def holds(issuer: str) -> Exists:
         return Exists(
             User.objects.filter(pk=OuterRef(issuer), is_active=True).filter(
@@ -99,11 +98,10 @@ def _issuer_holds(*groups: str) -> Case:
 
     # The issuer of the current URL: who rotated it last, else who created
     # it; never the creator of a rotated link, as its rotator may be gone.
-    return Case(
-        When(issued_by_command=True, then=Value(True)),
-        When(rotated_at=None, then=holds("created_by_id")),
-        default=holds("rotated_by_id"),
-        output_field=BooleanField(),
+    return (
+        Q(issued_by_command=True)
+        | (Q(rotated_at=None) & holds("created_by_id"))
+        | (Q(rotated_at__isnull=False) & holds("rotated_by_id"))
     )
 
 
