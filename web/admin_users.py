@@ -12,8 +12,9 @@ superuser:
   with `user_permissions` a clinic admin gave themselves the TOTP devices);
 - on their own row, their groups and active flag are read-only too: another
   admin grants or withdraws their roles;
-- a group's permissions are read-only: the roles' rights come from the
-  migrations, and a superuser changes them;
+- the permissions of a group they belong to are read-only (their own
+  rights, by another door); they still grant other groups a right, as the
+  README says (the booking override to `front_desk`);
 - a bulk delete that includes a superuser is refused like one without the
   permission;
 - a user with history (anything in the clinic's records that points at
@@ -181,7 +182,10 @@ class ClinicGroupAdmin(GroupAdmin):
         self, request: HttpRequest, obj: Group | None = None
     ) -> Any:
         readonly = [*super().get_readonly_fields(request, obj)]
-        if not getattr(request.user, "is_superuser", False):
+        if _is_superuser(request):
+            return readonly
+        signed_in = request.user.pk or 0
+        if obj is not None and obj.user_set.filter(pk=signed_in).exists():
             readonly.append("permissions")
         return readonly
 

@@ -113,7 +113,7 @@ def test_a_clinic_admin_cannot_give_anyone_user_permissions(
     assert not front_desk.user_permissions.exists()
 
 
-def test_a_clinic_admin_cannot_add_permissions_to_a_group(
+def test_a_clinic_admin_cannot_add_permissions_to_their_own_group(
     admin_client: Client,
 ) -> None:
     group = Group.objects.get(name="clinic_admin")
