@@ -140,6 +140,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A NUL in a page's query string is a 400, not a failed query.
+    "web.middleware.NullQueryMiddleware",
     # Signs out a session left idle for SESSION_IDLE_MINUTES.
     "web.middleware.IdleTimeoutMiddleware",
     # request.user.is_verified(): whether this session passed a TOTP code.

@@ -43,8 +43,19 @@ def parse_kind(value: str) -> str:
     return value
 
 
+def text_only(text: str, *, field_name: str) -> str:
+    """`text`, refused if it holds a NUL: no person types one, and PostgreSQL
+    cannot store one (it would be a database error, a 500, not a refusal)."""
+    if "\x00" in text:
+        raise InvalidInput(
+            f"{field_name} contains a null character, which is not text; remove it.",
+            code="null_character",
+        )
+    return text
+
+
 def required_text(value: str, *, field_name: str, max_length: int) -> str:
-    text = (value or "").strip()
+    text = text_only((value or "").strip(), field_name=field_name)
     if not text:
         raise InvalidInput(f"{field_name} is required.", code="required")
     if len(text) > max_length:
@@ -142,7 +153,7 @@ def in_range(moment: dt.datetime, *, field_name: str) -> dt.datetime:
 
 
 def reason_text(value: str, *, field_name: str, required: bool) -> str:
-    text = (value or "").strip()
+    text = text_only((value or "").strip(), field_name=field_name)
     if required and not text:
         raise InvalidInput(f"{field_name} is required.", code="required")
     if len(text) > 500:
