@@ -22,6 +22,7 @@ same transaction. "Today" and "now" are arguments: the caller owns the clock.
 """
 
 from followup.services.booking import (
+    allowed_moves,
     book_visit,
     cancel_visit,
     check_in_visit,
@@ -61,6 +62,7 @@ __all__ = [
     "ReplanPreview",
     "Slot",
     "SlotSearch",
+    "allowed_moves",
     "book_visit",
     "bulk_create_visits",
     "cancel_procedure",
