@@ -233,7 +233,11 @@ LOGOUT_REDIRECT_URL = "/login/"
 # django-axes checks every login first: after LOGIN_FAILURE_LIMIT wrong
 # passwords in a row for one username from one address, that pair is locked
 # out for LOGIN_LOCKOUT_MINUTES (a clinic admin can unlock it sooner with
-# `manage.py axes_reset_username`). The address is REMOTE_ADDR.
+# `manage.py axes_reset_username`); and an address with
+# LOGIN_FAILURES_PER_ADDRESS_HOUR failures within an hour, for any usernames
+# (password spraying), is locked out until that hour has passed
+# (web.login_limits). The address is the throttles' (config.addresses):
+# REMOTE_ADDR, or X-Forwarded-For through TRUSTED_PROXIES proxies.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -245,6 +249,13 @@ AXES_COOLOFF_TIME = dt.timedelta(
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "web.views.entry.locked_out"
+AXES_CLIENT_IP_CALLABLE = "config.addresses.client_address"
+AXES_HANDLER = "web.login_limits.LoginLimitsHandler"
+# One row per failed login (the per-address limit counts them).
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+LOGIN_FAILURES_PER_ADDRESS_HOUR = env_int(
+    "LOGIN_FAILURES_PER_ADDRESS_HOUR", 20, minimum=1
+)
 # Messages live in the session, never in a cookie: one of them may carry a
 # calendar URL with its token.
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
