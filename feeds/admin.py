@@ -8,7 +8,6 @@ the URL itself are refused, so they cannot leak through the URL column.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from django import forms
 from django.contrib import admin, messages
@@ -103,15 +102,6 @@ class SurgeonCalendarForm(forms.ModelForm[SurgeonCalendar]):
     class Meta:
         model = SurgeonCalendar
         fields = ["surgeon", "url", "username", "password", "enabled"]
-
-    def clean_url(self) -> str:
-        url = str(self.cleaned_data["url"])
-        parts = urlsplit(url)
-        if parts.username or parts.password or "@" in parts.netloc:
-            raise forms.ValidationError(
-                "Put the user name and password in their own fields, not in the URL."
-            )
-        return url
 
     def save(self, commit: bool = True) -> SurgeonCalendar:
         calendar = super().save(commit=False)
