@@ -22,6 +22,7 @@ from config.env import (
     env_str,
     env_time_zone,
     env_weekly_hours,
+    hosts_matching_anything,
 )
 from config.logs import logging_config
 
@@ -95,6 +96,13 @@ if PRODUCTION and DEMO_CALDAV_ENCRYPTION_KEY in CALDAV_ENCRYPTION_KEYS:
 if not CALDAV_ENCRYPTION_KEYS:
     CALDAV_ENCRYPTION_KEYS = [DEMO_CALDAV_ENCRYPTION_KEY]
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
+_ANY_HOST = hosts_matching_anything(ALLOWED_HOSTS)
+if PRODUCTION and _ANY_HOST:
+    raise ImproperlyConfigured(
+        f"DJANGO_ALLOWED_HOSTS holds {', '.join(_ANY_HOST)}, which accepts any "
+        "Host header; feed links and QR codes are built from the Host header, "
+        "so list the clinic's own host names in production"
+    )
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [

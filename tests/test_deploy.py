@@ -159,3 +159,30 @@ def test_production_requires_its_own_caldav_encryption_key(
 
     assert result.returncode != 0
     assert message in result.stderr
+
+
+@pytest.mark.parametrize(
+    "hosts", ["*", "clinic.example,*", "*.clinic.example", ".", ".com"]
+)
+def test_production_refuses_allowed_hosts_that_match_any_host(hosts: str) -> None:
+    result = run_manage(
+        "check",
+        DJANGO_PRODUCTION="true",
+        DJANGO_SECRET_KEY=STRONG_KEY,
+        DJANGO_ALLOWED_HOSTS=hosts,
+    )
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: DJANGO_ALLOWED_HOSTS" in result.stderr
+    assert "feed links and QR codes are built from the Host header" in result.stderr
+
+
+def test_production_accepts_the_clinic_s_own_host_names() -> None:
+    result = run_manage(
+        "check",
+        DJANGO_PRODUCTION="true",
+        DJANGO_SECRET_KEY=STRONG_KEY,
+        DJANGO_ALLOWED_HOSTS="followup.clinic.example,.intranet.clinic.example",
+    )
+
+    assert result.returncode == 0, result.stderr
