@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
+from django.core.management import CommandError, call_command
 
 ROOT = Path(__file__).resolve().parent.parent
 # A well-formed key of nobody's: production requires one of its own.
@@ -186,3 +190,22 @@ def test_production_accepts_the_clinic_s_own_host_names() -> None:
     )
 
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.django_db
+def test_seed_demo_refuses_to_run_in_production(settings: Any) -> None:
+    settings.PRODUCTION = True
+
+    with pytest.raises(CommandError, match="seed_demo is for the demo only"):
+        call_command("seed_demo", stdout=io.StringIO())
+
+    assert not User.objects.exists()
+
+
+def test_seed_demo_exits_non_zero_in_production() -> None:
+    result = run_manage(
+        "seed_demo", DJANGO_PRODUCTION="true", DJANGO_SECRET_KEY=STRONG_KEY
+    )
+
+    assert result.returncode != 0
+    assert "seed_demo is for the demo only" in result.stderr
