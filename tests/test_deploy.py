@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 
@@ -209,3 +210,12 @@ def test_seed_demo_exits_non_zero_in_production() -> None:
 
     assert result.returncode != 0
     assert "seed_demo is for the demo only" in result.stderr
+
+
+def test_docker_compose_publishes_the_app_on_loopback_only() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+    for name, service in compose["services"].items():
+        for port in service.get("ports", []):
+            assert str(port).startswith("127.0.0.1:"), (name, port)
+    assert compose["services"]["web"]["ports"] == ["127.0.0.1:8000:8000"]
