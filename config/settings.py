@@ -264,6 +264,9 @@ AXES_ENABLE_ACCESS_FAILURE_LOG = True
 LOGIN_FAILURES_PER_ADDRESS_HOUR = env_int(
     "LOGIN_FAILURES_PER_ADDRESS_HOUR", 20, minimum=1
 )
+# No script of ours reads the CSRF cookie: htmx sends the token from the page
+# (hx-headers on <body>), so an injected script cannot read it either.
+CSRF_COOKIE_HTTPONLY = True
 # Messages live in the session, never in a cookie: one of them may carry a
 # calendar URL with its token.
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
