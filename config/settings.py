@@ -412,7 +412,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Patients, procedures, their follow-up visits and bookings.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SERVE_PERMISSIONS": [
+        "rest_framework.permissions.IsAuthenticated",
+        "followup.api.permissions.AnyClinicRole",
+    ],
     "COMPONENT_SPLIT_REQUEST": True,
     # Served by the app (drf-spectacular-sidecar), never from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
