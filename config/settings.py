@@ -509,6 +509,14 @@ HEALTH_BEAT_STALE_SECONDS = env_int("HEALTH_BEAT_STALE_SECONDS", 180, minimum=60
 HEALTH_EXPORT_BACKLOG_SECONDS = 60 * env_int(
     "HEALTH_EXPORT_BACKLOG_MINUTES", 30, minimum=1
 )
+# The broker is asked at most once this often per web process; requests
+# between reuse the answer.
+HEALTH_BROKER_CACHE_SECONDS = env_int("HEALTH_BROKER_CACHE_SECONDS", 5, minimum=1)
+# /healthz requests per minute from one address (per web process): a probe
+# every second is 60.
+HEALTHZ_REQUESTS_PER_ADDRESS_MINUTE = env_int(
+    "HEALTHZ_REQUESTS_PER_ADDRESS_MINUTE", 120, minimum=1
+)
 
 # JSON lines (config.logs) in production or with LOG_FORMAT=json; the human
 # format otherwise. Every line carries the request id (or the task's).
