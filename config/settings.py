@@ -318,6 +318,9 @@ FEED_MEMORY_CACHE_BYTES = env_int("FEED_MEMORY_CACHE_MB", 64) * 1024 * 1024
 # once by the database's notifications (feeds.link_cache); false: every
 # poll reads its link from the database.
 FEED_LINK_MEMORY = env_bool("FEED_LINK_MEMORY", True)
+# A held link is read from the database again once this old, so that even a
+# lost notification ends a revoked link within these seconds.
+FEED_LINK_MAX_AGE_SECONDS = env_int("FEED_LINK_MAX_AGE_SECONDS", 5, minimum=1)
 
 # The cache every web process shares (feed bodies, feed throttling): Redis
 # when CACHE_URL is set (redis://host:6379/1), else files under var/.
