@@ -8,6 +8,7 @@ can forge, is ignored. Counting the proxy's own address instead would let
 five anonymous requests lock any account for everyone.
 """
 
+import functools
 import ipaddress
 from typing import Any
 
@@ -17,6 +18,16 @@ from rest_framework.throttling import BaseThrottle
 _drf = BaseThrottle()
 
 
+@functools.lru_cache(maxsize=4096)
+def _is_address(text: str) -> bool:
+    # Cached: parsing costs a feed poll more than the rest of this module.
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
 def client_address(request: Any) -> str:
     """The client's address, or REMOTE_ADDR when the hop read from
     X-Forwarded-For is not an address (a request that bypassed the proxies
@@ -24,8 +35,4 @@ def client_address(request: Any) -> str:
     """
     remote: str = request.META.get("REMOTE_ADDR") or ""
     ident: str = _drf.get_ident(request) or ""
-    try:
-        ipaddress.ip_address(ident)
-    except ValueError:
-        return remote
-    return ident
+    return ident if _is_address(ident) else remote
