@@ -141,6 +141,23 @@ class SurgeonCalendarAdmin(admin.ModelAdmin[SurgeonCalendar]):
     def has_password(self, calendar: SurgeonCalendar) -> bool:
         return bool(calendar.password)
 
+    def save_model(
+        self,
+        request: HttpRequest,
+        obj: SurgeonCalendar,
+        form: forms.ModelForm[SurgeonCalendar],
+        change: bool,
+    ) -> None:
+        had_password = bool(obj.password)
+        super().save_model(request, obj, form, change)
+        if change and had_password and not obj.password:
+            self.message_user(
+                request,
+                "The calendar moved to another server, so its stored password "
+                "was removed rather than sent there: enter it again.",
+                messages.WARNING,
+            )
+
     @admin.action(
         description="Test connection (URL and credentials; sends nothing)",
         permissions=["change"],

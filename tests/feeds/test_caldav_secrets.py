@@ -172,7 +172,10 @@ def test_moving_the_calendar_to_another_host_forgets_the_password(
     for url in ("https://other.example/ana2/", "https://other.example:8443/ana2/"):
         calendar.password = "s3cret-caldav-pw"
         calendar.save()
-        assert change_calendar(client, calendar, url=url).status_code == 302
+        moved = change_calendar(client, calendar, url=url)
+        assert moved.status_code == 302
+        told = client.get(moved["Location"]).content.decode()
+        assert "its stored password was removed rather than sent there" in told
         calendar.refresh_from_db()
         assert calendar.password == ""
         assert stored_password(calendar.pk) == ""
