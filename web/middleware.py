@@ -31,6 +31,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonRes
 from django.utils.functional import SimpleLazyObject
 from django_otp import user_has_device
 
+from config.addresses import client_address
 from followup.access import Role, staff_of
 from web.query_text import holds_null
 
@@ -134,13 +135,7 @@ class AuditMiddleware(AuditlogMiddleware):
 
     @staticmethod
     def _get_remote_addr(request: HttpRequest) -> str | None:
-        proxies: int = settings.REST_FRAMEWORK.get("NUM_PROXIES") or 0  # type: ignore[assignment]
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if proxies and forwarded:
-            hops = [hop.strip() for hop in forwarded.split(",")]
-            return hops[-min(proxies, len(hops))]
-        address: str | None = request.META.get("REMOTE_ADDR")
-        return address
+        return client_address(request) or None
 
 
 class NullQueryMiddleware:
