@@ -51,7 +51,7 @@ from followup.services.parsing import (
     parse_date,
     parse_kind,
     parse_name,
-    required_text,
+    parse_record_number,
 )
 from followup.services.patients import check_birth_date
 from followup.services.plan import bulk_create_visits, horizon, new_visit
@@ -189,14 +189,11 @@ def _parse_row(
 ) -> _Row | None:
     """One row checked as a single create checks it; None when it is bad."""
 
-    def text(name: str, max_length: int) -> str | None:
-        return _attempt(
-            lambda: required_text(values[name], field_name=name, max_length=max_length),
-            line=line,
-            errors=errors,
-        )
-
-    record_number = text("record_number", 32)
+    record_number = _attempt(
+        lambda: parse_record_number(values["record_number"]),
+        line=line,
+        errors=errors,
+    )
     given_name = _attempt(
         lambda: parse_name(values["given_name"], field_name="given_name"),
         line=line,

@@ -306,7 +306,11 @@ def import_csv(request: HttpRequest) -> HttpResponse:
 
 
 _COLUMNS = [
-    ("record_number", "the patient's medical record number (at most 32 characters)"),
+    (
+        "record_number",
+        "the patient's medical record number: at most 32 letters and digits, "
+        "with - / . _ or spaces between them",
+    ),
     ("given_name", "the patient's given name"),
     ("family_name", "the patient's family name"),
     ("birth_date", "YYYY-MM-DD"),
