@@ -104,19 +104,32 @@ class _Row:
 
 
 def import_procedures_csv(
-    *, data: bytes, actor: User | None, today: dt.date
+    *,
+    data: bytes,
+    actor: User | None,
+    today: dt.date,
+    progress: Callable[[int], None] | None = None,
 ) -> ImportResult:
     """Import patients and procedures from CSV and generate their visits.
 
     Raises `InvalidInput` (code `import_rejected`, `errors` by line) when any
     row is bad, and `Conflict` when someone registered the same patient while
     the file was being written; in both cases nothing is written.
+    `progress` is told the rows checked so far after each chunk (a job's
+    progress bar); it runs inside the import's transaction.
     """
     errors = ImportErrors()
     header_line, header, records = read_csv(data, errors)
     with transaction.atomic():
         _serialise_imports()
-        result, rows = _import(header, records, errors=errors, actor=actor, today=today)
+        result, rows = _import(
+            header,
+            records,
+            errors=errors,
+            actor=actor,
+            today=today,
+            progress=progress,
+        )
         if errors.total:
             raise errors.reject(rows)  # rolls back what was written
     if not rows:
@@ -365,6 +378,7 @@ def _import(
     errors: ImportErrors,
     actor: User | None,
     today: dt.date,
+    progress: Callable[[int], None] | None,
 ) -> tuple[ImportResult, int]:
     """Check every row, writing chunk by chunk until a row is bad.
 
@@ -407,6 +421,8 @@ def _import(
         )
         if not errors.total:
             writer.write(rows, patients=patients, procedures=procedures)
+        if progress is not None:
+            progress(rows_read + errors.unreadable_lines)
     # Lines that were not CSV were reported, not yielded: rows all the same.
     return writer.result, rows_read + errors.unreadable_lines
 
