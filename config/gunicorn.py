@@ -20,6 +20,13 @@ bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 # gunicorn's own advice, (2 x cores) + 1: a sync worker waiting on PostgreSQL
 # (every feed poll does, once) leaves its core to another worker.
 workers = int(os.environ.get("GUNICORN_WORKERS", str(2 * (os.cpu_count() or 1) + 1)))
+# Seconds a sync worker may spend on one request before gunicorn kills and
+# replaces it (its default, now stated). The longest request is a CSV import
+# of IMPORT_SYNC_MAX_ROWS (5,000) rows, measured at about 5 s on PostgreSQL
+# (bench/import_procedures.py); bigger files go to a Celery job. 30 s leaves
+# six times that for a loaded machine, while a request stuck on a lost
+# connection frees its worker within half a minute.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 accesslog = "-"
 errorlog = "-"
 # The combined format, with the request's duration in microseconds.
