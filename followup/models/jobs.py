@@ -72,7 +72,7 @@ class ImportJobQuerySet(models.QuerySet["ImportJob"]):
 class ImportJob(models.Model):
     """A CSV import too big to run inside a web request (`IMPORT_SYNC_MAX_ROWS`).
 
-    The file is kept in the row itself (`data`), so it reaches the worker
+    The file is kept in the row itself (`data`, compressed), so it reaches the worker
     with the same durability as the job: written in one transaction with
     it, backed up with the database, and needing no volume shared between
     the web and worker containers. It is emptied when the job ends, so the
@@ -95,7 +95,9 @@ class ImportJob(models.Model):
     )
     file_name = models.CharField(max_length=255, blank=True)
     today = models.DateField(help_text="The day the import's checks are made for.")
-    data = models.BinaryField(help_text="The CSV file; emptied when the job ends.")
+    data = models.BinaryField(
+        help_text="The CSV file, zlib-compressed; emptied when the job ends."
+    )
     state = models.CharField(
         max_length=16, choices=ImportJobState.choices, default=ImportJobState.QUEUED
     )

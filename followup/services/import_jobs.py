@@ -29,6 +29,7 @@ there is no second writer: the bar moves when the job ends.
 from __future__ import annotations
 
 import datetime as dt
+import zlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -41,7 +42,11 @@ from config import db
 from followup.access import Role, staff_of
 from followup.exceptions import DomainError, NotFound
 from followup.models import ImportJob, ImportJobState
-from followup.services.import_file import MAX_ERRORS_LISTED, count_rows
+from followup.services.import_file import (
+    MAX_ERRORS_LISTED,
+    count_rows,
+    estimate_rows,
+)
 from followup.services.importing import ImportResult, import_procedures_csv
 
 if TYPE_CHECKING:
@@ -65,7 +70,8 @@ def accept_import(
     A file that is not the CSV at all (not UTF-8, a wrong header) is refused
     at once either way (`InvalidInput`), before any job exists.
     """
-    rows = count_rows(data)
+    # An estimate: the worker counts the rows exactly before it starts.
+    rows = estimate_rows(data)
     if rows <= settings.IMPORT_SYNC_MAX_ROWS:
         return import_procedures_csv(data=data, actor=actor, today=today)
     return _start_job(
@@ -89,7 +95,9 @@ def _start_job(
         created_by=actor,
         file_name=file_name[:255],
         today=today,
-        data=data,
+        # Compressed: a 4 MB file is stored in a fifth of the time (the
+        # request must answer in well under a second), and takes less room.
+        data=zlib.compress(data, 1),
         rows=rows,
         touched_at=now,
     )
@@ -147,10 +155,13 @@ def _gave_up(attempts: int) -> str:
 
 def _run(job_id: int, *, now: dt.datetime | None) -> None:
     job = ImportJob.objects.select_related("created_by").get(pk=job_id)
+    data = zlib.decompress(job.data)
     try:
+        # Exact, for the progress bar; the request only estimated it.
+        ImportJob.objects.filter(pk=job_id).update(rows=count_rows(data))
         with db.side_connection(_PROGRESS_ALIAS) as side, transaction.atomic():
             result = import_procedures_csv(
-                data=bytes(job.data),
+                data=data,
                 actor=job.created_by,
                 today=job.today,
                 progress=_progress_writer(job_id, side),

@@ -264,3 +264,18 @@ def test_a_real_worker_imports_a_big_file_and_the_job_reports_it(
     assert (
         Procedure.objects.filter(patient__record_number__startswith="J").count() == 40
     )
+
+
+def test_the_worker_counts_the_rows_the_request_only_estimated(
+    world: World, desk: APIClient
+) -> None:
+    # Two blank lines and a name quoted across two lines: 6 line ends after
+    # the header, 3 rows.
+    data = rows(3).replace(b"Ana,", b'"An\na",', 1) + b"\n\n"
+    job_id = post(desk, data).json()["job"]
+    assert ImportJob.objects.get(pk=job_id).rows == 6
+
+    services.run_import_job(job_id=job_id, now=NOW)
+
+    body = desk.get(f"/api/import-jobs/{job_id}/").json()
+    assert (body["state"], body["rows"], body["done_rows"]) == ("done", 3, 3)
