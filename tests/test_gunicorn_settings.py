@@ -24,5 +24,5 @@ def test_the_worker_timeout_is_explicit_and_set_by_environment(
 
 
 def test_a_synchronous_import_is_sized_to_finish_well_inside_it() -> None:
-    # About 1 s per 1,000 rows measured on PostgreSQL (bench/import_procedures.py).
+    # 1-2 s per 1,000 rows measured on PostgreSQL (bench/import_procedures.py).
     assert gunicorn.timeout > settings.IMPORT_SYNC_MAX_ROWS / 1000 * 3

@@ -278,7 +278,7 @@ class ProcedureImport(APIView):
             "rejects the file (400, code `import_rejected`) with every problem "
             "in `errors` by line number; importing the same file again creates "
             "nothing new. A file of more than `IMPORT_SYNC_MAX_ROWS` rows "
-            "(5,000 by default) is imported by a background job: the answer is "
+            "(2,000 by default) is imported by a background job: the answer is "
             "202 with the job's id and URL, where its progress is read."
         ),
         request={
