@@ -22,7 +22,7 @@ from rest_framework.test import APIClient
 from clinic.models import Patient, Procedure
 from followup import services
 from followup.models import ImportJob, ImportJobState
-from followup.services import importing
+from followup.services import import_jobs, importing
 from tests.api.conftest import NOW, World
 from tests.factories import UserFactory
 from tests.feeds.conftest import (  # noqa: F401 - fixtures used here
@@ -200,6 +200,25 @@ def test_the_sweep_sends_a_stalled_job_again_and_gives_up_past_the_cap(
 
     assert sent == [lost]
     assert ImportJob.objects.get(pk=spent).state == ImportJobState.FAILED
+
+
+@pytest.mark.postgres
+def test_a_copy_of_the_task_leaves_a_job_a_live_worker_is_running(
+    world: World, desk: APIClient
+) -> None:
+    if connection.vendor != "postgresql":
+        pytest.fail("this test needs PostgreSQL (DATABASE_URL)")
+    job_id = post(desk, rows(3)).json()["job"]
+    key = (import_jobs._JOB_LOCK, job_id % 2**31)
+
+    with psycopg.connect(worker_database_url()) as running:
+        running.execute("SELECT pg_advisory_lock(%s, %s)", key)
+        copy = services.run_import_job(job_id=job_id, now=NOW)
+
+    assert (copy.state, copy.attempts) == ("queued", 0)
+    assert not Patient.objects.filter(record_number__startswith="J").exists()
+    # The lock went with the worker's connection: the job runs now.
+    assert services.run_import_job(job_id=job_id, now=NOW).state == "done"
 
 
 @pytest.mark.postgres
