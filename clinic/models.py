@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import connections, models
 from django.db.models import Q
 from django.db.models.expressions import RawSQL
@@ -42,9 +43,27 @@ class PatientQuerySet(models.QuerySet["Patient"]):
         return patients
 
 
+RECORD_NUMBER_MAX_LENGTH = 32
+RECORD_NUMBER_RULE = (
+    "Record numbers hold letters, digits, and - / . _ or spaces between them "
+    "(no other sign)."
+)
+# What record numbers hold in practice (MRN00001, H-100231, 2024/0031), and
+# nothing a spreadsheet could take for a formula or a list separator: the
+# number is written into every CSV the clinic exports (issue 17, finding 6).
+validate_record_number = RegexValidator(
+    r"\A[A-Za-z0-9](?:[A-Za-z0-9 ./_-]*[A-Za-z0-9])?\Z",
+    RECORD_NUMBER_RULE,
+    code="invalid_record_number",
+)
+
+
 class Patient(models.Model):
     record_number = models.CharField(
-        max_length=32, unique=True, help_text="The clinic's medical record number."
+        max_length=RECORD_NUMBER_MAX_LENGTH,
+        unique=True,
+        validators=[validate_record_number],
+        help_text="The clinic's medical record number.",
     )
     given_name = models.CharField(max_length=100)
     family_name = models.CharField(max_length=100)

@@ -412,6 +412,15 @@ REST_KNOX = {
 }
 # The largest CSV the import accepts (about 100 bytes a row).
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
+# Files with more rows are imported by a Celery job (followup.services.
+# import_jobs), not inside the request: 2,000 rows take 2-4 s on PostgreSQL
+# here, on an idle or a loaded machine (bench/import_procedures.py), far
+# inside gunicorn's 30 s timeout.
+IMPORT_SYNC_MAX_ROWS = env_int("IMPORT_SYNC_MAX_ROWS", 2000, minimum=1)
+# A job whose worker died is tried again, this many times in all.
+IMPORT_JOB_MAX_ATTEMPTS = env_int("IMPORT_JOB_MAX_ATTEMPTS", 3, minimum=1)
+# An unfinished job that has not moved this long is sent to a worker again.
+IMPORT_JOB_STALE_MINUTES = env_int("IMPORT_JOB_STALE_MINUTES", 10, minimum=1)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Clinic follow-up scheduling API",
     "DESCRIPTION": "Patients, procedures, their follow-up visits and bookings.",
@@ -505,6 +514,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "feeds.tasks.audit_calendars",
         "schedule": CALDAV_AUDIT_SECONDS,
     },
+    "sweep-import-jobs": {"task": "followup.tasks.sweep_import_jobs", "schedule": 60},
     # /healthz reads the stamp: beat, a worker and the database all ran.
     "stamp-beat-heartbeat": {"task": "ops.tasks.stamp_heartbeat", "schedule": 60},
 }

@@ -11,8 +11,14 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 
-from clinic.models import ProcedureKind
+from clinic.models import (
+    RECORD_NUMBER_MAX_LENGTH,
+    RECORD_NUMBER_RULE,
+    ProcedureKind,
+    validate_record_number,
+)
 from followup.exceptions import InvalidInput
 
 EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
@@ -62,6 +68,22 @@ def required_text(value: str, *, field_name: str, max_length: int) -> str:
         raise InvalidInput(
             f"{field_name} is longer than {max_length} characters.", code="too_long"
         )
+    return text
+
+
+def parse_record_number(value: str, *, field_name: str = "record_number") -> str:
+    """A record number in the characters `clinic.models` allows (no formula
+    or separator a spreadsheet would act on), everywhere one is entered."""
+    text = required_text(
+        value, field_name=field_name, max_length=RECORD_NUMBER_MAX_LENGTH
+    )
+    try:
+        validate_record_number(text)
+    except ValidationError:
+        raise InvalidInput(
+            f"{field_name} {text!r}: {RECORD_NUMBER_RULE}",
+            code="invalid_record_number",
+        ) from None
     return text
 
 
