@@ -6,19 +6,28 @@ user, through web.middleware.AuditMiddleware, or a service's `actor` under
 `auditlog.context.set_actor`), when, and the fields' old and new values.
 
 Reads are not signals: the patient page and the API's patient record call
-`record_patient_view`, once per read, after the access check passed.
+`record_patient_view`, once per read, after the access check passed. Reads
+of many rows at once (lists, searches, a patient's MRI studies or contact
+attempts, the re-plan CSV) call `record_patient_read` once per request, with
+the patients the answer held: one insert, however many rows were read.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from auditlog.context import auditlog_value, set_actor
 
-from clinic.models import Patient, PatientView, PatientViewChannel
+from clinic.models import (
+    Patient,
+    PatientRead,
+    PatientReadKind,
+    PatientView,
+    PatientViewChannel,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -38,6 +47,37 @@ def record_patient_view(
     )
     view.save(force_insert=True)
     return view
+
+
+# Long enough for any URL the pages and the API build; a longer one is cut.
+QUERY_MAX_LENGTH = 1000
+
+
+def record_patient_read(
+    *,
+    reader: User,
+    kind: PatientReadKind,
+    query: str,
+    patient_ids: Iterable[int],
+    count: int,
+    now: dt.datetime,
+) -> PatientRead:
+    """Record that `reader` read `count` rows about `patient_ids` at once.
+
+    `query` is what was asked (the path and its query string). Called after
+    the rows were read and scoped, so it names only what the reader saw.
+    """
+    read = PatientRead(
+        reader=reader,
+        reader_username=reader.get_username(),
+        kind=kind,
+        query=query[:QUERY_MAX_LENGTH],
+        count=count,
+        patient_ids=sorted(set(patient_ids)),
+        read_at=now,
+    )
+    read.save(force_insert=True)
+    return read
 
 
 @contextlib.contextmanager

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import models
+from django.core.validators import RegexValidator
+from django.db import connections, models
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 
 from clinic import kinds
 
@@ -41,9 +43,27 @@ class PatientQuerySet(models.QuerySet["Patient"]):
         return patients
 
 
+RECORD_NUMBER_MAX_LENGTH = 32
+RECORD_NUMBER_RULE = (
+    "Record numbers hold letters, digits, and - / . _ or spaces between them "
+    "(no other sign)."
+)
+# What record numbers hold in practice (MRN00001, H-100231, 2024/0031), and
+# nothing a spreadsheet could take for a formula or a list separator: the
+# number is written into every CSV the clinic exports (issue 17, finding 6).
+validate_record_number = RegexValidator(
+    r"\A[A-Za-z0-9](?:[A-Za-z0-9 ./_-]*[A-Za-z0-9])?\Z",
+    RECORD_NUMBER_RULE,
+    code="invalid_record_number",
+)
+
+
 class Patient(models.Model):
     record_number = models.CharField(
-        max_length=32, unique=True, help_text="The clinic's medical record number."
+        max_length=RECORD_NUMBER_MAX_LENGTH,
+        unique=True,
+        validators=[validate_record_number],
+        help_text="The clinic's medical record number.",
     )
     given_name = models.CharField(max_length=100)
     family_name = models.CharField(max_length=100)
@@ -246,14 +266,86 @@ class PatientView(models.Model):
         super().save(*args, **kwargs)
 
 
+class PatientReadKind(models.TextChoices):
+    API_PATIENTS = "api_patients", "API: patient list or search"
+    API_MRI_STUDIES = "api_mri_studies", "API: a patient's MRI studies"
+    API_CONTACT_ATTEMPTS = "api_contact_attempts", "API: a visit's contact attempts"
+    DESK_SEARCH = "desk_search", "Desk: worklist search"
+    ADMIN_PATIENTS = "admin_patients", "Admin: patient list or search"
+    REPLAN_CSV = "replan_csv", "Admin: re-plan CSV"
+
+
+class PatientReadQuerySet(models.QuerySet["PatientRead"]):
+    def including(self, patient_id: int) -> PatientReadQuerySet:
+        """The reads whose results held `patient_id`.
+
+        PostgreSQL answers `@>` from a GIN index over the list (made by the
+        migration `patient_read`). Django has no JSON containment on SQLite,
+        the embedded demo: there `json_each` scans, which small clinics afford.
+        """
+        if connections[self.db].vendor == "postgresql":
+            return self.filter(patient_ids__contains=[patient_id])
+        table = self.model._meta.db_table
+        # The value is a parameter; the table name is the model's own.
+        held = RawSQL(  # noqa: S611
+            f"SELECT r.id FROM {table} r, json_each(r.patient_ids) e "  # noqa: S608
+            "WHERE e.value = %s",
+            [patient_id],
+        )
+        return self.filter(pk__in=held)
+
+
+class PatientRead(models.Model):
+    """A member of staff read several rows of patient data at once: a list,
+    a search, a patient's MRI studies or contact attempts, an export.
+
+    Who, when, through what (`kind` and `query`, the path and its query
+    string), how many rows, and which patients. One row per request, its
+    patients a JSON list written by the same insert: a through table would
+    be a second statement, and PostgreSQL's ArrayField does not exist on
+    SQLite. Append-only, like `PatientView`; ids only, since a patient with
+    a procedure is never deleted (`Procedure.patient` protects it).
+    """
+
+    reader = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    reader_username = models.CharField(max_length=150)
+    kind = models.CharField(max_length=24, choices=PatientReadKind.choices)
+    query = models.CharField(max_length=1000, blank=True)
+    count = models.PositiveIntegerField()
+    patient_ids = models.JSONField(default=list)
+    read_at = models.DateTimeField()
+
+    objects = PatientReadQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-read_at", "-id"]
+        indexes = [
+            models.Index(fields=["reader", "read_at"], name="patient_read_by_reader"),
+            models.Index(fields=["read_at"], name="patient_read_by_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reader_username} read {self.count} ({self.get_kind_display()})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise ValueError("A record of a patient read is never changed.")
+        super().save(*args, **kwargs)
+
+
 class CredentialsEpoch(models.Model):
     """How many times an account was deactivated (issue 17, finding 9).
 
     Counted by a database trigger on `auth_user` (migration
-    `clinic.0006`), however `is_active` went from true to false: a save, a
-    bulk `update()`, raw SQL. The same trigger deletes the account's API
-    tokens. A session remembers the count it signed in under
-    (`clinic.withdrawal`) and ends when the count moved on, so nothing
+    `credentials_end_on_deactivation`), however `is_active` went from true
+    to false: a save, a bulk `update()`, raw SQL. The same trigger deletes
+    the account's API tokens. A session remembers the count it signed in
+    under (`clinic.withdrawal`) and ends when the count moved on, so nothing
     issued before a deactivation works after a reactivation. No row: never
     deactivated since the trigger exists (count 0).
     """

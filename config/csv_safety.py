@@ -6,6 +6,12 @@ or send the sheet's data away (OWASP "CSV injection"). Text cells like that
 get a leading `'`, which spreadsheets show as text; numbers, dates and other
 non-text values are written as they are.
 
+A spreadsheet may also split a cell where we did not: Spanish (and most
+continental) Excel reads a CSV with `;` as its list separator, so the one
+cell `Z;=1+1;` opens as three, the second a live formula. So a trigger
+character after any separator (`;`, `,`, a tab), spaces between allowed,
+gets its `'` too.
+
 Every CSV the service produces (report exports included) is written through
 `writer` or `safe_row`, never with `csv.writer` directly.
 """
@@ -13,10 +19,16 @@ Every CSV the service produces (report exports included) is written through
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable
 from typing import Any, Protocol
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A trigger character after a list separator, spaces between: the `'` goes
+# right before the trigger, where the spreadsheet's cell would start.
+_AFTER_SEPARATOR = re.compile(
+    r"(?<=[;,\t])( *)(?=[" + re.escape("".join(_FORMULA_STARTS)) + "])"
+)
 
 
 class _Writable(Protocol):
@@ -24,8 +36,12 @@ class _Writable(Protocol):
 
 
 def safe_cell(value: object) -> object:
-    """`value`, with a leading `'` when it is text a spreadsheet would run."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+    """`value`, with a `'` before each part a spreadsheet would run: at its
+    start, and after each list separator."""
+    if not isinstance(value, str):
+        return value
+    value = _AFTER_SEPARATOR.sub(r"\1'", value)
+    if value.startswith(_FORMULA_STARTS):
         return "'" + value
     return value
 

@@ -19,7 +19,14 @@ from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
 
 import psycopg
-from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    DatabaseError,
+    InterfaceError,
+    OperationalError,
+    connection,
+    connections,
+)
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, Model
 from psycopg import abc, pq
@@ -281,6 +288,44 @@ def advisory_lock(namespace: int, key: int) -> Iterator[None]:
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [namespace, key])
+
+
+@contextlib.contextmanager
+def try_advisory_lock(namespace: int, key: int) -> Iterator[bool]:
+    """Whether this session got the advisory lock on (namespace, key) at once,
+    held for the block. A session that dies (a killed worker) frees it, so
+    "held" means "a live process is on it". Always True off PostgreSQL."""
+    if not is_postgresql():
+        yield True
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [namespace, key])
+        got = bool(cursor.fetchone()[0])
+    try:
+        yield got
+    finally:
+        if got:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [namespace, key])
+
+
+@contextlib.contextmanager
+def side_connection(alias: str) -> Iterator[str | None]:
+    """A second connection to the default database, in autocommit, under
+    `alias` for `QuerySet.using(alias)` in this thread: what it writes shows
+    at once while the first connection holds a long transaction (an
+    import's progress). PostgreSQL only: None on SQLite, whose one writer
+    would wait for that very transaction."""
+    if not is_postgresql():
+        yield None
+        return
+    side = connections.create_connection(DEFAULT_DB_ALIAS)
+    connections[alias] = side
+    try:
+        yield alias
+    finally:
+        del connections[alias]
+        side.close()
 
 
 # --- libpq prepared statements ------------------------------------------------

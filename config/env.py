@@ -43,6 +43,18 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
 
 
+def hosts_matching_anything(hosts: list[str]) -> list[str]:
+    """The ALLOWED_HOSTS entries that accept a Host header of anyone's: "*",
+    any pattern with "*" (Django has no such patterns; whoever wrote one
+    meant "any"), and a leading-dot entry naming no more than a top-level
+    domain (".", ".com"), which matches every host under it."""
+    return [
+        host
+        for host in hosts
+        if "*" in host or (host.startswith(".") and "." not in host[1:])
+    ]
+
+
 def env_time_zone(name: str, default: str) -> str:
     value = env_str(name, default)
     try:

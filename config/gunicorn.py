@@ -20,6 +20,13 @@ bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 # gunicorn's own advice, (2 x cores) + 1: a sync worker waiting on PostgreSQL
 # (every feed poll does, once) leaves its core to another worker.
 workers = int(os.environ.get("GUNICORN_WORKERS", str(2 * (os.cpu_count() or 1) + 1)))
+# Seconds a sync worker may spend on one request before gunicorn kills and
+# replaces it (its default, now stated). The longest request is a CSV import
+# of IMPORT_SYNC_MAX_ROWS (2,000) rows: 4.1 s on PostgreSQL with this 2-core
+# machine loaded by other test runs (bench/import_procedures.py); bigger
+# files go to a Celery job. 30 s leaves seven times that, while a request
+# stuck on a lost connection frees its worker within half a minute.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 accesslog = "-"
 errorlog = "-"
 # The combined format, with the request's duration in microseconds.

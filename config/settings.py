@@ -22,6 +22,7 @@ from config.env import (
     env_str,
     env_time_zone,
     env_weekly_hours,
+    hosts_matching_anything,
 )
 from config.logs import logging_config
 
@@ -95,6 +96,13 @@ if PRODUCTION and DEMO_CALDAV_ENCRYPTION_KEY in CALDAV_ENCRYPTION_KEYS:
 if not CALDAV_ENCRYPTION_KEYS:
     CALDAV_ENCRYPTION_KEYS = [DEMO_CALDAV_ENCRYPTION_KEY]
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
+_ANY_HOST = hosts_matching_anything(ALLOWED_HOSTS)
+if PRODUCTION and _ANY_HOST:
+    raise ImproperlyConfigured(
+        f"DJANGO_ALLOWED_HOSTS holds {', '.join(_ANY_HOST)}, which accepts any "
+        "Host header; feed links and QR codes are built from the Host header, "
+        "so list the clinic's own host names in production"
+    )
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
@@ -140,6 +148,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A NUL in a page's query string is a 400, not a failed query.
+    "web.middleware.NullQueryMiddleware",
     # Signs out a session begun before its account was last deactivated.
     "web.middleware.CredentialsEpochMiddleware",
     # Signs out a session left idle for SESSION_IDLE_MINUTES.
@@ -237,7 +247,11 @@ LOGOUT_REDIRECT_URL = "/login/"
 # django-axes checks every login first: after LOGIN_FAILURE_LIMIT wrong
 # passwords in a row for one username from one address, that pair is locked
 # out for LOGIN_LOCKOUT_MINUTES (a clinic admin can unlock it sooner with
-# `manage.py axes_reset_username`). The address is REMOTE_ADDR.
+# `manage.py axes_reset_username`); and an address with
+# LOGIN_FAILURES_PER_ADDRESS_HOUR failures within an hour, for any usernames
+# (password spraying), is locked out until that hour has passed
+# (web.login_limits). The address is the throttles' (config.addresses):
+# REMOTE_ADDR, or X-Forwarded-For through TRUSTED_PROXIES proxies.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     # Django's ModelBackend, reading a session's user with the count of
@@ -251,6 +265,16 @@ AXES_COOLOFF_TIME = dt.timedelta(
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "web.views.entry.locked_out"
+AXES_CLIENT_IP_CALLABLE = "config.addresses.client_address"
+AXES_HANDLER = "web.login_limits.LoginLimitsHandler"
+# One row per failed login (the per-address limit counts them).
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+LOGIN_FAILURES_PER_ADDRESS_HOUR = env_int(
+    "LOGIN_FAILURES_PER_ADDRESS_HOUR", 20, minimum=1
+)
+# No script of ours reads the CSRF cookie: htmx sends the token from the page
+# (hx-headers on <body>), so an injected script cannot read it either.
+CSRF_COOKIE_HTTPONLY = True
 # Messages live in the session, never in a cookie: one of them may carry a
 # calendar URL with its token.
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
@@ -302,6 +326,9 @@ FEED_MEMORY_CACHE_BYTES = env_int("FEED_MEMORY_CACHE_MB", 64) * 1024 * 1024
 # once by the database's notifications (feeds.link_cache); false: every
 # poll reads its link from the database.
 FEED_LINK_MEMORY = env_bool("FEED_LINK_MEMORY", True)
+# A held link is read from the database again once this old, so that even a
+# lost notification ends a revoked link within these seconds.
+FEED_LINK_MAX_AGE_SECONDS = env_int("FEED_LINK_MAX_AGE_SECONDS", 5, minimum=1)
 
 # The cache every web process shares (feed bodies, feed throttling): Redis
 # when CACHE_URL is set (redis://host:6379/1), else files under var/.
@@ -391,12 +418,24 @@ REST_KNOX = {
 }
 # The largest CSV the import accepts (about 100 bytes a row).
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
+# Files with more rows are imported by a Celery job (followup.services.
+# import_jobs), not inside the request: 2,000 rows take 2-4 s on PostgreSQL
+# here, on an idle or a loaded machine (bench/import_procedures.py), far
+# inside gunicorn's 30 s timeout.
+IMPORT_SYNC_MAX_ROWS = env_int("IMPORT_SYNC_MAX_ROWS", 2000, minimum=1)
+# A job whose worker died is tried again, this many times in all.
+IMPORT_JOB_MAX_ATTEMPTS = env_int("IMPORT_JOB_MAX_ATTEMPTS", 3, minimum=1)
+# An unfinished job that has not moved this long is sent to a worker again.
+IMPORT_JOB_STALE_MINUTES = env_int("IMPORT_JOB_STALE_MINUTES", 10, minimum=1)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Clinic follow-up scheduling API",
     "DESCRIPTION": "Patients, procedures, their follow-up visits and bookings.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SERVE_PERMISSIONS": [
+        "rest_framework.permissions.IsAuthenticated",
+        "followup.api.permissions.AnyClinicRole",
+    ],
     "COMPONENT_SPLIT_REQUEST": True,
     # Served by the app (drf-spectacular-sidecar), never from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -481,6 +520,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "feeds.tasks.audit_calendars",
         "schedule": CALDAV_AUDIT_SECONDS,
     },
+    "sweep-import-jobs": {"task": "followup.tasks.sweep_import_jobs", "schedule": 60},
     # /healthz reads the stamp: beat, a worker and the database all ran.
     "stamp-beat-heartbeat": {"task": "ops.tasks.stamp_heartbeat", "schedule": 60},
 }
@@ -489,6 +529,14 @@ CELERY_BEAT_SCHEDULE = {
 HEALTH_BEAT_STALE_SECONDS = env_int("HEALTH_BEAT_STALE_SECONDS", 180, minimum=60)
 HEALTH_EXPORT_BACKLOG_SECONDS = 60 * env_int(
     "HEALTH_EXPORT_BACKLOG_MINUTES", 30, minimum=1
+)
+# The broker is asked at most once this often per web process; requests
+# between reuse the answer.
+HEALTH_BROKER_CACHE_SECONDS = env_int("HEALTH_BROKER_CACHE_SECONDS", 5, minimum=1)
+# /healthz requests per minute from one address (per web process): a probe
+# every second is 60.
+HEALTHZ_REQUESTS_PER_ADDRESS_MINUTE = env_int(
+    "HEALTHZ_REQUESTS_PER_ADDRESS_MINUTE", 120, minimum=1
 )
 
 # JSON lines (config.logs) in production or with LOG_FORMAT=json; the human

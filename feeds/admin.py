@@ -8,7 +8,6 @@ the URL itself are refused, so they cannot leak through the URL column.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from django import forms
 from django.contrib import admin, messages
@@ -104,15 +103,6 @@ class SurgeonCalendarForm(forms.ModelForm[SurgeonCalendar]):
         model = SurgeonCalendar
         fields = ["surgeon", "url", "username", "password", "enabled"]
 
-    def clean_url(self) -> str:
-        url = str(self.cleaned_data["url"])
-        parts = urlsplit(url)
-        if parts.username or parts.password or "@" in parts.netloc:
-            raise forms.ValidationError(
-                "Put the user name and password in their own fields, not in the URL."
-            )
-        return url
-
     def save(self, commit: bool = True) -> SurgeonCalendar:
         calendar = super().save(commit=False)
         new_password = self.cleaned_data.get("password") or ""
@@ -150,6 +140,23 @@ class SurgeonCalendarAdmin(admin.ModelAdmin[SurgeonCalendar]):
     @admin.display(boolean=True, description="password set")
     def has_password(self, calendar: SurgeonCalendar) -> bool:
         return bool(calendar.password)
+
+    def save_model(
+        self,
+        request: HttpRequest,
+        obj: SurgeonCalendar,
+        form: forms.ModelForm[SurgeonCalendar],
+        change: bool,
+    ) -> None:
+        had_password = bool(obj.password)
+        super().save_model(request, obj, form, change)
+        if change and had_password and not obj.password:
+            self.message_user(
+                request,
+                "The calendar moved to another server, so its stored password "
+                "was removed rather than sent there: enter it again.",
+                messages.WARNING,
+            )
 
     @admin.action(
         description="Test connection (URL and credentials; sends nothing)",

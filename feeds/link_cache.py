@@ -31,6 +31,14 @@ Where memory cannot be trusted, nothing is read from it or written to it:
 
 A row read from the database is kept only if no notification arrived while
 it was read (`generation`), so a read that raced a change is never kept.
+
+Two bounds on what a lost notification could cost:
+- a held link is read again from the database once it is
+  FEED_LINK_MAX_AGE_SECONDS old (a few seconds), however often it is polled;
+- a new listener NOTIFYs itself and waits for that probe before anything is
+  held: a connection that LISTENs but is never told (PgBouncer in
+  transaction mode hands the session back after each statement) is not
+  trusted, and polls read the database.
 """
 
 from __future__ import annotations
@@ -59,6 +67,13 @@ CAPACITY = 20_000
 # After a failed connection, how long polls go to the database before the
 # listener is tried again.
 RETRY_SECONDS = 5.0
+# How long a new listener waits for its own probe notification, and how long
+# polls then go to the database before it is tried again: a connection that
+# is never told is a setting to fix, not a blip.
+PROBE_SECONDS = 2.0
+PROBE_RETRY_SECONDS = 300.0
+# The clock that ages held links (tests move it).
+_clock = time.monotonic
 # The listener only reads, so nothing would tell it that a peer vanished
 # without a word (a dropped route, a firewall's idle timeout): TCP
 # keepalives do, within about 25 seconds, and the read then fails.
@@ -75,7 +90,8 @@ _LISTENER_OPTIONS = {
 class _LinkCache:
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._links: OrderedDict[str, ActiveLink] = OrderedDict()
+        # digest -> (the link, when it was read from the database).
+        self._links: OrderedDict[str, tuple[ActiveLink, float]] = OrderedDict()
         self._listener: psycopg.Connection[Any] | None = None
         self._pid = os.getpid()
         self._retry_at = 0.0
@@ -99,9 +115,15 @@ class _LinkCache:
         with self._lock:
             if not self._drain():
                 return None, None
-            link = self._links.get(digest)
-            if link is not None:
-                self._links.move_to_end(digest)
+            held = self._links.get(digest)
+            if held is None:
+                return None, self.generation
+            link, read_at = held
+            if _clock() - read_at >= settings.FEED_LINK_MAX_AGE_SECONDS:
+                # Old enough that a lost notice must not keep it: read again.
+                del self._links[digest]
+                return None, self.generation
+            self._links.move_to_end(digest)
             return link, self.generation
 
     def keep(self, link: ActiveLink, digest: str, generation: int | None) -> None:
@@ -111,7 +133,7 @@ class _LinkCache:
         with self._lock:
             if not self._drain() or generation != self.generation:
                 return
-            self._links[digest] = link
+            self._links[digest] = (link, _clock())
             self._links.move_to_end(digest)
             while len(self._links) > CAPACITY:
                 self._links.popitem(last=False)
@@ -120,8 +142,10 @@ class _LinkCache:
         """Hold `new` (its last use) in place of `old`, if `old` is still the
         one held: not over a fresher row read meanwhile."""
         with self._lock:
-            if self._links.get(digest) is old:
-                self._links[digest] = new
+            held = self._links.get(digest)
+            if held is not None and held[0] is old:
+                # Its age stays that of the database read.
+                self._links[digest] = (new, held[1])
 
     def clear(self) -> None:
         with self._lock:
@@ -186,10 +210,20 @@ class _LinkCache:
         try:
             listener = psycopg.connect(**params)
             listener.add_notice_handler(self._heard)
-            listener.execute(f"LISTEN {CHANNEL}")
+            _listen(listener)
+            told = _probe(listener)
         except psycopg.Error as exc:
             logger.warning("Feed link listener not connected: %s", exc)
             self._retry_at = time.monotonic() + RETRY_SECONDS
+            return None
+        if not told:
+            logger.warning(
+                "Feed link listener hears no notifications (PgBouncer in "
+                "transaction mode?); polls read the database"
+            )
+            with contextlib.suppress(psycopg.Error):
+                listener.close()
+            self._retry_at = time.monotonic() + PROBE_RETRY_SECONDS
             return None
         # Whatever was held was not watched until now.
         self._clear()
@@ -219,6 +253,38 @@ class _LinkCache:
             if self._listener is not None:
                 self._drop(self._listener)
             self._retry_at = 0.0
+
+
+def _listen(listener: psycopg.Connection[Any]) -> None:
+    listener.execute(f"LISTEN {CHANNEL}")
+
+
+def _probe(listener: psycopg.Connection[Any]) -> bool:
+    """NOTIFY this listener's own channel and wait for it to come back:
+    whether notifications reach this connection at all. Other processes
+    hear the probe too and take it for a change of one unknown link (they
+    forget nothing they hold)."""
+    payload = f"probe:{os.getpid()}:{listener.info.backend_pid}"
+    # A notice that arrives while a statement runs goes to psycopg's
+    # handlers; one that arrives later waits in libpq, read as _drain does.
+    heard: list[str] = []
+
+    def hear(notice: psycopg.Notify) -> None:
+        heard.append(notice.payload)
+
+    listener.add_notify_handler(hear)
+    try:
+        listener.execute("SELECT pg_notify(%s, %s)", [CHANNEL, payload])
+        deadline = time.monotonic() + PROBE_SECONDS
+        pgconn = listener.pgconn
+        while payload not in heard and (left := deadline - time.monotonic()) > 0:
+            select.select([listener.fileno()], [], [], left)
+            pgconn.consume_input()
+            while (notice := pgconn.notifies()) is not None:
+                heard.append(notice.extra.decode())
+    finally:
+        listener.remove_notify_handler(hear)
+    return payload in heard
 
 
 links = _LinkCache()

@@ -11,12 +11,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from clinic.models import Patient, Surgeon
-from feeds.secrets import EncryptedTextField, validate_caldav_url
+from feeds.secrets import EncryptedTextField, same_server, validate_caldav_url
 from followup.models import Visit
 
 
@@ -177,3 +179,27 @@ class SurgeonCalendar(models.Model):
 
     def __str__(self) -> str:
         return f"CalDAV calendar of {self.surgeon}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self._forget_password_sent_elsewhere() and kwargs.get("update_fields"):
+            kwargs["update_fields"] = {*kwargs["update_fields"], "password"}
+        super().save(*args, **kwargs)
+
+    def _forget_password_sent_elsewhere(self) -> bool:
+        """A calendar moved to another server (scheme, host or port) loses
+        its stored password unless a new one comes with it: whoever can
+        change the URL must not be able to send the old password to a host
+        of their own choosing."""
+        if self.pk is None or not self.password:
+            return False
+        stored = (
+            SurgeonCalendar.objects.filter(pk=self.pk)
+            .values_list("url", "password")
+            .first()
+        )
+        if stored is None or same_server(stored[0], self.url):
+            return False
+        if self.password != stored[1]:
+            return False
+        self.password = ""
+        return True

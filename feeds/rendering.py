@@ -38,7 +38,6 @@ from feeds.models import CalendarEntry, LinkScope
 from followup import rules
 from followup.models import (
     SLOT_HOLDING_STATUSES,
-    MriStatus,
     RecoveryMilestone,
     Visit,
     VisitStatus,
@@ -82,24 +81,14 @@ def visit_id_of_uid(uid: str) -> int | None:
     return int(key)
 
 
-# What a booked review's event says while its MRI is not ready, by status.
-MRI_NOT_READY = {
-    MriStatus.MISSING: "MRI missing",
-    MriStatus.REPORT_PENDING: "MRI report pending",
-}
-
-
 def mri_warning(visit: Visit) -> str:
     """ "MRI missing" (or "MRI report pending") for a visit read with
-    `with_mri_status()` whose scan is not ready; "" otherwise. Recording a
-    study or its report re-renders the patient's reviews (`services.mri`)."""
-    status = getattr(visit, "mri_status", None)
-    if not visit.requires_mri or status is None:
-        return ""
-    try:
-        return MRI_NOT_READY.get(MriStatus(status), "")
-    except ValueError:
-        return ""
+    `with_mri_status()` whose scan is not ready; "" otherwise. An entry is
+    rendered once, not every day, so it carries the scan's state and not
+    `Visit.mri_flag(today)`'s day range; recording a study or its report
+    re-renders the patient's reviews (`services.mri`)."""
+    status = visit.mri_not_ready()
+    return status.flag_text if status else ""
 
 
 def _summary(

@@ -32,8 +32,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.http import http_date, parse_http_date_safe
 from django.views.decorators.csrf import csrf_exempt
-from rest_framework.throttling import BaseThrottle
 
+from config.addresses import client_address
 from feeds import lookup, rendering, versions
 
 CACHE_SECONDS = 24 * 60 * 60
@@ -210,9 +210,6 @@ class _Throttle:
 
 
 throttle = _Throttle()
-# The client address exactly as the API's throttles read it: REMOTE_ADDR, or
-# X-Forwarded-For through TRUSTED_PROXIES hops (REST_FRAMEWORK NUM_PROXIES).
-_client_address = BaseThrottle()
 
 
 def _unlogged(response: HttpResponse) -> HttpResponse:
@@ -316,8 +313,8 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
     if request.method not in ("GET", "HEAD"):
         return _not_allowed()
     now = time.time()
-    # get_ident reads only the headers and META, which a plain request has.
-    ip = _client_address.get_ident(request) or ""  # type: ignore[arg-type]
+    # The address exactly as the API's throttles and the login lockout read it.
+    ip = client_address(request)
     digest = lookup.hash_token(token) if lookup.looks_like_token(token) else None
     retry, known = throttle.check(ip=ip, digest=digest, now=now)
     if retry is not None:

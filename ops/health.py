@@ -3,13 +3,16 @@ and the CalDAV export backlog. Figures only: counts and ages, never a row's
 content, so the answer reveals nothing about any patient.
 
 Each check costs little: one query for the heartbeat, one aggregate for the
-backlog (on the `export_state, pending_since` index), one broker connection
-with a short timeout.
+backlog (on the `export_state, pending_since` index), and a broker
+connection with a short timeout at most once every HEALTH_BROKER_CACHE_SECONDS
+per process: a probe (or anyone) polling often opens no connection per
+request.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,7 +44,7 @@ def _age_seconds(then: dt.datetime | None, now: dt.datetime) -> int | None:
     return None if then is None else max(0, int((now - then).total_seconds()))
 
 
-def check_broker() -> dict[str, Any]:
+def _ask_broker() -> dict[str, Any]:
     # The Celery app's own connection settings (URL, transport options), so
     # the check asks exactly the broker the web process sends tasks to.
     from config.celery import app
@@ -54,6 +57,33 @@ def check_broker() -> dict[str, Any]:
     except Exception as exc:  # any transport error means unreachable
         return {"ok": False, "error": type(exc).__name__}
     return {"ok": True}
+
+
+# (broker URL, when asked, answer): the last answer of this process.
+_broker_memo: tuple[str, dt.datetime, dict[str, Any]] | None = None
+_broker_lock = threading.Lock()
+
+
+def forget_broker_status() -> None:
+    global _broker_memo
+    _broker_memo = None
+
+
+def check_broker(*, now: dt.datetime) -> dict[str, Any]:
+    """The broker's state, asked again only when the last answer is older
+    than HEALTH_BROKER_CACHE_SECONDS (or named another broker)."""
+    global _broker_memo
+    from config.celery import app
+
+    url = str(app.conf.broker_url)
+    ttl = dt.timedelta(seconds=settings.HEALTH_BROKER_CACHE_SECONDS)
+    with _broker_lock:
+        memo = _broker_memo
+        if memo is not None and memo[0] == url and memo[1] <= now < memo[1] + ttl:
+            return dict(memo[2])
+        answer = _ask_broker()
+        _broker_memo = (url, now, answer)
+    return dict(answer)
 
 
 def check_heartbeat(now: dt.datetime) -> dict[str, Any]:
@@ -93,7 +123,7 @@ def health(*, now: dt.datetime) -> HealthReport:
         report.checks["database"] = {"ok": True}
     except DatabaseError as exc:
         report.checks = {"database": {"ok": False, "error": type(exc).__name__}}
-    report.checks["broker"] = check_broker()
+    report.checks["broker"] = check_broker(now=now)
     return report
 
 

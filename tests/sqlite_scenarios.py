@@ -57,6 +57,16 @@ def main() -> None:
     ):
         record(url, api.get(url))
 
+    for url in (
+        f"/desk/?surgeon={HUGE}",
+        f"/desk/?rule={HUGE}&page={HUGE}",
+        f"/desk/?open={HUGE}&panel=slots&slots_surgeon={HUGE}",
+        f"/desk/visits/{HUGE}/",
+        f"/desk/patients/{HUGE}/",
+        f"/reports/?surgeon={HUGE}",
+    ):
+        record(url, pages.get(url))
+
     # Another connection holds the write lock, as a long import does; this
     # one gives up waiting after a second instead of the configured 20.
     connection.close()

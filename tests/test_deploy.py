@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
+from django.contrib.auth.models import User
+from django.core.management import CommandError, call_command
 
 ROOT = Path(__file__).resolve().parent.parent
 # A well-formed key of nobody's: production requires one of its own.
@@ -159,3 +164,58 @@ def test_production_requires_its_own_caldav_encryption_key(
 
     assert result.returncode != 0
     assert message in result.stderr
+
+
+@pytest.mark.parametrize(
+    "hosts", ["*", "clinic.example,*", "*.clinic.example", ".", ".com"]
+)
+def test_production_refuses_allowed_hosts_that_match_any_host(hosts: str) -> None:
+    result = run_manage(
+        "check",
+        DJANGO_PRODUCTION="true",
+        DJANGO_SECRET_KEY=STRONG_KEY,
+        DJANGO_ALLOWED_HOSTS=hosts,
+    )
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: DJANGO_ALLOWED_HOSTS" in result.stderr
+    assert "feed links and QR codes are built from the Host header" in result.stderr
+
+
+def test_production_accepts_the_clinic_s_own_host_names() -> None:
+    result = run_manage(
+        "check",
+        DJANGO_PRODUCTION="true",
+        DJANGO_SECRET_KEY=STRONG_KEY,
+        DJANGO_ALLOWED_HOSTS="followup.clinic.example,.intranet.clinic.example",
+    )
+
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.django_db
+def test_seed_demo_refuses_to_run_in_production(settings: Any) -> None:
+    settings.PRODUCTION = True
+
+    with pytest.raises(CommandError, match="seed_demo is for the demo only"):
+        call_command("seed_demo", stdout=io.StringIO())
+
+    assert not User.objects.exists()
+
+
+def test_seed_demo_exits_non_zero_in_production() -> None:
+    result = run_manage(
+        "seed_demo", DJANGO_PRODUCTION="true", DJANGO_SECRET_KEY=STRONG_KEY
+    )
+
+    assert result.returncode != 0
+    assert "seed_demo is for the demo only" in result.stderr
+
+
+def test_docker_compose_publishes_the_app_on_loopback_only() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+    for name, service in compose["services"].items():
+        for port in service.get("ports", []):
+            assert str(port).startswith("127.0.0.1:"), (name, port)
+    assert compose["services"]["web"]["ports"] == ["127.0.0.1:8000:8000"]

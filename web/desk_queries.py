@@ -29,13 +29,12 @@ from clinic.clock import local, start_of_day
 from clinic.models import Patient, Procedure, Surgeon
 from followup.models import (
     AWAITING_BOOKING_STATUSES,
-    MRI_FLAG_DAYS,
     NOT_YET_SEEN_STATUSES,
-    MriStatus,
     Visit,
     VisitQuerySet,
     VisitStatus,
 )
+from followup.services.booking import allowed_moves
 
 PAGE_SIZE = 50
 CLOSING_DAYS = 2
@@ -258,8 +257,7 @@ class Row:
 
     @cached_property
     def kind(self) -> str:
-        suffix = f" #{self.visit.occurrence}" if self.visit.occurrence > 1 else ""
-        return f"{self.visit.rule.name}{suffix}"
+        return self.visit.kind_label()
 
     @cached_property
     def days_left(self) -> int:
@@ -291,7 +289,7 @@ class Row:
 
     @cached_property
     def overdue(self) -> bool:
-        return self.awaiting and self.days_left < 0
+        return self.visit.is_overdue(self.today)
 
     @cached_property
     def closing(self) -> bool:
@@ -299,36 +297,28 @@ class Row:
 
     @cached_property
     def mri_flag(self) -> str:
-        """ "MRI missing" or "MRI report pending" for a booked review in the next
-        `MRI_FLAG_DAYS` days; "" otherwise (or when `mri_status` was not read)."""
-        status = getattr(self.visit, "mri_status", None)
-        start = self.start_local
-        if status not in (MriStatus.MISSING, MriStatus.REPORT_PENDING) or not start:
-            return ""
-        if (
-            not self.booked
-            or not 0 <= (start.date() - self.today).days <= MRI_FLAG_DAYS
-        ):
-            return ""
-        return "MRI missing" if status == MriStatus.MISSING else "MRI report pending"
+        flag = self.visit.mri_flag(self.today)
+        return flag.flag_text if flag else ""
 
     @cached_property
     def start_local(self) -> dt.datetime | None:
         return local(self.visit.start) if self.visit.start else None
 
     @cached_property
+    def moves(self) -> frozenset[str]:
+        return allowed_moves(self.visit, self.now)
+
+    @cached_property
     def may_check_in(self) -> bool:
-        start = self.start_local
-        return self.booked and start is not None and start.date() == self.today
+        return "check_in" in self.moves
 
     @cached_property
     def may_mark_no_show(self) -> bool:
-        start = self.visit.start
-        return self.booked and start is not None and self.now >= start
+        return "no_show" in self.moves
 
     @cached_property
     def may_book(self) -> bool:
-        return self.awaiting or self.booked
+        return bool({"book", "reschedule"} & self.moves)
 
 
 def _days(n: int) -> str:

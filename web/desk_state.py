@@ -9,21 +9,28 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import urlencode
 
+from django.core.exceptions import BadRequest
 from django.http.request import QueryDict
 
+from followup.api.base import MAX_ID
 from web import desk_queries as queries
 from web.desk_queries import CALL, TODAY, Bucket
+from web.query_text import holds_null
 
 PAGE_URL = "/desk/"
 
 
 def whole_number(value: str | None) -> int | None:
+    """An integer the database can hold (SQLite's and PostgreSQL's bigint), or
+    None: a larger one would fail in the query (SQLite) instead of matching
+    nothing."""
     if not value:
         return None
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         return None
+    return number if -MAX_ID <= number <= MAX_ID else None
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,13 @@ class DeskState:
 
     @classmethod
     def from_query(cls, query: QueryDict) -> DeskState:
+        """The state a query string holds; one with a NUL is a 400.
+
+        Pages' own query strings are refused by `web.middleware`; this one
+        may come from a form's `back` field, posted with an action.
+        """
+        if holds_null(query):
+            raise BadRequest("The list's address holds a null character.")
         ignored = []
         tab = query.get("tab", Bucket.ALL)
         if tab not in (TODAY, CALL) and tab not in Bucket.__members__.values():

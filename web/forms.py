@@ -21,6 +21,7 @@ from followup.services.parsing import (
     check_surgery_date,
     parse_date,
     parse_kind,
+    parse_record_number,
     required_text,
 )
 from followup.services.patients import check_birth_date
@@ -139,10 +140,9 @@ class RegistrationForm(ProcedureFields):
     def clean_record_number(self) -> str:
         number = str(
             _checked(
-                required_text,
+                parse_record_number,
                 self.cleaned_data["record_number"],
                 field_name="Record number",
-                max_length=32,
             )
         )
         self.existing_patient = Patient.objects.filter(record_number=number).first()

@@ -1,5 +1,5 @@
 """Session rules for every request: the idle timeout, clinic admins' 2FA,
-and who the audit trail names.
+who the audit trail names, and query strings holding a NUL.
 
 Idle timeout. The session keeps the time of the last request; one that comes
 more than SESSION_IDLE_MINUTES later signs the session out before any view
@@ -26,12 +26,15 @@ from auditlog.middleware import AuditlogMiddleware
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.utils.functional import SimpleLazyObject
 from django_otp import user_has_device
 
 from clinic.withdrawal import session_outlived_its_account
+from config.addresses import client_address
 from followup.access import Role, staff_of
+from web.query_text import holds_null
 
 LAST_ACTIVITY_KEY = "last_activity"
 # How stale the stored time may get before it is written again. It spares a
@@ -149,10 +152,23 @@ class AuditMiddleware(AuditlogMiddleware):
 
     @staticmethod
     def _get_remote_addr(request: HttpRequest) -> str | None:
-        proxies: int = settings.REST_FRAMEWORK.get("NUM_PROXIES") or 0  # type: ignore[assignment]
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if proxies and forwarded:
-            hops = [hop.strip() for hop in forwarded.split(",")]
-            return hops[-min(proxies, len(hops))]
-        address: str | None = request.META.get("REMOTE_ADDR")
-        return address
+        return client_address(request) or None
+
+
+class NullQueryMiddleware:
+    """A page's query string holding a NUL is a 400 before any view reads it.
+
+    PostgreSQL refuses text holding a NUL, so a search, a filter or a
+    return address with one would fail in the query (a 500). No link of ours
+    makes one: it is refused whole, the admin's pages included. The API
+    reads its parameters through serializers, which refuse it field by field
+    in the API's own error shape, so /api/ is left to them.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path.startswith("/api/") and holds_null(request.GET):
+            raise BadRequest("The address holds a null character.")
+        return self.get_response(request)

@@ -7,6 +7,7 @@ from web.views import (
     calendar_links,
     desk,
     entry,
+    import_jobs,
     patients,
     registration,
     reports,
@@ -97,5 +98,10 @@ urlpatterns = [
         name="patient-link-revoke",
     ),
     path("desk/import/", registration.import_csv, name="procedure-import-page"),
+    path(
+        "desk/import/jobs/<int:pk>/",
+        import_jobs.import_job_page,
+        name="import-job-page",
+    ),
     path("reports/", reports.reports_page, name="reports-page"),
 ]

@@ -6,6 +6,9 @@
   links); `?actor=<id>` one user's writes.
 - Patient views: who read whose record, when, through which door.
   `?patient=<id>` and `?viewer=<id>`.
+- Bulk reads: lists, searches and exports of many patients' data at once.
+  `?patient=<id>` finds every one whose answer held that patient;
+  `?reader=<id>` one user's.
 
 Nobody adds, changes or deletes a row here, superusers included: the trail
 is append-only.
@@ -23,7 +26,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
 
-from clinic.models import Patient, PatientView
+from clinic.models import Patient, PatientRead, PatientReadQuerySet, PatientView
 from followup.admin.read_only import ReadOnlyAdmin
 
 
@@ -123,4 +126,39 @@ class PatientViewAdmin(ReadOnlyAdmin, admin.ModelAdmin[PatientView]):
     list_filter = ["channel", ViewPatientFilter, ViewerFilter]
     search_fields = ["record_number", "viewer_username"]
     date_hierarchy = "viewed_at"
+    list_select_related = False
+
+
+class ReadPatientFilter(_IdFilter):
+    title = "patient"
+    parameter_name = "patient"
+    model = Patient
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() is None:
+            return queryset
+        chosen = self._chosen()
+        if chosen is None:
+            return queryset.none()
+        assert isinstance(queryset, PatientReadQuerySet)  # noqa: S101
+        return queryset.including(chosen)
+
+
+class ReaderFilter(_IdFilter):
+    title = "reader"
+    parameter_name = "reader"
+    model = User
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() is None:
+            return queryset
+        return queryset.filter(reader_id=self._chosen() or 0)
+
+
+@admin.register(PatientRead)
+class PatientReadAdmin(ReadOnlyAdmin, admin.ModelAdmin[PatientRead]):
+    list_display = ["read_at", "reader_username", "kind", "count", "query"]
+    list_filter = ["kind", ReadPatientFilter, ReaderFilter]
+    search_fields = ["reader_username", "query"]
+    date_hierarchy = "read_at"
     list_select_related = False

@@ -14,6 +14,8 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 
+from clinic import audit
+from clinic.models import PatientReadKind
 from config import csv_safety
 from followup import services
 from followup.admin.read_only import ReadOnlyAdmin
@@ -107,6 +109,14 @@ class FollowUpRuleAdmin(admin.ModelAdmin[FollowUpRule]):
         """Every affected patient, for the clinic's own follow-up."""
         self._check(request)
         preview = services.preview_replan(today=timezone.localdate())
+        audit.record_patient_read(
+            reader=request.user,  # type: ignore[arg-type]
+            kind=PatientReadKind.REPLAN_CSV,
+            query=request.get_full_path(),
+            patient_ids=[item.patient_id for item in preview.affected],
+            count=len(preview.affected),
+            now=timezone.now(),
+        )
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="replan-affected.csv"'
         # Patient names are data a spreadsheet must never run (finding 14).

@@ -21,7 +21,13 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from clinic import audit
-from clinic.models import Patient, PatientViewChannel, Procedure, Surgeon
+from clinic.models import (
+    Patient,
+    PatientReadKind,
+    PatientViewChannel,
+    Procedure,
+    Surgeon,
+)
 from followup import services
 from followup.access import Role, staff_of
 from followup.exceptions import DomainError
@@ -74,7 +80,10 @@ class PatientAdmin(admin.ModelAdmin[Patient]):
             return "-"
         return format_html(
             '<a href="/admin/auditlog/logentry/?patient={}">Changes</a> · '
-            '<a href="/admin/clinic/patientview/?patient={}">Who viewed</a>',
+            '<a href="/admin/clinic/patientview/?patient={}">Who viewed</a> · '
+            '<a href="/admin/clinic/patientread/?patient={}">Lists and searches '
+            "that showed them</a>",
+            obj.pk,
             obj.pk,
             obj.pk,
         )
@@ -94,6 +103,26 @@ class PatientAdmin(admin.ModelAdmin[Patient]):
                 patient=patient,
                 viewer=request.user,  # type: ignore[arg-type]
                 channel=PatientViewChannel.ADMIN,
+                now=timezone.now(),
+            )
+        return response
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        response = super().changelist_view(request, extra_context)
+        listed = getattr(response, "context_data", {}).get("cl")
+        if request.method == "GET" and listed is not None:
+            # A page of the list shows names and birth dates, searched or not.
+            # Reading the page here fills the queryset's cache the template
+            # then iterates, so the rows are read once.
+            shown = [patient.pk for patient in listed.result_list]
+            audit.record_patient_read(
+                reader=request.user,  # type: ignore[arg-type]
+                kind=PatientReadKind.ADMIN_PATIENTS,
+                query=request.get_full_path(),
+                patient_ids=shown,
+                count=len(shown),
                 now=timezone.now(),
             )
         return response

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clinic import audit
-from clinic.models import Patient, PatientViewChannel, Surgeon
+from clinic.models import Patient, PatientReadKind, PatientViewChannel, Surgeon
 from clinic.staff import staff_of
 from config import api
 from followup import services
@@ -52,7 +52,16 @@ class PatientList(generics.GenericAPIView[Patient]):
         responses={200: PatientSerializer(many=True), **api.error_responses(400, 404)},
     )
     def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(self.get_queryset())
+        page = self.paginate_queryset(self.get_queryset()) or []
+        # Every name and birth date of the page, searched or not: one insert.
+        audit.record_patient_read(
+            reader=actor(request),
+            kind=PatientReadKind.API_PATIENTS,
+            query=request.get_full_path(),
+            patient_ids=[patient.pk for patient in page],
+            count=len(page),
+            now=api.now(),
+        )
         return self.get_paginated_response(PatientSerializer(page, many=True).data)
 
     @extend_schema(
@@ -111,7 +120,15 @@ class PatientMriStudies(APIView):
     )
     def get(self, request: Request, pk: int) -> Response:
         patient = access_patient(request.user, pk, write=False)
-        studies = patient.mri_studies.order_by("-performed_on", "-id")
+        studies = list(patient.mri_studies.order_by("-performed_on", "-id"))
+        audit.record_patient_read(
+            reader=actor(request),
+            kind=PatientReadKind.API_MRI_STUDIES,
+            query=request.get_full_path(),
+            patient_ids=[patient.pk],
+            count=len(studies),
+            now=api.now(),
+        )
         return Response(MriStudySerializer(studies, many=True).data)
 
     @extend_schema(

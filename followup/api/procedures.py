@@ -29,6 +29,7 @@ from config import api
 from followup import services
 from followup.access import access_procedure
 from followup.api.base import DESK, READERS, IdFilter, actor, read_input
+from followup.api.import_jobs import ImportAcceptedSerializer, accepted
 from followup.api.record_serializers import (
     DryRunQuerySerializer,
     EndAnnualReviewsSerializer,
@@ -42,6 +43,7 @@ from followup.api.record_serializers import (
 )
 from followup.api.visits import visit_queryset
 from followup.exceptions import InvalidInput
+from followup.models import ImportJob
 from followup.services.plan import PlanResult, VisitChange
 
 
@@ -275,7 +277,9 @@ class ProcedureImport(APIView):
             "multipart field `file`, or as a `text/csv` body. Any bad row "
             "rejects the file (400, code `import_rejected`) with every problem "
             "in `errors` by line number; importing the same file again creates "
-            "nothing new."
+            "nothing new. A file of more than `IMPORT_SYNC_MAX_ROWS` rows "
+            "(2,000 by default) is imported by a background job: the answer is "
+            "202 with the job's id and URL, where its progress is read."
         ),
         request={
             "multipart/form-data": ImportUploadSerializer,
@@ -286,13 +290,24 @@ class ProcedureImport(APIView):
                 "CSV body", value=CSV_EXAMPLE, request_only=True, media_type="text/csv"
             )
         ],
-        responses={200: ImportResultSerializer, **api.error_responses(400)},
+        responses={
+            200: ImportResultSerializer,
+            202: ImportAcceptedSerializer,
+            **api.error_responses(400, 409),
+        },
     )
     def post(self, request: Request) -> Response:
-        result = services.import_procedures_csv(
-            data=self._file_bytes(request), actor=actor(request), today=api.today()
+        upload = request.FILES.get("file")
+        outcome = services.accept_import(
+            data=self._file_bytes(request),
+            file_name=upload.name if upload is not None else "",
+            actor=actor(request),
+            today=api.today(),
+            now=api.now(),
         )
-        return Response(ImportResultSerializer(result.as_dict()).data)
+        if isinstance(outcome, ImportJob):
+            return accepted(outcome)
+        return Response(ImportResultSerializer(outcome.as_dict()).data)
 
     @staticmethod
     def _file_bytes(request: Request) -> bytes:

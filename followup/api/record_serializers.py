@@ -6,7 +6,14 @@ from typing import Any
 
 from rest_framework import serializers
 
-from clinic.models import Patient, Procedure, ProcedureKind, Surgeon
+from clinic.models import (
+    RECORD_NUMBER_MAX_LENGTH,
+    Patient,
+    Procedure,
+    ProcedureKind,
+    Surgeon,
+    validate_record_number,
+)
 from followup.api.serializers import VisitSerializer
 from followup.models import MriStudy
 
@@ -43,14 +50,20 @@ class PatientSerializer(serializers.ModelSerializer[Patient]):
 
 
 class PatientCreateSerializer(serializers.Serializer):
-    record_number = serializers.CharField(max_length=32)
+    record_number = serializers.CharField(
+        max_length=RECORD_NUMBER_MAX_LENGTH, validators=[validate_record_number]
+    )
     given_name = serializers.CharField(max_length=100)
     family_name = serializers.CharField(max_length=100)
     birth_date = serializers.DateField()
 
 
 class PatientPatchSerializer(RejectUnknownFields, serializers.Serializer):
-    record_number = serializers.CharField(max_length=32, required=False)
+    record_number = serializers.CharField(
+        max_length=RECORD_NUMBER_MAX_LENGTH,
+        required=False,
+        validators=[validate_record_number],
+    )
     given_name = serializers.CharField(max_length=100, required=False)
     family_name = serializers.CharField(max_length=100, required=False)
     birth_date = serializers.DateField(required=False)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from followup.api import patients, procedures, reports, reviews, visits
+from followup.api import import_jobs, patients, procedures, reports, reviews, visits
 
 urlpatterns = [
     path("patients/", patients.PatientList.as_view(), name="patient-list"),
@@ -18,6 +18,11 @@ urlpatterns = [
         "procedures/import/",
         procedures.ProcedureImport.as_view(),
         name="procedure-import",
+    ),
+    path(
+        "import-jobs/<int:pk>/",
+        import_jobs.ImportJobDetail.as_view(),
+        name="import-job",
     ),
     path(
         "procedures/<int:pk>/",

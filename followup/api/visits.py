@@ -18,6 +18,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from clinic import audit
+from clinic.models import PatientReadKind
 from clinic.staff import staff_of
 from config import api
 from followup import services
@@ -130,7 +132,16 @@ class VisitContactAttempts(APIView):
     )
     def get(self, request: Request, pk: int) -> Response:
         visit = access_visit(request.user, pk, action="read")
-        attempts = visit.contact_attempts.select_related("actor").order_by("id")
+        attempts = list(visit.contact_attempts.select_related("actor").order_by("id"))
+        # Notes about reaching the patient: recorded like any read of many rows.
+        audit.record_patient_read(
+            reader=actor(request),
+            kind=PatientReadKind.API_CONTACT_ATTEMPTS,
+            query=request.get_full_path(),
+            patient_ids=[visit.patient_id],
+            count=len(attempts),
+            now=api.now(),
+        )
         return Response(ContactAttemptSerializer(attempts, many=True).data)
 
     @extend_schema(

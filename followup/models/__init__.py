@@ -5,10 +5,15 @@
 - sessions: ConsultationSession
 - outreach: ContactAttempt (the call list)
 - mri: MriStudy (MRI readiness of annual reviews)
-- jobs: ReplanJob
+- jobs: ReplanJob, ImportJob (a big CSV import)
 """
 
-from followup.models.jobs import ReplanJob, ReplanJobStatus
+from followup.models.jobs import (
+    ImportJob,
+    ImportJobState,
+    ReplanJob,
+    ReplanJobStatus,
+)
 from followup.models.mri import MRI_FLAG_DAYS, MriStatus, MriStudy
 from followup.models.outreach import (
     CALL_LIST_DAYS,
@@ -64,6 +69,8 @@ __all__ = [
     "ContactOutcome",
     "FollowUpRule",
     "FollowUpRuleQuerySet",
+    "ImportJob",
+    "ImportJobState",
     "MriStatus",
     "MriStudy",
     "OffsetUnit",

@@ -1,4 +1,4 @@
-"""Background jobs a clinic admin starts and watches: the re-plan."""
+"""Background jobs: a clinic admin's re-plan, and big CSV imports."""
 
 from __future__ import annotations
 
@@ -55,3 +55,85 @@ class ReplanJob(models.Model):
     @property
     def percent(self) -> int:
         return 100 if not self.total else round(100 * self.done / self.total)
+
+
+class ImportJobState(models.TextChoices):
+    QUEUED = "queued", "Waiting for a worker"
+    RUNNING = "running", "Running"
+    DONE = "done", "Imported"
+    FAILED = "failed", "Nothing imported"
+
+
+class ImportJobQuerySet(models.QuerySet["ImportJob"]):
+    def unfinished(self) -> ImportJobQuerySet:
+        return self.filter(state__in=[ImportJobState.QUEUED, ImportJobState.RUNNING])
+
+
+class ImportJob(models.Model):
+    """A CSV import too big to run inside a web request (`IMPORT_SYNC_MAX_ROWS`).
+
+    The file is kept in the row itself (`data`, compressed), so it reaches the worker
+    with the same durability as the job: written in one transaction with
+    it, backed up with the database, and needing no volume shared between
+    the web and worker containers. It is emptied when the job ends, so the
+    patients' details in it are not kept beyond the import.
+
+    The import is one transaction, which also marks the job `done`: a worker
+    that dies leaves nothing written, and the job `queued` or `running` for
+    Redis or the sweep to hand to another worker, at most
+    `IMPORT_JOB_MAX_ATTEMPTS` times. `done_rows` is written from a second
+    connection while the import runs, so it shows outside its transaction.
+    """
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    file_name = models.CharField(max_length=255, blank=True)
+    today = models.DateField(help_text="The day the import's checks are made for.")
+    data = models.BinaryField(
+        help_text="The CSV file, zlib-compressed; emptied when the job ends."
+    )
+    state = models.CharField(
+        max_length=16, choices=ImportJobState.choices, default=ImportJobState.QUEUED
+    )
+    rows = models.PositiveIntegerField(help_text="Rows in the file.")
+    done_rows = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveIntegerField(default=0)
+    # Moved on every claim and every progress step: the sweep hands a job
+    # that stopped moving to a worker again.
+    touched_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    result = models.JSONField(null=True, blank=True)
+    detail = models.TextField(blank=True)
+    errors = models.JSONField(default=list, blank=True)
+    error_count = models.PositiveIntegerField(default=0)
+
+    objects = ImportJobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["touched_at"],
+                name="importjob_unfinished_touched",
+                condition=models.Q(state__in=["queued", "running"]),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Import {self.pk}: {self.done_rows}/{self.rows} ({self.state})"
+
+    @property
+    def finished(self) -> bool:
+        return self.state in {ImportJobState.DONE, ImportJobState.FAILED}
+
+    @property
+    def percent(self) -> int:
+        return (
+            100 if not self.rows else min(100, round(100 * self.done_rows / self.rows))
+        )

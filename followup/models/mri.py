@@ -27,6 +27,11 @@ class MriStatus(models.TextChoices):
     MISSING = "missing", "MRI missing"
     NOT_NEEDED = "not_needed", "No MRI needed"
 
+    @property
+    def flag_text(self) -> str:
+        """How a flag on a review whose scan is not ready says it."""
+        return "MRI report pending" if self is MriStatus.REPORT_PENDING else self.label
+
 
 class MriStudy(models.Model):
     """An MRI scan of a patient, and when its report came back.

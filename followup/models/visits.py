@@ -104,6 +104,16 @@ class CancelReason(models.TextChoices):
 LOST_CAUSES = (CancelReason.DECLINED, CancelReason.MOVED_AWAY, CancelReason.DECEASED)
 
 
+# An MRI review's scan still to chase: none yet, or its report not back.
+MRI_NOT_READY = (MriStatus.MISSING, MriStatus.REPORT_PENDING)
+
+
+def mri_flag_days(today: dt.date) -> tuple[dt.date, dt.date]:
+    """The first and last clinic days whose booked reviews are flagged when
+    their scan is not ready: today and the next `MRI_FLAG_DAYS` days."""
+    return today, today + dt.timedelta(days=MRI_FLAG_DAYS)
+
+
 def _upcoming_kinds(today: dt.date, days: int) -> tuple[Q, Q]:
     """`VisitQuerySet.upcoming`'s two kinds: booked in the period (today
     through today + `days`, clinic dates), and to book with a window
@@ -253,17 +263,19 @@ class VisitQuerySet(models.QuerySet["Visit"]):
         )
 
     def mri_flagged(self, today: dt.date) -> VisitQuerySet:
-        """Booked reviews in the next `MRI_FLAG_DAYS` days (today included)
-        whose MRI is missing or its report pending: someone must chase it."""
+        """The visits `Visit.mri_flag(today)` flags, in SQL: booked or checked-in
+        reviews in the next `MRI_FLAG_DAYS` days (today included) whose MRI is
+        missing or its report pending. Someone must chase the scan."""
+        first, last = mri_flag_days(today)
         return (
             self.filter(
                 requires_mri=True,
                 status__in=NOT_YET_SEEN_STATUSES,
-                start__gte=start_of_day(today),
-                start__lt=start_of_day(today + dt.timedelta(days=MRI_FLAG_DAYS + 1)),
+                start__gte=start_of_day(first),
+                start__lt=start_of_day(last + dt.timedelta(days=1)),
             )
             .with_mri_status()
-            .filter(Q(mri_status__in=[MriStatus.MISSING, MriStatus.REPORT_PENDING]))
+            .filter(Q(mri_status__in=MRI_NOT_READY))
             .order_by("start", "id")
         )
 
@@ -520,8 +532,38 @@ class Visit(models.Model):
         ]
 
     def __str__(self) -> str:
+        return f"{self.kind_label()} due {self.due_date}"
+
+    def kind_label(self) -> str:
+        """The visit as the clinic names it: its rule, and which one of a
+        recurring series after the first ("Annual MRI review #2")."""
         suffix = f" #{self.occurrence}" if self.occurrence > 1 else ""
-        return f"{self.rule}{suffix} due {self.due_date}"
+        return f"{self.rule.name}{suffix}"
+
+    def is_overdue(self, today: dt.date) -> bool:
+        """Its window closed before `today` while it still waits for a slot
+        (`VisitQuerySet.overdue`)."""
+        return self.status in AWAITING_BOOKING_STATUSES and self.window_end < today
+
+    def mri_not_ready(self) -> MriStatus | None:
+        """`missing` or `report_pending` for a review whose scan is not ready,
+        else None. Reads `mri_status` (`VisitQuerySet.with_mri_status`); a
+        visit read without it is never flagged."""
+        status = getattr(self, "mri_status", None)
+        if not self.requires_mri or status not in MRI_NOT_READY:
+            return None
+        return MriStatus(status)
+
+    def mri_flag(self, today: dt.date) -> MriStatus | None:
+        """The scan to chase before this visit, if it is a booked (or checked-in)
+        review in the next `MRI_FLAG_DAYS` days whose scan is not ready; the
+        one rule behind `VisitQuerySet.mri_flagged`, the banner and every row."""
+        if self.status not in NOT_YET_SEEN_STATUSES or self.start is None:
+            return None
+        first, last = mri_flag_days(today)
+        if not first <= local_date(self.start) <= last:
+            return None
+        return self.mri_not_ready()
 
     @property
     def fhir_status(self) -> str:

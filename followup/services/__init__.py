@@ -15,6 +15,7 @@ same transaction. "Today" and "now" are arguments: the caller owns the clock.
 - slots: the free slots proposed for a visit, late ones for an overdue visit
 - hours: consultation sessions and the clinic hours
 - importing: the CSV import of patients and procedures
+- import_jobs: a big CSV import as a background job
 - replanning: every active procedure re-planned after a rule edit: preview,
   then a resumable job
 - outreach: contact attempts and their outcomes (the call list's writes)
@@ -22,6 +23,7 @@ same transaction. "Today" and "now" are arguments: the caller owns the clock.
 """
 
 from followup.services.booking import (
+    allowed_moves,
     book_visit,
     cancel_visit,
     check_in_visit,
@@ -31,6 +33,12 @@ from followup.services.booking import (
     unbook_visit,
 )
 from followup.services.history import record_event
+from followup.services.import_jobs import (
+    accept_import,
+    job_for,
+    run_import_job,
+    sweep_import_jobs,
+)
 from followup.services.importing import ImportResult, import_procedures_csv
 from followup.services.mri import record_mri_report, record_mri_study
 from followup.services.outreach import record_contact_attempt
@@ -61,6 +69,8 @@ __all__ = [
     "ReplanPreview",
     "Slot",
     "SlotSearch",
+    "accept_import",
+    "allowed_moves",
     "book_visit",
     "bulk_create_visits",
     "cancel_procedure",
@@ -76,6 +86,7 @@ __all__ = [
     "free_slots",
     "generate_visits",
     "import_procedures_csv",
+    "job_for",
     "mark_no_show",
     "parse_date",
     "parse_kind",
@@ -88,7 +99,9 @@ __all__ = [
     "record_mri_study",
     "replan_all",
     "reschedule_visit",
+    "run_import_job",
     "run_replan_job",
     "start_replan",
+    "sweep_import_jobs",
     "unbook_visit",
 ]

@@ -48,6 +48,7 @@ patient's feed already published the visit as an all-day window, and RFC
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -154,22 +155,46 @@ def _locked_visit(visit_id: int) -> Visit:
         raise NotFound(f"Visit {visit_id} does not exist.") from None
 
 
-def _require_move(visit: Visit, action: str) -> Action:
+def _state_refusal(visit: Visit, action: str) -> Conflict | None:
     move = ACTIONS[action]
-    if visit.status not in move.sources:
-        status = VisitStatus(visit.status).label.lower()
-        hint = ""
-        if action == "book" and visit.status == VisitStatus.BOOKED:
-            hint = " Reschedule it to move it to another slot."
-        elif action == "reschedule" and visit.status in ACTIONS["book"].sources:
-            hint = " Book it instead."
-        raise Conflict(
-            f"Visit {visit.pk} is {status}; it cannot be {move.verb}.{hint}",
-            code="invalid_transition",
-        )
-    # The table is the authority; ACTIONS only picks moves from it.
-    assert move.target in TRANSITIONS[visit.status]  # noqa: S101
-    return move
+    if visit.status in move.sources:
+        # The table is the authority; ACTIONS only picks moves from it.
+        assert move.target in TRANSITIONS[visit.status]  # noqa: S101
+        return None
+    status = VisitStatus(visit.status).label.lower()
+    hint = ""
+    if action == "book" and visit.status == VisitStatus.BOOKED:
+        hint = " Reschedule it to move it to another slot."
+    elif action == "reschedule" and visit.status in ACTIONS["book"].sources:
+        hint = " Book it instead."
+    return Conflict(
+        f"Visit {visit.pk} is {status}; it cannot be {move.verb}.{hint}",
+        code="invalid_transition",
+    )
+
+
+def move_refusal(visit: Visit, action: str, now: dt.datetime) -> Conflict | None:
+    """Why `visit` may not make the move `action` at `now` (the state table,
+    then the move's time on the clinic's clock), or None when it may."""
+    refusal = _state_refusal(visit, action)
+    if refusal is None and (timing := TIMING.get(action)) is not None:
+        refusal = timing(visit, now)
+    return refusal
+
+
+def allowed_moves(visit: Visit, now: dt.datetime) -> frozenset[str]:
+    """The moves (`ACTIONS` keys) `visit` may make at `now`: what every page
+    offers as buttons, and exactly what the services accept."""
+    return frozenset(
+        action for action in ACTIONS if move_refusal(visit, action, now) is None
+    )
+
+
+def _require_move(visit: Visit, action: str, now: dt.datetime) -> Action:
+    refusal = move_refusal(visit, action, now)
+    if refusal is not None:
+        raise refusal
+    return ACTIONS[action]
 
 
 # --- the booking controls ---------------------------------------------------
@@ -302,13 +327,13 @@ def _bump(visit: Visit) -> None:
 # --- the times of the moves --------------------------------------------------
 
 
-def _check_in_on_the_day(visit: Visit, now: dt.datetime) -> None:
+def _check_in_on_the_day(visit: Visit, now: dt.datetime) -> Conflict | None:
     assert visit.start is not None  # noqa: S101 - a booked visit has its slot
     day, today = local(visit.start).date(), local(now).date()
     if day == today:
-        return
+        return None
     when = "has not come yet" if today < day else "has passed"
-    raise Conflict(
+    return Conflict(
         f"Visit {visit.pk} is booked for {show(visit.start)}; that day {when}. "
         "A patient can be checked in only on the day of their visit"
         + (": reschedule it or mark a no-show." if today > day else "."),
@@ -316,11 +341,11 @@ def _check_in_on_the_day(visit: Visit, now: dt.datetime) -> None:
     )
 
 
-def _no_show_after_start(visit: Visit, now: dt.datetime) -> None:
+def _no_show_after_start(visit: Visit, now: dt.datetime) -> Conflict | None:
     assert visit.start is not None  # noqa: S101 - a booked visit has its slot
     if now >= visit.start:
-        return
-    raise Conflict(
+        return None
+    return Conflict(
         f"Visit {visit.pk} starts at {show(visit.start)}; it can be marked as a "
         "no-show only once that time has passed.",
         code="no_show_too_early",
@@ -330,7 +355,7 @@ def _no_show_after_start(visit: Visit, now: dt.datetime) -> None:
 # When, on the clinic's clock, a move may be made (SPEC section 2); the state
 # table says which moves exist, this says when. Completion needs a check-in,
 # which already pins it to the day.
-TIMING = {
+TIMING: dict[str, Callable[[Visit, dt.datetime], Conflict | None]] = {
     "check_in": _check_in_on_the_day,
     "no_show": _no_show_after_start,
 }
@@ -355,7 +380,7 @@ def _place(
         override_reason, field_name="override_reason", required=False
     )
     visit = _locked_visit(visit_id)
-    move = _require_move(visit, action)
+    move = _require_move(visit, action, now)
     surgeon = bookable_surgeon(surgeon_id)
     ends = begins + dt.timedelta(minutes=visit.duration_minutes)
     if (
@@ -474,10 +499,7 @@ def _simple_move(
 ) -> Visit:
     now = require_aware(now, field_name="now")
     visit = _locked_visit(visit_id)
-    move = _require_move(visit, action)
-    timing = TIMING.get(action)
-    if timing is not None:
-        timing(visit, now)
+    move = _require_move(visit, action, now)
     previous, slot_before = visit.status, (visit.start, visit.end)
     fields = ["status", "sequence"]
     _bump(visit)

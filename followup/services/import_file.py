@@ -127,6 +127,25 @@ def read_csv(
     return header_line, header, lines
 
 
+def estimate_rows(data: bytes) -> int:
+    """The file's rows as its line ends after the header count them (a
+    blank line or a line break inside quotes counts one too many), once the
+    file-level checks `read_csv` makes have passed (not UTF-8, a bad header:
+    `InvalidInput`). Milliseconds for a 60,000-row file, where reading every
+    row (`count_rows`) takes 0.2 to 0.6 s of the request that accepts it."""
+    header_line, _, _ = read_csv(data, ImportErrors())
+    ends = max(data.count(b"\n"), data.count(b"\r"))
+    lines = ends + (0 if data.endswith((b"\n", b"\r")) else 1)
+    return max(0, lines - header_line)
+
+
+def count_rows(data: bytes) -> int:
+    """The file's rows exactly (non-blank records and unreadable lines)."""
+    errors = ImportErrors()
+    _, _, records = read_csv(data, errors)
+    return sum(1 for _ in records) + errors.unreadable_lines
+
+
 # A line with its end, as a file opened with newline="" gives it to csv.
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 

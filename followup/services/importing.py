@@ -51,7 +51,7 @@ from followup.services.parsing import (
     parse_date,
     parse_kind,
     parse_name,
-    required_text,
+    parse_record_number,
 )
 from followup.services.patients import check_birth_date
 from followup.services.plan import bulk_create_visits, horizon, new_visit
@@ -104,19 +104,32 @@ class _Row:
 
 
 def import_procedures_csv(
-    *, data: bytes, actor: User | None, today: dt.date
+    *,
+    data: bytes,
+    actor: User | None,
+    today: dt.date,
+    progress: Callable[[int], None] | None = None,
 ) -> ImportResult:
     """Import patients and procedures from CSV and generate their visits.
 
     Raises `InvalidInput` (code `import_rejected`, `errors` by line) when any
     row is bad, and `Conflict` when someone registered the same patient while
     the file was being written; in both cases nothing is written.
+    `progress` is told the rows checked so far after each chunk (a job's
+    progress bar); it runs inside the import's transaction.
     """
     errors = ImportErrors()
     header_line, header, records = read_csv(data, errors)
     with transaction.atomic():
         _serialise_imports()
-        result, rows = _import(header, records, errors=errors, actor=actor, today=today)
+        result, rows = _import(
+            header,
+            records,
+            errors=errors,
+            actor=actor,
+            today=today,
+            progress=progress,
+        )
         if errors.total:
             raise errors.reject(rows)  # rolls back what was written
     if not rows:
@@ -189,14 +202,11 @@ def _parse_row(
 ) -> _Row | None:
     """One row checked as a single create checks it; None when it is bad."""
 
-    def text(name: str, max_length: int) -> str | None:
-        return _attempt(
-            lambda: required_text(values[name], field_name=name, max_length=max_length),
-            line=line,
-            errors=errors,
-        )
-
-    record_number = text("record_number", 32)
+    record_number = _attempt(
+        lambda: parse_record_number(values["record_number"]),
+        line=line,
+        errors=errors,
+    )
     given_name = _attempt(
         lambda: parse_name(values["given_name"], field_name="given_name"),
         line=line,
@@ -368,6 +378,7 @@ def _import(
     errors: ImportErrors,
     actor: User | None,
     today: dt.date,
+    progress: Callable[[int], None] | None,
 ) -> tuple[ImportResult, int]:
     """Check every row, writing chunk by chunk until a row is bad.
 
@@ -410,6 +421,8 @@ def _import(
         )
         if not errors.total:
             writer.write(rows, patients=patients, procedures=procedures)
+        if progress is not None:
+            progress(rows_read + errors.unreadable_lines)
     # Lines that were not CSV were reported, not yielded: rows all the same.
     return writer.result, rows_read + errors.unreadable_lines
 

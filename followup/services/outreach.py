@@ -42,7 +42,7 @@ from followup.models import (
 )
 from followup.models.outreach import username_of
 from followup.services.booking import ACTIONS, cancel_visit
-from followup.services.parsing import parse_date, require_aware
+from followup.services.parsing import parse_date, require_aware, text_only
 from followup.services.procedures import end_annual_reviews
 
 if TYPE_CHECKING:
@@ -75,7 +75,7 @@ def _choice(value: object, choices: type[ContactChannel | ContactOutcome]) -> st
 
 
 def _note(value: str | None) -> str:
-    text = (value or "").strip()
+    text = text_only((value or "").strip(), field_name="note")
     if len(text) > NOTE_MAX_LENGTH:
         # The message never quotes the note: it may reach a log.
         raise InvalidInput(

@@ -11,8 +11,14 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 
-from clinic.models import ProcedureKind
+from clinic.models import (
+    RECORD_NUMBER_MAX_LENGTH,
+    RECORD_NUMBER_RULE,
+    ProcedureKind,
+    validate_record_number,
+)
 from followup.exceptions import InvalidInput
 
 EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
@@ -43,14 +49,41 @@ def parse_kind(value: str) -> str:
     return value
 
 
+def text_only(text: str, *, field_name: str) -> str:
+    """`text`, refused if it holds a NUL: no person types one, and PostgreSQL
+    cannot store one (it would be a database error, a 500, not a refusal)."""
+    if "\x00" in text:
+        raise InvalidInput(
+            f"{field_name} contains a null character, which is not text; remove it.",
+            code="null_character",
+        )
+    return text
+
+
 def required_text(value: str, *, field_name: str, max_length: int) -> str:
-    text = (value or "").strip()
+    text = text_only((value or "").strip(), field_name=field_name)
     if not text:
         raise InvalidInput(f"{field_name} is required.", code="required")
     if len(text) > max_length:
         raise InvalidInput(
             f"{field_name} is longer than {max_length} characters.", code="too_long"
         )
+    return text
+
+
+def parse_record_number(value: str, *, field_name: str = "record_number") -> str:
+    """A record number in the characters `clinic.models` allows (no formula
+    or separator a spreadsheet would act on), everywhere one is entered."""
+    text = required_text(
+        value, field_name=field_name, max_length=RECORD_NUMBER_MAX_LENGTH
+    )
+    try:
+        validate_record_number(text)
+    except ValidationError:
+        raise InvalidInput(
+            f"{field_name} {text!r}: {RECORD_NUMBER_RULE}",
+            code="invalid_record_number",
+        ) from None
     return text
 
 
@@ -142,7 +175,7 @@ def in_range(moment: dt.datetime, *, field_name: str) -> dt.datetime:
 
 
 def reason_text(value: str, *, field_name: str, required: bool) -> str:
-    text = (value or "").strip()
+    text = text_only((value or "").strip(), field_name=field_name)
     if required and not text:
         raise InvalidInput(f"{field_name} is required.", code="required")
     if len(text) > 500:

@@ -16,7 +16,7 @@ from clinic.models import Patient, Procedure
 from followup.changes import visits_changed
 from followup.exceptions import InvalidInput, NotFound
 from followup.models import Visit
-from followup.services.parsing import parse_date, parse_name, required_text
+from followup.services.parsing import parse_date, parse_name, parse_record_number
 
 
 def check_birth_date(
@@ -58,9 +58,7 @@ def create_patient(
     birth_date: dt.date | str,
     today: dt.date,
 ) -> Patient:
-    record_number = required_text(
-        record_number, field_name="record_number", max_length=32
-    )
+    record_number = parse_record_number(record_number)
     born = parse_date(birth_date, field_name="birth_date")
     check_birth_date(born, today=today)
     if Patient.objects.filter(record_number=record_number).exists():
@@ -96,7 +94,7 @@ def correct_patient(
     for name, value in changes.items():
         if name in allowed:
             if name == "record_number":
-                text = required_text(str(value), field_name=name, max_length=32)
+                text = parse_record_number(str(value), field_name=name)
             else:
                 text = parse_name(str(value), field_name=name)
             if (

@@ -236,3 +236,48 @@ def test_an_admin_books_outside_the_window_only_with_a_reason(
     assert refused.json()["code"] == "outside_window"
     assert accepted.status_code == 200, accepted.json()
     assert accepted.json()["start"] == "2026-12-09T09:00:00+01:00"
+
+
+@pytest.mark.parametrize(
+    "number", ["Z;=1+1;", "=HYPERLINK(1)", "H\t1", "-12", "a\x00", "H<1>"]
+)
+def test_a_record_number_outside_the_safe_characters_is_refused_by_name(
+    world: World, desk: APIClient, number: str
+) -> None:
+    created = desk.post(
+        "/api/patients/",
+        {
+            "record_number": number,
+            "given_name": "Zoe",
+            "family_name": "Zurita",
+            "birth_date": "1970-01-01",
+        },
+        format="json",
+    )
+    corrected = desk.patch(
+        f"/api/patients/{world.patient_a.pk}/",
+        {"record_number": number},
+        format="json",
+    )
+
+    for response in (created, corrected):
+        assert response.status_code == 400, response.json()
+        assert {e["field"] for e in response.json()["errors"]} == {"record_number"}
+    assert not Patient.objects.filter(given_name="Zoe").exists()
+    world.patient_a.refresh_from_db()
+    assert world.patient_a.record_number != number
+
+
+def test_an_import_refuses_a_formula_in_a_record_number_by_line(
+    world: World, desk: APIClient
+) -> None:
+    data = CSV + "Z;=1+1;,Zoe,Zurita,1970-01-01,surgeon_a,endoscopic,2026-11-02\n"
+
+    response = desk.post("/api/procedures/import/", data=data, content_type="text/csv")
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "import_rejected"
+    assert [e["line"] for e in body["errors"]] == [4]
+    assert "record_number" in body["errors"][0]["error"]
+    assert not Patient.objects.filter(record_number__in=["IMP1", "Z;=1+1;"]).exists()

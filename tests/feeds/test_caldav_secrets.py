@@ -114,3 +114,85 @@ def test_rotation_re_encrypts_with_the_newest_key(
     assert Fernet(NEW_KEY.encode()).decrypt(raw.encode()) == b"pw-before"
     settings.CALDAV_ENCRYPTION_KEYS = [NEW_KEY]  # the old key dropped
     assert SurgeonCalendar.objects.get().password == "pw-before"
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        # The client connects to evil.example, in clear.
+        ("http://evil.example\\@127.0.0.1/", "backslash"),
+        ("https://cal.example\\@other.example/", "backslash"),
+        ("http://user:pw@127.0.0.1:5232/ana/", "user name and password"),
+        ("https://ana@cal.example/ana/", "user name and password"),
+        ("http://127.0.0.1\t.evil.example/", "control character"),
+        ("https://cal.example/ana/\r\nX-Injected: 1", "control character"),
+        ("https://cal.example/a\x00/", "control character"),
+    ],
+)
+def test_a_caldav_url_that_could_reach_another_host_is_refused(
+    url: str, reason: str, surgeon_a: Surgeon
+) -> None:
+    with pytest.raises(ValidationError, match=reason):
+        SurgeonCalendar(surgeon=surgeon_a, url=url).full_clean()
+    response = add_calendar(admin_client(), surgeon_a, url)
+    assert response.status_code == 200
+    assert not SurgeonCalendar.objects.exists()
+
+
+def change_calendar(client: Client, calendar: SurgeonCalendar, **fields: str) -> Any:
+    data = {
+        "surgeon": calendar.surgeon_id,
+        "url": calendar.url,
+        "username": calendar.username,
+        "password": "",
+        "enabled": "on",
+        **fields,
+    }
+    return client.post(f"/admin/feeds/surgeoncalendar/{calendar.pk}/change/", data)
+
+
+def test_moving_the_calendar_to_another_host_forgets_the_password(
+    surgeon_a: Surgeon,
+) -> None:
+    calendar = SurgeonCalendar.objects.create(
+        surgeon=surgeon_a,
+        url="https://cal.example/ana/",
+        username="ana",
+        password="s3cret-caldav-pw",
+    )
+    client = admin_client()
+
+    # Another path on the same server keeps it.
+    response = change_calendar(client, calendar, url="https://cal.example/ana2/")
+    assert response.status_code == 302, response.content
+    calendar.refresh_from_db()
+    assert calendar.password == "s3cret-caldav-pw"
+
+    # Another host (or scheme, or port) does not: it is never sent there.
+    for url in ("https://other.example/ana2/", "https://other.example:8443/ana2/"):
+        calendar.password = "s3cret-caldav-pw"
+        calendar.save()
+        moved = change_calendar(client, calendar, url=url)
+        assert moved.status_code == 302
+        told = client.get(moved["Location"]).content.decode()
+        assert "its stored password was removed rather than sent there" in told
+        calendar.refresh_from_db()
+        assert calendar.password == ""
+        assert stored_password(calendar.pk) == ""
+
+    # Unless a new password is given with the new host.
+    change_calendar(
+        client, calendar, url="https://third.example/a/", password="new-pw-for-3"
+    )
+    calendar.refresh_from_db()
+    assert calendar.password == "new-pw-for-3"
+
+
+def test_a_host_change_in_code_forgets_the_password(surgeon_a: Surgeon) -> None:
+    calendar = SurgeonCalendar.objects.create(
+        surgeon=surgeon_a, url="https://cal.example/ana/", password="pw-1"
+    )
+    calendar.url = "https://other.example/ana/"
+    calendar.save()
+
+    assert SurgeonCalendar.objects.get().password == ""

@@ -193,3 +193,49 @@ def test_without_the_setting_every_poll_reads_the_database(
     status, queries = queries_of_a_poll(issued.path)
 
     assert (status, queries) == (200, 1)
+
+
+def test_a_lost_notice_is_outlived_by_the_held_links_maximum_age(
+    issued: links.IssuedLink,
+    other_process: psycopg.Connection[Any],
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings.FEED_LINK_MAX_AGE_SECONDS = 3
+    clock = [1000.0]
+    monkeypatch.setattr(link_cache, "_clock", lambda: clock[0])
+    held(issued)
+    other_process.execute(
+        "UPDATE feeds_calendarlink SET revoked_at = now() WHERE id = %s",
+        [issued.link.pk],
+    )
+    # The notice is lost: read off the socket and never applied.
+    listener = link_cache.links._listener
+    assert listener is not None
+    assert link_cache.links.wait(NOTICE_SECONDS), "no notice arrived"
+    listener.pgconn.consume_input()
+    while listener.pgconn.notifies() is not None:
+        pass
+
+    clock[0] += 2.9
+    assert poll(issued.path).status_code == 200  # still held: the loss shows
+    clock[0] += 0.2
+
+    assert poll(issued.path).status_code == 404
+
+
+def test_a_listener_that_hears_nothing_is_not_trusted(
+    issued: links.IssuedLink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As behind PgBouncer in transaction mode: LISTEN is accepted, but the
+    notices go to a session that is not this one."""
+    link_cache.links.close()
+    monkeypatch.setattr(link_cache, "PROBE_SECONDS", 0.2)
+    monkeypatch.setattr(
+        link_cache, "_listen", lambda listener: listener.execute("LISTEN elsewhere")
+    )
+
+    assert poll(issued.path).status_code == 200
+
+    assert link_cache.links._listener is None
+    assert queries_of_a_poll(issued.path) == (200, 1)

@@ -296,3 +296,20 @@ def test_a_visits_contact_attempts_are_listed_read_only_on_its_admin_page(
     assert "Call back later" in text
     assert "Ask for the son" in text
     assert 'name="contact_attempts-0-note"' not in text  # shown, not editable
+
+
+def test_the_admin_refuses_a_record_number_with_a_formula(client: Client) -> None:
+    response = _admin_client(client).post(
+        "/admin/clinic/patient/add/",
+        {
+            "record_number": "Z;=1+1;",
+            "given_name": "Zoe",
+            "family_name": "Moreno",
+            "birth_date": "1970-01-01",
+        },
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert "Record numbers hold letters, digits" in response.content.decode()
+    assert not Patient.objects.filter(given_name="Zoe").exists()

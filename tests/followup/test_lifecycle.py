@@ -130,6 +130,32 @@ def test_every_move_of_the_state_table_is_allowed_and_every_other_refused(
         assert snapshot(visit) == before
 
 
+@pytest.mark.parametrize("status", list(SPEC_TABLE))
+def test_allowed_moves_are_the_tables_moves_at_their_times(
+    status: str, desk: User
+) -> None:
+    # What every page offers as buttons: the state table's moves, each at its
+    # time on the clinic's clock (check-in on the day, no-show once started).
+    visit = bring_to(status, postop(), desk)
+    moves = {action for action, sources in ALLOWED.items() if status in sources}
+
+    if status == "booked":
+        assert visit.start is not None
+        day_before = visit.start - dt.timedelta(days=1)
+        just_before = visit.start - dt.timedelta(minutes=5)
+        assert booking.allowed_moves(visit, day_before) == moves - {
+            "check_in",
+            "no_show",
+        }
+        assert booking.allowed_moves(visit, just_before) == moves - {"no_show"}
+        assert booking.allowed_moves(visit, at_the_visit(visit)) == moves
+        with pytest.raises(Conflict) as err:
+            services.check_in_visit(visit_id=visit.pk, actor=desk, now=day_before)
+        assert err.value.code == "check_in_not_today"
+    else:
+        assert booking.allowed_moves(visit, NOW) == moves
+
+
 def test_booking_a_booked_visit_points_to_reschedule(desk: User) -> None:
     visit = book(postop(), actor=desk)
 

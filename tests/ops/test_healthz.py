@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from config.celery import app
 from feeds.models import CalendarEntry, ExportState
-from ops import health
+from ops import health, views
 from ops.models import Heartbeat
 from ops.tasks import stamp_heartbeat
 from tests.factories import PatientFactory, make_procedure
@@ -152,7 +152,7 @@ def test_the_beat_task_stamps_the_heartbeat() -> None:
     assert Heartbeat.objects.get(name="beat").beat_at >= before
 
 
-def test_it_is_cheap_and_never_throttled(
+def test_it_is_cheap_and_not_held_to_the_api_throttle(
     settings: Any, django_assert_max_num_queries: Any
 ) -> None:
     beat()
@@ -164,5 +164,48 @@ def test_it_is_cheap_and_never_throttled(
         assert client.get("/healthz").status_code == 200
     statuses = {client.get("/healthz").status_code for _ in range(rate + 5)}
 
-    assert statuses == {200}  # a load balancer polling often never gets a 429
+    assert statuses == {200}  # a load balancer polling often is not refused
     assert not client.get("/healthz").cookies
+
+
+@pytest.fixture(autouse=True)
+def _asked_afresh() -> None:
+    health.forget_broker_status()
+    views.throttle.reset()
+
+
+def test_the_broker_is_asked_once_in_a_few_seconds(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    beat()
+    connections = []
+    connect = app.connection_for_write
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        connections.append(1)
+        return connect(*args, **kwargs)
+
+    monkeypatch.setattr(app, "connection_for_write", counted)
+
+    statuses = [get_health()[0] for _ in range(10)]
+
+    assert statuses == [200] * 10
+    assert len(connections) == 1
+    later = timezone.now() + dt.timedelta(seconds=settings.HEALTH_BROKER_CACHE_SECONDS)
+    assert health.check_broker(now=later) == {"ok": True}
+    assert len(connections) == 2
+
+
+def test_one_address_polling_too_often_is_throttled(settings: Any) -> None:
+    settings.HEALTHZ_REQUESTS_PER_ADDRESS_MINUTE = 5
+    beat()
+    client = Client(REMOTE_ADDR="203.0.113.40")
+
+    statuses = [client.get("/healthz").status_code for _ in range(6)]
+
+    assert statuses == [200] * 5 + [429]
+    refused = client.get("/healthz")
+    assert refused.status_code == 429
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    # The load balancer, from its own address, still reads it.
+    assert Client(REMOTE_ADDR="203.0.113.41").get("/healthz").status_code == 200

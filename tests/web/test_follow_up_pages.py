@@ -483,6 +483,29 @@ def test_the_worklist_row_of_a_flagged_review_carries_the_badge(
     assert '<span class="badge badge--mri-flag">MRI missing</span>' in row[:4000]
 
 
+def test_a_checked_in_review_without_its_mri_carries_the_badge_wherever_listed(
+    desk: Client,
+    front_desk: User,
+    surgeon_a: Surgeon,
+    booked_review: Visit,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The patient has arrived: the banner, the Today tab and the surgeon's
+    # page all read one rule, so none of them loses the badge at check-in.
+    arrived = NEXT_MONDAY_9 - dt.timedelta(minutes=10)
+    pin_clock(monkeypatch, arrived)
+    services.check_in_visit(visit_id=booked_review.pk, actor=front_desk, now=arrived)
+
+    today_tab = text_of(desk.get("/desk/?tab=today"))
+    surgeon = text_of(as_user(surgeon_a.user).get("/surgeon/"))
+
+    banner = today_tab[today_tab.index('class="mri-banner"') :]
+    assert "Vidal, Rosa" in banner and "MRI missing" in banner
+    for page in (today_tab, surgeon):
+        row = page[page.index(f'id="visit-{booked_review.pk}"') :]
+        assert '<span class="badge badge--mri-flag">MRI missing</span>' in row[:4000]
+
+
 # --- lost to follow-up on the surgeon's page ----------------------------------------
 
 

@@ -463,3 +463,14 @@ def test_an_empty_or_oversized_file_is_refused(
     assert big.status_code == 400
     assert "The file is larger than" in big.content.decode()
     assert nothing_written()
+
+
+def test_a_record_number_with_a_formula_is_refused_beside_the_field(
+    desk: Client, surgeon_a: Surgeon
+) -> None:
+    response = desk.post(URL, typed(surgeon_a, record_number="Z;=1+1;"))
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["record_number"]
+    assert "Z;=1+1;" in response.content.decode()  # what was typed is kept
+    assert nothing_written()

@@ -101,3 +101,14 @@ def test_messages_are_kept_in_the_session_not_a_cookie(
 
     assert "messages" not in client.cookies
     assert "Link revoked" in client.get("/calendar-links/").content.decode()
+
+
+def test_the_csrf_cookie_is_out_of_javascripts_reach(client: Client) -> None:
+    """htmx sends the token from the page (hx-headers on <body>), so no
+    script needs the cookie, and one injected could not read it."""
+    response = client.get("/login/")
+
+    cookie = response.cookies["csrftoken"]
+    assert cookie["httponly"] is True
+    assert cookie["samesite"] == "Lax"
+    assert 'hx-headers=\'{"X-CSRFToken": "' in response.content.decode()

@@ -30,8 +30,9 @@ from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import push_url, reswap
 
+from clinic import audit
 from clinic.clock import local
-from clinic.models import Surgeon
+from clinic.models import PatientReadKind, Surgeon
 from config import api
 from followup import services
 from followup.access import Forbidden, access_visit, staff_of
@@ -125,6 +126,8 @@ def _list_context(
         )
     # The MRI flag is read in the rows' own select.
     found = list(chosen.with_mri_status()[page.offset : page.offset + page.size])
+    if state.q:
+        _record_search(request, state, found, now=now)
     flagged = queries.mri_flagged(_visits(request), today=today)
     tabs = _tabs(state, counts)
     tabs_label = next(tab.label for tab in tabs if tab.current)
@@ -148,6 +151,24 @@ def _list_context(
         },
         "list_said": f"{tabs_label}: {page.count_text} visit{pluralize(page.count)}.",
     }
+
+
+def _record_search(
+    request: HttpRequest, state: DeskState, found: list[Visit], *, now: dt.datetime
+) -> None:
+    """A search's page of rows, for the audit trail: who looked for whom.
+
+    The query is the list's own URL: after an action it is the list shown
+    again, not the action's path.
+    """
+    audit.record_patient_read(
+        reader=_actor(request),
+        kind=PatientReadKind.DESK_SEARCH,
+        query=state.here,
+        patient_ids=[visit.patient_id for visit in found],
+        count=len(found),
+        now=now,
+    )
 
 
 def _choices() -> dict[str, Any]:

@@ -44,6 +44,11 @@ def locked_out(
     return render(
         request,
         "web/lockout.html",
-        {"failure_limit": settings.AXES_FAILURE_LIMIT, "minutes": minutes},
+        {
+            "failure_limit": settings.AXES_FAILURE_LIMIT,
+            "minutes": minutes,
+            "address_locked": getattr(request, "login_address_locked", False),
+            "address_limit": settings.LOGIN_FAILURES_PER_ADDRESS_HOUR,
+        },
         status=429,
     )

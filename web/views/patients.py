@@ -48,7 +48,6 @@ from followup import rules, services
 from followup.access import Forbidden, access_patient, access_visit, staff_of
 from followup.exceptions import DomainError, InvalidInput, NotFound
 from followup.models import (
-    AWAITING_BOOKING_STATUSES,
     ContactAttempt,
     ContactChannel,
     ContactOutcome,
@@ -129,8 +128,7 @@ def timeline(
             date=visit.slot_local_date() or visit.due_date,
             visit=visit,
             is_past=(visit.slot_local_date() or visit.due_date) < today,
-            is_overdue=visit.status in AWAITING_BOOKING_STATUSES
-            and visit.window_end < today,
+            is_overdue=visit.is_overdue(today),
         )
         for visit in visits
     ]

@@ -15,12 +15,16 @@ view answers with that field's message only, and marks a shown preview as
 out of date once the details differ from it. Without JavaScript the form
 works as plain POSTs.
 
-`/desk/import/` takes a CSV file: all rows or none, problems by line.
+`/desk/import/` takes a CSV file: all rows or none, problems by line. A file
+past `IMPORT_SYNC_MAX_ROWS` rows goes to a background job, whose page
+(`web.views.import_jobs`) shows its progress. Imports are throttled per
+person, like the API's.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -37,10 +41,11 @@ from clinic.models import Patient
 from config import api
 from followup import rules, services
 from followup.exceptions import DomainError
-from followup.models import FollowUpRule, RecoveryMilestone
+from followup.models import FollowUpRule, ImportJob, RecoveryMilestone
 from followup.services.plan import horizon
 from web.forms import ImportForm, ProcedureFields, RegistrationForm
 from web.roles import DESK_ROLES, role_required
+from web.views.import_jobs import import_throttle_wait
 from web.views.patients import page_url, patient_or_404
 
 PREVIEW = "preview"
@@ -275,6 +280,9 @@ def import_csv(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         context["form"] = ImportForm()
         return render(request, "web/patients/import.html", context)
+    wait = import_throttle_wait(request)
+    if wait is not None:
+        return _throttled(request, context, wait)
     form = ImportForm(request.POST, request.FILES)
     context["form"] = form
     if not form.is_valid():
@@ -288,16 +296,21 @@ def import_csv(request: HttpRequest) -> HttpResponse:
         )
         return render(request, "web/patients/import.html", context, status=400)
     try:
-        result = services.import_procedures_csv(
+        result = services.accept_import(
             data=bytes(upload.read()),
+            file_name=upload.name or "",
             actor=request.user,  # type: ignore[arg-type]
             today=api.today(),
+            now=api.now(),
         )
     except DomainError as error:
         context["refusal"] = error.message
         context["problems"] = error.errors
+        context["error_count"] = error.error_count
         context["file_name"] = upload.name
         return render(request, "web/patients/import.html", context, status=error.status)
+    if isinstance(result, ImportJob):
+        return HttpResponseRedirect(reverse("import-job-page", args=[result.pk]))
     context["result"] = result
     context["file_name"] = upload.name
     context["form"] = ImportForm()
@@ -305,8 +318,27 @@ def import_csv(request: HttpRequest) -> HttpResponse:
     return render(request, "web/patients/import.html", context)
 
 
+def _throttled(
+    request: HttpRequest, context: dict[str, object], wait: float
+) -> HttpResponse:
+    minutes = max(1, math.ceil(wait / 60))
+    context["form"] = ImportForm()
+    context["refusal"] = (
+        "You have imported many files in a short time; import this one again "
+        f"in {minutes} minute{'s' if minutes != 1 else ''}. Nothing was imported."
+    )
+    context["throttled"] = True
+    response = render(request, "web/patients/import.html", context, status=429)
+    response["Retry-After"] = str(math.ceil(wait))
+    return response
+
+
 _COLUMNS = [
-    ("record_number", "the patient's medical record number (at most 32 characters)"),
+    (
+        "record_number",
+        "the patient's medical record number: at most 32 letters and digits, "
+        "with - / . _ or spaces between them",
+    ),
     ("given_name", "the patient's given name"),
     ("family_name", "the patient's family name"),
     ("birth_date", "YYYY-MM-DD"),

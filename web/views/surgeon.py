@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -39,9 +40,7 @@ from followup import services
 from followup.access import Forbidden, Staff, access_procedure, access_visit, staff_of
 from followup.exceptions import DomainError, NotFound
 from followup.models import (
-    MRI_FLAG_DAYS,
     ContactAttempt,
-    MriStatus,
     Visit,
     VisitQuerySet,
     VisitStatus,
@@ -190,14 +189,13 @@ class Row:
 
     visit: Visit
     surgeon_id: int
-    today: dt.date
+    now: dt.datetime
     error: str = ""
     end_form: EndProgrammeForm | None = None
 
     @property
     def kind(self) -> str:
-        suffix = f" #{self.visit.occurrence}" if self.visit.occurrence > 1 else ""
-        return f"{self.visit.rule.name}{suffix}"
+        return self.visit.kind_label()
 
     @property
     def is_booked(self) -> bool:
@@ -209,24 +207,20 @@ class Row:
 
     @property
     def mri_flag(self) -> str:
-        """ "MRI missing" or "MRI report pending" on a booked review in the next
-        `MRI_FLAG_DAYS` days (`VisitQuerySet.mri_flagged`'s rule)."""
-        status = getattr(self.visit, "mri_status", None)
-        if status not in (MriStatus.MISSING, MriStatus.REPORT_PENDING):
-            return ""
-        start = self.visit.start
-        if start is None or self.visit.status not in (
-            VisitStatus.BOOKED,
-            VisitStatus.CHECKED_IN,
-        ):
-            return ""
-        if not 0 <= (local_date(start) - self.today).days <= MRI_FLAG_DAYS:
-            return ""
-        return "MRI missing" if status == MriStatus.MISSING else "MRI report pending"
+        flag = self.visit.mri_flag(self.today)
+        return flag.flag_text if flag else ""
+
+    @cached_property
+    def today(self) -> dt.date:
+        return local_date(self.now)
+
+    @cached_property
+    def moves(self) -> frozenset[str]:
+        return services.allowed_moves(self.visit, self.now)
 
     @property
     def can_complete(self) -> bool:
-        return self.visit.status == VisitStatus.CHECKED_IN
+        return "complete" in self.moves
 
     @property
     def days_overdue(self) -> int:
@@ -312,9 +306,7 @@ def _lost(
         .prefetch_related(attempts)[: limit + 1]
     )
     surgeon_id = surgeon_id_of(staff)
-    rows = [
-        Row(visit=visit, surgeon_id=surgeon_id, today=today) for visit in found[:limit]
-    ]
+    rows = [Row(visit=visit, surgeon_id=surgeon_id, now=now) for visit in found[:limit]]
     return rows, len(found) > limit
 
 
@@ -322,7 +314,7 @@ def _rows(
     visits: VisitQuerySet,
     *,
     staff: Staff,
-    today: dt.date,
+    now: dt.datetime,
     refusal: Refusal | None,
     limit: int,
 ) -> tuple[list[Row], bool]:
@@ -330,7 +322,8 @@ def _rows(
     found = list(visits[: limit + 1])
     rows = []
     for visit in found[:limit]:
-        row = Row(visit=visit, surgeon_id=surgeon_id_of(staff), today=today)
+        row = Row(visit=visit, surgeon_id=surgeon_id_of(staff), now=now)
+        today = row.today
         if row.programme_ends_here:
             row.end_form = EndProgrammeForm(date=today.isoformat())
         if refusal is not None:
@@ -383,7 +376,8 @@ def _page(
     status: int = 200,
 ) -> HttpResponse:
     staff = staff_of(request.user)
-    today = api.today()
+    now = api.now()
+    today = local_date(now)
     visits = _visits(staff)
     # The list's candidates first, each kind stopped at the list's length.
     chosen = Visit.objects.visible_to(staff).upcoming_first(
@@ -392,20 +386,18 @@ def _page(
     upcoming, more_upcoming = _rows(
         _related(Visit.objects.filter(pk__in=chosen)).upcoming(today, period.days),
         staff=staff,
-        today=today,
+        now=now,
         refusal=refusal,
         limit=period.limit("upcoming"),
     )
     overdue, more_overdue = _rows(
         visits.overdue(today).order_by("window_end", "due_date", "id"),
         staff=staff,
-        today=today,
+        now=now,
         refusal=refusal,
         limit=period.limit("overdue"),
     )
-    lost, more_lost = _lost(
-        staff, now=api.now(), today=today, limit=period.limit("lost")
-    )
+    lost, more_lost = _lost(staff, now=now, today=today, limit=period.limit("lost"))
     context = {
         "title": "My reviews",
         "lost": lost,

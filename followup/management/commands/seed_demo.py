@@ -19,8 +19,9 @@ import datetime as dt
 import random
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import Group, User
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
@@ -65,6 +66,14 @@ class Command(BaseCommand):
     help = "Load the demo clinic (idempotent) and print its logins."
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if settings.PRODUCTION:
+            # It would create a superuser with the password printed above
+            # and in the README, who could then enrol their own TOTP device.
+            raise CommandError(
+                "seed_demo is for the demo only: it creates logins with a "
+                "published password, and refuses to run with "
+                "DJANGO_PRODUCTION=true."
+            )
         if User.objects.filter(username="admin").exists():
             self.stdout.write("Demo clinic already loaded.")
         else:

@@ -63,7 +63,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("auth", "0012_alter_user_first_name_max_length"),
         ("knox", "0009_extend_authtoken_field"),
-        ("clinic", "0005_procedure_ids_by_surgeon"),
+        ("clinic", "0007_record_number_safe_characters"),
     ]
 
     operations = [

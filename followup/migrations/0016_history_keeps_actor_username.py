@@ -19,7 +19,7 @@ def backfill(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("followup", "0014_clinic_admin_without_permission_rights"),
+        ("followup", "0015_clinic_admin_without_permission_rights"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

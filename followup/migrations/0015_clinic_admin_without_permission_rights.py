@@ -35,6 +35,6 @@ def backwards(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("followup", "0013_lost_visits_index")]
+    dependencies = [("followup", "0014_import_jobs")]
 
     operations = [migrations.RunPython(forwards, backwards)]

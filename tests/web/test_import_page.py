@@ -1,0 +1,148 @@
+"""The import page for big files (a job with a progress bar) and its throttle.
+
+IMPORT_SYNC_MAX_ROWS is 2 here, so a few rows make a "big" file. The job is
+run by calling its service (its task is only sent after a commit, which a
+test's transaction never does).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from rest_framework.throttling import SimpleRateThrottle
+
+from clinic.models import Patient, Surgeon
+from followup import services
+from followup.models import ImportJob
+from tests.factories import UserFactory
+from tests.followup.world import NOW
+
+pytestmark = pytest.mark.django_db
+
+HEADER = "record_number,given_name,family_name,birth_date,surgeon,kind,surgery_date\n"
+
+
+def csv_rows(count: int, *, bad_line: int | None = None) -> bytes:
+    lines = [HEADER]
+    for n in range(1, count + 1):
+        born = "1970-02-30" if n + 1 == bad_line else "1970-05-17"
+        lines.append(f"K{n:05d},Ana,Ruiz,{born},surgeon_a,endoscopic,2026-11-02\n")
+    return "".join(lines).encode()
+
+
+@pytest.fixture(autouse=True)
+def _setup(monkeypatch: pytest.MonkeyPatch, settings: Any) -> None:
+    monkeypatch.setattr("config.api.now", lambda: NOW)
+    settings.IMPORT_SYNC_MAX_ROWS = 2
+    cache.clear()  # the throttle's counts
+
+
+@pytest.fixture
+def desk(client: Client, front_desk: User) -> Client:
+    client.force_login(front_desk)
+    return client
+
+
+def upload(client: Client, content: bytes, name: str = "big.csv") -> Any:
+    return client.post(
+        "/desk/import/", {"file": SimpleUploadedFile(name, content, "text/csv")}
+    )
+
+
+def test_a_big_file_goes_to_a_job_whose_page_shows_a_progress_bar(
+    desk: Client, surgeon_a: Surgeon
+) -> None:
+    response = upload(desk, csv_rows(5))
+
+    job = ImportJob.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/desk/import/jobs/{job.pk}/"
+    page = desk.get(response["Location"]).content.decode()
+    assert '<progress id="import-progress" max="5" value="0">' in page
+    assert "0 of 5 rows" in page
+    # htmx polls the section; without JavaScript the page refreshes itself.
+    assert f'hx-get="/desk/import/jobs/{job.pk}/" hx-trigger="every 2s"' in page
+    assert '<noscript><meta http-equiv="refresh" content="2"></noscript>' in page
+    assert f'<a href="/desk/import/jobs/{job.pk}/">Refresh</a>' in page
+    section = desk.get(f"/desk/import/jobs/{job.pk}/", HTTP_HX_REQUEST="true")
+    assert section.content.decode().lstrip().startswith('<div id="import-job"')
+
+
+def test_a_finished_job_page_shows_the_counts_and_stops_refreshing(
+    desk: Client, surgeon_a: Surgeon
+) -> None:
+    upload(desk, csv_rows(5))
+    job = ImportJob.objects.get()
+
+    services.run_import_job(job_id=job.pk, now=NOW)
+
+    page = desk.get(f"/desk/import/jobs/{job.pk}/").content.decode()
+    assert "Imported big.csv" in page
+    assert "<dt>Procedures registered</dt><dd>5</dd>" in page
+    assert "<progress" not in page
+    assert "hx-trigger" not in page
+    assert "http-equiv" not in page
+
+
+def test_a_failed_job_page_lists_the_problems_by_line(
+    desk: Client, surgeon_a: Surgeon
+) -> None:
+    upload(desk, csv_rows(5, bad_line=4))
+    job = ImportJob.objects.get()
+
+    services.run_import_job(job_id=job.pk, now=NOW)
+
+    page = desk.get(f"/desk/import/jobs/{job.pk}/").content.decode()
+    assert "Nothing was imported from big.csv" in page
+    assert '<td class="line">4</td>' in page
+    assert "is not a real date" in page
+    assert not Patient.objects.filter(record_number__startswith="K").exists()
+
+
+def test_a_job_page_is_not_found_for_another_clerk(
+    desk: Client, surgeon_a: Surgeon, client: Client
+) -> None:
+    upload(desk, csv_rows(5))
+    job = ImportJob.objects.get()
+    other = Client()
+    other.force_login(UserFactory.create(username="desk_2", group="front_desk"))
+
+    assert other.get(f"/desk/import/jobs/{job.pk}/").status_code == 404
+
+
+def test_a_small_file_is_still_imported_at_once_on_the_page(
+    desk: Client, surgeon_a: Surgeon
+) -> None:
+    response = upload(desk, csv_rows(2), name="small.csv")
+
+    assert response.status_code == 200
+    assert "Imported small.csv" in response.content.decode()
+    assert not ImportJob.objects.exists()
+
+
+def test_the_page_is_throttled_like_the_api_and_says_when_to_retry(
+    desk: Client, surgeon_a: Surgeon, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "import", "2/hour")
+    first, second = (upload(desk, csv_rows(1), name=f"f{n}.csv") for n in (1, 2))
+    # The API draws on the same allowance.
+    third = desk.post(
+        "/api/procedures/import/", data=csv_rows(1), content_type="text/csv"
+    )
+
+    refused = upload(desk, csv_rows(5, bad_line=None), name="big.csv")
+
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert third.status_code == 429
+    assert refused.status_code == 429
+    assert 0 < int(refused["Retry-After"]) <= 3600
+    page = refused.content.decode()
+    assert "You have imported many files in a short time" in page
+    assert "Nothing was imported" in page
+    assert '<input type="file"' in page  # the form is there to try again
+    assert not ImportJob.objects.exists()
