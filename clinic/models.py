@@ -336,3 +336,27 @@ class PatientRead(models.Model):
         if self.pk is not None:
             raise ValueError("A record of a patient read is never changed.")
         super().save(*args, **kwargs)
+
+
+class CredentialsEpoch(models.Model):
+    """How many times an account was deactivated (issue 17, finding 9).
+
+    Counted by a database trigger on `auth_user` (migration
+    `credentials_end_on_deactivation`), however `is_active` went from true
+    to false: a save, a bulk `update()`, raw SQL. The same trigger deletes
+    the account's API tokens. A session remembers the count it signed in
+    under (`clinic.withdrawal`) and ends when the count moved on, so nothing
+    issued before a deactivation works after a reactivation. No row: never
+    deactivated since the trigger exists (count 0).
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="credentials_epoch",
+    )
+    epoch = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"Credentials epoch {self.epoch} of user {self.user_id}"

@@ -150,6 +150,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # A NUL in a page's query string is a 400, not a failed query.
     "web.middleware.NullQueryMiddleware",
+    # Signs out a session begun before its account was last deactivated.
+    "web.middleware.CredentialsEpochMiddleware",
     # Signs out a session left idle for SESSION_IDLE_MINUTES.
     "web.middleware.IdleTimeoutMiddleware",
     # request.user.is_verified(): whether this session passed a TOTP code.
@@ -237,6 +239,8 @@ if PRODUCTION and not ADMIN_TWO_FACTOR_REQUIRED:
     )
 # The issuer name an authenticator app shows next to the code.
 OTP_TOTP_ISSUER = env_str("CLINIC_CALENDAR_NAME", "Spine clinic")
+# The admin never shows a TOTP secret (nor its QR code): web.admin_security.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/login/"
@@ -250,7 +254,9 @@ LOGOUT_REDIRECT_URL = "/login/"
 # REMOTE_ADDR, or X-Forwarded-For through TRUSTED_PROXIES proxies.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, reading a session's user with the count of
+    # their deactivations: a session from before the last one ends.
+    "clinic.withdrawal.UserBackend",
 ]
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = dt.timedelta(

@@ -199,9 +199,16 @@ def create_link(
     surgeon_id: int | None = None,
     patient_id: int | None = None,
     actor: User | None = None,
+    by_command: bool = False,
 ) -> IssuedLink:
-    """A new subscription link; the reply carries its token, once."""
+    """A new subscription link; the reply carries its token, once.
+
+    A patient or clinic link lives while its issuer may hold it
+    (`feeds.lookup`): it names the `actor`, or says it was made by a
+    command (`by_command=True`, a link no account's end can end).
+    """
     kind = validate_owner(scope=scope, surgeon_id=surgeon_id, patient_id=patient_id)
+    _require_issuer(kind, actor, by_command)
     token, token_hash = _new_token()
     feed = versions.ensure(versions.feed_key(kind, surgeon_id or patient_id), lock=True)
     # Under the feed row's lock: two requests at once cannot both pass the cap.
@@ -212,6 +219,7 @@ def create_link(
         patient_id=patient_id,
         token_hash=token_hash,
         created_by=actor,
+        issued_by_command=by_command,
         feed=feed,
         feed_version=feed.version,
         feed_changed_at=feed.changed_at,
@@ -234,20 +242,37 @@ def _locked_live_link(link_id: int) -> CalendarLink:
 
 @transaction.atomic
 def rotate_link(
-    *, link_id: int, actor: AnyUser | None = None, now: dt.datetime | None = None
+    *,
+    link_id: int,
+    actor: AnyUser | None = None,
+    now: dt.datetime | None = None,
+    by_command: bool = False,
 ) -> IssuedLink:
     """Give the link a new token; the old one stops working at once.
 
-    The link keeps its last-use time: it is the same subscription.
+    The link keeps its last-use time: it is the same subscription. The new
+    URL is the rotator's (or, said explicitly, a command's) to answer for.
     """
     link = _locked_live_link(link_id)
-    token, link.token_hash = _new_token()
     user = _user(actor)
+    _require_issuer(link.scope, user, by_command)
+    token, link.token_hash = _new_token()
     link.rotated_at = now or timezone.now()
     link.rotated_by = user
+    link.issued_by_command = by_command
+    fields = ["token_hash", "rotated_at", "rotated_by", "issued_by_command"]
     with audited_as(user):
-        link.save(update_fields=["token_hash", "rotated_at", "rotated_by"])
+        link.save(update_fields=fields)
     return IssuedLink(link=link, token=token)
+
+
+def _require_issuer(scope: str, user: User | None, by_command: bool) -> None:
+    # A surgeon link lives by the surgeon's login, whoever issued it.
+    if scope != LinkScope.SURGEON and user is None and not by_command:
+        raise ValueError(
+            "A patient or clinic link is issued by a user or by a command "
+            "(by_command=True)."
+        )
 
 
 @transaction.atomic

@@ -15,10 +15,12 @@ stored, and a row the index found is still compared in constant time.
 A link lives only while its owner may still hold it, checked in the same
 query (finding 3 of issue 11): a surgeon link while the surgeon's login is
 active and in the `surgeon` group; a patient or clinic link while the staff
-user who issued its current URL (`rotated_by`, else `created_by`) is active
-and still holds a role that may create it (front desk or clinic admin for a
-patient link, clinic admin for the clinic's), or when no user issued it (a
-management command). A dead link gets the same 404 as an unknown token; a
+user who issued its current URL (`rotated_by` once rotated, else
+`created_by`) is active and still holds a role that may create it (front
+desk or clinic admin for a patient link, clinic admin for the clinic's), or
+when the link says a management command issued it (`issued_by_command`).
+An issuer whose account was deleted leaves an empty column, and so a dead
+link (issue 17, finding 2). A dead link gets the same 404 as an unknown token; a
 clerk who is still at the desk brings a patient's link back to life by
 rotating it (a new URL, issued under their name), and the link lists say
 which links are not serving (`links.visible_to` annotates `serving`).
@@ -45,7 +47,6 @@ from django.db.models import (
     QuerySet,
     When,
 )
-from django.db.models.functions import Coalesce
 
 from clinic.models import Surgeon
 from config import db
@@ -88,14 +89,19 @@ _DIGEST_PLACEHOLDER = "\x00digest"
 
 
 def _issuer_holds(*groups: str) -> Q:
-    # The issuer of the current URL: who rotated it last, else who created it.
-    issuer = Coalesce(OuterRef("rotated_by_id"), OuterRef("created_by_id"))
-    return Q(rotated_by=None, created_by=None) | Q(
-        Exists(
-            User.objects.filter(pk=issuer, is_active=True).filter(
+    def holds(issuer: str) -> Exists:
+        return Exists(
+            User.objects.filter(pk=OuterRef(issuer), is_active=True).filter(
                 Q(is_superuser=True) | Q(groups__name__in=groups)
             )
         )
+
+    # The issuer of the current URL: who rotated it last, else who created
+    # it; never the creator of a rotated link, as its rotator may be gone.
+    return (
+        Q(issued_by_command=True)
+        | (Q(rotated_at=None) & holds("created_by_id"))
+        | (Q(rotated_at__isnull=False) & holds("rotated_by_id"))
     )
 
 

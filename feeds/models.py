@@ -56,6 +56,11 @@ class CalendarLink(models.Model):
         on_delete=models.SET_NULL,
         related_name="calendar_links",
     )
+    # Whether the current URL was issued by a management command rather than
+    # a person (set at creation and at each rotation). Said here, never
+    # inferred from an empty `created_by`/`rotated_by`: those also become
+    # empty when the person's account is deleted, and such a link is dead.
+    issued_by_command = models.BooleanField(default=False, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     # Kept through rotations and revocation: when the link was last polled.
     last_used_at = models.DateTimeField(null=True, blank=True)

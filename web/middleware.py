@@ -31,6 +31,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonRes
 from django.utils.functional import SimpleLazyObject
 from django_otp import user_has_device
 
+from clinic.withdrawal import session_outlived_its_account
 from config.addresses import client_address
 from followup.access import Role, staff_of
 from web.query_text import holds_null
@@ -79,6 +80,22 @@ class IdleTimeoutMiddleware:
                     return HttpResponse(status=204, headers={"HX-Redirect": login})
             elif not isinstance(last, int | float) or now - last >= TOUCH_SECONDS:
                 request.session[LAST_ACTIVITY_KEY] = now
+        return self.get_response(request)
+
+
+class CredentialsEpochMiddleware:
+    """Signs out a session begun before its account was last deactivated,
+    however that was done (clinic.withdrawal): the person signs in again."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if session_outlived_its_account(request):
+            logout(request)
+            if request.headers.get("HX-Request"):
+                login = f"{settings.LOGIN_URL}?{urlencode({'next': '/'})}"
+                return HttpResponse(status=204, headers={"HX-Redirect": login})
         return self.get_response(request)
 
 

@@ -169,7 +169,7 @@ class RecoveryMilestoneAdmin(admin.ModelAdmin[RecoveryMilestone]):
 
 EVENT_COLUMNS = (
     "at",
-    "actor",
+    "actor_name",
     "action",
     "from_status",
     "to_status",
@@ -190,7 +190,7 @@ class VisitEventInline(admin.TabularInline[VisitEvent, Visit]):
         return False
 
 
-ATTEMPT_COLUMNS = ("at", "actor", "channel", "outcome", "call_back_on", "note")
+ATTEMPT_COLUMNS = ("at", "actor_name", "channel", "outcome", "call_back_on", "note")
 
 
 class ContactAttemptInline(admin.TabularInline[ContactAttempt, Visit]):

@@ -104,8 +104,9 @@ class VisitSerializer(serializers.ModelSerializer[Visit]):
 
 
 class VisitEventSerializer(serializers.ModelSerializer[VisitEvent]):
+    # The name kept at write time: the history names a deleted account too.
     actor = serializers.CharField(
-        source="actor.username", read_only=True, allow_null=True, default=None
+        source="actor_name", read_only=True, allow_null=True, default=None
     )
 
     class Meta:
@@ -219,8 +220,9 @@ class UpcomingQuerySerializer(ReviewQuerySerializer):
 class ContactAttemptSerializer(serializers.ModelSerializer[ContactAttempt]):
     """A contact attempt, note included: staff only, never a feed."""
 
+    # The name kept at write time: the history names a deleted account too.
     actor = serializers.CharField(
-        source="actor.username", read_only=True, allow_null=True, default=None
+        source="actor_name", read_only=True, allow_null=True, default=None
     )
 
     class Meta:

@@ -19,7 +19,9 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 if TYPE_CHECKING:
-    pass
+    from django.contrib.auth.models import User
+
+    from followup.models.visits import VisitEvent
 
 
 class ContactChannel(models.TextChoices):
@@ -58,6 +60,19 @@ def count_of(rows: models.QuerySet) -> Coalesce:
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
 
+def username_of(actor: User | None) -> str:
+    """The name a history row keeps of its author ("" for the system)."""
+    return "" if actor is None else actor.get_username()
+
+
+def actor_name_of(row: ContactAttempt | VisitEvent) -> str | None:
+    """A history row's author: the name kept at write time, which outlives
+    the account; the account's own for a row written before it was kept."""
+    if row.actor_username:
+        return row.actor_username
+    return None if row.actor is None else row.actor.get_username()
+
+
 class ContactAttempt(models.Model):
     """One try to reach a patient about a visit, and what came of it.
 
@@ -84,6 +99,8 @@ class ContactAttempt(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # Kept when the account is deleted, which empties `actor` (issue 17).
+    actor_username = models.CharField(max_length=150, blank=True, editable=False)
     at = models.DateTimeField()
 
     class Meta:
@@ -113,3 +130,8 @@ class ContactAttempt(models.Model):
     def __str__(self) -> str:
         # Never the note: this string reaches the admin and log lines.
         return f"{self.get_channel_display()}: {self.get_outcome_display()}"
+
+    @property
+    def actor_name(self) -> str | None:
+        """Who recorded it, even once their account is deleted."""
+        return actor_name_of(self)

@@ -35,6 +35,7 @@ from followup.models.outreach import (
     CALL_LIST_DAYS,
     UNSUCCESSFUL_OUTCOMES,
     ContactAttempt,
+    actor_name_of,
     count_of,
 )
 from followup.models.protocol import FollowUpRule
@@ -600,6 +601,8 @@ class VisitEvent(models.Model):
         related_name="+",
         help_text="Empty when the system made the change (generation, beat task).",
     )
+    # Kept when the account is deleted, which empties `actor` (issue 17).
+    actor_username = models.CharField(max_length=150, blank=True, editable=False)
     at = models.DateTimeField(default=timezone.now)
     action = models.CharField(max_length=32)
     from_status = models.CharField(max_length=20, blank=True)
@@ -618,3 +621,9 @@ class VisitEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action}: {self.from_status or '-'} -> {self.to_status}"
+
+    @property
+    def actor_name(self) -> str | None:
+        """Who made the change, even once their account is deleted; None: the
+        system."""
+        return actor_name_of(self)

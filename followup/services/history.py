@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from followup.changes import visits_changed
 from followup.models import Visit, VisitEvent
+from followup.models.outreach import username_of
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User as AuthUser
@@ -51,6 +52,7 @@ def record_event(
         visit=visit,
         at=at or timezone.now(),
         actor=actor,
+        actor_username=username_of(actor),
         action=action,
         from_status=from_status,
         to_status=visit.status,

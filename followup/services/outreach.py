@@ -40,6 +40,7 @@ from followup.models import (
     Visit,
     VisitStatus,
 )
+from followup.models.outreach import username_of
 from followup.services.booking import ACTIONS, cancel_visit
 from followup.services.parsing import parse_date, require_aware, text_only
 from followup.services.procedures import end_annual_reviews
@@ -215,6 +216,7 @@ def record_contact_attempt(
         note=text,
         call_back_on=call_back,
         actor=actor,
+        actor_username=username_of(actor),
         at=now,
     )
     attempt.save(force_insert=True)

@@ -31,6 +31,7 @@ from followup.models import (
     VisitStatus,
     plan_input,
 )
+from followup.models.outreach import username_of
 from followup.services.history import record_event
 
 if TYPE_CHECKING:
@@ -286,6 +287,7 @@ def bulk_create_visits(
             VisitEvent(
                 visit=visit,
                 actor=actor,
+                actor_username=username_of(actor),
                 action=action,
                 to_status=visit.status,
                 details=_first_event_details(visit),
@@ -305,6 +307,7 @@ def bulk_create_visits(
         {
             "visit_id": ids,
             "actor_id": None if actor is None else actor.pk,
+            "actor_username": username_of(actor),
             "at": now,
             "action": action,
             "to_status": [v.status for v in created],

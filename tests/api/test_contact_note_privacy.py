@@ -74,9 +74,13 @@ def test_a_note_reaches_no_feed_no_history_and_no_log_line(
     surgeon_id = world.procedure_a.surgeon_id
     feeds = {
         "surgeon": links.create_link(scope="surgeon", surgeon_id=surgeon_id),
-        "patient": links.create_link(scope="patient", patient_id=world.patient_a.pk),
-        "patient_b": links.create_link(scope="patient", patient_id=world.patient_b.pk),
-        "clinic": links.create_link(scope="clinic"),
+        "patient": links.create_link(
+            scope="patient", patient_id=world.patient_a.pk, by_command=True
+        ),
+        "patient_b": links.create_link(
+            scope="patient", patient_id=world.patient_b.pk, by_command=True
+        ),
+        "clinic": links.create_link(scope="clinic", by_command=True),
     }
     bodies = {}
     for name, issued in feeds.items():

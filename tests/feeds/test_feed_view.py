@@ -63,6 +63,7 @@ def link_url(scope: str, owner_id: int | None = None) -> str:
         scope=scope,
         surgeon_id=owner_id if scope == "surgeon" else None,
         patient_id=owner_id if scope == "patient" else None,
+        by_command=True,
     )
     return issued.path
 

@@ -39,7 +39,7 @@ def test_a_clerk_who_left_the_front_desk_can_no_longer_rotate_their_links(
 def test_a_view_only_staff_user_cannot_rotate_or_revoke_links_in_the_admin() -> None:
     viewer = UserFactory.create(username="viewer", is_staff=True)
     viewer.user_permissions.add(Permission.objects.get(codename="view_calendarlink"))
-    issued = links.create_link(scope="clinic")
+    issued = links.create_link(scope="clinic", by_command=True)
     client = Client()
     client.force_login(viewer)
 
@@ -60,7 +60,7 @@ def test_a_clinic_admin_can_revoke_any_link_in_the_admin() -> None:
     clinic_admin = UserFactory.create(
         username="clinic_admin2", group="clinic_admin", is_staff=True
     )
-    issued = links.create_link(scope="clinic")
+    issued = links.create_link(scope="clinic", by_command=True)
     client = Client()
     client.force_login(clinic_admin)
 

@@ -53,7 +53,9 @@ def test_booking_a_published_window_raises_its_sequence(front_desk: Any) -> None
         surgery_date=dt.date(2026, 11, 20),
     )
     visit = procedure.visits.get(rule__code="postop_control")
-    path = links.create_link(scope="patient", patient_id=patient.pk).path
+    path = links.create_link(
+        scope="patient", patient_id=patient.pk, by_command=True
+    ).path
     uid = visit_uid(visit)
 
     window = event_of(path, uid)

@@ -97,8 +97,10 @@ def test_a_restored_database_serves_the_same_visits_and_feed_bytes(
     # their tokens kept, as a subscriber keeps their URL.
     tokens = [
         links.create_link(scope="surgeon", surgeon_id=surgeon_a.pk).token,
-        links.create_link(scope="patient", patient_id=moved.procedure.patient_id).token,
-        links.create_link(scope="clinic").token,
+        links.create_link(
+            scope="patient", patient_id=moved.procedure.patient_id, by_command=True
+        ).token,
+        links.create_link(scope="clinic", by_command=True).token,
     ]
     dump = tmp_path / "clinic.dump"
     original_url = database_url(connection.settings_dict["NAME"])

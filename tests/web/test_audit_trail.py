@@ -199,7 +199,7 @@ def test_rotating_and_revoking_a_link_keep_its_last_use_and_name_the_actor(
     client: Client, front_desk: User
 ) -> None:
     patient = PatientFactory.create()
-    issued = links.create_link(scope="patient", patient_id=patient.pk)
+    issued = links.create_link(scope="patient", patient_id=patient.pk, by_command=True)
     polled = Client().get(issued.path)
     assert polled.status_code == 200
     last_used = CalendarLink.objects.get(pk=issued.link.pk).last_used_at

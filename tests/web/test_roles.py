@@ -126,7 +126,9 @@ def ids(surgeon_a: Surgeon, front_desk: User) -> Ids:
         reference="ACC-1",
         recorded_by=front_desk,
     )
-    patient_link = links.create_link(scope="patient", patient_id=patient.pk)
+    patient_link = links.create_link(
+        scope="patient", patient_id=patient.pk, by_command=True
+    )
     surgeon_link = links.create_link(scope="surgeon", surgeon_id=surgeon_a.pk)
     return Ids(
         patient=patient.pk,

@@ -5,10 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 from django import template
-from django.contrib.auth.models import User
 from django.utils import formats, timezone
 
-from followup.models import VisitStatus
+from followup.models import ContactAttempt, VisitEvent, VisitStatus
 from web.views.patients import event_label as _event_label
 
 register = template.Library()
@@ -31,10 +30,13 @@ def event_label(action: str) -> str:
 
 
 @register.filter
-def actor_name(actor: User | None) -> str:
-    if actor is None:
-        return "System"
-    return actor.get_full_name() or actor.get_username()
+def author(row: VisitEvent | ContactAttempt) -> str:
+    """Who wrote a history row: their full name while the account exists,
+    the username kept with the row once it is deleted, else the system."""
+    actor = row.actor
+    if actor is not None:
+        return actor.get_full_name() or actor.get_username()
+    return row.actor_name or "System"
 
 
 @register.simple_tag
