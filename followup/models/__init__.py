@@ -1,13 +1,15 @@
 """The follow-up app's models, one module a subject; import them from here.
 
 - protocol: FollowUpRule, RecoveryMilestone (the clinic's protocol as data)
-- visits: Visit, its statuses, VisitQuerySet (every read), VisitEvent
+- visits: Visit, its statuses, VisitQuerySet (every read)
+- events: VisitEvent (a visit's history); authorship: the name a history row keeps
 - sessions: ConsultationSession
 - outreach: ContactAttempt (the call list)
 - mri: MriStudy (MRI readiness of annual reviews)
 - jobs: ReplanJob, ImportJob (a big CSV import)
 """
 
+from followup.models.events import VisitEvent
 from followup.models.jobs import (
     ImportJob,
     ImportJobState,
@@ -43,7 +45,6 @@ from followup.models.visits import (
     SLOT_HOLDING_STATUSES,
     CancelReason,
     Visit,
-    VisitEvent,
     VisitQuerySet,
     VisitStatus,
     plan_input,

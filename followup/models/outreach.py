@@ -18,10 +18,10 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-if TYPE_CHECKING:
-    from django.contrib.auth.models import User
+from followup.models.authorship import actor_name_of
 
-    from followup.models.visits import VisitEvent
+if TYPE_CHECKING:
+    pass
 
 
 class ContactChannel(models.TextChoices):
@@ -60,19 +60,6 @@ def count_of(rows: models.QuerySet) -> Coalesce:
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
 
-def username_of(actor: User | None) -> str:
-    """The name a history row keeps of its author ("" for the system)."""
-    return "" if actor is None else actor.get_username()
-
-
-def actor_name_of(row: ContactAttempt | VisitEvent) -> str | None:
-    """A history row's author: the name kept at write time, which outlives
-    the account; the account's own for a row written before it was kept."""
-    if row.actor_username:
-        return row.actor_username
-    return None if row.actor is None else row.actor.get_username()
-
-
 class ContactAttempt(models.Model):
     """One try to reach a patient about a visit, and what came of it.
 
@@ -99,7 +86,7 @@ class ContactAttempt(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    # Kept when the account is deleted, which empties `actor` (issue 17).
+    # Kept when the account is deleted, which empties `actor`.
     actor_username = models.CharField(max_length=150, blank=True, editable=False)
     at = models.DateTimeField()
 
@@ -134,4 +121,4 @@ class ContactAttempt(models.Model):
     @property
     def actor_name(self) -> str | None:
         """Who recorded it, even once their account is deleted."""
-        return actor_name_of(self)
+        return actor_name_of(self.actor_username, self.actor)

@@ -25,17 +25,16 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Cast, Coalesce, TruncDate
-from django.utils import timezone
 
 from clinic.clock import clinic_zone, local_date, start_of_day
 from clinic.models import Patient, Procedure
 from followup import rules
+from followup.models.events import VisitEvent
 from followup.models.mri import MRI_FLAG_DAYS, MriStatus, MriStudy
 from followup.models.outreach import (
     CALL_LIST_DAYS,
     UNSUCCESSFUL_OUTCOMES,
     ContactAttempt,
-    actor_name_of,
     count_of,
 )
 from followup.models.protocol import FollowUpRule
@@ -587,43 +586,3 @@ class Visit(models.Model):
             needs_rebooking=self.needs_rebooking,
             cancelled_by_plan=self.cancelled_by == CancelReason.REPLANNED,
         )
-
-
-class VisitEvent(models.Model):
-    """One change of a visit: its history and the audit trail."""
-
-    visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        help_text="Empty when the system made the change (generation, beat task).",
-    )
-    # Kept when the account is deleted, which empties `actor` (issue 17).
-    actor_username = models.CharField(max_length=150, blank=True, editable=False)
-    at = models.DateTimeField(default=timezone.now)
-    action = models.CharField(max_length=32)
-    from_status = models.CharField(max_length=20, blank=True)
-    to_status = models.CharField(max_length=20)
-    reason = models.CharField(max_length=500, blank=True)
-    start_before = models.DateTimeField(null=True, blank=True)
-    end_before = models.DateTimeField(null=True, blank=True)
-    start_after = models.DateTimeField(null=True, blank=True)
-    end_after = models.DateTimeField(null=True, blank=True)
-    details = models.JSONField(default=dict, blank=True)
-
-    class Meta:
-        # The order the changes were made in; `at` is the caller's clock.
-        ordering = ["id"]
-        indexes = [models.Index(fields=["visit", "at"])]
-
-    def __str__(self) -> str:
-        return f"{self.action}: {self.from_status or '-'} -> {self.to_status}"
-
-    @property
-    def actor_name(self) -> str | None:
-        """Who made the change, even once their account is deleted; None: the
-        system."""
-        return actor_name_of(self)

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from followup.changes import visits_changed
 from followup.models import Visit, VisitEvent
-from followup.models.outreach import username_of
+from followup.models.authorship import username_of
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User as AuthUser

@@ -40,7 +40,7 @@ from followup.models import (
     Visit,
     VisitStatus,
 )
-from followup.models.outreach import username_of
+from followup.models.authorship import username_of
 from followup.services.booking import ACTIONS, cancel_visit
 from followup.services.parsing import parse_date, require_aware, text_only
 from followup.services.procedures import end_annual_reviews

@@ -31,7 +31,7 @@ from followup.models import (
     VisitStatus,
     plan_input,
 )
-from followup.models.outreach import username_of
+from followup.models.authorship import username_of
 from followup.services.history import record_event
 
 if TYPE_CHECKING:
