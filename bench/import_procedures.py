@@ -11,7 +11,7 @@ drops it at the end. It prints the import's counts, the time of a second
 import of the same file (which must create nothing), the ratio to the budget,
 and `import_10k_seconds=<s>`.
 
-Then the sizes that decide how an import runs (issue 17, finding 4):
+Then the sizes that decide how an import runs:
 `import_sync_max_rows_seconds`, a synchronous import of IMPORT_SYNC_MAX_ROWS
 rows, which must finish well inside gunicorn's timeout; and a 60,000-row
 file sent to `POST /api/procedures/import/` as a front-desk clerk:

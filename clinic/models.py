@@ -50,7 +50,7 @@ RECORD_NUMBER_RULE = (
 )
 # What record numbers hold in practice (MRN00001, H-100231, 2024/0031), and
 # nothing a spreadsheet could take for a formula or a list separator: the
-# number is written into every CSV the clinic exports (issue 17, finding 6).
+# number is written into every CSV the clinic exports.
 validate_record_number = RegexValidator(
     r"\A[A-Za-z0-9](?:[A-Za-z0-9 ./_-]*[A-Za-z0-9])?\Z",
     RECORD_NUMBER_RULE,
@@ -339,7 +339,7 @@ class PatientRead(models.Model):
 
 
 class CredentialsEpoch(models.Model):
-    """How many times an account was deactivated (issue 17, finding 9).
+    """How many times an account was deactivated.
 
     Counted by a database trigger on `auth_user` (migration
     `credentials_end_on_deactivation`), however `is_active` went from true

@@ -11,8 +11,8 @@ store keeps no index by user, and a clinic has a few hundred at most. With
 another SESSION_ENGINE they cannot be listed; the inactive check still
 refuses them while the account is off.
 
-A deactivation that sends no signal (a bulk `update()`, raw SQL: issue 17,
-finding 9) is caught by the database: a trigger counts it in
+A deactivation that sends no signal (a bulk `update()`, raw SQL) is caught
+by the database: a trigger counts it in
 `CredentialsEpoch` and deletes the tokens. Each session keeps the count it
 signed in under (`remember_epoch`), and `web.middleware` ends a session whose
 count moved on. The count is read with the user, in the same query

@@ -1,9 +1,9 @@
 """gunicorn's settings: `gunicorn -c config/gunicorn.py config.wsgi:application`.
 
-Access and error lines never carry a feed token or a `q=` search term
-(issue 11, finding 11): `RedactingLogger` redacts every request atom (the
-request line, path, query, referrer, headers) before the line is formatted,
-and filters gunicorn's own loggers with config.redaction.RedactSecrets.
+Access and error lines never carry a feed token or a `q=` search term:
+`RedactingLogger` redacts every request atom (the request line, path, query,
+referrer, headers) before the line is formatted, and filters gunicorn's own
+loggers with config.redaction.RedactSecrets.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 A calendar client polls its feed every few minutes, and nearly every poll
 of a link finds the same row it found last time. Reading that row from
 memory instead of PostgreSQL takes the poll's one database round trip away
-(issue 11: a poll within 1.5x of a static file of the same size).
+(a poll within 1.5x of a static file of the same size).
 
 Memory is only as good as its invalidation, and a revoked link must stop at
 once. So each process LISTENs on one connection of its own, and triggers

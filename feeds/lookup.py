@@ -13,14 +13,14 @@ Tokens: `secrets.token_urlsafe(links.TOKEN_BYTES)`; only their SHA-256 is
 stored, and a row the index found is still compared in constant time.
 
 A link lives only while its owner may still hold it, checked in the same
-query (finding 3 of issue 11): a surgeon link while the surgeon's login is
+query: a surgeon link while the surgeon's login is
 active and in the `surgeon` group; a patient or clinic link while the staff
 user who issued its current URL (`rotated_by` once rotated, else
 `created_by`) is active and still holds a role that may create it (front
 desk or clinic admin for a patient link, clinic admin for the clinic's), or
 when the link says a management command issued it (`issued_by_command`).
 An issuer whose account was deleted leaves an empty column, and so a dead
-link (issue 17, finding 2). A dead link gets the same 404 as an unknown token; a
+link. A dead link gets the same 404 as an unknown token; a
 clerk who is still at the desk brings a patient's link back to life by
 rotating it (a new URL, issued under their name), and the link lists say
 which links are not serving (`links.visible_to` annotates `serving`).

@@ -316,7 +316,7 @@ def feed_name(scope: str, owner_id: int | None) -> str:
         surgeon = Surgeon.objects.filter(pk=owner_id).first()
         return f"{surgeon or clinic} · follow-up visits"
     # A patient's own feed names no patient: the calendar provider it goes
-    # to has no need of a record number (issue 11, finding 16).
+    # to has no need of a record number.
     return f"{clinic} · follow-up visits"
 
 

@@ -44,7 +44,7 @@ class SurgeonFactory(factory.django.DjangoModelFactory[Surgeon]):
 
 def surgeon_with_login(**fields: Any) -> Surgeon:
     """A surgeon whose login is active and in the `surgeon` group: their
-    calendar link lives only while both hold (issue 11, finding 3)."""
+    calendar link lives only while both hold."""
     login = UserFactory.create(group="surgeon")
     return SurgeonFactory.create(user=login, **fields)
 

@@ -1,4 +1,4 @@
-"""No log line carries a feed token or a search term (issue 11, finding 11).
+"""No log line carries a feed token or a search term.
 
 Through the URLs a person would use: GET, POST, OPTIONS and PUT on a feed
 URL, a page search (`?q=Garcia`), the development server's access lines and

@@ -8,8 +8,8 @@ superuser:
 
 - a superuser's row is read-only (no change, password change or delete);
 - `is_superuser` and `user_permissions` are read-only on every row, so
-  nobody becomes a superuser or holds a right outside the roles (issue 17:
-  with `user_permissions` a clinic admin gave themselves the TOTP devices);
+  nobody becomes a superuser or holds a right outside the roles (with
+  `user_permissions` a clinic admin gave themselves the TOTP devices);
 - on their own row, their groups and active flag are read-only too: another
   admin grants or withdraws their roles;
 - the permissions of a group they belong to are read-only (their own
@@ -20,8 +20,8 @@ superuser:
 - a user with history (anything in the clinic's records that points at
   them: visit events, contact attempts, links issued, jobs, audit entries,
   a surgeon record...) is not deleted, alone or in bulk: they are told to
-  deactivate the account. Deleting would blank the author of that history
-  (issue 17, finding 2). A superuser still may.
+  deactivate the account. Deleting would blank the author of that
+  history. A superuser still may.
 """
 
 from __future__ import annotations

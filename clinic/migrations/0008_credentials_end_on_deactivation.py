@@ -1,4 +1,4 @@
-"""Credentials end however an account is deactivated (issue 17, finding 9).
+"""Credentials end however an account is deactivated.
 
 A trigger on `auth_user`, for each row whose `is_active` goes from true to
 false (a save, a bulk `update()`, raw SQL alike), counts one more

@@ -1,5 +1,5 @@
-"""A link says whether a management command issued its current URL
-(issue 17, finding 2), instead of that being read from an empty issuer.
+"""A link says whether a management command issued its current URL,
+instead of that being read from an empty issuer.
 
 Existing links all start as issued by a person. An existing patient or
 clinic link with no issuer (no `created_by`, or rotated with no

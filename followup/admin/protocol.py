@@ -119,7 +119,7 @@ class FollowUpRuleAdmin(admin.ModelAdmin[FollowUpRule]):
         )
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="replan-affected.csv"'
-        # Patient names are data a spreadsheet must never run (finding 14).
+        # Patient names are data a spreadsheet must never run.
         writer = csv_safety.writer(response)
         writer.writerow(["procedure", "patient_id", "patient", "changes"])
         for item in preview.affected:

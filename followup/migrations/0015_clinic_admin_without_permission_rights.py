@@ -1,5 +1,5 @@
 """The `clinic_admin` group loses the rights over permissions themselves
-(`auth.{add,change,delete,view}_permission`, issue 17 finding 1).
+(`auth.{add,change,delete,view}_permission`).
 
 0002 granted every `auth` right; the roles' rights are the migrations'
 business, and only a superuser changes them (web.admin_users). Backwards

@@ -1,5 +1,5 @@
-"""Visit events and contact attempts keep their author's username (issue 17,
-finding 2): deleting an account empties `actor`, and the history would no
+"""Visit events and contact attempts keep their author's username:
+deleting an account empties `actor`, and the history would no
 longer say who did what. Rows already written take their author's current
 username; a row whose author was deleted before now stays nameless.
 """

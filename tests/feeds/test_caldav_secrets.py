@@ -1,4 +1,4 @@
-"""CalDAV credentials at rest (issue 11, finding 5): the password encrypted
+"""CalDAV credentials at rest: the password encrypted
 with keys apart from SECRET_KEY and rotatable; no http:// but to loopback."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The feed throttle: the real client address, and guesses counted apart.
 
-Issue 11, finding 8: behind the TLS proxy every request came from the
+Behind the TLS proxy every request came from the
 proxy's address, so one token-guesser got every subscriber 429'd.
 """
 

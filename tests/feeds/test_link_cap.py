@@ -1,5 +1,5 @@
-"""A calendar holds at most CALENDAR_LINKS_PER_OWNER live links (issue 11,
-finding 17): one more is refused with 409 and a reason, and nothing is made."""
+"""A calendar holds at most CALENDAR_LINKS_PER_OWNER live links: one more is refused
+with 409 and a reason, and nothing is made."""
 
 from __future__ import annotations
 

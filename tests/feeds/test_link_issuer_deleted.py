@@ -1,4 +1,4 @@
-"""Issue 17, finding 2: a link whose issuer was deleted is dead for good.
+"""A link whose issuer was deleted is dead for good.
 
 `created_by` becomes NULL when its user is deleted, and NULL used to mean
 "made by a command": the clinic feed went 200, then 404 once its admin was

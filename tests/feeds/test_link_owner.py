@@ -1,6 +1,6 @@
 """A link lives only while its owner is active and holds the role that made it.
 
-Issue 11, finding 3: a surgeon's feed kept serving after their account was
+A surgeon's feed kept serving after their account was
 deactivated or their role removed. A surgeon link belongs to the surgeon's
 login; a patient or clinic link to the staff user who issued its current URL
 (who rotated it last, else who created it).

@@ -1,4 +1,4 @@
-"""A patient's own feed names no patient (issue 11, finding 16).
+"""A patient's own feed names no patient.
 
 It goes to whatever calendar provider the patient subscribes with: no
 record number, and no label holding one, anywhere in the calendar.

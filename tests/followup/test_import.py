@@ -561,7 +561,7 @@ def test_two_uploads_of_one_file_at_once_create_one_set(surgeon_a: Surgeon) -> N
     assert Visit.objects.count() == 400
 
 
-# --- wide headers, many bad rows, chunks (issue 11, findings 6 and 7) -------
+# --- wide headers, many bad rows, chunks -------
 
 
 def test_a_header_wider_than_a_few_dozen_columns_is_refused_at_once(

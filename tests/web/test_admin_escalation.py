@@ -1,4 +1,4 @@
-"""Issue 17, finding 1: a clinic admin who is not a superuser cannot give
+"""A clinic admin who is not a superuser cannot give
 themselves a permission, read or replace anyone's TOTP secret, or erase the
 login history.
 

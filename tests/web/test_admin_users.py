@@ -1,4 +1,4 @@
-"""Issue 11, finding 1: a clinic admin who is not a superuser cannot change
+"""A clinic admin who is not a superuser cannot change
 one (password, groups, flags), delete one, or make anyone a superuser; and
 the procedures' *Re-plan* action keeps to the clinic's rules.
 """

@@ -1,4 +1,4 @@
-"""Issue 11, finding 10: an append-only audit trail.
+"""An append-only audit trail.
 
 Writes to patients, procedures, calendar links and users name who made
 them, when, and what changed; staff reads of a patient's record are

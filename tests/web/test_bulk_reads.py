@@ -1,4 +1,4 @@
-"""Issue 17, finding 5: reads of many patients at once leave an audit record.
+"""Reads of many patients at once leave an audit record.
 
 The API's patient list and search, a patient's MRI studies, a visit's
 contact attempts, the desk's search, the admin's patient list and the

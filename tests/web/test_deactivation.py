@@ -77,7 +77,7 @@ def _set_active(how: str, user: User, active: bool) -> None:
 def test_an_account_switched_off_and_on_behind_djangos_back_must_sign_in_again(
     how: str, front_desk: User
 ) -> None:
-    # Issue 17, finding 9: no save(), so no signal; the database still knows.
+    # No save(), so no signal; the database still knows.
     desk = Client()
     sign_in(desk, front_desk)
     token = create_token(front_desk)

@@ -1,4 +1,4 @@
-"""Issue 17, finding 7: no page input gets a 500 on PostgreSQL.
+"""No page input gets a 500 on PostgreSQL.
 
 Every query parameter the pages read and every field they post is tried
 with a NUL byte (which PostgreSQL refuses in text) and, where a number is

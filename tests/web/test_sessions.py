@@ -1,4 +1,4 @@
-"""Issue 11, finding 15: idle sessions end, weak passwords are refused, and
+"""Idle sessions end, weak passwords are refused, and
 a clinic admin who must use two-factor sign-in passes a TOTP code before
 reaching the admin.
 """

@@ -1,4 +1,4 @@
-"""Issue 17, finding 2: a user with history is deactivated, never deleted,
+"""A user with history is deactivated, never deleted,
 by anyone but a superuser; and when a superuser deletes one, the history
 still names them.
 """
