@@ -3,7 +3,7 @@
 Access and error lines never carry a feed token or a `q=` search term:
 `RedactingLogger` redacts every request atom (the request line, path, query,
 referrer, headers) before the line is formatted, and filters gunicorn's own
-loggers with config.redaction.RedactSecrets.
+loggers with core.redaction.RedactSecrets.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 from gunicorn.glogging import Logger
 
-from config.redaction import RedactSecrets, redact
+from core.redaction import RedactSecrets, redact
 
 # Inside its container; the compose file publishes the port.
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")

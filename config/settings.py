@@ -15,7 +15,7 @@ import django_stubs_ext
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import (
+from core.env import (
     env_bool,
     env_int,
     env_list,
@@ -24,7 +24,7 @@ from config.env import (
     env_weekly_hours,
     hosts_matching_anything,
 )
-from config.logs import logging_config
+from core.logs import logging_config
 
 # Lets admin and QuerySet classes be subscripted at run time, as mypy wants.
 django_stubs_ext.monkeypatch()
@@ -138,7 +138,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # First: every log line of the request, even a redirect's, carries its id.
-    "config.logs.RequestIdMiddleware",
+    "core.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Feed polls, like static files, need no session, CSRF or CSP.
@@ -250,7 +250,7 @@ LOGOUT_REDIRECT_URL = "/login/"
 # `manage.py axes_reset_username`); and an address with
 # LOGIN_FAILURES_PER_ADDRESS_HOUR failures within an hour, for any usernames
 # (password spraying), is locked out until that hour has passed
-# (web.login_limits). The address is the throttles' (config.addresses):
+# (web.login_limits). The address is the throttles' (core.addresses):
 # REMOTE_ADDR, or X-Forwarded-For through TRUSTED_PROXIES proxies.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -265,7 +265,7 @@ AXES_COOLOFF_TIME = dt.timedelta(
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "web.views.entry.locked_out"
-AXES_CLIENT_IP_CALLABLE = "config.addresses.client_address"
+AXES_CLIENT_IP_CALLABLE = "core.addresses.client_address"
 AXES_HANDLER = "web.login_limits.LoginLimitsHandler"
 # One row per failed login (the per-address limit counts them).
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
@@ -383,9 +383,9 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
     "PAGE_SIZE": 50,
-    "EXCEPTION_HANDLER": "config.api.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
     # A JSON API; the CSV import view adds its own parsers.
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_THROTTLE_CLASSES": [
@@ -445,7 +445,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "config.api.document_common_errors",
+        "core.api.document_common_errors",
     ],
     "ENUM_NAME_OVERRIDES": {
         "VisitStatusEnum": "followup.models.VisitStatus",
@@ -539,7 +539,7 @@ HEALTHZ_REQUESTS_PER_ADDRESS_MINUTE = env_int(
     "HEALTHZ_REQUESTS_PER_ADDRESS_MINUTE", 120, minimum=1
 )
 
-# JSON lines (config.logs) in production or with LOG_FORMAT=json; the human
+# JSON lines (core.logs) in production or with LOG_FORMAT=json; the human
 # format otherwise. Every line carries the request id (or the task's).
 LOG_FORMAT = env_str("LOG_FORMAT", "json" if PRODUCTION else "text")
 if LOG_FORMAT not in {"json", "text"}:

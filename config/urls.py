@@ -40,5 +40,5 @@ urlpatterns = [
     path("", include("web.urls")),  # /, /login/, /desk/, /surgeon/, ...
 ]
 
-handler404 = "config.api.not_found"
-handler500 = "config.api.server_error"
+handler404 = "core.api.not_found"
+handler500 = "core.api.server_error"

@@ -15,7 +15,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config import api
+from clinic import clock
+from core import api
 from feeds import links
 from feeds.models import CalendarLink, LinkScope
 from followup.api.base import READERS
@@ -132,7 +133,7 @@ class CalendarLinkDetail(APIView):
     )
     def delete(self, request: Request, pk: int) -> Response:
         link = links.access_link(request.user, pk)
-        links.revoke_link(link_id=link.pk, now=api.now(), actor=request.user)
+        links.revoke_link(link_id=link.pk, now=clock.now(), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -147,6 +148,6 @@ class RotateCalendarLink(APIView):
         link = links.access_link(request.user, pk)
         return _issued(
             request,
-            links.rotate_link(link_id=link.pk, actor=request.user, now=api.now()),
+            links.rotate_link(link_id=link.pk, actor=request.user, now=clock.now()),
             status.HTTP_200_OK,
         )

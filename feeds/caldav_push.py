@@ -46,7 +46,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import F, Q, QuerySet
 
-from config import db
+from core import db
 from feeds import rendering
 from feeds.caldav_client import (
     CalDAVError,

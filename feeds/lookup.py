@@ -5,7 +5,7 @@ Every poll of every subscribed calendar runs this, so it is measured
 process served before is read from its memory (`feeds.link_cache`), kept
 honest by PostgreSQL's notifications; otherwise the link row,
 which carries a copy of its feed's stamp, is read by a statement prepared
-once per connection (`config.db.fetch_one_prepared`), and a use is recorded
+once per connection (`core.db.fetch_one_prepared`), and a use is recorded
 at most once per few minutes. The same query through the ORM is its
 portable twin, run where statements are logged or there is no PostgreSQL.
 
@@ -49,7 +49,7 @@ from django.db.models import (
 )
 
 from clinic.models import Surgeon
-from config import db
+from core import db
 from feeds import link_cache, versions
 from feeds.models import CalendarLink, LinkScope
 
@@ -59,7 +59,7 @@ _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")
 LAST_USED_RESOLUTION = dt.timedelta(minutes=5)
 # Every poll runs this one statement, prepared once per connection: building
 # the ORM query each poll cost as much as running it, and so did psycopg's
-# cursor machinery (config.db.fetch_one_prepared).
+# cursor machinery (core.db.fetch_one_prepared).
 _FIND_STATEMENT = b"feeds_find_active_link"
 
 

@@ -33,7 +33,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
-from config import db
+from core import db
 from feeds import caldav_audit, caldav_client, caldav_push
 
 logger = logging.getLogger(__name__)

@@ -24,7 +24,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from clinic.models import Procedure
-from config.db import chunks, is_postgresql
+from core.db import chunks, is_postgresql
 from feeds import link_cache
 from feeds.models import CalendarEntry, CalendarLink, FeedVersion, LinkScope
 from followup.models import Visit

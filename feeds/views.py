@@ -33,7 +33,7 @@ from django.utils import timezone
 from django.utils.http import http_date, parse_http_date_safe
 from django.views.decorators.csrf import csrf_exempt
 
-from config.addresses import client_address
+from core.addresses import client_address
 from feeds import lookup, rendering, versions
 
 CACHE_SECONDS = 24 * 60 * 60

@@ -429,7 +429,7 @@ CSV_HEADER = ["rule", "rule_name", "surgeon", "surgeon_name", *FIGURES]
 
 def csv_rows(report: dict[str, Any]) -> list[list[Any]]:
     """A report's `as_dict()` as CSV rows: the header, a row per rule x
-    surgeon, the totals last. Write them with `config.csv_safety.writer`."""
+    surgeon, the totals last. Write them with `core.csv_safety.writer`."""
     out: list[list[Any]] = [CSV_HEADER]
     for row in report["rows"]:
         out.append([_cell(row[name]) for name in CSV_HEADER])

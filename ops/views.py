@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from config.addresses import client_address
+from core.addresses import client_address
 from ops.health import health
 
 WINDOW_SECONDS = 60

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from config import csv_safety
+from core import csv_safety
 
 
 @pytest.mark.parametrize(
@@ -86,4 +86,4 @@ def test_no_app_code_writes_csv_around_the_safe_writer() -> None:
         and re.search(r"csv\.(writer|DictWriter)\(", path.read_text())
     ]
 
-    assert offenders == [], "write CSV through config.csv_safety.writer"
+    assert offenders == [], "write CSV through core.csv_safety.writer"

@@ -14,7 +14,7 @@ import pytest
 from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
-from config import logs
+from core import logs
 from feeds.models import CalendarEntry
 from feeds.tasks import export_visits
 from followup.models import Visit

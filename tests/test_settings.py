@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from config import env as config_settings
-from config.env import env_weekly_hours
+from core import env as config_settings
+from core.env import env_weekly_hours
 
 pytestmark = pytest.mark.django_db
 

@@ -32,7 +32,7 @@ from django.utils.functional import SimpleLazyObject
 from django_otp import user_has_device
 
 from clinic.withdrawal import session_outlived_its_account
-from config.addresses import client_address
+from core.addresses import client_address
 from followup.access import Role, staff_of
 from web.query_text import holds_null
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from clinic import audit
 from clinic.models import PatientReadKind
-from config import csv_safety
+from core import csv_safety
 from followup import services
 from followup.admin.read_only import ReadOnlyAdmin
 from followup.models import (

@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config import api
+from core import api
 from followup import services
 from followup.api.base import DESK
 from followup.api.record_serializers import ImportResultSerializer

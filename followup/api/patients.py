@@ -15,10 +15,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from clinic import audit
+from clinic import audit, clock
 from clinic.models import Patient, PatientReadKind, PatientViewChannel, Surgeon
 from clinic.staff import staff_of
-from config import api
+from core import api
 from followup import services
 from followup.access import access_patient
 from followup.api.base import DESK, READERS, actor, read_input
@@ -60,7 +60,7 @@ class PatientList(generics.GenericAPIView[Patient]):
             query=request.get_full_path(),
             patient_ids=[patient.pk for patient in page],
             count=len(page),
-            now=api.now(),
+            now=clock.now(),
         )
         return self.get_paginated_response(PatientSerializer(page, many=True).data)
 
@@ -72,7 +72,7 @@ class PatientList(generics.GenericAPIView[Patient]):
     )
     def post(self, request: Request) -> Response:
         given = read_input(request, PatientCreateSerializer)
-        patient = services.create_patient(**given, today=api.today())
+        patient = services.create_patient(**given, today=clock.today())
         return Response(PatientSerializer(patient).data, status=status.HTTP_201_CREATED)
 
 
@@ -89,7 +89,7 @@ class PatientDetail(APIView):
             patient=patient,
             viewer=actor(request),
             channel=PatientViewChannel.API,
-            now=api.now(),
+            now=clock.now(),
         )
         return Response(PatientSerializer(patient).data)
 
@@ -102,7 +102,7 @@ class PatientDetail(APIView):
     def patch(self, request: Request, pk: int) -> Response:
         access_patient(request.user, pk, write=True)
         given = read_input(request, PatientPatchSerializer)
-        patient = services.correct_patient(patient_id=pk, today=api.today(), **given)
+        patient = services.correct_patient(patient_id=pk, today=clock.today(), **given)
         return Response(PatientSerializer(patient).data)
 
 
@@ -127,7 +127,7 @@ class PatientMriStudies(APIView):
             query=request.get_full_path(),
             patient_ids=[patient.pk],
             count=len(studies),
-            now=api.now(),
+            now=clock.now(),
         )
         return Response(MriStudySerializer(studies, many=True).data)
 
@@ -147,7 +147,7 @@ class PatientMriStudies(APIView):
         access_patient(request.user, pk, write=True)
         given = read_input(request, MriStudyCreateSerializer)
         study = services.record_mri_study(
-            patient_id=pk, **given, actor=actor(request), today=api.today()
+            patient_id=pk, **given, actor=actor(request), today=clock.today()
         )
         return Response(MriStudySerializer(study).data, status=status.HTTP_201_CREATED)
 

@@ -23,9 +23,10 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from clinic import clock
 from clinic.models import Procedure, ProcedureKind, ProcedureQuerySet, ProcedureStatus
 from clinic.staff import staff_of
-from config import api
+from core import api
 from followup import services
 from followup.access import access_procedure
 from followup.api.base import DESK, READERS, IdFilter, actor, read_input
@@ -138,7 +139,7 @@ class ProcedureList(generics.GenericAPIView[Procedure]):
     def post(self, request: Request) -> Response:
         given = read_input(request, ProcedureCreateSerializer)
         result = services.create_procedure(
-            **given, today=api.today(), actor=actor(request)
+            **given, today=clock.today(), actor=actor(request)
         )
         procedure = procedure_queryset().get(pk=result.procedure.pk)
         return Response(
@@ -180,11 +181,11 @@ class ProcedureDetail(APIView):
         query.is_valid(raise_exception=True)
         if query.validated_data["dry_run"]:
             preview = services.preview_correction(
-                procedure_id=pk, today=api.today(), **given
+                procedure_id=pk, today=clock.today(), **given
             )
             return would_change(pk, preview)
         result = services.correct_procedure(
-            procedure_id=pk, today=api.today(), actor=actor(request), **given
+            procedure_id=pk, today=clock.today(), actor=actor(request), **given
         )
         return changed(result)
 
@@ -225,7 +226,7 @@ class ProcedureEndAnnualReviews(APIView):
             procedure_id=pk,
             end_date=given["date"],
             reason=given["reason"],
-            today=api.today(),
+            today=clock.today(),
             actor=actor(request),
         )
         return changed(result)
@@ -302,8 +303,8 @@ class ProcedureImport(APIView):
             data=self._file_bytes(request),
             file_name=upload.name if upload is not None else "",
             actor=actor(request),
-            today=api.today(),
-            now=api.now(),
+            today=clock.today(),
+            now=clock.now(),
         )
         if isinstance(outcome, ImportJob):
             return accepted(outcome)

@@ -2,7 +2,7 @@
 
 The figures are `followup.reports`' (defined there once); this module reads
 the query, scopes it to the reader and serialises the answer, as JSON or, with
-`?format=csv` (or the `.csv` URL), as CSV written by `config.csv_safety`.
+`?format=csv` (or the `.csv` URL), as CSV written by `core.csv_safety`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clinic.staff import staff_of
-from config import api, csv_safety
+from core import api, csv_safety
 from followup import reports
 from followup.api.base import MAX_ID, READERS
 from followup.models import FollowUpRule

@@ -12,8 +12,9 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 from rest_framework.request import Request
 
+from clinic import clock
 from clinic.staff import staff_of
-from config import api
+from core import api
 from followup.api.base import READERS
 from followup.api.serializers import (
     ReviewQuerySerializer,
@@ -55,7 +56,7 @@ class UpcomingReviews(generics.ListAPIView[Visit]):
         query = UpcomingQuerySerializer(data=self.request.query_params)
         query.is_valid(raise_exception=True)
         return _reviews_base(self.request, query).upcoming(
-            api.today(), query.validated_data["days"]
+            clock.today(), query.validated_data["days"]
         )
 
 
@@ -79,6 +80,6 @@ class OverdueReviews(generics.ListAPIView[Visit]):
         query.is_valid(raise_exception=True)
         return (
             _reviews_base(self.request, query)
-            .overdue(api.today())
+            .overdue(clock.today())
             .order_by("window_end", "due_date", "id")
         )

@@ -18,10 +18,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from clinic import audit
+from clinic import audit, clock
 from clinic.models import PatientReadKind
 from clinic.staff import staff_of
-from config import api
+from core import api
 from followup import services
 from followup.access import access_visit
 from followup.api.base import READERS, IdFilter, actor, read_input
@@ -70,7 +70,7 @@ class VisitFilter(django_filters.FilterSet):
     ) -> QuerySet[Visit]:
         if value is None:
             return queryset
-        overdue = Visit.objects.overdue(api.today()).values("pk")
+        overdue = Visit.objects.overdue(clock.today()).values("pk")
         if value:
             return queryset.filter(pk__in=overdue)
         return queryset.exclude(pk__in=overdue)
@@ -140,7 +140,7 @@ class VisitContactAttempts(APIView):
             query=request.get_full_path(),
             patient_ids=[visit.patient_id],
             count=len(attempts),
-            now=api.now(),
+            now=clock.now(),
         )
         return Response(ContactAttemptSerializer(attempts, many=True).data)
 
@@ -172,7 +172,7 @@ class VisitContactAttempts(APIView):
             note=data["note"],
             call_back_on=data["call_back_on"],
             actor=actor(request),
-            now=api.now(),
+            now=clock.now(),
         )
         return Response(
             ContactAttemptSerializer(attempt).data, status=status.HTTP_201_CREATED
@@ -208,7 +208,7 @@ class VisitSlots(APIView):
             options["limit"] = query.validated_data["limit"]
         if "surgeon" in query.validated_data:
             options["surgeon_id"] = query.validated_data["surgeon"]
-        found = services.propose_slots(visit=visit, now=api.now(), **options)
+        found = services.propose_slots(visit=visit, now=clock.now(), **options)
         return Response(SlotListSerializer(found).data)
 
 
@@ -272,7 +272,7 @@ class _SlotCommand(VisitCommand):
             start=data["start"],
             surgeon_id=data["surgeon"].pk,
             actor=user,
-            now=api.now(),
+            now=clock.now(),
             override_reason=data["override_reason"],
         )
 
@@ -313,7 +313,7 @@ class UnbookVisit(VisitCommand):
 
     def perform(self, *, visit_id: int, user: User, data: dict[str, Any]) -> None:
         services.unbook_visit(
-            visit_id=visit_id, actor=user, now=api.now(), reason=data["reason"]
+            visit_id=visit_id, actor=user, now=clock.now(), reason=data["reason"]
         )
 
 
@@ -327,7 +327,7 @@ class CancelVisit(VisitCommand):
 
     def perform(self, *, visit_id: int, user: User, data: dict[str, Any]) -> None:
         services.cancel_visit(
-            visit_id=visit_id, reason=data["reason"], actor=user, now=api.now()
+            visit_id=visit_id, reason=data["reason"], actor=user, now=clock.now()
         )
 
 
@@ -339,7 +339,7 @@ class CheckInVisit(VisitCommand):
         return super().post(request, pk)
 
     def perform(self, *, visit_id: int, user: User, data: dict[str, Any]) -> None:
-        services.check_in_visit(visit_id=visit_id, actor=user, now=api.now())
+        services.check_in_visit(visit_id=visit_id, actor=user, now=clock.now())
 
 
 class NoShowVisit(VisitCommand):
@@ -350,7 +350,7 @@ class NoShowVisit(VisitCommand):
         return super().post(request, pk)
 
     def perform(self, *, visit_id: int, user: User, data: dict[str, Any]) -> None:
-        services.mark_no_show(visit_id=visit_id, actor=user, now=api.now())
+        services.mark_no_show(visit_id=visit_id, actor=user, now=clock.now())
 
 
 class CompleteVisit(VisitCommand):
@@ -364,4 +364,4 @@ class CompleteVisit(VisitCommand):
         return super().post(request, pk)
 
     def perform(self, *, visit_id: int, user: User, data: dict[str, Any]) -> None:
-        services.complete_visit(visit_id=visit_id, actor=user, now=api.now())
+        services.complete_visit(visit_id=visit_id, actor=user, now=clock.now())

@@ -21,7 +21,7 @@ What keeps a job from being lost or run twice half-way:
   ends `failed`, not in a loop.
 
 Progress (`done_rows`) is written after each chunk through a second
-connection in autocommit (`config.db.side_connection`), so it shows while
+connection in autocommit (`core.db.side_connection`), so it shows while
 the import's transaction is still open. On SQLite (one writer at a time)
 there is no second writer: the bar moves when the job ends.
 """
@@ -38,7 +38,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from config import db
+from core import db
 from followup.access import Role, staff_of
 from followup.exceptions import DomainError, NotFound
 from followup.models import ImportJob, ImportJobState

@@ -37,7 +37,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from clinic.models import Patient, Procedure, Surgeon
-from config import db
+from core import db
 from followup import rules
 from followup.exceptions import Conflict, DomainError, InvalidInput
 from followup.models import FollowUpRule, Visit, plan_input

@@ -20,7 +20,7 @@ from django.db import connection
 from django.utils import timezone
 
 from clinic.models import Procedure
-from config import db
+from core import db
 from followup import rules
 from followup.changes import visits_changed
 from followup.models import (

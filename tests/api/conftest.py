@@ -35,7 +35,7 @@ EARLIER_TODAY = NOW - dt.timedelta(hours=1)
 
 @pytest.fixture(autouse=True)
 def _pinned_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("config.api.now", lambda: NOW)
+    monkeypatch.setattr("clinic.clock.now", lambda: NOW)
 
 
 @pytest.fixture(autouse=True)

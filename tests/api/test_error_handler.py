@@ -9,7 +9,7 @@ from django.db import DataError, IntegrityError, InterfaceError, OperationalErro
 from django.http import Http404
 from rest_framework import exceptions
 
-from config.api import exception_handler
+from core.api import exception_handler
 from followup.exceptions import Conflict, InvalidInput, NotFound
 
 

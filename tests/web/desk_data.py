@@ -27,8 +27,8 @@ NOW = start_of_day(TODAY) + dt.timedelta(hours=8)
 
 
 def pin_clock(monkeypatch: pytest.MonkeyPatch, now: dt.datetime = NOW) -> None:
-    """The pages read `config.api.now()`; so does everything they call."""
-    monkeypatch.setattr("config.api.now", lambda: now)
+    """The pages read `clinic.clock.now()`; so does everything they call."""
+    monkeypatch.setattr("clinic.clock.now", lambda: now)
 
 
 @dataclass

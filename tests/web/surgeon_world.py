@@ -1,6 +1,6 @@
 """A surgeon's week for the surgeon-page tests, built through the services.
 
-"Now" is Wednesday 25 November 2026, 10:00 in Madrid (pin `config.api.now`).
+"Now" is Wednesday 25 November 2026, 10:00 in Madrid (pin `clinic.clock.now`).
 Surgeon A operated:
 - Ana Abad (H-1001), on 15 Nov: her post-op control is booked today at 09:00
   and she is checked in;

@@ -26,7 +26,7 @@ BIG_CSV = HEADER + "".join(
 
 @pytest.fixture(autouse=True)
 def _setup(monkeypatch: pytest.MonkeyPatch, settings: Any) -> None:
-    monkeypatch.setattr("config.api.now", lambda: NOW)
+    monkeypatch.setattr("clinic.clock.now", lambda: NOW)
     settings.IMPORT_SYNC_MAX_ROWS = 2
     # This test plays the worker.
     monkeypatch.setattr(

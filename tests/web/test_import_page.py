@@ -37,7 +37,7 @@ def csv_rows(count: int, *, bad_line: int | None = None) -> bytes:
 
 @pytest.fixture(autouse=True)
 def _setup(monkeypatch: pytest.MonkeyPatch, settings: Any) -> None:
-    monkeypatch.setattr("config.api.now", lambda: NOW)
+    monkeypatch.setattr("clinic.clock.now", lambda: NOW)
     settings.IMPORT_SYNC_MAX_ROWS = 2
     cache.clear()  # the throttle's counts
 

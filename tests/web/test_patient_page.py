@@ -1,7 +1,7 @@
 """`/desk/patients/<id>/`: the plan, the history, the calendar link, the scope.
 
 "Now" is Wednesday 25 November 2026, 08:00 in Madrid (tests.followup.world):
-the page reads the clock through `config.api.now`, pinned here.
+the page reads the clock through `clinic.clock.now`, pinned here.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ TOKEN_URL = re.compile(r"http://testserver/calendar/([A-Za-z0-9_-]{43})\.ics")
 
 @pytest.fixture(autouse=True)
 def _clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("config.api.now", lambda: NOW)
+    monkeypatch.setattr("clinic.clock.now", lambda: NOW)
 
 
 def page(client: Client, patient: Patient) -> Any:

@@ -2,7 +2,7 @@
 
 No input gives a 500: every refusal is a message a person can act on, the
 form keeps what was typed, and nothing is written. "Today" is Wednesday 25
-November 2026 (`config.api.now` pinned).
+November 2026 (`clinic.clock.now` pinned).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ GOOD = {
 
 @pytest.fixture(autouse=True)
 def _clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("config.api.now", lambda: NOW)
+    monkeypatch.setattr("clinic.clock.now", lambda: NOW)
 
 
 @pytest.fixture

@@ -164,7 +164,7 @@ def test_the_default_is_the_last_twelve_months(
 ) -> None:
     import datetime as dt
 
-    monkeypatch.setattr("config.api.today", lambda: dt.date(2026, 11, 25))
+    monkeypatch.setattr("clinic.clock.today", lambda: dt.date(2026, 11, 25))
 
     html = client_of(front_desk).get("/reports/").content.decode()
 

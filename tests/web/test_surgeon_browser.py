@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture(autouse=True)
 def _pinned_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     # The live server runs in a thread of this process: it reads this clock.
-    monkeypatch.setattr("config.api.now", lambda: NOW)
+    monkeypatch.setattr("clinic.clock.now", lambda: NOW)
 
 
 @pytest.fixture

@@ -36,7 +36,7 @@ PAGE = "/surgeon/"
 
 @pytest.fixture(autouse=True)
 def _pinned_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("config.api.now", lambda: NOW)
+    monkeypatch.setattr("clinic.clock.now", lambda: NOW)
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_POST
 
-from config import api
+from clinic import clock
 from feeds import links
 from feeds.models import CalendarLink, LinkScope
 from followup.access import Forbidden, Role, staff_of
@@ -160,7 +160,7 @@ def calendar_links(request: HttpRequest) -> HttpResponse:
 def rotate(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         link = links.access_link(request.user, pk)
-        issued = links.rotate_link(link_id=link.pk, actor=request.user, now=api.now())
+        issued = links.rotate_link(link_id=link.pk, actor=request.user, now=clock.now())
     except DomainError as error:
         return _refused(request, error)
     return _issued(
@@ -175,7 +175,7 @@ def rotate(request: HttpRequest, pk: int) -> HttpResponse:
 def revoke(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         link = links.access_link(request.user, pk)
-        links.revoke_link(link_id=link.pk, now=api.now(), actor=request.user)
+        links.revoke_link(link_id=link.pk, now=clock.now(), actor=request.user)
     except DomainError as error:
         return _refused(request, error)
     messages.success(request, "Link revoked: its URL no longer works.")

@@ -7,7 +7,7 @@ it answers with the row itself, the tabs' new counts and "Saved" for the live
 region. A refusal changes nothing: the service's message is shown beside the
 row, with what the person typed still in place.
 
-The clock is `config.api.now()`, the API's, so tests pin it in one place.
+The clock is `clinic.clock.now()`, the API's, so tests pin it in one place.
 """
 
 from __future__ import annotations
@@ -30,10 +30,9 @@ from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import push_url, reswap
 
-from clinic import audit
+from clinic import audit, clock
 from clinic.clock import local
 from clinic.models import PatientReadKind, Surgeon
-from config import api
 from followup import services
 from followup.access import Forbidden, access_visit, staff_of
 from followup.exceptions import DomainError, InvalidInput, NotFound
@@ -229,7 +228,7 @@ def _slots(item: Item, *, now: dt.datetime) -> Item:
 @role_required(*DESK_ROLES)
 def desk(request: HttpRequest) -> HttpResponse:
     state = DeskState.from_query(request.GET)
-    now = api.now()
+    now = clock.now()
     htmx = request.htmx  # type: ignore[attr-defined]
     if htmx and htmx.target == "worklist" and not htmx.history_restore_request:
         context = _list_context(request, state, now=now)
@@ -305,7 +304,7 @@ def _missing(request: HttpRequest, state: DeskState, pk: int) -> HttpResponse:
         )
         return reswap(HttpResponse(html), "none")
     messages.error(request, message)
-    return _page(request, state, now=api.now(), status=404)
+    return _page(request, state, now=clock.now(), status=404)
 
 
 @require_GET
@@ -326,7 +325,7 @@ def visit_row(request: HttpRequest, pk: int) -> HttpResponse:
         )
         join = "&" if "?" in state.here else "?"
         return HttpResponseRedirect(f"{state.here}{join}{opened}#visit-{pk}")
-    now = api.now()
+    now = clock.now()
     item = _item(request, pk, now=now)
     if item is None:
         return _missing(request, state, pk)
@@ -449,7 +448,7 @@ TYPED_FIELDS = ("reason", "channel", "outcome", "note", "call_back_on")
 
 def _act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     state = DeskState.from_query(QueryDict(request.POST.get("back", "")))
-    now = api.now()
+    now = clock.now()
     try:
         visit = access_visit(request.user, pk, action=action)
         said = ACTIONS[action](request, visit, now)

@@ -39,9 +39,8 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_POST
 
-from clinic import audit
+from clinic import audit, clock
 from clinic.models import Patient, PatientViewChannel, Procedure
-from config import api
 from feeds import links
 from feeds.models import CalendarLink, LinkScope
 from followup import rules, services
@@ -268,7 +267,7 @@ def _page(
     refusal: Refusal | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    today = api.today()
+    today = clock.today()
     staff = staff_of(request.user)
     may_write = staff.has(*DESK_ROLES)
     plans = _plans(patient, request, today)
@@ -328,7 +327,7 @@ def patient_page(request: HttpRequest, pk: int) -> HttpResponse:
         patient=patient,
         viewer=request.user,  # type: ignore[arg-type]
         channel=PatientViewChannel.PAGE,
-        now=api.now(),
+        now=clock.now(),
     )
     return _page(request, patient)
 
@@ -395,7 +394,7 @@ def rotate_link(request: HttpRequest, pk: int, link_id: int) -> HttpResponse:
     patient = patient_or_404(request, pk, write=True)
     try:
         link = _patient_link(request, patient, link_id)
-        issued = links.rotate_link(link_id=link.pk, actor=request.user, now=api.now())
+        issued = links.rotate_link(link_id=link.pk, actor=request.user, now=clock.now())
     except DomainError as error:
         return _refused(request, patient, error)
     return _issued(
@@ -412,7 +411,7 @@ def revoke_link(request: HttpRequest, pk: int, link_id: int) -> HttpResponse:
     patient = patient_or_404(request, pk, write=True)
     try:
         link = _patient_link(request, patient, link_id)
-        links.revoke_link(link_id=link.pk, now=api.now(), actor=request.user)
+        links.revoke_link(link_id=link.pk, now=clock.now(), actor=request.user)
     except DomainError as error:
         return _refused(request, patient, error)
     messages.success(request, "Link revoked: its URL no longer works.")
@@ -460,7 +459,7 @@ def record_contact(request: HttpRequest, pk: int, visit_id: int) -> HttpResponse
             note=request.POST.get("note", ""),
             call_back_on=request.POST.get("call_back_on", "").strip() or None,
             actor=request.user,  # type: ignore[arg-type]
-            now=api.now(),
+            now=clock.now(),
         )
     except DomainError as error:
         return _refused_form(request, patient, f"contact-{visit_id}", error)
@@ -482,7 +481,7 @@ def record_mri_study(request: HttpRequest, pk: int) -> HttpResponse:
             report_received_on=request.POST.get("report_received_on", "").strip()
             or None,
             actor=request.user,  # type: ignore[arg-type]
-            today=api.today(),
+            today=clock.today(),
         )
     except DomainError as error:
         return _refused_form(request, patient, "mri-study", error)
@@ -502,7 +501,7 @@ def record_mri_report(request: HttpRequest, pk: int, study_id: int) -> HttpRespo
         if not received:
             raise InvalidInput("Give the day the report arrived.")
         study = services.record_mri_report(
-            study_id=study_id, received_on=received, today=api.today()
+            study_id=study_id, received_on=received, today=clock.today()
         )
     except DomainError as error:
         return _refused_form(request, patient, form, error)

@@ -37,8 +37,8 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from clinic import clock
 from clinic.models import Patient
-from config import api
 from followup import rules, services
 from followup.exceptions import DomainError
 from followup.models import FollowUpRule, ImportJob, RecoveryMilestone
@@ -217,7 +217,7 @@ def _register(
 
 @role_required(*DESK_ROLES)
 def register_patient(request: HttpRequest) -> HttpResponse:
-    today = api.today()
+    today = clock.today()
     url = reverse("patient-register")
     if request.method != "POST":
         form = RegistrationForm(today=today)
@@ -250,7 +250,7 @@ def register_patient(request: HttpRequest) -> HttpResponse:
 @role_required(*DESK_ROLES)
 def register_procedure(request: HttpRequest, pk: int) -> HttpResponse:
     patient = patient_or_404(request, pk, write=True)
-    today = api.today()
+    today = clock.today()
     url = reverse("procedure-register", args=[patient.pk])
     data = request.POST if request.method == "POST" else None
     form = ProcedureFields(data, today=today, birth_date=patient.birth_date)
@@ -300,8 +300,8 @@ def import_csv(request: HttpRequest) -> HttpResponse:
             data=bytes(upload.read()),
             file_name=upload.name or "",
             actor=request.user,  # type: ignore[arg-type]
-            today=api.today(),
-            now=api.now(),
+            today=clock.today(),
+            now=clock.now(),
         )
     except DomainError as error:
         context["refusal"] = error.message

@@ -18,8 +18,8 @@ from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from clinic import clock
 from clinic.models import Surgeon
-from config import api
 from followup import reports
 from followup.access import staff_of
 from followup.api.base import MAX_ID
@@ -187,7 +187,7 @@ def reports_page(request: HttpRequest) -> HttpResponse:
     surgeons = Surgeon.objects.order_by("family_name", "given_name")
     if not staff.sees_everything:
         surgeons = surgeons.filter(pk=staff.surgeon_id or 0)
-    start, end = default_range(api.today())
+    start, end = default_range(clock.today())
     given = request.GET.copy()
     given.setdefault("start", start.isoformat())
     given.setdefault("end", end.isoformat())

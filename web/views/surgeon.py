@@ -31,9 +31,9 @@ from django.shortcuts import render
 from django.utils import formats
 from django.views.decorators.http import require_POST
 
+from clinic import clock
 from clinic.clock import local_date, start_of_day
 from clinic.models import ProcedureKind
-from config import api
 from feeds import links
 from feeds.models import CalendarLink, LinkScope
 from followup import services
@@ -376,7 +376,7 @@ def _page(
     status: int = 200,
 ) -> HttpResponse:
     staff = staff_of(request.user)
-    now = api.now()
+    now = clock.now()
     today = local_date(now)
     visits = _visits(staff)
     # The list's candidates first, each kind stopped at the list's length.
@@ -420,7 +420,7 @@ def _page(
 
 @role_required(*SURGEON_ROLES)
 def home(request: HttpRequest) -> HttpResponse:
-    period = read_period(request.GET, api.today())
+    period = read_period(request.GET, clock.today())
     for notice in period.notices:
         messages.warning(request, notice)
     return _page(request, period)
@@ -444,13 +444,13 @@ def _raise_for_scope(error: DomainError) -> None:
 @require_POST
 @role_required(*SURGEON_ROLES)
 def complete(request: HttpRequest, pk: int) -> HttpResponse:
-    period = read_period(request.POST, api.today())
+    period = read_period(request.POST, clock.today())
     try:
         visit = access_visit(request.user, pk, action="complete")
         services.complete_visit(
             visit_id=visit.pk,
             actor=request.user,  # type: ignore[arg-type]
-            now=api.now(),
+            now=clock.now(),
         )
     except DomainError as error:
         _raise_for_scope(error)
@@ -465,7 +465,7 @@ def complete(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @role_required(*SURGEON_ROLES)
 def end_annual_reviews(request: HttpRequest, pk: int) -> HttpResponse:
-    today = api.today()
+    today = clock.today()
     period = read_period(request.POST, today)
     values = {
         "date": request.POST.get("date", "").strip(),

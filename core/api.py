@@ -14,7 +14,6 @@ on every page (`server_error`).
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import math
 import sys
@@ -23,7 +22,6 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import DataError, IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.utils import timezone
 from django.views import defaults
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status
@@ -31,8 +29,8 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from config.db import is_connection_lost, is_database_busy
-from followup.exceptions import DomainError
+from core.db import is_connection_lost, is_database_busy
+from core.errors import DomainError
 
 logger = logging.getLogger(__name__)
 
@@ -51,16 +49,6 @@ _LOST_DETAIL = (
 
 def _busy_detail(exc: BaseException | None) -> str:
     return _LOST_DETAIL if is_connection_lost(exc) else _BUSY_DETAIL
-
-
-def now() -> dt.datetime:
-    """The API's clock. Views read it here so tests can pin it."""
-    return timezone.now()
-
-
-def today() -> dt.date:
-    """The clinic's local date now."""
-    return timezone.localdate(now())
 
 
 class Pagination(PageNumberPagination):

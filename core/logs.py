@@ -63,8 +63,8 @@ def _forget_request_id(**kwargs: object) -> None:
 
 
 # Both ends: no line of the next request in this thread can take this id.
-request_started.connect(_forget_request_id, dispatch_uid="config.logs.started")
-request_finished.connect(_forget_request_id, dispatch_uid="config.logs.finished")
+request_started.connect(_forget_request_id, dispatch_uid="core.logs.started")
+request_finished.connect(_forget_request_id, dispatch_uid="core.logs.finished")
 
 
 class ContextFilter(logging.Filter):
@@ -108,7 +108,7 @@ def logging_config(log_format: str, *, level: str) -> dict[str, Any]:
     """Django's LOGGING: every line through the context filter (request and
     visit ids) and the redaction of feed tokens and `q=` search terms, as
     JSON lines or text (`log_format`)."""
-    # Feed tokens and `q=` search terms are redacted (config.redaction) on
+    # Feed tokens and `q=` search terms are redacted (core.redaction) on
     # the loggers that write request lines, so every handler (and a test's
     # capture) gets the redacted record, and on the console for the rest.
     request_loggers = ("django.request", "django.server", "django.security")
@@ -116,11 +116,11 @@ def logging_config(log_format: str, *, level: str) -> dict[str, Any]:
         "version": 1,
         "disable_existing_loggers": False,
         "filters": {
-            "context": {"()": "config.logs.ContextFilter"},
-            "redact_secrets": {"()": "config.redaction.RedactSecrets"},
+            "context": {"()": "core.logs.ContextFilter"},
+            "redact_secrets": {"()": "core.redaction.RedactSecrets"},
         },
         "formatters": {
-            "json": {"()": "config.logs.JsonFormatter"},
+            "json": {"()": "core.logs.JsonFormatter"},
             "text": {"format": TEXT_FORMAT},
             "django.server": {
                 "()": "django.utils.log.ServerFormatter",
