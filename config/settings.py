@@ -120,6 +120,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    # Named partials: one template per page, htmx asks for a part of it.
+    "template_partials",
     "axes",
     "csp",
     # Two-factor sign-in (TOTP) for clinic admins: web.two_factor.
@@ -160,6 +162,8 @@ MIDDLEWARE = [
     "web.middleware.AdminTwoFactorMiddleware",
     # Names the signed-in user (pages, admin, API) in every audit entry.
     "web.middleware.AuditMiddleware",
+    # A service's NotFound and Forbidden are the pages' 404 and 403.
+    "web.errors.DomainErrorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
