@@ -59,3 +59,11 @@ def test_an_unbound_end_form_offers_today_and_is_not_refused() -> None:
     assert form["date"].value() == "2026-11-25"
     assert not form.errors
     assert form.message == ""
+
+
+def test_a_nul_in_the_reason_is_the_parsers_refusal_with_the_text_kept() -> None:
+    form = EndProgrammeForm({"date": "2026-11-25", "reason": "a\x00b"}, procedure_id=7)
+
+    assert not form.is_valid()
+    assert "contains a null character" in form.message
+    assert form["reason"].value() == "a\x00b"

@@ -20,6 +20,15 @@ from web.forms import _checked
 REASON_MAX_LENGTH = 500  # the service's own bound
 
 
+class TypedText(forms.CharField):
+    """Text as typed, for a service's parser to judge and word: not required
+    here, and a NUL is the parser's refusal, not Django's."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(required=False, **kwargs)
+        self.validators = []
+
+
 class RowForm(forms.Form):
     """An action of one row; `message` is what a refusal says beside it."""
 
@@ -41,9 +50,8 @@ class CompleteForm(RowForm):
 class EndProgrammeForm(RowForm):
     """Ending the annual-review programme of a procedure on a date, and why."""
 
-    # Not required here: the parsers say what is missing, as the API does.
-    date = forms.CharField(label="End date", required=False)
-    reason = forms.CharField(label="Reason", required=False)
+    date = TypedText(label="End date")
+    reason = TypedText(label="Reason")
 
     def __init__(self, *args: Any, procedure_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
