@@ -2,6 +2,8 @@
 
 from django.urls import path
 
+from web.reports import views as reports
+from web.surgeon import views as surgeon
 from web.views import (
     account,
     calendar_links,
@@ -10,8 +12,6 @@ from web.views import (
     import_jobs,
     patients,
     registration,
-    reports,
-    surgeon,
 )
 
 urlpatterns = [

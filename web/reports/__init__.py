@@ -1,0 +1,1 @@
+"""The follow-up figures page: `/reports/`."""

@@ -1,0 +1,1 @@
+"""The surgeon's page: `/surgeon/`."""
