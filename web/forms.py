@@ -32,7 +32,7 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
-def _checked(check: Any, *args: Any, **kwargs: Any) -> Any:
+def checked(check: Any, *args: Any, **kwargs: Any) -> Any:
     """A service check's refusal as the field's error, in its own words."""
     try:
         return check(*args, **kwargs)
@@ -89,12 +89,12 @@ class ProcedureFields(forms.Form):
         self.fields["kind"].error_messages["required"] = "Choose the procedure kind."
 
     def clean_kind(self) -> str:
-        return str(_checked(parse_kind, self.cleaned_data["kind"]))
+        return str(checked(parse_kind, self.cleaned_data["kind"]))
 
     def clean_surgery_date(self) -> dt.date:
         operated = _date(self.cleaned_data["surgery_date"], "Surgery date")
         born = self.known_birth_date or self.cleaned_data.get("birth_date")
-        _checked(check_surgery_date, operated, today=self.today, birth_date=born)
+        checked(check_surgery_date, operated, today=self.today, birth_date=born)
         return operated
 
     def chosen_surgeon(self) -> Surgeon:
@@ -139,7 +139,7 @@ class RegistrationForm(ProcedureFields):
 
     def clean_record_number(self) -> str:
         number = str(
-            _checked(
+            checked(
                 parse_record_number,
                 self.cleaned_data["record_number"],
                 field_name="Record number",
@@ -162,12 +162,12 @@ class RegistrationForm(ProcedureFields):
 
     def clean_birth_date(self) -> dt.date:
         born = _date(self.cleaned_data["birth_date"], "Birth date")
-        _checked(check_birth_date, born, today=self.today)
+        checked(check_birth_date, born, today=self.today)
         return born
 
 
 def _name(value: str, label: str) -> str:
-    return str(_checked(required_text, value, field_name=label, max_length=100))
+    return str(checked(required_text, value, field_name=label, max_length=100))
 
 
 def _date(value: str, label: str) -> dt.date:

@@ -2,10 +2,10 @@
 
 from django.urls import path
 
+from web.desk import views as desk
 from web.views import (
     account,
     calendar_links,
-    desk,
     entry,
     import_jobs,
     patients,

@@ -117,7 +117,7 @@ def test_each_bucket_has_its_count_and_lists_only_its_visits(
 def test_a_count_past_the_cap_says_so_and_a_page_past_it_counts_exactly(
     desk: Client, desk_cast: DeskCast, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("web.desk_queries.COUNT_CAP", 2)
+    monkeypatch.setattr("followup.models.worklist.COUNT_CAP", 2)
 
     response = desk.get("/desk/")
 
@@ -170,7 +170,7 @@ def test_a_broad_search_finds_the_same_visits_as_a_narrow_one(
     desk: Client, desk_cast: DeskCast, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     narrow = desk.get("/desk/?q=r")  # Ruiz, García and Sanz (MRN): everyone
-    monkeypatch.setattr("web.desk_queries.SEARCH_IDS_CAP", 1)
+    monkeypatch.setattr("followup.models.worklist.SEARCH_IDS_CAP", 1)
 
     broad = desk.get("/desk/?q=r")  # more patients than the cap: a subquery
 
