@@ -264,6 +264,25 @@ def test_a_row_opens_its_proposed_slots_without_javascript(
     assert "Mon 30 Nov" in page
 
 
+@pytest.mark.parametrize("tab", ["open", "call"])
+def test_a_row_s_panel_spans_every_column_and_its_links_target_the_row(
+    desk: Client, desk_cast: DeskCast, tab: str
+) -> None:
+    visit = desk_cast.visit(desk_cast.maria, "postop_control")
+    page = desk.get(f"/desk/?tab={tab}").content.decode()
+    headers = page.count('<th scope="col"')
+
+    row = desk.get(
+        f"/desk/visits/{visit.pk}/?tab={tab}&panel=change", **HTMX
+    ).content.decode()
+
+    assert headers > 0
+    assert f'<td colspan="{headers}">' in row
+    # Set once on the row's <tbody>, inherited by its links and forms.
+    assert row.count("hx-target=") == 1
+    assert 'hx-target="this" hx-swap="outerHTML"' in row
+
+
 # --- actions -------------------------------------------------------------------
 
 

@@ -157,19 +157,20 @@ class DeskState:
     def cleared_url(self) -> str:
         return self.url(q="", surgeon=None, rule=None, page=1)
 
-    def sort_header(self, key: str, label: str) -> SortHeader:
+    def sort_header(self, key: str, label: str) -> ColumnHeader:
         aria_sort = ""
         if self.sort == key:
             aria_sort = "ascending"
         elif self.sort == f"-{key}":
             aria_sort = "descending"
-        return SortHeader(label, self.sort_url(key), aria_sort)
+        return ColumnHeader(label, self.sort_url(key), aria_sort)
 
 
 @dataclass(frozen=True)
-class SortHeader:
-    """A sortable column's header: a link, and `aria-sort` only when sorted."""
+class ColumnHeader:
+    """A column's header: a link when the column sorts the list, and
+    `aria-sort` only when it is the order shown."""
 
     label: str
-    url: str
-    aria_sort: str
+    url: str = ""
+    aria_sort: str = ""

@@ -46,7 +46,7 @@ from followup.models.worklist import Bucket
 from web.desk import rows
 from web.desk.forms import FORMS, RowForm
 from web.desk.rows import Row, Tab
-from web.desk.state import DeskState, whole_number
+from web.desk.state import ColumnHeader, DeskState, whole_number
 from web.roles import DESK_ROLES, role_required
 
 PAGE = "web/desk/page.html"
@@ -83,12 +83,27 @@ class Item:
         return self.slots_surgeon or self.row.surgeon.pk
 
 
-def _columns(state: DeskState) -> int:
-    """How many columns the list shows: a row's panel spans them all."""
+def _columns(state: DeskState) -> list[ColumnHeader]:
+    """The list's columns, as its headers: a row's panel spans them all."""
     if state.is_today:
-        return 6  # time, patient, visit, surgeon, status, actions
-    # patient, visit, surgeon, window, days left, (last attempt,) status, actions
-    return 8 if state.is_call else 7
+        # In time order, the one order of the day's list.
+        first = [ColumnHeader("Time", "", "ascending"), ColumnHeader("Patient")]
+    else:
+        first = [state.sort_header("patient", "Patient")]
+    middle = [ColumnHeader("Visit"), ColumnHeader("Surgeon")]
+    if not state.is_today:
+        middle += [
+            state.sort_header("window", "Window"),
+            ColumnHeader("Days left"),
+        ]
+    if state.is_call:
+        middle.append(ColumnHeader("Last attempt"))
+    return [
+        *first,
+        *middle,
+        ColumnHeader("Status"),
+        ColumnHeader("Actions"),
+    ]
 
 
 def _tabs(state: DeskState, counts: dict[str, int]) -> list[Tab]:
@@ -147,10 +162,6 @@ def _list_context(
         "previous_url": page.previous and state.url(page=page.previous),
         "next_url": page.next and state.url(page=page.next),
         "items": [Item(row=row) for row in rows.rows(found, now=now)],
-        "sort_headers": {
-            "patient": state.sort_header("patient", "Patient"),
-            "window": state.sort_header("window", "Window"),
-        },
         "list_said": f"{heading}: {page.count_text} visit{pluralize(page.count)}.",
     }
 
