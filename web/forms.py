@@ -14,15 +14,19 @@ import hashlib
 from typing import Any
 
 from django import forms
+from django.contrib.auth.models import User
 
 from clinic.models import Patient, ProcedureKind, Surgeon
+from followup import services
 from followup.exceptions import DomainError, InvalidInput
+from followup.models import ContactAttempt
 from followup.services.parsing import (
     check_surgery_date,
     parse_date,
     parse_kind,
     parse_record_number,
     required_text,
+    text_only,
 )
 from followup.services.patients import check_birth_date
 
@@ -38,6 +42,45 @@ def checked(check: Any, *args: Any, **kwargs: Any) -> Any:
         return check(*args, **kwargs)
     except DomainError as error:
         raise forms.ValidationError(error.message, code=error.code) from None
+
+
+def raw_text() -> forms.CharField:
+    """A field read as typed: the services' parsers say what is required,
+    and refuse a NUL in their own words, in place of Django's checks."""
+    field = forms.CharField(required=False, strip=False)
+    field.validators = []
+    return field
+
+
+class ContactAttemptForm(forms.Form):
+    """A contact attempt, wherever one is recorded (the desk's rows, the
+    patient page). The channel and the outcome are the service's lists, and
+    a call-back date's fit with the outcome its rule: both are checked there."""
+
+    channel = raw_text()
+    outcome = raw_text()
+    note = raw_text()
+    call_back_on = raw_text()
+
+    def clean_note(self) -> str:
+        return str(checked(text_only, self.cleaned_data["note"], field_name="note"))
+
+    def clean_call_back_on(self) -> dt.date | None:
+        day = self.cleaned_data["call_back_on"].strip()
+        if not day:
+            return None
+        return _date(day, "call_back_on")
+
+    def record(self, *, visit_id: int, actor: User, now: dt.datetime) -> ContactAttempt:
+        return services.record_contact_attempt(
+            visit_id=visit_id,
+            channel=self.cleaned_data["channel"],
+            outcome=self.cleaned_data["outcome"],
+            note=self.cleaned_data["note"],
+            call_back_on=self.cleaned_data["call_back_on"],
+            actor=actor,
+            now=now,
+        )
 
 
 class ProcedureFields(forms.Form):

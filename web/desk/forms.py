@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from django import forms
 from django.contrib.auth.models import User
@@ -24,12 +24,10 @@ from followup.exceptions import DomainError
 from followup.models import Visit
 from followup.services.parsing import (
     parse_aware_datetime,
-    parse_date,
     reason_text,
-    text_only,
 )
 from web.desk.state import whole_number
-from web.forms import checked
+from web.forms import ContactAttemptForm, checked, raw_text
 
 
 class RowForm(forms.Form):
@@ -57,14 +55,6 @@ class RowForm(forms.Form):
         raise NotImplementedError
 
 
-def _text(**kwargs: Any) -> forms.CharField:
-    """A field read as typed: the parsers say what is required, and refuse a
-    NUL in their own words, in place of Django's checks."""
-    field = forms.CharField(required=False, strip=False, **kwargs)
-    field.validators = []
-    return field
-
-
 def _when(moment: dt.datetime | None) -> str:
     return date_format(local(moment), "DATETIME_FORMAT") if moment else ""
 
@@ -73,10 +63,10 @@ class BookForm(RowForm):
     action = "book"
     panel = "slots"
     service: ClassVar[Callable[..., Visit]] = services.book_visit
-    start = _text()
-    surgeon = _text()
+    start = raw_text()
+    surgeon = raw_text()
     # Whose slots were shown, to show them again after a refusal.
-    slots_surgeon = _text()
+    slots_surgeon = raw_text()
 
     def clean_start(self) -> dt.datetime:
         start = self.cleaned_data["start"].strip()
@@ -139,7 +129,7 @@ class UnbookForm(MoveForm):
 class CancelForm(RowForm):
     action = "cancel"
     panel = "change"
-    reason = _text()
+    reason = raw_text()
 
     def clean_reason(self) -> str:
         reason = self.cleaned_data["reason"]
@@ -167,37 +157,12 @@ class NoShowForm(MoveForm):
     said = "Marked as a no-show: the visit is to book again."
 
 
-class ContactForm(RowForm):
-    """A contact attempt; the channel and outcome are checked by the
-    service, whose lists they are, and so is a call-back date's relation to
-    the outcome."""
-
+class ContactForm(RowForm, ContactAttemptForm):
     action = "contact"
     panel = "contact"
-    channel = _text()
-    outcome = _text()
-    note = _text()
-    call_back_on = _text()
-
-    def clean_note(self) -> str:
-        return checked(text_only, self.cleaned_data["note"], field_name="note")  # type: ignore[no-any-return]
-
-    def clean_call_back_on(self) -> dt.date | None:
-        day = self.cleaned_data["call_back_on"].strip()
-        if not day:
-            return None
-        return checked(parse_date, day, field_name="call_back_on")  # type: ignore[no-any-return]
 
     def save(self, *, visit: Visit, actor: User, now: dt.datetime) -> str:
-        attempt = services.record_contact_attempt(
-            visit_id=visit.pk,
-            channel=self.cleaned_data["channel"],
-            outcome=self.cleaned_data["outcome"],
-            note=self.cleaned_data["note"],
-            call_back_on=self.cleaned_data["call_back_on"],
-            actor=actor,
-            now=now,
-        )
+        attempt = self.record(visit_id=visit.pk, actor=actor, now=now)
         said = f"{attempt.get_channel_display()} attempt recorded: "
         said += attempt.get_outcome_display().lower()
         if attempt.call_back_on:
