@@ -1,4 +1,5 @@
-"""The desk's presentation rows: a visit as a line of the list, a tab, a page.
+"""The desk's presentation rows: a visit as a line of the list (`Row`), as
+shown with its open panel or refused form (`Item`), a tab, a page.
 
 What the rows show comes from the domain: the visit's facts from `Visit`'s
 methods, the buttons from `booking.allowed_moves`. The reads that choose the
@@ -16,6 +17,8 @@ from clinic.models import Surgeon
 from followup.models import AWAITING_BOOKING_STATUSES, Visit, VisitStatus, worklist
 from followup.models.worklist import CALL, TODAY, Bucket
 from followup.services.booking import allowed_moves
+from followup.services.slots import SlotSearch
+from web.desk.forms import RowForm
 
 PAGE_SIZE = 50
 
@@ -117,7 +120,10 @@ class Row:
 
     @cached_property
     def closing(self) -> bool:
-        return self.awaiting and self.days_to_open <= 0 <= self.days_left <= 2
+        return (
+            self.awaiting
+            and self.days_to_open <= 0 <= self.days_left <= worklist.CLOSING_DAYS
+        )
 
     @cached_property
     def mri_flag(self) -> str:
@@ -143,6 +149,34 @@ class Row:
     @cached_property
     def may_book(self) -> bool:
         return bool({"book", "reschedule"} & self.moves)
+
+
+@dataclass
+class Item:
+    """A row as shown: the visit, and any open panel, refused form or
+    confirmation."""
+
+    row: Row
+    panel: str = ""  # "slots", "change" or "contact"
+    slots: SlotSearch | None = None
+    slots_error: str = ""
+    slots_surgeon: int | None = None
+    # A refused action's form: its message, and what was typed.
+    form: RowForm | None = None
+    saved: str = ""
+
+    @property
+    def pk(self) -> int:
+        return self.row.visit.pk
+
+    @property
+    def error(self) -> str:
+        return self.form.message if self.form is not None else ""
+
+    @property
+    def chosen_surgeon(self) -> int:
+        """Whose slots are proposed: the one asked for, else the row's."""
+        return self.slots_surgeon or self.row.surgeon.pk
 
 
 def _days(n: int) -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -45,7 +45,7 @@ from followup.models import (
 from followup.models.worklist import Bucket
 from web.desk import rows
 from web.desk.forms import FORMS, RowForm
-from web.desk.rows import Row, Tab
+from web.desk.rows import Item, Tab
 from web.desk.state import ColumnHeader, DeskState, whole_number
 from web.roles import DESK_ROLES, role_required
 
@@ -53,34 +53,6 @@ PAGE = "web/desk/page.html"
 SLOT_LIMIT = 12
 # The banner names this many MRI-flagged reviews, then says there are more.
 MRI_BANNER_SIZE = 5
-
-
-@dataclass
-class Item:
-    """A row as shown: the visit, and any open panel, refused form or
-    confirmation."""
-
-    row: Row
-    panel: str = ""  # "slots", "change" or "contact"
-    slots: services.SlotSearch | None = None
-    slots_error: str = ""
-    slots_surgeon: int | None = None
-    # A refused action's form: its message, and what was typed.
-    form: RowForm | None = None
-    saved: str = ""
-
-    @property
-    def pk(self) -> int:
-        return self.row.visit.pk
-
-    @property
-    def error(self) -> str:
-        return self.form.message if self.form is not None else ""
-
-    @property
-    def chosen_surgeon(self) -> int:
-        """Whose slots are proposed: the one asked for, else the row's."""
-        return self.slots_surgeon or self.row.surgeon.pk
 
 
 def _columns(state: DeskState) -> list[ColumnHeader]:
