@@ -14,15 +14,19 @@ import hashlib
 from typing import Any
 
 from django import forms
+from django.contrib.auth.models import User
 
 from clinic.models import Patient, ProcedureKind, Surgeon
+from followup import services
 from followup.exceptions import DomainError, InvalidInput
+from followup.models import ContactAttempt
 from followup.services.parsing import (
     check_surgery_date,
     parse_date,
     parse_kind,
     parse_record_number,
     required_text,
+    text_only,
 )
 from followup.services.patients import check_birth_date
 
@@ -32,12 +36,51 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
-def _checked(check: Any, *args: Any, **kwargs: Any) -> Any:
+def checked(check: Any, *args: Any, **kwargs: Any) -> Any:
     """A service check's refusal as the field's error, in its own words."""
     try:
         return check(*args, **kwargs)
     except DomainError as error:
         raise forms.ValidationError(error.message, code=error.code) from None
+
+
+def raw_text() -> forms.CharField:
+    """A field read as typed: the services' parsers say what is required,
+    and refuse a NUL in their own words, in place of Django's checks."""
+    field = forms.CharField(required=False, strip=False)
+    field.validators = []
+    return field
+
+
+class ContactAttemptForm(forms.Form):
+    """A contact attempt, wherever one is recorded (the desk's rows, the
+    patient page). The channel and the outcome are the service's lists, and
+    a call-back date's fit with the outcome its rule: both are checked there."""
+
+    channel = raw_text()
+    outcome = raw_text()
+    note = raw_text()
+    call_back_on = raw_text()
+
+    def clean_note(self) -> str:
+        return str(checked(text_only, self.cleaned_data["note"], field_name="note"))
+
+    def clean_call_back_on(self) -> dt.date | None:
+        day = self.cleaned_data["call_back_on"].strip()
+        if not day:
+            return None
+        return _date(day, "call_back_on")
+
+    def record(self, *, visit_id: int, actor: User, now: dt.datetime) -> ContactAttempt:
+        return services.record_contact_attempt(
+            visit_id=visit_id,
+            channel=self.cleaned_data["channel"],
+            outcome=self.cleaned_data["outcome"],
+            note=self.cleaned_data["note"],
+            call_back_on=self.cleaned_data["call_back_on"],
+            actor=actor,
+            now=now,
+        )
 
 
 class ProcedureFields(forms.Form):
@@ -89,12 +132,12 @@ class ProcedureFields(forms.Form):
         self.fields["kind"].error_messages["required"] = "Choose the procedure kind."
 
     def clean_kind(self) -> str:
-        return str(_checked(parse_kind, self.cleaned_data["kind"]))
+        return str(checked(parse_kind, self.cleaned_data["kind"]))
 
     def clean_surgery_date(self) -> dt.date:
         operated = _date(self.cleaned_data["surgery_date"], "Surgery date")
         born = self.known_birth_date or self.cleaned_data.get("birth_date")
-        _checked(check_surgery_date, operated, today=self.today, birth_date=born)
+        checked(check_surgery_date, operated, today=self.today, birth_date=born)
         return operated
 
     def chosen_surgeon(self) -> Surgeon:
@@ -139,7 +182,7 @@ class RegistrationForm(ProcedureFields):
 
     def clean_record_number(self) -> str:
         number = str(
-            _checked(
+            checked(
                 parse_record_number,
                 self.cleaned_data["record_number"],
                 field_name="Record number",
@@ -162,12 +205,12 @@ class RegistrationForm(ProcedureFields):
 
     def clean_birth_date(self) -> dt.date:
         born = _date(self.cleaned_data["birth_date"], "Birth date")
-        _checked(check_birth_date, born, today=self.today)
+        checked(check_birth_date, born, today=self.today)
         return born
 
 
 def _name(value: str, label: str) -> str:
-    return str(_checked(required_text, value, field_name=label, max_length=100))
+    return str(checked(required_text, value, field_name=label, max_length=100))
 
 
 def _date(value: str, label: str) -> dt.date:

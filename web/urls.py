@@ -2,12 +2,12 @@
 
 from django.urls import path
 
+from web.desk import views as desk
 from web.reports import views as reports
 from web.surgeon import views as surgeon
 from web.views import (
     account,
     calendar_links,
-    desk,
     entry,
     import_jobs,
     patients,

@@ -38,6 +38,15 @@ from followup.models.outreach import (
     count_of,
 )
 from followup.models.protocol import FollowUpRule
+from followup.models.statuses import (
+    AWAITING_BOOKING_STATUSES,
+    FHIR_STATUS,
+    NOT_YET_SEEN_STATUSES,
+    OPEN_STATUSES,
+    SLOT_HOLDING_STATUSES,
+    VisitStatus,
+)
+from followup.models.worklist import WorklistQueries
 
 if TYPE_CHECKING:
     from clinic.staff import Staff
@@ -50,39 +59,6 @@ def plan_input(procedure: Procedure) -> rules.Procedure:
         kind=procedure.kind,
         annual_reviews_ended_on=procedure.annual_reviews_ended_on,
     )
-
-
-class VisitStatus(models.TextChoices):
-    TO_BOOK = rules.TO_BOOK, "To book"
-    BOOKED = rules.BOOKED, "Booked"
-    CHECKED_IN = rules.CHECKED_IN, "Checked in"
-    COMPLETED = rules.COMPLETED, "Completed"
-    NO_SHOW = rules.NO_SHOW, "No-show"
-    CANCELLED = rules.CANCELLED, "Cancelled"
-
-
-# FHIR Appointment.status for each of our statuses, for integrators.
-FHIR_STATUS = {
-    VisitStatus.TO_BOOK: "proposed",
-    VisitStatus.BOOKED: "booked",
-    VisitStatus.CHECKED_IN: "arrived",
-    VisitStatus.COMPLETED: "fulfilled",
-    VisitStatus.NO_SHOW: "noshow",
-    VisitStatus.CANCELLED: "cancelled",
-}
-# Statuses whose slot is held: the double-booking guarantee covers them. A
-# completed visit keeps its slot (the patient was seen in it); a no-show frees
-# it. Migration 0006 copies this tuple; a test checks that they agree.
-SLOT_HOLDING_STATUSES = (
-    VisitStatus.BOOKED,
-    VisitStatus.CHECKED_IN,
-    VisitStatus.COMPLETED,
-)
-# A visit still waiting for a slot: overdue once its window has closed.
-AWAITING_BOOKING_STATUSES = (VisitStatus.TO_BOOK, VisitStatus.NO_SHOW)
-# Booked and not seen yet: what a surgeon's upcoming list shows.
-NOT_YET_SEEN_STATUSES = (VisitStatus.BOOKED, VisitStatus.CHECKED_IN)
-OPEN_STATUSES = tuple(VisitStatus(s) for s in sorted(rules.OPEN_STATUSES))
 
 
 class CancelReason(models.TextChoices):
@@ -131,7 +107,7 @@ def _upcoming_kinds(today: dt.date, days: int) -> tuple[Q, Q]:
     return booked, to_book
 
 
-class VisitQuerySet(models.QuerySet["Visit"]):
+class VisitQuerySet(WorklistQueries, models.QuerySet["Visit"]):
     def open(self) -> VisitQuerySet:
         return self.filter(status__in=OPEN_STATUSES)
 

@@ -117,7 +117,7 @@ def test_each_bucket_has_its_count_and_lists_only_its_visits(
 def test_a_count_past_the_cap_says_so_and_a_page_past_it_counts_exactly(
     desk: Client, desk_cast: DeskCast, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("web.desk_queries.COUNT_CAP", 2)
+    monkeypatch.setattr("followup.models.worklist.COUNT_CAP", 2)
 
     response = desk.get("/desk/")
 
@@ -170,7 +170,7 @@ def test_a_broad_search_finds_the_same_visits_as_a_narrow_one(
     desk: Client, desk_cast: DeskCast, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     narrow = desk.get("/desk/?q=r")  # Ruiz, García and Sanz (MRN): everyone
-    monkeypatch.setattr("web.desk_queries.SEARCH_IDS_CAP", 1)
+    monkeypatch.setattr("followup.models.worklist.SEARCH_IDS_CAP", 1)
 
     broad = desk.get("/desk/?q=r")  # more patients than the cap: a subquery
 
@@ -262,6 +262,25 @@ def test_a_row_opens_its_proposed_slots_without_javascript(
 
     assert 'value="2026-11-30T09:00:00+01:00"' in page
     assert "Mon 30 Nov" in page
+
+
+@pytest.mark.parametrize("tab", ["open", "call"])
+def test_a_row_s_panel_spans_every_column_and_its_links_target_the_row(
+    desk: Client, desk_cast: DeskCast, tab: str
+) -> None:
+    visit = desk_cast.visit(desk_cast.maria, "postop_control")
+    page = desk.get(f"/desk/?tab={tab}").content.decode()
+    headers = page.count('<th scope="col"')
+
+    row = desk.get(
+        f"/desk/visits/{visit.pk}/?tab={tab}&panel=change", **HTMX
+    ).content.decode()
+
+    assert headers > 0
+    assert f'<td colspan="{headers}">' in row
+    # Set once on the row's <tbody>, inherited by its links and forms.
+    assert row.count("hx-target=") == 1
+    assert 'hx-target="this" hx-swap="outerHTML"' in row
 
 
 # --- actions -------------------------------------------------------------------

@@ -15,7 +15,7 @@ from typing import Any
 from django import forms
 
 from followup.services.parsing import parse_date, required_text
-from web.forms import _checked
+from web.forms import checked
 
 REASON_MAX_LENGTH = 500  # the service's own bound
 
@@ -58,10 +58,10 @@ class EndProgrammeForm(RowForm):
         self.procedure_id = procedure_id
 
     def clean_date(self) -> dt.date:
-        return _checked(parse_date, self.cleaned_data["date"], field_name="Date")
+        return checked(parse_date, self.cleaned_data["date"], field_name="Date")
 
     def clean_reason(self) -> str:
-        return _checked(
+        return checked(
             required_text,
             self.cleaned_data["reason"],
             field_name="Reason",

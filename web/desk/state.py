@@ -11,13 +11,12 @@ from urllib.parse import urlencode
 
 from django.core.exceptions import BadRequest
 from django.http.request import QueryDict
+from django.urls import reverse
 
 from followup.api.base import MAX_ID
-from web import desk_queries as queries
-from web.desk_queries import CALL, TODAY, Bucket
+from followup.models import VisitQuerySet
+from followup.models.worklist import CALL, DEFAULT_SORT, SORTS, TABS, TODAY, Bucket
 from web.query_text import holds_null
-
-PAGE_URL = "/desk/"
 
 
 def whole_number(value: str | None) -> int | None:
@@ -34,6 +33,22 @@ def whole_number(value: str | None) -> int | None:
 
 
 @dataclass(frozen=True)
+class Filters:
+    q: str = ""
+    surgeon: int | None = None
+    rule: int | None = None
+
+    def apply(self, visits: VisitQuerySet) -> VisitQuerySet:
+        if self.q:
+            visits = visits.of_patients_matching(self.q)
+        if self.surgeon is not None:
+            visits = visits.seen_by(self.surgeon)
+        if self.rule is not None:
+            visits = visits.filter(rule_id=self.rule)
+        return visits
+
+
+@dataclass(frozen=True)
 class DeskState:
     """What the URL's query string holds: the tab, filters, sort and page."""
 
@@ -41,7 +56,7 @@ class DeskState:
     q: str = ""
     surgeon: int | None = None
     rule: int | None = None
-    sort: str = queries.DEFAULT_SORT
+    sort: str = DEFAULT_SORT
     page: int = 1
     # Values that were given but mean nothing here: said once, then dropped.
     ignored: tuple[str, ...] = field(default=(), compare=False)
@@ -57,7 +72,7 @@ class DeskState:
             raise BadRequest("The list's address holds a null character.")
         ignored = []
         tab = query.get("tab", Bucket.ALL)
-        if tab not in (TODAY, CALL) and tab not in Bucket.__members__.values():
+        if tab not in TABS:
             ignored.append("tab")
             tab = Bucket.ALL
         numbers = {}
@@ -66,10 +81,10 @@ class DeskState:
             numbers[name] = whole_number(raw)
             if raw and numbers[name] is None:
                 ignored.append(name)
-        sort = query.get("sort", queries.DEFAULT_SORT)
-        if sort not in queries.SORTS:
+        sort = query.get("sort", DEFAULT_SORT)
+        if sort not in SORTS:
             ignored.append("sort")
-            sort = queries.DEFAULT_SORT
+            sort = DEFAULT_SORT
         return cls(
             tab=tab,
             q=" ".join(query.get("q", "").split())[:100],
@@ -81,8 +96,8 @@ class DeskState:
         )
 
     @property
-    def filters(self) -> queries.Filters:
-        return queries.Filters(q=self.q, surgeon=self.surgeon, rule=self.rule)
+    def filters(self) -> Filters:
+        return Filters(q=self.q, surgeon=self.surgeon, rule=self.rule)
 
     @property
     def is_today(self) -> bool:
@@ -100,7 +115,7 @@ class DeskState:
             "q": state.q,
             "surgeon": state.surgeon or "",
             "rule": state.rule or "",
-            "sort": state.sort if state.sort != queries.DEFAULT_SORT else "",
+            "sort": state.sort if state.sort != DEFAULT_SORT else "",
             "page": state.page if state.page > 1 else "",
         }
         return urlencode({k: v for k, v in pairs.items() if v != ""})
@@ -122,7 +137,8 @@ class DeskState:
 
     def url(self, **changes: Any) -> str:
         query = self.query(**changes)
-        return f"{PAGE_URL}?{query}" if query else PAGE_URL
+        page_url = reverse("desk")
+        return f"{page_url}?{query}" if query else page_url
 
     def tab_url(self, tab: str) -> str:
         return self.url(tab=tab, page=1)
@@ -141,19 +157,20 @@ class DeskState:
     def cleared_url(self) -> str:
         return self.url(q="", surgeon=None, rule=None, page=1)
 
-    def sort_header(self, key: str, label: str) -> SortHeader:
+    def sort_header(self, key: str, label: str) -> ColumnHeader:
         aria_sort = ""
         if self.sort == key:
             aria_sort = "ascending"
         elif self.sort == f"-{key}":
             aria_sort = "descending"
-        return SortHeader(label, self.sort_url(key), aria_sort)
+        return ColumnHeader(label, self.sort_url(key), aria_sort)
 
 
 @dataclass(frozen=True)
-class SortHeader:
-    """A sortable column's header: a link, and `aria-sort` only when sorted."""
+class ColumnHeader:
+    """A column's header: a link when the column sorts the list, and
+    `aria-sort` only when it is the order shown."""
 
     label: str
-    url: str
-    aria_sort: str
+    url: str = ""
+    aria_sort: str = ""

@@ -1,0 +1,184 @@
+"""The desk's row actions, one form each: book, reschedule, unbook, cancel,
+check in, no-show and a contact attempt.
+
+A form's `clean` reads its fields with the services' own parsers, so a
+value is refused in the same words as through the API. `save` calls the one
+service of the action and says what was done; the service checks everything
+again inside its transaction, and its refusal lands on the form
+(`refuse`), which keeps what was typed for the row to show again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import ClassVar
+
+from django import forms
+from django.contrib.auth.models import User
+from django.utils.formats import date_format
+
+from clinic.clock import local
+from followup import services
+from followup.exceptions import DomainError
+from followup.models import Visit
+from followup.services.parsing import (
+    parse_aware_datetime,
+    reason_text,
+)
+from web.desk.state import whole_number
+from web.forms import ContactAttemptForm, checked, raw_text
+
+
+class RowForm(forms.Form):
+    """A row action: its name (the access rule's), the panel a refusal
+    reopens, and the status a refusal answers with."""
+
+    action: ClassVar[str] = ""
+    panel: ClassVar[str] = ""
+    status = 400
+
+    def refuse(self, error: DomainError) -> None:
+        """The service's refusal, beside the row, with its status."""
+        self.add_error(None, error.message)
+        self.status = error.status
+
+    @property
+    def message(self) -> str:
+        """Every refusal of the form, in the order its fields are shown."""
+        said = list(self.non_field_errors())
+        for name in self.fields:
+            said.extend(self.errors.get(name, []))
+        return " ".join(str(message) for message in said)
+
+    def save(self, *, visit: Visit, actor: User, now: dt.datetime) -> str:
+        raise NotImplementedError
+
+
+def _when(moment: dt.datetime | None) -> str:
+    return date_format(local(moment), "DATETIME_FORMAT") if moment else ""
+
+
+class BookForm(RowForm):
+    action = "book"
+    panel = "slots"
+    service: ClassVar[Callable[..., Visit]] = services.book_visit
+    start = raw_text()
+    surgeon = raw_text()
+    # Whose slots were shown, to show them again after a refusal.
+    slots_surgeon = raw_text()
+
+    def clean_start(self) -> dt.datetime:
+        start = self.cleaned_data["start"].strip()
+        if not start:
+            raise forms.ValidationError("Choose one of the proposed slots.")
+        return checked(parse_aware_datetime, start)  # type: ignore[no-any-return]
+
+    def clean_surgeon(self) -> int:
+        raw = self.cleaned_data["surgeon"]
+        surgeon = whole_number(raw)
+        if surgeon is None:
+            raise forms.ValidationError(f"Choose a surgeon for the slot, not {raw!r}.")
+        return surgeon
+
+    def clean_slots_surgeon(self) -> int | None:
+        return whole_number(self.cleaned_data["slots_surgeon"])
+
+    def save(self, *, visit: Visit, actor: User, now: dt.datetime) -> str:
+        placed = type(self).service(
+            visit_id=visit.pk,
+            start=self.cleaned_data["start"],
+            surgeon_id=self.cleaned_data["surgeon"],
+            actor=actor,
+            now=now,
+        )
+        return self.saying(placed)
+
+    def saying(self, booked: Visit) -> str:
+        late = f", {booked.late_by_days} days late" if booked.late_by_days else ""
+        return f"Booked for {_when(booked.start)} with {booked.surgeon}{late}."
+
+
+class RescheduleForm(BookForm):
+    action = "reschedule"
+    service = services.reschedule_visit
+
+    def saying(self, moved: Visit) -> str:
+        return f"Moved to {_when(moved.start)} with {moved.surgeon}."
+
+
+class MoveForm(RowForm):
+    """A move that takes nothing but the visit: its service, and what it
+    says once done."""
+
+    service: ClassVar[Callable[..., Visit]]
+    said: ClassVar[str]
+
+    def save(self, *, visit: Visit, actor: User, now: dt.datetime) -> str:
+        type(self).service(visit_id=visit.pk, actor=actor, now=now)
+        return self.said
+
+
+class UnbookForm(MoveForm):
+    action = "unbook"
+    panel = "change"
+    service = services.unbook_visit
+    said = "Unbooked: the visit is to book again."
+
+
+class CancelForm(RowForm):
+    action = "cancel"
+    panel = "change"
+    reason = raw_text()
+
+    def clean_reason(self) -> str:
+        reason = self.cleaned_data["reason"]
+        return checked(reason_text, reason, field_name="reason", required=True)  # type: ignore[no-any-return]
+
+    def save(self, *, visit: Visit, actor: User, now: dt.datetime) -> str:
+        services.cancel_visit(
+            visit_id=visit.pk,
+            reason=self.cleaned_data["reason"],
+            actor=actor,
+            now=now,
+        )
+        return "Cancelled."
+
+
+class CheckInForm(MoveForm):
+    action = "check_in"
+    service = services.check_in_visit
+    said = "Checked in."
+
+
+class NoShowForm(MoveForm):
+    action = "no_show"
+    service = services.mark_no_show
+    said = "Marked as a no-show: the visit is to book again."
+
+
+class ContactForm(RowForm, ContactAttemptForm):
+    action = "contact"
+    panel = "contact"
+
+    def save(self, *, visit: Visit, actor: User, now: dt.datetime) -> str:
+        attempt = self.record(visit_id=visit.pk, actor=actor, now=now)
+        said = f"{attempt.get_channel_display()} attempt recorded: "
+        said += attempt.get_outcome_display().lower()
+        if attempt.call_back_on:
+            said += f", to call back on {date_format(attempt.call_back_on)}"
+        return f"{said}."
+
+
+FORMS: dict[str, type[RowForm]] = {
+    form.action: form
+    for form in (
+        BookForm,
+        RescheduleForm,
+        UnbookForm,
+        CancelForm,
+        CheckInForm,
+        NoShowForm,
+        ContactForm,
+    )
+}
