@@ -2,17 +2,10 @@
 
 from django.urls import path
 
-from web.views import (
-    account,
-    calendar_links,
-    desk,
-    entry,
-    import_jobs,
-    patients,
-    registration,
-    reports,
-    surgeon,
-)
+from web.links import views as links
+from web.patients import imports, registration
+from web.patients import views as patients
+from web.views import account, desk, entry, reports, surgeon
 
 urlpatterns = [
     path("", entry.home, name="home"),
@@ -49,15 +42,15 @@ urlpatterns = [
         surgeon.end_annual_reviews,
         name="surgeon-end-annual-reviews",
     ),
-    path("calendar-links/", calendar_links.calendar_links, name="calendar-links-page"),
+    path("calendar-links/", links.calendar_links, name="calendar-links-page"),
     path(
         "calendar-links/<int:pk>/rotate/",
-        calendar_links.rotate,
+        links.rotate,
         name="calendar-link-rotate-page",
     ),
     path(
         "calendar-links/<int:pk>/revoke/",
-        calendar_links.revoke,
+        links.revoke,
         name="calendar-link-revoke-page",
     ),
     path("desk/patients/new/", registration.register_patient, name="patient-register"),
@@ -97,10 +90,10 @@ urlpatterns = [
         patients.revoke_link,
         name="patient-link-revoke",
     ),
-    path("desk/import/", registration.import_csv, name="procedure-import-page"),
+    path("desk/import/", imports.import_csv, name="procedure-import-page"),
     path(
         "desk/import/jobs/<int:pk>/",
-        import_jobs.import_job_page,
+        imports.import_job_page,
         name="import-job-page",
     ),
     path("reports/", reports.reports_page, name="reports-page"),

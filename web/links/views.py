@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_POST
 
@@ -23,21 +24,8 @@ from feeds import links
 from feeds.models import CalendarLink, LinkScope
 from followup.access import Forbidden, Role, staff_of
 from followup.exceptions import DomainError, NotFound
+from web.links.cards import NewUrl
 from web.roles import staff_required
-
-PAGE_URL = "/calendar-links/"
-
-
-@dataclass(frozen=True)
-class NewUrl:
-    """A feed URL at the one moment it is known."""
-
-    link_id: int
-    url: str
-
-    @property
-    def webcal(self) -> str:
-        return "webcal://" + self.url.split("://", 1)[1]
 
 
 @dataclass(frozen=True)
@@ -179,4 +167,4 @@ def revoke(request: HttpRequest, pk: int) -> HttpResponse:
     except DomainError as error:
         return _refused(request, error)
     messages.success(request, "Link revoked: its URL no longer works.")
-    return HttpResponseRedirect(PAGE_URL)
+    return HttpResponseRedirect(reverse("calendar-links-page"))

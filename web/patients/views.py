@@ -25,18 +25,15 @@ rendered directly, never cached, with a QR code the patient scans at the desk.
 from __future__ import annotations
 
 import datetime as dt
-import io
 from dataclasses import dataclass, field
 
-import segno
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
-from django.utils.html import format_html
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_POST
 
 from clinic import audit, clock
@@ -44,7 +41,7 @@ from clinic.models import Patient, PatientViewChannel, Procedure
 from feeds import links
 from feeds.models import CalendarLink, LinkScope
 from followup import rules, services
-from followup.access import Forbidden, access_patient, access_visit, staff_of
+from followup.access import Forbidden, access_visit, staff_of
 from followup.exceptions import DomainError, InvalidInput, NotFound
 from followup.models import (
     ContactAttempt,
@@ -57,33 +54,9 @@ from followup.models import (
     plan_input,
 )
 from followup.services.outreach import CONTACTABLE_STATUSES
+from web.links.cards import NewUrl, qr_svg
+from web.patient_access import page_url, patient_for
 from web.roles import DESK_ROLES, SURGEON_ROLES, role_required
-from web.views.calendar_links import NewUrl
-
-# What each history action means to a person reading it.
-EVENT_LABELS = {
-    "generated": "Planned",
-    "booked": "Booked",
-    "rescheduled": "Rescheduled",
-    "rebooked": "Rebooked after a no-show",
-    "unbooked": "Unbooked",
-    "cancelled": "Cancelled",
-    "checked_in": "Checked in",
-    "no_show": "Marked as a no-show",
-    "completed": "Completed",
-    "moved": "Dates moved by a correction",
-    "window_moved": "Window moved by a correction",
-    "flagged_for_rebooking": "Flagged for rebooking",
-    "reopened": "Planned again",
-}
-
-
-def page_url(patient_id: int) -> str:
-    return f"/desk/patients/{patient_id}/"
-
-
-def event_label(action: str) -> str:
-    return EVENT_LABELS.get(action, action.replace("_", " ").capitalize())
 
 
 @dataclass(frozen=True)
@@ -181,31 +154,6 @@ def _plans(
 
 
 # --- the calendar link ---------------------------------------------------------
-
-
-def qr_svg(url: str) -> SafeString:
-    """The URL as a QR code, an inline <svg> (no script, no style attribute)."""
-    code = segno.make(url, error="m")
-    out = io.BytesIO()
-    code.save(
-        out,
-        kind="svg",
-        xmldecl=False,
-        svgns=True,
-        nl=False,
-        omitsize=True,
-        border=4,
-        dark="#000",
-        light="#fff",
-        svgclass="qr-code",
-        lineclass=None,
-    )
-    svg = out.getvalue().decode()
-    # segno writes only the code's geometry; the URL itself is not in it.
-    opening = format_html(
-        '<svg role="img" aria-label="{}" ', "QR code of the link, to scan with a phone"
-    )
-    return mark_safe(svg.replace("<svg ", opening, 1))  # noqa: S308
 
 
 @dataclass(frozen=True)
@@ -310,18 +258,9 @@ def _page(
     return response
 
 
-def patient_or_404(request: HttpRequest, pk: int, *, write: bool = False) -> Patient:
-    try:
-        return access_patient(request.user, pk, write=write)
-    except NotFound as error:
-        raise Http404(error.message) from None
-    except Forbidden as error:
-        raise PermissionDenied(error.message) from None
-
-
 @role_required(*DESK_ROLES, *SURGEON_ROLES)
 def patient_page(request: HttpRequest, pk: int) -> HttpResponse:
-    patient = patient_or_404(request, pk)
+    patient = patient_for(request, pk)
     # Who read whose record, for the audit trail (clinic.audit).
     audit.record_patient_view(
         patient=patient,
@@ -361,7 +300,7 @@ def _patient_link(request: HttpRequest, patient: Patient, link_id: int) -> Calen
 @require_POST
 @role_required(*DESK_ROLES)
 def create_link(request: HttpRequest, pk: int) -> HttpResponse:
-    patient = patient_or_404(request, pk, write=True)
+    patient = patient_for(request, pk, write=True)
     if not _may_hand_out_links(request):
         raise PermissionDenied("Your role cannot hand out a patient's calendar link.")
     section = _link_section(request, patient, None)
@@ -391,7 +330,7 @@ def create_link(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @role_required(*DESK_ROLES)
 def rotate_link(request: HttpRequest, pk: int, link_id: int) -> HttpResponse:
-    patient = patient_or_404(request, pk, write=True)
+    patient = patient_for(request, pk, write=True)
     try:
         link = _patient_link(request, patient, link_id)
         issued = links.rotate_link(link_id=link.pk, actor=request.user, now=clock.now())
@@ -408,14 +347,14 @@ def rotate_link(request: HttpRequest, pk: int, link_id: int) -> HttpResponse:
 @require_POST
 @role_required(*DESK_ROLES)
 def revoke_link(request: HttpRequest, pk: int, link_id: int) -> HttpResponse:
-    patient = patient_or_404(request, pk, write=True)
+    patient = patient_for(request, pk, write=True)
     try:
         link = _patient_link(request, patient, link_id)
         links.revoke_link(link_id=link.pk, now=clock.now(), actor=request.user)
     except DomainError as error:
         return _refused(request, patient, error)
     messages.success(request, "Link revoked: its URL no longer works.")
-    return HttpResponseRedirect(page_url(patient.pk) + "#calendar-link")
+    return HttpResponseRedirect(page_url(patient.pk, "calendar-link"))
 
 
 # --- contact attempts and MRI studies ---------------------------------------------
@@ -447,7 +386,7 @@ TYPED = (
 @require_POST
 @role_required(*DESK_ROLES)
 def record_contact(request: HttpRequest, pk: int, visit_id: int) -> HttpResponse:
-    patient = patient_or_404(request, pk, write=True)
+    patient = patient_for(request, pk, write=True)
     try:
         visit = access_visit(request.user, visit_id, action="contact")
         if visit.patient_id != patient.pk:
@@ -466,13 +405,13 @@ def record_contact(request: HttpRequest, pk: int, visit_id: int) -> HttpResponse
     said = f"Saved. {attempt.get_channel_display()} attempt recorded: "
     said += f"{attempt.get_outcome_display().lower()}."
     messages.success(request, said)
-    return HttpResponseRedirect(f"{page_url(patient.pk)}#visit-{visit_id}")
+    return HttpResponseRedirect(page_url(patient.pk, f"visit-{visit_id}"))
 
 
 @require_POST
 @role_required(*DESK_ROLES)
 def record_mri_study(request: HttpRequest, pk: int) -> HttpResponse:
-    patient = patient_or_404(request, pk, write=True)
+    patient = patient_for(request, pk, write=True)
     try:
         study = services.record_mri_study(
             patient_id=patient.pk,
@@ -486,13 +425,13 @@ def record_mri_study(request: HttpRequest, pk: int) -> HttpResponse:
     except DomainError as error:
         return _refused_form(request, patient, "mri-study", error)
     messages.success(request, f"Saved. MRI study {study.reference} recorded.")
-    return HttpResponseRedirect(f"{page_url(patient.pk)}#mri-studies")
+    return HttpResponseRedirect(page_url(patient.pk, "mri-studies"))
 
 
 @require_POST
 @role_required(*DESK_ROLES)
 def record_mri_report(request: HttpRequest, pk: int, study_id: int) -> HttpResponse:
-    patient = patient_or_404(request, pk, write=True)
+    patient = patient_for(request, pk, write=True)
     form = f"mri-report-{study_id}"
     try:
         if not MriStudy.objects.filter(pk=study_id, patient_id=patient.pk).exists():
@@ -506,4 +445,4 @@ def record_mri_report(request: HttpRequest, pk: int, study_id: int) -> HttpRespo
     except DomainError as error:
         return _refused_form(request, patient, form, error)
     messages.success(request, f"Saved. Report of {study.reference} recorded.")
-    return HttpResponseRedirect(f"{page_url(patient.pk)}#mri-studies")
+    return HttpResponseRedirect(page_url(patient.pk, "mri-studies"))
