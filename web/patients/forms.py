@@ -88,8 +88,8 @@ class ProcedureFields(forms.Form):
         )
         self.fields["kind"].error_messages["required"] = "Choose the procedure kind."
 
-    def clean_kind(self) -> str:
-        return str(_checked(parse_kind, self.cleaned_data["kind"]))
+    def clean_kind(self) -> ProcedureKind:
+        return ProcedureKind(_checked(parse_kind, self.cleaned_data["kind"]))
 
     def clean_surgery_date(self) -> dt.date:
         operated = _date(self.cleaned_data["surgery_date"], "Surgery date")

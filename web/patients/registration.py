@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -188,8 +187,7 @@ def _register(
         )
         return _form_page(request, form, patient=patient, preview=preview)
     try:
-        with transaction.atomic():
-            saved = save(form)
+        saved = save(form)
     except DomainError as error:
         return _form_page(
             request,
@@ -221,15 +219,11 @@ def register_patient(request: HttpRequest) -> HttpResponse:
 
     def save(form: RegistrationForm) -> services.PlanResult:
         data = form.cleaned_data
-        patient = services.create_patient(
+        return services.register_patient_with_procedure(
             record_number=data["record_number"],
             given_name=data["given_name"],
             family_name=data["family_name"],
             birth_date=data["birth_date"],
-            today=today,
-        )
-        return services.create_procedure(
-            patient=patient,
             surgeon=form.chosen_surgeon(),
             kind=data["kind"],
             surgery_date=data["surgery_date"],
