@@ -1,19 +1,24 @@
-"""`/calendar-links/`: one's own calendar feed links, as plain forms.
+"""The calendar-link views, one set for every page that hands links out.
 
-A surgeon manages their own surgeon link; a clinic admin the clinic's shared
-link. Who may create, rotate and revoke which link is `feeds.links`' rule,
-the API's own. A feed URL carries its token, stored only hashed: it is shown
-in the answer to create or rotate and nowhere else, so those answers are
+`/calendar-links/` is one's own links: a surgeon's own, the clinic's shared
+one for a clinic admin. A patient's link is handed out from the patient's
+page, by the same views: the URL conf passes each a `place`, the page the
+card sits on (`LinkPlace`), which says which cards a person sees there,
+which links they may touch, and renders itself with a new URL.
+
+Who may create, rotate and revoke which link is `feeds.links`' rule, the
+API's own. A feed URL carries its token, stored only hashed: it is shown in
+the answer to create or rotate and nowhere else, so those answers are
 rendered directly (never kept for a redirect) and never cached.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Any, Protocol
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
@@ -21,150 +26,187 @@ from django.views.decorators.http import require_POST
 
 from clinic import clock
 from feeds import links
-from feeds.models import CalendarLink, LinkScope
-from followup.access import Forbidden, Role, staff_of
-from followup.exceptions import DomainError, NotFound
-from web.links.cards import NewUrl
+from feeds.models import CalendarLink
+from followup.access import Role, staff_of
+from followup.exceptions import DomainError
+from web.links.cards import LinkCard, NewUrl, own_cards
 from web.roles import staff_required
 
 
-@dataclass(frozen=True)
-class Section:
-    scope: LinkScope
-    title: str
-    about: str
-    links: list[CalendarLink]
-    may_create: bool
-    # Why this person manages no link here, when they do not.
-    note: str = ""
+class LinkPlace(Protocol):
+    """A page with calendar-link cards; `kwargs` are its URL's."""
 
-    @property
-    def offers_create(self) -> bool:
-        return self.may_create and not self.links
+    # Who opens the page's link forms at all, before any other check.
+    roles: tuple[Role, ...]
+    # The calendar a create form posted without a scope is for ("" for none).
+    scope: str
+    # What the page says once a link is created, rotated, or is a second one.
+    created: str
+    rotated: str
+    duplicate: str
+
+    def cards(self, request: HttpRequest, **kwargs: Any) -> list[LinkCard]: ...
+
+    def link(self, request: HttpRequest, link_id: int, **kwargs: Any) -> CalendarLink:
+        """A link of this page the person may manage; NotFound for any other."""
+        ...
+
+    def page(
+        self,
+        request: HttpRequest,
+        *,
+        new_url: NewUrl | None,
+        status: int,
+        **kwargs: Any,
+    ) -> HttpResponse: ...
+
+    def back(self, **kwargs: Any) -> str:
+        """Where a revoke lands."""
+        ...
 
 
-def _may_create(request: HttpRequest, scope: LinkScope) -> bool:
-    try:
-        links.check_may_create(request.user, scope=scope, surgeon_id=None)
-    except Forbidden:
-        return False
-    return True
+class OwnLinks:
+    """`/calendar-links/`: one's own calendars."""
 
+    roles = tuple(Role)
+    scope = ""
+    created = "Link created. Copy its URL now: it is shown once."
+    rotated = "Link rotated: the old URL no longer works. Copy the new one now."
+    duplicate = (
+        "This calendar already has a link. Rotate it for a new URL, or revoke it first."
+    )
 
-def _sections(request: HttpRequest) -> list[Section]:
-    staff = staff_of(request.user)
-    visible = links.visible_to(request.user).order_by("-created_at", "pk")
-    sections = []
-    if staff.surgeon_id is not None:
-        sections.append(
-            Section(
-                scope=LinkScope.SURGEON,
-                title="Your calendar",
-                about="Every visit booked with you, in your own calendar app.",
-                links=list(
-                    visible.filter(scope=LinkScope.SURGEON, surgeon_id=staff.surgeon_id)
-                ),
-                may_create=_may_create(request, LinkScope.SURGEON),
-            )
+    def cards(self, request: HttpRequest, **kwargs: Any) -> list[LinkCard]:
+        return own_cards(request)
+
+    def link(self, request: HttpRequest, link_id: int, **kwargs: Any) -> CalendarLink:
+        return links.access_link(request.user, link_id)
+
+    def page(
+        self,
+        request: HttpRequest,
+        *,
+        new_url: NewUrl | None,
+        status: int,
+        **kwargs: Any,
+    ) -> HttpResponse:
+        return render(
+            request,
+            "web/links/page.html",
+            {
+                "title": "Calendar links",
+                "sections": own_cards(request, new_url),
+                "new_url": new_url,
+            },
+            status=status,
         )
-    if staff.has(Role.ADMIN, Role.FRONT_DESK):
-        may_create = _may_create(request, LinkScope.CLINIC)
-        sections.append(
-            Section(
-                scope=LinkScope.CLINIC,
-                title="The clinic's calendar",
-                about="Every booked visit of every surgeon, for a shared calendar.",
-                links=list(visible.filter(scope=LinkScope.CLINIC)),
-                may_create=may_create,
-                note=""
-                if may_create
-                else (
-                    "A clinic admin creates and rotates the clinic's calendar link. "
-                    "A patient's own link is handed out from the patient's page."
-                ),
-            )
-        )
-    return sections
+
+    def back(self, **kwargs: Any) -> str:
+        return reverse("calendar-links-page")
+
+
+OWN_LINKS = OwnLinks()
 
 
 def _page(
-    request: HttpRequest, *, new_url: NewUrl | None = None, status: int = 200
+    request: HttpRequest,
+    place: LinkPlace,
+    kwargs: dict[str, Any],
+    *,
+    new_url: NewUrl | None = None,
+    status: int = 200,
 ) -> HttpResponse:
-    response = render(
-        request,
-        "web/calendar_links.html",
-        {"title": "Calendar links", "sections": _sections(request), "new_url": new_url},
-        status=status,
-    )
+    response = place.page(request, new_url=new_url, status=status, **kwargs)
     if new_url is not None:
         add_never_cache_headers(response)
     return response
 
 
-def _issued(request: HttpRequest, issued: links.IssuedLink, said: str) -> HttpResponse:
+def _issued(
+    request: HttpRequest,
+    place: LinkPlace,
+    kwargs: dict[str, Any],
+    issued: links.IssuedLink,
+    said: str,
+) -> HttpResponse:
     messages.success(request, said)
-    url = request.build_absolute_uri(issued.path)
-    return _page(request, new_url=NewUrl(link_id=issued.link.pk, url=url))
+    new_url = NewUrl(
+        link_id=issued.link.pk, url=request.build_absolute_uri(issued.path)
+    )
+    return _page(request, place, kwargs, new_url=new_url)
 
 
-def _refused(request: HttpRequest, error: DomainError) -> HttpResponse:
-    if isinstance(error, NotFound):
-        raise Http404(error.message)
-    if isinstance(error, Forbidden):
-        raise PermissionDenied(error.message)
-    messages.error(request, error.message)
-    return _page(request, status=error.status)
+def _guard(request: HttpRequest, place: LinkPlace) -> None:
+    if not staff_of(request.user).has(*place.roles):
+        raise PermissionDenied("Your role does not open this page.")
 
 
-@staff_required
-def calendar_links(request: HttpRequest) -> HttpResponse:
-    if request.method != "POST":
-        return _page(request)
-    scope = request.POST.get("scope", "")
-    section = next((s for s in _sections(request) if s.scope == scope), None)
-    if section is None or not section.may_create:
+def _create(
+    request: HttpRequest, place: LinkPlace, kwargs: dict[str, Any]
+) -> HttpResponse:
+    _guard(request, place)
+    cards = place.cards(request, **kwargs)
+    scope = request.POST.get("scope", "") or place.scope
+    card = next((card for card in cards if card.scope == scope), None)
+    if card is None or not card.may_create:
         raise PermissionDenied("You cannot create this calendar link.")
-    if section.links:
-        messages.error(
-            request,
-            "This calendar already has a link. Rotate it for a new URL, "
-            "or revoke it first.",
-        )
-        return _page(request, status=409)
+    if card.links:
+        messages.error(request, place.duplicate)
+        return _page(request, place, kwargs, status=409)
     try:
         surgeon_id = links.check_may_create(request.user, scope=scope, surgeon_id=None)
         issued = links.create_link(
             scope=scope,
             surgeon_id=surgeon_id,
+            patient_id=card.patient_id,
             actor=request.user,  # type: ignore[arg-type]
         )
     except DomainError as error:
-        return _refused(request, error)
-    return _issued(request, issued, "Link created. Copy its URL now: it is shown once.")
+        messages.error(request, error.message)
+        return _page(request, place, kwargs, status=error.status)
+    return _issued(request, place, kwargs, issued, place.created)
+
+
+@staff_required
+def calendar_links(request: HttpRequest, place: LinkPlace = OWN_LINKS) -> HttpResponse:
+    """`/calendar-links/`: the page, and its create form."""
+    if request.method != "POST":
+        return _page(request, place, {})
+    return _create(request, place, {})
 
 
 @require_POST
 @staff_required
-def rotate(request: HttpRequest, pk: int) -> HttpResponse:
+def create(request: HttpRequest, place: LinkPlace, **kwargs: Any) -> HttpResponse:
+    return _create(request, place, kwargs)
+
+
+@require_POST
+@staff_required
+def rotate(
+    request: HttpRequest, link_id: int, place: LinkPlace, **kwargs: Any
+) -> HttpResponse:
+    _guard(request, place)
+    link = place.link(request, link_id, **kwargs)
     try:
-        link = links.access_link(request.user, pk)
         issued = links.rotate_link(link_id=link.pk, actor=request.user, now=clock.now())
     except DomainError as error:
-        return _refused(request, error)
-    return _issued(
-        request,
-        issued,
-        "Link rotated: the old URL no longer works. Copy the new one now.",
-    )
+        messages.error(request, error.message)
+        return _page(request, place, kwargs, status=error.status)
+    return _issued(request, place, kwargs, issued, place.rotated)
 
 
 @require_POST
 @staff_required
-def revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def revoke(
+    request: HttpRequest, link_id: int, place: LinkPlace, **kwargs: Any
+) -> HttpResponse:
+    _guard(request, place)
+    link = place.link(request, link_id, **kwargs)
     try:
-        link = links.access_link(request.user, pk)
         links.revoke_link(link_id=link.pk, now=clock.now(), actor=request.user)
     except DomainError as error:
-        return _refused(request, error)
+        messages.error(request, error.message)
+        return _page(request, place, kwargs, status=error.status)
     messages.success(request, "Link revoked: its URL no longer works.")
-    return HttpResponseRedirect(reverse("calendar-links-page"))
+    return HttpResponseRedirect(place.back(**kwargs))

@@ -1,4 +1,4 @@
-"""The pages' forms: each field is read by the services' own parsers and checks.
+"""The patient pages' forms: each field is read by the services' own parsers and checks.
 
 A form never decides what is valid on its own: `parse_date`,
 `check_birth_date`, `check_surgery_date`, `parse_kind` and `required_text`
@@ -14,6 +14,7 @@ import hashlib
 from typing import Any
 
 from django import forms
+from django.core.validators import ProhibitNullCharactersValidator
 
 from clinic.models import Patient, ProcedureKind, Surgeon
 from followup.exceptions import DomainError, InvalidInput
@@ -23,6 +24,7 @@ from followup.services.parsing import (
     parse_kind,
     parse_record_number,
     required_text,
+    text_only,
 )
 from followup.services.patients import check_birth_date
 
@@ -177,6 +179,95 @@ def _date(value: str, label: str) -> dt.date:
         return parse_date(value, field_name=label)
     except InvalidInput as error:
         raise forms.ValidationError(error.message, code=error.code) from None
+
+
+class TypedText(forms.CharField):
+    """Text kept as typed for the services' own parsers, which refuse a NUL
+    (`text_only`) in their words, where Django's check would say it in its
+    own."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(required=False, strip=False, **kwargs)
+        self.validators = [
+            check
+            for check in self.validators
+            if not isinstance(check, ProhibitNullCharactersValidator)
+        ]
+
+
+class RowForm(forms.Form):
+    """A form of one of the page's many cards or rows: `key` says which one,
+    so that a refused form is shown again in its place, with what was typed."""
+
+    def __init__(self, *args: Any, key: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.key = key
+
+    @property
+    def message(self) -> str:
+        """Every refusal of this form, in the services' words."""
+        return " ".join(
+            str(error) for errors in self.errors.values() for error in errors
+        )
+
+    def refuse(self, error: DomainError) -> None:
+        """A service's refusal, beside the form."""
+        self.add_error(None, error.message)
+
+
+class ContactAttemptForm(RowForm):
+    """One try to reach the patient of a visit. The channel, the outcome and
+    the call-back day depend on each other and on the visit:
+    `record_contact_attempt` checks them together, inside its transaction."""
+
+    channel = TypedText()
+    outcome = TypedText()
+    call_back_on = TypedText()
+    note = TypedText()
+
+    def clean_note(self) -> str:
+        return str(_checked(text_only, self.cleaned_data["note"], field_name="note"))
+
+    def clean_call_back_on(self) -> dt.date | None:
+        return _optional_date(self.cleaned_data["call_back_on"], "call_back_on")
+
+
+class MriStudyForm(RowForm):
+    performed_on = TypedText()
+    reference = TypedText()
+    report_received_on = TypedText()
+
+    def clean_performed_on(self) -> dt.date:
+        value = self.cleaned_data["performed_on"]
+        return _checked(parse_date, value.strip(), field_name="performed_on")  # type: ignore[no-any-return]
+
+    def clean_reference(self) -> str:
+        value = self.cleaned_data["reference"]
+        return str(
+            _checked(required_text, value, field_name="reference", max_length=64)
+        )
+
+    def clean_report_received_on(self) -> dt.date | None:
+        value = self.cleaned_data["report_received_on"]
+        return _optional_date(value, "report_received_on")
+
+
+class MriReportForm(RowForm):
+    report_received_on = TypedText()
+
+    def clean_report_received_on(self) -> dt.date:
+        day = _optional_date(
+            self.cleaned_data["report_received_on"], "report_received_on"
+        )
+        if day is None:
+            raise forms.ValidationError("Give the day the report arrived.")
+        return day
+
+
+def _optional_date(value: str, field_name: str) -> dt.date | None:
+    if not value.strip():
+        return None
+    return _checked(parse_date, value.strip(), field_name=field_name)  # type: ignore[no-any-return]
 
 
 class ImportForm(forms.Form):
