@@ -14,6 +14,7 @@ rendered directly (never kept for a redirect) and never cached.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from django.contrib import messages
@@ -181,19 +182,33 @@ def create(request: HttpRequest, place: LinkPlace, **kwargs: Any) -> HttpRespons
     return _create(request, place, kwargs)
 
 
+def _act(
+    request: HttpRequest,
+    place: LinkPlace,
+    kwargs: dict[str, Any],
+    link_id: int,
+    act: Callable[[CalendarLink], HttpResponse],
+) -> HttpResponse:
+    """One of the page's links, acted on; a refusal is the page again."""
+    _guard(request, place)
+    link = place.link(request, link_id, **kwargs)
+    try:
+        return act(link)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return _page(request, place, kwargs, status=error.status)
+
+
 @require_POST
 @staff_required
 def rotate(
     request: HttpRequest, link_id: int, place: LinkPlace, **kwargs: Any
 ) -> HttpResponse:
-    _guard(request, place)
-    link = place.link(request, link_id, **kwargs)
-    try:
+    def act(link: CalendarLink) -> HttpResponse:
         issued = links.rotate_link(link_id=link.pk, actor=request.user, now=clock.now())
-    except DomainError as error:
-        messages.error(request, error.message)
-        return _page(request, place, kwargs, status=error.status)
-    return _issued(request, place, kwargs, issued, place.rotated)
+        return _issued(request, place, kwargs, issued, place.rotated)
+
+    return _act(request, place, kwargs, link_id, act)
 
 
 @require_POST
@@ -201,12 +216,9 @@ def rotate(
 def revoke(
     request: HttpRequest, link_id: int, place: LinkPlace, **kwargs: Any
 ) -> HttpResponse:
-    _guard(request, place)
-    link = place.link(request, link_id, **kwargs)
-    try:
+    def act(link: CalendarLink) -> HttpResponse:
         links.revoke_link(link_id=link.pk, now=clock.now(), actor=request.user)
-    except DomainError as error:
-        messages.error(request, error.message)
-        return _page(request, place, kwargs, status=error.status)
-    messages.success(request, "Link revoked: its URL no longer works.")
-    return HttpResponseRedirect(place.back(**kwargs))
+        messages.success(request, "Link revoked: its URL no longer works.")
+        return HttpResponseRedirect(place.back(**kwargs))
+
+    return _act(request, place, kwargs, link_id, act)

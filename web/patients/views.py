@@ -21,6 +21,9 @@ rendered directly, never cached, with a QR code the patient scans at the desk.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -153,6 +156,26 @@ def _refused(
     return _page(request, patient, refused=form, status=status)
 
 
+def _submit(
+    request: HttpRequest,
+    patient: Patient,
+    form: RowForm,
+    save: Callable[[dict[str, Any]], str],
+    *,
+    anchor: str,
+) -> HttpResponse:
+    """A valid form saved by one service call, then back to the page at
+    `anchor` with what `save` says; any refusal beside the form."""
+    if not form.is_valid():
+        return _refused(request, patient, form, None)
+    try:
+        said = save(form.cleaned_data)
+    except DomainError as error:
+        return _refused(request, patient, form, error)
+    messages.success(request, said)
+    return HttpResponseRedirect(page_url(patient.pk, anchor))
+
+
 @require_POST
 @role_required(*DESK_ROLES)
 def record_contact(request: HttpRequest, pk: int, visit_id: int) -> HttpResponse:
@@ -160,42 +183,37 @@ def record_contact(request: HttpRequest, pk: int, visit_id: int) -> HttpResponse
     visit = access_visit(request.user, visit_id, action="contact")
     if visit.patient_id != patient.pk:
         raise NotFound(f"Visit {visit_id} does not exist.")
-    form = ContactAttemptForm(request.POST, key=f"contact-{visit_id}")
-    if not form.is_valid():
-        return _refused(request, patient, form, None)
-    try:
+
+    def save(data: dict[str, Any]) -> str:
         attempt = services.record_contact_attempt(
             visit_id=visit.pk,
-            **form.cleaned_data,
+            **data,
             actor=request.user,  # type: ignore[arg-type]
             now=clock.now(),
         )
-    except DomainError as error:
-        return _refused(request, patient, form, error)
-    said = f"Saved. {attempt.get_channel_display()} attempt recorded: "
-    said += f"{attempt.get_outcome_display().lower()}."
-    messages.success(request, said)
-    return HttpResponseRedirect(page_url(patient.pk, f"visit-{visit_id}"))
+        said = f"Saved. {attempt.get_channel_display()} attempt recorded: "
+        return said + f"{attempt.get_outcome_display().lower()}."
+
+    form = ContactAttemptForm(request.POST, key=f"contact-{visit_id}")
+    return _submit(request, patient, form, save, anchor=f"visit-{visit_id}")
 
 
 @require_POST
 @role_required(*DESK_ROLES)
 def record_mri_study(request: HttpRequest, pk: int) -> HttpResponse:
     patient = patient_for(request, pk, write=True)
-    form = MriStudyForm(request.POST, key="mri-study")
-    if not form.is_valid():
-        return _refused(request, patient, form, None)
-    try:
+
+    def save(data: dict[str, Any]) -> str:
         study = services.record_mri_study(
             patient_id=patient.pk,
-            **form.cleaned_data,
+            **data,
             actor=request.user,  # type: ignore[arg-type]
             today=clock.today(),
         )
-    except DomainError as error:
-        return _refused(request, patient, form, error)
-    messages.success(request, f"Saved. MRI study {study.reference} recorded.")
-    return HttpResponseRedirect(page_url(patient.pk, "mri-studies"))
+        return f"Saved. MRI study {study.reference} recorded."
+
+    form = MriStudyForm(request.POST, key="mri-study")
+    return _submit(request, patient, form, save, anchor="mri-studies")
 
 
 @require_POST
@@ -204,16 +222,14 @@ def record_mri_report(request: HttpRequest, pk: int, study_id: int) -> HttpRespo
     patient = patient_for(request, pk, write=True)
     if not MriStudy.objects.filter(pk=study_id, patient_id=patient.pk).exists():
         raise NotFound(f"MRI study {study_id} does not exist.")
-    form = MriReportForm(request.POST, key=f"mri-report-{study_id}")
-    if not form.is_valid():
-        return _refused(request, patient, form, None)
-    try:
+
+    def save(data: dict[str, Any]) -> str:
         study = services.record_mri_report(
             study_id=study_id,
-            received_on=form.cleaned_data["report_received_on"],
+            received_on=data["report_received_on"],
             today=clock.today(),
         )
-    except DomainError as error:
-        return _refused(request, patient, form, error)
-    messages.success(request, f"Saved. Report of {study.reference} recorded.")
-    return HttpResponseRedirect(page_url(patient.pk, "mri-studies"))
+        return f"Saved. Report of {study.reference} recorded."
+
+    form = MriReportForm(request.POST, key=f"mri-report-{study_id}")
+    return _submit(request, patient, form, save, anchor="mri-studies")
