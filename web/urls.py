@@ -3,16 +3,12 @@
 from django.urls import path
 
 from web.desk import views as desk
+from web.links import views as links
+from web.patients import imports, registration
+from web.patients import views as patients
 from web.reports import views as reports
 from web.surgeon import views as surgeon
-from web.views import (
-    account,
-    calendar_links,
-    entry,
-    import_jobs,
-    patients,
-    registration,
-)
+from web.views import account, entry
 
 urlpatterns = [
     path("", entry.home, name="home"),
@@ -49,15 +45,17 @@ urlpatterns = [
         surgeon.end_annual_reviews,
         name="surgeon-end-annual-reviews",
     ),
-    path("calendar-links/", calendar_links.calendar_links, name="calendar-links-page"),
+    path("calendar-links/", links.calendar_links, name="calendar-links-page"),
     path(
-        "calendar-links/<int:pk>/rotate/",
-        calendar_links.rotate,
+        "calendar-links/<int:link_id>/rotate/",
+        links.rotate,
+        {"place": links.OWN_LINKS},
         name="calendar-link-rotate-page",
     ),
     path(
-        "calendar-links/<int:pk>/revoke/",
-        calendar_links.revoke,
+        "calendar-links/<int:link_id>/revoke/",
+        links.revoke,
+        {"place": links.OWN_LINKS},
         name="calendar-link-revoke-page",
     ),
     path("desk/patients/new/", registration.register_patient, name="patient-register"),
@@ -84,23 +82,26 @@ urlpatterns = [
     ),
     path(
         "desk/patients/<int:pk>/calendar-link/",
-        patients.create_link,
+        links.create,
+        {"place": patients.PATIENT_LINKS},
         name="patient-link-create",
     ),
     path(
         "desk/patients/<int:pk>/calendar-link/<int:link_id>/rotate/",
-        patients.rotate_link,
+        links.rotate,
+        {"place": patients.PATIENT_LINKS},
         name="patient-link-rotate",
     ),
     path(
         "desk/patients/<int:pk>/calendar-link/<int:link_id>/revoke/",
-        patients.revoke_link,
+        links.revoke,
+        {"place": patients.PATIENT_LINKS},
         name="patient-link-revoke",
     ),
-    path("desk/import/", registration.import_csv, name="procedure-import-page"),
+    path("desk/import/", imports.import_csv, name="procedure-import-page"),
     path(
         "desk/import/jobs/<int:pk>/",
-        import_jobs.import_job_page,
+        imports.import_job_page,
         name="import-job-page",
     ),
     path("reports/", reports.reports_page, name="reports-page"),

@@ -53,6 +53,7 @@ from followup.services.procedures import (
     extend_annual_horizon,
     generate_visits,
     preview_correction,
+    register_patient_with_procedure,
     replan_all,
 )
 from followup.services.replanning import (
@@ -97,6 +98,7 @@ __all__ = [
     "record_event",
     "record_mri_report",
     "record_mri_study",
+    "register_patient_with_procedure",
     "replan_all",
     "reschedule_visit",
     "run_import_job",

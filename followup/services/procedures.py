@@ -22,6 +22,7 @@ from followup.services.parsing import (
     parse_kind,
     required_text,
 )
+from followup.services.patients import create_patient
 from followup.services.plan import (
     PlanResult,
     VisitChange,
@@ -79,6 +80,41 @@ def create_procedure(
     )
     procedure.save(force_insert=True)
     return replan(procedure, today=today, actor=actor, action="generated")
+
+
+@transaction.atomic
+def register_patient_with_procedure(
+    *,
+    record_number: str,
+    given_name: str,
+    family_name: str,
+    birth_date: dt.date,
+    surgeon: Surgeon,
+    kind: ProcedureKind,
+    surgery_date: dt.date,
+    today: dt.date,
+    actor: User = None,
+) -> PlanResult:
+    """Register a new patient and their first procedure, and plan its visits.
+
+    One transaction: a refusal of either (a duplicate record number, a
+    surgery before the birth date, an inactive surgeon) writes nothing.
+    """
+    patient = create_patient(
+        record_number=record_number,
+        given_name=given_name,
+        family_name=family_name,
+        birth_date=birth_date,
+        today=today,
+    )
+    return create_procedure(
+        patient=patient,
+        surgeon=surgeon,
+        kind=kind,
+        surgery_date=surgery_date,
+        today=today,
+        actor=actor,
+    )
 
 
 @transaction.atomic

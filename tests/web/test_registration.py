@@ -254,8 +254,9 @@ def test_a_refused_save_writes_nothing_and_keeps_the_form(
             "Dr. Ana Alvarez is no longer active.", code="surgeon_inactive"
         )
 
-    # The patient is written first; the procedure's refusal must undo it.
-    monkeypatch.setattr("followup.services.create_procedure", refuse)
+    # register_patient_with_procedure writes the patient first; the
+    # procedure's refusal must undo it.
+    monkeypatch.setattr("followup.services.procedures.create_procedure", refuse)
     response = desk.post(
         URL, {**typed(surgeon_a), "action": "save", "previewed": fingerprint(preview)}
     )

@@ -8,9 +8,25 @@ from django import template
 from django.utils import formats, timezone
 
 from followup.models import ContactAttempt, VisitEvent, VisitStatus
-from web.views.patients import event_label as _event_label
 
 register = template.Library()
+
+# What each history action means to a person reading it.
+EVENT_LABELS = {
+    "generated": "Planned",
+    "booked": "Booked",
+    "rescheduled": "Rescheduled",
+    "rebooked": "Rebooked after a no-show",
+    "unbooked": "Unbooked",
+    "cancelled": "Cancelled",
+    "checked_in": "Checked in",
+    "no_show": "Marked as a no-show",
+    "completed": "Completed",
+    "moved": "Dates moved by a correction",
+    "window_moved": "Window moved by a correction",
+    "flagged_for_rebooking": "Flagged for rebooking",
+    "reopened": "Planned again",
+}
 
 
 @register.filter
@@ -26,7 +42,7 @@ def status_label(value: str) -> str:
 
 @register.filter
 def event_label(action: str) -> str:
-    return _event_label(action)
+    return EVENT_LABELS.get(action, action.replace("_", " ").capitalize())
 
 
 @register.filter

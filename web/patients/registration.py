@@ -6,32 +6,25 @@ plan" checks every field with the services' own parsers and shows the visits
 and milestones the pure planner will generate, writing nothing; "Save"
 appears with the preview and saves exactly what was previewed (a fingerprint
 of the previewed values travels with the form: changed details are previewed
-again, never saved unseen). Save calls `create_patient` and
-`create_procedure` in one transaction, so a refusal writes nothing and the
-form comes back with the reason and everything typed.
+again, never saved unseen). Save calls one service,
+`register_patient_with_procedure` (or `create_procedure` for a patient
+already registered), so a refusal writes nothing and the form comes back with
+the reason and everything typed.
 
 With htmx, a field is checked as the person types or leaves it: the same
 view answers with that field's message only, and marks a shown preview as
 out of date once the details differ from it. Without JavaScript the form
 works as plain POSTs.
-
-`/desk/import/` takes a CSV file: all rows or none, problems by line. A file
-past `IMPORT_SYNC_MAX_ROWS` rows goes to a background job, whose page
-(`web.views.import_jobs`) shows its progress. Imports are throttled per
-person, like the API's.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -41,12 +34,11 @@ from clinic import clock
 from clinic.models import Patient
 from followup import rules, services
 from followup.exceptions import DomainError
-from followup.models import FollowUpRule, ImportJob, RecoveryMilestone
+from followup.models import FollowUpRule, RecoveryMilestone
 from followup.services.plan import horizon
-from web.forms import ImportForm, ProcedureFields, RegistrationForm
+from web.patient_access import page_url, patient_for
+from web.patients.forms import ProcedureFields, RegistrationForm
 from web.roles import DESK_ROLES, role_required
-from web.views.import_jobs import import_throttle_wait
-from web.views.patients import page_url, patient_or_404
 
 PREVIEW = "preview"
 SAVE = "save"
@@ -195,8 +187,7 @@ def _register(
         )
         return _form_page(request, form, patient=patient, preview=preview)
     try:
-        with transaction.atomic():
-            saved = save(form)
+        saved = save(form)
     except DomainError as error:
         return _form_page(
             request,
@@ -228,15 +219,11 @@ def register_patient(request: HttpRequest) -> HttpResponse:
 
     def save(form: RegistrationForm) -> services.PlanResult:
         data = form.cleaned_data
-        patient = services.create_patient(
+        return services.register_patient_with_procedure(
             record_number=data["record_number"],
             given_name=data["given_name"],
             family_name=data["family_name"],
             birth_date=data["birth_date"],
-            today=today,
-        )
-        return services.create_procedure(
-            patient=patient,
             surgeon=form.chosen_surgeon(),
             kind=data["kind"],
             surgery_date=data["surgery_date"],
@@ -249,7 +236,7 @@ def register_patient(request: HttpRequest) -> HttpResponse:
 
 @role_required(*DESK_ROLES)
 def register_procedure(request: HttpRequest, pk: int) -> HttpResponse:
-    patient = patient_or_404(request, pk, write=True)
+    patient = patient_for(request, pk, write=True)
     today = clock.today()
     url = reverse("procedure-register", args=[patient.pk])
     data = request.POST if request.method == "POST" else None
@@ -269,80 +256,3 @@ def register_procedure(request: HttpRequest, pk: int) -> HttpResponse:
         )
 
     return _register(request, form, patient=patient, save=save)
-
-
-# --- the CSV import ---------------------------------------------------------------
-
-
-@role_required(*DESK_ROLES)
-def import_csv(request: HttpRequest) -> HttpResponse:
-    context: dict[str, object] = {"title": "Import from CSV", "columns": _COLUMNS}
-    if request.method != "POST":
-        context["form"] = ImportForm()
-        return render(request, "web/patients/import.html", context)
-    wait = import_throttle_wait(request)
-    if wait is not None:
-        return _throttled(request, context, wait)
-    form = ImportForm(request.POST, request.FILES)
-    context["form"] = form
-    if not form.is_valid():
-        return render(request, "web/patients/import.html", context, status=400)
-    upload = form.cleaned_data["file"]
-    limit = settings.IMPORT_MAX_BYTES
-    if upload.size is not None and upload.size > limit:
-        context["refusal"] = (
-            f"The file is larger than {limit // (1024 * 1024)} MB; split it into "
-            "smaller files. Nothing was imported."
-        )
-        return render(request, "web/patients/import.html", context, status=400)
-    try:
-        result = services.accept_import(
-            data=bytes(upload.read()),
-            file_name=upload.name or "",
-            actor=request.user,  # type: ignore[arg-type]
-            today=clock.today(),
-            now=clock.now(),
-        )
-    except DomainError as error:
-        context["refusal"] = error.message
-        context["problems"] = error.errors
-        context["error_count"] = error.error_count
-        context["file_name"] = upload.name
-        return render(request, "web/patients/import.html", context, status=error.status)
-    if isinstance(result, ImportJob):
-        return HttpResponseRedirect(reverse("import-job-page", args=[result.pk]))
-    context["result"] = result
-    context["file_name"] = upload.name
-    context["form"] = ImportForm()
-    messages.success(request, f"Imported {upload.name}.")
-    return render(request, "web/patients/import.html", context)
-
-
-def _throttled(
-    request: HttpRequest, context: dict[str, object], wait: float
-) -> HttpResponse:
-    minutes = max(1, math.ceil(wait / 60))
-    context["form"] = ImportForm()
-    context["refusal"] = (
-        "You have imported many files in a short time; import this one again "
-        f"in {minutes} minute{'s' if minutes != 1 else ''}. Nothing was imported."
-    )
-    context["throttled"] = True
-    response = render(request, "web/patients/import.html", context, status=429)
-    response["Retry-After"] = str(math.ceil(wait))
-    return response
-
-
-_COLUMNS = [
-    (
-        "record_number",
-        "the patient's medical record number: at most 32 letters and digits, "
-        "with - / . _ or spaces between them",
-    ),
-    ("given_name", "the patient's given name"),
-    ("family_name", "the patient's family name"),
-    ("birth_date", "YYYY-MM-DD"),
-    ("surgeon", "the surgeon's id or the username of their login"),
-    ("kind", "endoscopic or endoscopic_stem_cell"),
-    ("surgery_date", "YYYY-MM-DD"),
-]

@@ -1,0 +1,224 @@
+"""The calendar-link views, one set for every page that hands links out.
+
+`/calendar-links/` is one's own links: a surgeon's own, the clinic's shared
+one for a clinic admin. A patient's link is handed out from the patient's
+page, by the same views: the URL conf passes each a `place`, the page the
+card sits on (`LinkPlace`), which says which cards a person sees there,
+which links they may touch, and renders itself with a new URL.
+
+Who may create, rotate and revoke which link is `feeds.links`' rule, the
+API's own. A feed URL carries its token, stored only hashed: it is shown in
+the answer to create or rotate and nowhere else, so those answers are
+rendered directly (never kept for a redirect) and never cached.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
+from django.views.decorators.http import require_POST
+
+from clinic import clock
+from feeds import links
+from feeds.models import CalendarLink
+from followup.access import Role, staff_of
+from followup.exceptions import DomainError
+from web.links.cards import LinkCard, NewUrl, own_cards
+from web.roles import staff_required
+
+
+class LinkPlace(Protocol):
+    """A page with calendar-link cards; `kwargs` are its URL's."""
+
+    # Who opens the page's link forms at all, before any other check.
+    roles: tuple[Role, ...]
+    # The calendar a create form posted without a scope is for ("" for none).
+    scope: str
+    # What the page says once a link is created, rotated, or is a second one.
+    created: str
+    rotated: str
+    duplicate: str
+
+    def cards(self, request: HttpRequest, **kwargs: Any) -> list[LinkCard]: ...
+
+    def link(self, request: HttpRequest, link_id: int, **kwargs: Any) -> CalendarLink:
+        """A link of this page the person may manage; NotFound for any other."""
+        ...
+
+    def page(
+        self,
+        request: HttpRequest,
+        *,
+        new_url: NewUrl | None,
+        status: int,
+        **kwargs: Any,
+    ) -> HttpResponse: ...
+
+    def back(self, **kwargs: Any) -> str:
+        """Where a revoke lands."""
+        ...
+
+
+class OwnLinks:
+    """`/calendar-links/`: one's own calendars."""
+
+    roles = tuple(Role)
+    scope = ""
+    created = "Link created. Copy its URL now: it is shown once."
+    rotated = "Link rotated: the old URL no longer works. Copy the new one now."
+    duplicate = (
+        "This calendar already has a link. Rotate it for a new URL, or revoke it first."
+    )
+
+    def cards(self, request: HttpRequest, **kwargs: Any) -> list[LinkCard]:
+        return own_cards(request)
+
+    def link(self, request: HttpRequest, link_id: int, **kwargs: Any) -> CalendarLink:
+        return links.access_link(request.user, link_id)
+
+    def page(
+        self,
+        request: HttpRequest,
+        *,
+        new_url: NewUrl | None,
+        status: int,
+        **kwargs: Any,
+    ) -> HttpResponse:
+        return render(
+            request,
+            "web/links/page.html",
+            {
+                "title": "Calendar links",
+                "sections": own_cards(request, new_url),
+                "new_url": new_url,
+            },
+            status=status,
+        )
+
+    def back(self, **kwargs: Any) -> str:
+        return reverse("calendar-links-page")
+
+
+OWN_LINKS = OwnLinks()
+
+
+def _page(
+    request: HttpRequest,
+    place: LinkPlace,
+    kwargs: dict[str, Any],
+    *,
+    new_url: NewUrl | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    response = place.page(request, new_url=new_url, status=status, **kwargs)
+    if new_url is not None:
+        add_never_cache_headers(response)
+    return response
+
+
+def _issued(
+    request: HttpRequest,
+    place: LinkPlace,
+    kwargs: dict[str, Any],
+    issued: links.IssuedLink,
+    said: str,
+) -> HttpResponse:
+    messages.success(request, said)
+    new_url = NewUrl(
+        link_id=issued.link.pk, url=request.build_absolute_uri(issued.path)
+    )
+    return _page(request, place, kwargs, new_url=new_url)
+
+
+def _guard(request: HttpRequest, place: LinkPlace) -> None:
+    if not staff_of(request.user).has(*place.roles):
+        raise PermissionDenied("Your role does not open this page.")
+
+
+def _create(
+    request: HttpRequest, place: LinkPlace, kwargs: dict[str, Any]
+) -> HttpResponse:
+    _guard(request, place)
+    cards = place.cards(request, **kwargs)
+    scope = request.POST.get("scope", "") or place.scope
+    card = next((card for card in cards if card.scope == scope), None)
+    if card is None or not card.may_create:
+        raise PermissionDenied("You cannot create this calendar link.")
+    if card.links:
+        messages.error(request, place.duplicate)
+        return _page(request, place, kwargs, status=409)
+    try:
+        surgeon_id = links.check_may_create(request.user, scope=scope, surgeon_id=None)
+        issued = links.create_link(
+            scope=scope,
+            surgeon_id=surgeon_id,
+            patient_id=card.patient_id,
+            actor=request.user,  # type: ignore[arg-type]
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+        return _page(request, place, kwargs, status=error.status)
+    return _issued(request, place, kwargs, issued, place.created)
+
+
+@staff_required
+def calendar_links(request: HttpRequest, place: LinkPlace = OWN_LINKS) -> HttpResponse:
+    """`/calendar-links/`: the page, and its create form."""
+    if request.method != "POST":
+        return _page(request, place, {})
+    return _create(request, place, {})
+
+
+@require_POST
+@staff_required
+def create(request: HttpRequest, place: LinkPlace, **kwargs: Any) -> HttpResponse:
+    return _create(request, place, kwargs)
+
+
+def _act(
+    request: HttpRequest,
+    place: LinkPlace,
+    kwargs: dict[str, Any],
+    link_id: int,
+    act: Callable[[CalendarLink], HttpResponse],
+) -> HttpResponse:
+    """One of the page's links, acted on; a refusal is the page again."""
+    _guard(request, place)
+    link = place.link(request, link_id, **kwargs)
+    try:
+        return act(link)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return _page(request, place, kwargs, status=error.status)
+
+
+@require_POST
+@staff_required
+def rotate(
+    request: HttpRequest, link_id: int, place: LinkPlace, **kwargs: Any
+) -> HttpResponse:
+    def act(link: CalendarLink) -> HttpResponse:
+        issued = links.rotate_link(link_id=link.pk, actor=request.user, now=clock.now())
+        return _issued(request, place, kwargs, issued, place.rotated)
+
+    return _act(request, place, kwargs, link_id, act)
+
+
+@require_POST
+@staff_required
+def revoke(
+    request: HttpRequest, link_id: int, place: LinkPlace, **kwargs: Any
+) -> HttpResponse:
+    def act(link: CalendarLink) -> HttpResponse:
+        links.revoke_link(link_id=link.pk, now=clock.now(), actor=request.user)
+        messages.success(request, "Link revoked: its URL no longer works.")
+        return HttpResponseRedirect(place.back(**kwargs))
+
+    return _act(request, place, kwargs, link_id, act)

@@ -1,0 +1,258 @@
+"""The patient pages' forms: each field is read by the services' own parsers and checks.
+
+A form never decides what is valid on its own: `parse_date`,
+`check_birth_date`, `check_surgery_date`, `parse_kind` and `required_text`
+give the same answer, in the same words, as the API, the admin and the CSV
+import. The service called on save checks everything again, inside its
+transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from typing import Any
+
+from django import forms
+from django.core.validators import ProhibitNullCharactersValidator
+
+from clinic.models import Patient, ProcedureKind, Surgeon
+from followup.exceptions import DomainError
+from followup.services.parsing import (
+    check_surgery_date,
+    parse_date,
+    parse_kind,
+    parse_record_number,
+    required_text,
+    text_only,
+)
+from followup.services.patients import check_birth_date
+from web.forms import DateInput, checked, required_date
+
+
+class ProcedureFields(forms.Form):
+    """A procedure for a patient whose birth date is known (or being typed)."""
+
+    surgeon = forms.TypedChoiceField(
+        label="Surgeon",
+        coerce=int,
+        empty_value=None,
+        help_text="Who operated. Only active surgeons are listed.",
+    )
+    kind = forms.ChoiceField(
+        label="Kind of surgery",
+        choices=ProcedureKind.choices,
+        widget=forms.RadioSelect,
+        help_text="A stem-cell implant adds a yearly MRI review.",
+    )
+    surgery_date = forms.CharField(
+        label="Surgery date",
+        widget=DateInput,
+        help_text="The day of the operation.",
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        today: dt.date,
+        birth_date: dt.date | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today
+        self.known_birth_date = birth_date
+        for bound in self.fields.values():
+            bound.error_messages["required"] = f"{bound.label} is required."
+        self.surgeons = {s.pk: s for s in Surgeon.objects.active()}
+        surgeon_field = self.fields["surgeon"]
+        assert isinstance(surgeon_field, forms.TypedChoiceField)  # noqa: S101
+        surgeon_field.choices = [("", "Choose a surgeon")] + [
+            (pk, str(surgeon)) for pk, surgeon in self.surgeons.items()
+        ]
+        surgeon_field.error_messages["invalid_choice"] = (
+            "Choose one of the clinic's active surgeons from the list."
+        )
+        surgeon_field.error_messages["required"] = "Choose the surgeon who operated."
+        self.fields["kind"].error_messages["invalid_choice"] = (
+            "Choose one of the procedure kinds listed."
+        )
+        self.fields["kind"].error_messages["required"] = "Choose the procedure kind."
+
+    def clean_kind(self) -> ProcedureKind:
+        return ProcedureKind(checked(parse_kind, self.cleaned_data["kind"]))
+
+    def clean_surgery_date(self) -> dt.date:
+        operated = required_date(self.cleaned_data["surgery_date"], "Surgery date")
+        born = self.known_birth_date or self.cleaned_data.get("birth_date")
+        checked(check_surgery_date, operated, today=self.today, birth_date=born)
+        return operated
+
+    def chosen_surgeon(self) -> Surgeon:
+        return self.surgeons[self.cleaned_data["surgeon"]]
+
+    def fingerprint(self) -> str:
+        """What the preview showed, so that Save saves that and nothing else."""
+        values = [f"{name}={self.cleaned_data[name]}" for name in sorted(self.fields)]
+        return hashlib.sha256("\n".join(values).encode()).hexdigest()[:32]
+
+
+class RegistrationForm(ProcedureFields):
+    """A new patient and their procedure, in one form."""
+
+    record_number = forms.CharField(
+        label="Record number",
+        help_text="The patient's medical record number.",
+        max_length=200,
+    )
+    given_name = forms.CharField(
+        label="Given name", max_length=400, help_text="As on their ID."
+    )
+    family_name = forms.CharField(
+        label="Family name", max_length=400, help_text="Both, if they have two."
+    )
+    birth_date = forms.CharField(
+        label="Birth date", widget=DateInput, help_text="Pick or type the date."
+    )
+
+    # The patient a duplicate record number belongs to, to offer their page.
+    existing_patient: Patient | None = None
+
+    field_order = [
+        "record_number",
+        "given_name",
+        "family_name",
+        "birth_date",
+        "surgeon",
+        "kind",
+        "surgery_date",
+    ]
+
+    def clean_record_number(self) -> str:
+        number = str(
+            checked(
+                parse_record_number,
+                self.cleaned_data["record_number"],
+                field_name="Record number",
+            )
+        )
+        self.existing_patient = Patient.objects.filter(record_number=number).first()
+        if self.existing_patient is not None:
+            raise forms.ValidationError(
+                f"A patient with record number {number} already exists. "
+                "Open their page to add a procedure.",
+                code="duplicate_record_number",
+            )
+        return number
+
+    def clean_given_name(self) -> str:
+        return _name(self.cleaned_data["given_name"], "Given name")
+
+    def clean_family_name(self) -> str:
+        return _name(self.cleaned_data["family_name"], "Family name")
+
+    def clean_birth_date(self) -> dt.date:
+        born = required_date(self.cleaned_data["birth_date"], "Birth date")
+        checked(check_birth_date, born, today=self.today)
+        return born
+
+
+def _name(value: str, label: str) -> str:
+    return str(checked(required_text, value, field_name=label, max_length=100))
+
+
+class TypedText(forms.CharField):
+    """Text kept as typed for the services' own parsers, which refuse a NUL
+    (`text_only`) in their words, where Django's check would say it in its
+    own."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(required=False, strip=False, **kwargs)
+        self.validators = [
+            check
+            for check in self.validators
+            if not isinstance(check, ProhibitNullCharactersValidator)
+        ]
+
+
+class RowForm(forms.Form):
+    """A form of one of the page's many cards or rows: `key` says which one,
+    so that a refused form is shown again in its place, with what was typed."""
+
+    def __init__(self, *args: Any, key: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.key = key
+
+    @property
+    def message(self) -> str:
+        """Every refusal of this form, in the services' words."""
+        return " ".join(
+            str(error) for errors in self.errors.values() for error in errors
+        )
+
+    def refuse(self, error: DomainError) -> None:
+        """A service's refusal, beside the form."""
+        self.add_error(None, error.message)
+
+
+class ContactAttemptForm(RowForm):
+    """One try to reach the patient of a visit. The channel, the outcome and
+    the call-back day depend on each other and on the visit:
+    `record_contact_attempt` checks them together, inside its transaction."""
+
+    channel = TypedText()
+    outcome = TypedText()
+    call_back_on = TypedText()
+    note = TypedText()
+
+    def clean_note(self) -> str:
+        return str(checked(text_only, self.cleaned_data["note"], field_name="note"))
+
+    def clean_call_back_on(self) -> dt.date | None:
+        return _optional_date(self.cleaned_data["call_back_on"], "call_back_on")
+
+
+class MriStudyForm(RowForm):
+    performed_on = TypedText()
+    reference = TypedText()
+    report_received_on = TypedText()
+
+    def clean_performed_on(self) -> dt.date:
+        value = self.cleaned_data["performed_on"]
+        return checked(parse_date, value.strip(), field_name="performed_on")  # type: ignore[no-any-return]
+
+    def clean_reference(self) -> str:
+        value = self.cleaned_data["reference"]
+        return str(checked(required_text, value, field_name="reference", max_length=64))
+
+    def clean_report_received_on(self) -> dt.date | None:
+        value = self.cleaned_data["report_received_on"]
+        return _optional_date(value, "report_received_on")
+
+
+class MriReportForm(RowForm):
+    report_received_on = TypedText()
+
+    def clean_report_received_on(self) -> dt.date:
+        day = _optional_date(
+            self.cleaned_data["report_received_on"], "report_received_on"
+        )
+        if day is None:
+            raise forms.ValidationError("Give the day the report arrived.")
+        return day
+
+
+def _optional_date(value: str, field_name: str) -> dt.date | None:
+    if not value.strip():
+        return None
+    return checked(parse_date, value.strip(), field_name=field_name)  # type: ignore[no-any-return]
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="UTF-8 CSV with a header row; all rows are imported, or none.",
+        error_messages={
+            "required": "Choose a CSV file to import.",
+            "empty": "The file is empty; it needs a header row and some rows.",
+        },
+    )

@@ -1,0 +1,135 @@
+"""Importing patients and procedures from a CSV file.
+
+`/desk/import/` takes a CSV file: all rows or none, problems by line. A file
+past `IMPORT_SYNC_MAX_ROWS` rows goes to a background job, whose page
+(`/desk/import/jobs/<id>/`) shows its progress: a `<progress>` bar that htmx
+refreshes every two seconds by asking the same view for its section only;
+without JavaScript a `<noscript>` meta refresh reloads the page, and a plain
+link does too. When the job ends, the section shows the counts or the
+problems by line, and no longer asks to be refreshed.
+
+Imports are throttled per person by the API's own throttle: the page and the
+API draw on one allowance, so neither is a way around the other.
+"""
+
+from __future__ import annotations
+
+import math
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from rest_framework.throttling import ScopedRateThrottle
+
+from clinic import clock
+from followup import services
+from followup.exceptions import DomainError
+from followup.models import ImportJob
+from web.patients.forms import ImportForm
+from web.roles import DESK_ROLES, role_required
+
+# Seconds between two refreshes of a running job's progress.
+REFRESH_SECONDS = 2
+
+
+class _ImportScope:
+    """What DRF's ScopedRateThrottle reads from a view: its scope."""
+
+    throttle_scope = "import"
+
+
+def import_throttle_wait(request: HttpRequest) -> float | None:
+    """Seconds until this person may import again, or None when they may now."""
+    throttle = ScopedRateThrottle()
+    if throttle.allow_request(request, _ImportScope()):  # type: ignore[arg-type]
+        return None
+    return throttle.wait() or 1.0
+
+
+@role_required(*DESK_ROLES)
+def import_job_page(request: HttpRequest, pk: int) -> HttpResponse:
+    job = services.job_for(request.user, pk)
+    context = {
+        "title": f"Importing {job.file_name or 'a CSV file'}",
+        "job": job,
+        "refresh_seconds": REFRESH_SECONDS,
+    }
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(request, "web/patients/_import_job.html", context)
+    return render(request, "web/patients/import_job.html", context)
+
+
+@role_required(*DESK_ROLES)
+def import_csv(request: HttpRequest) -> HttpResponse:
+    context: dict[str, object] = {"title": "Import from CSV", "columns": _COLUMNS}
+    if request.method != "POST":
+        context["form"] = ImportForm()
+        return render(request, "web/patients/import.html", context)
+    wait = import_throttle_wait(request)
+    if wait is not None:
+        return _throttled(request, context, wait)
+    form = ImportForm(request.POST, request.FILES)
+    context["form"] = form
+    if not form.is_valid():
+        return render(request, "web/patients/import.html", context, status=400)
+    upload = form.cleaned_data["file"]
+    limit = settings.IMPORT_MAX_BYTES
+    if upload.size is not None and upload.size > limit:
+        context["refusal"] = (
+            f"The file is larger than {limit // (1024 * 1024)} MB; split it into "
+            "smaller files. Nothing was imported."
+        )
+        return render(request, "web/patients/import.html", context, status=400)
+    try:
+        result = services.accept_import(
+            data=bytes(upload.read()),
+            file_name=upload.name or "",
+            actor=request.user,  # type: ignore[arg-type]
+            today=clock.today(),
+            now=clock.now(),
+        )
+    except DomainError as error:
+        context["refusal"] = error.message
+        context["problems"] = error.errors
+        context["error_count"] = error.error_count
+        context["file_name"] = upload.name
+        return render(request, "web/patients/import.html", context, status=error.status)
+    if isinstance(result, ImportJob):
+        return HttpResponseRedirect(reverse("import-job-page", args=[result.pk]))
+    context["result"] = result
+    context["file_name"] = upload.name
+    context["form"] = ImportForm()
+    messages.success(request, f"Imported {upload.name}.")
+    return render(request, "web/patients/import.html", context)
+
+
+def _throttled(
+    request: HttpRequest, context: dict[str, object], wait: float
+) -> HttpResponse:
+    minutes = max(1, math.ceil(wait / 60))
+    context["form"] = ImportForm()
+    context["refusal"] = (
+        "You have imported many files in a short time; import this one again "
+        f"in {minutes} minute{'s' if minutes != 1 else ''}. Nothing was imported."
+    )
+    context["throttled"] = True
+    response = render(request, "web/patients/import.html", context, status=429)
+    response["Retry-After"] = str(math.ceil(wait))
+    return response
+
+
+_COLUMNS = [
+    (
+        "record_number",
+        "the patient's medical record number: at most 32 letters and digits, "
+        "with - / . _ or spaces between them",
+    ),
+    ("given_name", "the patient's given name"),
+    ("family_name", "the patient's family name"),
+    ("birth_date", "YYYY-MM-DD"),
+    ("surgeon", "the surgeon's id or the username of their login"),
+    ("kind", "endoscopic or endoscopic_stem_cell"),
+    ("surgery_date", "YYYY-MM-DD"),
+]

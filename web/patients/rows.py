@@ -1,0 +1,116 @@
+"""The patient page's rows: each procedure's timeline of visits, recovery
+milestones and today, read in three prefetched queries whatever the number
+of visits."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch
+
+from clinic.models import Patient, Procedure
+from followup import rules
+from followup.access import Staff
+from followup.models import (
+    ContactAttempt,
+    RecoveryMilestone,
+    Visit,
+    VisitEvent,
+    plan_input,
+)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of a procedure's timeline: a visit, a milestone, or today."""
+
+    date: dt.date
+    visit: Visit | None = None
+    milestone: str = ""
+    is_today: bool = False
+    is_past: bool = False
+    is_overdue: bool = False
+
+    @property
+    def title(self) -> str:
+        if self.visit is None:
+            return self.milestone
+        rule = self.visit.rule
+        if rule.recurring:
+            return f"{rule.name}, year {self.visit.occurrence}"
+        return rule.name
+
+
+@dataclass
+class ProcedurePlan:
+    procedure: Procedure
+    entries: list[Entry] = field(default_factory=list)
+
+
+def timeline(
+    procedure: Procedure,
+    visits: list[Visit],
+    milestones: list[rules.MilestoneSpec],
+    *,
+    today: dt.date,
+) -> list[Entry]:
+    """Visits (by their booked day, else their due date), the recovery
+    milestones, and a marker for today, in date order."""
+    entries = [
+        Entry(
+            date=visit.slot_local_date() or visit.due_date,
+            visit=visit,
+            is_past=(visit.slot_local_date() or visit.due_date) < today,
+            is_overdue=visit.is_overdue(today),
+        )
+        for visit in visits
+    ]
+    entries += [
+        Entry(date=day, milestone=spec.title, is_past=day < today)
+        for spec, day in rules.milestones(plan_input(procedure), milestones)
+    ]
+    entries.sort(key=lambda entry: (entry.date, entry.visit is None))
+    if entries:
+        where = next(
+            (i for i, entry in enumerate(entries) if entry.date >= today), len(entries)
+        )
+        entries.insert(where, Entry(date=today, is_today=True))
+    return entries
+
+
+def procedure_plans(
+    patient: Patient, staff: Staff, *, today: dt.date
+) -> list[ProcedurePlan]:
+    """The patient's procedures this person sees, newest first, each with
+    its timeline."""
+    events = VisitEvent.objects.select_related("actor").order_by("id")
+    attempts = ContactAttempt.objects.select_related("actor").order_by("id")
+    visits = (
+        Visit.objects.visible_to(staff)
+        .select_related("rule", "surgeon")
+        .with_mri_status()
+        .with_contact_summary()
+        .prefetch_related(
+            Prefetch("events", queryset=events),
+            Prefetch("contact_attempts", queryset=attempts),
+        )
+        .order_by("due_date", "id")
+    )
+    procedures = (
+        Procedure.objects.visible_to(staff)
+        .filter(patient=patient)
+        .select_related("surgeon")
+        .prefetch_related(Prefetch("visits", queryset=visits))
+        .order_by("-surgery_date", "-id")
+    )
+    specs = RecoveryMilestone.objects.specs()
+    return [
+        ProcedurePlan(
+            procedure=procedure,
+            entries=timeline(
+                procedure, list(procedure.visits.all()), specs, today=today
+            ),
+        )
+        for procedure in procedures
+    ]
