@@ -28,11 +28,13 @@ from django.db import (
     connections,
 )
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Field, Model
+from django.db.models import Field, Model, QuerySet
+from django.db.models.expressions import RawSQL
 from psycopg import abc, pq
 from psycopg.adapt import Transformer
 
 T = TypeVar("T")
+QS = TypeVar("QS", bound=QuerySet[Any])
 
 
 def is_postgresql() -> bool:
@@ -88,6 +90,29 @@ def chunks(items: Sequence[T], size: int | None = None) -> Iterator[Sequence[T]]
     limit = size or min(connection.features.max_query_params or 10_000, 10_000) - 10
     for start in range(0, len(items), limit):
         yield items[start : start + limit]
+
+
+# --- JSON lists -------------------------------------------------------------
+
+
+def holding(queryset: QS, field: str, value: int) -> QS:
+    """The rows of `queryset` whose JSON list `field` holds `value`.
+
+    PostgreSQL answers `@>` (from a GIN index over the list, where there is
+    one). Django has no JSON containment on SQLite: there `json_each` scans.
+    """
+    if connections[queryset.db].vendor == "postgresql":
+        return queryset.filter(**{f"{field}__contains": [value]})
+    model = queryset.model
+    table = model._meta.db_table
+    column = model._meta.get_field(field).column  # type: ignore[union-attr]
+    # The value is a parameter; table and column are the model's own.
+    held = RawSQL(  # noqa: S611
+        f"SELECT r.id FROM {table} r, json_each(r.{column}) e "  # noqa: S608
+        "WHERE e.value = %s",
+        [value],
+    )
+    return queryset.filter(pk__in=held)
 
 
 # --- COPY ---------------------------------------------------------------------
