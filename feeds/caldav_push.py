@@ -422,22 +422,12 @@ def mark_pending(ids: list[int], *, now: dt.datetime) -> None:
     `ids` sorted, so concurrent transactions lock entry rows in the same
     order. One statement whatever the number of ids.
     """
-    if db.is_postgresql():
-        # The ids travel as one array parameter. Measured in the
-        # 10,000-procedure import (35,000 visits): 0.3 s, against 2.4 s with
-        # bulk_create building 35,000 model rows. Other columns take their
-        # model defaults, read from the model so that a field added later
-        # cannot be forgotten.
-        db.upsert_unnest(
-            CalendarEntry, key="visit", keys=ids, values=_pending_fields(now)
-        )
-        return
-    CalendarEntry.objects.bulk_create(
-        [CalendarEntry(visit_id=visit_id, **_pending_fields(now)) for visit_id in ids],
-        update_conflicts=True,
-        unique_fields=["visit"],
-        update_fields=list(_pending_fields(now)),
-    )
+    # The ids travel as one array parameter on PostgreSQL. Measured in the
+    # 10,000-procedure import (35,000 visits): 0.3 s, against 2.4 s with
+    # bulk_create building 35,000 model rows. Other columns take their
+    # model defaults, read from the model so that a field added later
+    # cannot be forgotten.
+    db.upsert_many(CalendarEntry, key="visit", keys=ids, values=_pending_fields(now))
 
 
 def _pending_fields(now: dt.datetime) -> dict[str, object]:
