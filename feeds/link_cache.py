@@ -50,16 +50,18 @@ import select
 import threading
 import time
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any
+from typing import Any, Generic, TypeVar
 
 import psycopg
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
-if TYPE_CHECKING:
-    from feeds.lookup import ActiveLink
+from core.db import can_listen
 
 logger = logging.getLogger(__name__)
+
+# What is held: `feeds.lookup.ActiveLink`, which this module only keeps.
+L = TypeVar("L")
 
 CHANNEL = "feeds_links"
 # How many links one process holds: a clinic's subscribers, with room.
@@ -87,11 +89,11 @@ _LISTENER_OPTIONS = {
 }
 
 
-class _LinkCache:
+class _LinkCache(Generic[L]):
     def __init__(self) -> None:
         self._lock = threading.Lock()
         # digest -> (the link, when it was read from the database).
-        self._links: OrderedDict[str, tuple[ActiveLink, float]] = OrderedDict()
+        self._links: OrderedDict[str, tuple[L, float]] = OrderedDict()
         self._listener: psycopg.Connection[Any] | None = None
         self._pid = os.getpid()
         self._retry_at = 0.0
@@ -104,10 +106,9 @@ class _LinkCache:
     def usable(self) -> bool:
         if not settings.FEED_LINK_MEMORY:
             return False
-        db = connections[DEFAULT_DB_ALIAS]
-        return db.vendor == "postgresql" and not db.in_atomic_block
+        return can_listen()
 
-    def get(self, digest: str) -> tuple[ActiveLink | None, int | None]:
+    def get(self, digest: str) -> tuple[L | None, int | None]:
         """(the held link or None, the generation to keep a read under).
 
         A generation of None: memory cannot be trusted now; read, don't keep.
@@ -126,7 +127,7 @@ class _LinkCache:
             self._links.move_to_end(digest)
             return link, self.generation
 
-    def keep(self, link: ActiveLink, digest: str, generation: int | None) -> None:
+    def keep(self, link: L, digest: str, generation: int | None) -> None:
         """Hold a row read under `generation`, unless something changed since."""
         if generation is None:
             return
@@ -138,7 +139,7 @@ class _LinkCache:
             while len(self._links) > CAPACITY:
                 self._links.popitem(last=False)
 
-    def replace(self, digest: str, old: ActiveLink, new: ActiveLink) -> None:
+    def replace(self, digest: str, old: L, new: L) -> None:
         """Hold `new` (its last use) in place of `old`, if `old` is still the
         one held: not over a fresher row read meanwhile."""
         with self._lock:
@@ -287,7 +288,7 @@ def _probe(listener: psycopg.Connection[Any]) -> bool:
     return payload in heard
 
 
-links = _LinkCache()
+links: _LinkCache[Any] = _LinkCache()
 
 
 def clearing_on_commit(*_: Any, **__: Any) -> None:

@@ -42,6 +42,7 @@ from core import db
 from followup.access import Role, staff_of
 from followup.exceptions import DomainError, NotFound
 from followup.models import ImportJob, ImportJobState
+from followup.services import queue
 from followup.services.import_file import (
     MAX_ERRORS_LISTED,
     count_rows,
@@ -89,7 +90,7 @@ def _start_job(
     today: dt.date,
     now: dt.datetime,
 ) -> ImportJob:
-    from followup.tasks import run_import_job as task  # tasks import services
+    task = queue.task(queue.RUN_IMPORT_JOB)
 
     job = ImportJob.objects.create(
         created_by=actor,
@@ -218,7 +219,7 @@ def sweep_import_jobs(*, now: dt.datetime) -> int:
     """Beat: re-enqueue unfinished jobs that stopped moving (their task was
     lost, or their worker died before Redis gave the task back); fail those
     past the attempt cap. Returns how many were re-enqueued."""
-    from followup.tasks import run_import_job as task
+    task = queue.task(queue.RUN_IMPORT_JOB)
 
     stale_before = now - dt.timedelta(minutes=settings.IMPORT_JOB_STALE_MINUTES)
     stale = ImportJob.objects.unfinished().filter(touched_at__lt=stale_before)

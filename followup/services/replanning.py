@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from clinic.models import Procedure
 from followup.models import ReplanJob, ReplanJobStatus, Visit
+from followup.services import queue
 from followup.services.plan import active_rules, preview, replan
 
 if TYPE_CHECKING:
@@ -97,7 +98,7 @@ def preview_replan(*, today: dt.date) -> ReplanPreview:
 def start_replan(*, actor: User | None, today: dt.date) -> ReplanJob:
     """Record a re-plan of every active procedure; a worker runs it after
     the commit."""
-    from followup.tasks import run_replan_job as task  # tasks import services
+    task = queue.task(queue.RUN_REPLAN_JOB)
 
     job = ReplanJob.objects.create(
         created_by=actor, today=today, total=Procedure.objects.active().count()
