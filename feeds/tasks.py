@@ -1,12 +1,12 @@
 """The export pipeline's Celery side: schedule, export, reconcile, audit.
-Thin: the state machine is `feeds.caldav_push`; here are the messages and
+Thin: the state machine is `feeds.caldav.push`; here are the messages and
 the retry policy.
 
 - `schedule_export` runs inside the transaction of every visit change: it
   marks the visits' entries pending in one statement and enqueues one task
   per chunk of ids after commit. The database, not the broker, is the record
   of what is still to export.
-- `export_visits` renders and pushes a chunk (`feeds.caldav_push`). It is
+- `export_visits` renders and pushes a chunk (`feeds.caldav.push`). It is
   acknowledged only when done (`acks_late`) and given back to the queue when
   its worker dies (`reject_on_worker_lost`); an unreachable CalDAV server
   retries the chunk with exponential backoff, and so does a lost database
@@ -15,7 +15,7 @@ the retry policy.
   pending too long or failed: tasks lost with a Redis restart, retries that
   ran out while the server was down.
 - `audit_calendars` (beat, hourly) compares each enabled calendar with the
-  database (`feeds.caldav_audit`) and exports again what differs: an event
+  database (`feeds.caldav.audit`) and exports again what differs: an event
   a late PUT brought back after its DELETE, one deleted on the server.
 
 Nothing is scheduled ahead with `countdown`/`eta`; only Celery's own retry
@@ -34,7 +34,9 @@ from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from core import db
-from feeds import caldav_audit, caldav_client, caldav_push
+from feeds.caldav import audit as caldav_audit
+from feeds.caldav import client as caldav_client
+from feeds.caldav import push as caldav_push
 
 logger = logging.getLogger(__name__)
 

@@ -138,7 +138,7 @@ class SurgeonBacklog:
 
 def export_backlog_by_surgeon(*, now: dt.datetime) -> list[SurgeonBacklog]:
     """Pending and failed exports per surgeon whose calendar they belong to
-    (who sees the patient, else who operated: `caldav_push.calendar_surgeon_id`),
+    (who sees the patient, else who operated: `feeds.caldav.push.calendar_surgeon_id`),
     surgeons with nothing waiting left out. One query and one for the names."""
     from clinic.models import Surgeon
 

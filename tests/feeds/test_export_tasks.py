@@ -20,8 +20,9 @@ from django.utils import timezone
 from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from clinic.models import Surgeon
-from feeds import caldav_client, tasks
-from feeds.caldav_push import stale_exports
+from feeds import tasks
+from feeds.caldav import client as caldav_client
+from feeds.caldav.push import stale_exports
 from feeds.models import CalendarEntry, ExportState, SurgeonCalendar
 from feeds.rendering import visit_uid
 from feeds.tasks import export_visits, schedule_export

@@ -1,5 +1,5 @@
 """The export state machine: pushing visits to surgeons' CalDAV calendars,
-recorded in `CalendarEntry` (the HTTP side is `feeds.caldav_client`).
+recorded in `CalendarEntry` (the HTTP side is `feeds.caldav.client`).
 
 What a surgeon's calendar holds: each visit of theirs that holds a slot
 (booked, checked in, completed), stored under its stable UID. A visit's
@@ -48,7 +48,7 @@ from django.db.models import F, Q, QuerySet
 
 from core import db
 from feeds import rendering
-from feeds.caldav_client import (
+from feeds.caldav.client import (
     CalDAVError,
     CalDAVUnavailable,
     CalendarTarget,
@@ -58,7 +58,8 @@ from feeds.caldav_client import (
 from feeds.models import CalendarEntry, ExportState, SurgeonCalendar
 from followup.models import SLOT_HOLDING_STATUSES, Visit, VisitEvent
 
-logger = logging.getLogger(__name__)
+# Named as before the move into feeds/caldav/: log filters and alerts use it.
+logger = logging.getLogger("feeds.caldav_push")
 
 # At most this many ids re-enqueued per reconciliation, so a long outage
 # does not pile up copies of the same backlog every few minutes.
