@@ -7,5 +7,5 @@ class FollowupConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the tasks, which the services send by name
-        # (`followup.services.queue`), in every process, not only workers.
+        # (`core.queue`), in every process, not only workers.
         from followup import tasks  # noqa: F401

@@ -22,8 +22,8 @@ from django.db.models import F, Prefetch
 from django.utils import timezone
 
 from clinic.models import Procedure
+from core import queue
 from followup.models import ReplanJob, ReplanJobStatus, Visit
-from followup.services import queue
 from followup.services.plan import active_rules, preview, replan
 
 if TYPE_CHECKING:
@@ -98,7 +98,7 @@ def preview_replan(*, today: dt.date) -> ReplanPreview:
 def start_replan(*, actor: User | None, today: dt.date) -> ReplanJob:
     """Record a re-plan of every active procedure; a worker runs it after
     the commit."""
-    task = queue.task(queue.RUN_REPLAN_JOB)
+    task = queue.task("followup.tasks.run_replan_job")
 
     job = ReplanJob.objects.create(
         created_by=actor, today=today, total=Procedure.objects.active().count()

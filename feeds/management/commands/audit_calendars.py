@@ -13,7 +13,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from feeds import tasks
+from feeds import export
 from feeds.caldav import audit as caldav_audit
 
 
@@ -32,7 +32,7 @@ class Command(BaseCommand):
                 f"{len(report.deleted)} deleted, {len(report.skipped)} left to "
                 "the pending export."
             )
-        resent = tasks.export_repairs(reports)
+        resent = export.export_repairs(reports)
         self.stdout.write(f"Audited {len(reports)} calendars; {resent} exports queued.")
         failed = sum(1 for report in reports if report.error)
         if failed:
