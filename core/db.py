@@ -149,14 +149,14 @@ def holding(queryset: QS, field: str, value: int) -> QS:
 def insert_many(objs: Sequence[MO], *, now: dt.datetime) -> list[MO]:
     """Insert new rows of one model, as `bulk_create` would, setting ids.
 
-    COPY on PostgreSQL (`copy_insert`): 9,000 patients and 10,000 procedures
+    COPY on PostgreSQL (`_copy_insert`): 9,000 patients and 10,000 procedures
     took 1 s through `bulk_create`, most of it Django preparing each value.
     """
     created = list(objs)
     if not created:
         return created
     if is_postgresql():
-        copy_insert(created, now=now)
+        _copy_insert(created, now=now)
         return created
     model = type(created[0])
     return model._default_manager.bulk_create(created)
@@ -165,12 +165,12 @@ def insert_many(objs: Sequence[MO], *, now: dt.datetime) -> list[MO]:
 def insert_rows(
     model: type[Model], given: dict[str, Any], *, rows: int, now: dt.datetime
 ) -> None:
-    """Insert `rows` new rows of `model` from columns of values (`copy_rows`
+    """Insert `rows` new rows of `model` from columns of values (`_copy_rows`
     says how `given` reads): COPY on PostgreSQL, `bulk_create` elsewhere."""
     if rows == 0:
         return
     if is_postgresql():
-        copy_rows(model, given, rows=rows, now=now)
+        _copy_rows(model, given, rows=rows, now=now)
         return
     columns = {
         name: value if isinstance(value, list) else [value] * rows
@@ -185,10 +185,10 @@ def upsert_many(
     model: type[Model], *, key: str, keys: Sequence[int], values: dict[str, Any]
 ) -> None:
     """One row of `model` per key, inserted with `values` or, when its key is
-    there already, updated with them (`upsert_unnest` on PostgreSQL: one
+    there already, updated with them (`_upsert_unnest` on PostgreSQL: one
     statement whatever the number of keys; `bulk_create` elsewhere)."""
     if is_postgresql():
-        upsert_unnest(model, key=key, keys=keys, values=values)
+        _upsert_unnest(model, key=key, keys=keys, values=values)
         return
     key_attname = model._meta.get_field(key).attname  # type: ignore[union-attr]
     model._default_manager.bulk_create(
@@ -202,7 +202,7 @@ def upsert_many(
 # --- COPY ---------------------------------------------------------------------
 
 
-def copy_insert(objs: Sequence[Model], *, now: dt.datetime) -> None:
+def _copy_insert(objs: Sequence[Model], *, now: dt.datetime) -> None:
     """Insert new rows of one model by COPY, as `bulk_create` would; PostgreSQL.
 
     Each object gets its id (taken from the table's sequence first) and its
@@ -212,32 +212,32 @@ def copy_insert(objs: Sequence[Model], *, now: dt.datetime) -> None:
         return
     model = type(objs[0])
     fields = model._meta.concrete_fields
-    ids = reserve_ids(model, len(objs))
+    ids = _reserve_ids(model, len(objs))
     for obj, pk in zip(objs, ids, strict=True):
         obj.pk = pk
         obj._state.adding = False
         obj._state.db = connection.alias
-    copy_rows(
+    _copy_rows(
         model,
         {
             f.attname: [getattr(obj, f.attname) for obj in objs]
             for f in fields
-            if not stamped(f)
+            if not _stamped(f)
         },
         rows=len(objs),
         now=now,
     )
-    stamp_fields = [f.attname for f in fields if stamped(f)]
+    stamp_fields = [f.attname for f in fields if _stamped(f)]
     for obj in objs:
         for attname in stamp_fields:
             setattr(obj, attname, now)
 
 
-def stamped(f: Field[Any, Any]) -> bool:
+def _stamped(f: Field[Any, Any]) -> bool:
     return bool(getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False))
 
 
-def reserve_ids(model: type[Model], count: int) -> list[int]:
+def _reserve_ids(model: type[Model], count: int) -> list[int]:
     table = connection.ops.quote_name(model._meta.db_table)
     column = model._meta.pk.column  # type: ignore[union-attr]
     with connection.cursor() as cursor:
@@ -270,7 +270,7 @@ _WRITTEN_AS_IS = frozenset(
 )
 
 
-def copy_rows(
+def _copy_rows(
     model: type[Model], given: dict[str, Any], *, rows: int, now: dt.datetime
 ) -> None:
     """COPY `rows` new rows of `model`; PostgreSQL only.
@@ -289,7 +289,7 @@ def copy_rows(
         elif f.primary_key:
             continue
         else:
-            value = now if stamped(f) else f.get_default()
+            value = now if _stamped(f) else f.get_default()
         if hasattr(value, "resolve_expression"):
             # A `db_default`: the column is left to the database.
             continue
@@ -319,7 +319,7 @@ def copy_rows(
 # --- unnest upserts -----------------------------------------------------------
 
 
-def upsert_unnest(
+def _upsert_unnest(
     model: type[Model],
     *,
     key: str,
