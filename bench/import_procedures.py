@@ -113,16 +113,16 @@ class HookTimer:
 
     def __init__(self) -> None:
         self.seconds = 0.0
-        self.steps = (export.versions.bump_for_visits, export.tasks.schedule_export)
+        self.steps = (export.versions.bump_for_visits, export.schedule_export)
 
     def __enter__(self) -> HookTimer:
         bump, schedule = self.steps
         export.versions.bump_for_visits = self.timed(bump)  # type: ignore[method-assign]
-        export.tasks.schedule_export = self.timed(schedule)  # type: ignore[method-assign]
+        export.schedule_export = self.timed(schedule)  # type: ignore[method-assign]
         return self
 
     def __exit__(self, *exc: object) -> None:
-        export.versions.bump_for_visits, export.tasks.schedule_export = self.steps
+        export.versions.bump_for_visits, export.schedule_export = self.steps
 
     def timed(self, step: Callable[..., None]) -> Callable[..., None]:
         def run(visit_ids: Collection[int], **kwargs: object) -> None:

@@ -6,14 +6,14 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.validators import RegexValidator
-from django.db import connections, models
+from django.db import models
 from django.db.models import Q
-from django.db.models.expressions import RawSQL
 
 from clinic import kinds
+from core import db
 
 if TYPE_CHECKING:
-    from clinic.staff import Staff
+    from clinic.roles import Staff
 
 
 class PatientQuerySet(models.QuerySet["Patient"]):
@@ -279,20 +279,11 @@ class PatientReadQuerySet(models.QuerySet["PatientRead"]):
     def including(self, patient_id: int) -> PatientReadQuerySet:
         """The reads whose results held `patient_id`.
 
-        PostgreSQL answers `@>` from a GIN index over the list (made by the
-        migration `patient_read`). Django has no JSON containment on SQLite,
-        the embedded demo: there `json_each` scans, which small clinics afford.
+        PostgreSQL answers from a GIN index over the list (made by the
+        migration `patient_read`); SQLite, the embedded demo, scans
+        (`core.db.holding`), which small clinics afford.
         """
-        if connections[self.db].vendor == "postgresql":
-            return self.filter(patient_ids__contains=[patient_id])
-        table = self.model._meta.db_table
-        # The value is a parameter; the table name is the model's own.
-        held = RawSQL(  # noqa: S611
-            f"SELECT r.id FROM {table} r, json_each(r.patient_ids) e "  # noqa: S608
-            "WHERE e.value = %s",
-            [patient_id],
-        )
-        return self.filter(pk__in=held)
+        return db.holding(self, "patient_ids", patient_id)
 
 
 class PatientRead(models.Model):

@@ -1,48 +1,22 @@
-"""The clinic's staff as the service sees them: roles and a linked surgeon.
-
-Roles (SPEC section 1) come from groups: `front_desk`, `surgeon` (with a
-linked `Surgeon`) and `clinic_admin` (or a superuser). `staff_of` resolves
-a user once per request; QuerySets scope by the resolved `Staff`
-(`visible_to(staff)`), and `followup.access` checks actions against it.
+"""Reads a user's roles: from groups `front_desk`, `surgeon` (with a
+linked `Surgeon`) and `clinic_admin` (or a superuser), once per request.
+QuerySets scope by the resolved `clinic.roles.Staff` (`visible_to(staff)`),
+and `followup.access` checks actions against it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from clinic.models import Surgeon
+from clinic.roles import Role, Staff
+
+__all__ = ["Role", "Staff", "staff_of"]
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
 
     AnyUser = User | AnonymousUser
-
-
-class Role(StrEnum):
-    FRONT_DESK = "front_desk"
-    SURGEON = "surgeon"
-    ADMIN = "clinic_admin"
-
-
-@dataclass(frozen=True)
-class Staff:
-    """A signed-in user as the clinic sees them: roles and linked surgeon."""
-
-    roles: frozenset[Role]
-    surgeon_id: int | None
-
-    @property
-    def is_staff(self) -> bool:
-        return bool(self.roles)
-
-    @property
-    def sees_everything(self) -> bool:
-        return bool(self.roles & {Role.FRONT_DESK, Role.ADMIN})
-
-    def has(self, *roles: Role) -> bool:
-        return bool(self.roles & set(roles))
 
 
 _NOBODY = Staff(roles=frozenset(), surgeon_id=None)

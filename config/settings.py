@@ -501,7 +501,7 @@ CELERY_TASK_ANNOTATIONS = {
         "time_limit": max(2, CELERY_VISIBILITY_TIMEOUT * 8 // 10),
     },
 }
-# Pushing visits to surgeons' CalDAV calendars (feeds.caldav_push).
+# Pushing visits to surgeons' CalDAV calendars (feeds.caldav.push).
 CALDAV_TIMEOUT_SECONDS = env_int("CALDAV_TIMEOUT_SECONDS", 10, minimum=1)
 # An entry pending this long is re-enqueued by the reconciliation.
 CALDAV_EXPORT_STALE_MINUTES = env_int("CALDAV_EXPORT_STALE_MINUTES", 5, minimum=1)
@@ -509,7 +509,7 @@ CALDAV_EXPORT_STALE_MINUTES = env_int("CALDAV_EXPORT_STALE_MINUTES", 5, minimum=
 # re-sends it: a task that kills its worker every time cannot loop forever.
 CALDAV_EXPORT_MAX_ATTEMPTS = env_int("CALDAV_EXPORT_MAX_ATTEMPTS", 25, minimum=1)
 # Every calendar is compared with the database this often, and what differs
-# exported again (feeds.caldav_audit).
+# exported again (feeds.caldav.audit).
 CALDAV_AUDIT_SECONDS = env_int("CALDAV_AUDIT_SECONDS", 60 * 60, minimum=60)
 CELERY_BEAT_SCHEDULE = {
     "extend-annual-review-horizon": {

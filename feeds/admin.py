@@ -16,9 +16,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from feeds import caldav_client, caldav_push, links
+from feeds import links
+from feeds.caldav import client as caldav_client
+from feeds.caldav import push as caldav_push
+from feeds.export import schedule_export
 from feeds.models import CalendarEntry, CalendarLink, SurgeonCalendar
-from feeds.tasks import schedule_export
 from followup.exceptions import DomainError
 
 

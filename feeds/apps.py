@@ -17,6 +17,9 @@ class FeedsConfig(AppConfig):
         from followup import changes
 
         changes.on_visits_changed(export.visits_changed)
+        # Registers the tasks, which `feeds.export` sends by name
+        # (`core.queue`), in every process, not only workers.
+        from feeds import tasks  # noqa: F401
 
         self._forget_links_when_their_holders_change()
 

@@ -43,23 +43,23 @@ Two bounds on what a lost notification could cost:
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
-import select
 import threading
 import time
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any
+from typing import Any, Generic, TypeVar
 
-import psycopg
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import transaction
 
-if TYPE_CHECKING:
-    from feeds.lookup import ActiveLink
+from core import listen
+from core.db import can_listen
 
 logger = logging.getLogger(__name__)
+
+# What is held: `feeds.lookup.ActiveLink`, which this module only keeps.
+L = TypeVar("L")
 
 CHANNEL = "feeds_links"
 # How many links one process holds: a clinic's subscribers, with room.
@@ -74,28 +74,16 @@ PROBE_SECONDS = 2.0
 PROBE_RETRY_SECONDS = 300.0
 # The clock that ages held links (tests move it).
 _clock = time.monotonic
-# The listener only reads, so nothing would tell it that a peer vanished
-# without a word (a dropped route, a firewall's idle timeout): TCP
-# keepalives do, within about 25 seconds, and the read then fails.
-_LISTENER_OPTIONS = {
-    "autocommit": True,
-    "connect_timeout": 2,
-    "keepalives": 1,
-    "keepalives_idle": 10,
-    "keepalives_interval": 5,
-    "keepalives_count": 3,
-}
 
 
-class _LinkCache:
+class _LinkCache(Generic[L]):
     def __init__(self) -> None:
         self._lock = threading.Lock()
         # digest -> (the link, when it was read from the database).
-        self._links: OrderedDict[str, tuple[ActiveLink, float]] = OrderedDict()
-        self._listener: psycopg.Connection[Any] | None = None
+        self._links: OrderedDict[str, tuple[L, float]] = OrderedDict()
+        self._listener: listen.Listener | None = None
         self._pid = os.getpid()
         self._retry_at = 0.0
-        self._farewell = False
         # Raised by every invalidation: a read that spans one is not kept.
         self.generation = 0
 
@@ -104,10 +92,9 @@ class _LinkCache:
     def usable(self) -> bool:
         if not settings.FEED_LINK_MEMORY:
             return False
-        db = connections[DEFAULT_DB_ALIAS]
-        return db.vendor == "postgresql" and not db.in_atomic_block
+        return can_listen()
 
-    def get(self, digest: str) -> tuple[ActiveLink | None, int | None]:
+    def get(self, digest: str) -> tuple[L | None, int | None]:
         """(the held link or None, the generation to keep a read under).
 
         A generation of None: memory cannot be trusted now; read, don't keep.
@@ -126,7 +113,7 @@ class _LinkCache:
             self._links.move_to_end(digest)
             return link, self.generation
 
-    def keep(self, link: ActiveLink, digest: str, generation: int | None) -> None:
+    def keep(self, link: L, digest: str, generation: int | None) -> None:
         """Hold a row read under `generation`, unless something changed since."""
         if generation is None:
             return
@@ -138,7 +125,7 @@ class _LinkCache:
             while len(self._links) > CAPACITY:
                 self._links.popitem(last=False)
 
-    def replace(self, digest: str, old: ActiveLink, new: ActiveLink) -> None:
+    def replace(self, digest: str, old: L, new: L) -> None:
         """Hold `new` (its last use) in place of `old`, if `old` is still the
         one held: not over a fresher row read meanwhile."""
         with self._lock:
@@ -170,28 +157,15 @@ class _LinkCache:
         listener = self._listener or self._connect()
         if listener is None:
             return False
-        pgconn = listener.pgconn
         try:
-            pgconn.consume_input()
-            while (notice := pgconn.notifies()) is not None:
-                self._apply(notice.extra.decode())
-        except psycopg.Error as exc:
+            payloads = listener.received()
+        except listen.ListenerError as exc:
             logger.warning("Feed link listener lost (%s); polls read the database", exc)
             self._drop(listener)
             return False
-        if self._farewell or pgconn.status != psycopg.pq.ConnStatus.OK:
-            # A server hanging up (a restart, pg_terminate_backend) says so
-            # before it closes: libpq hands an error that arrives while idle
-            # to the notice handler, and the socket may not be closed yet.
-            logger.warning("Feed link listener lost; polls read the database")
-            self._drop(listener)
-            return False
+        for payload in payloads:
+            self._apply(payload)
         return True
-
-    def _heard(self, diagnostic: psycopg.errors.Diagnostic) -> None:
-        # A listening connection is told nothing but notifications; anything
-        # else (FATAL: terminating connection...) means it is ending.
-        self._farewell = True
 
     def _apply(self, digest: str) -> None:
         # Every notice raises the generation, held or not: a read of that
@@ -202,50 +176,39 @@ class _LinkCache:
             self._links.clear()
         self.generation += 1
 
-    def _connect(self) -> psycopg.Connection[Any] | None:
+    def _connect(self) -> listen.Listener | None:
         if time.monotonic() < self._retry_at:
             return None
-        db = connections[DEFAULT_DB_ALIAS]
-        params = {**db.get_connection_params(), **_LISTENER_OPTIONS}
         try:
-            listener = psycopg.connect(**params)
-            listener.add_notice_handler(self._heard)
-            _listen(listener)
-            told = _probe(listener)
-        except psycopg.Error as exc:
-            logger.warning("Feed link listener not connected: %s", exc)
-            self._retry_at = time.monotonic() + RETRY_SECONDS
-            return None
-        if not told:
+            listener = listen.Listener.open(CHANNEL, probe_seconds=PROBE_SECONDS)
+        except listen.NotTold:
             logger.warning(
                 "Feed link listener hears no notifications (PgBouncer in "
                 "transaction mode?); polls read the database"
             )
-            with contextlib.suppress(psycopg.Error):
-                listener.close()
             self._retry_at = time.monotonic() + PROBE_RETRY_SECONDS
+            return None
+        except listen.ListenerError as exc:
+            logger.warning("Feed link listener not connected: %s", exc)
+            self._retry_at = time.monotonic() + RETRY_SECONDS
             return None
         # Whatever was held was not watched until now.
         self._clear()
-        self._listener, self._farewell = listener, False
+        self._listener = listener
         return listener
 
-    def _drop(self, listener: psycopg.Connection[Any]) -> None:
+    def _drop(self, listener: listen.Listener) -> None:
         self._listener = None
         self._retry_at = time.monotonic() + RETRY_SECONDS
         self._clear()
-        with contextlib.suppress(psycopg.Error):
-            listener.close()
+        listener.close()
 
     def wait(self, seconds: float) -> bool:
         """Wait until something arrives on the listening connection; False
         after `seconds` of silence, or without one. The next poll applies it.
         (Tests: "once the notice is here, the link is gone".)"""
         listener = self._listener
-        if listener is None:
-            return False
-        readable, _, _ = select.select([listener.fileno()], [], [], seconds)
-        return bool(readable)
+        return listener is not None and listener.wait(seconds)
 
     def close(self) -> None:
         """Stop listening (tests, and a process that stops serving feeds)."""
@@ -255,39 +218,7 @@ class _LinkCache:
             self._retry_at = 0.0
 
 
-def _listen(listener: psycopg.Connection[Any]) -> None:
-    listener.execute(f"LISTEN {CHANNEL}")
-
-
-def _probe(listener: psycopg.Connection[Any]) -> bool:
-    """NOTIFY this listener's own channel and wait for it to come back:
-    whether notifications reach this connection at all. Other processes
-    hear the probe too and take it for a change of one unknown link (they
-    forget nothing they hold)."""
-    payload = f"probe:{os.getpid()}:{listener.info.backend_pid}"
-    # A notice that arrives while a statement runs goes to psycopg's
-    # handlers; one that arrives later waits in libpq, read as _drain does.
-    heard: list[str] = []
-
-    def hear(notice: psycopg.Notify) -> None:
-        heard.append(notice.payload)
-
-    listener.add_notify_handler(hear)
-    try:
-        listener.execute("SELECT pg_notify(%s, %s)", [CHANNEL, payload])
-        deadline = time.monotonic() + PROBE_SECONDS
-        pgconn = listener.pgconn
-        while payload not in heard and (left := deadline - time.monotonic()) > 0:
-            select.select([listener.fileno()], [], [], left)
-            pgconn.consume_input()
-            while (notice := pgconn.notifies()) is not None:
-                heard.append(notice.extra.decode())
-    finally:
-        listener.remove_notify_handler(hear)
-    return payload in heard
-
-
-links = _LinkCache()
+links: _LinkCache[Any] = _LinkCache()
 
 
 def clearing_on_commit(*_: Any, **__: Any) -> None:

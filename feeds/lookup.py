@@ -143,13 +143,14 @@ def _find_query() -> QuerySet[CalendarLink, tuple[Any, ...]]:
 
 
 @functools.lru_cache(maxsize=4)
-def _find_sql(vendor: str) -> tuple[str, tuple[str, ...], int]:
-    """The statement, its parameters as text, and where the hash goes.
+def _find_sql(alias: str) -> tuple[str, tuple[str, ...], int]:
+    """The statement for database `alias`, its parameters as text, and where
+    the hash goes.
 
     Compiled once: building the ORM query each poll cost as much as running
     it, and a poll must stay within 2x of serving from memory.
     """
-    sql, params = _find_query().query.sql_with_params()
+    sql, params = _find_query().query.get_compiler(using=alias).as_sql()
     texts = tuple(str(param) for param in params)
     return sql, texts, texts.index(_DIGEST_PLACEHOLDER)
 
@@ -165,7 +166,7 @@ def _fetch_link_row(digest: str) -> tuple[Any, ...] | None:
     # The connection itself, not the `connection` proxy: each attribute read
     # through the proxy is a thread-local lookup, a dozen of them a poll.
     conn = connections[DEFAULT_DB_ALIAS]
-    sql, params, at = _find_sql(conn.vendor)
+    sql, params, at = _find_sql(conn.alias)
     values = (*params[:at], digest, *params[at + 1 :])
     return db.fetch_one_prepared(conn, _FIND_STATEMENT, sql, values)
 
@@ -179,6 +180,7 @@ def find_active_by_digest(digest: str) -> ActiveLink | None:
     """
     if not link_cache.links.usable():
         return _read_link(digest)
+    held: ActiveLink | None
     held, generation = link_cache.links.get(digest)
     if held is not None:
         return held

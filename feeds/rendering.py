@@ -110,7 +110,6 @@ def render_entry(visit: Visit, *, for_patient: bool = False) -> str:
     them with the visit; and `mri_status` (`with_mri_status()`), for a booked
     review's "MRI missing". Never a contact attempt or its note.
     """
-    zone = clinic_zone()
     cancelled = visit.status == VisitStatus.CANCELLED
     lines = [
         "BEGIN:VEVENT",
@@ -122,55 +121,65 @@ def render_entry(visit: Visit, *, for_patient: bool = False) -> str:
     ]
     timed = visit.start is not None and visit.end is not None
     if timed and (visit.status in SLOT_HOLDING_STATUSES or cancelled):
-        assert visit.start is not None and visit.end is not None  # noqa: S101
-        tzid = settings.CLINIC_TIME_ZONE
-        warning = "" if cancelled else mri_warning(visit)
-        lines += [
-            f"DTSTART;TZID={tzid}:{ical.local_stamp(visit.start, zone)}",
-            f"DTEND;TZID={tzid}:{ical.local_stamp(visit.end, zone)}",
-            "SUMMARY:"
-            + ical.escape_text(
-                _summary(
-                    visit,
-                    prefix="Cancelled: " if cancelled else "",
-                    for_patient=for_patient,
-                    warning=warning,
-                )
-            ),
-            "STATUS:" + ("CANCELLED" if cancelled else "CONFIRMED"),
-            "TRANSP:OPAQUE",
-        ]
-        details = [f"With {visit.surgeon}." if visit.surgeon_id else ""]
-        if warning:
-            details.append(f"{warning}: no reported scan in time for this review.")
-        elif visit.requires_mri:
-            details.append("Bring the MRI scan.")
-        description = " ".join(filter(None, details))
-        if description:
-            lines.append(f"DESCRIPTION:{ical.escape_text(description)}")
+        lines += _timed_lines(visit, cancelled=cancelled, for_patient=for_patient)
     else:
-        # Still to book: the window, as an all-day event (DTEND is exclusive).
-        prefix = "To book: "
-        if cancelled:
-            prefix = "Cancelled: "
-        elif visit.status == VisitStatus.NO_SHOW:
-            prefix = "To rebook: "
-        lines += [
-            f"DTSTART;VALUE=DATE:{ical.date_stamp(visit.window_start)}",
-            "DTEND;VALUE=DATE:"
-            + ical.date_stamp(visit.window_end + dt.timedelta(days=1)),
-            "SUMMARY:"
-            + ical.escape_text(_summary(visit, prefix=prefix, for_patient=for_patient)),
-            "STATUS:" + ("CANCELLED" if cancelled else "TENTATIVE"),
-            "TRANSP:TRANSPARENT",
-            "DESCRIPTION:"
-            + ical.escape_text(
-                f"Book this visit between {visit.window_start.isoformat()} "
-                f"and {visit.window_end.isoformat()}."
-            ),
-        ]
+        lines += _window_lines(visit, cancelled=cancelled, for_patient=for_patient)
     lines.append("END:VEVENT")
     return ical.join_lines(lines)
+
+
+def _timed_lines(visit: Visit, *, cancelled: bool, for_patient: bool) -> list[str]:
+    """A booked (or cancelled booked) visit: its slot, in the clinic's zone."""
+    assert visit.start is not None and visit.end is not None  # noqa: S101
+    zone = clinic_zone()
+    tzid = settings.CLINIC_TIME_ZONE
+    warning = "" if cancelled else mri_warning(visit)
+    lines = [
+        f"DTSTART;TZID={tzid}:{ical.local_stamp(visit.start, zone)}",
+        f"DTEND;TZID={tzid}:{ical.local_stamp(visit.end, zone)}",
+        "SUMMARY:"
+        + ical.escape_text(
+            _summary(
+                visit,
+                prefix="Cancelled: " if cancelled else "",
+                for_patient=for_patient,
+                warning=warning,
+            )
+        ),
+        "STATUS:" + ("CANCELLED" if cancelled else "CONFIRMED"),
+        "TRANSP:OPAQUE",
+    ]
+    details = [f"With {visit.surgeon}." if visit.surgeon_id else ""]
+    if warning:
+        details.append(f"{warning}: no reported scan in time for this review.")
+    elif visit.requires_mri:
+        details.append("Bring the MRI scan.")
+    description = " ".join(filter(None, details))
+    if description:
+        lines.append(f"DESCRIPTION:{ical.escape_text(description)}")
+    return lines
+
+
+def _window_lines(visit: Visit, *, cancelled: bool, for_patient: bool) -> list[str]:
+    """Still to book: the window, as an all-day event (DTEND is exclusive)."""
+    prefix = "To book: "
+    if cancelled:
+        prefix = "Cancelled: "
+    elif visit.status == VisitStatus.NO_SHOW:
+        prefix = "To rebook: "
+    return [
+        f"DTSTART;VALUE=DATE:{ical.date_stamp(visit.window_start)}",
+        "DTEND;VALUE=DATE:" + ical.date_stamp(visit.window_end + dt.timedelta(days=1)),
+        "SUMMARY:"
+        + ical.escape_text(_summary(visit, prefix=prefix, for_patient=for_patient)),
+        "STATUS:" + ("CANCELLED" if cancelled else "TENTATIVE"),
+        "TRANSP:TRANSPARENT",
+        "DESCRIPTION:"
+        + ical.escape_text(
+            f"Book this visit between {visit.window_start.isoformat()} "
+            f"and {visit.window_end.isoformat()}."
+        ),
+    ]
 
 
 def _visits_for_rendering(visit_ids: Iterable[int]) -> list[Visit]:

@@ -237,6 +237,14 @@ def cohort(visits: VisitQuerySet, start: dt.date, end: dt.date) -> VisitQuerySet
     )
 
 
+def _flag(condition: Q) -> Case:
+    return Case(
+        When(condition, then=Value(True)),
+        default=Value(False),
+        output_field=BooleanField(),
+    )
+
+
 def _flags(visits: VisitQuerySet) -> VisitQuerySet:
     """Each visit's yes/no answers, in SQL, for the grouped counts."""
     zone = clinic_zone()
@@ -257,14 +265,6 @@ def _flags(visits: VisitQuerySet) -> VisitQuerySet:
     completed = Q(status=VisitStatus.COMPLETED)
     # Unreachable as the call list reads it (`with_contact_summary`).
     lost = Q(status=VisitStatus.CANCELLED) | Q(unreachable=True)
-
-    def flag(condition: Q) -> Case:
-        return Case(
-            When(condition, then=Value(True)),
-            default=Value(False),
-            output_field=BooleanField(),
-        )
-
     return (
         visits.with_contact_summary()
         .alias(
@@ -287,16 +287,16 @@ def _flags(visits: VisitQuerySet) -> VisitQuerySet:
             returned=Exists(returns),
         )
         .alias(
-            f_in_window=flag(
+            f_in_window=_flag(
                 completed
                 & Q(seen_on__gte=F("window_start"), seen_on__lte=F("window_end"))
             ),
-            f_late=flag(completed & Q(seen_on__gt=F("window_end"))),
-            f_lost=flag(lost),
-            f_open=flag(~completed & ~lost),
-            f_contacted=flag(Q(attempted_by_close=True) | Q(booked_by_close=True)),
-            f_called=flag(Q(attempt_count__gt=0)),
-            f_returned=flag(Q(attempt_count__gt=0) & Q(returned=True)),
+            f_late=_flag(completed & Q(seen_on__gt=F("window_end"))),
+            f_lost=_flag(lost),
+            f_open=_flag(~completed & ~lost),
+            f_contacted=_flag(Q(attempted_by_close=True) | Q(booked_by_close=True)),
+            f_called=_flag(Q(attempt_count__gt=0)),
+            f_returned=_flag(Q(attempt_count__gt=0) & Q(returned=True)),
         )
     )
 
@@ -363,8 +363,15 @@ def follow_up_report(
             returned_within_15_days=_count("f_returned"),
         )
     )
-    by_row = _booking_delays(base)
-    counted = list(grouped)
+    rows, totals = _rows(list(grouped), _booking_delays(base))
+    rows.sort(key=lambda row: (row.rule_name, row.surgeon_name, row.surgeon))
+    return Report(start=start, end=end, rows=rows, totals=totals)
+
+
+def _rows(
+    counted: list[dict[str, Any]], by_row: dict[tuple[str, int], list[int]]
+) -> tuple[list[Row], Figures]:
+    """A row of figures per rule x surgeon, and their totals."""
     names = {
         surgeon.pk: str(surgeon)
         for surgeon in Surgeon.objects.filter(
@@ -396,8 +403,7 @@ def follow_up_report(
                 figures=figures,
             )
         )
-    rows.sort(key=lambda row: (row.rule_name, row.surgeon_name, row.surgeon))
-    return Report(start=start, end=end, rows=rows, totals=totals)
+    return rows, totals
 
 
 def report_for(

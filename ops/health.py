@@ -23,7 +23,15 @@ from django.db.models.functions import Coalesce
 
 from feeds.models import CalendarEntry, ExportState
 from ops.models import Heartbeat
-from ops.tasks import BEAT
+
+# The heartbeat's row: stamped every minute by beat (`ops.tasks`).
+BEAT = "beat"
+
+
+def record_beat(*, now: dt.datetime) -> None:
+    """Stamp the heartbeat: beat and a worker are running."""
+    Heartbeat.objects.update_or_create(name=BEAT, defaults={"beat_at": now})
+
 
 BROKER_TIMEOUT_SECONDS = 2
 
@@ -138,7 +146,7 @@ class SurgeonBacklog:
 
 def export_backlog_by_surgeon(*, now: dt.datetime) -> list[SurgeonBacklog]:
     """Pending and failed exports per surgeon whose calendar they belong to
-    (who sees the patient, else who operated: `caldav_push.calendar_surgeon_id`),
+    (who sees the patient, else who operated: `feeds.caldav.push.calendar_surgeon_id`),
     surgeons with nothing waiting left out. One query and one for the names."""
     from clinic.models import Surgeon
 

@@ -8,11 +8,9 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import timezone
 
-from ops.models import Heartbeat
-
-BEAT = "beat"
+from ops import health
 
 
 @shared_task(ignore_result=True)
 def stamp_heartbeat() -> None:
-    Heartbeat.objects.update_or_create(name=BEAT, defaults={"beat_at": timezone.now()})
+    health.record_beat(now=timezone.now())

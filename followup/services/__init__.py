@@ -11,7 +11,8 @@ same transaction. "Today" and "now" are arguments: the caller owns the clock.
 - procedures: registration, correction, cancellation, the annual programme
 - plan: a procedure's plan applied to its visits (generation, re-plan)
 - history: `record_event`, the one writer of a visit's history
-- booking: the visit lifecycle under the booking controls (SPEC section 3)
+- booking: the visit lifecycle; the moves a visit allows come from the state
+  table (`allowed_moves`)
 - slots: the free slots proposed for a visit, late ones for an overdue visit
 - hours: consultation sessions and the clinic hours
 - importing: the CSV import of patients and procedures

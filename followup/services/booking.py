@@ -401,35 +401,8 @@ def _place(
         (visit.start, visit.end),
         visit.surgeon_id,
     )
-    _bump(visit)
-    visit.status = move.target
-    visit.start, visit.end, visit.surgeon = begins, ends, surgeon
-    visit.late_by_days = _days_late(visit, begins)
-    # A person chose this slot (with a recorded reason when outside the
-    # window), so a re-plan's "needs rebooking" flag has been dealt with.
-    visit.needs_rebooking = False
-    _save(
-        visit,
-        [
-            "status",
-            "start",
-            "end",
-            "surgeon",
-            "needs_rebooking",
-            "sequence",
-            "late_by_days",
-        ],
-    )
-    details: dict[str, Any] = {}
-    if surgeon_before != surgeon.pk:
-        details["surgeon"] = {"before": surgeon_before, "after": surgeon.pk}
-    if override is not None:
-        details["window_override"] = override
-    if visit.late_by_days is not None:
-        details["late"] = {
-            "days_after_window": visit.late_by_days,
-            "window_end": visit.window_end.isoformat(),
-        }
+    _move_to_slot(visit, move.target, begins, ends, surgeon)
+    details = _placement_details(visit, surgeon_before, override)
     record_event(
         visit,
         action="rebooked" if previous == VisitStatus.NO_SHOW else move.event,
@@ -441,6 +414,41 @@ def _place(
         at=now,
     )
     return visit
+
+
+def _move_to_slot(
+    visit: Visit,
+    target: str,
+    begins: dt.datetime,
+    ends: dt.datetime,
+    surgeon: Surgeon,
+) -> None:
+    _bump(visit)
+    visit.status = target
+    visit.start, visit.end, visit.surgeon = begins, ends, surgeon
+    visit.late_by_days = _days_late(visit, begins)
+    # A person chose this slot (with a recorded reason when outside the
+    # window), so a re-plan's "needs rebooking" flag has been dealt with.
+    visit.needs_rebooking = False
+    fields = ["status", "start", "end", "surgeon", "sequence"]
+    _save(visit, [*fields, "needs_rebooking", "late_by_days"])
+
+
+def _placement_details(
+    visit: Visit, surgeon_before: int | None, override: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The event's details: a change of surgeon, a window override, lateness."""
+    details: dict[str, Any] = {}
+    if surgeon_before != visit.surgeon_id:
+        details["surgeon"] = {"before": surgeon_before, "after": visit.surgeon_id}
+    if override is not None:
+        details["window_override"] = override
+    if visit.late_by_days is not None:
+        details["late"] = {
+            "days_after_window": visit.late_by_days,
+            "window_end": visit.window_end.isoformat(),
+        }
+    return details
 
 
 @transaction.atomic

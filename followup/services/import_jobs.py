@@ -38,7 +38,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from core import db
+from core import db, queue
 from followup.access import Role, staff_of
 from followup.exceptions import DomainError, NotFound
 from followup.models import ImportJob, ImportJobState
@@ -89,7 +89,7 @@ def _start_job(
     today: dt.date,
     now: dt.datetime,
 ) -> ImportJob:
-    from followup.tasks import run_import_job as task  # tasks import services
+    task = queue.task("followup.tasks.run_import_job")
 
     job = ImportJob.objects.create(
         created_by=actor,
@@ -218,7 +218,7 @@ def sweep_import_jobs(*, now: dt.datetime) -> int:
     """Beat: re-enqueue unfinished jobs that stopped moving (their task was
     lost, or their worker died before Redis gave the task back); fail those
     past the attempt cap. Returns how many were re-enqueued."""
-    from followup.tasks import run_import_job as task
+    task = queue.task("followup.tasks.run_import_job")
 
     stale_before = now - dt.timedelta(minutes=settings.IMPORT_JOB_STALE_MINUTES)
     stale = ImportJob.objects.unfinished().filter(touched_at__lt=stale_before)

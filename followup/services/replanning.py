@@ -22,6 +22,7 @@ from django.db.models import F, Prefetch
 from django.utils import timezone
 
 from clinic.models import Procedure
+from core import queue
 from followup.models import ReplanJob, ReplanJobStatus, Visit
 from followup.services.plan import active_rules, preview, replan
 
@@ -97,7 +98,7 @@ def preview_replan(*, today: dt.date) -> ReplanPreview:
 def start_replan(*, actor: User | None, today: dt.date) -> ReplanJob:
     """Record a re-plan of every active procedure; a worker runs it after
     the commit."""
-    from followup.tasks import run_replan_job as task  # tasks import services
+    task = queue.task("followup.tasks.run_replan_job")
 
     job = ReplanJob.objects.create(
         created_by=actor, today=today, total=Procedure.objects.active().count()

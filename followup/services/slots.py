@@ -113,14 +113,7 @@ def _search(
     surgeon_id: int | None,
     explain: bool = False,
 ) -> SlotSearch:
-    if (
-        isinstance(limit, bool)
-        or not isinstance(limit, int)
-        or not 1 <= limit <= MAX_SLOTS
-    ):
-        raise InvalidInput(
-            f"limit must be a whole number from 1 to {MAX_SLOTS}.", code="invalid_limit"
-        )
+    _check_limit(limit)
     now = require_aware(now, field_name="now")
     earliest = now
     if after is not None:
@@ -142,10 +135,32 @@ def _search(
             f"{first_day}; ask for slots from an earlier date."
         )
         return SlotSearch([], detail if explain else "")
-    hours = hours_of(surgeon.pk)
+    slots, consults = _free_in_range(
+        visit, surgeon, first_day, last_day, earliest=earliest, limit=limit
+    )
+    if slots or not explain:
+        return SlotSearch(slots)
+    return SlotSearch([], _why_none(surgeon, first_day, last_day, late, consults))
+
+
+def _check_limit(limit: int) -> None:
+    if (
+        isinstance(limit, bool)
+        or not isinstance(limit, int)
+        or not 1 <= limit <= MAX_SLOTS
+    ):
+        raise InvalidInput(
+            f"limit must be a whole number from 1 to {MAX_SLOTS}.", code="invalid_limit"
+        )
+
+
+def _busy(
+    visit: Visit, surgeon: Surgeon, first_day: dt.date, last_day: dt.date
+) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The slots held by the surgeon or the patient over these days."""
     range_start = start_of_day(first_day)
     range_end = start_of_day(last_day + dt.timedelta(days=1))
-    busy = [
+    return [
         (held_start, held_end)
         for held_start, held_end in Visit.objects.filter(
             status__in=SLOT_HOLDING_STATUSES, start__lt=range_end, end__gt=range_start
@@ -155,6 +170,21 @@ def _search(
         .values_list("start", "end")
         if held_start is not None and held_end is not None
     ]
+
+
+def _free_in_range(
+    visit: Visit,
+    surgeon: Surgeon,
+    first_day: dt.date,
+    last_day: dt.date,
+    *,
+    earliest: dt.datetime,
+    limit: int,
+) -> tuple[list[Slot], bool]:
+    """Up to `limit` free slots, and whether the surgeon consults at all
+    over these days."""
+    hours = hours_of(surgeon.pk)
+    busy = _busy(visit, surgeon, first_day, last_day)
     length = dt.timedelta(minutes=visit.duration_minutes)
     slots: list[Slot] = []
     consults = False
@@ -176,9 +206,7 @@ def _search(
             if len(slots) == limit:
                 break
         day += dt.timedelta(days=1)
-    if slots or not explain:
-        return SlotSearch(slots)
-    return SlotSearch([], _why_none(surgeon, first_day, last_day, late, consults))
+    return slots, consults
 
 
 def _why_none(

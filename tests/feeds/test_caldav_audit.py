@@ -20,8 +20,9 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from clinic.models import Surgeon
-from feeds import caldav_client, rendering
-from feeds.caldav_audit import audit_calendar, audit_calendars
+from feeds import rendering
+from feeds.caldav import client as caldav_client
+from feeds.caldav.audit import audit_calendar, audit_calendars
 from feeds.models import CalendarEntry, ExportState, SurgeonCalendar
 from feeds.rendering import visit_uid
 from feeds.tasks import export_visits

@@ -14,7 +14,8 @@ from django.test import Client
 from django.utils.html import escape
 
 from clinic.models import Surgeon
-from feeds import caldav_client, caldav_errors
+from feeds.caldav import client as caldav_client
+from feeds.caldav import errors as caldav_errors
 from feeds.models import CalendarEntry, ExportState, SurgeonCalendar
 from feeds.tasks import export_visits
 from tests.factories import SurgeonFactory

@@ -20,11 +20,13 @@ from django.utils import timezone
 from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from clinic.models import Surgeon
-from feeds import caldav_client, tasks
-from feeds.caldav_push import stale_exports
+from feeds import export
+from feeds.caldav import client as caldav_client
+from feeds.caldav.push import stale_exports
+from feeds.export import schedule_export
 from feeds.models import CalendarEntry, ExportState, SurgeonCalendar
 from feeds.rendering import visit_uid
-from feeds.tasks import export_visits, schedule_export
+from feeds.tasks import export_visits
 from followup.models import Visit
 from tests.factories import SurgeonFactory, make_procedure
 from tests.feeds.conftest import (
@@ -75,7 +77,7 @@ def test_schedule_export_marks_every_entry_pending_in_one_statement(
     CalendarEntry.objects.filter(pk__in=visits).update(
         export_state=ExportState.FAILED, export_attempts=7, export_error="boom"
     )
-    monkeypatch.setattr(tasks, "EXPORT_CHUNK_SIZE", 4)
+    monkeypatch.setattr(export, "EXPORT_CHUNK_SIZE", 4)
 
     with (
         CaptureQueriesContext(connection) as queries,

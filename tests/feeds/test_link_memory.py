@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from core import listen
 from feeds import link_cache, links
 from feeds.models import CalendarLink
 
@@ -156,9 +157,7 @@ def test_a_lost_listener_sends_polls_to_the_database(
     held(issued)
     listener = link_cache.links._listener
     assert listener is not None
-    other_process.execute(
-        "SELECT pg_terminate_backend(%s)", [listener.info.backend_pid]
-    )
+    other_process.execute("SELECT pg_terminate_backend(%s)", [listener.backend_pid])
     assert link_cache.links.wait(NOTICE_SECONDS), "the server did not hang up"
     # Revoked while nobody listens: no notice will ever come.
     other_process.execute(
@@ -213,9 +212,7 @@ def test_a_lost_notice_is_outlived_by_the_held_links_maximum_age(
     listener = link_cache.links._listener
     assert listener is not None
     assert link_cache.links.wait(NOTICE_SECONDS), "no notice arrived"
-    listener.pgconn.consume_input()
-    while listener.pgconn.notifies() is not None:
-        pass
+    listener.received()
 
     clock[0] += 2.9
     assert poll(issued.path).status_code == 200  # still held: the loss shows
@@ -232,7 +229,7 @@ def test_a_listener_that_hears_nothing_is_not_trusted(
     link_cache.links.close()
     monkeypatch.setattr(link_cache, "PROBE_SECONDS", 0.2)
     monkeypatch.setattr(
-        link_cache, "_listen", lambda listener: listener.execute("LISTEN elsewhere")
+        listen, "_listen", lambda raw, channel: raw.execute("LISTEN elsewhere")
     )
 
     assert poll(issued.path).status_code == 200

@@ -1,6 +1,6 @@
 """`manage.py audit_calendars`: compare every enabled CalDAV calendar with
 the database now and repair what differs, as the hourly beat task does
-(`feeds.caldav_audit`): after a CalDAV server or a database is restored.
+(`feeds.caldav.audit`): after a CalDAV server or a database is restored.
 
 Prints one line per calendar; the exports it asks for go to the worker.
 Exits with an error when a calendar could not be audited.
@@ -13,7 +13,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from feeds import caldav_audit, tasks
+from feeds import export
+from feeds.caldav import audit as caldav_audit
 
 
 class Command(BaseCommand):
@@ -31,7 +32,7 @@ class Command(BaseCommand):
                 f"{len(report.deleted)} deleted, {len(report.skipped)} left to "
                 "the pending export."
             )
-        resent = tasks.export_repairs(reports)
+        resent = export.export_repairs(reports)
         self.stdout.write(f"Audited {len(reports)} calendars; {resent} exports queued.")
         failed = sum(1 for report in reports if report.error)
         if failed:

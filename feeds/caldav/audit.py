@@ -47,12 +47,15 @@ import logging
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from feeds import caldav_client, caldav_push, rendering
-from feeds.caldav_client import CalDAVError, CalendarTarget
+from feeds import rendering
+from feeds.caldav import client as caldav_client
+from feeds.caldav import push as caldav_push
+from feeds.caldav.client import CalDAVError, CalendarTarget
 from feeds.models import CalendarEntry, ExportState, SurgeonCalendar
 from followup.models import Visit
 
-logger = logging.getLogger(__name__)
+# Named as before the move into feeds/caldav/: log filters and alerts use it.
+logger = logging.getLogger("feeds.caldav_audit")
 
 
 @dataclass

@@ -1,5 +1,5 @@
 """The export state machine: pushing visits to surgeons' CalDAV calendars,
-recorded in `CalendarEntry` (the HTTP side is `feeds.caldav_client`).
+recorded in `CalendarEntry` (the HTTP side is `feeds.caldav.client`).
 
 What a surgeon's calendar holds: each visit of theirs that holds a slot
 (booked, checked in, completed), stored under its stable UID. A visit's
@@ -48,7 +48,7 @@ from django.db.models import F, Q, QuerySet
 
 from core import db
 from feeds import rendering
-from feeds.caldav_client import (
+from feeds.caldav.client import (
     CalDAVError,
     CalDAVUnavailable,
     CalendarTarget,
@@ -58,7 +58,8 @@ from feeds.caldav_client import (
 from feeds.models import CalendarEntry, ExportState, SurgeonCalendar
 from followup.models import SLOT_HOLDING_STATUSES, Visit, VisitEvent
 
-logger = logging.getLogger(__name__)
+# Named as before the move into feeds/caldav/: log filters and alerts use it.
+logger = logging.getLogger("feeds.caldav_push")
 
 # At most this many ids re-enqueued per reconciliation, so a long outage
 # does not pile up copies of the same backlog every few minutes.
@@ -422,22 +423,12 @@ def mark_pending(ids: list[int], *, now: dt.datetime) -> None:
     `ids` sorted, so concurrent transactions lock entry rows in the same
     order. One statement whatever the number of ids.
     """
-    if db.is_postgresql():
-        # The ids travel as one array parameter. Measured in the
-        # 10,000-procedure import (35,000 visits): 0.3 s, against 2.4 s with
-        # bulk_create building 35,000 model rows. Other columns take their
-        # model defaults, read from the model so that a field added later
-        # cannot be forgotten.
-        db.upsert_unnest(
-            CalendarEntry, key="visit", keys=ids, values=_pending_fields(now)
-        )
-        return
-    CalendarEntry.objects.bulk_create(
-        [CalendarEntry(visit_id=visit_id, **_pending_fields(now)) for visit_id in ids],
-        update_conflicts=True,
-        unique_fields=["visit"],
-        update_fields=list(_pending_fields(now)),
-    )
+    # The ids travel as one array parameter on PostgreSQL. Measured in the
+    # 10,000-procedure import (35,000 visits): 0.3 s, against 2.4 s with
+    # bulk_create building 35,000 model rows. Other columns take their
+    # model defaults, read from the model so that a field added later
+    # cannot be forgotten.
+    db.upsert_many(CalendarEntry, key="visit", keys=ids, values=_pending_fields(now))
 
 
 def _pending_fields(now: dt.datetime) -> dict[str, object]:

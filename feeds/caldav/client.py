@@ -2,10 +2,10 @@
 calendar.
 
 It knows the server and nothing of visits or export state
-(`feeds.caldav_push`). Objects are named by their UID and stored byte for
+(`feeds.caldav.push`). Objects are named by their UID and stored byte for
 byte (`increase_seqno=False`, `raw_data=`): the database owns SEQUENCE, and
 caldav never rewrites an object. Every failure is raised as a `CalDAVError`
-in words an admin can act on (`feeds.caldav_errors`), whose text never holds
+in words an admin can act on (`feeds.caldav.errors`), whose text never holds
 credentials: URLs lose their userinfo and the stored password is masked
 (`scrub`).
 """
@@ -27,7 +27,7 @@ from caldav.lib import error as caldav_error
 from caldav.response import DAVResponse
 from django.conf import settings
 
-from feeds import caldav_errors
+from feeds.caldav import errors as caldav_errors
 from feeds.models import SurgeonCalendar
 
 _USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/\s@]*@")
