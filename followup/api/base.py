@@ -22,6 +22,8 @@ from django.contrib.auth.models import User
 from rest_framework import serializers
 from rest_framework.request import Request
 
+from clinic import audit, clock
+from clinic.models import PatientReadKind
 from followup.access import Role
 
 READERS = (Role.FRONT_DESK, Role.SURGEON)
@@ -48,6 +50,21 @@ class IdFilter(django_filters.NumberFilter):
 def actor(request: Request) -> User:
     """The signed-in user making the change, for the history."""
     return cast(User, request.user)
+
+
+def record_read(
+    request: Request, *, kind: PatientReadKind, patient_ids: list[int], count: int
+) -> None:
+    """One audit record of a read of many rows about patients: who, what was
+    asked, how many rows and which patients."""
+    audit.record_patient_read(
+        reader=actor(request),
+        kind=kind,
+        query=request.get_full_path(),
+        patient_ids=patient_ids,
+        count=count,
+        now=clock.now(),
+    )
 
 
 def read_input(

@@ -21,7 +21,7 @@ from clinic.staff import staff_of
 from core import api
 from followup import services
 from followup.access import access_patient
-from followup.api.base import DESK, READERS, actor, read_input
+from followup.api.base import DESK, READERS, actor, read_input, record_read
 from followup.api.record_serializers import (
     MriStudyCreateSerializer,
     MriStudySerializer,
@@ -54,13 +54,11 @@ class PatientList(generics.GenericAPIView[Patient]):
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset()) or []
         # Every name and birth date of the page, searched or not: one insert.
-        audit.record_patient_read(
-            reader=actor(request),
+        record_read(
+            request,
             kind=PatientReadKind.API_PATIENTS,
-            query=request.get_full_path(),
             patient_ids=[patient.pk for patient in page],
             count=len(page),
-            now=clock.now(),
         )
         return self.get_paginated_response(PatientSerializer(page, many=True).data)
 
@@ -121,13 +119,11 @@ class PatientMriStudies(APIView):
     def get(self, request: Request, pk: int) -> Response:
         patient = access_patient(request.user, pk, write=False)
         studies = list(patient.mri_studies.order_by("-performed_on", "-id"))
-        audit.record_patient_read(
-            reader=actor(request),
+        record_read(
+            request,
             kind=PatientReadKind.API_MRI_STUDIES,
-            query=request.get_full_path(),
             patient_ids=[patient.pk],
             count=len(studies),
-            now=clock.now(),
         )
         return Response(MriStudySerializer(studies, many=True).data)
 

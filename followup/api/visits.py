@@ -18,13 +18,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from clinic import audit, clock
+from clinic import clock
 from clinic.models import PatientReadKind
 from clinic.staff import staff_of
 from core import api
 from followup import services
 from followup.access import access_visit
-from followup.api.base import READERS, IdFilter, actor, read_input
+from followup.api.base import READERS, IdFilter, actor, read_input, record_read
 from followup.api.serializers import (
     BookingSerializer,
     CancelVisitSerializer,
@@ -134,13 +134,11 @@ class VisitContactAttempts(APIView):
         visit = access_visit(request.user, pk, action="read")
         attempts = list(visit.contact_attempts.select_related("actor").order_by("id"))
         # Notes about reaching the patient: recorded like any read of many rows.
-        audit.record_patient_read(
-            reader=actor(request),
+        record_read(
+            request,
             kind=PatientReadKind.API_CONTACT_ATTEMPTS,
-            query=request.get_full_path(),
             patient_ids=[visit.patient_id],
             count=len(attempts),
-            now=clock.now(),
         )
         return Response(ContactAttemptSerializer(attempts, many=True).data)
 

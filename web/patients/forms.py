@@ -18,6 +18,7 @@ from django.core.validators import ProhibitNullCharactersValidator
 
 from clinic.models import Patient, ProcedureKind, Surgeon
 from followup.exceptions import DomainError
+from followup.services.import_file import COLUMNS
 from followup.services.parsing import (
     check_surgery_date,
     parse_date,
@@ -117,15 +118,8 @@ class RegistrationForm(ProcedureFields):
     # The patient a duplicate record number belongs to, to offer their page.
     existing_patient: Patient | None = None
 
-    field_order = [
-        "record_number",
-        "given_name",
-        "family_name",
-        "birth_date",
-        "surgeon",
-        "kind",
-        "surgery_date",
-    ]
+    # The CSV import's columns, in the same order.
+    field_order = list(COLUMNS)
 
     def clean_record_number(self) -> str:
         number = str(
