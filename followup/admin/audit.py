@@ -55,6 +55,17 @@ class _IdFilter(admin.SimpleListFilter):
         return [(value, str(found) if found is not None else "(none)")]
 
 
+class _ColumnFilter(_IdFilter):
+    """Rows whose `column` holds the chosen id (none for an id never given)."""
+
+    column: str
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() is None:
+            return queryset
+        return queryset.filter(**{self.column: self._chosen() or 0})
+
+
 class LogPatientFilter(_IdFilter):
     title = "patient"
     parameter_name = "patient"
@@ -73,15 +84,11 @@ class LogPatientFilter(_IdFilter):
         )
 
 
-class ActorFilter(_IdFilter):
+class ActorFilter(_ColumnFilter):
     title = "by user"
     parameter_name = "actor"
     model = User
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        if self.value() is None:
-            return queryset
-        return queryset.filter(actor_id=self._chosen() or 0)
+    column = "actor_id"
 
 
 admin.site.unregister(LogEntry)
@@ -98,26 +105,18 @@ class AuditEntryAdmin(ReadOnlyAdmin, LogEntryAdmin):
         return False
 
 
-class ViewPatientFilter(_IdFilter):
+class ViewPatientFilter(_ColumnFilter):
     title = "patient"
     parameter_name = "patient"
     model = Patient
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        if self.value() is None:
-            return queryset
-        return queryset.filter(patient_id=self._chosen() or 0)
+    column = "patient_id"
 
 
-class ViewerFilter(_IdFilter):
+class ViewerFilter(_ColumnFilter):
     title = "viewer"
     parameter_name = "viewer"
     model = User
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        if self.value() is None:
-            return queryset
-        return queryset.filter(viewer_id=self._chosen() or 0)
+    column = "viewer_id"
 
 
 @admin.register(PatientView)
@@ -144,15 +143,11 @@ class ReadPatientFilter(_IdFilter):
         return queryset.including(chosen)
 
 
-class ReaderFilter(_IdFilter):
+class ReaderFilter(_ColumnFilter):
     title = "reader"
     parameter_name = "reader"
     model = User
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        if self.value() is None:
-            return queryset
-        return queryset.filter(reader_id=self._chosen() or 0)
+    column = "reader_id"
 
 
 @admin.register(PatientRead)
