@@ -54,16 +54,23 @@ class _IdFilter(admin.SimpleListFilter):
         found = manager.filter(pk=chosen).first() if chosen else None
         return [(value, str(found) if found is not None else "(none)")]
 
-
-class _ColumnFilter(_IdFilter):
-    """Rows whose `column` holds the chosen id (none for an id never given)."""
-
-    column: str
-
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         if self.value() is None:
             return queryset
-        return queryset.filter(**{self.column: self._chosen() or 0})
+        chosen = self._chosen()
+        return queryset.none() if chosen is None else self.narrow(queryset, chosen)
+
+    def narrow(self, queryset: QuerySet[Any], chosen: int) -> QuerySet[Any]:
+        raise NotImplementedError
+
+
+class _ColumnFilter(_IdFilter):
+    """Rows whose `column` holds the chosen id."""
+
+    column: str
+
+    def narrow(self, queryset: QuerySet[Any], chosen: int) -> QuerySet[Any]:
+        return queryset.filter(**{self.column: chosen})
 
 
 class LogPatientFilter(_IdFilter):
@@ -71,12 +78,7 @@ class LogPatientFilter(_IdFilter):
     parameter_name = "patient"
     model = Patient
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        if self.value() is None:
-            return queryset
-        chosen = self._chosen()
-        if chosen is None:
-            return queryset.none()
+    def narrow(self, queryset: QuerySet[Any], chosen: int) -> QuerySet[Any]:
         patient_type = ContentType.objects.get_for_model(Patient)
         return queryset.filter(
             Q(content_type=patient_type, object_pk=str(chosen))
@@ -133,12 +135,7 @@ class ReadPatientFilter(_IdFilter):
     parameter_name = "patient"
     model = Patient
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        if self.value() is None:
-            return queryset
-        chosen = self._chosen()
-        if chosen is None:
-            return queryset.none()
+    def narrow(self, queryset: QuerySet[Any], chosen: int) -> QuerySet[Any]:
         assert isinstance(queryset, PatientReadQuerySet)  # noqa: S101
         return queryset.including(chosen)
 
