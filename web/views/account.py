@@ -28,6 +28,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django_otp import login as otp_login
 from django_otp import match_token
+from django_otp.models import Device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from followup.access import Role
@@ -84,6 +85,18 @@ class CodeForm(forms.Form):
         return code
 
 
+def _matched(form: CodeForm, match: Callable[[str], Device | None]) -> Device | None:
+    """The device a posted code matches; otherwise the form says why not."""
+    if not form.is_bound:
+        return None
+    device = match(form.cleaned_data["code"]) if form.is_valid() else None
+    if device is None and not form.errors:
+        form.add_error(
+            "code", "That code is not right. Try the newest one, or wait a little."
+        )
+    return device
+
+
 def _safe_next(request: HttpRequest) -> str:
     target = request.POST.get("next") or request.GET.get("next") or "/"
     if not url_has_allowed_host_and_scheme(
@@ -119,21 +132,14 @@ def two_factor(request: HttpRequest) -> HttpResponse:
             user=user, name="Authenticator app", confirmed=False
         )
     form = CodeForm(request.POST if "code" in request.POST else None)
-    status = 200
-    if form.is_bound:
-        if form.is_valid() and pending.verify_token(form.cleaned_data["code"]):
-            with transaction.atomic():
-                TOTPDevice.objects.filter(user=user).exclude(pk=pending.pk).delete()
-                pending.confirmed = True
-                pending.save(update_fields=["confirmed"])
-            otp_login(request, pending)
-            messages.success(request, "Two-factor sign-in is on for your account.")
-            return HttpResponseRedirect(TWO_FACTOR_URL)
-        if not form.errors:
-            form.add_error(
-                "code", "That code is not right. Try the newest one, or wait a little."
-            )
-        status = 400
+    if _matched(form, lambda code: pending if pending.verify_token(code) else None):
+        with transaction.atomic():
+            TOTPDevice.objects.filter(user=user).exclude(pk=pending.pk).delete()
+            pending.confirmed = True
+            pending.save(update_fields=["confirmed"])
+        otp_login(request, pending)
+        messages.success(request, "Two-factor sign-in is on for your account.")
+        return HttpResponseRedirect(TWO_FACTOR_URL)
     return render(
         request,
         "web/account/two_factor_setup.html",
@@ -143,7 +149,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
             "qr": _qr_svg(pending),
             "key": _base32(pending),
         },
-        status=status,
+        status=400 if form.errors else 200,
     )
 
 
@@ -161,20 +167,13 @@ def verify(request: HttpRequest) -> HttpResponse:
     if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
         return HttpResponseRedirect(TWO_FACTOR_URL)
     form = CodeForm(request.POST or None)
-    status = 200
-    if form.is_bound:
-        device = form.is_valid() and match_token(user, form.cleaned_data["code"])
-        if device:
-            otp_login(request, device)
-            return HttpResponseRedirect(_safe_next(request))
-        if not form.errors:
-            form.add_error(
-                "code", "That code is not right. Try the newest one, or wait a little."
-            )
-        status = 400
+    device = _matched(form, lambda code: match_token(user, code))
+    if device is not None:
+        otp_login(request, device)
+        return HttpResponseRedirect(_safe_next(request))
     return render(
         request,
         "web/account/verify.html",
         {"title": "Enter your code", "form": form, "next": _safe_next(request)},
-        status=status,
+        status=400 if form.errors else 200,
     )
