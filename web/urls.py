@@ -2,13 +2,13 @@
 
 from django.urls import URLPattern, path
 
+from web.account import views as account
 from web.desk import views as desk
 from web.links import views as links
 from web.patients import imports, registration
 from web.patients import views as patients
 from web.reports import views as reports
 from web.surgeon import views as surgeon
-from web.views import account, entry
 
 
 def _link_moves(prefix: str, place: object, name: str) -> list[URLPattern]:
@@ -25,9 +25,9 @@ def _link_moves(prefix: str, place: object, name: str) -> list[URLPattern]:
 
 
 urlpatterns = [
-    path("", entry.home, name="home"),
-    path("login/", entry.LoginView.as_view(), name="login"),
-    path("logout/", entry.LogoutView.as_view(), name="logout"),
+    path("", account.home, name="home"),
+    path("login/", account.LoginView.as_view(), name="login"),
+    path("logout/", account.LogoutView.as_view(), name="logout"),
     path(
         "account/password/",
         account.PasswordChangeView.as_view(),

@@ -1,5 +1,7 @@
-"""A person's own account: their password, and a clinic admin's 2FA device.
+"""Signing in and out, and a person's own account: their password, and a
+clinic admin's 2FA device.
 
+- `/`: sends each role to its home; `/login/`, `/logout/` (POST only).
 - `/account/password/`: anyone signed in changes their password, under the
   policy of AUTH_PASSWORD_VALIDATORS.
 - `/account/two-factor/`: a clinic admin enrols a TOTP authenticator (a QR
@@ -16,10 +18,11 @@ from collections.abc import Callable
 from typing import Any, cast
 
 import segno
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -31,9 +34,52 @@ from django_otp import match_token
 from django_otp.models import Device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from followup.access import Role
+from followup.access import Role, staff_of
+from web import roles
+from web.account.forms import CodeForm
 from web.middleware import TWO_FACTOR_URL, VERIFY_URL
 from web.roles import role_required, staff_required
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "web/login.html"
+    redirect_authenticated_user = True
+
+
+class LogoutView(auth_views.LogoutView):
+    """POST only (Django's own rule): a link or a prefetch cannot sign anyone out."""
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    url = roles.home_url(staff_of(request.user))
+    if url is None:
+        raise PermissionDenied(
+            "Your account has no clinic role yet. Ask a clinic admin to add one."
+        )
+    return HttpResponseRedirect(url)
+
+
+def locked_out(
+    request: HttpRequest,
+    original_response: HttpResponse | None = None,
+    credentials: dict[str, object] | None = None,
+) -> HttpResponse:
+    """django-axes' answer to a locked-out login: a page a person can read."""
+    cooloff = settings.AXES_COOLOFF_TIME
+    minutes = int(cooloff.total_seconds() // 60) if cooloff else None
+    return render(
+        request,
+        "web/lockout.html",
+        {
+            "failure_limit": settings.AXES_FAILURE_LIMIT,
+            "minutes": minutes,
+            "address_locked": getattr(request, "login_address_locked", False),
+            "address_limit": settings.LOGIN_FAILURES_PER_ADDRESS_HOUR,
+        },
+        status=429,
+    )
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
@@ -59,30 +105,6 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     def form_valid(self, form: Any) -> HttpResponse:
         messages.success(self.request, "Your password was changed.")
         return super().form_valid(form)
-
-
-class CodeForm(forms.Form):
-    code = forms.CharField(
-        label="Code from your authenticator app",
-        min_length=6,
-        max_length=6,
-        strip=True,
-        widget=forms.TextInput(
-            attrs={
-                "autocomplete": "one-time-code",
-                "inputmode": "numeric",
-                "pattern": "[0-9]{6}",
-                "aria-describedby": "help-code error-code",
-            }
-        ),
-        help_text="Six digits; a new one every 30 seconds.",
-    )
-
-    def clean_code(self) -> str:
-        code: str = self.cleaned_data["code"]
-        if not code.isdigit():
-            raise forms.ValidationError("The code is six digits.")
-        return code
 
 
 def _matched(form: CodeForm, match: Callable[[str], Device | None]) -> Device | None:
