@@ -69,7 +69,9 @@ def _choice(value: object, choices: type[ContactChannel | ContactOutcome]) -> st
     if not isinstance(value, str) or value not in choices.values:
         known = ", ".join(choices.values)
         raise InvalidInput(
-            f"Unknown {name} {value!r}; use one of: {known}.", code=f"unknown_{name}"
+            f"Unknown {name} {value!r}; use one of: {known}.",
+            code=f"unknown_{name}",
+            params={"field": name},
         )
     return value
 
@@ -79,7 +81,9 @@ def _note(value: str | None) -> str:
     if len(text) > NOTE_MAX_LENGTH:
         # The message never quotes the note: it may reach a log.
         raise InvalidInput(
-            f"note is longer than {NOTE_MAX_LENGTH} characters.", code="too_long"
+            f"note is longer than {NOTE_MAX_LENGTH} characters.",
+            code="too_long",
+            params={"field": "note", "max_length": NOTE_MAX_LENGTH},
         )
     return text
 
@@ -107,11 +111,13 @@ def _call_back_on(
             f"call_back_on {day} is not after today ({today}); to call again "
             "today, record the attempt without a call-back.",
             code="call_back_date_not_future",
+            params={"day": day},
         )
     if day > today + dt.timedelta(days=CALL_BACK_MAX_DAYS_AHEAD):
         raise InvalidInput(
             f"call_back_on {day} is more than a year ahead; check the year.",
             code="call_back_date_too_far",
+            params={"day": day},
         )
     return day
 
@@ -143,6 +149,7 @@ def _lock(visit_id: int, *, whole_patient: bool) -> Visit:
             f"Visit {visit.pk} is {status}; contact attempts are recorded for "
             "visits still to be seen.",
             code="visit_not_open",
+            params={"status": status},
         )
     return visit
 

@@ -32,7 +32,6 @@ from django_htmx.http import push_url
 from clinic import audit, clock
 from clinic.clock import local
 from clinic.models import PatientReadKind, Surgeon
-from followup import services
 from followup.access import Forbidden, access_visit, staff_of
 from followup.exceptions import DomainError, NotFound
 from followup.models import (
@@ -46,11 +45,11 @@ from followup.models.worklist import Bucket
 from web.desk import rows
 from web.desk.forms import FORMS, RowForm
 from web.desk.rows import Item, Tab
+from web.desk.slots import SlotAsk, slot_panel
 from web.desk.state import ColumnHeader, DeskState, whole_number
 from web.roles import DESK_ROLES, role_required
 
 PAGE = "web/desk/page.html"
-SLOT_LIMIT = 12
 # The banner names this many MRI-flagged reviews, then says there are more.
 MRI_BANNER_SIZE = 5
 
@@ -198,17 +197,9 @@ def _page(
 
 
 def _slots(item: Item, *, now: dt.datetime) -> Item:
-    """Propose slots for the row; a refusal becomes the panel's message."""
+    """Propose slots for the row, as its picker asks (`web.desk.slots`)."""
     item.panel = "slots"
-    try:
-        item.slots = services.propose_slots(
-            visit=item.row.visit,
-            now=now,
-            limit=SLOT_LIMIT,
-            surgeon_id=item.slots_surgeon,
-        )
-    except DomainError as error:
-        item.slots_error = error.message
+    item.slots = slot_panel(item.row.visit, item.slot_ask, now=now)
     return item
 
 
@@ -236,7 +227,7 @@ def desk(request: HttpRequest) -> HttpResponse:
 def _open(item: Item, query: QueryDict, *, now: dt.datetime) -> Item:
     panel = query.get("panel", "")
     if panel == "slots":
-        item.slots_surgeon = whole_number(query.get("slots_surgeon"))
+        item.slot_ask = SlotAsk.read(query)
         return _slots(item, now=now)
     if panel in ("change", "contact"):
         item.panel = panel
@@ -290,6 +281,7 @@ def visit_row(request: HttpRequest, pk: int) -> HttpResponse:
                 "open": pk,
                 "panel": request.GET.get("panel", ""),
                 "slots_surgeon": request.GET.get("slots_surgeon", ""),
+                **SlotAsk.read(request.GET).when(),
             }
         )
         join = "&" if "?" in state.here else "?"
@@ -345,7 +337,7 @@ def _refused(
 ) -> HttpResponse:
     """The row again, its panel open with what was typed, and why not."""
     item.form = form
-    item.slots_surgeon = whole_number(form.data.get("slots_surgeon"))
+    item.slot_ask = SlotAsk.read(form.data)
     if form.panel == "slots":
         _slots(item, now=now)
     item.panel = form.panel

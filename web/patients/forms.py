@@ -27,6 +27,7 @@ from followup.services.parsing import (
 )
 from followup.services.patients import check_birth_date
 from web.forms import ContactAttemptForm, DateInput, checked, raw_text, required_date
+from web.refusals import say
 
 
 class ProcedureFields(forms.Form):
@@ -169,7 +170,7 @@ class RowForm(forms.Form):
 
     def refuse(self, error: DomainError) -> None:
         """A service's refusal, beside the form."""
-        self.add_error(None, error.message)
+        self.add_error(None, say(error))
 
 
 class ContactForm(RowForm, ContactAttemptForm):
