@@ -22,6 +22,7 @@ from followup.services.parsing import (
     check_surgery_date,
     parse_date,
     parse_kind,
+    parse_name,
     parse_record_number,
     required_text,
 )
@@ -150,7 +151,9 @@ class RegistrationForm(ProcedureFields):
 
 
 def _name(value: str, label: str) -> str:
-    return str(checked(required_text, value, field_name=label, max_length=100))
+    """A name as `create_patient` reads it (it needs a letter), refused
+    beside its field as it is typed, not only at save."""
+    return str(checked(parse_name, value, field_name=label))
 
 
 class RowForm(forms.Form):
