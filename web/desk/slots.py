@@ -23,7 +23,7 @@ from followup import services
 from followup.exceptions import DomainError, InvalidInput
 from followup.models import Visit
 from followup.services.parsing import parse_aware_datetime
-from followup.services.slots import Slot, SlotSearch, slot_days
+from followup.services.slots import Slot, SlotSearch
 from web.desk.state import whole_number
 from web.refusals import day as day_words
 from web.refusals import say
@@ -119,7 +119,7 @@ def _within(ask: SlotAsk, first: dt.date, last: dt.date) -> SlotAsk:
 
 def slot_panel(visit: Visit, ask: SlotAsk, *, now: dt.datetime) -> SlotPanel:
     """A page of free slots for `ask`; a refusal becomes the panel's message."""
-    first, last, late = slot_days(visit, now)
+    first, last, late = services.slot_days(visit, now)
     ask = _within(ask, first, last)
     after = ask.after
     if ask.day is not None and (after is None or local(after).date() != ask.day):
