@@ -97,7 +97,8 @@ def test_a_refused_booking_shows_its_message_and_the_row_is_unchanged(
     slot.click()
 
     alert = row.get_by_role("alert")
-    expect(alert).to_contain_text("is already booked")
+    expect(alert).to_contain_text("That time, Mon 30 Nov 2026, 09:00, is taken")
+    expect(alert).not_to_contain_text(re.compile(r"visit \d"))
     expect(row.locator(".status")).to_have_text("To book")
     expect(page.locator("#announcements")).not_to_contain_text("Saved")
     visit.refresh_from_db()
@@ -146,6 +147,57 @@ def test_without_javascript_a_booking_returns_to_the_same_list(
         page.get_by_role("button", name=re.compile("^Book Mon 30 Nov")).first.click()
 
         assert page.url.endswith(f"/desk/?tab=closing#visit-{visit.pk}")
+        expect(page.locator("#announcements")).to_contain_text("Saved.")
+    finally:
+        context.close()
+
+
+def test_later_slots_and_a_chosen_day_reach_the_end_of_the_window(
+    new_page: Callable[..., Any], cast: dict[str, User], desk_cast: DeskCast
+) -> None:
+    visit = desk_cast.visit(desk_cast.maria, "postop_control")
+    page = new_page(user=cast["front_desk"])
+    page.goto("/desk/?tab=open")
+    row = row_of(page, visit.pk)
+    row.get_by_role("link", name=re.compile("^Book")).click()
+    slots = row.locator(".slot-list button")
+    expect(slots).to_have_count(12)
+    last_shown = slots.last.get_attribute("value")
+
+    row.get_by_role("link", name="Later slots").click()
+
+    expect(row.get_by_role("link", name="Soonest slots")).to_be_visible()
+    expect(slots.first).not_to_have_attribute("value", last_shown or "")
+    assert (slots.first.get_attribute("value") or "") > (last_shown or "")
+    assert f"open={visit.pk}" not in page.url  # htmx swapped the row in place
+    assert_no_serious_axe_violations(page)
+
+    # The window's last weekday: Friday 4 December (Saturday has no session).
+    row.get_by_label("on", exact=True).fill("2026-12-04")
+    row.get_by_role("button", name="Show slots").click()
+
+    expect(row.locator(".slots__which")).to_have_text("Free slots on Fri 4 Dec 2026.")
+    expect(slots.first).to_have_attribute("value", "2026-12-04T09:00:00+01:00")
+
+
+def test_without_javascript_later_slots_is_a_link_to_the_next_slots(
+    browser: Any, live_server: Any, cast: dict[str, User], desk_cast: DeskCast
+) -> None:
+    context = browser.new_context(java_script_enabled=False, base_url=live_server.url)
+    try:
+        page = context.new_page()
+        log_in(page, "desk")
+        visit = desk_cast.visit(desk_cast.maria, "postop_control")
+        page.goto("/desk/?tab=open")
+        row_of(page, visit.pk).get_by_role("link", name=re.compile("^Book")).click()
+        slots = row_of(page, visit.pk).locator(".slot-list button")
+        last_shown = slots.last.get_attribute("value") or ""
+
+        row_of(page, visit.pk).get_by_role("link", name="Later slots").click()
+
+        assert "slots_after=" in page.url
+        assert (slots.first.get_attribute("value") or "") > last_shown
+        slots.first.click()
         expect(page.locator("#announcements")).to_contain_text("Saved.")
     finally:
         context.close()
