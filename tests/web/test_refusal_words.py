@@ -21,8 +21,13 @@ from clinic.models import Patient, ProcedureKind, Surgeon
 from feeds import links
 from followup import services
 from followup.exceptions import Conflict, DomainError
-from followup.models import Visit
-from followup.services.parsing import parse_aware_datetime, parse_date
+from followup.models import ContactChannel, ContactOutcome, Visit
+from followup.services.parsing import (
+    parse_aware_datetime,
+    parse_choice,
+    parse_date,
+    parse_kind,
+)
 from tests.factories import PatientFactory, SurgeonFactory, make_procedure
 from tests.followup.world import FRIDAY_9, NOW, book, madrid, postop
 from web.refusals import say
@@ -30,6 +35,7 @@ from web.refusals import say
 pytestmark = pytest.mark.django_db
 
 TODAY = NOW.date()
+CALL_BACK = ContactOutcome.CALL_BACK_LATER
 CODE_WORD = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")
 VISIT_ID = re.compile(r"\bvisit \d+", re.IGNORECASE)
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -78,7 +84,10 @@ class World:
         )
 
     def contact(self, **given: object) -> object:
-        fields: dict[str, object] = {"channel": "phone", "outcome": "no_answer"}
+        fields: dict[str, object] = {
+            "channel": ContactChannel.PHONE,
+            "outcome": ContactOutcome.NO_ANSWER,
+        }
         return services.record_contact_attempt(
             visit_id=given.pop("visit", self.visit.pk),  # type: ignore[arg-type]
             **{**fields, **given},  # type: ignore[arg-type]
@@ -86,17 +95,17 @@ class World:
             now=NOW,
         )
 
-    def patient_with(self, **given: str) -> Patient:
+    def patient_with(self, **given: object) -> Patient:
         fields = {
             "record_number": "MRN-NEW-1",
             "given_name": "Ana",
             "family_name": "Ruiz",
-            "birth_date": "1970-01-01",
+            "birth_date": dt.date(1970, 1, 1),
         }
         return services.create_patient(**{**fields, **given}, today=TODAY)  # type: ignore[arg-type]
 
     def procedure(
-        self, surgery_date: str, kind: str = ProcedureKind.ENDOSCOPIC
+        self, surgery_date: dt.date, kind: ProcedureKind = ProcedureKind.ENDOSCOPIC
     ) -> object:
         return services.create_procedure(
             patient=self.patient,
@@ -107,7 +116,7 @@ class World:
         )
 
     def study_on(
-        self, performed_on: str, reference: str = "MR-2", **more: str
+        self, performed_on: dt.date, reference: str = "MR-2", **more: object
     ) -> object:
         return services.record_mri_study(
             patient_id=self.patient.pk,
@@ -158,19 +167,19 @@ def refusals(w: World, admin: User) -> dict[str, Callable[[], object]]:
             visit_id=v, reason="  ", actor=actor, now=NOW
         ),
         # Contact attempts
-        "call back without a date": lambda: w.contact(outcome="call_back_later"),
-        "call back today": lambda: w.contact(
-            outcome="call_back_later", call_back_on=TODAY
-        ),
+        "call back without a date": lambda: w.contact(outcome=CALL_BACK),
+        "call back today": lambda: w.contact(outcome=CALL_BACK, call_back_on=TODAY),
         "call back in two years": lambda: w.contact(
-            outcome="call_back_later", call_back_on="2028-11-25"
+            outcome=CALL_BACK, call_back_on=dt.date(2028, 11, 25)
         ),
-        "call-back date not a date": lambda: w.contact(
-            outcome="call_back_later", call_back_on="2026-02-30"
+        "call-back date not a date": lambda: parse_date(
+            "2026-02-30", field_name="call_back_on"
         ),
-        "a date with another outcome": lambda: w.contact(call_back_on="2026-12-01"),
-        "unknown channel": lambda: w.contact(channel=""),
-        "unknown outcome": lambda: w.contact(outcome="maybe"),
+        "a date with another outcome": lambda: w.contact(
+            call_back_on=dt.date(2026, 12, 1)
+        ),
+        "unknown channel": lambda: parse_choice("", ContactChannel, "channel"),
+        "unknown outcome": lambda: parse_choice("maybe", ContactOutcome, "outcome"),
         "note too long": lambda: w.contact(note="x" * 5000),
         "null in the note": lambda: w.contact(note="a\x00b"),
         "contact on a cancelled visit": lambda: w.contact(visit=w.cancelled.pk),
@@ -181,35 +190,43 @@ def refusals(w: World, admin: User) -> dict[str, Callable[[], object]]:
         "record number taken": lambda: w.patient_with(
             record_number=w.patient.record_number
         ),
-        "birth date not a date": lambda: w.patient_with(birth_date="1970-02-30"),
-        "birth date in the future": lambda: w.patient_with(birth_date="2030-01-01"),
-        "birth date before 1900": lambda: w.patient_with(birth_date="1850-01-01"),
-        "birth date after surgery": lambda: services.correct_patient(
-            patient_id=w.patient.pk, today=TODAY, birth_date="2026-11-24"
+        "birth date not a date": lambda: parse_date(
+            "1970-02-30", field_name="birth_date"
         ),
-        "surgery years ahead": lambda: w.procedure("2036-01-01"),
-        "surgery before birth": lambda: w.procedure("1900-01-01"),
-        "unknown kind": lambda: w.procedure("2026-11-01", kind="knee"),
+        "birth date in the future": lambda: w.patient_with(
+            birth_date=dt.date(2030, 1, 1)
+        ),
+        "birth date before 1900": lambda: w.patient_with(
+            birth_date=dt.date(1850, 1, 1)
+        ),
+        "birth date after surgery": lambda: services.correct_patient(
+            patient_id=w.patient.pk, today=TODAY, birth_date=dt.date(2026, 11, 24)
+        ),
+        "surgery years ahead": lambda: w.procedure(dt.date(2036, 1, 1)),
+        "surgery before birth": lambda: w.procedure(dt.date(1900, 1, 1)),
+        "unknown kind": lambda: parse_kind("knee"),
         # MRI studies
-        "scan in the future": lambda: w.study_on("2026-12-24"),
-        "scan before birth": lambda: w.study_on("1900-01-02"),
+        "scan in the future": lambda: w.study_on(dt.date(2026, 12, 24)),
+        "scan before birth": lambda: w.study_on(dt.date(1900, 1, 2)),
         "report before the scan": lambda: w.study_on(
-            "2026-11-10", report_received_on="2026-11-09"
+            dt.date(2026, 11, 10), report_received_on=dt.date(2026, 11, 9)
         ),
         "report in the future": lambda: services.record_mri_report(
-            study_id=w.study.pk, received_on="2026-12-24", today=TODAY
+            study_id=w.study.pk, received_on=dt.date(2026, 12, 24), today=TODAY
         ),
-        "study recorded twice": lambda: w.study_on("2026-11-01", reference="MR-1"),
+        "study recorded twice": lambda: w.study_on(
+            dt.date(2026, 11, 1), reference="MR-1"
+        ),
         # Annual programmes (the surgeon's page)
         "no programme to end": lambda: services.end_annual_reviews(
             procedure_id=w.visit.procedure_id,
-            end_date="2027-01-01",
+            end_date=dt.date(2027, 1, 1),
             reason="Stable",
             today=TODAY,
         ),
         "end before surgery": lambda: services.end_annual_reviews(
             procedure_id=w.stem.pk,
-            end_date="2000-01-01",
+            end_date=dt.date(2000, 1, 1),
             reason="Stable",
             today=TODAY,
         ),
