@@ -81,7 +81,7 @@ def free_slots(
     given (with `after` at its start: that day's slots). Three queries
     whatever the range. Booking a proposed slot passes every control.
     """
-    return _search(
+    return propose_slots(
         visit=visit,
         now=now,
         after=after,
@@ -116,27 +116,6 @@ def propose_slots(
     until: dt.date | None = None,
 ) -> SlotSearch:
     """`free_slots`, with a sentence a clerk can act on when there are none."""
-    return _search(
-        visit=visit,
-        now=now,
-        after=after,
-        limit=limit,
-        surgeon_id=surgeon_id,
-        until=until,
-        explain=True,
-    )
-
-
-def _search(
-    *,
-    visit: Visit,
-    now: dt.datetime,
-    after: dt.datetime | None,
-    limit: int,
-    surgeon_id: int | None,
-    until: dt.date | None = None,
-    explain: bool = False,
-) -> SlotSearch:
     _check_limit(limit)
     now = require_aware(now, field_name="now")
     earliest = now
@@ -161,13 +140,11 @@ def _search(
             f"The visit's booking window closes on {visit.window_end}, before "
             f"{first_day}; ask for slots from an earlier date."
         )
-        if not explain:
-            return SlotSearch([])
         return SlotSearch([], detail, "window_passed", first_day, last_day, late)
     slots, consults = _free_in_range(
         visit, surgeon, first_day, last_day, earliest=earliest, limit=limit
     )
-    if slots or not explain:
+    if slots:
         return SlotSearch(slots)
     detail = _why_none(surgeon, first_day, last_day, late, consults)
     why = "all_taken" if consults else "no_sessions"

@@ -24,15 +24,9 @@ from followup import services
 from followup.models import ContactAttempt, ContactChannel, ContactOutcome, Visit
 from tests.factories import PatientFactory, make_procedure
 from tests.web.conftest import WIDTHS, assert_no_serious_axe_violations
-from tests.web.desk_data import NOW, TODAY, DeskCast, make_cast, pin_clock
+from tests.web.desk_data import NOW, TODAY, DeskCast, pin_clock
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def desk_cast(monkeypatch: pytest.MonkeyPatch) -> DeskCast:
-    pin_clock(monkeypatch)
-    return make_cast()
 
 
 def call_tab(page: Any) -> Any:
@@ -176,7 +170,9 @@ def test_the_follow_up_tab_and_panels_pass_axe(
     # A refusal beside the row, with its message tied to the fields.
     desk.get_by_label("Outcome").select_option(label="Call back later")
     desk.get_by_role("button", name="Record attempt", exact=True).click()
-    expect(desk.locator(".row-error")).to_contain_text("needs call_back_on")
+    expect(desk.locator(".row-error")).to_contain_text(
+        "“Call back later” needs the day to call the patient back"
+    )
     assert_no_serious_axe_violations(desk)
 
     desk.goto(f"/desk/patients/{unreachable.patient_id}/")

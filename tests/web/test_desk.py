@@ -8,7 +8,6 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -18,24 +17,12 @@ from clinic.models import Surgeon
 from followup import services
 from followup.models import Visit, VisitStatus
 from tests.factories import PatientFactory, SurgeonFactory, make_procedure
-from tests.web.desk_data import NOW, TODAY, DeskCast, make_cast, pin_clock
+from tests.web.desk_data import NOW, TODAY, DeskCast, pin_clock
 
 pytestmark = pytest.mark.django_db
 
 NINE = start_of_day(TODAY) + dt.timedelta(hours=9)
 HTMX: dict[str, Any] = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture
-def desk_cast(monkeypatch: pytest.MonkeyPatch) -> DeskCast:
-    pin_clock(monkeypatch)
-    return make_cast()
-
-
-@pytest.fixture
-def desk(client: Client, front_desk: User) -> Client:
-    client.force_login(front_desk)
-    return client
 
 
 def labels(response: Any) -> list[str]:

@@ -6,26 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-from django.contrib.auth.models import User
 from django.test import Client
 
 from clinic.clock import start_of_day
 from followup import services
-from tests.web.desk_data import NOW, DeskCast, make_cast, pin_clock
+from tests.web.desk_data import NOW, DeskCast
 from web.desk.slots import SLOT_LIMIT
-
-
-@pytest.fixture
-def desk_cast(monkeypatch: pytest.MonkeyPatch) -> DeskCast:
-    pin_clock(monkeypatch)
-    return make_cast()
-
-
-@pytest.fixture
-def desk(client: Client, front_desk: User) -> Client:
-    client.force_login(front_desk)
-    return client
 
 
 def panel(response: Any, pk: int) -> Any:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -40,12 +39,6 @@ def _setup(monkeypatch: pytest.MonkeyPatch, settings: Any) -> None:
     monkeypatch.setattr("clinic.clock.now", lambda: NOW)
     settings.IMPORT_SYNC_MAX_ROWS = 2
     cache.clear()  # the throttle's counts
-
-
-@pytest.fixture
-def desk(client: Client, front_desk: User) -> Client:
-    client.force_login(front_desk)
-    return client
 
 
 def upload(client: Client, content: bytes, name: str = "big.csv") -> Any:
