@@ -181,7 +181,7 @@ def test_later_slots_and_a_chosen_day_reach_the_end_of_the_window(
     assert_no_serious_axe_violations(page)
 
     # The window's last weekday: Friday 4 December (Saturday has no session).
-    row.get_by_label("on", exact=True).fill("2026-12-04")
+    row.get_by_label("on the day").fill("2026-12-04")
     row.get_by_role("button", name="Show slots").click()
 
     expect(row.locator(".slots__which")).to_have_text("Free slots on Fri 4 Dec 2026.")
