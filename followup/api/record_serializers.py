@@ -11,11 +11,15 @@ from clinic.models import (
     Patient,
     Procedure,
     ProcedureKind,
+    Reminders,
     Surgeon,
     validate_record_number,
 )
+from clinic.phones import MAX_TYPED_LENGTH
 from followup.api.serializers import VisitSerializer
 from followup.models import MriStudy
+from followup.services.parsing import EMAIL_MAX_LENGTH
+from followup.services.patients import CONTACT_FIELDS, Contact
 
 
 class RejectUnknownFields:
@@ -35,6 +39,9 @@ class RejectUnknownFields:
 
 
 class PatientSerializer(serializers.ModelSerializer[Patient]):
+    # Text, "" when none is known (not an `email`-formatted string).
+    email = serializers.CharField(read_only=True)
+
     class Meta:
         model = Patient
         fields = [
@@ -43,13 +50,38 @@ class PatientSerializer(serializers.ModelSerializer[Patient]):
             "given_name",
             "family_name",
             "birth_date",
+            "phone",
+            "email",
+            "reminders",
             "created_at",
             "updated_at",
         ]
         read_only_fields = fields
 
 
-class PatientCreateSerializer(serializers.Serializer):
+class ContactFields(serializers.Serializer):
+    """A patient's contact details and consent, as typed: the services'
+    parsers read them (`Contact.parse`), and a refusal names its field."""
+
+    phone = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=MAX_TYPED_LENGTH,
+        help_text="Any format; read in CLINIC_PHONE_REGION unless it starts "
+        "with a country code; stored and answered in E.164. Empty for none.",
+    )
+    email = serializers.CharField(
+        required=False, allow_blank=True, max_length=EMAIL_MAX_LENGTH
+    )
+    reminders = serializers.ChoiceField(
+        choices=Reminders.choices,
+        required=False,
+        help_text="The channel the patient agreed to: `sms` needs a mobile "
+        "`phone`, `email` an `email`. Default `none`.",
+    )
+
+
+class PatientCreateSerializer(ContactFields):
     record_number = serializers.CharField(
         max_length=RECORD_NUMBER_MAX_LENGTH, validators=[validate_record_number]
     )
@@ -57,8 +89,14 @@ class PatientCreateSerializer(serializers.Serializer):
     family_name = serializers.CharField(max_length=100)
     birth_date = serializers.DateField()
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        typed = {name: attrs.pop(name) for name in CONTACT_FIELDS if name in attrs}
+        # An InvalidInput naming its field: a 400 with the field in `errors`.
+        attrs["contact"] = Contact.parse(**typed)
+        return attrs
 
-class PatientPatchSerializer(RejectUnknownFields, serializers.Serializer):
+
+class PatientPatchSerializer(RejectUnknownFields, ContactFields):
     record_number = serializers.CharField(
         max_length=RECORD_NUMBER_MAX_LENGTH,
         required=False,
@@ -74,7 +112,9 @@ class PatientQuerySerializer(serializers.Serializer):
         required=False,
         allow_blank=True,
         max_length=200,
-        help_text="Part of a name or record number; every word must match.",
+        help_text="A name (accents and capitals do not matter; every word must "
+        "match), part of a record number, a phone number in any format, or a "
+        "birth date (YYYY-MM-DD, or as the clinic writes it: 2 Mar 1950).",
     )
 
 

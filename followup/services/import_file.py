@@ -23,6 +23,8 @@ COLUMNS = (
     "kind",
     "surgery_date",
 )
+# May be left out; an empty cell is "none given" (reminders: `none`).
+OPTIONAL_COLUMNS = ("phone", "email", "reminders")
 REJECTED = "import_rejected"
 # A few dozen: the file has 7 columns, plus what a spreadsheet pads.
 MAX_COLUMNS = 32
@@ -186,7 +188,8 @@ def _without_trailing_blanks(values: list[str]) -> list[str]:
 
 
 def _check_header(header: list[str], *, line: int) -> None:
-    unknown = [name for name in header if name and name not in COLUMNS]
+    known = (*COLUMNS, *OPTIONAL_COLUMNS)
+    unknown = [name for name in header if name and name not in known]
     if "" in header:
         unknown.append(f"with no name (column {header.index('') + 1})")
     missing = [name for name in COLUMNS if name not in header]
@@ -206,6 +209,8 @@ def _check_header(header: list[str], *, line: int) -> None:
             "The header row has "
             + "; ".join(problems)
             + ". The columns are "
-            + ", ".join(COLUMNS),
+            + ", ".join(COLUMNS)
+            + ", and optionally "
+            + ", ".join(OPTIONAL_COLUMNS),
             line=line,
         )

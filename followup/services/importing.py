@@ -21,7 +21,10 @@ for the patient with the same kind and surgery date is left alone.
 
 Columns (header row required, any order, UTF-8 with or without BOM):
 record_number, given_name, family_name, birth_date, surgeon, kind,
-surgery_date. `surgeon` is the Surgeon's id or the username of its login.
+surgery_date; optionally phone, email and reminders (`sms`, `email`,
+`none`), checked as on the registration page. `surgeon` is the Surgeon's id
+or the username of its login. A patient already registered keeps their
+contact details: a row's are written only for a patient it creates.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from clinic.models import Patient, Procedure, Surgeon
+from clinic.search import search_name
 from core import db
 from followup import rules
 from followup.exceptions import Conflict, DomainError, InvalidInput
@@ -52,7 +56,7 @@ from followup.services.parsing import (
     parse_name,
     parse_record_number,
 )
-from followup.services.patients import check_birth_date
+from followup.services.patients import Contact, check_birth_date
 from followup.services.plan import bulk_create_visits, horizon, new_visit
 
 if TYPE_CHECKING:
@@ -91,6 +95,7 @@ class _Row:
     surgeon: Surgeon
     kind: str
     surgery_date: dt.date
+    contact: Contact
 
     @property
     def patient_data(self) -> tuple[str, str, dt.date]:
@@ -216,6 +221,7 @@ def _parse_row(
     surgery_date = attempt(
         lambda: _surgery_date(values["surgery_date"], today=today, born=birth_date)
     )
+    contact = attempt(lambda: _contact(values))
     if (
         record_number is None
         or given_name is None
@@ -224,6 +230,7 @@ def _parse_row(
         or surgeon is None
         or kind is None
         or surgery_date is None
+        or contact is None
     ):
         return None
     return _Row(
@@ -235,6 +242,17 @@ def _parse_row(
         surgeon=surgeon,
         kind=kind,
         surgery_date=surgery_date,
+        contact=contact,
+    )
+
+
+def _contact(values: dict[str, str]) -> Contact:
+    """The optional columns; a phone written by the clinic's own CSV export
+    carries a leading `'` (`core.csv_safety`), which is not part of it."""
+    return Contact.parse(
+        phone=values.get("phone", "").strip().removeprefix("'"),
+        email=values.get("email", ""),
+        reminders=values.get("reminders", ""),
     )
 
 
@@ -502,6 +520,9 @@ class _Writer:
                         given_name=row.given_name,
                         family_name=row.family_name,
                         birth_date=row.birth_date,
+                        # Inserted in bulk, without `save`: its search name here.
+                        search_name=search_name(row.given_name, row.family_name),
+                        **row.contact.as_dict(),
                     ),
                 )
         try:

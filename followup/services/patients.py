@@ -7,16 +7,54 @@ since calendars show the patient's label.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from clinic.models import Patient, Procedure
+from clinic.models import Patient, Procedure, Reminders
 from followup.changes import visits_changed
 from followup.exceptions import InvalidInput, NotFound
 from followup.models import Visit
-from followup.services.parsing import parse_date, parse_name, parse_record_number
+from followup.services.parsing import (
+    check_consent,
+    parse_date,
+    parse_email,
+    parse_name,
+    parse_phone,
+    parse_record_number,
+    parse_reminders,
+)
+
+CONTACT_FIELDS = ("phone", "email", "reminders")
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A patient's contact details and the reminders they agreed to."""
+
+    phone: str = ""
+    email: str = ""
+    reminders: Reminders = Reminders.NONE
+
+    @classmethod
+    def parse(cls, *, phone: str = "", email: str = "", reminders: str = "") -> Contact:
+        """What a form, a serializer or a CSV row typed, checked as a whole:
+        each field's parser, then what the consent needs (`check_consent`)."""
+        contact = cls(
+            phone=parse_phone(phone),
+            email=parse_email(email),
+            reminders=parse_reminders(reminders),
+        )
+        check_consent(**contact.as_dict())
+        return contact
+
+    def as_dict(self) -> dict[str, str]:
+        return {"phone": self.phone, "email": self.email, "reminders": self.reminders}
+
+
+NO_CONTACT = Contact()
 
 
 def check_birth_date(
@@ -57,6 +95,7 @@ def create_patient(
     family_name: str,
     birth_date: dt.date | str,
     today: dt.date,
+    contact: Contact = NO_CONTACT,
 ) -> Patient:
     record_number = parse_record_number(record_number)
     born = parse_date(birth_date, field_name="birth_date")
@@ -71,6 +110,7 @@ def create_patient(
         given_name=parse_name(given_name, field_name="given_name"),
         family_name=parse_name(family_name, field_name="family_name"),
         birth_date=born,
+        **Contact.parse(**contact.as_dict()).as_dict(),
     )
     try:
         with transaction.atomic():
@@ -88,9 +128,17 @@ def create_patient(
 def correct_patient(
     *, patient_id: int, today: dt.date, **changes: str | dt.date
 ) -> Patient:
+    """Correct a patient's names, record number or birth date, and set their
+    contact details and consent (`phone`, `email`, `reminders`), each given
+    as typed; the consent is checked against the details it will have."""
     patient = _locked_patient(patient_id)
     allowed = {"record_number", "given_name", "family_name"}
     fields: list[str] = []
+    contact = {
+        name: str(changes.pop(name)) for name in CONTACT_FIELDS if name in changes
+    }
+    if contact:
+        fields.extend(_set_contact(patient, contact))
     for name, value in changes.items():
         if name in allowed:
             if name == "record_number":
@@ -120,6 +168,16 @@ def correct_patient(
     if set(fields) & set(allowed):
         _republish_visits_of(patient)
     return patient
+
+
+def _set_contact(patient: Patient, typed: dict[str, str]) -> list[str]:
+    """Sets what was typed of the contact details, checked with the rest of
+    them as they will be; returns the fields set."""
+    current = {name: getattr(patient, name) for name in CONTACT_FIELDS}
+    contact = Contact.parse(**{**current, **typed})
+    for name, stored in contact.as_dict().items():
+        setattr(patient, name, stored)
+    return list(typed)
 
 
 def _republish_visits_of(patient: Patient) -> None:

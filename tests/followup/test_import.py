@@ -406,14 +406,16 @@ def test_row_with_a_missing_value_names_the_count(surgeon_a: Surgeon) -> None:
             b"R-1,A,B,1970-01-01,endoscopic,2026-11-02\n",
             "The header row has missing column(s) surgeon. The columns are "
             "record_number, given_name, family_name, birth_date, surgeon, kind, "
-            "surgery_date; nothing was imported.",
+            "surgery_date, and optionally phone, email, reminders; nothing was "
+            "imported.",
             1,
         ),
         (
             (HEADER + ",notes,surgeon\n").encode(),
             "The header row has unknown column(s) 'notes'; repeated column(s) "
             "surgeon. The columns are record_number, given_name, family_name, "
-            "birth_date, surgeon, kind, surgery_date; nothing was imported.",
+            "birth_date, surgeon, kind, surgery_date, and optionally phone, "
+            "email, reminders; nothing was imported.",
             1,
         ),
         (
@@ -423,7 +425,8 @@ def test_row_with_a_missing_value_names_the_count(surgeon_a: Surgeon) -> None:
             ),
             "The header row has unknown column(s) with no name (column 2). The "
             "columns are record_number, given_name, family_name, birth_date, "
-            "surgeon, kind, surgery_date; nothing was imported.",
+            "surgeon, kind, surgery_date, and optionally phone, email, "
+            "reminders; nothing was imported.",
             1,
         ),
         (
