@@ -125,6 +125,43 @@ def test_a_small_file_is_still_imported_at_once_on_the_page(
     assert not ImportJob.objects.exists()
 
 
+def test_the_page_says_how_it_read_a_spanish_excel_file(
+    desk: Client, surgeon_a: Surgeon
+) -> None:
+    excel = (
+        "record_number;given_name;family_name;birth_date;surgeon;kind;surgery_date\r\n"
+        "K1;Ana;Ruiz;17/05/1970;Ana Alvarez;endoscopic;2/11/2026\r\n"
+    ).encode("utf-8-sig")
+
+    page = upload(desk, excel, name="excel.csv").content.decode()
+
+    assert "Imported excel.csv" in page
+    assert "Read as a semicolon-separated file with dates as dd/mm/yyyy." in page
+    assert Patient.objects.get().record_number == "K1"
+
+
+def test_a_finished_job_page_says_how_the_file_was_read(
+    desk: Client, surgeon_a: Surgeon
+) -> None:
+    upload(desk, csv_rows(5))
+    job = ImportJob.objects.get()
+
+    services.run_import_job(job_id=job.pk, now=NOW)
+
+    page = desk.get(f"/desk/import/jobs/{job.pk}/").content.decode()
+    assert "Read as a comma-separated file with dates as yyyy-mm-dd." in page
+    api = desk.get(f"/api/import-jobs/{job.pk}/").json()
+    assert api["result"]["read_as"] == {"separator": ",", "dates": "yyyy-mm-dd"}
+
+
+def test_the_page_tells_what_a_file_may_look_like(desk: Client) -> None:
+    page = desk.get("/desk/import/").content.decode()
+
+    assert "dd/mm/yyyy" in page
+    assert "semicolons" in page
+    assert "full name" in page
+
+
 def test_the_page_is_throttled_like_the_api_and_says_when_to_retry(
     desk: Client, surgeon_a: Surgeon, monkeypatch: pytest.MonkeyPatch
 ) -> None:
