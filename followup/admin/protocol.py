@@ -6,6 +6,9 @@ procedures applies the current rules when the clinic asks for it.
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -30,6 +33,7 @@ from followup.models import (
     VisitEvent,
 )
 from followup.services.plan import OUTCOME_LABELS
+from followup.services.replanning import Affected
 
 
 @admin.register(FollowUpRule)
@@ -100,6 +104,7 @@ class FollowUpRuleAdmin(admin.ModelAdmin[FollowUpRule]):
                 (OUTCOME_LABELS[action], count)
                 for action, count in sorted(preview.counts.items())
             ],
+            "shown": _shown(preview.shown),
         }
         return TemplateResponse(
             request, "admin/followup/followuprule/replan_preview.html", context
@@ -247,3 +252,33 @@ class ConsultationSessionAdmin(admin.ModelAdmin[ConsultationSession]):
     ]
     list_filter = ["surgeon", "weekday"]
     list_select_related = ["surgeon"]
+
+
+@dataclass(frozen=True)
+class _VisitLine:
+    """One visit of the re-plan preview: its old and new due dates."""
+
+    visit: str
+    change: str
+    before: dt.date | None
+    after: dt.date | None
+
+
+def _shown(affected: list[Affected]) -> list[tuple[Affected, list[_VisitLine]]]:
+    names = dict(FollowUpRule.objects.values_list("code", "name"))
+    return [
+        (
+            item,
+            [
+                _VisitLine(
+                    visit=names.get(change.rule, change.rule)
+                    + (f" ({change.occurrence})" if change.occurrence > 1 else ""),
+                    change=OUTCOME_LABELS[change.action],
+                    before=change.before.due_date if change.before else None,
+                    after=change.after.due_date if change.after else None,
+                )
+                for change in item.changes
+            ],
+        )
+        for item in affected
+    ]
