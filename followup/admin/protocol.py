@@ -13,6 +13,7 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
@@ -38,20 +39,43 @@ from followup.services.replanning import Affected
 
 @admin.register(FollowUpRule)
 class FollowUpRuleAdmin(admin.ModelAdmin[FollowUpRule]):
+    # Fits a 1280 px screen: the offset and the window each in one column.
     list_display = [
-        "code",
         "name",
+        "code",
         "applies_to",
-        "offset_amount",
-        "offset_unit",
-        "window_days_before",
-        "window_days_after",
-        "duration_minutes",
-        "requires_mri",
-        "recurring",
+        "due",
+        "window",
+        "duration",
+        "mri",
+        "yearly",
         "active",
     ]
+    list_display_links = ["name"]
     list_filter = ["active", "applies_to"]
+
+    @admin.display(description="due", ordering="offset_amount")
+    def due(self, rule: FollowUpRule) -> str:
+        unit = rule.offset_unit  # day, month, year
+        every = "every " if rule.recurring else ""
+        return f"{every}{rule.offset_amount} {unit}{pluralize(rule.offset_amount)}"
+
+    @admin.display(description="window (days)")
+    def window(self, rule: FollowUpRule) -> str:
+        return f"\N{MINUS SIGN}{rule.window_days_before} / +{rule.window_days_after}"
+
+    @admin.display(description="length", ordering="duration_minutes")
+    def duration(self, rule: FollowUpRule) -> str:
+        return f"{rule.duration_minutes} min"
+
+    @admin.display(description="MRI", boolean=True, ordering="requires_mri")
+    def mri(self, rule: FollowUpRule) -> bool:
+        return rule.requires_mri
+
+    @admin.display(description="yearly", boolean=True, ordering="recurring")
+    def yearly(self, rule: FollowUpRule) -> bool:
+        return rule.recurring
+
     change_list_template = "admin/followup/followuprule/change_list.html"
 
     def get_urls(self) -> list[URLPattern]:
