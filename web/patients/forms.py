@@ -252,6 +252,9 @@ class PatientContactForm(RowForm, ContactDetailsFields):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, key=self.KEY, auto_id="details-%s", **kwargs)
+        for name, field in self.fields.items():
+            # The help and the message `_field.html` shows beside the field.
+            field.widget.attrs["aria-describedby"] = f"help-{name} error-{name}"
 
     def refuse(self, error: DomainError) -> None:
         self.add_error(field_of(error), error.message)
