@@ -18,7 +18,14 @@ from clinic.models import Surgeon
 from followup import services
 from followup.models import Visit, VisitStatus
 from tests.factories import PatientFactory, SurgeonFactory, make_procedure
-from tests.web.desk_data import NOW, TODAY, DeskCast, make_cast, pin_clock
+from tests.web.desk_data import (
+    NOW,
+    TODAY,
+    DeskCast,
+    book_every_visit_of,
+    make_cast,
+    pin_clock,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -181,16 +188,7 @@ def test_a_broad_search_finds_the_same_visits_as_a_narrow_one(
 def test_a_search_lists_the_patient_whose_visits_are_all_booked(
     desk: Client, desk_cast: DeskCast
 ) -> None:
-    for rule in ("postop_control", "one_month_control"):
-        visit = desk_cast.visit(desk_cast.maria, rule)
-        start = services.propose_slots(visit=visit, now=NOW, limit=1).slots[0]
-        services.book_visit(
-            visit_id=visit.pk,
-            start=start.start,
-            surgeon_id=start.surgeon_id,
-            actor=None,
-            now=NOW,
-        )
+    book_every_visit_of(desk_cast.maria)
 
     response = desk.get("/desk/?q=Maria Garcia")
 

@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 from followup import services
 from followup.models import VisitStatus
 from tests.web.conftest import PASSWORD, WIDTHS, assert_no_serious_axe_violations
-from tests.web.desk_data import NOW, DeskCast, make_cast, pin_clock
+from tests.web.desk_data import NOW, DeskCast, book_every_visit_of, make_cast, pin_clock
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -156,16 +156,7 @@ def test_without_javascript_a_booking_returns_to_the_same_list(
 def test_a_clerk_finds_a_patient_with_nothing_to_book_by_an_unaccented_name(
     new_page: Callable[..., Any], cast: dict[str, User], desk_cast: DeskCast
 ) -> None:
-    for rule in ("postop_control", "one_month_control"):
-        visit = desk_cast.visit(desk_cast.maria, rule)
-        slot = services.propose_slots(visit=visit, now=NOW, limit=1).slots[0]
-        services.book_visit(
-            visit_id=visit.pk,
-            start=slot.start,
-            surgeon_id=slot.surgeon_id,
-            actor=None,
-            now=NOW,
-        )
+    book_every_visit_of(desk_cast.maria)
     page = new_page(user=cast["front_desk"])
     page.goto("/desk/")
 
