@@ -132,4 +132,15 @@ _COLUMNS = [
     ("surgeon", "the surgeon's id or the username of their login"),
     ("kind", "endoscopic or endoscopic_stem_cell"),
     ("surgery_date", "YYYY-MM-DD"),
+    (
+        "phone",
+        "optional: the patient's phone, in any format; with its country code "
+        "unless it is in the clinic's country",
+    ),
+    ("email", "optional: the patient's email address"),
+    (
+        "reminders",
+        "optional: sms, email or none (the default): the reminders the patient "
+        "agreed to; sms needs a mobile phone, email an address",
+    ),
 ]
