@@ -62,6 +62,16 @@ class Reminders(models.TextChoices):
 
 
 PHONE_MAX_LENGTH = 16  # E.164: "+" and at most 15 digits
+# What is typed about a patient, wherever it is (the API, the admin).
+PATIENT_DETAILS = (
+    "record_number",
+    "given_name",
+    "family_name",
+    "birth_date",
+    "phone",
+    "email",
+    "reminders",
+)
 
 
 class Patient(models.Model):

@@ -22,6 +22,7 @@ from django.utils.html import format_html
 
 from clinic import audit
 from clinic.models import (
+    PATIENT_DETAILS,
     Patient,
     PatientReadKind,
     PatientViewChannel,
@@ -52,15 +53,7 @@ class PatientAdminForm(forms.ModelForm[Patient]):
 
     class Meta:
         model = Patient
-        fields = [
-            "record_number",
-            "given_name",
-            "family_name",
-            "birth_date",
-            "phone",
-            "email",
-            "reminders",
-        ]
+        fields = list(PATIENT_DETAILS)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

@@ -7,6 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 from clinic.models import (
+    PATIENT_DETAILS,
     RECORD_NUMBER_MAX_LENGTH,
     Patient,
     Procedure,
@@ -44,18 +45,7 @@ class PatientSerializer(serializers.ModelSerializer[Patient]):
 
     class Meta:
         model = Patient
-        fields = [
-            "id",
-            "record_number",
-            "given_name",
-            "family_name",
-            "birth_date",
-            "phone",
-            "email",
-            "reminders",
-            "created_at",
-            "updated_at",
-        ]
+        fields = ["id", *PATIENT_DETAILS, "created_at", "updated_at"]
         read_only_fields = fields
 
 

@@ -136,4 +136,15 @@ _COLUMNS = [
     ),
     ("kind", "endoscopic or endoscopic_stem_cell"),
     ("surgery_date", "yyyy-mm-dd or dd/mm/yyyy"),
+    (
+        "phone",
+        "optional: the patient's phone, in any format; with its country code "
+        "unless it is in the clinic's country",
+    ),
+    ("email", "optional: the patient's email address"),
+    (
+        "reminders",
+        "optional: sms, email or none (the default): the reminders the patient "
+        "agreed to; sms needs a mobile phone, email an address",
+    ),
 ]
