@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import NamedTuple
 
 from followup.exceptions import InvalidInput
@@ -303,3 +303,13 @@ class DateReader:
 def read_as(separator: str, dates: str | None) -> dict[str, str]:
     """How a file was read, as an import's answer gives it."""
     return {"separator": separator, "dates": dates or ISO_DATES}
+
+
+def read_as_sentence(read_as: Mapping[str, str] | None) -> str:
+    """ "Read as a semicolon-separated file with dates as dd/mm/yyyy." ("" for
+    an import recorded before `read_as` was)."""
+    if not read_as:
+        return ""
+    separator = SEPARATORS.get(read_as.get("separator", ""), "comma")
+    dates = read_as.get("dates", ISO_DATES)
+    return f"Read as a {separator}-separated file with dates as {dates}."

@@ -505,7 +505,8 @@ def test_command_prints_the_counts(surgeon_a: Surgeon, tmp_path: Path) -> None:
 
     assert "".join(out).strip() == (
         "Imported 1 rows: 1 patients, 1 procedures and 2 visits created; "
-        "0 procedures were already registered."
+        "0 procedures were already registered. Read as a comma-separated file "
+        "with dates as yyyy-mm-dd."
     )
 
 
