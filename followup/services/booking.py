@@ -67,7 +67,6 @@ from followup.models import (
 from followup.services.history import record_event
 from followup.services.hours import check_hours, show
 from followup.services.parsing import (
-    parse_aware_datetime,
     reason_text,
     require_aware,
 )
@@ -185,8 +184,13 @@ def move_refusal(visit: Visit, action: str, now: dt.datetime) -> Conflict | None
 def allowed_moves(visit: Visit, now: dt.datetime) -> frozenset[str]:
     """The moves (`ACTIONS` keys) `visit` may make at `now`: what every page
     offers as buttons, and exactly what the services accept."""
+    # The same questions as `move_refusal`, without writing the refusals'
+    # words: a list asks this of every row it shows.
     return frozenset(
-        action for action in ACTIONS if move_refusal(visit, action, now) is None
+        action
+        for action, move in ACTIONS.items()
+        if visit.status in move.sources
+        and ((timing := TIMING.get(action)) is None or timing(visit, now) is None)
     )
 
 
@@ -368,13 +372,13 @@ def _place(
     *,
     action: str,
     visit_id: int,
-    start: dt.datetime | str,
+    start: dt.datetime,
     surgeon_id: int,
     actor: User,
     now: dt.datetime,
     override_reason: str,
 ) -> Visit:
-    begins = parse_aware_datetime(start)
+    begins = require_aware(start, field_name="start")
     now = require_aware(now, field_name="now")
     override_reason = reason_text(
         override_reason, field_name="override_reason", required=False
@@ -455,7 +459,7 @@ def _placement_details(
 def book_visit(
     *,
     visit_id: int,
-    start: dt.datetime | str,
+    start: dt.datetime,
     surgeon_id: int,
     actor: User,
     now: dt.datetime,
@@ -477,7 +481,7 @@ def book_visit(
 def reschedule_visit(
     *,
     visit_id: int,
-    start: dt.datetime | str,
+    start: dt.datetime,
     surgeon_id: int,
     actor: User,
     now: dt.datetime,
