@@ -17,9 +17,14 @@ from clinic.models import (
     validate_record_number,
 )
 from clinic.phones import MAX_TYPED_LENGTH
-from followup.api.serializers import VisitSerializer
+from followup.api.serializers import EnumChoiceField, VisitSerializer
 from followup.models import MriStudy
-from followup.services.parsing import EMAIL_MAX_LENGTH
+from followup.services.parsing import (
+    EMAIL_MAX_LENGTH,
+    check_consent,
+    parse_email,
+    parse_phone,
+)
 from followup.services.patients import CONTACT_FIELDS, Contact
 
 
@@ -50,8 +55,8 @@ class PatientSerializer(serializers.ModelSerializer[Patient]):
 
 
 class ContactFields(serializers.Serializer):
-    """A patient's contact details and consent, as typed: the services'
-    parsers read them (`Contact.parse`), and a refusal names its field."""
+    """A patient's contact details and consent, read by the services'
+    parsers; a refusal names its field (a 400 with it in `errors`)."""
 
     phone = serializers.CharField(
         required=False,
@@ -63,12 +68,18 @@ class ContactFields(serializers.Serializer):
     email = serializers.CharField(
         required=False, allow_blank=True, max_length=EMAIL_MAX_LENGTH
     )
-    reminders = serializers.ChoiceField(
-        choices=Reminders.choices,
+    reminders = EnumChoiceField(
+        Reminders,
         required=False,
         help_text="The channel the patient agreed to: `sms` needs a mobile "
         "`phone`, `email` an `email`. Default `none`.",
     )
+
+    def validate_phone(self, value: str) -> str:
+        return parse_phone(value)
+
+    def validate_email(self, value: str) -> str:
+        return parse_email(value)
 
 
 class PatientCreateSerializer(ContactFields):
@@ -80,9 +91,11 @@ class PatientCreateSerializer(ContactFields):
     birth_date = serializers.DateField()
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        typed = {name: attrs.pop(name) for name in CONTACT_FIELDS if name in attrs}
-        # An InvalidInput naming its field: a 400 with the field in `errors`.
-        attrs["contact"] = Contact.parse(**typed)
+        given = {name: attrs.pop(name) for name in CONTACT_FIELDS if name in attrs}
+        contact = Contact(**given)
+        # A consent without what it needs: a 400 naming the missing field.
+        check_consent(**contact.as_dict())
+        attrs["contact"] = contact
         return attrs
 
 
@@ -142,12 +155,12 @@ class ProcedureSerializer(serializers.ModelSerializer[Procedure]):
 class ProcedureCreateSerializer(serializers.Serializer):
     patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.all())
     surgeon = serializers.PrimaryKeyRelatedField(queryset=Surgeon.objects.all())
-    kind = serializers.ChoiceField(choices=ProcedureKind.choices)
+    kind = EnumChoiceField(ProcedureKind)
     surgery_date = serializers.DateField()
 
 
 class ProcedurePatchSerializer(RejectUnknownFields, serializers.Serializer):
-    kind = serializers.ChoiceField(choices=ProcedureKind.choices, required=False)
+    kind = EnumChoiceField(ProcedureKind, required=False)
     surgery_date = serializers.DateField(required=False)
 
 

@@ -19,7 +19,6 @@ from followup.exceptions import InvalidInput, NotFound
 from followup.models import Visit
 from followup.services.parsing import (
     check_consent,
-    parse_date,
     parse_email,
     parse_name,
     parse_phone,
@@ -93,13 +92,14 @@ def create_patient(
     record_number: str,
     given_name: str,
     family_name: str,
-    birth_date: dt.date | str,
+    birth_date: dt.date,
     today: dt.date,
     contact: Contact = NO_CONTACT,
 ) -> Patient:
     record_number = parse_record_number(record_number)
-    born = parse_date(birth_date, field_name="birth_date")
+    born = birth_date
     check_birth_date(born, today=today)
+    check_consent(**contact.as_dict())
     if Patient.objects.filter(record_number=record_number).exists():
         raise InvalidInput(
             f"A patient with record number {record_number} already exists.",
@@ -110,7 +110,7 @@ def create_patient(
         given_name=parse_name(given_name, field_name="given_name"),
         family_name=parse_name(family_name, field_name="family_name"),
         birth_date=born,
-        **Contact.parse(**contact.as_dict()).as_dict(),
+        **contact.as_dict(),
     )
     try:
         with transaction.atomic():
@@ -126,58 +126,59 @@ def create_patient(
 
 @transaction.atomic
 def correct_patient(
-    *, patient_id: int, today: dt.date, **changes: str | dt.date
+    *,
+    patient_id: int,
+    today: dt.date,
+    record_number: str | None = None,
+    given_name: str | None = None,
+    family_name: str | None = None,
+    birth_date: dt.date | None = None,
+    phone: str | None = None,
+    email: str | None = None,
+    reminders: Reminders | None = None,
 ) -> Patient:
-    """Correct a patient's names, record number or birth date, and set their
-    contact details and consent (`phone`, `email`, `reminders`), each given
-    as typed; the consent is checked against the details it will have."""
+    """Correct a patient's details, and set their contact details and
+    consent; the fields left None stay as they are. The consent is checked
+    against the details the patient will have."""
     patient = _locked_patient(patient_id)
-    allowed = {"record_number", "given_name", "family_name"}
     fields: list[str] = []
-    contact = {
-        name: str(changes.pop(name)) for name in CONTACT_FIELDS if name in changes
-    }
+    typed = {"phone": phone, "email": email, "reminders": reminders}
+    contact = {name: value for name, value in typed.items() if value is not None}
     if contact:
         fields.extend(_set_contact(patient, contact))
-    for name, value in changes.items():
-        if name in allowed:
-            if name == "record_number":
-                text = parse_record_number(str(value), field_name=name)
-            else:
-                text = parse_name(str(value), field_name=name)
-            if (
-                name == "record_number"
-                and Patient.objects.filter(record_number=text)
-                .exclude(pk=patient.pk)
-                .exists()
-            ):
-                raise InvalidInput(
-                    f"A patient with record number {text} already exists.",
-                    code="duplicate_record_number",
-                )
-            setattr(patient, name, text)
-        elif name == "birth_date":
-            born = parse_date(value, field_name="birth_date")
-            check_birth_date(born, today=today, patient_id=patient.pk)
-            patient.birth_date = born
-        else:
-            raise InvalidInput(f"{name} cannot be changed here.", code="read_only")
-        fields.append(name)
+    if record_number is not None:
+        number = parse_record_number(record_number)
+        taken = Patient.objects.filter(record_number=number).exclude(pk=patient.pk)
+        if taken.exists():
+            raise InvalidInput(
+                f"A patient with record number {number} already exists.",
+                code="duplicate_record_number",
+            )
+        patient.record_number = number
+        fields.append("record_number")
+    for name, value in (("given_name", given_name), ("family_name", family_name)):
+        if value is not None:
+            setattr(patient, name, parse_name(value, field_name=name))
+            fields.append(name)
+    if birth_date is not None:
+        check_birth_date(birth_date, today=today, patient_id=patient.pk)
+        patient.birth_date = birth_date
+        fields.append("birth_date")
     if fields:
         patient.save(update_fields=[*fields, "updated_at"])
-    if set(fields) & set(allowed):
+    if set(fields) & {"record_number", "given_name", "family_name"}:
         _republish_visits_of(patient)
     return patient
 
 
-def _set_contact(patient: Patient, typed: dict[str, str]) -> list[str]:
-    """Sets what was typed of the contact details, checked with the rest of
+def _set_contact(patient: Patient, given: dict[str, str]) -> list[str]:
+    """Sets the contact details given, the consent checked with the rest of
     them as they will be; returns the fields set."""
-    current = {name: getattr(patient, name) for name in CONTACT_FIELDS}
-    contact = Contact.parse(**{**current, **typed})
-    for name, stored in contact.as_dict().items():
-        setattr(patient, name, stored)
-    return list(typed)
+    contact = {name: getattr(patient, name) for name in CONTACT_FIELDS} | given
+    check_consent(**contact)
+    for name, value in given.items():
+        setattr(patient, name, value)
+    return list(given)
 
 
 def _republish_visits_of(patient: Patient) -> None:

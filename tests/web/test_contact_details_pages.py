@@ -11,7 +11,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from clinic.models import Patient, Surgeon
+from clinic.models import Patient, Reminders, Surgeon
 from followup import services
 from tests.factories import TODAY, PatientFactory
 from tests.followup.world import NOW
@@ -81,7 +81,10 @@ def test_the_patient_page_shows_the_phone_as_a_link_to_call(
 ) -> None:
     patient = PatientFactory.create()
     services.correct_patient(
-        patient_id=patient.pk, today=TODAY, phone="612345678", reminders="sms"
+        patient_id=patient.pk,
+        today=TODAY,
+        phone="+34612345678",
+        reminders=Reminders.SMS,
     )
 
     html = desk.get(f"/desk/patients/{patient.pk}/").content.decode()
@@ -146,7 +149,7 @@ def test_a_surgeon_sees_the_contact_details_but_no_form(
 
     procedure = make_procedure(surgeon=surgeon_a, today=TODAY)
     services.correct_patient(
-        patient_id=procedure.patient_id, today=TODAY, phone="612345678"
+        patient_id=procedure.patient_id, today=TODAY, phone="+34612345678"
     )
     assert surgeon_a.user is not None
     client.force_login(surgeon_a.user)

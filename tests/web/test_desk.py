@@ -203,7 +203,7 @@ def test_a_search_by_phone_or_birth_date_lists_the_patient(
     desk: Client, desk_cast: DeskCast
 ) -> None:
     services.correct_patient(
-        patient_id=desk_cast.jorge.pk, today=TODAY, phone="600 11 22 33"
+        patient_id=desk_cast.jorge.pk, today=TODAY, phone="+34600112233"
     )
 
     by_phone = desk.get("/desk/", {"q": "+34 600112233"})
@@ -219,7 +219,7 @@ def test_the_call_list_shows_the_phone_as_a_link_to_call(
     desk: Client, desk_cast: DeskCast
 ) -> None:
     services.correct_patient(
-        patient_id=desk_cast.pilar.pk, today=TODAY, phone="612 34 56 78"
+        patient_id=desk_cast.pilar.pk, today=TODAY, phone="+34612345678"
     )
 
     html = desk.get("/desk/?tab=call").content.decode()
