@@ -114,6 +114,11 @@ class VisitQuerySet(WorklistQueries, models.QuerySet["Visit"]):
     def overdue(self, today: dt.date) -> VisitQuerySet:
         return self.filter(status__in=AWAITING_BOOKING_STATUSES, window_end__lt=today)
 
+    def waiting_to_complete(self) -> VisitQuerySet:
+        """Checked in, on any day, and not completed yet: the surgeon's and
+        the desk's *Waiting to be completed*, the longest waiting first."""
+        return self.filter(status=VisitStatus.CHECKED_IN).order_by("start", "id")
+
     def upcoming(self, today: dt.date, days: int) -> VisitQuerySet:
         """Booked visits in the next `days` days, and visits to book whose window
         overlaps them, soonest first.

@@ -38,6 +38,7 @@ from followup.access import access_visit, staff_of
 from followup.exceptions import DomainError, NotFound
 from followup.models import ContactChannel, ContactOutcome, MriStudy
 from followup.services.outreach import CONTACTABLE_STATUSES
+from web.forms import confirm_care_ending
 from web.links.cards import LinkCard, NewUrl, patient_card
 from web.patient_access import page_url, patient_for
 from web.patients.forms import (
@@ -185,6 +186,7 @@ def record_contact(request: HttpRequest, pk: int, visit_id: int) -> HttpResponse
         raise NotFound(f"Visit {visit_id} does not exist.")
 
     def save(data: dict[str, Any]) -> str:
+        confirm_care_ending(form, visit)
         attempt = services.record_contact_attempt(
             visit_id=visit.pk,
             **data,
