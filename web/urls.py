@@ -34,6 +34,7 @@ urlpatterns = [
     path("desk/visits/<int:pk>/check-in/", desk.check_in, name="desk-check-in"),
     path("desk/visits/<int:pk>/no-show/", desk.no_show, name="desk-no-show"),
     path("desk/visits/<int:pk>/contact/", desk.contact, name="desk-contact"),
+    path("desk/visits/<int:pk>/complete/", desk.complete, name="desk-complete"),
     path("surgeon/", surgeon.home, name="surgeon-home"),
     path(
         "surgeon/visits/<int:pk>/complete/",

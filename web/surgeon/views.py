@@ -127,6 +127,11 @@ def _page(
         period.limit("overdue"),
     )
     lost, more_lost = _lost(staff, now=now, limit=period.limit("lost"))
+    # Checked in on any day with this surgeon, and not completed yet.
+    waiting, more_waiting = _first(
+        _visits(staff).waiting_to_complete().filter(surgeon_id=surgeon_id),
+        LIST_LIMIT,
+    )
 
     def rows(visits: list[Visit]) -> list[Row]:
         return review_rows(visits, surgeon_id=surgeon_id, now=now, refused=refused)
@@ -143,6 +148,8 @@ def _page(
         "more_upcoming": more_upcoming,
         "overdue": rows(overdue),
         "more_overdue": more_overdue,
+        "waiting": rows(waiting),
+        "more_waiting": more_waiting,
         "list_limit": LIST_LIMIT,
         "week": week_days(_week(staff, period), period.monday, today),
         "calendar_link": _calendar_link(request, staff),
