@@ -52,6 +52,8 @@ class EndProgrammeForm(RowForm):
 
     date = TypedText(label="End date")
     reason = TypedText(label="Reason")
+    # Its overdue reviews end too: due before the end date, the plan keeps them.
+    end_overdue = forms.BooleanField(required=False)
 
     def __init__(self, *args: Any, procedure_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -133,8 +133,10 @@ def _page(
         LIST_LIMIT,
     )
 
-    def rows(visits: list[Visit]) -> list[Row]:
-        return review_rows(visits, surgeon_id=surgeon_id, now=now, refused=refused)
+    def rows(visits: list[Visit], overdue: bool = False) -> list[Row]:
+        return review_rows(
+            visits, surgeon_id=surgeon_id, now=now, refused=refused, overdue=overdue
+        )
 
     context = {
         "title": "My reviews",
@@ -146,7 +148,7 @@ def _page(
         "last_day": today + dt.timedelta(days=period.days),
         "upcoming": rows(upcoming),
         "more_upcoming": more_upcoming,
-        "overdue": rows(overdue),
+        "overdue": rows(overdue, overdue=True),
         "more_overdue": more_overdue,
         "waiting": rows(waiting),
         "more_waiting": more_waiting,
@@ -216,6 +218,7 @@ def end_annual_reviews(request: HttpRequest, pk: int) -> HttpResponse:
             reason=form.cleaned_data["reason"],
             today=today,
             actor=request.user,  # type: ignore[arg-type]
+            end_overdue=form.cleaned_data["end_overdue"],
         )
     except (InvalidInput, Conflict) as error:  # NotFound, Forbidden: web.errors
         form.add_error(None, _sentence(error.message))
@@ -228,4 +231,5 @@ def end_annual_reviews(request: HttpRequest, pk: int) -> HttpResponse:
         plural = "s" if cancelled != 1 else ""
         said += f"; {cancelled} review{plural} after it cancelled"
     messages.success(request, said + ".")
-    return HttpResponseRedirect(period.url("upcoming"))
+    # The row may be gone (an ended overdue review): land on the message.
+    return HttpResponseRedirect(period.url("announcements"))
