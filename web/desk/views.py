@@ -116,7 +116,7 @@ def _list_context(
         exact = visits.in_tab(state.tab, today).count()
         page = rows.exact_page_of(state.page, exact)
     # The MRI flag is read in the rows' own select.
-    chosen = _chosen(visits, state, today).with_mri_status()
+    chosen = _chosen(visits, state, today).with_mri_status().with_patient_left_care()
     found = list(chosen[page.offset : page.offset + page.size])
     if state.q:
         _record_search(request, state, found, now=now)
@@ -177,6 +177,7 @@ def _page(
 ) -> HttpResponse:
     context = _list_context(request, state, now=now)
     waiting = _visits(request).waiting_to_complete().with_row_relations()
+    waiting = waiting.with_patient_left_care()
     context["waiting"] = rows.rows(list(waiting[: rows.PAGE_SIZE]), now=now)
     if extra is not None:
         items = context["items"]
@@ -251,6 +252,7 @@ def _item(request: HttpRequest, pk: int, *, now: dt.datetime) -> Item | None:
         .with_row_relations()
         .with_contact_summary()
         .with_mri_status()
+        .with_patient_left_care()
         .filter(pk=pk)
         .first()
     )

@@ -36,7 +36,7 @@ from feeds.models import CalendarLink, LinkScope
 from followup import services
 from followup.access import access_visit, staff_of
 from followup.exceptions import DomainError, NotFound
-from followup.models import ContactChannel, ContactOutcome, MriStudy
+from followup.models import ContactChannel, ContactOutcome, MriStudy, Visit
 from followup.services.outreach import CONTACTABLE_STATUSES
 from web.forms import confirm_care_ending
 from web.links.cards import LinkCard, NewUrl, patient_card
@@ -87,6 +87,10 @@ def _page(
         "channels": ContactChannel.choices,
         "outcomes": ContactOutcome.choices,
         "mri_studies": studies,
+        "left_care": Visit.objects.filter(patient=patient)
+        .left_care()
+        .values_list("cancelled_by", flat=True)
+        .first(),
         "refused": refused,
         "link_card": patient_card(request, patient.pk, new_url),
     }

@@ -52,9 +52,13 @@ def surgeon_id_of(staff: Staff) -> int:
 
 
 def _related(visits: VisitQuerySet) -> VisitQuerySet:
-    return visits.select_related(
-        "rule", "procedure__patient", "procedure__surgeon", "surgeon"
-    ).with_mri_status()
+    return (
+        visits.select_related(
+            "rule", "procedure__patient", "procedure__surgeon", "surgeon"
+        )
+        .with_mri_status()
+        .with_patient_left_care()
+    )
 
 
 def _visits(staff: Staff) -> VisitQuerySet:

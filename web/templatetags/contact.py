@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django import template
 
-from followup.models import ContactOutcome, MriStatus
+from followup.models import CancelReason, ContactOutcome, MriStatus
 
 register = template.Library()
 
@@ -24,3 +24,15 @@ def mri_label(value: str | None) -> str:
         return str(MriStatus(value or "").label)
     except ValueError:
         return value or ""
+
+
+# A patient who left the clinic's care, as the mark beside their name says it.
+LEFT_CARE_MARKS = {
+    CancelReason.MOVED_AWAY: "Moved away",
+    CancelReason.DECEASED: "Deceased",
+}
+
+
+@register.filter
+def left_care_mark(cause: str | None) -> str:
+    return LEFT_CARE_MARKS.get(cause or "", "")  # type: ignore[call-overload]
