@@ -67,6 +67,11 @@ urlpatterns = [
         name="patient-contact",
     ),
     path(
+        "desk/patients/<int:pk>/visits/<int:visit_id>/reopen/",
+        patients.reopen_visit,
+        name="patient-reopen",
+    ),
+    path(
         "desk/patients/<int:pk>/mri-studies/",
         patients.record_mri_study,
         name="patient-mri-study",

@@ -24,6 +24,7 @@ from followup.services.parsing import (
     parse_date,
     parse_kind,
     parse_record_number,
+    reason_text,
     required_text,
     text_only,
 )
@@ -203,6 +204,22 @@ class ContactAttemptForm(RowForm):
 
     def clean_call_back_on(self) -> dt.date | None:
         return _optional_date(self.cleaned_data["call_back_on"], "call_back_on")
+
+
+class ReopenForm(RowForm):
+    """A clinic admin's reopening of a visit cancelled by mistake: why."""
+
+    reason = TypedText()
+
+    def clean_reason(self) -> str:
+        return str(
+            checked(
+                reason_text,
+                self.cleaned_data["reason"],
+                field_name="reason",
+                required=True,
+            )
+        )
 
 
 class MriStudyForm(RowForm):
