@@ -27,7 +27,7 @@ EVENT_LABELS = {
     "moved": "Dates moved by a correction",
     "window_moved": "Window moved by a correction",
     "flagged_for_rebooking": "Flagged for rebooking",
-    "reopened": "Planned again",
+    "reopened": "Reopened: to book again",
 }
 
 
