@@ -19,9 +19,9 @@ from django.template.defaultfilters import pluralize
 
 from followup import services
 from followup.exceptions import DomainError, InvalidInput
-from followup.models import ContactAttempt, Visit
+from followup.models import ContactAttempt, ContactChannel, ContactOutcome, Visit
 from followup.services.outreach import care_ending
-from followup.services.parsing import parse_date, text_only
+from followup.services.parsing import parse_choice, parse_date, text_only
 
 
 class DateInput(forms.DateInput):
@@ -54,6 +54,14 @@ class ContactAttemptForm(forms.Form):
     outcome = raw_text()
     note = raw_text()
     call_back_on = raw_text()
+
+    def clean_channel(self) -> ContactChannel:
+        channel = self.cleaned_data["channel"]
+        return checked(parse_choice, channel, ContactChannel, "channel")  # type: ignore[no-any-return]
+
+    def clean_outcome(self) -> ContactOutcome:
+        outcome = self.cleaned_data["outcome"]
+        return checked(parse_choice, outcome, ContactOutcome, "outcome")  # type: ignore[no-any-return]
 
     def clean_note(self) -> str:
         return str(checked(text_only, self.cleaned_data["note"], field_name="note"))
@@ -91,7 +99,7 @@ def confirm_care_ending(form: forms.Form, visit: Visit) -> None:
     visits and programmes it would end. The API records them at once."""
     if form.data.get("confirm") == "yes":
         return
-    ending = care_ending(visit=visit, outcome=form.cleaned_data.get("outcome", ""))
+    ending = care_ending(visit=visit, outcome=form.cleaned_data["outcome"])
     if ending is None:
         return
     form.ending = ending  # type: ignore[attr-defined]

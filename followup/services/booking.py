@@ -67,7 +67,6 @@ from followup.models import (
 from followup.services.history import record_event
 from followup.services.hours import check_hours, show
 from followup.services.parsing import (
-    parse_aware_datetime,
     reason_text,
     require_aware,
 )
@@ -375,13 +374,13 @@ def _place(
     *,
     action: str,
     visit_id: int,
-    start: dt.datetime | str,
+    start: dt.datetime,
     surgeon_id: int,
     actor: User,
     now: dt.datetime,
     override_reason: str,
 ) -> Visit:
-    begins = parse_aware_datetime(start)
+    begins = require_aware(start, field_name="start")
     now = require_aware(now, field_name="now")
     override_reason = reason_text(
         override_reason, field_name="override_reason", required=False
@@ -462,7 +461,7 @@ def _placement_details(
 def book_visit(
     *,
     visit_id: int,
-    start: dt.datetime | str,
+    start: dt.datetime,
     surgeon_id: int,
     actor: User,
     now: dt.datetime,
@@ -484,7 +483,7 @@ def book_visit(
 def reschedule_visit(
     *,
     visit_id: int,
-    start: dt.datetime | str,
+    start: dt.datetime,
     surgeon_id: int,
     actor: User,
     now: dt.datetime,

@@ -14,7 +14,7 @@ from django.contrib.auth.models import User
 
 from followup import services
 from followup.exceptions import Conflict, InvalidInput
-from followup.models import ContactOutcome, Visit, VisitStatus
+from followup.models import ContactChannel, ContactOutcome, Visit, VisitStatus
 from followup.services.booking import allowed_moves
 from tests.factories import TODAY, make_procedure
 from tests.followup.world import NOW, bring_to, postop, refused
@@ -67,7 +67,7 @@ def test_a_visit_cancelled_by_a_deceased_slip_is_reopened(
     visit = postop()
     services.record_contact_attempt(
         visit_id=visit.pk,
-        channel="phone",
+        channel=ContactChannel.PHONE,
         outcome=ContactOutcome.DECEASED,
         actor=desk,
         now=NOW,

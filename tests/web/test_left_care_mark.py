@@ -17,7 +17,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from followup import services
-from followup.models import Visit
+from followup.models import ContactChannel, ContactOutcome, Visit
 from tests.web.desk_data import NOW, DeskCast, make_cast, pin_clock
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +36,11 @@ def text_of(response: Any) -> str:
 def leave(cast: DeskCast, outcome: str) -> list[Visit]:
     visits = list(Visit.objects.filter(patient=cast.jorge).order_by("pk"))
     services.record_contact_attempt(
-        visit_id=visits[0].pk, channel="phone", outcome=outcome, actor=None, now=NOW
+        visit_id=visits[0].pk,
+        channel=ContactChannel.PHONE,
+        outcome=ContactOutcome(outcome),
+        actor=None,
+        now=NOW,
     )
     return visits
 

@@ -18,7 +18,13 @@ from django.contrib.auth.models import User
 from playwright.sync_api import expect
 
 from followup import services
-from followup.models import ContactAttempt, Visit, VisitStatus
+from followup.models import (
+    ContactAttempt,
+    ContactChannel,
+    ContactOutcome,
+    Visit,
+    VisitStatus,
+)
 from tests.web.conftest import PASSWORD, WIDTHS, assert_no_serious_axe_violations
 from tests.web.desk_data import NOW, DeskCast, make_cast, pin_clock
 
@@ -107,7 +113,11 @@ def test_the_admin_reopens_a_mistaken_cancel_with_a_reason(
 ) -> None:
     jorge = desk_cast.visit(desk_cast.jorge, "postop_control")
     services.record_contact_attempt(
-        visit_id=jorge.pk, channel="phone", outcome="deceased", actor=None, now=NOW
+        visit_id=jorge.pk,
+        channel=ContactChannel.PHONE,
+        outcome=ContactOutcome.DECEASED,
+        actor=None,
+        now=NOW,
     )
     page = new_page(width=width, user=cast["clinic_admin"])
     page.goto(f"/desk/patients/{desk_cast.jorge.pk}/")
@@ -135,7 +145,7 @@ def test_a_visit_checked_in_yesterday_waits_and_is_completed(
     maria = desk_cast.visit(desk_cast.maria, "postop_control")
     services.book_visit(
         visit_id=maria.pk,
-        start="2026-11-30T09:00:00+01:00",
+        start=dt.datetime.fromisoformat("2026-11-30T09:00:00+01:00"),
         surgeon_id=desk_cast.surgeon.pk,
         actor=None,
         now=NOW,
