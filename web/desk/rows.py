@@ -13,7 +13,8 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from clinic.clock import local
-from clinic.models import Surgeon
+from clinic.models import Patient, Surgeon
+from clinic.roles import Staff
 from followup.models import AWAITING_BOOKING_STATUSES, Visit, VisitStatus, worklist
 from followup.models.worklist import CALL, TODAY, Bucket
 from followup.services.booking import allowed_moves
@@ -21,6 +22,8 @@ from web.desk.forms import RowForm
 from web.desk.slots import SlotAsk, SlotPanel
 
 PAGE_SIZE = 50
+# Patients a search lists by name above the visits, then says there are more.
+PATIENTS_SHOWN = 10
 
 BUCKET_LABELS = {
     Bucket.ALL: "All",
@@ -245,3 +248,12 @@ def needs_exact_count(number: int, count: int) -> bool:
     """Whether page `number` lies past what a capped `count` vouches for."""
     cap = worklist.COUNT_CAP
     return count > cap and (number - 1) * PAGE_SIZE >= cap
+
+
+def patients_found(staff: Staff, q: str) -> list[Patient]:
+    """The patients a search finds, whatever their visits: the one who has
+    nothing to book is opened from here. `PATIENTS_SHOWN` and one more, to
+    tell that there are more."""
+    found = Patient.objects.visible_to(staff).search(q)
+    ordered = found.order_by("family_name", "given_name", "record_number")
+    return list(ordered[: PATIENTS_SHOWN + 1])

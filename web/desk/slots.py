@@ -61,6 +61,13 @@ class SlotAsk:
             after=_moment(data.get("slots_after")),
         )
 
+    @classmethod
+    def kept(cls, query: Mapping[str, str]) -> dict[str, str]:
+        """The picker's part of a URL, to open the row's panel on the page:
+        whose slots as given (even empty), the day and the time if any."""
+        whose = {"slots_surgeon": query.get("slots_surgeon", "")}
+        return {**whose, **cls.read(query).when()}
+
     def when(self) -> dict[str, str]:
         """The day and the time asked for, as URL parameters (none if none)."""
         params = {

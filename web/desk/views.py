@@ -27,13 +27,14 @@ from django.http.request import QueryDict
 from django.shortcuts import render
 from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import push_url
+from django_htmx.http import HttpResponseClientRedirect, push_url
 
 from clinic import audit, clock
 from clinic.clock import local
-from clinic.models import PatientReadKind, Surgeon
+from clinic.models import Patient, PatientReadKind, Surgeon
+from followup import services
 from followup.access import Forbidden, access_visit, staff_of
-from followup.exceptions import DomainError, NotFound
+from followup.exceptions import Conflict, DomainError, InvalidInput, NotFound
 from followup.models import (
     ContactChannel,
     ContactOutcome,
@@ -47,6 +48,7 @@ from web.desk.forms import FORMS, RowForm
 from web.desk.rows import Item, Tab
 from web.desk.slots import SlotAsk, slot_panel
 from web.desk.state import ColumnHeader, DeskState, whole_number
+from web.refusals import say
 from web.roles import DESK_ROLES, role_required
 
 PAGE = "web/desk/page.html"
@@ -115,10 +117,11 @@ def _list_context(
         exact = visits.in_tab(state.tab, today).count()
         page = rows.exact_page_of(state.page, exact)
     # The MRI flag is read in the rows' own select.
-    chosen = _chosen(visits, state, today).with_mri_status()
+    chosen = _chosen(visits, state, today).with_mri_status().with_patient_left_care()
     found = list(chosen[page.offset : page.offset + page.size])
+    patients = rows.patients_found(staff_of(request.user), state.q) if state.q else []
     if state.q:
-        _record_search(request, state, found, now=now)
+        _record_search(request, state, found, patients, now=now)
     flagged = _visits(request).mri_flagged(today)
     flagged = flagged.select_related("patient", "rule", "surgeon")
     tabs = _tabs(state, counts)
@@ -133,24 +136,34 @@ def _list_context(
         "previous_url": page.previous and state.url(page=page.previous),
         "next_url": page.next and state.url(page=page.next),
         "items": [Item(row=row) for row in rows.rows(found, now=now)],
+        "patients": patients[: rows.PATIENTS_SHOWN],
+        "more_patients": len(patients) > rows.PATIENTS_SHOWN,
         "list_said": f"{heading}: {page.count_text} visit{pluralize(page.count)}.",
     }
 
 
 def _record_search(
-    request: HttpRequest, state: DeskState, found: list[Visit], *, now: dt.datetime
+    request: HttpRequest,
+    state: DeskState,
+    found: list[Visit],
+    patients: list[Patient],
+    *,
+    now: dt.datetime,
 ) -> None:
-    """A search's page of rows, for the audit trail: who looked for whom.
+    """A search's page of rows and the patients it listed by name, for the
+    audit trail: who looked for whom.
 
     The query is the list's own URL: after an action it is the list shown
     again, not the action's path.
     """
+    shown = patients[: rows.PATIENTS_SHOWN]
+    ids = [visit.patient_id for visit in found] + [p.pk for p in shown]
     audit.record_patient_read(
         reader=_actor(request),
         kind=PatientReadKind.DESK_SEARCH,
         query=state.here,
-        patient_ids=[visit.patient_id for visit in found],
-        count=len(found),
+        patient_ids=list(dict.fromkeys(ids)),
+        count=len(found) + len(shown),
         now=now,
     )
 
@@ -172,9 +185,12 @@ def _page(
     now: dt.datetime,
     extra: Item | None = None,
     status: int = 200,
+    stray: str = "",
 ) -> HttpResponse:
     context = _list_context(request, state, now=now)
-    stray = ""
+    waiting = _visits(request).waiting_to_complete().with_row_relations()
+    waiting = waiting.with_patient_left_care()
+    context["waiting"] = rows.rows(list(waiting[: rows.PAGE_SIZE]), now=now)
     if extra is not None:
         items = context["items"]
         at = next((i for i, item in enumerate(items) if item.pk == extra.pk), None)
@@ -240,6 +256,7 @@ def _item(request: HttpRequest, pk: int, *, now: dt.datetime) -> Item | None:
         .with_row_relations()
         .with_contact_summary()
         .with_mri_status()
+        .with_patient_left_care()
         .filter(pk=pk)
         .first()
     )
@@ -276,14 +293,8 @@ def visit_row(request: HttpRequest, pk: int) -> HttpResponse:
     """
     state = DeskState.from_query(request.GET)
     if not request.htmx:  # type: ignore[attr-defined]
-        opened = urlencode(
-            {
-                "open": pk,
-                "panel": request.GET.get("panel", ""),
-                "slots_surgeon": request.GET.get("slots_surgeon", ""),
-                **SlotAsk.read(request.GET).when(),
-            }
-        )
+        panel = {"open": pk, "panel": request.GET.get("panel", "")}
+        opened = urlencode({**panel, **SlotAsk.kept(request.GET)})
         join = "&" if "?" in state.here else "?"
         return HttpResponseRedirect(f"{state.here}{join}{opened}#visit-{pk}")
     now = clock.now()
@@ -363,3 +374,22 @@ cancel = _command("cancel")
 check_in = _command("check_in")
 no_show = _command("no_show")
 contact = _command("contact")
+
+
+@require_POST
+@role_required(*DESK_ROLES)
+def complete(request: HttpRequest, pk: int) -> HttpResponse:
+    """Complete a visit of *Waiting to be completed*; back to that list."""
+    state = DeskState.from_query(QueryDict(request.POST.get("back", "")))
+    now = clock.now()
+    visit = access_visit(request.user, pk, action="complete")
+    try:
+        services.complete_visit(visit_id=visit.pk, actor=_actor(request), now=now)
+    except (InvalidInput, Conflict) as error:  # NotFound, Forbidden: web.errors
+        return _page(request, state, now=now, status=error.status, stray=say(error))
+    label = rows.rows([visit], now=now)[0].patient_label
+    messages.success(request, f"Saved. {label}: Completed.")
+    back = f"{state.here}#waiting"
+    if request.htmx:  # type: ignore[attr-defined]
+        return HttpResponseClientRedirect(back)
+    return HttpResponseRedirect(back)
