@@ -1,0 +1,118 @@
+"""`/desk/visits/<pk>/`: a visit's own page, whatever its state.
+
+The visit's facts, its row with the moves it allows now
+(`booking.allowed_moves`, through the shared row) and its history. It is a
+place of the visit rows (`web.visit_actions.Place`): an action taken here
+comes back here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+from urllib.parse import urlencode
+
+from django.http import HttpRequest, HttpResponse
+from django.http.request import QueryDict
+from django.shortcuts import render
+from django.urls import reverse
+
+from clinic.models import Surgeon
+from followup.models import ContactChannel, ContactOutcome
+from web.desk.state import ColumnHeader
+from web.query_text import whole_number
+from web.visit_rows import Item
+
+PAGE = "web/visit/page.html"
+COLUMNS = [
+    ColumnHeader("Patient"),
+    ColumnHeader("Visit"),
+    ColumnHeader("Surgeon"),
+    ColumnHeader("Window"),
+    ColumnHeader("Days left"),
+    ColumnHeader("Status"),
+    ColumnHeader("Actions"),
+]
+
+
+@dataclass(frozen=True)
+class VisitPageState:
+    """The visit page's URL state: only which visit it is."""
+
+    pk: int
+    key = "visit"
+    is_today = False
+    is_call = False
+
+    @cached_property
+    def here(self) -> str:
+        return reverse("desk-visit", args=[self.pk])
+
+    @cached_property
+    def query_string(self) -> str:
+        return urlencode({"place": self.key, "visit": self.pk})
+
+    @cached_property
+    def link_prefix(self) -> str:
+        return f"{self.query_string}&"
+
+    @property
+    def hidden_fields(self) -> list[tuple[str, str]]:
+        return [("place", self.key), ("visit", str(self.pk))]
+
+
+def _choices() -> dict[str, Any]:
+    return {
+        "surgeons": list(Surgeon.objects.active()),
+        "channels": ContactChannel.choices,
+        "outcomes": ContactOutcome.choices,
+        "columns": COLUMNS,
+    }
+
+
+class VisitPage:
+    """The visit's own page as the place of its row."""
+
+    key = VisitPageState.key
+
+    def state(self, query: QueryDict) -> VisitPageState:
+        return VisitPageState(pk=whole_number(query.get("visit")) or 0)
+
+    def row(
+        self,
+        request: HttpRequest,
+        state: VisitPageState,
+        item: Item,
+        *,
+        now: dt.datetime,
+    ) -> HttpResponse:
+        context = {"state": state, "item": item, **_choices()}
+        return render(request, f"{PAGE}#row", context)
+
+    def page(
+        self,
+        request: HttpRequest,
+        state: VisitPageState,
+        *,
+        now: dt.datetime,
+        extra: Item | None = None,
+        status: int = 200,
+    ) -> HttpResponse:
+        # Every caller passes the visit's item: read by the shared row view.
+        assert extra is not None  # noqa: S101
+        visit = extra.row.visit
+        events = visit.events.select_related("actor").order_by("-id")
+        context = {
+            "state": VisitPageState(pk=visit.pk),
+            "item": extra,
+            "visit": visit,
+            "events": list(events),
+            "title": f"{extra.row.kind}: {visit.patient.family_name}",
+            **_choices(),
+        }
+        return render(request, PAGE, context, status=status)
+
+
+VISIT_PAGE = VisitPage()
