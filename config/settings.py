@@ -268,7 +268,7 @@ AXES_COOLOFF_TIME = dt.timedelta(
 )
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "web.views.entry.locked_out"
+AXES_LOCKOUT_CALLABLE = "web.account.views.locked_out"
 AXES_CLIENT_IP_CALLABLE = "core.addresses.client_address"
 AXES_HANDLER = "web.login_limits.LoginLimitsHandler"
 # One row per failed login (the per-address limit counts them).

@@ -101,6 +101,18 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(document, default=str)
 
 
+class ClientErrorsOnce(logging.Filter):
+    """Drops Django's own line for a 4xx response ("Not Found: …",
+    "Forbidden (Permission denied): …" with its traceback): the server's
+    access line (gunicorn's, or runserver's `django.server`) already records
+    the request and its status, with the request id. A 5xx keeps its line and
+    its traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        status = getattr(record, "status_code", None)
+        return not (isinstance(status, int) and 400 <= status < 500)
+
+
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 
 
@@ -111,13 +123,14 @@ def logging_config(log_format: str, *, level: str) -> dict[str, Any]:
     # Feed tokens and `q=` search terms are redacted (core.redaction) on
     # the loggers that write request lines, so every handler (and a test's
     # capture) gets the redacted record, and on the console for the rest.
-    request_loggers = ("django.request", "django.server", "django.security")
+    request_loggers = ("django.server", "django.security")
     return {
         "version": 1,
         "disable_existing_loggers": False,
         "filters": {
             "context": {"()": "core.logs.ContextFilter"},
             "redact_secrets": {"()": "core.redaction.RedactSecrets"},
+            "client_errors_once": {"()": "core.logs.ClientErrorsOnce"},
         },
         "formatters": {
             "json": {"()": "core.logs.JsonFormatter"},
@@ -144,6 +157,10 @@ def logging_config(log_format: str, *, level: str) -> dict[str, Any]:
             **{
                 name: {"filters": ["redact_secrets"], "propagate": True}
                 for name in request_loggers
+            },
+            "django.request": {
+                "filters": ["client_errors_once", "redact_secrets"],
+                "propagate": True,
             },
             # runserver's access lines, as Django's own configuration has them.
             "django.server": {

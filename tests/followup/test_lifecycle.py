@@ -154,6 +154,10 @@ def test_allowed_moves_are_the_tables_moves_at_their_times(
         assert err.value.code == "check_in_not_today"
     else:
         assert booking.allowed_moves(visit, NOW) == moves
+    # The buttons and the services' refusals are one rule.
+    for when in (NOW, visit.start or NOW, at_the_visit(visit) if visit.start else NOW):
+        refused = {a for a in ALLOWED if booking.move_refusal(visit, a, when)}
+        assert booking.allowed_moves(visit, when) == set(ALLOWED) - refused
 
 
 def test_booking_a_booked_visit_points_to_reschedule(desk: User) -> None:

@@ -262,6 +262,8 @@ def test_a_row_opens_its_proposed_slots_without_javascript(
 
     assert 'value="2026-11-30T09:00:00+01:00"' in page
     assert "Mon 30 Nov" in page
+    # The visit as the clinic names it, capitals kept ("Annual MRI review").
+    assert f"Book {visit.kind_label()} for {visit.patient.given_name}" in page
 
 
 @pytest.mark.parametrize("tab", ["open", "call"])

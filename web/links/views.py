@@ -182,43 +182,35 @@ def create(request: HttpRequest, place: LinkPlace, **kwargs: Any) -> HttpRespons
     return _create(request, place, kwargs)
 
 
-def _act(
-    request: HttpRequest,
-    place: LinkPlace,
-    kwargs: dict[str, Any],
-    link_id: int,
-    act: Callable[[CalendarLink], HttpResponse],
+def _rotate(
+    request: HttpRequest, place: LinkPlace, kwargs: dict[str, Any], link: CalendarLink
 ) -> HttpResponse:
-    """One of the page's links, acted on; a refusal is the page again."""
+    issued = links.rotate_link(link_id=link.pk, actor=request.user, now=clock.now())
+    return _issued(request, place, kwargs, issued, place.rotated)
+
+
+def _revoke(
+    request: HttpRequest, place: LinkPlace, kwargs: dict[str, Any], link: CalendarLink
+) -> HttpResponse:
+    links.revoke_link(link_id=link.pk, now=clock.now(), actor=request.user)
+    messages.success(request, "Link revoked: its URL no longer works.")
+    return HttpResponseRedirect(place.back(**kwargs))
+
+
+# What each link move does, by the name its URL passes as `move`.
+MOVES: dict[str, Callable[..., HttpResponse]] = {"rotate": _rotate, "revoke": _revoke}
+
+
+@require_POST
+@staff_required
+def change(
+    request: HttpRequest, link_id: int, place: LinkPlace, move: str, **kwargs: Any
+) -> HttpResponse:
+    """Rotate or revoke one of the page's links; a refusal is the page again."""
     _guard(request, place)
     link = place.link(request, link_id, **kwargs)
     try:
-        return act(link)
+        return MOVES[move](request, place, kwargs, link)
     except DomainError as error:
         messages.error(request, error.message)
         return _page(request, place, kwargs, status=error.status)
-
-
-@require_POST
-@staff_required
-def rotate(
-    request: HttpRequest, link_id: int, place: LinkPlace, **kwargs: Any
-) -> HttpResponse:
-    def act(link: CalendarLink) -> HttpResponse:
-        issued = links.rotate_link(link_id=link.pk, actor=request.user, now=clock.now())
-        return _issued(request, place, kwargs, issued, place.rotated)
-
-    return _act(request, place, kwargs, link_id, act)
-
-
-@require_POST
-@staff_required
-def revoke(
-    request: HttpRequest, link_id: int, place: LinkPlace, **kwargs: Any
-) -> HttpResponse:
-    def act(link: CalendarLink) -> HttpResponse:
-        links.revoke_link(link_id=link.pk, now=clock.now(), actor=request.user)
-        messages.success(request, "Link revoked: its URL no longer works.")
-        return HttpResponseRedirect(place.back(**kwargs))
-
-    return _act(request, place, kwargs, link_id, act)

@@ -14,7 +14,6 @@ import hashlib
 from typing import Any
 
 from django import forms
-from django.core.validators import ProhibitNullCharactersValidator
 
 from clinic.models import Patient, ProcedureKind, Surgeon
 from followup.exceptions import DomainError
@@ -25,10 +24,9 @@ from followup.services.parsing import (
     parse_kind,
     parse_record_number,
     required_text,
-    text_only,
 )
 from followup.services.patients import check_birth_date
-from web.forms import DateInput, checked, required_date
+from web.forms import ContactAttemptForm, DateInput, checked, raw_text, required_date
 
 
 class ProcedureFields(forms.Form):
@@ -154,20 +152,6 @@ def _name(value: str, label: str) -> str:
     return str(checked(required_text, value, field_name=label, max_length=100))
 
 
-class TypedText(forms.CharField):
-    """Text kept as typed for the services' own parsers, which refuse a NUL
-    (`text_only`) in their words, where Django's check would say it in its
-    own."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(required=False, strip=False, **kwargs)
-        self.validators = [
-            check
-            for check in self.validators
-            if not isinstance(check, ProhibitNullCharactersValidator)
-        ]
-
-
 class RowForm(forms.Form):
     """A form of one of the page's many cards or rows: `key` says which one,
     so that a refused form is shown again in its place, with what was typed."""
@@ -188,27 +172,14 @@ class RowForm(forms.Form):
         self.add_error(None, error.message)
 
 
-class ContactAttemptForm(RowForm):
-    """One try to reach the patient of a visit. The channel, the outcome and
-    the call-back day depend on each other and on the visit:
-    `record_contact_attempt` checks them together, inside its transaction."""
-
-    channel = TypedText()
-    outcome = TypedText()
-    call_back_on = TypedText()
-    note = TypedText()
-
-    def clean_note(self) -> str:
-        return str(checked(text_only, self.cleaned_data["note"], field_name="note"))
-
-    def clean_call_back_on(self) -> dt.date | None:
-        return _optional_date(self.cleaned_data["call_back_on"], "call_back_on")
+class ContactForm(RowForm, ContactAttemptForm):
+    """A contact attempt recorded on a visit of the patient's timeline."""
 
 
 class MriStudyForm(RowForm):
-    performed_on = TypedText()
-    reference = TypedText()
-    report_received_on = TypedText()
+    performed_on = raw_text()
+    reference = raw_text()
+    report_received_on = raw_text()
 
     def clean_performed_on(self) -> dt.date:
         value = self.cleaned_data["performed_on"]
@@ -224,7 +195,7 @@ class MriStudyForm(RowForm):
 
 
 class MriReportForm(RowForm):
-    report_received_on = TypedText()
+    report_received_on = raw_text()
 
     def clean_report_received_on(self) -> dt.date:
         day = _optional_date(

@@ -57,7 +57,7 @@ def import_job_page(request: HttpRequest, pk: int) -> HttpResponse:
         "refresh_seconds": REFRESH_SECONDS,
     }
     if request.htmx:  # type: ignore[attr-defined]
-        return render(request, "web/patients/_import_job.html", context)
+        return render(request, "web/patients/import_job.html#job", context)
     return render(request, "web/patients/import_job.html", context)
 
 

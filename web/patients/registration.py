@@ -153,7 +153,7 @@ def _check_one_field(
     stale = bool(previewed) and not (valid and form.fingerprint() == previewed)
     # Stripped: an empty answer leaves the message element :empty (hidden).
     answer = render_to_string(
-        "web/patients/_field_check.html",
+        "web/patients/register.html#field_check",
         {
             "errors": form.errors.get(name, []) if name in form.fields else [],
             "stale": stale,

@@ -41,7 +41,7 @@ from followup.services.outreach import CONTACTABLE_STATUSES
 from web.links.cards import LinkCard, NewUrl, patient_card
 from web.patient_access import page_url, patient_for
 from web.patients.forms import (
-    ContactAttemptForm,
+    ContactForm,
     MriReportForm,
     MriStudyForm,
     RowForm,
@@ -184,17 +184,17 @@ def record_contact(request: HttpRequest, pk: int, visit_id: int) -> HttpResponse
     if visit.patient_id != patient.pk:
         raise NotFound(f"Visit {visit_id} does not exist.")
 
+    form = ContactForm(request.POST, key=f"contact-{visit_id}")
+
     def save(data: dict[str, Any]) -> str:
-        attempt = services.record_contact_attempt(
+        attempt = form.record(
             visit_id=visit.pk,
-            **data,
             actor=request.user,  # type: ignore[arg-type]
             now=clock.now(),
         )
         said = f"Saved. {attempt.get_channel_display()} attempt recorded: "
         return said + f"{attempt.get_outcome_display().lower()}."
 
-    form = ContactAttemptForm(request.POST, key=f"contact-{visit_id}")
     return _submit(request, patient, form, save, anchor=f"visit-{visit_id}")
 
 

@@ -15,18 +15,9 @@ from typing import Any
 from django import forms
 
 from followup.services.parsing import parse_date, required_text
-from web.forms import checked
+from web.forms import checked, raw_text
 
 REASON_MAX_LENGTH = 500  # the service's own bound
-
-
-class TypedText(forms.CharField):
-    """Text as typed, for a service's parser to judge and word: not required
-    here, and a NUL is the parser's refusal, not Django's."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(required=False, **kwargs)
-        self.validators = []
 
 
 class RowForm(forms.Form):
@@ -50,8 +41,8 @@ class CompleteForm(RowForm):
 class EndProgrammeForm(RowForm):
     """Ending the annual-review programme of a procedure on a date, and why."""
 
-    date = TypedText(label="End date")
-    reason = TypedText(label="Reason")
+    date = raw_text(label="End date", strip=True)
+    reason = raw_text(label="Reason", strip=True)
 
     def __init__(self, *args: Any, procedure_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

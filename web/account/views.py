@@ -1,5 +1,7 @@
-"""A person's own account: their password, and a clinic admin's 2FA device.
+"""Signing in and out, and a person's own account: their password, and a
+clinic admin's 2FA device.
 
+- `/`: sends each role to its home; `/login/`, `/logout/` (POST only).
 - `/account/password/`: anyone signed in changes their password, under the
   policy of AUTH_PASSWORD_VALIDATORS.
 - `/account/two-factor/`: a clinic admin enrols a TOTP authenticator (a QR
@@ -16,10 +18,11 @@ from collections.abc import Callable
 from typing import Any, cast
 
 import segno
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -28,11 +31,55 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django_otp import login as otp_login
 from django_otp import match_token
+from django_otp.models import Device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from followup.access import Role
+from followup.access import Role, staff_of
+from web import roles
+from web.account.forms import CodeForm
 from web.middleware import TWO_FACTOR_URL, VERIFY_URL
 from web.roles import role_required, staff_required
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "web/login.html"
+    redirect_authenticated_user = True
+
+
+class LogoutView(auth_views.LogoutView):
+    """POST only (Django's own rule): a link or a prefetch cannot sign anyone out."""
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    url = roles.home_url(staff_of(request.user))
+    if url is None:
+        raise PermissionDenied(
+            "Your account has no clinic role yet. Ask a clinic admin to add one."
+        )
+    return HttpResponseRedirect(url)
+
+
+def locked_out(
+    request: HttpRequest,
+    original_response: HttpResponse | None = None,
+    credentials: dict[str, object] | None = None,
+) -> HttpResponse:
+    """django-axes' answer to a locked-out login: a page a person can read."""
+    cooloff = settings.AXES_COOLOFF_TIME
+    minutes = int(cooloff.total_seconds() // 60) if cooloff else None
+    return render(
+        request,
+        "web/lockout.html",
+        {
+            "failure_limit": settings.AXES_FAILURE_LIMIT,
+            "minutes": minutes,
+            "address_locked": getattr(request, "login_address_locked", False),
+            "address_limit": settings.LOGIN_FAILURES_PER_ADDRESS_HOUR,
+        },
+        status=429,
+    )
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
@@ -60,28 +107,16 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return super().form_valid(form)
 
 
-class CodeForm(forms.Form):
-    code = forms.CharField(
-        label="Code from your authenticator app",
-        min_length=6,
-        max_length=6,
-        strip=True,
-        widget=forms.TextInput(
-            attrs={
-                "autocomplete": "one-time-code",
-                "inputmode": "numeric",
-                "pattern": "[0-9]{6}",
-                "aria-describedby": "help-code error-code",
-            }
-        ),
-        help_text="Six digits; a new one every 30 seconds.",
-    )
-
-    def clean_code(self) -> str:
-        code: str = self.cleaned_data["code"]
-        if not code.isdigit():
-            raise forms.ValidationError("The code is six digits.")
-        return code
+def _matched(form: CodeForm, match: Callable[[str], Device | None]) -> Device | None:
+    """The device a posted code matches; otherwise the form says why not."""
+    if not form.is_bound:
+        return None
+    device = match(form.cleaned_data["code"]) if form.is_valid() else None
+    if device is None and not form.errors:
+        form.add_error(
+            "code", "That code is not right. Try the newest one, or wait a little."
+        )
+    return device
 
 
 def _safe_next(request: HttpRequest) -> str:
@@ -119,21 +154,14 @@ def two_factor(request: HttpRequest) -> HttpResponse:
             user=user, name="Authenticator app", confirmed=False
         )
     form = CodeForm(request.POST if "code" in request.POST else None)
-    status = 200
-    if form.is_bound:
-        if form.is_valid() and pending.verify_token(form.cleaned_data["code"]):
-            with transaction.atomic():
-                TOTPDevice.objects.filter(user=user).exclude(pk=pending.pk).delete()
-                pending.confirmed = True
-                pending.save(update_fields=["confirmed"])
-            otp_login(request, pending)
-            messages.success(request, "Two-factor sign-in is on for your account.")
-            return HttpResponseRedirect(TWO_FACTOR_URL)
-        if not form.errors:
-            form.add_error(
-                "code", "That code is not right. Try the newest one, or wait a little."
-            )
-        status = 400
+    if _matched(form, lambda code: pending if pending.verify_token(code) else None):
+        with transaction.atomic():
+            TOTPDevice.objects.filter(user=user).exclude(pk=pending.pk).delete()
+            pending.confirmed = True
+            pending.save(update_fields=["confirmed"])
+        otp_login(request, pending)
+        messages.success(request, "Two-factor sign-in is on for your account.")
+        return HttpResponseRedirect(TWO_FACTOR_URL)
     return render(
         request,
         "web/account/two_factor_setup.html",
@@ -143,7 +171,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
             "qr": _qr_svg(pending),
             "key": _base32(pending),
         },
-        status=status,
+        status=400 if form.errors else 200,
     )
 
 
@@ -161,20 +189,13 @@ def verify(request: HttpRequest) -> HttpResponse:
     if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
         return HttpResponseRedirect(TWO_FACTOR_URL)
     form = CodeForm(request.POST or None)
-    status = 200
-    if form.is_bound:
-        device = form.is_valid() and match_token(user, form.cleaned_data["code"])
-        if device:
-            otp_login(request, device)
-            return HttpResponseRedirect(_safe_next(request))
-        if not form.errors:
-            form.add_error(
-                "code", "That code is not right. Try the newest one, or wait a little."
-            )
-        status = 400
+    device = _matched(form, lambda code: match_token(user, code))
+    if device is not None:
+        otp_login(request, device)
+        return HttpResponseRedirect(_safe_next(request))
     return render(
         request,
         "web/account/verify.html",
         {"title": "Enter your code", "form": form, "next": _safe_next(request)},
-        status=status,
+        status=400 if form.errors else 200,
     )
