@@ -202,7 +202,9 @@ def visit_row(request: HttpRequest, pk: int, places: Places) -> HttpResponse:
         state = place.state(request.GET)
         return HttpResponseRedirect(_opened_url(state, pk, request.GET))
     item = open_panel(shown_item(request, pk, now=now), request.GET, now=now)
-    state = places.visit_page.state(QueryDict(f"visit={pk}"))
+    query = request.GET.copy()
+    query["visit"] = str(pk)
+    state = places.visit_page.state(query)
     return places.visit_page.page(request, state, now=now, extra=item)
 
 

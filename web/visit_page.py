@@ -3,7 +3,8 @@
 The visit's facts, its row with the moves it allows now
 (`booking.allowed_moves`, through the shared row) and its history. It is a
 place of the visit rows (`web.visit_actions.Place`): an action taken here
-comes back here.
+comes back here, or, opened from the patient's page (`patient=<id>`), back
+to the visit on that page.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from django.urls import reverse
 from clinic.models import Surgeon
 from followup.models import ContactChannel, ContactOutcome
 from web.desk.state import ColumnHeader
+from web.patient_access import page_url
 from web.query_text import whole_number
 from web.visit_rows import Item
 
@@ -42,17 +44,21 @@ class VisitPageState:
     """The visit page's URL state: only which visit it is."""
 
     pk: int
+    # The patient whose page the visit was opened from, to go back to.
+    patient: int | None = None
     key = "visit"
     is_today = False
     is_call = False
 
     @cached_property
     def here(self) -> str:
+        if self.patient is not None:
+            return page_url(self.patient)
         return reverse("desk-visit", args=[self.pk])
 
     @cached_property
     def query_string(self) -> str:
-        return urlencode({"place": self.key, "visit": self.pk})
+        return urlencode(self.hidden_fields)
 
     @cached_property
     def link_prefix(self) -> str:
@@ -60,7 +66,10 @@ class VisitPageState:
 
     @property
     def hidden_fields(self) -> list[tuple[str, str]]:
-        return [("place", self.key), ("visit", str(self.pk))]
+        fields = [("place", self.key), ("visit", str(self.pk))]
+        if self.patient is not None:
+            fields.append(("patient", str(self.patient)))
+        return fields
 
 
 def _choices() -> dict[str, Any]:
@@ -78,7 +87,10 @@ class VisitPage:
     key = VisitPageState.key
 
     def state(self, query: QueryDict) -> VisitPageState:
-        return VisitPageState(pk=whole_number(query.get("visit")) or 0)
+        return VisitPageState(
+            pk=whole_number(query.get("visit")) or 0,
+            patient=whole_number(query.get("patient")),
+        )
 
     def row(
         self,
@@ -105,7 +117,7 @@ class VisitPage:
         visit = extra.row.visit
         events = visit.events.select_related("actor").order_by("-id")
         context = {
-            "state": VisitPageState(pk=visit.pk),
+            "state": VisitPageState(pk=visit.pk, patient=state.patient),
             "item": extra,
             "visit": visit,
             "events": list(events),

@@ -361,3 +361,51 @@ def test_the_visits_page_opens_the_slots_without_javascript(
     assert response.status_code == 200
     assert response.context["item"].slots.slots
     assert "Move to" in response.content.decode()
+
+
+# --- the patient page ----------------------------------------------------------------
+
+
+def test_the_patient_page_offers_a_bookings_moves_and_comes_back_to_it(
+    desk: Client, cast: DeskCast
+) -> None:
+    visit = cast.visit(cast.maria, "postop_control")
+    patient_page = f"/desk/patients/{cast.maria.pk}/"
+
+    html = desk.get(patient_page).content.decode()
+    back = f"place=visit&amp;visit={visit.pk}&amp;patient={cast.maria.pk}"
+    assert f"/desk/visits/{visit.pk}/?{back}&amp;panel=slots" in html
+    assert "Reschedule" in html and "Unbook or cancel…" in html
+    assert "Check in" in html
+
+    opened = desk.get(
+        f"/desk/visits/{visit.pk}/?place=visit&visit={visit.pk}"
+        f"&patient={cast.maria.pk}&panel=slots"
+    )
+    assert opened.status_code == 200 and opened.context["item"].slots.slots
+    later = NINE + dt.timedelta(hours=1)
+    response = post(
+        desk,
+        visit,
+        "reschedule",
+        f"place=visit&visit={visit.pk}&patient={cast.maria.pk}",
+        start=later.isoformat(),
+        surgeon=cast.surgeon.pk,
+    )
+
+    assert response["Location"] == f"{patient_page}#visit-{visit.pk}"
+    assert fresh(visit).start == later
+    assert "Moved to Mon 30 Nov 2026, 10:00" in desk.get(patient_page).content.decode()
+
+
+def test_a_surgeon_sees_the_patient_page_without_the_desks_moves(
+    client: Client, cast: DeskCast
+) -> None:
+    cast.surgeon.user = UserFactory.create(username="moreno", group="surgeon")
+    cast.surgeon.save(update_fields=["user"])
+    client.force_login(cast.surgeon.user)
+
+    html = client.get(f"/desk/patients/{cast.maria.pk}/").content.decode()
+
+    assert "Unbook or cancel…" not in html
+    assert "/desk/visits/" not in html
