@@ -7,8 +7,9 @@ links and forms carry its list's state (`back`, its query string), which
 names the place (`place=…`; none: the desk). A place says how to read that
 state and how to show the row or the whole page again.
 
-An action is a plain POST form that redirects back to the list it came from
-(its filters, page and the row's anchor kept); with htmx it answers with the
+An action is a plain POST form that redirects back to the list it came
+from (its filters, page and the row's anchor kept; a GET of its URL is the
+visit's own page); with htmx it answers with the
 row, the place's row partial adding its out-of-band fragments. A refusal
 changes nothing: the form's message beside the row, with what was typed; a
 stale one (the visit changed since the row was shown) beside the fresh row.
@@ -33,13 +34,15 @@ from django.contrib import messages
 from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.request import QueryDict
-from django.views.decorators.http import require_GET, require_POST
+from django.urls import reverse
+from django.views.decorators.http import require_GET
 
 from clinic import clock
 from followup import services
 from followup.access import Forbidden, access_visit, staff_of
 from followup.exceptions import DomainError, NotFound
 from followup.models import Visit, VisitQuerySet
+from web.methods import post_or_show
 from web.query_text import whole_number
 from web.roles import DESK_ROLES, role_required
 from web.visit_forms import FORMS, RowForm
@@ -269,9 +272,13 @@ def _refused(
     return place.page(request, state, now=now, extra=item, status=form.status)
 
 
+def _visit_url(request: HttpRequest, pk: int, **kwargs: Any) -> str:
+    return reverse("desk-visit", args=[pk])
+
+
 def _command(action: str) -> Callable[..., HttpResponse]:
-    @require_POST
     @role_required(*DESK_ROLES)
+    @post_or_show(_visit_url)
     def command(request: HttpRequest, pk: int, places: Places) -> HttpResponse:
         return _act(request, pk, FORMS[action], places)
 

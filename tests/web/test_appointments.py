@@ -409,3 +409,22 @@ def test_a_surgeon_sees_the_patient_page_without_the_desks_moves(
 
     assert "Unbook or cancel…" not in html
     assert "/desk/visits/" not in html
+
+
+# --- a GET of a form's URL -----------------------------------------------------------
+
+
+def test_a_get_of_the_patient_pages_forms_shows_the_patient(
+    desk: Client, cast: DeskCast
+) -> None:
+    visit = cast.visit(cast.maria, "postop_control")
+    page = f"/desk/patients/{cast.maria.pk}/"
+
+    for url, anchor in (
+        (f"{page}visits/{visit.pk}/contact/", f"#visit-{visit.pk}"),
+        (f"{page}mri-studies/", "#mri-studies"),
+        (f"{page}calendar-link/", "#calendar-link"),
+    ):
+        response = desk.get(url)
+        assert (response.status_code, response["Location"]) == (302, page + anchor)
+    assert desk.get(page).status_code == 200

@@ -367,15 +367,16 @@ def test_bad_period_fields_in_an_action_are_ignored(
     assert response["Location"] == f"/surgeon/#visit-{world.checked_in.pk}"
 
 
-def test_the_pages_actions_answer_get_with_405(
+def test_a_get_of_the_pages_actions_shows_the_page_and_changes_nothing(
     world: SurgeonWorld, surgeon_a: Surgeon
 ) -> None:
     client = client_of(surgeon_a)
 
-    assert (
-        client.get(f"/surgeon/visits/{world.checked_in.pk}/complete/").status_code
-        == 405
-    )
+    response = client.get(f"/surgeon/visits/{world.checked_in.pk}/complete/")
+
+    assert response.status_code == 302 and response["Location"] == "/surgeon/"
+    world.checked_in.refresh_from_db()
+    assert world.checked_in.status == "checked_in"
 
 
 # --- query counts ---------------------------------------------------------------

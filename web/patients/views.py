@@ -27,7 +27,6 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.views.decorators.http import require_POST
 
 from clinic import audit, clock
 from clinic.models import Patient, PatientViewChannel
@@ -39,6 +38,7 @@ from followup.exceptions import DomainError, NotFound
 from followup.models import ContactChannel, ContactOutcome, MriStudy
 from followup.services.outreach import CONTACTABLE_STATUSES
 from web.links.cards import LinkCard, NewUrl, patient_card
+from web.methods import post_or_show
 from web.patient_access import page_url, patient_for
 from web.patients.forms import (
     ContactForm,
@@ -176,8 +176,16 @@ def _submit(
     return HttpResponseRedirect(page_url(patient.pk, anchor))
 
 
-@require_POST
+def _at_visit(request: HttpRequest, pk: int, visit_id: int) -> str:
+    return page_url(pk, f"visit-{visit_id}")
+
+
+def _at_studies(request: HttpRequest, pk: int, study_id: int | None = None) -> str:
+    return page_url(pk, "mri-studies")
+
+
 @role_required(*DESK_ROLES)
+@post_or_show(_at_visit)
 def record_contact(request: HttpRequest, pk: int, visit_id: int) -> HttpResponse:
     patient = patient_for(request, pk, write=True)
     visit = access_visit(request.user, visit_id, action="contact")
@@ -198,8 +206,8 @@ def record_contact(request: HttpRequest, pk: int, visit_id: int) -> HttpResponse
     return _submit(request, patient, form, save, anchor=f"visit-{visit_id}")
 
 
-@require_POST
 @role_required(*DESK_ROLES)
+@post_or_show(_at_studies)
 def record_mri_study(request: HttpRequest, pk: int) -> HttpResponse:
     patient = patient_for(request, pk, write=True)
 
@@ -216,8 +224,8 @@ def record_mri_study(request: HttpRequest, pk: int) -> HttpResponse:
     return _submit(request, patient, form, save, anchor="mri-studies")
 
 
-@require_POST
 @role_required(*DESK_ROLES)
+@post_or_show(_at_studies)
 def record_mri_report(request: HttpRequest, pk: int, study_id: int) -> HttpResponse:
     patient = patient_for(request, pk, write=True)
     if not MriStudy.objects.filter(pk=study_id, patient_id=patient.pk).exists():

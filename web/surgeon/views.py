@@ -23,8 +23,8 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import formats
-from django.views.decorators.http import require_POST
 
 from clinic import clock
 from clinic.clock import local_date, start_of_day
@@ -34,6 +34,7 @@ from followup import services
 from followup.access import Staff, access_procedure, access_visit, staff_of
 from followup.exceptions import Conflict, InvalidInput
 from followup.models import ContactAttempt, Visit, VisitQuerySet
+from web.methods import post_or_show
 from web.roles import SURGEON_ROLES, role_required
 from web.surgeon.forms import CompleteForm, EndProgrammeForm, RowForm
 from web.surgeon.rows import Row, review_rows, week_days
@@ -173,8 +174,13 @@ def _sentence(message: str) -> str:
     return message[:1].upper() + message[1:]
 
 
-@require_POST
+def _home(request: HttpRequest, pk: int) -> str:
+    """Where a GET of an action's URL goes: the surgeon's page."""
+    return reverse("surgeon-home")
+
+
 @role_required(*SURGEON_ROLES)
+@post_or_show(_home)
 def complete(request: HttpRequest, pk: int) -> HttpResponse:
     period = read_period(request.POST, clock.today())
     visit = access_visit(request.user, pk, action="complete")
@@ -193,8 +199,8 @@ def complete(request: HttpRequest, pk: int) -> HttpResponse:
     return HttpResponseRedirect(period.url(f"visit-{pk}"))
 
 
-@require_POST
 @role_required(*SURGEON_ROLES)
+@post_or_show(_home)
 def end_annual_reviews(request: HttpRequest, pk: int) -> HttpResponse:
     today = clock.today()
     period = read_period(request.POST, today)
