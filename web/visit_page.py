@@ -22,10 +22,9 @@ from django.urls import reverse
 
 from clinic.models import Surgeon
 from followup.models import ContactChannel, ContactOutcome
-from web.desk.state import ColumnHeader
 from web.patient_access import page_url
 from web.query_text import whole_number
-from web.visit_rows import Item
+from web.visit_rows import ColumnHeader, Item
 
 PAGE = "web/visit/page.html"
 COLUMNS = [

@@ -1,6 +1,7 @@
 """A visit as a line of a list (`Row`), and as shown with its open panel,
 refused form or saved message (`Item`): the desk's worklist, the
-appointments and a visit's own page show the same row.
+appointments and a visit's own page show the same row, under their columns'
+headers (`ColumnHeader`).
 
 What a row shows comes from the domain: the visit's facts from `Visit`'s
 methods, the buttons from `booking.allowed_moves`.
@@ -145,3 +146,13 @@ def _days(n: int) -> str:
 def rows(visits: list[Visit], *, now: dt.datetime) -> list[Row]:
     today = local(now).date()
     return [Row(visit=visit, today=today, now=now) for visit in visits]
+
+
+@dataclass(frozen=True)
+class ColumnHeader:
+    """A column's header: a link when the column sorts the list, and
+    `aria-sort` only when it is the order shown."""
+
+    label: str
+    url: str = ""
+    aria_sort: str = ""

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.utils.formats import date_format
 
 from web.appointments.state import AppointmentsState
-from web.desk.state import ColumnHeader
+from web.visit_rows import ColumnHeader
 
 PAGE_SIZE = 50
 

@@ -16,6 +16,7 @@ from django.urls import reverse
 from followup.models import VisitQuerySet
 from followup.models.worklist import CALL, DEFAULT_SORT, SORTS, TABS, TODAY, Bucket
 from web.query_text import holds_null, whole_number
+from web.visit_rows import ColumnHeader
 
 
 @dataclass(frozen=True)
@@ -150,13 +151,3 @@ class DeskState:
         elif self.sort == f"-{key}":
             aria_sort = "descending"
         return ColumnHeader(label, self.sort_url(key), aria_sort)
-
-
-@dataclass(frozen=True)
-class ColumnHeader:
-    """A column's header: a link when the column sorts the list, and
-    `aria-sort` only when it is the order shown."""
-
-    label: str
-    url: str = ""
-    aria_sort: str = ""

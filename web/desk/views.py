@@ -33,10 +33,10 @@ from followup.models.worklist import Bucket
 from web import visit_rows
 from web.desk import rows
 from web.desk.rows import Tab
-from web.desk.state import ColumnHeader, DeskState
+from web.desk.state import DeskState
 from web.roles import DESK_ROLES, role_required
 from web.visit_actions import opened_item, put_in_place, visible_visits
-from web.visit_rows import Item
+from web.visit_rows import ColumnHeader, Item
 
 PAGE = "web/desk/page.html"
 # The banner names this many MRI-flagged reviews, then says there are more.
