@@ -27,7 +27,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -52,37 +52,18 @@ SLOT_LIMIT = 12
 PANELS = ("slots", "change", "contact")
 
 
-class ListState(Protocol):
-    """What a row needs of its list's URL state."""
-
-    @property
-    def here(self) -> str: ...
-
-    @property
-    def query_string(self) -> str: ...
-
-
-class Place(Protocol):
-    """A page that shows visit rows: how it reads its state and shows a row
-    (htmx) or itself (without JavaScript) with one item in place."""
+@dataclass(frozen=True)
+class Place:
+    """A page that shows visit rows: how it reads its list's state from a
+    query string (`state(query)`), and how it shows a row with htmx
+    (`row(request, state, item, now=…)`) or itself with one item in place
+    without JavaScript (`page(request, state, now=…, extra=item, status=…)`).
+    The state has the list's own URL (`here`) and its `query_string`."""
 
     key: str
-
-    def state(self, query: QueryDict) -> Any: ...
-
-    def row(
-        self, request: HttpRequest, state: Any, item: Item, *, now: dt.datetime
-    ) -> HttpResponse: ...
-
-    def page(
-        self,
-        request: HttpRequest,
-        state: Any,
-        *,
-        now: dt.datetime,
-        extra: Item | None = None,
-        status: int = 200,
-    ) -> HttpResponse: ...
+    state: Callable[[QueryDict], Any]
+    row: Callable[..., HttpResponse]
+    page: Callable[..., HttpResponse]
 
 
 @dataclass(frozen=True)
@@ -176,7 +157,7 @@ def put_in_place(items: list[Item], extra: Item | None) -> None:
 # --- a visit's own URL -----------------------------------------------------------
 
 
-def _opened_url(state: ListState, pk: int, query: QueryDict) -> str:
+def _opened_url(state: Any, pk: int, query: QueryDict) -> str:
     opened = urlencode(
         {
             "open": pk,

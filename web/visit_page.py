@@ -24,6 +24,7 @@ from clinic.models import Surgeon
 from followup.models import ContactChannel, ContactOutcome
 from web.patient_access import page_url
 from web.query_text import whole_number
+from web.visit_actions import Place
 from web.visit_rows import ColumnHeader, Item
 
 PAGE = "web/visit/page.html"
@@ -80,50 +81,42 @@ def _choices() -> dict[str, Any]:
     }
 
 
-class VisitPage:
-    """The visit's own page as the place of its row."""
-
-    key = VisitPageState.key
-
-    def state(self, query: QueryDict) -> VisitPageState:
-        return VisitPageState(
-            pk=whole_number(query.get("visit")) or 0,
-            patient=whole_number(query.get("patient")),
-        )
-
-    def row(
-        self,
-        request: HttpRequest,
-        state: VisitPageState,
-        item: Item,
-        *,
-        now: dt.datetime,
-    ) -> HttpResponse:
-        context = {"state": state, "item": item, **_choices()}
-        return render(request, f"{PAGE}#row", context)
-
-    def page(
-        self,
-        request: HttpRequest,
-        state: VisitPageState,
-        *,
-        now: dt.datetime,
-        extra: Item | None = None,
-        status: int = 200,
-    ) -> HttpResponse:
-        # Every caller passes the visit's item: read by the shared row view.
-        assert extra is not None  # noqa: S101
-        visit = extra.row.visit
-        events = visit.events.select_related("actor").order_by("-id")
-        context = {
-            "state": VisitPageState(pk=visit.pk, patient=state.patient),
-            "item": extra,
-            "visit": visit,
-            "events": list(events),
-            "title": f"{extra.row.kind}: {visit.patient.family_name}",
-            **_choices(),
-        }
-        return render(request, PAGE, context, status=status)
+def _state(query: QueryDict) -> VisitPageState:
+    return VisitPageState(
+        pk=whole_number(query.get("visit")) or 0,
+        patient=whole_number(query.get("patient")),
+    )
 
 
-VISIT_PAGE = VisitPage()
+def _row(
+    request: HttpRequest, state: VisitPageState, item: Item, *, now: dt.datetime
+) -> HttpResponse:
+    context = {"state": state, "item": item, **_choices()}
+    return render(request, f"{PAGE}#row", context)
+
+
+def _page(
+    request: HttpRequest,
+    state: VisitPageState,
+    *,
+    now: dt.datetime,
+    extra: Item | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    # Every caller passes the visit's item: read by the shared row view.
+    assert extra is not None  # noqa: S101
+    visit = extra.row.visit
+    events = visit.events.select_related("actor").order_by("-id")
+    context = {
+        "state": VisitPageState(pk=visit.pk, patient=state.patient),
+        "item": extra,
+        "visit": visit,
+        "events": list(events),
+        "title": f"{extra.row.kind}: {visit.patient.family_name}",
+        **_choices(),
+    }
+    return render(request, PAGE, context, status=status)
+
+
+# The visit's own page as the place of its row.
+VISIT_PAGE = Place(key=VisitPageState.key, state=_state, row=_row, page=_page)

@@ -24,9 +24,9 @@ from clinic.clock import local
 from clinic.models import PatientReadKind, Surgeon
 from followup.models import ContactChannel, ContactOutcome, VisitQuerySet
 from web.appointments import rows
-from web.appointments.state import AppointmentsState
+from web.appointments.state import PLACE, AppointmentsState
 from web.roles import DESK_ROLES, role_required
-from web.visit_actions import opened_item, put_in_place, visible_visits
+from web.visit_actions import Place, opened_item, put_in_place, visible_visits
 from web.visit_rows import Item
 from web.visit_rows import rows as visit_rows
 
@@ -113,35 +113,12 @@ def appointments(request: HttpRequest) -> HttpResponse:
     return _page(request, state, now=now, extra=item)
 
 
-class AppointmentsPlace:
-    """The appointments as the place of their rows (`web.visit_actions.Place`)."""
-
-    key = "appointments"
-
-    def state(self, query: QueryDict) -> AppointmentsState:
-        return _state(query)
-
-    def row(
-        self,
-        request: HttpRequest,
-        state: AppointmentsState,
-        item: Item,
-        *,
-        now: dt.datetime,
-    ) -> HttpResponse:
-        context = {"state": state, "item": item, **_choices(state)}
-        return render(request, f"{PAGE}#row", context)
-
-    def page(
-        self,
-        request: HttpRequest,
-        state: AppointmentsState,
-        *,
-        now: dt.datetime,
-        extra: Item | None = None,
-        status: int = 200,
-    ) -> HttpResponse:
-        return _page(request, state, now=now, extra=extra, status=status)
+def _row(
+    request: HttpRequest, state: AppointmentsState, item: Item, *, now: dt.datetime
+) -> HttpResponse:
+    context = {"state": state, "item": item, **_choices(state)}
+    return render(request, f"{PAGE}#row", context)
 
 
-APPOINTMENTS = AppointmentsPlace()
+# The appointments as the place of their rows.
+APPOINTMENTS = Place(key=PLACE, state=_state, row=_row, page=_page)

@@ -14,7 +14,6 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from django.http.request import QueryDict
 from django.shortcuts import render
 from django.template.defaultfilters import pluralize
 from django_htmx.http import push_url
@@ -35,7 +34,7 @@ from web.desk import rows
 from web.desk.rows import Tab
 from web.desk.state import DeskState
 from web.roles import DESK_ROLES, role_required
-from web.visit_actions import opened_item, put_in_place, visible_visits
+from web.visit_actions import Place, opened_item, put_in_place, visible_visits
 from web.visit_rows import ColumnHeader, Item
 
 PAGE = "web/desk/page.html"
@@ -195,35 +194,17 @@ def desk(request: HttpRequest) -> HttpResponse:
     return _page(request, state, now=now, extra=item)
 
 
-class DeskPlace:
-    """The worklist as the place of its rows (`web.visit_actions.Place`)."""
-
-    key = "desk"
-
-    def state(self, query: QueryDict) -> DeskState:
-        return DeskState.from_query(query)
-
-    def row(
-        self, request: HttpRequest, state: DeskState, item: Item, *, now: dt.datetime
-    ) -> HttpResponse:
-        """The row; after a save, with the tabs' new counts (out of band)."""
-        context: dict[str, Any] = {"state": state, "item": item, **_choices(state)}
-        if item.saved:
-            today = local(now).date()
-            visits = state.filters.apply(_visits(request))
-            context["tabs"] = _tabs(state, visits.tab_counts(today))
-        return render(request, f"{PAGE}#row", context)
-
-    def page(
-        self,
-        request: HttpRequest,
-        state: DeskState,
-        *,
-        now: dt.datetime,
-        extra: Item | None = None,
-        status: int = 200,
-    ) -> HttpResponse:
-        return _page(request, state, now=now, extra=extra, status=status)
+def _row(
+    request: HttpRequest, state: DeskState, item: Item, *, now: dt.datetime
+) -> HttpResponse:
+    """The row; after a save, with the tabs' new counts (out of band)."""
+    context: dict[str, Any] = {"state": state, "item": item, **_choices(state)}
+    if item.saved:
+        today = local(now).date()
+        visits = state.filters.apply(_visits(request))
+        context["tabs"] = _tabs(state, visits.tab_counts(today))
+    return render(request, f"{PAGE}#row", context)
 
 
-DESK = DeskPlace()
+# The worklist as the place of its rows.
+DESK = Place(key="desk", state=DeskState.from_query, row=_row, page=_page)
