@@ -38,15 +38,16 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from clinic import clock
+from clinic.models import Surgeon
 from followup import services
 from followup.access import Forbidden, access_visit, staff_of
 from followup.exceptions import DomainError, NotFound
-from followup.models import Visit, VisitQuerySet
+from followup.models import ContactChannel, ContactOutcome, Visit, VisitQuerySet
 from web.methods import post_or_show
 from web.query_text import whole_number
 from web.roles import DESK_ROLES, role_required
 from web.visit_forms import FORMS, RowForm
-from web.visit_rows import Item, rows
+from web.visit_rows import ColumnHeader, Item, rows
 
 SLOT_LIMIT = 12
 PANELS = ("slots", "change", "contact")
@@ -78,6 +79,17 @@ class Places:
         key = query.get("place", "")
         known = (self.visit_page, *self.others)
         return next((p for p in known if p.key == key), self.default)
+
+
+def row_choices(columns: list[ColumnHeader]) -> dict[str, Any]:
+    """What the shared row's template needs beside the row: its list's
+    columns, the surgeons whose slots it offers, a contact's choices."""
+    return {
+        "surgeons": list(Surgeon.objects.active()),
+        "channels": ContactChannel.choices,
+        "outcomes": ContactOutcome.choices,
+        "columns": columns,
+    }
 
 
 def visible_visits(request: HttpRequest) -> VisitQuerySet:

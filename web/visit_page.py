@@ -20,11 +20,9 @@ from django.http.request import QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 
-from clinic.models import Surgeon
-from followup.models import ContactChannel, ContactOutcome
 from web.patient_access import page_url
 from web.query_text import whole_number
-from web.visit_actions import Place
+from web.visit_actions import Place, row_choices
 from web.visit_rows import ColumnHeader, Item
 
 PAGE = "web/visit/page.html"
@@ -73,12 +71,7 @@ class VisitPageState:
 
 
 def _choices() -> dict[str, Any]:
-    return {
-        "surgeons": list(Surgeon.objects.active()),
-        "channels": ContactChannel.choices,
-        "outcomes": ContactOutcome.choices,
-        "columns": COLUMNS,
-    }
+    return row_choices(COLUMNS)
 
 
 def _state(query: QueryDict) -> VisitPageState:

@@ -21,12 +21,18 @@ from django_htmx.http import push_url
 
 from clinic import audit, clock
 from clinic.clock import local
-from clinic.models import PatientReadKind, Surgeon
-from followup.models import ContactChannel, ContactOutcome, VisitQuerySet
+from clinic.models import PatientReadKind
+from followup.models import VisitQuerySet
 from web.appointments import rows
 from web.appointments.state import PLACE, AppointmentsState
 from web.roles import DESK_ROLES, role_required
-from web.visit_actions import Place, opened_item, put_in_place, visible_visits
+from web.visit_actions import (
+    Place,
+    opened_item,
+    put_in_place,
+    row_choices,
+    visible_visits,
+)
 from web.visit_rows import Item
 from web.visit_rows import rows as visit_rows
 
@@ -73,12 +79,7 @@ def _list_context(
 
 
 def _choices(state: AppointmentsState) -> dict[str, Any]:
-    return {
-        "surgeons": list(Surgeon.objects.active()),
-        "channels": ContactChannel.choices,
-        "outcomes": ContactOutcome.choices,
-        "columns": rows.columns(state),
-    }
+    return row_choices(rows.columns(state))
 
 
 def _state(query: QueryDict) -> AppointmentsState:

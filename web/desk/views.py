@@ -20,10 +20,8 @@ from django_htmx.http import push_url
 
 from clinic import audit, clock
 from clinic.clock import local
-from clinic.models import PatientReadKind, Surgeon
+from clinic.models import PatientReadKind
 from followup.models import (
-    ContactChannel,
-    ContactOutcome,
     FollowUpRule,
     Visit,
     VisitQuerySet,
@@ -34,7 +32,13 @@ from web.desk import rows
 from web.desk.rows import Tab
 from web.desk.state import DeskState
 from web.roles import DESK_ROLES, role_required
-from web.visit_actions import Place, opened_item, put_in_place, visible_visits
+from web.visit_actions import (
+    Place,
+    opened_item,
+    put_in_place,
+    row_choices,
+    visible_visits,
+)
 from web.visit_rows import ColumnHeader, Item
 
 PAGE = "web/desk/page.html"
@@ -144,13 +148,8 @@ def _record_search(
 
 
 def _choices(state: DeskState) -> dict[str, Any]:
-    return {
-        "surgeons": list(Surgeon.objects.active()),
-        "rules": list(FollowUpRule.objects.filter(active=True)),
-        "channels": ContactChannel.choices,
-        "outcomes": ContactOutcome.choices,
-        "columns": _columns(state),
-    }
+    rules = list(FollowUpRule.objects.filter(active=True))
+    return {**row_choices(_columns(state)), "rules": rules}
 
 
 def _page(
