@@ -27,7 +27,7 @@ from followup.services.parsing import (
     parse_aware_datetime,
     reason_text,
 )
-from web.forms import ContactAttemptForm, checked, raw_text
+from web.forms import ContactAttemptForm, checked, raw_text, sequence_seen
 from web.query_text import whole_number
 
 
@@ -43,15 +43,7 @@ class RowForm(forms.Form):
     sequence = raw_text()
 
     def clean_sequence(self) -> int | None:
-        raw = self.cleaned_data["sequence"]
-        if not raw:
-            return None
-        sequence = whole_number(raw)
-        if sequence is None or sequence < 0:
-            raise forms.ValidationError(
-                "This page's copy of the visit is unreadable; reload the page."
-            )
-        return sequence
+        return sequence_seen(self.cleaned_data["sequence"])
 
     def refuse(self, error: DomainError) -> None:
         """The service's refusal, beside the row, with its status."""

@@ -185,11 +185,14 @@ def complete(request: HttpRequest, pk: int) -> HttpResponse:
     period = read_period(request.POST, clock.today())
     visit = access_visit(request.user, pk, action="complete")
     form = CompleteForm(request.POST, visit_id=pk)
+    if not form.is_valid():
+        return _refused(request, period, form, 400)
     try:
         services.complete_visit(
             visit_id=visit.pk,
             actor=request.user,  # type: ignore[arg-type]
             now=clock.now(),
+            sequence=form.cleaned_data["sequence"],
         )
     except (InvalidInput, Conflict) as error:  # NotFound, Forbidden: web.errors
         form.add_error(None, _sentence(error.message))
