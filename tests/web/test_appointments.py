@@ -428,3 +428,15 @@ def test_a_get_of_the_patient_pages_forms_shows_the_patient(
         response = desk.get(url)
         assert (response.status_code, response["Location"]) == (302, page + anchor)
     assert desk.get(page).status_code == 200
+
+
+def test_a_form_whose_list_address_cannot_be_read_gets_a_page_and_changes_nothing(
+    desk: Client, cast: DeskCast
+) -> None:
+    visit = cast.visit(cast.maria, "postop_control")
+
+    response = post(desk, visit, "unbook", "place=appointments&q=\x00")
+
+    assert response.status_code == 400
+    assert "That request could not be read" in response.content.decode()
+    assert fresh(visit).status == VisitStatus.BOOKED
