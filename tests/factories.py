@@ -77,7 +77,7 @@ class PatientFactory(factory.django.DjangoModelFactory[Patient]):
 def make_procedure(
     *,
     surgery_date: dt.date = dt.date(2026, 11, 2),
-    kind: str = ProcedureKind.ENDOSCOPIC,
+    kind: ProcedureKind = ProcedureKind.ENDOSCOPIC,
     today: dt.date = TODAY,
     patient: Patient | None = None,
     surgeon: Surgeon | None = None,

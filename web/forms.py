@@ -18,8 +18,8 @@ from django.contrib.auth.models import User
 
 from followup import services
 from followup.exceptions import DomainError, InvalidInput
-from followup.models import ContactAttempt
-from followup.services.parsing import parse_date, text_only
+from followup.models import ContactAttempt, ContactChannel, ContactOutcome
+from followup.services.parsing import parse_choice, parse_date, text_only
 from web.query_text import whole_number
 
 
@@ -67,6 +67,14 @@ class ContactAttemptForm(forms.Form):
     outcome = raw_text()
     note = raw_text()
     call_back_on = raw_text()
+
+    def clean_channel(self) -> ContactChannel:
+        channel = self.cleaned_data["channel"]
+        return checked(parse_choice, channel, ContactChannel, "channel")  # type: ignore[no-any-return]
+
+    def clean_outcome(self) -> ContactOutcome:
+        outcome = self.cleaned_data["outcome"]
+        return checked(parse_choice, outcome, ContactOutcome, "outcome")  # type: ignore[no-any-return]
 
     def clean_note(self) -> str:
         return str(checked(text_only, self.cleaned_data["note"], field_name="note"))

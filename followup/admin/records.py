@@ -26,6 +26,7 @@ from clinic.models import (
     PatientReadKind,
     PatientViewChannel,
     Procedure,
+    ProcedureKind,
     Surgeon,
 )
 from followup import services
@@ -240,7 +241,7 @@ class ProcedureAdmin(admin.ModelAdmin[Procedure]):
             result = services.create_procedure(
                 patient=obj.patient,
                 surgeon=obj.surgeon,
-                kind=obj.kind,
+                kind=ProcedureKind(obj.kind),
                 surgery_date=obj.surgery_date,
                 today=timezone.localdate(),
                 actor=request.user if request.user.is_authenticated else None,

@@ -14,7 +14,7 @@ from clinic.models import (
     Surgeon,
     validate_record_number,
 )
-from followup.api.serializers import VisitSerializer
+from followup.api.serializers import EnumChoiceField, VisitSerializer
 from followup.models import MriStudy
 
 
@@ -112,12 +112,12 @@ class ProcedureSerializer(serializers.ModelSerializer[Procedure]):
 class ProcedureCreateSerializer(serializers.Serializer):
     patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.all())
     surgeon = serializers.PrimaryKeyRelatedField(queryset=Surgeon.objects.all())
-    kind = serializers.ChoiceField(choices=ProcedureKind.choices)
+    kind = EnumChoiceField(ProcedureKind)
     surgery_date = serializers.DateField()
 
 
 class ProcedurePatchSerializer(RejectUnknownFields, serializers.Serializer):
-    kind = serializers.ChoiceField(choices=ProcedureKind.choices, required=False)
+    kind = EnumChoiceField(ProcedureKind, required=False)
     surgery_date = serializers.DateField(required=False)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.db.models import TextChoices
 from django.utils.dateparse import parse_date
 from rest_framework import serializers
 
@@ -44,6 +45,18 @@ class AwareDateTimeField(serializers.DateTimeField):
             return parse_aware_datetime(value, field_name=self.field_name or "value")
         except InvalidInput as exc:
             raise serializers.ValidationError(exc.message, code=exc.code) from None
+
+
+class EnumChoiceField(serializers.ChoiceField):
+    """A choice of a `TextChoices`, read as its member: the services take the
+    enum, not the text."""
+
+    def __init__(self, enum: type[TextChoices], **kwargs: Any) -> None:
+        self.enum = enum
+        super().__init__(choices=enum.choices, **kwargs)
+
+    def to_internal_value(self, data: Any) -> TextChoices:
+        return self.enum(super().to_internal_value(data))
 
 
 class VisitSerializer(serializers.ModelSerializer[Visit]):
@@ -256,8 +269,8 @@ class ContactAttemptSerializer(serializers.ModelSerializer[ContactAttempt]):
 
 def _choice_field(choices: type[ContactChannel | ContactOutcome], name: str) -> Any:
     known = ", ".join(choices.values)
-    return serializers.ChoiceField(
-        choices=choices.choices,
+    return EnumChoiceField(
+        choices,
         error_messages={
             "invalid_choice": f'Unknown {name} "{{input}}"; use one of: {known}.'
         },

@@ -260,7 +260,7 @@ class PlaceVisit(Protocol):
         self,
         *,
         visit_id: int,
-        start: dt.datetime | str,
+        start: dt.datetime,
         surgeon_id: int,
         actor: User | None,
         now: dt.datetime,

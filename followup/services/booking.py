@@ -69,7 +69,6 @@ from followup.models import (
 from followup.services.history import record_event
 from followup.services.hours import check_hours, show
 from followup.services.parsing import (
-    parse_aware_datetime,
     reason_text,
     require_aware,
 )
@@ -383,14 +382,14 @@ def _place(
     *,
     action: str,
     visit_id: int,
-    start: dt.datetime | str,
+    start: dt.datetime,
     surgeon_id: int,
     actor: User,
     now: dt.datetime,
     override_reason: str,
     sequence: int | None,
 ) -> Visit:
-    begins = parse_aware_datetime(start)
+    begins = require_aware(start, field_name="start")
     now = require_aware(now, field_name="now")
     override_reason = reason_text(
         override_reason, field_name="override_reason", required=False
@@ -471,7 +470,7 @@ def _placement_details(
 def book_visit(
     *,
     visit_id: int,
-    start: dt.datetime | str,
+    start: dt.datetime,
     surgeon_id: int,
     actor: User,
     now: dt.datetime,
@@ -495,7 +494,7 @@ def book_visit(
 def reschedule_visit(
     *,
     visit_id: int,
-    start: dt.datetime | str,
+    start: dt.datetime,
     surgeon_id: int,
     actor: User,
     now: dt.datetime,

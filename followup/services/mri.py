@@ -21,18 +21,12 @@ from clinic.models import Patient
 from followup.changes import visits_changed
 from followup.exceptions import Conflict, InvalidInput, NotFound
 from followup.models import MriStudy, Visit
-from followup.services.parsing import parse_date, required_text
+from followup.services.parsing import required_text
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User as AuthUser
 
     User = AuthUser | None
-
-
-def _optional_date(value: dt.date | str | None) -> dt.date | None:
-    if value is None or value == "":
-        return None
-    return parse_date(value, field_name="report_received_on")
 
 
 def check_report_date(
@@ -84,15 +78,15 @@ def _republish_mri_visits(patient_id: int) -> None:
 def record_mri_study(
     *,
     patient_id: int,
-    performed_on: dt.date | str,
+    performed_on: dt.date,
     reference: str,
-    report_received_on: dt.date | str | None = None,
+    report_received_on: dt.date | None = None,
     actor: User,
     today: dt.date,
 ) -> MriStudy:
     """Record a patient's MRI study; a reference already recorded is a 409."""
-    performed = parse_date(performed_on, field_name="performed_on")
-    received = _optional_date(report_received_on)
+    performed = performed_on
+    received = report_received_on
     reference = required_text(reference, field_name="reference", max_length=64)
     patient = Patient.objects.filter(pk=patient_id).first()
     if patient is None:
@@ -122,15 +116,14 @@ def record_mri_study(
 
 @transaction.atomic
 def record_mri_report(
-    *, study_id: int, received_on: dt.date | str | None, today: dt.date
+    *, study_id: int, received_on: dt.date | None, today: dt.date
 ) -> MriStudy:
     """Record (or clear, with None) the day a study's report arrived."""
     study = MriStudy.objects.select_for_update().filter(pk=study_id).first()
     if study is None:
         raise NotFound(f"MRI study {study_id} does not exist.")
-    received = _optional_date(received_on)
-    check_report_date(received, performed_on=study.performed_on, today=today)
-    study.report_received_on = received
+    check_report_date(received_on, performed_on=study.performed_on, today=today)
+    study.report_received_on = received_on
     study.save(update_fields=["report_received_on", "updated_at"])
     _republish_mri_visits(study.patient_id)
     return study

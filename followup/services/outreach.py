@@ -42,7 +42,7 @@ from followup.models import (
 )
 from followup.models.authorship import username_of
 from followup.services.booking import ACTIONS, cancel_visit
-from followup.services.parsing import parse_date, require_aware, text_only
+from followup.services.parsing import require_aware, text_only
 from followup.services.procedures import end_annual_reviews
 
 if TYPE_CHECKING:
@@ -64,16 +64,6 @@ LEAVES_CARE = {
 CONTACTABLE_STATUSES = ACTIONS["cancel"].sources
 
 
-def _choice(value: object, choices: type[ContactChannel | ContactOutcome]) -> str:
-    name = "channel" if choices is ContactChannel else "outcome"
-    if not isinstance(value, str) or value not in choices.values:
-        known = ", ".join(choices.values)
-        raise InvalidInput(
-            f"Unknown {name} {value!r}; use one of: {known}.", code=f"unknown_{name}"
-        )
-    return value
-
-
 def _note(value: str | None) -> str:
     text = text_only((value or "").strip(), field_name="note")
     if len(text) > NOTE_MAX_LENGTH:
@@ -85,23 +75,21 @@ def _note(value: str | None) -> str:
 
 
 def _call_back_on(
-    outcome: str, value: dt.date | str | None, *, today: dt.date
+    outcome: ContactOutcome, day: dt.date | None, *, today: dt.date
 ) -> dt.date | None:
     if outcome != ContactOutcome.CALL_BACK_LATER:
-        if value not in (None, ""):
+        if day is not None:
             raise InvalidInput(
                 "call_back_on goes only with the outcome call_back_later.",
                 code="call_back_not_expected",
             )
         return None
-    if value in (None, ""):
+    if day is None:
         raise InvalidInput(
             "call_back_later needs call_back_on: the date to call the patient "
             "back (YYYY-MM-DD, after today).",
             code="call_back_date_required",
         )
-    assert value is not None  # noqa: S101 - for mypy; checked just above
-    day = parse_date(value, field_name="call_back_on")
     if day <= today:
         raise InvalidInput(
             f"call_back_on {day} is not after today ({today}); to call again "
@@ -189,10 +177,10 @@ def _end_care(
 def record_contact_attempt(
     *,
     visit_id: int,
-    channel: str,
-    outcome: str,
+    channel: ContactChannel,
+    outcome: ContactOutcome,
     note: str | None = "",
-    call_back_on: dt.date | str | None = None,
+    call_back_on: dt.date | None = None,
     actor: User,
     now: dt.datetime,
 ) -> ContactAttempt:
@@ -204,8 +192,6 @@ def record_contact_attempt(
     """
     now = require_aware(now, field_name="now")
     today = local_date(now)
-    channel = _choice(channel, ContactChannel)
-    outcome = _choice(outcome, ContactOutcome)
     text = _note(note)
     call_back = _call_back_on(outcome, call_back_on, today=today)
     visit = _lock(visit_id, whole_patient=outcome in LEAVES_CARE)
@@ -229,7 +215,5 @@ def record_contact_attempt(
             cause=CancelReason.DECLINED,
         )
     elif outcome in LEAVES_CARE:
-        _end_care(
-            visit, cause=LEAVES_CARE[ContactOutcome(outcome)], actor=actor, now=now
-        )
+        _end_care(visit, cause=LEAVES_CARE[outcome], actor=actor, now=now)
     return attempt

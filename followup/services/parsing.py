@@ -1,17 +1,20 @@
-"""Input parsing for the services: a clear message for a person, never a 500.
+"""Input parsing: a clear message for a person, never a 500.
 
-Every parser returns the value in the form the services store (a date, a
-UTC datetime, stripped text) or raises `InvalidInput` with a stable code.
-The API's serializers call the same parsers, so a value reads the same way
-through the API, the pages, the admin and the CSV import.
+Every parser returns the value in the form the services take (a date, a UTC
+datetime, a TextChoices member, stripped text) or raises `InvalidInput` with
+a stable code. The callers parse: the API's serializers, the pages' forms,
+the admin and the CSV reader read a value with the same parser, so it reads
+the same way everywhere; the services take typed values only.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db.models import TextChoices
 
 from clinic.models import (
     RECORD_NUMBER_MAX_LENGTH,
@@ -20,6 +23,8 @@ from clinic.models import (
     validate_record_number,
 )
 from followup.exceptions import InvalidInput
+
+C = TypeVar("C", bound=TextChoices)
 
 EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
 LATEST = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
@@ -47,6 +52,16 @@ def parse_kind(value: str) -> str:
             code="unknown_kind",
         )
     return value
+
+
+def parse_choice(value: object, choices: type[C], name: str) -> C:
+    """One of `choices`, from its value, e.g. a contact attempt's channel."""
+    if not isinstance(value, str) or value not in choices.values:
+        known = ", ".join(choices.values)
+        raise InvalidInput(
+            f"Unknown {name} {value!r}; use one of: {known}.", code=f"unknown_{name}"
+        )
+    return choices(value)
 
 
 def text_only(text: str, *, field_name: str) -> str:

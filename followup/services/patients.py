@@ -16,7 +16,7 @@ from clinic.models import Patient, Procedure
 from followup.changes import visits_changed
 from followup.exceptions import InvalidInput, NotFound
 from followup.models import Visit
-from followup.services.parsing import parse_date, parse_name, parse_record_number
+from followup.services.parsing import parse_name, parse_record_number
 
 
 def check_birth_date(
@@ -55,11 +55,11 @@ def create_patient(
     record_number: str,
     given_name: str,
     family_name: str,
-    birth_date: dt.date | str,
+    birth_date: dt.date,
     today: dt.date,
 ) -> Patient:
     record_number = parse_record_number(record_number)
-    born = parse_date(birth_date, field_name="birth_date")
+    born = birth_date
     check_birth_date(born, today=today)
     if Patient.objects.filter(record_number=record_number).exists():
         raise InvalidInput(
@@ -86,38 +86,38 @@ def create_patient(
 
 @transaction.atomic
 def correct_patient(
-    *, patient_id: int, today: dt.date, **changes: str | dt.date
+    *,
+    patient_id: int,
+    today: dt.date,
+    record_number: str | None = None,
+    given_name: str | None = None,
+    family_name: str | None = None,
+    birth_date: dt.date | None = None,
 ) -> Patient:
+    """Correct a patient's details; the fields left None stay as they are."""
     patient = _locked_patient(patient_id)
-    allowed = {"record_number", "given_name", "family_name"}
     fields: list[str] = []
-    for name, value in changes.items():
-        if name in allowed:
-            if name == "record_number":
-                text = parse_record_number(str(value), field_name=name)
-            else:
-                text = parse_name(str(value), field_name=name)
-            if (
-                name == "record_number"
-                and Patient.objects.filter(record_number=text)
-                .exclude(pk=patient.pk)
-                .exists()
-            ):
-                raise InvalidInput(
-                    f"A patient with record number {text} already exists.",
-                    code="duplicate_record_number",
-                )
-            setattr(patient, name, text)
-        elif name == "birth_date":
-            born = parse_date(value, field_name="birth_date")
-            check_birth_date(born, today=today, patient_id=patient.pk)
-            patient.birth_date = born
-        else:
-            raise InvalidInput(f"{name} cannot be changed here.", code="read_only")
-        fields.append(name)
+    if record_number is not None:
+        number = parse_record_number(record_number)
+        taken = Patient.objects.filter(record_number=number).exclude(pk=patient.pk)
+        if taken.exists():
+            raise InvalidInput(
+                f"A patient with record number {number} already exists.",
+                code="duplicate_record_number",
+            )
+        patient.record_number = number
+        fields.append("record_number")
+    for name, value in (("given_name", given_name), ("family_name", family_name)):
+        if value is not None:
+            setattr(patient, name, parse_name(value, field_name=name))
+            fields.append(name)
+    if birth_date is not None:
+        check_birth_date(birth_date, today=today, patient_id=patient.pk)
+        patient.birth_date = birth_date
+        fields.append("birth_date")
     if fields:
         patient.save(update_fields=[*fields, "updated_at"])
-    if set(fields) & set(allowed):
+    if set(fields) - {"birth_date"}:
         _republish_visits_of(patient)
     return patient
 

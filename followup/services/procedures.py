@@ -18,8 +18,6 @@ from followup.exceptions import Conflict, InvalidInput, NotFound
 from followup.models import CancelReason
 from followup.services.parsing import (
     check_surgery_date,
-    parse_date,
-    parse_kind,
     required_text,
 )
 from followup.services.patients import create_patient
@@ -64,14 +62,13 @@ def create_procedure(
     *,
     patient: Patient,
     surgeon: Surgeon,
-    kind: str,
-    surgery_date: dt.date | str,
+    kind: ProcedureKind,
+    surgery_date: dt.date,
     today: dt.date,
     actor: User = None,
 ) -> PlanResult:
     """Register a procedure and generate its visits, in one transaction."""
-    kind = parse_kind(kind)
-    operated = parse_date(surgery_date, field_name="surgery_date")
+    operated = surgery_date
     check_surgery_date(operated, today=today, birth_date=patient.birth_date)
     if not surgeon.active:
         raise InvalidInput(f"{surgeon} is no longer active.", code="surgeon_inactive")
@@ -134,8 +131,8 @@ def correct_procedure(
     procedure_id: int,
     today: dt.date,
     actor: User = None,
-    surgery_date: dt.date | str | None = None,
-    kind: str | None = None,
+    surgery_date: dt.date | None = None,
+    kind: ProcedureKind | None = None,
 ) -> PlanResult:
     """Correct a procedure's date or kind and re-plan its visits.
 
@@ -155,8 +152,8 @@ def preview_correction(
     *,
     procedure_id: int,
     today: dt.date,
-    surgery_date: dt.date | str | None = None,
-    kind: str | None = None,
+    surgery_date: dt.date | None = None,
+    kind: ProcedureKind | None = None,
 ) -> list[VisitChange]:
     """Exactly what `correct_procedure` would change, writing nothing.
 
@@ -172,8 +169,8 @@ def _correct(
     procedure: Procedure,
     *,
     today: dt.date,
-    surgery_date: dt.date | str | None,
-    kind: str | None,
+    surgery_date: dt.date | None,
+    kind: ProcedureKind | None,
 ) -> list[str]:
     """Set a correction on the procedure in memory; the fields it changed."""
     if not procedure.is_active():
@@ -184,16 +181,14 @@ def _correct(
         )
     fields: list[str] = []
     if kind is not None and kind != procedure.kind:
-        procedure.kind = parse_kind(kind)
+        procedure.kind = kind
         fields.append("kind")
-    if surgery_date is not None:
-        operated = parse_date(surgery_date, field_name="surgery_date")
-        if operated != procedure.surgery_date:
-            check_surgery_date(
-                operated, today=today, birth_date=procedure.patient.birth_date
-            )
-            procedure.surgery_date = operated
-            fields.append("surgery_date")
+    if surgery_date is not None and surgery_date != procedure.surgery_date:
+        check_surgery_date(
+            surgery_date, today=today, birth_date=procedure.patient.birth_date
+        )
+        procedure.surgery_date = surgery_date
+        fields.append("surgery_date")
     return fields
 
 
@@ -244,14 +239,14 @@ def cancel_procedure(
 def end_annual_reviews(
     *,
     procedure_id: int,
-    end_date: dt.date | str,
+    end_date: dt.date,
     reason: str,
     today: dt.date,
     actor: User = None,
 ) -> PlanResult:
     """End a patient's annual MRI reviews: open reviews due after it go."""
     reason = required_text(reason, field_name="reason", max_length=500)
-    ended = parse_date(end_date, field_name="date")
+    ended = end_date
     procedure = _locked_procedure(procedure_id)
     if procedure.kind != ProcedureKind.ENDOSCOPIC_STEM_CELL:
         raise Conflict(

@@ -27,7 +27,7 @@ from clinic.models import Procedure, ProcedureKind, Surgeon
 from feeds import links, rendering, views
 from feeds.models import CalendarEntry
 from followup import services
-from followup.models import Visit
+from followup.models import ContactChannel, ContactOutcome, Visit
 from tests.conftest import require
 from tests.factories import (
     PatientFactory,
@@ -354,8 +354,8 @@ def test_no_contact_note_reaches_any_feed_scope(
     for visit in (clinic_day["booked"], clinic_day["january"]):
         services.record_contact_attempt(
             visit_id=visit.pk,
-            channel="phone",
-            outcome="left_message",
+            channel=ContactChannel.PHONE,
+            outcome=ContactOutcome.LEFT_MESSAGE,
             note=note,
             actor=None,
             now=dt.datetime(2026, 6, 2, 9, tzinfo=dt.UTC),
@@ -363,8 +363,8 @@ def test_no_contact_note_reaches_any_feed_scope(
     annual = clinic_day["annual"]
     services.record_contact_attempt(
         visit_id=annual.pk,
-        channel="phone",
-        outcome="call_back_later",
+        channel=ContactChannel.PHONE,
+        outcome=ContactOutcome.CALL_BACK_LATER,
         call_back_on=dt.date(2026, 6, 20),
         note=note,
         actor=None,

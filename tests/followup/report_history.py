@@ -47,7 +47,14 @@ from django.contrib.auth.models import User
 
 from clinic.models import Surgeon
 from followup import services
-from followup.models import ContactAttempt, Visit, VisitEvent, VisitStatus
+from followup.models import (
+    ContactAttempt,
+    ContactChannel,
+    ContactOutcome,
+    Visit,
+    VisitEvent,
+    VisitStatus,
+)
 from tests.factories import make_procedure
 
 MADRID = zoneinfo.ZoneInfo("Europe/Madrid")
@@ -98,8 +105,8 @@ def build_history(*, desk: User, surgeon_a: Surgeon, surgeon_b: Surgeon) -> Hist
     def call(number: int, outcome: str, when: dt.datetime) -> None:
         services.record_contact_attempt(
             visit_id=visits[number].pk,
-            channel="phone",
-            outcome=outcome,
+            channel=ContactChannel.PHONE,
+            outcome=ContactOutcome(outcome),
             actor=desk,
             now=when,
         )

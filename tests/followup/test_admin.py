@@ -17,6 +17,8 @@ from django.utils.html import escape
 from clinic.models import Patient, Procedure
 from followup import services
 from followup.models import (
+    ContactChannel,
+    ContactOutcome,
     FollowUpRule,
 )
 from tests.factories import (
@@ -281,8 +283,8 @@ def test_a_visits_contact_attempts_are_listed_read_only_on_its_admin_page(
     visit = make_procedure().visits.get(rule__code="postop_control")
     services.record_contact_attempt(
         visit_id=visit.pk,
-        channel="phone",
-        outcome="call_back_later",
+        channel=ContactChannel.PHONE,
+        outcome=ContactOutcome.CALL_BACK_LATER,
         call_back_on=dt.date(2026, 12, 24),
         note="Ask for the son",
         actor=None,

@@ -95,10 +95,10 @@ def test_a_dry_run_writes_nothing(front_desk: object) -> None:
 )
 @hypothesis.given(
     surgery=st.dates(min_value=dt.date(2024, 1, 1), max_value=dt.date(2027, 6, 30)),
-    kind=st.sampled_from(ProcedureKind.values),
+    kind=st.sampled_from(list(ProcedureKind)),
 )
 def test_the_dry_run_is_what_the_correction_then_does(
-    surgery: dt.date, kind: str, front_desk: object
+    surgery: dt.date, kind: ProcedureKind, front_desk: object
 ) -> None:
     with transaction.atomic():
         procedure_id = stem_cell_with_history(front_desk)

@@ -107,7 +107,7 @@ def test_good_file_creates_the_visits_a_single_create_would(
         twin = services.create_procedure(
             patient=PatientFactory.create(birth_date=procedure.patient.birth_date),
             surgeon=procedure.surgeon,
-            kind=procedure.kind,
+            kind=ProcedureKind(procedure.kind),
             surgery_date=procedure.surgery_date,
             today=TODAY,
         ).procedure

@@ -170,7 +170,7 @@ def test_correcting_the_date_moves_unbooked_visits() -> None:
     postop = visits_by_rule(procedure)["postop_control", 1]
 
     result = services.correct_procedure(
-        procedure_id=procedure.pk, surgery_date="2026-11-05", today=TODAY
+        procedure_id=procedure.pk, surgery_date=dt.date(2026, 11, 5), today=TODAY
     )
 
     postop.refresh_from_db()
@@ -306,7 +306,7 @@ def test_a_cancelled_procedure_cannot_be_corrected() -> None:
 
     with pytest.raises(Conflict, match="cancelled; it can no longer be corrected"):
         services.correct_procedure(
-            procedure_id=procedure.pk, surgery_date="2026-11-03", today=TODAY
+            procedure_id=procedure.pk, surgery_date=dt.date(2026, 11, 3), today=TODAY
         )
 
 
@@ -317,7 +317,7 @@ def test_ending_the_annual_programme_cancels_the_open_reviews_after_it() -> None
 
     services.end_annual_reviews(
         procedure_id=procedure.pk,
-        end_date="2027-06-30",
+        end_date=dt.date(2027, 6, 30),
         reason="Disc fully recovered",
         today=TODAY,
     )
@@ -377,16 +377,14 @@ def counts() -> tuple[int, int, int]:
 
 
 @pytest.mark.parametrize(
-    ("kind", "surgery_date", "message"),
+    ("surgery_date", "message"),
     [
-        ("laser", "2026-11-02", "Unknown procedure kind 'laser'"),
-        (ProcedureKind.ENDOSCOPIC, "2026-02-30", "'2026-02-30' is not a real date"),
-        (ProcedureKind.ENDOSCOPIC, "2031-11-02", "more than 365 days ahead"),
-        (ProcedureKind.ENDOSCOPIC, "1960-01-01", "before the patient's birth date"),
+        (dt.date(2031, 11, 2), "more than 365 days ahead"),
+        (dt.date(1960, 1, 1), "before the patient's birth date"),
     ],
 )
 def test_bad_procedure_input_is_refused_with_a_message_and_writes_nothing(
-    kind: str, surgery_date: str, message: str
+    surgery_date: dt.date, message: str
 ) -> None:
     patient, surgeon = PatientFactory.create(), SurgeonFactory.create()
     before = counts()
@@ -395,7 +393,7 @@ def test_bad_procedure_input_is_refused_with_a_message_and_writes_nothing(
         services.create_procedure(
             patient=patient,
             surgeon=surgeon,
-            kind=kind,
+            kind=ProcedureKind.ENDOSCOPIC,
             surgery_date=surgery_date,
             today=TODAY,
         )
@@ -412,23 +410,11 @@ def test_a_duplicate_record_number_is_refused_and_writes_nothing() -> None:
             record_number="MRN-1",
             given_name="Other",
             family_name="Person",
-            birth_date="1980-01-01",
+            birth_date=dt.date(1980, 1, 1),
             today=TODAY,
         )
 
     assert counts() == before
-
-
-def test_an_impossible_birth_date_is_refused() -> None:
-    with pytest.raises(InvalidInput, match="'1980-13-01' is not a real date"):
-        services.create_patient(
-            record_number="MRN-2",
-            given_name="A",
-            family_name="B",
-            birth_date="1980-13-01",
-            today=TODAY,
-        )
-    assert Patient.objects.count() == 0
 
 
 def test_every_replan_change_raises_the_calendar_sequence() -> None:
@@ -439,7 +425,7 @@ def test_every_replan_change_raises_the_calendar_sequence() -> None:
     month = visits_by_rule(procedure)["one_month_control", 1]
 
     services.correct_procedure(
-        procedure_id=procedure.pk, surgery_date="2026-11-09", today=TODAY
+        procedure_id=procedure.pk, surgery_date=dt.date(2026, 11, 9), today=TODAY
     )
     services.cancel_procedure(procedure_id=procedure.pk, reason="Patient moved away")
 
@@ -475,7 +461,7 @@ def test_correcting_only_the_birth_date_changes_no_calendar() -> None:
     )
 
     services.correct_patient(
-        patient_id=procedure.patient_id, today=TODAY, birth_date="1971-05-17"
+        patient_id=procedure.patient_id, today=TODAY, birth_date=dt.date(1971, 5, 17)
     )
 
     assert (
@@ -491,7 +477,9 @@ def test_a_birth_date_after_the_patients_surgery_is_refused() -> None:
 
     with pytest.raises(InvalidInput, match="is after the patient's surgery on"):
         services.correct_patient(
-            patient_id=procedure.patient_id, today=TODAY, birth_date="2026-11-10"
+            patient_id=procedure.patient_id,
+            today=TODAY,
+            birth_date=dt.date(2026, 11, 10),
         )
 
     procedure.patient.refresh_from_db()

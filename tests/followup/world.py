@@ -19,6 +19,7 @@ from clinic.models import Patient, Surgeon
 from followup import services
 from followup.exceptions import DomainError
 from followup.models import Visit, VisitEvent
+from followup.services.parsing import parse_aware_datetime
 from tests.factories import TODAY, make_procedure
 
 MADRID = zoneinfo.ZoneInfo("Europe/Madrid")
@@ -68,9 +69,10 @@ def book(
     now: dt.datetime = NOW,
     override_reason: str = "",
 ) -> Visit:
+    # Read as the API and the desk read it: the service takes a datetime.
     return services.book_visit(
         visit_id=visit.pk,
-        start=start,
+        start=parse_aware_datetime(start),
         surgeon_id=surgeon.pk if surgeon else surgeon_of(visit),
         actor=actor,
         now=now,

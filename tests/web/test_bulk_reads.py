@@ -19,7 +19,7 @@ from django.test.utils import CaptureQueriesContext
 
 from clinic.models import Patient, PatientRead, Surgeon
 from followup import services
-from followup.models import FollowUpRule, Visit
+from followup.models import ContactChannel, ContactOutcome, FollowUpRule, Visit
 from tests.api.conftest import NOW
 from tests.factories import PatientFactory, make_procedure
 from tests.web.desk_data import DeskCast, make_cast, pin_clock
@@ -124,17 +124,17 @@ def test_mri_studies_and_contact_attempts_are_recorded_with_their_patient(
     procedure = make_procedure(surgeon=surgeon_a)
     services.record_mri_study(
         patient_id=procedure.patient_id,
-        performed_on="2026-11-20",
+        performed_on=dt.date(2026, 11, 20),
         reference="MR-1",
         actor=front_desk,
         today=NOW.date(),
     )
     visit = Visit.objects.filter(procedure=procedure).first()
     assert visit is not None
-    for outcome in ("no_answer", "left_message"):
+    for outcome in (ContactOutcome.NO_ANSWER, ContactOutcome.LEFT_MESSAGE):
         services.record_contact_attempt(
             visit_id=visit.pk,
-            channel="phone",
+            channel=ContactChannel.PHONE,
             outcome=outcome,
             actor=front_desk,
             now=NOW,

@@ -21,7 +21,7 @@ from playwright.sync_api import expect
 from clinic.clock import start_of_day
 from clinic.models import ProcedureKind, Surgeon
 from followup import services
-from followup.models import ContactAttempt, Visit
+from followup.models import ContactAttempt, ContactChannel, ContactOutcome, Visit
 from tests.factories import PatientFactory, make_procedure
 from tests.web.conftest import WIDTHS, assert_no_serious_axe_violations
 from tests.web.desk_data import NOW, TODAY, DeskCast, make_cast, pin_clock
@@ -120,8 +120,8 @@ def lost_and_flagged(surgeon: Surgeon, desk: User) -> tuple[Visit, Visit]:
     for days_ago in (9, 5, 2):
         services.record_contact_attempt(
             visit_id=unreachable.pk,
-            channel="phone",
-            outcome="no_answer",
+            channel=ContactChannel.PHONE,
+            outcome=ContactOutcome.NO_ANSWER,
             note="Rang, no voicemail",
             actor=desk,
             now=NOW - dt.timedelta(days=days_ago),

@@ -7,6 +7,7 @@ The clinic's clock is pinned (`tests.web.desk_data`): Monday 30 November
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from typing import Any
@@ -88,7 +89,7 @@ def test_a_refused_booking_shows_its_message_and_the_row_is_unchanged(
     # Another clerk takes the same slot for another patient first.
     services.book_visit(
         visit_id=desk_cast.visit(desk_cast.pilar, "postop_control").pk,
-        start=slot.get_attribute("value"),
+        start=dt.datetime.fromisoformat(slot.get_attribute("value") or ""),
         surgeon_id=desk_cast.surgeon.pk,
         actor=None,
         now=NOW,
@@ -160,7 +161,7 @@ def test_the_worklist_and_today_have_no_serious_accessibility_violations(
 ) -> None:
     services.book_visit(
         visit_id=desk_cast.visit(desk_cast.maria, "postop_control").pk,
-        start="2026-11-30T09:00:00+01:00",
+        start=dt.datetime.fromisoformat("2026-11-30T09:00:00+01:00"),
         surgeon_id=desk_cast.surgeon.pk,
         actor=None,
         now=NOW,

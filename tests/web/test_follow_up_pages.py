@@ -17,7 +17,14 @@ from django.test import Client
 from clinic.clock import start_of_day
 from clinic.models import ProcedureKind, Surgeon
 from followup import services
-from followup.models import ContactAttempt, MriStudy, Visit, VisitStatus
+from followup.models import (
+    ContactAttempt,
+    ContactChannel,
+    ContactOutcome,
+    MriStudy,
+    Visit,
+    VisitStatus,
+)
 from tests.factories import PatientFactory, make_procedure
 from tests.web.desk_data import NOW, TODAY, DeskCast, make_cast, pin_clock
 
@@ -61,8 +68,8 @@ def call_count(response: Any) -> int:
 def attempt(visit: Visit, outcome: str, **extra: Any) -> None:
     services.record_contact_attempt(
         visit_id=visit.pk,
-        channel=extra.pop("channel", "phone"),
-        outcome=outcome,
+        channel=ContactChannel(extra.pop("channel", "phone")),
+        outcome=ContactOutcome(outcome),
         actor=None,
         now=extra.pop("now", NOW),
         **extra,

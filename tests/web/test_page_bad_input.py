@@ -18,7 +18,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from clinic.models import Patient, Procedure, Surgeon
+from clinic.models import Patient, Procedure, ProcedureKind, Surgeon
 from feeds.models import CalendarLink
 from followup import services
 from followup.models import ContactAttempt, MriStudy, Visit, VisitEvent
@@ -39,7 +39,7 @@ class World:
         self.maria = cast.maria
         procedure = make_procedure(
             surgeon=surgeon,
-            kind="endoscopic_stem_cell",
+            kind=ProcedureKind.ENDOSCOPIC_STEM_CELL,
             surgery_date=NOW.date() - dt.timedelta(days=400),
             today=NOW.date(),
         )
@@ -49,7 +49,7 @@ class World:
         self.own_procedure = procedure
         self.study = services.record_mri_study(
             patient_id=cast.maria.pk,
-            performed_on="2026-11-25",
+            performed_on=dt.date(2026, 11, 25),
             reference="MR-1",
             actor=desk,
             today=NOW.date(),

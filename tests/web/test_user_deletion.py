@@ -12,7 +12,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from followup import services
-from followup.models import Visit
+from followup.models import ContactChannel, ContactOutcome, Visit
 from tests.factories import TODAY, UserFactory, make_procedure
 
 pytestmark = pytest.mark.django_db
@@ -35,8 +35,8 @@ def visit(front_desk: User) -> Visit:
     assert visit is not None
     services.record_contact_attempt(
         visit_id=visit.pk,
-        channel="phone",
-        outcome="no_answer",
+        channel=ContactChannel.PHONE,
+        outcome=ContactOutcome.NO_ANSWER,
         actor=front_desk,
         now=NOW,
     )

@@ -31,6 +31,8 @@ from followup import services
 from followup.models import (
     AWAITING_BOOKING_STATUSES,
     ConsultationSession,
+    ContactChannel,
+    ContactOutcome,
     Visit,
     VisitStatus,
 )
@@ -268,8 +270,8 @@ class Command(BaseCommand):
             day = today - dt.timedelta(days=days_ago)
             services.record_contact_attempt(
                 visit_id=visit.pk,
-                channel=extra.pop("channel", "phone"),
-                outcome=outcome,
+                channel=ContactChannel(extra.pop("channel", "phone")),
+                outcome=ContactOutcome(outcome),
                 actor=desk,
                 now=dt.datetime.combine(day, dt.time(10, 30), zone),
                 **extra,
