@@ -7,10 +7,12 @@ changed meanwhile) that keeps what was typed and shows the fresh row."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
 from django.test import Client
 
 from clinic.clock import start_of_day
@@ -440,3 +442,42 @@ def test_a_form_whose_list_address_cannot_be_read_gets_a_page_and_changes_nothin
     assert response.status_code == 400
     assert "That request could not be read" in response.content.decode()
     assert fresh(visit).status == VisitStatus.BOOKED
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_clerks_moving_one_booking_from_the_page_at_once_get_one_winner(
+    cast: DeskCast, front_desk: User
+) -> None:
+    visit = cast.visit(cast.maria, "postop_control")
+    seen = fresh(visit).sequence
+    barrier = threading.Barrier(2)
+    answers: list[int] = []
+
+    def clerk(hours: int) -> None:
+        client = Client()
+        client.force_login(front_desk)
+        try:
+            barrier.wait(timeout=10)
+            response = client.post(
+                f"/desk/visits/{visit.pk}/reschedule/",
+                {
+                    "back": "place=appointments",
+                    "sequence": seen,
+                    "start": (NINE + dt.timedelta(hours=hours)).isoformat(),
+                    "surgeon": cast.surgeon.pk,
+                },
+            )
+            answers.append(response.status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=clerk, args=(h,)) for h in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(answers) == [302, 409]
+    assert fresh(visit).sequence == seen + 1
+    assert visit.events.filter(action="rescheduled").count() == 1
