@@ -34,6 +34,7 @@ from django.contrib import messages
 from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.request import QueryDict
+from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
@@ -151,6 +152,19 @@ def opened_item(
     opened = whole_number(query.get("open"))
     item = None if opened is None else read_item(request, opened, now=now)
     return None if item is None else open_panel(item, query, now=now)
+
+
+def list_page(
+    request: HttpRequest,
+    template: str,
+    context: dict[str, Any],
+    *,
+    extra: Item | None,
+    status: int,
+) -> HttpResponse:
+    """A list of rows as a whole page, `extra` in its place (`put_in_place`)."""
+    put_in_place(context["items"], extra)
+    return render(request, template, context, status=status)
 
 
 def put_in_place(items: list[Item], extra: Item | None) -> None:

@@ -5,12 +5,11 @@ and changing nothing; two clients racing with one sequence get one winner."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import connection
 from rest_framework.test import APIClient
 
 from followup import services
@@ -18,6 +17,7 @@ from followup.models import Visit, VisitEvent, VisitStatus
 from tests.api.conftest import EARLIER_TODAY, FREE_SLOT, NOW, World, put_in_state
 from tests.api.test_visit_states import ALLOWED, body_for
 from tests.factories import UserFactory
+from tests.racing import at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -116,15 +116,11 @@ def test_two_clerks_moving_one_booking_with_one_sequence_get_one_winner(
 ) -> None:
     visit = put_in_state(world.visit_a, VisitStatus.BOOKED, FREE_SLOT)
     seen = visit.sequence
-    barrier = threading.Barrier(2)
-    codes: list[Any] = []
-    lock = threading.Lock()
 
-    def clerk(hours: int) -> None:
-        client = APIClient()
-        client.force_authenticate(front_desk)
-        try:
-            barrier.wait(timeout=10)
+    def clerk(hours: int) -> Callable[[], Any]:
+        def move() -> Any:
+            client = APIClient()
+            client.force_authenticate(front_desk)
             response = client.post(
                 f"/api/visits/{visit.pk}/reschedule/",
                 {
@@ -134,16 +130,11 @@ def test_two_clerks_moving_one_booking_with_one_sequence_get_one_winner(
                 },
                 format="json",
             )
-            with lock:
-                codes.append(response.json().get("code") or response.status_code)
-        finally:
-            connection.close()
+            return response.json().get("code") or response.status_code
 
-    threads = [threading.Thread(target=clerk, args=(h,)) for h in (1, 2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+        return move
+
+    codes = at_once([clerk(1), clerk(2)])
 
     assert sorted(map(str, codes)) == ["200", "stale"]
     visit.refresh_from_db()

@@ -7,18 +7,18 @@ changed meanwhile) that keeps what was typed and shows the fresh row."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import connection
 from django.test import Client
 
 from clinic.clock import start_of_day
 from followup import services
 from followup.models import Visit, VisitStatus
 from tests.factories import UserFactory
+from tests.racing import at_once
 from tests.web.desk_data import TODAY, DeskCast, make_cast, pin_clock
 
 pytestmark = pytest.mark.django_db
@@ -451,14 +451,11 @@ def test_two_clerks_moving_one_booking_from_the_page_at_once_get_one_winner(
 ) -> None:
     visit = cast.visit(cast.maria, "postop_control")
     seen = fresh(visit).sequence
-    barrier = threading.Barrier(2)
-    answers: list[int] = []
 
-    def clerk(hours: int) -> None:
-        client = Client()
-        client.force_login(front_desk)
-        try:
-            barrier.wait(timeout=10)
+    def clerk(hours: int) -> Callable[[], int]:
+        def move() -> int:
+            client = Client()
+            client.force_login(front_desk)
             response = client.post(
                 f"/desk/visits/{visit.pk}/reschedule/",
                 {
@@ -468,15 +465,11 @@ def test_two_clerks_moving_one_booking_from_the_page_at_once_get_one_winner(
                     "surgeon": cast.surgeon.pk,
                 },
             )
-            answers.append(response.status_code)
-        finally:
-            connection.close()
+            return response.status_code
 
-    threads = [threading.Thread(target=clerk, args=(h,)) for h in (1, 2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+        return move
+
+    answers = at_once([clerk(1), clerk(2)])
 
     assert sorted(answers) == [302, 409]
     assert fresh(visit).sequence == seen + 1

@@ -28,8 +28,8 @@ from web.appointments.state import PLACE, AppointmentsState
 from web.roles import DESK_ROLES, role_required
 from web.visit_actions import (
     Place,
+    list_page,
     opened_item,
-    put_in_place,
     row_choices,
     visible_visits,
 )
@@ -94,11 +94,9 @@ def _page(
     extra: Item | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    context = _list_context(request, state, now=now)
-    put_in_place(context["items"], extra)
-    context |= _choices(state)
-    context |= {"title": "Appointments"}
-    return render(request, PAGE, context, status=status)
+    context = _list_context(request, state, now=now) | _choices(state)
+    context["title"] = "Appointments"
+    return list_page(request, PAGE, context, extra=extra, status=status)
 
 
 @role_required(*DESK_ROLES)

@@ -34,8 +34,8 @@ from web.desk.state import DeskState
 from web.roles import DESK_ROLES, role_required
 from web.visit_actions import (
     Place,
+    list_page,
     opened_item,
-    put_in_place,
     row_choices,
     visible_visits,
 )
@@ -160,19 +160,9 @@ def _page(
     extra: Item | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    context = _list_context(request, state, now=now)
-    put_in_place(context["items"], extra)
-    return render(
-        request,
-        PAGE,
-        {
-            **context,
-            **_choices(state),
-            "title": "Worklist",
-            "ignored": state.ignored,
-        },
-        status=status,
-    )
+    context = _list_context(request, state, now=now) | _choices(state)
+    context |= {"title": "Worklist", "ignored": state.ignored}
+    return list_page(request, PAGE, context, extra=extra, status=status)
 
 
 @role_required(*DESK_ROLES)
