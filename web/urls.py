@@ -62,6 +62,7 @@ urlpatterns = [
             ("contact", rows.contact),
         )
     ),
+    path("desk/visits/<int:pk>/complete/", desk.complete, name="desk-complete"),
     path("surgeon/", surgeon.home, name="surgeon-home"),
     path(
         "surgeon/visits/<int:pk>/complete/", surgeon.complete, name="surgeon-complete"
@@ -79,6 +80,16 @@ urlpatterns = [
         "desk/patients/<int:pk>/visits/<int:visit_id>/contact/",
         patients.record_contact,
         name="patient-contact",
+    ),
+    path(
+        "desk/patients/<int:pk>/contact-details/",
+        patients.set_contact_details,
+        name="patient-contact-details",
+    ),
+    path(
+        "desk/patients/<int:pk>/visits/<int:visit_id>/reopen/",
+        patients.reopen_visit,
+        name="patient-reopen",
     ),
     path(
         "desk/patients/<int:pk>/mri-studies/",

@@ -104,6 +104,7 @@ def read_item(request: HttpRequest, pk: int, *, now: dt.datetime) -> Item | None
         .with_row_relations()
         .with_contact_summary()
         .with_mri_status()
+        .with_patient_left_care()
         .filter(pk=pk)
         .first()
     )

@@ -27,7 +27,13 @@ from followup.services.parsing import (
     parse_aware_datetime,
     reason_text,
 )
-from web.forms import ContactAttemptForm, checked, raw_text, sequence_seen
+from web.forms import (
+    ContactAttemptForm,
+    checked,
+    confirm_care_ending,
+    raw_text,
+    sequence_seen,
+)
 from web.query_text import whole_number
 
 
@@ -176,6 +182,7 @@ class ContactForm(RowForm, ContactAttemptForm):
     panel = "contact"
 
     def save(self, *, visit: Visit, actor: User, now: dt.datetime) -> str:
+        confirm_care_ending(self, visit)
         attempt = self.record(visit_id=visit.pk, actor=actor, now=now)
         said = f"{attempt.get_channel_display()} attempt recorded: "
         said += attempt.get_outcome_display().lower()

@@ -31,6 +31,7 @@ from followup.api.serializers import (
     ContactAttemptInputSerializer,
     ContactAttemptSerializer,
     SequenceSerializer,
+    ReopenVisitSerializer,
     SlotListSerializer,
     SlotQuerySerializer,
     UnbookSerializer,
@@ -400,4 +401,23 @@ class CompleteVisit(VisitCommand):
             actor=user,
             now=clock.now(),
             sequence=data.get("sequence"),
+        )
+
+
+class ReopenVisit(VisitCommand):
+    action = "reopen"
+    input_serializer = ReopenVisitSerializer
+
+    @_command_schema(
+        "Reopen a visit cancelled by mistake: it is to book again "
+        "(a reason is required)",
+        ReopenVisitSerializer,
+        who="Clinic admins only.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        return super().post(request, pk)
+
+    def perform(self, *, visit_id: int, user: User, data: dict[str, Any]) -> None:
+        services.reopen_visit(
+            visit_id=visit_id, actor=user, reason=data["reason"], now=clock.now()
         )

@@ -30,6 +30,7 @@ from followup.services.booking import (
     check_in_visit,
     complete_visit,
     mark_no_show,
+    reopen_visit,
     reschedule_visit,
     unbook_visit,
 )
@@ -44,7 +45,7 @@ from followup.services.importing import ImportResult, import_procedures_csv
 from followup.services.mri import record_mri_report, record_mri_study
 from followup.services.outreach import record_contact_attempt
 from followup.services.parsing import parse_date, parse_kind
-from followup.services.patients import correct_patient, create_patient
+from followup.services.patients import Contact, correct_patient, create_patient
 from followup.services.plan import PlanResult, bulk_create_visits
 from followup.services.procedures import (
     cancel_procedure,
@@ -66,6 +67,7 @@ from followup.services.replanning import (
 from followup.services.slots import Slot, SlotSearch, free_slots, propose_slots
 
 __all__ = [
+    "Contact",
     "ImportResult",
     "PlanResult",
     "ReplanPreview",
@@ -100,6 +102,7 @@ __all__ = [
     "record_mri_report",
     "record_mri_study",
     "register_patient_with_procedure",
+    "reopen_visit",
     "replan_all",
     "reschedule_visit",
     "run_import_job",

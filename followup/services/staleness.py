@@ -39,7 +39,7 @@ DONE = {
     "window_moved": "moved its window (a correction of the procedure)",
     "flagged_for_rebooking": "flagged it for rebooking",
     "replanned": "re-planned it",
-    "reopened": "planned it again",
+    "reopened": "reopened it",
     "generated": "planned it",
 }
 

@@ -7,10 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from clinic.models import Patient
+from clinic.roles import Staff
 from followup.models import worklist
 from followup.models.worklist import CALL, TODAY, Bucket
 
 PAGE_SIZE = 50
+# Patients a search lists by name above the visits, then says there are more.
+PATIENTS_SHOWN = 10
 
 BUCKET_LABELS = {
     Bucket.ALL: "All",
@@ -107,3 +111,12 @@ def needs_exact_count(number: int, count: int) -> bool:
     """Whether page `number` lies past what a capped `count` vouches for."""
     cap = worklist.COUNT_CAP
     return count > cap and (number - 1) * PAGE_SIZE >= cap
+
+
+def patients_found(staff: Staff, q: str) -> list[Patient]:
+    """The patients a search finds, whatever their visits: the one who has
+    nothing to book is opened from here. `PATIENTS_SHOWN` and one more, to
+    tell that there are more."""
+    found = Patient.objects.visible_to(staff).search(q)
+    ordered = found.order_by("family_name", "given_name", "record_number")
+    return list(ordered[: PATIENTS_SHOWN + 1])

@@ -13,14 +13,20 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.request import QueryDict
+from django.urls import reverse
 from django.shortcuts import render
 from django.template.defaultfilters import pluralize
-from django_htmx.http import push_url
+from django_htmx.http import HttpResponseClientRedirect, push_url
 
 from clinic import audit, clock
 from clinic.clock import local
-from clinic.models import PatientReadKind
+from clinic.models import Patient, PatientReadKind
+from followup import services
+from followup.access import access_visit, staff_of
+from followup.exceptions import Conflict, InvalidInput
 from followup.models import (
     FollowUpRule,
     Visit,
@@ -31,6 +37,8 @@ from web import visit_rows
 from web.desk import rows
 from web.desk.rows import Tab
 from web.desk.state import DeskState
+from web.methods import post_or_show
+from web.query_text import whole_number
 from web.roles import DESK_ROLES, role_required
 from web.visit_actions import (
     Place,
@@ -107,10 +115,11 @@ def _list_context(
         exact = visits.in_tab(state.tab, today).count()
         page = rows.exact_page_of(state.page, exact)
     # The MRI flag is read in the rows' own select.
-    chosen = _chosen(visits, state, today).with_mri_status()
+    chosen = _chosen(visits, state, today).with_mri_status().with_patient_left_care()
     found = list(chosen[page.offset : page.offset + page.size])
+    patients = rows.patients_found(staff_of(request.user), state.q) if state.q else []
     if state.q:
-        _record_search(request, state, found, now=now)
+        _record_search(request, state, found, patients, now=now)
     flagged = _visits(request).mri_flagged(today)
     flagged = flagged.select_related("patient", "rule", "surgeon")
     tabs = _tabs(state, counts)
@@ -125,24 +134,34 @@ def _list_context(
         "previous_url": page.previous and state.url(page=page.previous),
         "next_url": page.next and state.url(page=page.next),
         "items": [Item(row=row) for row in visit_rows.rows(found, now=now)],
+        "patients": patients[: rows.PATIENTS_SHOWN],
+        "more_patients": len(patients) > rows.PATIENTS_SHOWN,
         "list_said": f"{heading}: {page.count_text} visit{pluralize(page.count)}.",
     }
 
 
 def _record_search(
-    request: HttpRequest, state: DeskState, found: list[Visit], *, now: dt.datetime
+    request: HttpRequest,
+    state: DeskState,
+    found: list[Visit],
+    patients: list[Patient],
+    *,
+    now: dt.datetime,
 ) -> None:
-    """A search's page of rows, for the audit trail: who looked for whom.
+    """A search's page of rows and the patients it listed by name, for the
+    audit trail: who looked for whom.
 
     The query is the list's own URL: after an action it is the list shown
     again, not the action's path.
     """
+    shown = patients[: rows.PATIENTS_SHOWN]
+    ids = [visit.patient_id for visit in found] + [p.pk for p in shown]
     audit.record_patient_read(
         reader=request.user,  # type: ignore[arg-type]
         kind=PatientReadKind.DESK_SEARCH,
         query=state.here,
-        patient_ids=[visit.patient_id for visit in found],
-        count=len(found),
+        patient_ids=list(dict.fromkeys(ids)),
+        count=len(found) + len(shown),
         now=now,
     )
 
@@ -159,9 +178,13 @@ def _page(
     now: dt.datetime,
     extra: Item | None = None,
     status: int = 200,
+    stray: str = "",
 ) -> HttpResponse:
     context = _list_context(request, state, now=now) | _choices(state)
-    context |= {"title": "Worklist", "ignored": state.ignored}
+    waiting = _visits(request).waiting_to_complete().with_row_relations()
+    waiting = waiting.with_patient_left_care()
+    context["waiting"] = visit_rows.rows(list(waiting[: rows.PAGE_SIZE]), now=now)
+    context |= {"title": "Worklist", "ignored": state.ignored, "stray_error": stray}
     return list_page(request, PAGE, context, extra=extra, status=status)
 
 
@@ -197,3 +220,26 @@ def _row(
 
 # The worklist as the place of its rows.
 DESK = Place(key="desk", state=DeskState.from_query, row=_row, page=_page)
+
+
+@role_required(*DESK_ROLES)
+@post_or_show(lambda request, pk: f"{reverse('desk')}#waiting")
+def complete(request: HttpRequest, pk: int) -> HttpResponse:
+    """Complete a visit of *Waiting to be completed*; back to that list."""
+    state = DeskState.from_query(QueryDict(request.POST.get("back", "")))
+    now = clock.now()
+    visit = access_visit(request.user, pk, action="complete")
+    sequence = whole_number(request.POST.get("sequence"))
+    actor = request.user
+    try:
+        services.complete_visit(
+            visit_id=visit.pk, actor=actor, now=now, sequence=sequence  # type: ignore[arg-type]
+        )
+    except (InvalidInput, Conflict) as error:  # NotFound, Forbidden: web.errors
+        return _page(request, state, now=now, status=error.status, stray=error.message)
+    label = visit_rows.rows([visit], now=now)[0].patient_label
+    messages.success(request, f"Saved. {label}: Completed.")
+    back = f"{state.here}#waiting"
+    if request.htmx:  # type: ignore[attr-defined]
+        return HttpResponseClientRedirect(back)
+    return HttpResponseRedirect(back)

@@ -28,15 +28,16 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 
-from clinic import audit, clock
+from clinic import audit, clock, phones
 from clinic.models import Patient, PatientViewChannel
 from feeds import links
 from feeds.models import CalendarLink, LinkScope
 from followup import services
-from followup.access import access_visit, staff_of
+from followup.access import Role, access_visit, staff_of
 from followup.exceptions import DomainError, NotFound
-from followup.models import ContactChannel, ContactOutcome, MriStudy
+from followup.models import ContactChannel, ContactOutcome, MriStudy, Visit
 from followup.services.outreach import CONTACTABLE_STATUSES
+from web.forms import confirm_care_ending
 from web.links.cards import LinkCard, NewUrl, patient_card
 from web.methods import post_or_show
 from web.patient_access import page_url, patient_for
@@ -44,6 +45,8 @@ from web.patients.forms import (
     ContactForm,
     MriReportForm,
     MriStudyForm,
+    PatientContactForm,
+    ReopenForm,
     RowForm,
 )
 from web.patients.rows import procedure_plans
@@ -82,14 +85,33 @@ def _page(
         "may_register": may_write,
         "may_contact": may_write,
         "may_record_mri": may_write,
+        "may_reopen": staff_of(request.user).has(Role.ADMIN),
         "contactable": [str(value) for value in CONTACTABLE_STATUSES],
         "channels": ContactChannel.choices,
         "outcomes": ContactOutcome.choices,
         "mri_studies": studies,
+        "left_care": Visit.objects.filter(patient=patient)
+        .left_care()
+        .values_list("cancelled_by", flat=True)
+        .first(),
         "refused": refused,
+        "details_form": _details_form(patient, refused),
         "link_card": patient_card(request, patient.pk, new_url),
     }
     return render(request, "web/patients/patient.html", context, status=status)
+
+
+def _details_form(patient: Patient, refused: RowForm | None) -> RowForm:
+    """The contact details' form: refused, with what was typed; else the
+    patient's details, the phone as the clinic writes it."""
+    if refused is not None and refused.key == PatientContactForm.KEY:
+        return refused
+    initial = {
+        "phone": phones.for_display(patient.phone),
+        "email": patient.email,
+        "reminders": patient.reminders,
+    }
+    return PatientContactForm(initial=initial)
 
 
 @role_required(*DESK_ROLES, *SURGEON_ROLES)
@@ -180,6 +202,10 @@ def _at_visit(request: HttpRequest, pk: int, visit_id: int) -> str:
     return page_url(pk, f"visit-{visit_id}")
 
 
+def _at_contact_details(request: HttpRequest, pk: int) -> str:
+    return page_url(pk, "contact-details")
+
+
 def _at_studies(request: HttpRequest, pk: int, study_id: int | None = None) -> str:
     return page_url(pk, "mri-studies")
 
@@ -195,6 +221,7 @@ def record_contact(request: HttpRequest, pk: int, visit_id: int) -> HttpResponse
     form = ContactForm(request.POST, key=f"contact-{visit_id}")
 
     def save(data: dict[str, Any]) -> str:
+        confirm_care_ending(form, visit)
         attempt = form.record(
             visit_id=visit.pk,
             actor=request.user,  # type: ignore[arg-type]
@@ -204,6 +231,25 @@ def record_contact(request: HttpRequest, pk: int, visit_id: int) -> HttpResponse
         return said + f"{attempt.get_outcome_display().lower()}."
 
     return _submit(request, patient, form, save, anchor=f"visit-{visit_id}")
+
+
+@role_required(*DESK_ROLES)
+@post_or_show(_at_contact_details)
+def set_contact_details(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = patient_for(request, pk, write=True)
+
+    def save(data: dict[str, Any]) -> str:
+        services.correct_patient(
+            patient_id=patient.pk,
+            today=clock.today(),
+            phone=data["phone"],
+            email=data["email"],
+            reminders=data["reminders"],
+        )
+        return "Saved. Contact details and reminders updated."
+
+    form = PatientContactForm(request.POST)
+    return _submit(request, patient, form, save, anchor="contact-details")
 
 
 @role_required(*DESK_ROLES)
@@ -241,3 +287,25 @@ def record_mri_report(request: HttpRequest, pk: int, study_id: int) -> HttpRespo
 
     form = MriReportForm(request.POST, key=f"mri-report-{study_id}")
     return _submit(request, patient, form, save, anchor="mri-studies")
+
+
+@role_required(Role.ADMIN)
+@post_or_show(_at_visit)
+def reopen_visit(request: HttpRequest, pk: int, visit_id: int) -> HttpResponse:
+    """A clinic admin reopens a visit cancelled by mistake, saying why."""
+    patient = patient_for(request, pk, write=True)
+    visit = access_visit(request.user, visit_id, action="reopen")
+    if visit.patient_id != patient.pk:
+        raise NotFound(f"Visit {visit_id} does not exist.")
+
+    def save(data: dict[str, Any]) -> str:
+        services.reopen_visit(
+            visit_id=visit.pk,
+            actor=request.user,  # type: ignore[arg-type]
+            reason=data["reason"],
+            now=clock.now(),
+        )
+        return "Saved. The visit is reopened: it is to book again."
+
+    form = ReopenForm(request.POST, key=f"reopen-{visit_id}")
+    return _submit(request, patient, form, save, anchor=f"visit-{visit_id}")
