@@ -110,6 +110,11 @@ class Row:
     def may_book(self) -> bool:
         return bool({"book", "reschedule"} & self.moves)
 
+    @cached_property
+    def may_act(self) -> bool:
+        """Whether the row offers any button (booking opens unbook and cancel)."""
+        return self.may_book or self.may_check_in or self.may_mark_no_show
+
 
 @dataclass
 class Item:

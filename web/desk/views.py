@@ -16,9 +16,9 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.request import QueryDict
-from django.urls import reverse
 from django.shortcuts import render
 from django.template.defaultfilters import pluralize
+from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect, push_url
 
 from clinic import audit, clock
@@ -230,10 +230,12 @@ def complete(request: HttpRequest, pk: int) -> HttpResponse:
     now = clock.now()
     visit = access_visit(request.user, pk, action="complete")
     sequence = whole_number(request.POST.get("sequence"))
-    actor = request.user
     try:
         services.complete_visit(
-            visit_id=visit.pk, actor=actor, now=now, sequence=sequence  # type: ignore[arg-type]
+            visit_id=visit.pk,
+            actor=request.user,  # type: ignore[arg-type]
+            now=now,
+            sequence=sequence,
         )
     except (InvalidInput, Conflict) as error:  # NotFound, Forbidden: web.errors
         return _page(request, state, now=now, status=error.status, stray=error.message)
