@@ -11,8 +11,10 @@ For each visit, the messages it calls for now are worked out from the
 schedule (`MessageTemplate`, on the patient's consented channel; `none`:
 nothing). A queued message that no longer fits (written for another slot,
 state, sequence, window, channel or address) is cancelled; one that fits
-stays; a missing one is written, rendered now. A kind already written for
-the visit as it is (queued, sent, or failed) is not written twice.
+stays; a missing one is written, rendered now. A message already sent (or
+failed) for the same occasion (the same slot for a reminder, the same
+window for an invitation) is never written again, so a corrected name,
+which raises the visit's sequence, sends nothing twice.
 """
 
 from __future__ import annotations
@@ -71,17 +73,19 @@ def write_due_messages(visit_ids: Collection[int], *, now: dt.datetime) -> None:
     moot: list[int] = []
     new: list[Message] = []
     for visit in visits:
-        kept = [m for m in live[visit.pk] if _fits(m, visit)]
-        moot += [
-            m.pk for m in live[visit.pk] if m.status == Status.QUEUED and m not in kept
-        ]
-        written = {m.kind for m in kept}
+        waiting = [m for m in live[visit.pk] if m.status == Status.QUEUED]
+        moot += [m.pk for m in waiting if not _fits(m, visit)]
+        written = {m.kind for m in waiting if _fits(m, visit)} | {
+            m.kind
+            for m in live[visit.pk]
+            if m.status != Status.QUEUED and schedule.same_occasion(m, visit)
+        }
         new += [m for m in _due(visit, templates, now) if m.kind not in written]
     if moot:
         Message.objects.filter(pk__in=moot, status=Status.QUEUED).update(
             status=Status.CANCELLED, error=MOOT, updated_at=now
         )
-    Message.objects.bulk_create(new)
+    Message.objects.bulk_create(new, batch_size=500)
 
 
 def _fits(message: Message, visit: Visit) -> bool:

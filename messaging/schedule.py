@@ -8,11 +8,12 @@ anchor (SPEC section 8). A message is written for what the visit is now, and
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.template import Context, Engine
+from django.template import Context, Engine, Template
 from django.utils import formats
 
 from clinic.clock import clinic_zone, local, local_date
@@ -26,6 +27,12 @@ DEFAULT_SEND_TIME = dt.time(10, 0)
 STALE_AFTER = dt.timedelta(days=14)
 
 _ENGINE = Engine(autoescape=False)
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(text: str) -> Template:
+    # An import writes thousands of messages from a handful of texts.
+    return _ENGINE.from_string(text)
 
 
 def due_at(template: MessageTemplate, visit: Visit) -> dt.datetime | None:
@@ -72,6 +79,24 @@ def visit_changed(message: Message, visit: Visit) -> bool:
         visit.window_end,
     )
     return written != current
+
+
+# What a message is about, by kind: a reminder for another slot, or an
+# invitation for another window, is a new message; a rising sequence alone
+# (a corrected name) is not, so nothing already sent is sent again.
+OCCASION = {
+    Kind.REMINDER: ("status", "start"),
+    Kind.INVITATION: ("status", "window_start", "window_end"),
+    Kind.OVERDUE: ("status", "start", "window_end"),
+}
+
+
+def same_occasion(message: Message, visit: Visit) -> bool:
+    """Whether `message` was written for what `visit` is about now."""
+    return all(
+        getattr(message, f"visit_{name}") == getattr(visit, name)
+        for name in OCCASION[Kind(message.kind)]
+    )
 
 
 def still_applies(message: Message, visit: Visit, now: dt.datetime) -> str:
@@ -153,4 +178,4 @@ def render(template_text: str, visit: Visit) -> str:
     if visit.surgeon is not None:
         surgeon = visit.surgeon
         context["surgeon"] = f"Dr {surgeon.given_name} {surgeon.family_name}"
-    return _ENGINE.from_string(template_text).render(Context(context)).strip()
+    return _compiled(template_text).render(Context(context)).strip()

@@ -14,6 +14,7 @@ from clinic.models import Reminders
 from followup import services
 from messaging import outbox
 from messaging.models import Channel, Kind, Message, MessageTemplate, Status
+from messaging.services import send_due_messages
 from tests.followup.world import FRIDAY_9, NOW, TEN_O_CLOCK, book, madrid, surgeon_of
 from tests.messaging.conftest import MOBILE, messages, visit_of
 
@@ -185,3 +186,52 @@ def test_a_switched_off_template_writes_nothing_of_its_kind(desk: User) -> None:
     visit = book(visit_of(), actor=desk)
 
     assert messages(visit, kind=Kind.REMINDER) == []
+
+
+def test_consent_given_after_booking_queues_the_reminder(desk: User) -> None:
+    visit = book(visit_of(Reminders.NONE), actor=desk)
+
+    services.correct_patient(
+        patient_id=visit.patient_id, today=NOW.date(), reminders=Reminders.SMS
+    )
+
+    [reminder] = queued(visit, Kind.REMINDER)
+    assert (reminder.to, reminder.scheduled_for) == (MOBILE, madrid(2026, 11, 25, 9))
+
+
+def test_consent_withdrawn_cancels_what_is_queued(desk: User) -> None:
+    visit = book(visit_of(), actor=desk)
+
+    services.correct_patient(
+        patient_id=visit.patient_id, today=NOW.date(), reminders=Reminders.NONE
+    )
+
+    assert messages(visit, status=Status.QUEUED) == []
+    assert messages(visit, kind=Kind.REMINDER)[0].error == outbox.MOOT
+
+
+def test_a_sent_reminder_is_not_sent_again_after_the_name_is_corrected(
+    desk: User,
+) -> None:
+    visit = book(visit_of(), actor=desk)
+    send_due_messages(now=madrid(2026, 11, 25, 9))
+
+    # A corrected name raises the visit's sequence (the calendars re-read it).
+    services.correct_patient(
+        patient_id=visit.patient_id, today=NOW.date(), given_name="Lucía"
+    )
+
+    assert [m.status for m in messages(visit, kind=Kind.REMINDER)] == [Status.SENT]
+
+
+def test_a_queued_reminder_is_rewritten_with_the_corrected_name(desk: User) -> None:
+    visit = book(visit_of(), actor=desk)
+
+    services.correct_patient(
+        patient_id=visit.patient_id, today=NOW.date(), given_name="Lucía"
+    )
+
+    [old, new] = messages(visit, kind=Kind.REMINDER)
+    assert (old.status, new.status) == (Status.CANCELLED, Status.QUEUED)
+    assert new.text.startswith("Hello Lucía, a reminder")
+    assert new.scheduled_for == old.scheduled_for
