@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.template import Context, Engine, Template
+from django.template import Context, Engine, Template, TemplateSyntaxError
 from django.utils import formats
 
 from clinic.clock import clinic_zone, local, local_date
@@ -179,3 +179,12 @@ def render(template_text: str, visit: Visit) -> str:
         surgeon = visit.surgeon
         context["surgeon"] = f"Dr {surgeon.given_name} {surgeon.family_name}"
     return _compiled(template_text).render(Context(context)).strip()
+
+
+def template_error(text: str) -> str:
+    """Why `text` cannot be a message template; empty when it can."""
+    try:
+        _ENGINE.from_string(text)
+    except TemplateSyntaxError as exc:
+        return f"The text is not a template: {exc}"
+    return ""
