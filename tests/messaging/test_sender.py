@@ -9,6 +9,7 @@ reminder due on Wednesday at 09:00).
 from __future__ import annotations
 
 import datetime as dt
+import io
 import logging
 import threading
 import time
@@ -181,8 +182,8 @@ def test_the_command_and_the_beat_task_run_the_sender(
     first, second = book(visit_of(), actor=desk), visit_of()
     pinned.moment = NINE
 
-    call_command("send_due_messages", stdout=(out := _Out()))
-    assert out.text.strip().startswith("sent=2 ")  # the reminder, the invitation
+    call_command("send_due_messages", stdout=(out := io.StringIO()))
+    assert out.getvalue().strip().startswith("sent=2 ")  # the reminder, the invitation
     assert reminder_of(first).status == Status.SENT
     assert messages(second, kind=Kind.INVITATION)[0].status == Status.SENT
     assert tasks.send_due_messages() == (
@@ -190,17 +191,6 @@ def test_the_command_and_the_beat_task_run_the_sender(
     )
     schedule = settings.CELERY_BEAT_SCHEDULE["send-due-messages"]
     assert schedule == {"task": "messaging.tasks.send_due_messages", "schedule": 60}
-
-
-class _Out:
-    def __init__(self) -> None:
-        self.text = ""
-
-    def write(self, text: str) -> None:
-        self.text += text
-
-    def flush(self) -> None:
-        pass
 
 
 @pytest.mark.django_db(transaction=True)
