@@ -10,7 +10,7 @@ longer is that cancels the message instead of sending it.
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from clinic.models import Patient
 from followup.models import Visit
@@ -106,6 +106,17 @@ class MessageQuerySet(models.QuerySet["Message"]):
             direction=Direction.OUT,
             scheduled_for__lte=now,
         ).filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+
+    def of_patient(
+        self, patient_id: int, visits: models.QuerySet[Visit]
+    ) -> MessageQuerySet:
+        """The patient's messages about `visits` (those the reader may
+        see), newest first, with each visit's rule."""
+        return (
+            self.filter(patient_id=patient_id, visit__in=visits)
+            .select_related("visit__rule")
+            .order_by(F("sent_at").desc(nulls_last=True), "-scheduled_for", "-id")
+        )
 
 
 class Message(models.Model):
