@@ -18,11 +18,12 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from clinic.models import Patient, Reminders
+from followup import services
 from followup.models import Visit
 from messaging import providers, tasks
 from messaging.models import Kind, Message, Status
@@ -230,3 +231,43 @@ def test_two_senders_at_once_send_each_message_exactly_once(
     assert set(invitations.values_list("status", flat=True)) == {Status.SENT}
     assert sum(report.sent for report in reports) == 40
     assert all(report.sent > 0 for report in reports)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reschedule_in_flight_is_waited_for_and_its_old_reminder_never_sent(
+    monkeypatch: pytest.MonkeyPatch, front_desk: User
+) -> None:
+    visit = book(visit_of(), actor=front_desk)
+    sent: list[int] = []
+    monkeypatch.setattr(
+        providers, "send_to_log", lambda message: sent.append(message.pk) or "x"
+    )
+    changed, release = threading.Event(), threading.Event()
+
+    def clerk() -> None:
+        try:
+            with transaction.atomic():
+                services.reschedule_visit(
+                    visit_id=visit.pk,
+                    start=TEN_O_CLOCK,
+                    surgeon_id=visit.surgeon_id or 0,
+                    actor=front_desk,
+                    now=NOW,
+                )
+                changed.set()
+                release.wait(5)  # the sender runs while this is uncommitted
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=clerk)
+    thread.start()
+    assert changed.wait(5)
+    threading.Timer(0.3, release.set).start()
+
+    report = send_due_messages(now=NINE)
+    thread.join()
+
+    assert sent == []
+    assert report.sent == 0
+    old, new = messages(visit, kind=Kind.REMINDER)
+    assert (old.status, new.status) == (Status.CANCELLED, Status.QUEUED)
