@@ -239,9 +239,12 @@ def test_a_reschedule_in_flight_is_waited_for_and_its_old_reminder_never_sent(
 ) -> None:
     visit = book(visit_of(), actor=front_desk)
     sent: list[int] = []
-    monkeypatch.setattr(
-        providers, "send_to_log", lambda message: sent.append(message.pk) or "x"
-    )
+
+    def record(message: Message) -> str:
+        sent.append(message.pk)
+        return "console-test"
+
+    monkeypatch.setattr(providers, "send_to_log", record)
     changed, release = threading.Event(), threading.Event()
 
     def clerk() -> None:
