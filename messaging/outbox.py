@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 
 from clinic import clock
 from clinic.models import Patient, Reminders
+from core import db
 from followup.models import Visit
 from messaging import schedule
 from messaging.models import (
@@ -55,7 +56,14 @@ def address_of(patient: Patient) -> str:
 
 
 def write_due_messages(visit_ids: Collection[int], *, now: dt.datetime) -> None:
-    """Write the due messages of `visit_ids` and cancel the moot ones."""
+    """Write the due messages of `visit_ids` and cancel the moot ones, a
+    bounded number of queries per few thousand visits (an import passes
+    tens of thousands at once)."""
+    for chunk in db.chunks(sorted(set(visit_ids)), 2000):
+        _write_due_messages(chunk, now=now)
+
+
+def _write_due_messages(visit_ids: Sequence[int], *, now: dt.datetime) -> None:
     visits = list(
         Visit.objects.filter(pk__in=visit_ids).select_related(
             "patient", "surgeon", "rule"

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from clinic.models import Reminders
 from followup import services
@@ -235,3 +236,17 @@ def test_a_queued_reminder_is_rewritten_with_the_corrected_name(desk: User) -> N
     assert (old.status, new.status) == (Status.CANCELLED, Status.QUEUED)
     assert new.text.startswith("Hello Lucía, a reminder")
     assert new.scheduled_for == old.scheduled_for
+
+
+def test_the_writer_takes_as_many_queries_for_many_visits_as_for_few() -> None:
+    few = [visit_of().pk for _ in range(2)]
+    many = [visit_of().pk for _ in range(12)]
+    Message.objects.all().delete()  # every visit's messages to write again
+
+    with CaptureQueriesContext(connection) as for_few:
+        outbox.write_due_messages(few, now=NOW)
+    with CaptureQueriesContext(connection) as for_many:
+        outbox.write_due_messages(many, now=NOW)
+
+    assert len(for_few) == len(for_many) <= 5
+    assert Message.objects.filter(visit__in=many, kind=Kind.INVITATION).count() == 12
