@@ -295,6 +295,9 @@ CLINIC_HOURS = env_weekly_hours("CLINIC_HOURS", "mon-fri 09:00-14:00, slot 10")
 # Where a phone number typed without its country code is: "612 34 56 78" is
 # +34 612 34 56 78 in Spain. Patients' phones are stored in E.164.
 CLINIC_PHONE_REGION = env_phone_region("CLINIC_PHONE_REGION", "ES")
+# The clinic's phone number as patients should dial it: their own calendar
+# feed says to call it to book or change a visit ("" leaves it out).
+CLINIC_PHONE = env_str("CLINIC_PHONE", "+34 910 000 000")
 USE_TZ = True
 LANGUAGE_CODE = "en"
 USE_I18N = True
@@ -516,8 +519,6 @@ MESSAGE_MAX_ATTEMPTS = env_int("MESSAGE_MAX_ATTEMPTS", 5, minimum=1)
 MESSAGE_PROVIDER_TIMEOUT_SECONDS = env_int(
     "MESSAGE_PROVIDER_TIMEOUT_SECONDS", 10, minimum=1
 )
-# The clinic's phone, as the messages give it to patients.
-CLINIC_PHONE = env_str("CLINIC_PHONE", "")
 # SMS: "console" writes them to the log (the demo); "twilio" sends them.
 SMS_BACKEND = env_str("SMS_BACKEND", "console")
 if SMS_BACKEND not in {"console", "twilio"}:

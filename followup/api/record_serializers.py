@@ -236,12 +236,27 @@ class ImportUploadSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="The CSV file (UTF-8, header row).")
 
 
+class ReadAsSerializer(serializers.Serializer):
+    separator = serializers.ChoiceField(
+        choices=[",", ";"], help_text="As the file's header line uses it."
+    )
+    dates = serializers.ChoiceField(
+        choices=["yyyy-mm-dd", "dd/mm/yyyy"],
+        help_text="As the file's dates are written (dd/mm/yyyy: d/m/yyyy too).",
+    )
+
+
 class ImportResultSerializer(serializers.Serializer):
     rows = serializers.IntegerField()
     patients_created = serializers.IntegerField()
     procedures_created = serializers.IntegerField()
     visits_created = serializers.IntegerField()
     unchanged = serializers.IntegerField()
+    read_as = ReadAsSerializer(
+        allow_null=True,
+        help_text="How the file was read (null for an import made before "
+        "this was recorded).",
+    )
 
 
 class MriStudySerializer(serializers.ModelSerializer[MriStudy]):

@@ -149,3 +149,14 @@ def test_the_patient_search_finds_an_unaccented_name_and_a_phone(
 
     assert [p["id"] for p in by_name] == [world.patient_a.pk]
     assert [p["id"] for p in by_phone] == [world.patient_a.pk]
+
+
+def test_the_api_registers_a_birth_date_over_110_years_ago_without_asking(
+    desk: APIClient,
+) -> None:
+    answer = desk.post(
+        "/api/patients/", {**NEW, "birth_date": "1912-03-04"}, format="json"
+    )
+
+    assert answer.status_code == 201, answer.json()
+    assert answer.json()["birth_date"] == "1912-03-04"

@@ -90,6 +90,20 @@ def test_upcoming_lists_the_surgeons_patients_soonest_first_with_the_mri_marked(
     assert "BB H-1002" not in html  # surgeon B's patient
 
 
+def test_every_list_names_the_patient_and_links_to_the_visit(
+    world: SurgeonWorld, surgeon_a: Surgeon
+) -> None:
+    html = client_of(surgeon_a).get(PAGE).content.decode()
+
+    assert "Carmen Cano CC H-1003 Annual MRI review" in text(section(html, "upcoming"))
+    week = section(html, "week")
+    for visit, name in ((world.checked_in, "Ana Abad"), (world.friday, "Dora Diaz")):
+        link = f'href="/desk/patients/{visit.patient_id}/#visit-{visit.pk}"'
+        assert f'<a class="slot__patient" {link}>{name} <span' in week
+        page = client_of(surgeon_a).get(f"/desk/patients/{visit.patient_id}/")
+        assert f'id="visit-{visit.pk}"' in page.content.decode()
+
+
 def test_a_shorter_period_leaves_later_reviews_out(
     world: SurgeonWorld, surgeon_a: Surgeon
 ) -> None:
@@ -130,15 +144,19 @@ def test_the_week_lists_visits_booked_with_the_surgeon_in_clinic_time(
 
     week = text(section(html, "week"))
     assert "Your week: 23 Nov - 29 Nov 2026" in week
-    assert "Wed 25 Nov Today 09:00-09:20 AA H-1001 Post-operative control" in week
-    assert "Fri 27 Nov 09:00-09:20 DD H-1004" in week
+    assert (
+        "Wed 25 Nov Today 09:00-09:20 Ana Abad AA H-1001 Post-operative control" in week
+    )
+    assert "Fri 27 Nov 09:00-09:20 Dora Diaz DD H-1004" in week
     assert "Sat 28 Nov" not in week  # the weekend only when something is on it
     assert 'href="/surgeon/?week=2026-11-30#week"' in html
 
     later = client_of(surgeon_a).get(PAGE + "?week=2026-12-02").content.decode()
     week = text(section(later, "week"))
     assert "Your week: 30 Nov - 6 Dec 2026" in week
-    assert "Mon 30 Nov 09:00-09:30 EE H-1005 Annual MRI review MRI" in week
+    assert (
+        "Mon 30 Nov 09:00-09:30 Elena Esteban EE H-1005 Annual MRI review MRI" in week
+    )
     assert "AA H-1001" not in week
 
 
@@ -494,5 +512,73 @@ def test_the_page_runs_the_same_queries_for_5_and_500_visits(
     large = queries_for_page(surgeon_b)
 
     assert small == large
-    # Two more than before the "Lost to follow-up" list: it, and its attempts.
-    assert large <= 10
+    # Two more than before the "Lost to follow-up" list: it, and its attempts;
+    # one for "Waiting to be completed".
+    assert large <= 11
+
+
+# --- ending a programme from its overdue review (issue 19, D10) --------------
+# Surgeon A also operated Olga Ortiz (H-1009), a stem-cell implant on 1 October
+# 2025, whose first annual review (window closed on 31 October) is overdue.
+
+
+@pytest.fixture
+def review(world: SurgeonWorld, surgeon_a: Surgeon) -> Visit:
+    procedure = make_procedure(
+        patient=PatientFactory.create(
+            record_number="H-1009", given_name="Olga", family_name="Ortiz"
+        ),
+        surgeon=surgeon_a,
+        kind=ProcedureKind.ENDOSCOPIC_STEM_CELL,
+        surgery_date=dt.date(2025, 10, 1),
+        today=TODAY,
+    )
+    return Visit.objects.get(
+        procedure=procedure, rule__code="annual_mri_review", occurrence=1
+    )
+
+
+def _row_of(html: str, pk: int) -> str:
+    html = re.sub(r"\s+", " ", html)
+    row = html[html.index(f'id="visit-{pk}"') :]
+    return row[: row.index("</li>")]
+
+
+def test_the_form_on_the_overdue_review_asks_with_yes_ticked(
+    surgeon_a: Surgeon, world: SurgeonWorld, review: Visit
+) -> None:
+    html = client_of(surgeon_a).get("/surgeon/").content.decode()
+
+    overdue_row = _row_of(html, review.pk)
+    upcoming_row = _row_of(html, world.annual.pk)
+    assert re.search(r'name="end_overdue" value="yes" checked', overdue_row)
+    assert "Also end the overdue review" in overdue_row
+    assert 'name="end_overdue" value="yes" checked' not in upcoming_row
+
+
+@pytest.mark.parametrize("ticked", [True, False])
+def test_the_overdue_review_ends_with_the_programme_only_when_ticked(
+    surgeon_a: Surgeon, review: Visit, ticked: bool
+) -> None:
+    client = client_of(surgeon_a)
+    data = {"date": "2026-11-25", "reason": "Disc healed"}
+    if ticked:
+        data["end_overdue"] = "yes"
+
+    response = client.post(
+        f"/surgeon/procedures/{review.procedure_id}/end-annual-reviews/", data
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == "/surgeon/#announcements"
+    review.refresh_from_db()
+    assert review.status == (VisitStatus.CANCELLED if ticked else VisitStatus.TO_BOOK)
+    page = re.sub(r"\s+", " ", client.get(response["Location"]).content.decode())
+    announced = page[
+        page.index('id="announcements"') : page.index(
+            "</div>", page.index('id="announcements"')
+        )
+    ]
+    assert "annual reviews end on Wed 25 Nov 2026" in announced
+    overdue = page[page.index('id="overdue"') : page.index('id="lost"')]
+    assert (f'id="visit-{review.pk}"' in overdue) is not ticked

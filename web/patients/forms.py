@@ -14,6 +14,7 @@ import hashlib
 from typing import Any
 
 from django import forms
+from django.utils.formats import date_format
 
 from clinic.models import Patient, ProcedureKind, Reminders, Surgeon
 from clinic.phones import MAX_TYPED_LENGTH
@@ -26,9 +27,11 @@ from followup.services.parsing import (
     parse_date,
     parse_email,
     parse_kind,
+    parse_name,
     parse_phone,
     parse_record_number,
     parse_reminders,
+    reason_text,
     required_text,
 )
 from followup.services.patients import Contact, check_birth_date
@@ -205,6 +208,14 @@ class RegistrationForm(ContactDetailsFields, ProcedureFields):
             )
         return number
 
+    # A birth date this long ago is saved only once confirmed (the page's
+    # "Yes, born on …" box, sent as `confirm_birth_date` holding the date):
+    # a slipped year, not a patient of 112.
+    CONFIRM_AGE_YEARS = 110
+
+    # The birth date the page asks to confirm (set by `clean_birth_date`).
+    birth_date_to_confirm: dt.date | None = None
+
     def clean_given_name(self) -> str:
         return _name(self.cleaned_data["given_name"], "Given name")
 
@@ -214,11 +225,33 @@ class RegistrationForm(ContactDetailsFields, ProcedureFields):
     def clean_birth_date(self) -> dt.date:
         born = required_date(self.cleaned_data["birth_date"], "Birth date")
         checked(check_birth_date, born, today=self.today)
+        if born < _years_before(self.today, self.CONFIRM_AGE_YEARS):
+            self.birth_date_to_confirm = born
+            if not self.birth_date_confirmed:
+                raise forms.ValidationError(
+                    f"{date_format(born)} is more than {self.CONFIRM_AGE_YEARS} "
+                    "years ago: check the year, or tick “Yes, born on "
+                    f"{date_format(born)}”.",
+                    code="birth_date_to_confirm",
+                )
         return born
+
+    @property
+    def birth_date_confirmed(self) -> bool:
+        born = self.birth_date_to_confirm
+        return born is not None and self.data.get("confirm_birth_date") == str(born)
+
+
+def _years_before(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
 
 
 def _name(value: str, label: str) -> str:
-    return str(checked(required_text, value, field_name=label, max_length=100))
+    """A name as the API checks it: refused without a letter, as it is typed."""
+    return str(checked(parse_name, value, field_name=label))
 
 
 class RowForm(forms.Form):
@@ -258,6 +291,22 @@ class PatientContactForm(RowForm, ContactDetailsFields):
 
     def refuse(self, error: DomainError) -> None:
         self.add_error(field_of(error), error.message)
+
+
+class ReopenForm(RowForm):
+    """A clinic admin's reopening of a visit cancelled by mistake: why."""
+
+    reason = raw_text()
+
+    def clean_reason(self) -> str:
+        return str(
+            checked(
+                reason_text,
+                self.cleaned_data["reason"],
+                field_name="reason",
+                required=True,
+            )
+        )
 
 
 class MriStudyForm(RowForm):
