@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 
 from followup.models import Visit
 from messaging import providers, schedule
@@ -61,18 +62,21 @@ def send_due_messages(*, now: dt.datetime) -> SendReport:
             scheduled_for=quiet.next_morning(now), updated_at=now
         )
         return report
-    seen: set[int] = set()
+    after: Q = Q()  # keyset pagination: each run reads each message once
     while True:
-        ids = list(
+        batch = list(
             Message.objects.due(now)
-            .exclude(pk__in=seen)
+            .filter(after)
             .order_by("scheduled_for", "id")
-            .values_list("pk", flat=True)[:BATCH]
+            .values_list("scheduled_for", "pk")[:BATCH]
         )
-        if not ids:
+        if not batch:
             return report
-        seen.update(ids)
-        for message_id in ids:
+        last_time, last_id = batch[-1]
+        after = Q(scheduled_for__gt=last_time) | Q(
+            scheduled_for=last_time, pk__gt=last_id
+        )
+        for _, message_id in batch:
             outcome = send_one(message_id, now=now)
             if outcome:
                 report.outcomes[message_id] = outcome

@@ -26,6 +26,7 @@ from clinic.models import Patient, Reminders
 from followup import services
 from followup.models import Visit
 from messaging import providers, tasks
+from messaging import services as sender
 from messaging.models import Kind, Message, Status
 from messaging.services import send_due_messages
 from tests.followup.world import NOW, TEN_O_CLOCK, book, madrid
@@ -274,3 +275,17 @@ def test_a_reschedule_in_flight_is_waited_for_and_its_old_reminder_never_sent(
     assert report.sent == 0
     old, new = messages(visit, kind=Kind.REMINDER)
     assert (old.status, new.status) == (Status.CANCELLED, Status.QUEUED)
+
+
+@pytest.mark.django_db
+def test_one_run_sends_every_due_message_batch_after_batch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sender, "BATCH", 3)
+    visits = [visit_of() for _ in range(7)]  # 7 invitations due now
+
+    report = send_due_messages(now=NINE)
+
+    assert report.sent == 7
+    invitations = Message.objects.filter(visit__in=visits, kind=Kind.INVITATION)
+    assert set(invitations.values_list("status", flat=True)) == {Status.SENT}
