@@ -6,6 +6,8 @@ control's window 27 Nov - 5 Dec; a slot on Friday 27 Nov at 09:00).
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.contrib.auth.models import User
 from django.db import connection, transaction
@@ -16,8 +18,16 @@ from followup import services
 from messaging import outbox
 from messaging.models import Channel, Kind, Message, MessageTemplate, Status
 from messaging.services import send_due_messages
-from tests.followup.world import FRIDAY_9, NOW, TEN_O_CLOCK, book, madrid, surgeon_of
-from tests.messaging.conftest import MOBILE, messages, visit_of
+from tests.followup.world import (
+    FRIDAY_9,
+    NOW,
+    TEN_O_CLOCK,
+    book,
+    madrid,
+    postop,
+    surgeon_of,
+)
+from tests.messaging.conftest import MOBILE, messages, patient, visit_of
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
@@ -250,3 +260,12 @@ def test_the_writer_takes_as_many_queries_for_many_visits_as_for_few() -> None:
 
     assert len(for_few) == len(for_many) <= 5
     assert Message.objects.filter(visit__in=many, kind=Kind.INVITATION).count() == 12
+
+
+def test_an_old_procedure_imported_today_texts_nobody_about_its_past() -> None:
+    # Its control's window closed in January 2025: the overdue text's moment
+    # (the day after) passed long before anyone could send it.
+    visit = postop(patient=patient(), surgery_date=dt.date(2025, 1, 6))
+
+    assert visit.status == "to_book"
+    assert messages(visit) == []
