@@ -1,0 +1,127 @@
+"""The worklist fits its card (D11): at 1280 px no tab's table is wider than
+the card it sits in (actions wrap, long names wrap), and at 768 px the page
+never scrolls sideways (the rows are blocks of labelled lines there).
+
+The cast (`tests.web.desk_data`) gets a patient with a long name whose
+visits fill every tab: a booked post-op control flagged for rebooking
+(*All*, *Needs rebooking*), an overdue control on the call list with an
+attempt, and a booking today (*Today*).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+
+from followup import services
+from followup.models import ContactChannel, ContactOutcome, Visit
+from followup.models.worklist import TABS
+from tests.factories import PatientFactory, make_procedure
+from tests.web.conftest import assert_no_serious_axe_violations
+from tests.web.desk_data import NOW, TODAY, DeskCast, make_cast, pin_clock
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+LONG_GIVEN = "Maximiliana Concepción Inmaculada"
+LONG_FAMILY = "Fernández-Villaverde de los Caballeros y Montenegro"
+
+
+@pytest.fixture
+def full_desk(monkeypatch: pytest.MonkeyPatch) -> DeskCast:
+    pin_clock(monkeypatch)
+    cast = make_cast()
+    long = PatientFactory.create(
+        record_number="MRN00777", given_name=LONG_GIVEN, family_name=LONG_FAMILY
+    )
+    make_procedure(
+        patient=long,
+        surgeon=cast.surgeon,
+        surgery_date=dt.date(2026, 11, 20),
+        today=TODAY,
+    )
+    late = PatientFactory.create(
+        record_number="MRN00778", given_name=LONG_GIVEN, family_name=LONG_FAMILY + " II"
+    )
+    make_procedure(
+        patient=late,
+        surgeon=cast.surgeon,
+        surgery_date=dt.date(2026, 10, 1),
+        today=TODAY,
+    )
+    booked = cast.visit(long, "postop_control")
+    services.book_visit(
+        visit_id=booked.pk,
+        start=dt.datetime.fromisoformat("2026-12-02T10:00:00+01:00"),
+        surgeon_id=cast.surgeon.pk,
+        actor=None,
+        now=NOW,
+    )
+    Visit.objects.filter(pk=booked.pk).update(needs_rebooking=True)
+    services.book_visit(
+        visit_id=cast.visit(cast.maria, "postop_control").pk,
+        start=dt.datetime.fromisoformat("2026-11-30T09:00:00+01:00"),
+        surgeon_id=cast.surgeon.pk,
+        actor=None,
+        now=NOW,
+    )
+    services.record_contact_attempt(
+        visit_id=cast.visit(late, "postop_control").pk,
+        channel=ContactChannel.PHONE,
+        outcome=ContactOutcome.LEFT_MESSAGE,
+        note="",
+        call_back_on=None,
+        actor=None,
+        now=NOW - dt.timedelta(days=1),
+    )
+    return cast
+
+
+OVERFLOW = """() => {
+  const tables = [...document.querySelectorAll('.worklist table')];
+  return tables.map(table => {
+    const card = table.closest('.worklist__body');
+    return {scroll: table.scrollWidth, card: card.clientWidth,
+            page: document.documentElement.scrollWidth, view: window.innerWidth};
+  });
+}"""
+
+
+def _tabs_with_rows(page: Any) -> list[str]:
+    shown = []
+    for tab in TABS:
+        page.goto(f"/desk/?tab={tab}")
+        if page.locator("tbody.visit").count():
+            shown.append(tab)
+    return shown
+
+
+def test_at_1280_px_no_tab_s_table_is_wider_than_its_card(
+    new_page: Callable[..., Any], cast: dict[str, User], full_desk: DeskCast
+) -> None:
+    page = new_page(width=1280, user=cast["front_desk"])
+    shown = _tabs_with_rows(page)
+    assert {"all", "rebooking", "call", "today", "overdue"} <= set(shown)
+    for tab in shown:
+        page.goto(f"/desk/?tab={tab}")
+        for measured in page.evaluate(OVERFLOW):
+            assert measured["scroll"] <= measured["card"], (tab, measured)
+            assert measured["page"] <= measured["view"], (tab, measured)
+    page.goto("/desk/?tab=rebooking")
+    assert_no_serious_axe_violations(page)
+
+
+def test_at_768_px_the_page_never_scrolls_sideways(
+    new_page: Callable[..., Any], cast: dict[str, User], full_desk: DeskCast
+) -> None:
+    page = new_page(width=768, user=cast["front_desk"])
+    for tab in _tabs_with_rows(page):
+        page.goto(f"/desk/?tab={tab}")
+        for measured in page.evaluate(OVERFLOW):
+            assert measured["page"] <= measured["view"], (tab, measured)
+            assert measured["scroll"] <= measured["card"], (tab, measured)
+    page.goto("/desk/?tab=call")
+    assert_no_serious_axe_violations(page)
