@@ -4,6 +4,7 @@ list (one URL for the page, the htmx partial and the plain-form redirect)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
@@ -32,11 +33,21 @@ def whole_number(value: str | None) -> int | None:
     return number if -MAX_ID <= number <= MAX_ID else None
 
 
+def calendar_date(value: str | None) -> dt.date | None:
+    """A date as a date field sends it (2026-12-01), or None."""
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
 @dataclass(frozen=True)
 class Filters:
     q: str = ""
     surgeon: int | None = None
     rule: int | None = None
+    due_from: dt.date | None = None
+    due_to: dt.date | None = None
 
     def apply(self, visits: VisitQuerySet) -> VisitQuerySet:
         if self.q:
@@ -45,6 +56,8 @@ class Filters:
             visits = visits.seen_by(self.surgeon)
         if self.rule is not None:
             visits = visits.filter(rule_id=self.rule)
+        if self.due_from or self.due_to:
+            visits = visits.due_between(self.due_from, self.due_to)
         return visits
 
 
@@ -56,6 +69,9 @@ class DeskState:
     q: str = ""
     surgeon: int | None = None
     rule: int | None = None
+    # Due on or after `due_from`, on or before `due_to`: either may be open.
+    due_from: dt.date | None = None
+    due_to: dt.date | None = None
     sort: str = DEFAULT_SORT
     page: int = 1
     # Values that were given but mean nothing here: said once, then dropped.
@@ -81,6 +97,19 @@ class DeskState:
             numbers[name] = whole_number(raw)
             if raw and numbers[name] is None:
                 ignored.append(name)
+        dates = {}
+        for name in ("due_from", "due_to"):
+            raw = query.get(name, "")
+            dates[name] = calendar_date(raw)
+            if raw and dates[name] is None:
+                ignored.append(name)
+        if (
+            dates["due_from"]
+            and dates["due_to"]
+            and dates["due_from"] > dates["due_to"]
+        ):
+            ignored.append("due_to (before due_from)")
+            dates["due_to"] = None
         sort = query.get("sort", DEFAULT_SORT)
         if sort not in SORTS:
             ignored.append("sort")
@@ -90,6 +119,8 @@ class DeskState:
             q=" ".join(query.get("q", "").split())[:100],
             surgeon=numbers["surgeon"],
             rule=numbers["rule"],
+            due_from=dates["due_from"],
+            due_to=dates["due_to"],
             sort=sort,
             page=max(numbers["page"] or 1, 1),
             ignored=tuple(ignored),
@@ -97,7 +128,18 @@ class DeskState:
 
     @property
     def filters(self) -> Filters:
-        return Filters(q=self.q, surgeon=self.surgeon, rule=self.rule)
+        return Filters(
+            q=self.q,
+            surgeon=self.surgeon,
+            rule=self.rule,
+            due_from=self.due_from,
+            due_to=self.due_to,
+        )
+
+    @property
+    def filtered(self) -> bool:
+        """Whether any filter narrows the list (the tab aside)."""
+        return self.filters != Filters()
 
     @property
     def is_today(self) -> bool:
@@ -115,6 +157,8 @@ class DeskState:
             "q": state.q,
             "surgeon": state.surgeon or "",
             "rule": state.rule or "",
+            "due_from": state.due_from.isoformat() if state.due_from else "",
+            "due_to": state.due_to.isoformat() if state.due_to else "",
             "sort": state.sort if state.sort != DEFAULT_SORT else "",
             "page": state.page if state.page > 1 else "",
         }
@@ -155,7 +199,9 @@ class DeskState:
 
     @property
     def cleared_url(self) -> str:
-        return self.url(q="", surgeon=None, rule=None, page=1)
+        return self.url(
+            q="", surgeon=None, rule=None, due_from=None, due_to=None, page=1
+        )
 
     def sort_header(self, key: str, label: str) -> ColumnHeader:
         aria_sort = ""

@@ -68,8 +68,7 @@ def _columns(state: DeskState) -> list[ColumnHeader]:
             state.sort_header("window", "Window"),
             ColumnHeader("Days left"),
         ]
-    if state.is_call:
-        middle.append(ColumnHeader("Last attempt"))
+    middle.append(ColumnHeader("Last contact"))
     return [
         *first,
         *middle,
@@ -90,11 +89,14 @@ def _visits(request: HttpRequest) -> VisitQuerySet:
 
 
 def _chosen(visits: VisitQuerySet, state: DeskState, today: dt.date) -> Any:
+    """The tab's rows, each with its last contact (the call list's summary
+    holds it)."""
     if state.is_today:
-        return visits.booked_on(today)
+        return visits.booked_on(today).with_last_contact()
     if state.is_call:
         return visits.call_list(today).with_row_relations()
-    return visits.in_bucket(Bucket(state.tab), today=today, sort=state.sort)
+    chosen = visits.in_bucket(Bucket(state.tab), today=today, sort=state.sort)
+    return chosen.with_last_contact()
 
 
 def _heading(state: DeskState, tabs: list[Tab]) -> str:
