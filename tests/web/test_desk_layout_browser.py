@@ -11,11 +11,13 @@ attempt, and a booking today (*Today*).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from playwright.sync_api import expect
 
 from followup import services
 from followup.models import ContactChannel, ContactOutcome, Visit
@@ -110,8 +112,9 @@ def test_at_1280_px_no_tab_s_table_is_wider_than_its_card(
         for measured in page.evaluate(OVERFLOW):
             assert measured["scroll"] <= measured["card"], (tab, measured)
             assert measured["page"] <= measured["view"], (tab, measured)
-    page.goto("/desk/?tab=rebooking")
-    assert_no_serious_axe_violations(page)
+    for tab in ("rebooking", "call"):
+        page.goto(f"/desk/?tab={tab}")
+        assert_no_serious_axe_violations(page)
 
 
 def test_at_768_px_the_page_never_scrolls_sideways(
@@ -124,4 +127,25 @@ def test_at_768_px_the_page_never_scrolls_sideways(
             assert measured["page"] <= measured["view"], (tab, measured)
             assert measured["scroll"] <= measured["card"], (tab, measured)
     page.goto("/desk/?tab=call")
+    assert_no_serious_axe_violations(page)
+
+
+def test_one_click_records_no_answer_on_the_call_list_row(
+    new_page: Callable[..., Any], cast: dict[str, User], full_desk: DeskCast
+) -> None:
+    jorge = full_desk.visit(full_desk.jorge, "postop_control")
+    page = new_page(width=1280, user=cast["front_desk"])
+    page.goto("/desk/?tab=call")
+    row = page.locator(f"#visit-{jorge.pk}")
+    expect(row.locator(".visit__contact")).to_contain_text("Not tried yet")
+
+    row.get_by_role("button", name=re.compile("^No answer")).click()
+
+    expect(page.locator("#announcements")).to_contain_text(
+        "Saved. Ruiz, Jorge · MRN00020: Phone attempt recorded: no answer."
+    )
+    expect(row.locator(".contact__count")).to_have_text("1 attempt")
+    row.get_by_role("button", name=re.compile("^Left a message")).click()
+    expect(row.locator(".contact__count")).to_have_text("2 attempts")
+    expect(row.locator(".contact__last")).to_have_text("Left a message")
     assert_no_serious_axe_violations(page)

@@ -126,3 +126,63 @@ def test_every_row_shows_its_last_contact_and_the_number_of_attempts(
         assert "2 attempts" in row
     untried = desk_cast.visit(desk_cast.jorge, "one_month_control")
     assert "Not tried yet" in row_html(desk.get("/desk/"), untried)
+
+
+# --- one-click outcomes on the call list ----------------------------------------------
+
+
+def test_the_call_list_offers_three_one_click_outcomes_and_other_tabs_none(
+    desk: Client, desk_cast: DeskCast
+) -> None:
+    jorge = desk_cast.visit(desk_cast.jorge, "postop_control")
+
+    row = row_html(desk.get("/desk/?tab=call"), jorge)
+
+    for outcome in ("no_answer", "left_message", "wrong_number"):
+        assert f'name="outcome" value="{outcome}"' in row
+    for ending in ("declined", "moved_away", "deceased", "call_back_later"):
+        assert f'name="outcome" value="{ending}"' not in row
+    assert 'name="outcome" value=' not in row_html(desk.get("/desk/"), jorge)
+
+
+def test_one_click_records_a_phone_call_and_returns_to_the_call_list(
+    desk: Client, desk_cast: DeskCast
+) -> None:
+    jorge = desk_cast.visit(desk_cast.jorge, "postop_control")
+
+    response = desk.post(
+        f"/desk/visits/{jorge.pk}/contact/",
+        {"back": "tab=call", "channel": "phone", "outcome": "no_answer"},
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == f"/desk/?tab=call#visit-{jorge.pk}"
+    (recorded,) = jorge.contact_attempts.all()
+    assert (recorded.channel, recorded.outcome, recorded.note) == (
+        "phone",
+        "no_answer",
+        "",
+    )
+    page = desk.get(response["Location"])
+    assert "Phone attempt recorded: no answer." in page.content.decode()
+    assert "1 attempt" in row_html(page, jorge)
+
+
+def test_one_click_with_htmx_answers_with_the_row_its_new_count_and_saved(
+    desk: Client, desk_cast: DeskCast
+) -> None:
+    jorge = desk_cast.visit(desk_cast.jorge, "postop_control")
+    attempt(jorge, ContactOutcome.NO_ANSWER, days_ago=2)
+
+    response = desk.post(
+        f"/desk/visits/{jorge.pk}/contact/",
+        {"back": "tab=call", "channel": "phone", "outcome": "left_message"},
+        HTTP_HX_REQUEST="true",
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.lstrip().startswith(f'<tbody id="visit-{jorge.pk}"')
+    assert "Saved. Phone attempt recorded: left a message." in html
+    assert "2 attempts" in html and "Left a message" in html
+    assert 'name="outcome" value="wrong_number"' in html  # still on the call list

@@ -44,7 +44,7 @@ from followup.models import (
 )
 from followup.models.worklist import Bucket
 from web.desk import rows
-from web.desk.forms import FORMS, RowForm
+from web.desk.forms import FORMS, QUICK_OUTCOMES, RowForm
 from web.desk.rows import Item, Tab
 from web.desk.state import ColumnHeader, DeskState, whole_number
 from web.roles import DESK_ROLES, role_required
@@ -164,6 +164,7 @@ def _choices(state: DeskState) -> dict[str, Any]:
         "rules": list(FollowUpRule.objects.filter(active=True)),
         "channels": ContactChannel.choices,
         "outcomes": ContactOutcome.choices,
+        "quick_outcomes": [(choice.value, choice.label) for choice in QUICK_OUTCOMES],
         "columns": _columns(state),
     }
 
