@@ -149,3 +149,32 @@ def test_one_click_records_no_answer_on_the_call_list_row(
     expect(row.locator(".contact__count")).to_have_text("2 attempts")
     expect(row.locator(".contact__last")).to_have_text("Left a message")
     assert_no_serious_axe_violations(page)
+
+
+@pytest.mark.parametrize("width", [1280, 700])
+def test_the_list_prints_as_a_full_width_table_with_its_heading_and_date(
+    new_page: Callable[..., Any],
+    cast: dict[str, User],
+    full_desk: DeskCast,
+    width: int,
+) -> None:
+    page = new_page(width=width, user=cast["front_desk"])
+    page.goto("/desk/?tab=call")
+    expect(page.get_by_text("Printed")).to_be_hidden()
+
+    page.emulate_media(media="print")
+
+    expect(page.get_by_role("heading", name="Patients to call")).to_be_visible()
+    expect(page.get_by_text("Printed Mon 30 Nov 2026")).to_be_visible()
+    for hidden in ("nav[aria-label=Main]", "form[role=search]", "#desk-tabs"):
+        expect(page.locator(hidden)).to_be_hidden()
+    expect(page.locator(".visit__actions").first).to_be_hidden()
+    expect(
+        page.get_by_role("button", name=re.compile("^No answer")).first
+    ).to_be_hidden()
+    expect(page.locator(".visits thead")).to_be_visible()  # a table, not blocks
+    widths = page.evaluate(
+        "() => [document.querySelector('.visits').getBoundingClientRect().width,"
+        " document.querySelector('main').clientWidth]"
+    )
+    assert widths[0] == pytest.approx(widths[1], abs=2)

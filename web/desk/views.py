@@ -137,6 +137,7 @@ def _list_context(
         "next_url": page.next and state.url(page=page.next),
         "items": [Item(row=row) for row in rows.rows(found, now=now)],
         "list_said": f"{heading}: {page.count_text} visit{pluralize(page.count)}.",
+        "printed_at": local(now),
     }
 
 
