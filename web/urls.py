@@ -3,6 +3,7 @@
 from django.urls import URLPattern, path
 
 from web.account import views as account
+from web.desk import export as desk_export
 from web.desk import views as desk
 from web.links import views as links
 from web.patients import imports, registration
@@ -38,6 +39,7 @@ urlpatterns = [
         "account/two-factor/verify/", account.verify, name="account-two-factor-verify"
     ),
     path("desk/", desk.desk, name="desk"),
+    path("desk/list.csv", desk_export.desk_csv, name="desk-csv"),
     path("desk/visits/<int:pk>/", desk.visit_row, name="desk-visit"),
     path("desk/visits/<int:pk>/book/", desk.book, name="desk-book"),
     path("desk/visits/<int:pk>/reschedule/", desk.reschedule, name="desk-reschedule"),

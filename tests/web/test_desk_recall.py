@@ -14,6 +14,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
+from clinic.models import PatientRead, PatientReadKind
 from followup import services
 from followup.models import ContactChannel, ContactOutcome, Visit
 from tests.web.desk_data import NOW, DeskCast, make_cast, pin_clock
@@ -186,3 +187,104 @@ def test_one_click_with_htmx_answers_with_the_row_its_new_count_and_saved(
     assert "Saved. Phone attempt recorded: left a message." in html
     assert "2 attempts" in html and "Left a message" in html
     assert 'name="outcome" value="wrong_number"' in html  # still on the call list
+
+
+# --- the list as CSV -----------------------------------------------------------
+
+
+def csv_lines(response: Any) -> list[list[str]]:
+    import csv
+    import io
+
+    return list(csv.reader(io.StringIO(response.content.decode())))
+
+
+def test_each_tab_links_its_csv_with_the_list_s_filters(
+    desk: Client, desk_cast: DeskCast
+) -> None:
+    surgeon = desk_cast.surgeon.pk
+    html = desk.get(
+        f"/desk/?tab=call&surgeon={surgeon}&due_from=2026-10-01&page=1"
+    ).content.decode()
+
+    url = f"/desk/list.csv?tab=call&amp;surgeon={surgeon}&amp;due_from=2026-10-01"
+    assert f'href="{url}" hx-boost="false" download>Download CSV' in html
+    assert "(3 visits)" in html  # Pilar's two, María's post-op
+
+
+def test_the_csv_holds_the_tab_s_rows_in_its_order_with_their_last_contact(
+    desk: Client, desk_cast: DeskCast
+) -> None:
+    pilar = desk_cast.visit(desk_cast.pilar, "postop_control")
+    attempt(pilar, ContactOutcome.NO_ANSWER, days_ago=1)
+
+    response = desk.get("/desk/list.csv?tab=call")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert 'filename="worklist-call-2026-11-30.csv"' in response["Content-Disposition"]
+    header, *lines = csv_lines(response)
+    assert header[:3] == ["Record number", "Family name", "Given name"]
+    assert [line[0] for line in lines] == [
+        "MRN00030",
+        "MRN00030",
+        "MRN00020",
+        "MRN00012",
+    ]
+    assert lines[0] == [
+        "MRN00030",
+        "Sanz",
+        "Pilar",
+        "Post-operative control",
+        "Dr. Lucía Moreno",
+        "2026-10-11",
+        "2026-10-08",
+        "2026-10-16",
+        "To book",
+        "",
+        "No answer",
+        "2026-11-29 08:00",
+        "1",
+    ]
+
+
+def test_a_name_a_spreadsheet_would_run_is_written_as_text(
+    desk: Client, desk_cast: DeskCast
+) -> None:
+    desk_cast.pilar.family_name = "=HYPERLINK(1)"
+    desk_cast.pilar.save()
+
+    lines = csv_lines(desk.get("/desk/list.csv?tab=overdue"))
+
+    assert lines[1][1] == "'=HYPERLINK(1)"
+
+
+def test_a_download_is_recorded_in_the_patient_read_audit(
+    desk: Client, desk_cast: DeskCast, front_desk: User
+) -> None:
+    desk.get("/desk/list.csv?tab=overdue&page=3")
+
+    (read,) = PatientRead.objects.filter(kind=PatientReadKind.DESK_CSV)
+    assert read.reader == front_desk
+    assert read.query == "/desk/list.csv?tab=overdue"
+    assert read.count == 2
+    assert read.patient_ids == [desk_cast.pilar.pk]
+
+
+def test_the_csv_stops_at_its_cap_and_its_link_says_so(
+    desk: Client, desk_cast: DeskCast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("web.desk.rows.CSV_LIMIT", 4)
+
+    assert "(the first 4 visits)" in desk.get("/desk/").content.decode()
+    assert len(csv_lines(desk.get("/desk/list.csv"))) == 1 + 4
+    assert "(2 visits)" in desk.get("/desk/?tab=overdue").content.decode()
+
+
+def test_a_bad_filter_is_left_out_of_the_csv_too_and_a_surgeon_gets_none(
+    desk: Client, desk_cast: DeskCast, surgeon_a: Any
+) -> None:
+    assert len(csv_lines(desk.get("/desk/list.csv?due_from=nope&rule=x"))) == 1 + 6
+    assert desk.post("/desk/list.csv").status_code == 405
+    desk.force_login(surgeon_a.user)
+    assert desk.get("/desk/list.csv").status_code == 403

@@ -184,6 +184,12 @@ class DeskState:
         page_url = reverse("desk")
         return f"{page_url}?{query}" if query else page_url
 
+    @property
+    def csv_url(self) -> str:
+        """The CSV of this list: every page of it, up to `rows.CSV_LIMIT`."""
+        query = self.query(page=1)
+        return f"{reverse('desk-csv')}?{query}" if query else reverse("desk-csv")
+
     def tab_url(self, tab: str) -> str:
         return self.url(tab=tab, page=1)
 

@@ -88,7 +88,7 @@ def _visits(request: HttpRequest) -> VisitQuerySet:
     return Visit.objects.visible_to(staff_of(request.user))
 
 
-def _chosen(visits: VisitQuerySet, state: DeskState, today: dt.date) -> Any:
+def tab_rows(visits: VisitQuerySet, state: DeskState, today: dt.date) -> Any:
     """The tab's rows, each with its last contact (the call list's summary
     holds it)."""
     if state.is_today:
@@ -118,7 +118,7 @@ def _list_context(
         exact = visits.in_tab(state.tab, today).count()
         page = rows.exact_page_of(state.page, exact)
     # The MRI flag is read in the rows' own select.
-    chosen = _chosen(visits, state, today).with_mri_status()
+    chosen = tab_rows(visits, state, today).with_mri_status()
     found = list(chosen[page.offset : page.offset + page.size])
     if state.q:
         _record_search(request, state, found, now=now)
@@ -138,6 +138,7 @@ def _list_context(
         "items": [Item(row=row) for row in rows.rows(found, now=now)],
         "list_said": f"{heading}: {page.count_text} visit{pluralize(page.count)}.",
         "printed_at": local(now),
+        "csv_said": rows.csv_said(page.count),
     }
 
 
