@@ -9,7 +9,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 
-from clinic import kinds
+from clinic import kinds, search
 from core import db
 
 if TYPE_CHECKING:
@@ -32,15 +32,10 @@ class PatientQuerySet(models.QuerySet["Patient"]):
         return self.none()
 
     def search(self, q: str) -> PatientQuerySet:
-        """Patients whose record number or names contain every word of `q`."""
-        patients = self
-        for word in q.split():
-            patients = patients.filter(
-                Q(record_number__icontains=word)
-                | Q(given_name__icontains=word)
-                | Q(family_name__icontains=word)
-            )
-        return patients
+        """The patients `q` finds: by a name without its accents or capitals,
+        a record number, a phone number as typed, or a birth date
+        (`clinic.search`)."""
+        return self.filter(search.patient_condition(q))
 
 
 RECORD_NUMBER_MAX_LENGTH = 32
@@ -58,6 +53,27 @@ validate_record_number = RegexValidator(
 )
 
 
+class Reminders(models.TextChoices):
+    """The channel a patient agreed to be reminded by; none by default."""
+
+    SMS = "sms", "By SMS"
+    EMAIL = "email", "By email"
+    NONE = "none", "No reminders"
+
+
+PHONE_MAX_LENGTH = 16  # E.164: "+" and at most 15 digits
+# What is typed about a patient, wherever it is (the API, the admin).
+PATIENT_DETAILS = (
+    "record_number",
+    "given_name",
+    "family_name",
+    "birth_date",
+    "phone",
+    "email",
+    "reminders",
+)
+
+
 class Patient(models.Model):
     record_number = models.CharField(
         max_length=RECORD_NUMBER_MAX_LENGTH,
@@ -68,6 +84,22 @@ class Patient(models.Model):
     given_name = models.CharField(max_length=100)
     family_name = models.CharField(max_length=100)
     birth_date = models.DateField()
+    phone = models.CharField(
+        max_length=PHONE_MAX_LENGTH,
+        blank=True,
+        default="",
+        help_text="In E.164 (+34612345678); typed in any format.",
+    )
+    email = models.EmailField(blank=True, default="")
+    reminders = models.CharField(
+        max_length=8,
+        choices=Reminders.choices,
+        default=Reminders.NONE,
+        help_text="The channel the patient agreed to be reminded by.",
+    )
+    # The names folded (`clinic.search.fold`), which the search compares:
+    # written from the names on every save, never typed.
+    search_name = models.CharField(max_length=201, editable=False, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -79,10 +111,39 @@ class Patient(models.Model):
             models.CheckConstraint(
                 condition=~Q(record_number=""), name="patient_record_number_not_blank"
             ),
+            models.CheckConstraint(
+                condition=Q(reminders__in=Reminders.values),
+                name="patient_reminders_known",
+            ),
+            # Consent to a channel needs its address; whether a number takes
+            # texts is libphonenumber's to say (`clinic.phones`), not SQL's.
+            models.CheckConstraint(
+                condition=~Q(reminders=Reminders.SMS, phone=""),
+                name="patient_sms_reminders_need_phone",
+            ),
+            models.CheckConstraint(
+                condition=~Q(reminders=Reminders.EMAIL, email=""),
+                name="patient_email_reminders_need_email",
+            ),
+        ]
+        indexes = [
+            # The search by phone and by birth date (`clinic.search`); names
+            # are found through a trigram index on PostgreSQL (migration).
+            models.Index(
+                fields=["phone"], name="patient_by_phone", condition=~Q(phone="")
+            ),
+            models.Index(fields=["birth_date"], name="patient_by_birth_date"),
         ]
 
     def __str__(self) -> str:
         return f"{self.family_name}, {self.given_name} ({self.record_number})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.search_name = search.search_name(self.given_name, self.family_name)
+        fields = kwargs.get("update_fields")
+        if fields is not None and {"given_name", "family_name"} & set(fields):
+            kwargs["update_fields"] = {*fields, "search_name"}
+        super().save(*args, **kwargs)
 
     @property
     def initials(self) -> str:

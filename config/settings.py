@@ -19,6 +19,7 @@ from core.env import (
     env_bool,
     env_int,
     env_list,
+    env_phone_region,
     env_str,
     env_time_zone,
     env_weekly_hours,
@@ -289,6 +290,12 @@ TIME_ZONE = CLINIC_TIME_ZONE
 # When a surgeon with no consultation sessions of their own can be booked,
 # in the clinic's wall-clock time.
 CLINIC_HOURS = env_weekly_hours("CLINIC_HOURS", "mon-fri 09:00-14:00, slot 10")
+# Where a phone number typed without its country code is: "612 34 56 78" is
+# +34 612 34 56 78 in Spain. Patients' phones are stored in E.164.
+CLINIC_PHONE_REGION = env_phone_region("CLINIC_PHONE_REGION", "ES")
+# The clinic's phone number as patients should dial it: their own calendar
+# feed says to call it to book or change a visit ("" leaves it out).
+CLINIC_PHONE = env_str("CLINIC_PHONE", "+34 910 000 000")
 USE_TZ = True
 LANGUAGE_CODE = "en"
 USE_I18N = True

@@ -31,6 +31,7 @@ from django.db import (
     connections,
 )
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor as BaseSchemaEditor
 from django.db.models import Field, Model, QuerySet
 from django.db.models.expressions import RawSQL
 from psycopg import abc, pq
@@ -362,6 +363,35 @@ def _column(model: type[Model], name: str) -> str:
     if not isinstance(field, Field):
         raise TypeError(f"{model.__name__}.{name} is not a column")
     return connection.ops.quote_name(field.column)
+
+
+# --- search indexes -----------------------------------------------------------
+
+
+def add_trigram_index(
+    schema_editor: BaseSchemaEditor, *, name: str, table: str, column: str
+) -> None:
+    """A GIN trigram index serving `column LIKE '%word%'`, on PostgreSQL.
+
+    Elsewhere nothing: SQLite, the embedded demo, has neither `pg_trgm` nor
+    GIN, and scans, which its small clinics afford. `fastupdate = off`: rows
+    inserted since the last vacuum would wait in the index's pending list,
+    which every search reads through (see clinic's migration 0004).
+    """
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    schema_editor.execute(
+        f"CREATE INDEX IF NOT EXISTS {name} ON {table} "
+        f"USING gin ({column} gin_trgm_ops) WITH (fastupdate = off)"
+    )
+
+
+def drop_trigram_index(schema_editor: BaseSchemaEditor, *, name: str) -> None:
+    """Undoes `add_trigram_index` (the extension stays: others may use it)."""
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
 
 
 # --- advisory locks -----------------------------------------------------------

@@ -7,6 +7,7 @@ import os
 import re
 import zoneinfo
 
+import phonenumbers
 from django.core.exceptions import ImproperlyConfigured
 
 
@@ -63,6 +64,18 @@ def env_time_zone(name: str, default: str) -> str:
         raise ImproperlyConfigured(
             f"{name}={value!r} is not a known time zone"
         ) from None
+    return value
+
+
+def env_phone_region(name: str, default: str) -> str:
+    """A region phone numbers are read in when typed without their country
+    code (ISO 3166 two letters, as libphonenumber knows them: ES, PT, GB)."""
+    value = env_str(name, default).strip().upper()
+    if value not in phonenumbers.SUPPORTED_REGIONS:
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not a region phone numbers are known for "
+            "(two letters, like ES)"
+        )
     return value
 
 

@@ -29,7 +29,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.db import connection
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import formats, timezone
 
 from clinic.clock import clinic_zone
 from clinic.models import Procedure, Surgeon
@@ -47,7 +47,7 @@ from followup.models import (
 PRODID = "-//Spine clinic//Follow-up calendar 1.0//EN"
 # Raise it when the bytes a visit renders to change: it is part of every
 # feed's cache key and ETag, and a stored entry of another format is stale.
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 # A schedule (surgeon, clinic) lists booked visits and the cancellations of
 # bookings, so subscribed calendars drop them.
 _IN_SCHEDULE = Q(status__in=sorted(SLOT_HOLDING_STATUSES)) | Q(
@@ -154,6 +154,8 @@ def _timed_lines(visit: Visit, *, cancelled: bool, for_patient: bool) -> list[st
         details.append(f"{warning}: no reported scan in time for this review.")
     elif visit.requires_mri:
         details.append("Bring the MRI scan.")
+    if for_patient:
+        details.append(_call_the_clinic("To change or cancel it"))
     description = " ".join(filter(None, details))
     if description:
         lines.append(f"DESCRIPTION:{ical.escape_text(description)}")
@@ -174,12 +176,35 @@ def _window_lines(visit: Visit, *, cancelled: bool, for_patient: bool) -> list[s
         + ical.escape_text(_summary(visit, prefix=prefix, for_patient=for_patient)),
         "STATUS:" + ("CANCELLED" if cancelled else "TENTATIVE"),
         "TRANSP:TRANSPARENT",
-        "DESCRIPTION:"
-        + ical.escape_text(
+        "DESCRIPTION:" + ical.escape_text(_book_between(visit, for_patient)),
+    ]
+
+
+def _book_between(visit: Visit, for_patient: bool) -> str:
+    """A window's text; the patient's in the clinic's date format, with the
+    number to call."""
+    if not for_patient:
+        return (
             f"Book this visit between {visit.window_start.isoformat()} "
             f"and {visit.window_end.isoformat()}."
-        ),
-    ]
+        )
+    return " ".join(
+        filter(
+            None,
+            [
+                f"Book this visit between {formats.date_format(visit.window_start)} "
+                f"and {formats.date_format(visit.window_end)}.",
+                _call_the_clinic("To book it"),
+            ],
+        )
+    )
+
+
+def _call_the_clinic(to_do: str) -> str:
+    """ "To book it, call the clinic on +34 …." ("" with no CLINIC_PHONE):
+    read when used, so a changed setting reaches the next render."""
+    phone = settings.CLINIC_PHONE
+    return f"{to_do}, call the clinic on {phone}." if phone else ""
 
 
 def _visits_for_rendering(visit_ids: Iterable[int]) -> list[Visit]:

@@ -186,3 +186,21 @@ def test_gunicorn_as_deployed_writes_no_token_and_no_search_term(
     assert token not in text
     assert "B" * 43 not in text
     assert "Garcia" not in text
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "GET /api/patients/?phone=%2B34612345678&email=jose%40example.es",
+        "Refused: phone +34612345678 for patient 12",
+        "Refused: email jose.garcia@example.es for patient 12",
+    ],
+)
+def test_a_patients_phone_or_email_never_reaches_a_log_line(line: str) -> None:
+    from core.redaction import redact
+
+    cleaned = redact(line)
+
+    assert "612345678" not in cleaned
+    assert "example.es" not in cleaned
+    assert "[redacted]" in cleaned

@@ -19,6 +19,7 @@ pytestmark = pytest.mark.django_db
         (config_settings.env_bool, "X_FLAG", "perhaps", "is not a boolean"),
         (config_settings.env_int, "X_YEARS", "two", "is not an integer"),
         (config_settings.env_time_zone, "X_TZ", "Europe/Atlantis", "is not a known"),
+        (config_settings.env_phone_region, "X_REGION", "ZZ", "is not a region"),
     ],
 )
 def test_settings_helpers_fail_loudly_on_a_bad_value(

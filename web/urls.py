@@ -67,6 +67,11 @@ urlpatterns = [
         name="patient-contact",
     ),
     path(
+        "desk/patients/<int:pk>/contact-details/",
+        patients.set_contact_details,
+        name="patient-contact-details",
+    ),
+    path(
         "desk/patients/<int:pk>/mri-studies/",
         patients.record_mri_study,
         name="patient-mri-study",

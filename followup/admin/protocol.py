@@ -6,10 +6,14 @@ procedures applies the current rules when the clinic asks for it.
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
@@ -30,24 +34,48 @@ from followup.models import (
     VisitEvent,
 )
 from followup.services.plan import OUTCOME_LABELS
+from followup.services.replanning import Affected
 
 
 @admin.register(FollowUpRule)
 class FollowUpRuleAdmin(admin.ModelAdmin[FollowUpRule]):
+    # Fits a 1280 px screen: the offset and the window each in one column.
     list_display = [
-        "code",
         "name",
+        "code",
         "applies_to",
-        "offset_amount",
-        "offset_unit",
-        "window_days_before",
-        "window_days_after",
-        "duration_minutes",
-        "requires_mri",
-        "recurring",
+        "due",
+        "window",
+        "duration",
+        "mri",
+        "yearly",
         "active",
     ]
+    list_display_links = ["name"]
     list_filter = ["active", "applies_to"]
+
+    @admin.display(description="due", ordering="offset_amount")
+    def due(self, rule: FollowUpRule) -> str:
+        unit = rule.offset_unit  # day, month, year
+        every = "every " if rule.recurring else ""
+        return f"{every}{rule.offset_amount} {unit}{pluralize(rule.offset_amount)}"
+
+    @admin.display(description="window (days)")
+    def window(self, rule: FollowUpRule) -> str:
+        return f"\N{MINUS SIGN}{rule.window_days_before} / +{rule.window_days_after}"
+
+    @admin.display(description="length", ordering="duration_minutes")
+    def duration(self, rule: FollowUpRule) -> str:
+        return f"{rule.duration_minutes} min"
+
+    @admin.display(description="MRI", boolean=True, ordering="requires_mri")
+    def mri(self, rule: FollowUpRule) -> bool:
+        return rule.requires_mri
+
+    @admin.display(description="yearly", boolean=True, ordering="recurring")
+    def yearly(self, rule: FollowUpRule) -> bool:
+        return rule.recurring
+
     change_list_template = "admin/followup/followuprule/change_list.html"
 
     def get_urls(self) -> list[URLPattern]:
@@ -100,6 +128,7 @@ class FollowUpRuleAdmin(admin.ModelAdmin[FollowUpRule]):
                 (OUTCOME_LABELS[action], count)
                 for action, count in sorted(preview.counts.items())
             ],
+            "shown": _shown(preview.shown),
         }
         return TemplateResponse(
             request, "admin/followup/followuprule/replan_preview.html", context
@@ -247,3 +276,33 @@ class ConsultationSessionAdmin(admin.ModelAdmin[ConsultationSession]):
     ]
     list_filter = ["surgeon", "weekday"]
     list_select_related = ["surgeon"]
+
+
+@dataclass(frozen=True)
+class _VisitLine:
+    """One visit of the re-plan preview: its old and new due dates."""
+
+    visit: str
+    change: str
+    before: dt.date | None
+    after: dt.date | None
+
+
+def _shown(affected: list[Affected]) -> list[tuple[Affected, list[_VisitLine]]]:
+    names = dict(FollowUpRule.objects.values_list("code", "name"))
+    return [
+        (
+            item,
+            [
+                _VisitLine(
+                    visit=names.get(change.rule, change.rule)
+                    + (f" ({change.occurrence})" if change.occurrence > 1 else ""),
+                    change=OUTCOME_LABELS[change.action],
+                    before=change.before.due_date if change.before else None,
+                    after=change.after.due_date if change.after else None,
+                )
+                for change in item.changes
+            ],
+        )
+        for item in affected
+    ]

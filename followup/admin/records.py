@@ -22,28 +22,56 @@ from django.utils.html import format_html
 
 from clinic import audit
 from clinic.models import (
+    PATIENT_DETAILS,
     Patient,
     PatientReadKind,
     PatientViewChannel,
     Procedure,
     ProcedureKind,
+    Reminders,
     Surgeon,
 )
+from clinic.phones import MAX_TYPED_LENGTH
 from followup import services
 from followup.access import Role, staff_of
 from followup.exceptions import DomainError
 from followup.models import MriStudy, Visit
 from followup.services.mri import check_report_date, check_study
-from followup.services.parsing import check_surgery_date, parse_name
-from followup.services.patients import check_birth_date
+from followup.services.parsing import (
+    EMAIL_MAX_LENGTH,
+    check_surgery_date,
+    parse_name,
+)
+from followup.services.patients import Contact, check_birth_date
 
 
 class PatientAdminForm(forms.ModelForm[Patient]):
     """Refuses what the service would refuse, before anything is saved."""
 
+    # As typed: read by the services' parsers in `clean`, stored in E.164.
+    phone = forms.CharField(required=False, max_length=MAX_TYPED_LENGTH)
+    email = forms.CharField(required=False, max_length=EMAIL_MAX_LENGTH)
+
     class Meta:
         model = Patient
-        fields = ["record_number", "given_name", "family_name", "birth_date"]
+        fields = list(PATIENT_DETAILS)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not {"phone", "email", "reminders"} <= set(cleaned):
+            return cleaned
+        try:
+            contact = Contact.parse(
+                phone=cleaned["phone"],
+                email=cleaned["email"],
+                reminders=cleaned["reminders"],
+            )
+        except DomainError as exc:
+            field = str(exc.errors[0]["field"]) if exc.errors else None
+            self.add_error(field, exc.message)
+            return cleaned
+        cleaned.update(contact.as_dict())
+        return cleaned
 
     def clean_given_name(self) -> str:
         return self._name("given_name")
@@ -72,8 +100,20 @@ class PatientAdminForm(forms.ModelForm[Patient]):
 class PatientAdmin(admin.ModelAdmin[Patient]):
     form = PatientAdminForm
     list_display = ["record_number", "family_name", "given_name", "birth_date"]
-    search_fields = ["record_number", "family_name", "given_name"]
+    # The search box finds what the desk's finds (`Patient.objects.search`).
+    search_fields = ["record_number"]
+    search_help_text = (
+        "A name (accents and capitals do not matter), a record number, a phone "
+        "number or a birth date."
+    )
     readonly_fields = ["audit_trail"]
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Patient], search_term: str
+    ) -> tuple[QuerySet[Patient], bool]:
+        if not search_term.strip():
+            return queryset, False
+        return queryset.search(search_term), False  # type: ignore[attr-defined]
 
     @admin.display(description="Audit trail")
     def audit_trail(self, obj: Patient) -> str:
@@ -145,6 +185,9 @@ class PatientAdmin(admin.ModelAdmin[Patient]):
                 family_name=obj.family_name,
                 birth_date=obj.birth_date,
                 today=today,
+                contact=Contact(
+                    phone=obj.phone, email=obj.email, reminders=Reminders(obj.reminders)
+                ),
             ).pk
 
 

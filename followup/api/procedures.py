@@ -274,7 +274,10 @@ class ProcedureImport(APIView):
         summary="Import patients and procedures from CSV: all rows or none",
         description=(
             "Columns: record_number, given_name, family_name, birth_date, "
-            "surgeon (id or username), kind, surgery_date. Send the file as the "
+            "surgeon (full name, id or username), kind, surgery_date; "
+            "optionally phone, email, reminders. Comma- or semicolon-separated "
+            "(as the header line is), dates YYYY-MM-DD or DD/MM/YYYY (as the "
+            "first date is); `read_as` says which. Send the file as the "
             "multipart field `file`, or as a `text/csv` body. Any bad row "
             "rejects the file (400, code `import_rejected`) with every problem "
             "in `errors` by line number; importing the same file again creates "

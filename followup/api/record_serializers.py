@@ -7,15 +7,25 @@ from typing import Any
 from rest_framework import serializers
 
 from clinic.models import (
+    PATIENT_DETAILS,
     RECORD_NUMBER_MAX_LENGTH,
     Patient,
     Procedure,
     ProcedureKind,
+    Reminders,
     Surgeon,
     validate_record_number,
 )
+from clinic.phones import MAX_TYPED_LENGTH
 from followup.api.serializers import EnumChoiceField, VisitSerializer
 from followup.models import MriStudy
+from followup.services.parsing import (
+    EMAIL_MAX_LENGTH,
+    check_consent,
+    parse_email,
+    parse_phone,
+)
+from followup.services.patients import CONTACT_FIELDS, Contact
 
 
 class RejectUnknownFields:
@@ -35,21 +45,44 @@ class RejectUnknownFields:
 
 
 class PatientSerializer(serializers.ModelSerializer[Patient]):
+    # Text, "" when none is known (not an `email`-formatted string).
+    email = serializers.CharField(read_only=True)
+
     class Meta:
         model = Patient
-        fields = [
-            "id",
-            "record_number",
-            "given_name",
-            "family_name",
-            "birth_date",
-            "created_at",
-            "updated_at",
-        ]
+        fields = ["id", *PATIENT_DETAILS, "created_at", "updated_at"]
         read_only_fields = fields
 
 
-class PatientCreateSerializer(serializers.Serializer):
+class ContactFields(serializers.Serializer):
+    """A patient's contact details and consent, read by the services'
+    parsers; a refusal names its field (a 400 with it in `errors`)."""
+
+    phone = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=MAX_TYPED_LENGTH,
+        help_text="Any format; read in CLINIC_PHONE_REGION unless it starts "
+        "with a country code; stored and answered in E.164. Empty for none.",
+    )
+    email = serializers.CharField(
+        required=False, allow_blank=True, max_length=EMAIL_MAX_LENGTH
+    )
+    reminders = EnumChoiceField(
+        Reminders,
+        required=False,
+        help_text="The channel the patient agreed to: `sms` needs a mobile "
+        "`phone`, `email` an `email`. Default `none`.",
+    )
+
+    def validate_phone(self, value: str) -> str:
+        return parse_phone(value)
+
+    def validate_email(self, value: str) -> str:
+        return parse_email(value)
+
+
+class PatientCreateSerializer(ContactFields):
     record_number = serializers.CharField(
         max_length=RECORD_NUMBER_MAX_LENGTH, validators=[validate_record_number]
     )
@@ -57,8 +90,16 @@ class PatientCreateSerializer(serializers.Serializer):
     family_name = serializers.CharField(max_length=100)
     birth_date = serializers.DateField()
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        given = {name: attrs.pop(name) for name in CONTACT_FIELDS if name in attrs}
+        contact = Contact(**given)
+        # A consent without what it needs: a 400 naming the missing field.
+        check_consent(**contact.as_dict())
+        attrs["contact"] = contact
+        return attrs
 
-class PatientPatchSerializer(RejectUnknownFields, serializers.Serializer):
+
+class PatientPatchSerializer(RejectUnknownFields, ContactFields):
     record_number = serializers.CharField(
         max_length=RECORD_NUMBER_MAX_LENGTH,
         required=False,
@@ -74,7 +115,9 @@ class PatientQuerySerializer(serializers.Serializer):
         required=False,
         allow_blank=True,
         max_length=200,
-        help_text="Part of a name or record number; every word must match.",
+        help_text="A name (accents and capitals do not matter; every word must "
+        "match), part of a record number, a phone number in any format, or a "
+        "birth date (YYYY-MM-DD, or as the clinic writes it: 2 Mar 1950).",
     )
 
 
@@ -193,12 +236,27 @@ class ImportUploadSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="The CSV file (UTF-8, header row).")
 
 
+class ReadAsSerializer(serializers.Serializer):
+    separator = serializers.ChoiceField(
+        choices=[",", ";"], help_text="As the file's header line uses it."
+    )
+    dates = serializers.ChoiceField(
+        choices=["yyyy-mm-dd", "dd/mm/yyyy"],
+        help_text="As the file's dates are written (dd/mm/yyyy: d/m/yyyy too).",
+    )
+
+
 class ImportResultSerializer(serializers.Serializer):
     rows = serializers.IntegerField()
     patients_created = serializers.IntegerField()
     procedures_created = serializers.IntegerField()
     visits_created = serializers.IntegerField()
     unchanged = serializers.IntegerField()
+    read_as = ReadAsSerializer(
+        allow_null=True,
+        help_text="How the file was read (null for an import made before "
+        "this was recorded).",
+    )
 
 
 class MriStudySerializer(serializers.ModelSerializer[MriStudy]):

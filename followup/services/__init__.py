@@ -44,7 +44,7 @@ from followup.services.importing import ImportResult, import_procedures_csv
 from followup.services.mri import record_mri_report, record_mri_study
 from followup.services.outreach import record_contact_attempt
 from followup.services.parsing import parse_date, parse_kind
-from followup.services.patients import correct_patient, create_patient
+from followup.services.patients import Contact, correct_patient, create_patient
 from followup.services.plan import PlanResult, bulk_create_visits
 from followup.services.procedures import (
     cancel_procedure,
@@ -66,6 +66,7 @@ from followup.services.replanning import (
 from followup.services.slots import Slot, SlotSearch, free_slots, propose_slots
 
 __all__ = [
+    "Contact",
     "ImportResult",
     "PlanResult",
     "ReplanPreview",

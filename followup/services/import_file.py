@@ -9,8 +9,10 @@ writes them a chunk at a time).
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import NamedTuple
 
 from followup.exceptions import InvalidInput
 
@@ -23,11 +25,24 @@ COLUMNS = (
     "kind",
     "surgery_date",
 )
+# May be left out; an empty cell is "none given" (reminders: `none`).
+OPTIONAL_COLUMNS = ("phone", "email", "reminders")
 REJECTED = "import_rejected"
 # A few dozen: the file has 7 columns, plus what a spreadsheet pads.
 MAX_COLUMNS = 32
 # Problems listed in a rejection; the answer also gives their total.
 MAX_ERRORS_LISTED = 100
+# The separators a file may use, as the import names them: a Spanish Excel
+# writes `;` (its decimal separator is the comma).
+SEPARATORS = {",": "comma", ";": "semicolon"}
+# The date forms a file may use, one per file: ISO, or the day first as a
+# Spanish Excel writes it (2/3/1950 or 02/03/1950).
+ISO_DATES = "yyyy-mm-dd"
+DAY_FIRST_DATES = "dd/mm/yyyy"
+_DATE_FORMS = {
+    ISO_DATES: re.compile(r"(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})"),
+    DAY_FIRST_DATES: re.compile(r"(?P<d>\d{1,2})/(?P<m>\d{1,2})/(?P<y>\d{4})"),
+}
 
 
 class ImportErrors:
@@ -79,11 +94,20 @@ def file_error(message: str, *, line: int = 1) -> InvalidInput:
     )
 
 
-def read_csv(
-    data: bytes, errors: ImportErrors
-) -> tuple[int, list[str], Iterator[tuple[int, list[str]]]]:
-    """The header's line, the header, and the non-blank rows (read as they
-    are iterated), each with the line it starts on.
+class CsvFile(NamedTuple):
+    """A file read by `read_csv`."""
+
+    header_line: int
+    header: list[str]
+    # The non-blank rows, read as they are iterated, with their first line.
+    records: Iterator[tuple[int, list[str]]]
+    # `,` or `;`, as the header line uses it.
+    separator: str
+
+
+def read_csv(data: bytes, errors: ImportErrors) -> CsvFile:
+    """The header's line, the header, the non-blank rows (read as they are
+    iterated), each with the line it starts on, and the separator.
 
     Lines that are not valid CSV go to `errors`, to be reported with the
     problems of the other rows.
@@ -110,7 +134,8 @@ def read_csv(
             "The file is empty; it needs a header row with the columns "
             + ", ".join(COLUMNS)
         )
-    reader = csv.reader(_text_lines(text))
+    separator = detect_separator(text)
+    reader = csv.reader(_text_lines(text), delimiter=separator)
     lines = _numbered(reader, errors)
     header_line, header = next(lines, (1, []))
     header = _without_trailing_blanks(header)
@@ -124,7 +149,16 @@ def read_csv(
         )
     header = [name.strip().lower() for name in header]
     _check_header(header, line=header_line)
-    return header_line, header, lines
+    return CsvFile(header_line, header, lines, separator)
+
+
+def detect_separator(text: str) -> str:
+    """`;` when the first non-blank line (the header) has more semicolons
+    than commas, else `,`: no column's name holds either."""
+    for line in _text_lines(text):
+        if line.strip():
+            return ";" if line.count(";") > line.count(",") else ","
+    return ","
 
 
 def estimate_rows(data: bytes) -> int:
@@ -133,7 +167,7 @@ def estimate_rows(data: bytes) -> int:
     file-level checks `read_csv` makes have passed (not UTF-8, a bad header:
     `InvalidInput`). Milliseconds for a 60,000-row file, where reading every
     row (`count_rows`) takes 0.2 to 0.6 s of the request that accepts it."""
-    header_line, _, _ = read_csv(data, ImportErrors())
+    header_line = read_csv(data, ImportErrors()).header_line
     ends = max(data.count(b"\n"), data.count(b"\r"))
     lines = ends + (0 if data.endswith((b"\n", b"\r")) else 1)
     return max(0, lines - header_line)
@@ -142,7 +176,7 @@ def estimate_rows(data: bytes) -> int:
 def count_rows(data: bytes) -> int:
     """The file's rows exactly (non-blank records and unreadable lines)."""
     errors = ImportErrors()
-    _, _, records = read_csv(data, errors)
+    records = read_csv(data, errors).records
     return sum(1 for _ in records) + errors.unreadable_lines
 
 
@@ -186,7 +220,8 @@ def _without_trailing_blanks(values: list[str]) -> list[str]:
 
 
 def _check_header(header: list[str], *, line: int) -> None:
-    unknown = [name for name in header if name and name not in COLUMNS]
+    known = (*COLUMNS, *OPTIONAL_COLUMNS)
+    unknown = [name for name in header if name and name not in known]
     if "" in header:
         unknown.append(f"with no name (column {header.index('') + 1})")
     missing = [name for name in COLUMNS if name not in header]
@@ -206,6 +241,75 @@ def _check_header(header: list[str], *, line: int) -> None:
             "The header row has "
             + "; ".join(problems)
             + ". The columns are "
-            + ", ".join(COLUMNS),
+            + ", ".join(COLUMNS)
+            + ", and optionally "
+            + ", ".join(OPTIONAL_COLUMNS),
             line=line,
         )
+
+
+class DateReader:
+    """The file's dates: the first written in a known form decides the form
+    of all of them, so a file mixing ISO and day-first dates gets a row
+    error on each date written the other way."""
+
+    def __init__(self) -> None:
+        self.form: str | None = None
+        self._decided_on = 0
+
+    @property
+    def expected(self) -> str:
+        if self.form is None:
+            return f"{ISO_DATES.upper()} or {DAY_FIRST_DATES.upper()}"
+        return self.form.upper()
+
+    def read(self, value: str, *, field_name: str, line: int) -> dt.date:
+        text = value.strip()
+        if not text:
+            raise InvalidInput(f"{field_name} is required ({self.expected}).")
+        found = next(
+            (
+                (form, match)
+                for form, pattern in _DATE_FORMS.items()
+                if (match := pattern.fullmatch(text)) is not None
+            ),
+            None,
+        )
+        if found is None:
+            raise InvalidInput(
+                f"{field_name} {value!r} is not a date; write it as {self.expected}.",
+                code="invalid_date",
+            )
+        form, match = found
+        if self.form is not None and form != self.form:
+            raise InvalidInput(
+                f"{field_name} {value!r} is written as {form.upper()}, but this "
+                f"file's dates are {self.expected} (as from line "
+                f"{self._decided_on}); write it as {self.expected}.",
+                code="invalid_date",
+            )
+        try:
+            day = dt.date(int(match["y"]), int(match["m"]), int(match["d"]))
+        except ValueError:
+            raise InvalidInput(
+                f"{field_name} {value!r} is not a real date ({form.upper()}).",
+                code="invalid_date",
+            ) from None
+        if self.form is None:
+            self.form, self._decided_on = form, line
+        return day
+
+
+def read_as(separator: str, dates: str | None) -> dict[str, str]:
+    """How a file was read, as an import's answer gives it."""
+    return {"separator": separator, "dates": dates or ISO_DATES}
+
+
+def read_as_sentence(read_as: Mapping[str, str] | None) -> str:
+    """ "Read as a semicolon-separated file with dates as dd/mm/yyyy." ("" for
+    an import recorded before `read_as` was)."""
+    if not read_as:
+        return ""
+    separator = SEPARATORS.get(read_as.get("separator", ""), "comma")
+    dates = read_as.get("dates", ISO_DATES)
+    return f"Read as a {separator}-separated file with dates as {dates}."

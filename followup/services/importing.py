@@ -21,38 +21,52 @@ for the patient with the same kind and surgery date is left alone.
 
 Columns (header row required, any order, UTF-8 with or without BOM):
 record_number, given_name, family_name, birth_date, surgeon, kind,
-surgery_date. `surgeon` is the Surgeon's id or the username of its login.
+surgery_date; optionally phone, email and reminders (`sms`, `email`,
+`none`), checked as on the registration page. `surgeon` is the Surgeon's id,
+the username of its login, or its full name ("Lucía Moreno", with or without
+"Dr."/"Dra.", accents and capitals as you like). A patient already
+registered keeps their contact details: a row's are written only for a
+patient it creates.
+
+What a Spanish Excel writes is read as it is: the separator is `,` or `;`,
+as the header line uses it, and the dates are YYYY-MM-DD or DD/MM/YYYY
+(also D/M/YYYY), as the file's first date is written; the answer says how
+the file was read (`ImportResult.read_as`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
+import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from clinic.models import Patient, Procedure, Surgeon
+from clinic.search import fold, search_name
 from core import db
 from followup import rules
 from followup.exceptions import Conflict, DomainError, InvalidInput
 from followup.models import FollowUpRule, Visit, plan_input
 from followup.services.import_file import (
+    SEPARATORS,
+    DateReader,
     ImportErrors,
     file_error,
+    read_as,
     read_csv,
 )
 from followup.services.parsing import (
     check_surgery_date,
-    parse_date,
     parse_kind,
     parse_name,
     parse_record_number,
 )
-from followup.services.patients import check_birth_date
+from followup.services.patients import Contact, check_birth_date
 from followup.services.plan import bulk_create_visits, horizon, new_visit
 
 if TYPE_CHECKING:
@@ -69,15 +83,17 @@ T = TypeVar("T")
 
 @dataclass
 class ImportResult:
-    """What an import wrote; `unchanged` counts procedures already there."""
+    """What an import wrote; `unchanged` counts procedures already there;
+    `read_as` how the file was read (`import_file.read_as`)."""
 
     rows: int = 0
     patients_created: int = 0
     procedures_created: int = 0
     visits_created: int = 0
     unchanged: int = 0
+    read_as: dict[str, str] = field(default_factory=dict)
 
-    def as_dict(self) -> dict[str, int]:
+    def as_dict(self) -> dict[str, object]:
         return asdict(self)
 
 
@@ -91,6 +107,7 @@ class _Row:
     surgeon: Surgeon
     kind: str
     surgery_date: dt.date
+    contact: Contact
 
     @property
     def patient_data(self) -> tuple[str, str, dt.date]:
@@ -117,21 +134,23 @@ def import_procedures_csv(
     progress bar); it runs inside the import's transaction.
     """
     errors = ImportErrors()
-    header_line, header, records = read_csv(data, errors)
+    file = read_csv(data, errors)
+    dates = DateReader()
     with transaction.atomic():
         _serialise_imports()
         result, rows = _import(
-            header,
-            records,
+            file.header,
+            file.records,
             errors=errors,
+            context=_Context(_Surgeons(), dates, today=today, separator=file.separator),
             actor=actor,
-            today=today,
             progress=progress,
         )
         if errors.total:
             raise errors.reject(rows)  # rolls back what was written
     if not rows:
-        raise file_error("The file has a header but no rows", line=header_line)
+        raise file_error("The file has a header but no rows", line=file.header_line)
+    result.read_as = read_as(file.separator, dates.form)
     return result
 
 
@@ -139,29 +158,65 @@ def import_procedures_csv(
 
 
 class _Surgeons:
-    """Surgeons by id or by login username, as a row may name them."""
+    """Surgeons by id, by login username or by full name, as a row may
+    name them."""
 
     def __init__(self) -> None:
         self.by_id: dict[str, Surgeon] = {}
         self.by_username: dict[str, Surgeon] = {}
+        self.by_name: dict[str, list[Surgeon]] = {}
         for surgeon in Surgeon.objects.select_related("user"):
             self.by_id[str(surgeon.pk)] = surgeon
             if surgeon.user is not None:
                 self.by_username[surgeon.user.username] = surgeon
+            name = fold(f"{surgeon.given_name} {surgeon.family_name}")
+            self.by_name.setdefault(name, []).append(surgeon)
 
     def find(self, value: str) -> Surgeon:
         value = value.strip()
         if not value:
             raise InvalidInput("surgeon is required.")
-        surgeon = self.by_id.get(value) or self.by_username.get(value)
+        surgeon = (
+            self.by_id.get(value) or self.by_username.get(value) or self._by_name(value)
+        )
         if surgeon is None:
             raise InvalidInput(
-                f"Unknown surgeon {value!r}; give the surgeon's id or the "
-                "username of their login."
+                f"Unknown surgeon {value!r}; give the surgeon's full name, "
+                "id or the username of their login."
             )
         if not surgeon.active:
             raise InvalidInput(f"{surgeon} ({value}) is no longer active.")
         return surgeon
+
+    def _by_name(self, value: str) -> Surgeon | None:
+        """The surgeon of this full name ("Dr."/"Dra." or not); the active
+        one when an inactive one shares it; two active: ambiguous."""
+        name = _TITLE.sub("", fold(value))
+        named = self.by_name.get(name, [])
+        active = [surgeon for surgeon in named if surgeon.active]
+        if len(active) > 1:
+            logins = ", ".join(
+                s.user.username if s.user is not None else f"id {s.pk}" for s in active
+            )
+            raise InvalidInput(
+                f"Surgeon {value!r} is ambiguous: {len(active)} active surgeons "
+                f"have this name; give the username of their login ({logins})."
+            )
+        return active[0] if active else (named[0] if named else None)
+
+
+# "Dr." / "Dra." before a surgeon's name, once folded.
+_TITLE = re.compile(r"\Adra? ")
+
+
+@dataclass
+class _Context:
+    """What every row is checked against."""
+
+    surgeons: _Surgeons
+    dates: DateReader
+    today: dt.date
+    separator: str
 
 
 def _attempt(parse: Callable[[], T], *, line: int, errors: ImportErrors) -> T | None:
@@ -172,21 +227,17 @@ def _attempt(parse: Callable[[], T], *, line: int, errors: ImportErrors) -> T | 
         return None
 
 
-def _required_date(value: str, *, field_name: str) -> dt.date:
-    if not value.strip():
-        raise InvalidInput(f"{field_name} is required (YYYY-MM-DD).")
-    return parse_date(value, field_name=field_name)
-
-
-def _birth_date(value: str, *, today: dt.date) -> dt.date:
-    born = _required_date(value, field_name="birth_date")
-    check_birth_date(born, today=today)
+def _birth_date(value: str, *, line: int, context: _Context) -> dt.date:
+    born = context.dates.read(value, field_name="birth_date", line=line)
+    check_birth_date(born, today=context.today)
     return born
 
 
-def _surgery_date(value: str, *, today: dt.date, born: dt.date | None) -> dt.date:
-    operated = _required_date(value, field_name="surgery_date")
-    check_surgery_date(operated, today=today, birth_date=born)
+def _surgery_date(
+    value: str, *, line: int, context: _Context, born: dt.date | None
+) -> dt.date:
+    operated = context.dates.read(value, field_name="surgery_date", line=line)
+    check_surgery_date(operated, today=context.today, birth_date=born)
     return operated
 
 
@@ -194,8 +245,7 @@ def _parse_row(
     line: int,
     values: dict[str, str],
     *,
-    surgeons: _Surgeons,
-    today: dt.date,
+    context: _Context,
     errors: ImportErrors,
 ) -> _Row | None:
     """One row checked as a single create checks it; None when it is bad."""
@@ -210,12 +260,17 @@ def _parse_row(
     family_name = attempt(
         lambda: parse_name(values["family_name"], field_name="family_name")
     )
-    birth_date = attempt(lambda: _birth_date(values["birth_date"], today=today))
-    surgeon = attempt(lambda: surgeons.find(values["surgeon"]))
+    birth_date = attempt(
+        lambda: _birth_date(values["birth_date"], line=line, context=context)
+    )
+    surgeon = attempt(lambda: context.surgeons.find(values["surgeon"]))
     kind = attempt(lambda: parse_kind(values["kind"].strip()))
     surgery_date = attempt(
-        lambda: _surgery_date(values["surgery_date"], today=today, born=birth_date)
+        lambda: _surgery_date(
+            values["surgery_date"], line=line, context=context, born=birth_date
+        )
     )
+    contact = attempt(lambda: _contact(values))
     if (
         record_number is None
         or given_name is None
@@ -224,6 +279,7 @@ def _parse_row(
         or surgeon is None
         or kind is None
         or surgery_date is None
+        or contact is None
     ):
         return None
     return _Row(
@@ -235,6 +291,17 @@ def _parse_row(
         surgeon=surgeon,
         kind=kind,
         surgery_date=surgery_date,
+        contact=contact,
+    )
+
+
+def _contact(values: dict[str, str]) -> Contact:
+    """The optional columns; a phone written by the clinic's own CSV export
+    carries a leading `'` (`core.csv_safety`), which is not part of it."""
+    return Contact.parse(
+        phone=values.get("phone", "").strip().removeprefix("'"),
+        email=values.get("email", ""),
+        reminders=values.get("reminders", ""),
     )
 
 
@@ -373,8 +440,8 @@ def _import(
     records: Iterable[tuple[int, list[str]]],
     *,
     errors: ImportErrors,
+    context: _Context,
     actor: User | None,
-    today: dt.date,
     progress: Callable[[int], None] | None,
 ) -> tuple[ImportResult, int]:
     """Check every row, writing chunk by chunk until a row is bad.
@@ -382,9 +449,8 @@ def _import(
     Returns what was written and the number of rows read; the caller rolls
     back when `errors` holds anything.
     """
-    surgeons = _Surgeons()
     seen = _Seen(first_patient_row={}, first_procedure_line={}, created_patients={})
-    writer = _Writer(actor=actor, today=today, seen=seen)
+    writer = _Writer(actor=actor, today=context.today, seen=seen)
     rows_read = 0
     records = iter(records)
     while chunk := list(itertools.islice(records, CHUNK_SIZE)):
@@ -392,12 +458,7 @@ def _import(
         for line, values in chunk:
             rows_read += 1
             row = _checked_row(
-                line,
-                values,
-                header=header,
-                surgeons=surgeons,
-                today=today,
-                errors=errors,
+                line, values, header=header, context=context, errors=errors
             )
             if row is not None:
                 rows.append(row)
@@ -412,7 +473,7 @@ def _import(
             rows,
             patients=patients,
             procedures=procedures,
-            surgeons=surgeons,
+            surgeons=context.surgeons,
             seen=seen,
             errors=errors,
         )
@@ -429,8 +490,7 @@ def _checked_row(
     values: list[str],
     *,
     header: list[str],
-    surgeons: _Surgeons,
-    today: dt.date,
+    context: _Context,
     errors: ImportErrors,
 ) -> _Row | None:
     if not any(value.strip() for value in values[len(header) :]):
@@ -440,15 +500,12 @@ def _checked_row(
         errors.add(
             line,
             f"This row has {len(values)} values; the header has "
-            f"{len(header)} columns (a comma inside a name needs quotes).",
+            f"{len(header)} columns (a {SEPARATORS[context.separator]} inside "
+            "a name needs quotes).",
         )
         return None
     return _parse_row(
-        line,
-        dict(zip(header, values, strict=True)),
-        surgeons=surgeons,
-        today=today,
-        errors=errors,
+        line, dict(zip(header, values, strict=True)), context=context, errors=errors
     )
 
 
@@ -502,6 +559,9 @@ class _Writer:
                         given_name=row.given_name,
                         family_name=row.family_name,
                         birth_date=row.birth_date,
+                        # Inserted in bulk, without `save`: its search name here.
+                        search_name=search_name(row.given_name, row.family_name),
+                        **row.contact.as_dict(),
                     ),
                 )
         try:

@@ -14,12 +14,15 @@ from typing import TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db.models import TextChoices
 
+from clinic import phones
 from clinic.models import (
     RECORD_NUMBER_MAX_LENGTH,
     RECORD_NUMBER_RULE,
     ProcedureKind,
+    Reminders,
     validate_record_number,
 )
 from followup.exceptions import InvalidInput
@@ -198,3 +201,91 @@ def reason_text(value: str, *, field_name: str, required: bool) -> str:
             f"{field_name} is longer than 500 characters.", code="too_long"
         )
     return text
+
+
+# --- contact details and consent ---------------------------------------------
+
+EMAIL_MAX_LENGTH = 254
+
+
+def field_error(field_name: str, message: str, *, code: str) -> InvalidInput:
+    """A refusal of one named field: the API lists it under `errors`, a
+    page's form shows it on that field."""
+    return InvalidInput(
+        message, code=code, errors=[{"field": field_name, "error": message}]
+    )
+
+
+def parse_phone(value: str, *, field_name: str = "phone") -> str:
+    """A phone number as typed ("612 34 56 78", "+34 612-345-678") in E.164,
+    read in the clinic's region (`CLINIC_PHONE_REGION`); "" for none."""
+    text = text_only((value or "").strip(), field_name=field_name)
+    if not text:
+        return ""
+    e164 = phones.to_e164(text)
+    if e164 is None:
+        raise field_error(
+            field_name,
+            f"{field_name} {text[: phones.MAX_TYPED_LENGTH]!r} is not a phone "
+            "number; write it as dialled in the clinic's country, or with its "
+            f"country code (+{phones.country_code()} ...).",
+            code="invalid_phone",
+        )
+    return e164
+
+
+def parse_email(value: str, *, field_name: str = "email") -> str:
+    """An email address, or "" for none."""
+    text = text_only((value or "").strip(), field_name=field_name)
+    if not text:
+        return ""
+    try:
+        if len(text) > EMAIL_MAX_LENGTH:
+            raise ValidationError("too long")
+        validate_email(text)
+    except ValidationError:
+        raise field_error(
+            field_name,
+            f"{field_name} {text[:100]!r} is not an email address.",
+            code="invalid_email",
+        ) from None
+    return text
+
+
+def parse_reminders(value: str, *, field_name: str = "reminders") -> Reminders:
+    text = (value or "").strip().lower()
+    if not text:
+        return Reminders.NONE
+    try:
+        return Reminders(text)
+    except ValueError:
+        known = ", ".join(Reminders.values)
+        raise field_error(
+            field_name,
+            f"{field_name} {text[:20]!r} is not a choice; use one of: {known}.",
+            code="invalid_reminders",
+        ) from None
+
+
+def check_consent(*, phone: str, email: str, reminders: str) -> None:
+    """What the channel the patient agreed to needs: a number that takes
+    texts for `sms`, an address for `email`. Refused on the missing field."""
+    if reminders == Reminders.SMS and not phone:
+        raise field_error(
+            "phone",
+            "Reminders by SMS need a mobile number, and phone is empty.",
+            code="sms_needs_mobile",
+        )
+    if reminders == Reminders.SMS and not phones.takes_texts(phone):
+        raise field_error(
+            "phone",
+            f"Reminders by SMS need a mobile number; phone "
+            f"{phones.for_display(phone)} is a fixed line, which cannot take texts.",
+            code="sms_needs_mobile",
+        )
+    if reminders == Reminders.EMAIL and not email:
+        raise field_error(
+            "email",
+            "Reminders by email need an email address, and email is empty.",
+            code="email_needs_address",
+        )

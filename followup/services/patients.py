@@ -7,16 +7,53 @@ since calendars show the patient's label.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from clinic.models import Patient, Procedure
+from clinic.models import Patient, Procedure, Reminders
 from followup.changes import visits_changed
 from followup.exceptions import InvalidInput, NotFound
 from followup.models import Visit
-from followup.services.parsing import parse_name, parse_record_number
+from followup.services.parsing import (
+    check_consent,
+    parse_email,
+    parse_name,
+    parse_phone,
+    parse_record_number,
+    parse_reminders,
+)
+
+CONTACT_FIELDS = ("phone", "email", "reminders")
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A patient's contact details and the reminders they agreed to."""
+
+    phone: str = ""
+    email: str = ""
+    reminders: Reminders = Reminders.NONE
+
+    @classmethod
+    def parse(cls, *, phone: str = "", email: str = "", reminders: str = "") -> Contact:
+        """What a form, a serializer or a CSV row typed, checked as a whole:
+        each field's parser, then what the consent needs (`check_consent`)."""
+        contact = cls(
+            phone=parse_phone(phone),
+            email=parse_email(email),
+            reminders=parse_reminders(reminders),
+        )
+        check_consent(**contact.as_dict())
+        return contact
+
+    def as_dict(self) -> dict[str, str]:
+        return {"phone": self.phone, "email": self.email, "reminders": self.reminders}
+
+
+NO_CONTACT = Contact()
 
 
 def check_birth_date(
@@ -57,10 +94,12 @@ def create_patient(
     family_name: str,
     birth_date: dt.date,
     today: dt.date,
+    contact: Contact = NO_CONTACT,
 ) -> Patient:
     record_number = parse_record_number(record_number)
     born = birth_date
     check_birth_date(born, today=today)
+    check_consent(**contact.as_dict())
     if Patient.objects.filter(record_number=record_number).exists():
         raise InvalidInput(
             f"A patient with record number {record_number} already exists.",
@@ -71,6 +110,7 @@ def create_patient(
         given_name=parse_name(given_name, field_name="given_name"),
         family_name=parse_name(family_name, field_name="family_name"),
         birth_date=born,
+        **contact.as_dict(),
     )
     try:
         with transaction.atomic():
@@ -93,10 +133,19 @@ def correct_patient(
     given_name: str | None = None,
     family_name: str | None = None,
     birth_date: dt.date | None = None,
+    phone: str | None = None,
+    email: str | None = None,
+    reminders: Reminders | None = None,
 ) -> Patient:
-    """Correct a patient's details; the fields left None stay as they are."""
+    """Correct a patient's details, and set their contact details and
+    consent; the fields left None stay as they are. The consent is checked
+    against the details the patient will have."""
     patient = _locked_patient(patient_id)
     fields: list[str] = []
+    typed = {"phone": phone, "email": email, "reminders": reminders}
+    contact = {name: value for name, value in typed.items() if value is not None}
+    if contact:
+        fields.extend(_set_contact(patient, contact))
     if record_number is not None:
         number = parse_record_number(record_number)
         taken = Patient.objects.filter(record_number=number).exclude(pk=patient.pk)
@@ -117,9 +166,19 @@ def correct_patient(
         fields.append("birth_date")
     if fields:
         patient.save(update_fields=[*fields, "updated_at"])
-    if set(fields) - {"birth_date"}:
+    if set(fields) & {"record_number", "given_name", "family_name"}:
         _republish_visits_of(patient)
     return patient
+
+
+def _set_contact(patient: Patient, given: dict[str, str]) -> list[str]:
+    """Sets the contact details given, the consent checked with the rest of
+    them as they will be; returns the fields set."""
+    contact = {name: getattr(patient, name) for name in CONTACT_FIELDS} | given
+    check_consent(**contact)
+    for name, value in given.items():
+        setattr(patient, name, value)
+    return list(given)
 
 
 def _republish_visits_of(patient: Patient) -> None:

@@ -20,7 +20,7 @@ from followup.services.parsing import (
     check_surgery_date,
     required_text,
 )
-from followup.services.patients import create_patient
+from followup.services.patients import NO_CONTACT, Contact, create_patient
 from followup.services.plan import (
     PlanResult,
     VisitChange,
@@ -91,6 +91,7 @@ def register_patient_with_procedure(
     surgery_date: dt.date,
     today: dt.date,
     actor: User = None,
+    contact: Contact = NO_CONTACT,
 ) -> PlanResult:
     """Register a new patient and their first procedure, and plan its visits.
 
@@ -103,6 +104,7 @@ def register_patient_with_procedure(
         family_name=family_name,
         birth_date=birth_date,
         today=today,
+        contact=contact,
     )
     return create_procedure(
         patient=patient,

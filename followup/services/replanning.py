@@ -24,7 +24,7 @@ from django.utils import timezone
 from clinic.models import Procedure
 from core import queue
 from followup.models import ReplanJob, ReplanJobStatus, Visit
-from followup.services.plan import active_rules, preview, replan
+from followup.services.plan import VisitChange, active_rules, preview, replan
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -39,6 +39,9 @@ class Affected:
     patient_id: int
     patient: str  # the patient's label
     actions: tuple[str, ...]  # what happens to their visits, e.g. ("moved",)
+    # Each visit's change with its old and new dates: for the first `SHOWN`
+    # patients only (those the page lists).
+    changes: tuple[VisitChange, ...] = ()
 
 
 @dataclass
@@ -89,6 +92,9 @@ def preview_replan(*, today: dt.date) -> ReplanPreview:
                         patient_id=procedure.patient_id,
                         patient=procedure.patient.label(),
                         actions=tuple(sorted({c.action for c in changes})),
+                        changes=(
+                            tuple(changes) if len(answer.affected) < SHOWN else ()
+                        ),
                     )
                 )
     return answer

@@ -168,6 +168,27 @@ def test_a_csv_body_imports_too(world: World, desk: APIClient) -> None:
     assert Patient.objects.filter(record_number__in=["IMP1", "IMP2"]).count() == 2
 
 
+def test_a_spanish_excel_csv_imports_and_the_answer_says_how_it_was_read(
+    world: World, desk: APIClient
+) -> None:
+    excel = (
+        "record_number;given_name;family_name;birth_date;surgeon;kind;surgery_date\r\n"
+        "IMP1;Carla;Campos;3/2/1980;Dra. Ana Álvarez;endoscopic;02/11/2026\r\n"
+    )
+
+    response = desk.post(
+        "/api/procedures/import/",
+        data=excel.encode("utf-8-sig"),
+        content_type="text/csv",
+    )
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["read_as"] == {"separator": ";", "dates": "dd/mm/yyyy"}
+    assert response.json()["procedures_created"] == 1
+    carla = Patient.objects.get(record_number="IMP1")
+    assert carla.birth_date == dt.date(1980, 2, 3)
+
+
 def test_imports_are_throttled_with_retry_after(
     world: World, desk: APIClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -124,6 +124,7 @@ def test_renaming_a_patient_in_the_admin_republishes_their_visits(
             "given_name": "Mariana",
             "family_name": patient.family_name,
             "birth_date": patient.birth_date.isoformat(),
+            "reminders": "none",
         },
     )
 
@@ -185,6 +186,7 @@ def test_the_admin_refuses_a_future_birth_date_as_a_form_error(
             "given_name": "Lucia",
             "family_name": "Moreno",
             "birth_date": tomorrow.isoformat(),
+            "reminders": "none",
         },
         follow=True,
     )
@@ -208,6 +210,7 @@ def test_the_admin_refuses_a_number_for_a_name_as_a_form_error(
             "given_name": "1234",
             "family_name": "Moreno",
             "birth_date": "1970-01-01",
+            "reminders": "none",
         },
         follow=True,
     )
@@ -231,6 +234,7 @@ def test_the_admin_refuses_a_birth_date_after_the_patients_surgery(
             "given_name": patient.given_name,
             "family_name": patient.family_name,
             "birth_date": after_surgery.isoformat(),
+            "reminders": "none",
         },
         follow=True,
     )
@@ -308,6 +312,7 @@ def test_the_admin_refuses_a_record_number_with_a_formula(client: Client) -> Non
             "given_name": "Zoe",
             "family_name": "Moreno",
             "birth_date": "1970-01-01",
+            "reminders": "none",
         },
         follow=True,
     )
@@ -315,3 +320,33 @@ def test_the_admin_refuses_a_record_number_with_a_formula(client: Client) -> Non
     assert response.status_code == 200
     assert "Record numbers hold letters, digits" in response.content.decode()
     assert not Patient.objects.filter(given_name="Zoe").exists()
+
+
+def test_the_admin_saves_contact_details_in_e164_and_refuses_sms_to_a_landline(
+    client: Client,
+) -> None:
+    admin_client = _admin_client(client)
+    details = {
+        "record_number": "MRN-88",
+        "given_name": "Lucía",
+        "family_name": "Ibáñez",
+        "birth_date": "1960-01-01",
+        "email": "",
+    }
+
+    refused = admin_client.post(
+        "/admin/clinic/patient/add/",
+        {**details, "phone": "912 34 56 78", "reminders": "sms"},
+    )
+    saved = admin_client.post(
+        "/admin/clinic/patient/add/",
+        {**details, "phone": "612 34 56 78", "reminders": "sms"},
+    )
+
+    assert refused.status_code == 200
+    assert "Reminders by SMS need a mobile number" in refused.content.decode()
+    assert saved.status_code == 302
+    patient = Patient.objects.get(record_number="MRN-88")
+    assert (patient.phone, patient.reminders) == ("+34612345678", "sms")
+    listed = admin_client.get("/admin/clinic/patient/", {"q": "lucia ibanez"})
+    assert "MRN-88" in listed.content.decode()

@@ -101,6 +101,21 @@ def test_the_demo_has_late_bookings_and_todays_check_in_history() -> None:
         assert timezone.localdate(event.at) == timezone.localdate(event.start_after)
 
 
+def test_the_demo_patients_have_every_consent_with_what_it_needs() -> None:
+    call_command("seed_demo", stdout=io.StringIO())
+
+    consents = {
+        (p.reminders, bool(p.phone), bool(p.email)) for p in Patient.objects.all()
+    }
+    assert consents == {
+        ("sms", True, False),
+        ("email", True, True),
+        ("none", True, False),
+        ("none", False, False),
+    }
+    assert Patient.objects.search("+34 600 000 004").count() == 1
+
+
 def test_seed_demo_loads_the_clinic_once_and_prints_the_logins() -> None:
     out = io.StringIO()
     call_command("seed_demo", stdout=out)

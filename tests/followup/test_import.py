@@ -119,8 +119,9 @@ def test_good_file_creates_the_visits_a_single_create_would(
         "procedures_created": 3,
         "visits_created": Visit.objects.filter(procedure__in=imported.values()).count(),
         "unchanged": 0,
+        "read_as": {"separator": ",", "dates": "yyyy-mm-dd"},
     }
-    # 2 + (2 + 3 annual reviews up to 2028-11-25) + (2 + 1 annual review).
+    # 2 + ( + 3 annual reviews up to 2028-11-25) + (2 + 1 annual review).
     assert result.visits_created == 10
 
 
@@ -268,6 +269,7 @@ def test_importing_the_same_file_again_creates_nothing_new(
         "procedures_created": 0,
         "visits_created": 0,
         "unchanged": 3,
+        "read_as": {"separator": ",", "dates": "yyyy-mm-dd"},
     }
     assert row_counts() == after_first
 
@@ -406,14 +408,16 @@ def test_row_with_a_missing_value_names_the_count(surgeon_a: Surgeon) -> None:
             b"R-1,A,B,1970-01-01,endoscopic,2026-11-02\n",
             "The header row has missing column(s) surgeon. The columns are "
             "record_number, given_name, family_name, birth_date, surgeon, kind, "
-            "surgery_date; nothing was imported.",
+            "surgery_date, and optionally phone, email, reminders; nothing was "
+            "imported.",
             1,
         ),
         (
             (HEADER + ",notes,surgeon\n").encode(),
             "The header row has unknown column(s) 'notes'; repeated column(s) "
             "surgeon. The columns are record_number, given_name, family_name, "
-            "birth_date, surgeon, kind, surgery_date; nothing was imported.",
+            "birth_date, surgeon, kind, surgery_date, and optionally phone, "
+            "email, reminders; nothing was imported.",
             1,
         ),
         (
@@ -423,7 +427,8 @@ def test_row_with_a_missing_value_names_the_count(surgeon_a: Surgeon) -> None:
             ),
             "The header row has unknown column(s) with no name (column 2). The "
             "columns are record_number, given_name, family_name, birth_date, "
-            "surgeon, kind, surgery_date; nothing was imported.",
+            "surgeon, kind, surgery_date, and optionally phone, email, "
+            "reminders; nothing was imported.",
             1,
         ),
         (
@@ -500,7 +505,8 @@ def test_command_prints_the_counts(surgeon_a: Surgeon, tmp_path: Path) -> None:
 
     assert "".join(out).strip() == (
         "Imported 1 rows: 1 patients, 1 procedures and 2 visits created; "
-        "0 procedures were already registered."
+        "0 procedures were already registered. Read as a comma-separated file "
+        "with dates as yyyy-mm-dd."
     )
 
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from clinic.models import Procedure
 from followup import services
 from followup.models import FollowUpRule, ReplanJob, ReplanJobStatus, Visit
+from followup.services import plan
 
 pytestmark = pytest.mark.django_db
 PROCEDURES = 1000
@@ -140,3 +141,39 @@ def test_only_a_clinic_admin_previews_or_applies(
     assert desk.get("/admin/followup/followuprule/replan/").status_code in (302, 403)
     assert desk.post("/admin/followup/followuprule/replan/").status_code in (302, 403)
     assert not ReplanJob.objects.exists()
+
+
+def in_words(day: dt.date) -> str:
+    """The clinic's date format ("D j M Y"): Mon 30 Nov 2026."""
+    return f"{day:%a} {day.day} {day:%b %Y}"
+
+
+def test_the_preview_shows_each_visits_old_and_new_date_in_words(
+    clinic_admin: User,
+) -> None:
+    from tests.factories import SurgeonFactory, UserFactory
+
+    SurgeonFactory.create(user=UserFactory.create(username="bench_surgeon"))
+    import_procedures(1)
+    admin = Client()
+    admin.force_login(clinic_admin)
+    control = Visit.objects.get(rule__code="one_month_control")
+    before = control.due_date
+    FollowUpRule.objects.filter(code="one_month_control").update(offset_amount=2)
+
+    page = admin.get("/admin/followup/followuprule/replan/").content.decode()
+    plan.replan(
+        Procedure.objects.get(),
+        today=timezone.localdate(),
+        actor=clinic_admin,
+        action="replanned",
+    )
+
+    control.refresh_from_db()
+    after = control.due_date
+    assert after != before
+    assert (
+        f"<li>One-month control: {in_words(before)} → {in_words(after)} "
+        '<span class="quiet">(moved to new dates)</span></li>'
+    ) in page
+    assert before.isoformat() not in page

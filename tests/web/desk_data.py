@@ -19,6 +19,7 @@ import pytest
 
 from clinic.clock import start_of_day
 from clinic.models import Patient, Surgeon
+from followup import services
 from followup.models import Visit
 from tests.factories import PatientFactory, SurgeonFactory, make_procedure
 
@@ -64,3 +65,17 @@ def make_cast() -> DeskCast:
     ):
         make_procedure(patient=patient, surgeon=by, surgery_date=operated, today=TODAY)
     return DeskCast(surgeon, other, maria, jorge, pilar)
+
+
+def book_every_visit_of(patient: Patient) -> None:
+    """Books each of the patient's visits in its first free slot: nothing of
+    theirs is left to book."""
+    for visit in Visit.objects.filter(patient=patient):
+        slot = services.propose_slots(visit=visit, now=NOW, limit=1).slots[0]
+        services.book_visit(
+            visit_id=visit.pk,
+            start=slot.start,
+            surgeon_id=slot.surgeon_id,
+            actor=None,
+            now=NOW,
+        )

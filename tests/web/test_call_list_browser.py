@@ -111,7 +111,7 @@ def lost_and_flagged(surgeon: Surgeon, desk: User) -> tuple[Visit, Visit]:
     """Surgeon A's unreachable patient (three unanswered calls, with notes)
     and annual review booked next Monday without its MRI."""
     lost = make_procedure(
-        patient=PatientFactory.create(record_number="MRN00401"),
+        patient=PatientFactory.create(record_number="MRN00401", phone="+34612345678"),
         surgeon=surgeon,
         surgery_date=dt.date(2026, 10, 1),
         today=TODAY,
@@ -168,6 +168,11 @@ def test_the_follow_up_tab_and_panels_pass_axe(
     desk.goto("/desk/?tab=call")
     expect(desk.locator(".mri-banner")).to_contain_text("MRI report pending")
     expect(desk.locator(f"#visit-{unreachable.pk}")).to_contain_text("Unreachable")
+    expect(
+        desk.locator(f"#visit-{unreachable.pk}").get_by_role(
+            "link", name="612 34 56 78"
+        )
+    ).to_have_attribute("href", "tel:+34612345678")
     desk.locator(f"#visit-{unreachable.pk}").get_by_role(
         "link", name=re.compile("^Record attempt")
     ).click()

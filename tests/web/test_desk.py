@@ -18,7 +18,14 @@ from clinic.models import Surgeon
 from followup import services
 from followup.models import Visit, VisitStatus
 from tests.factories import PatientFactory, SurgeonFactory, make_procedure
-from tests.web.desk_data import NOW, TODAY, DeskCast, make_cast, pin_clock
+from tests.web.desk_data import (
+    NOW,
+    TODAY,
+    DeskCast,
+    book_every_visit_of,
+    make_cast,
+    pin_clock,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -178,6 +185,48 @@ def test_a_broad_search_finds_the_same_visits_as_a_narrow_one(
     assert counts(broad) == counts(narrow)
 
 
+def test_a_search_lists_the_patient_whose_visits_are_all_booked(
+    desk: Client, desk_cast: DeskCast
+) -> None:
+    book_every_visit_of(desk_cast.maria)
+
+    response = desk.get("/desk/?q=Maria Garcia")
+
+    html = response.content.decode()
+    assert labels(response) == []  # nothing left to book
+    assert [p.pk for p in response.context["patients"]] == [desk_cast.maria.pk]
+    assert f'href="/desk/patients/{desk_cast.maria.pk}/"' in html
+    assert "García López, María" in html
+
+
+def test_a_search_by_phone_or_birth_date_lists_the_patient(
+    desk: Client, desk_cast: DeskCast
+) -> None:
+    services.correct_patient(
+        patient_id=desk_cast.jorge.pk, today=TODAY, phone="+34600112233"
+    )
+
+    by_phone = desk.get("/desk/", {"q": "+34 600112233"})
+    by_birth = desk.get("/desk/", {"q": "17 May 1970"})
+
+    assert [p.pk for p in by_phone.context["patients"]] == [desk_cast.jorge.pk]
+    assert 'href="tel:+34600112233"' in by_phone.content.decode()
+    # The cast share a birth date (the factory's): all three are listed.
+    assert len(by_birth.context["patients"]) == 3
+
+
+def test_the_call_list_shows_the_phone_as_a_link_to_call(
+    desk: Client, desk_cast: DeskCast
+) -> None:
+    services.correct_patient(
+        patient_id=desk_cast.pilar.pk, today=TODAY, phone="+34612345678"
+    )
+
+    html = desk.get("/desk/?tab=call").content.decode()
+
+    assert '<a class="phone" href="tel:+34612345678">612 34 56 78</a>' in html
+
+
 def test_a_search_that_finds_nobody_shows_no_visits_and_empty_tabs(
     desk: Client, desk_cast: DeskCast
 ) -> None:
@@ -186,6 +235,7 @@ def test_a_search_that_finds_nobody_shows_no_visits_and_empty_tabs(
     assert response.status_code == 200
     assert labels(response) == []
     assert set(counts(response).values()) == {0}
+    assert "No patient matches" in response.content.decode()
 
 
 def test_filters_by_surgeon_and_by_kind(desk: Client, desk_cast: DeskCast) -> None:
@@ -526,5 +576,6 @@ def test_the_worklist_runs_as_many_queries_for_500_visits_as_for_5(
 
     assert few == many
     # One more each for the call list's count and the MRI banner's reviews;
-    # a search adds exactly one: its audit record (clinic.audit, a PatientRead).
-    assert many <= 9 + ("q=" in path)
+    # a search adds exactly two: the patients it lists by name, and its audit
+    # record (clinic.audit, a PatientRead).
+    assert many <= 9 + 2 * ("q=" in path)

@@ -19,7 +19,7 @@ from playwright.sync_api import expect
 from followup import services
 from followup.models import VisitStatus
 from tests.web.conftest import PASSWORD, WIDTHS, assert_no_serious_axe_violations
-from tests.web.desk_data import NOW, DeskCast, make_cast, pin_clock
+from tests.web.desk_data import NOW, DeskCast, book_every_visit_of, make_cast, pin_clock
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -49,7 +49,9 @@ def test_a_clerk_finds_a_patient_books_the_first_slot_and_checks_them_in(
     page = new_page()
     log_in(page, "desk")
 
-    page.get_by_label("Patient name or record number").fill("MRN00012")
+    page.get_by_label("Patient name, record number, phone or birth date").fill(
+        "MRN00012"
+    )
     page.get_by_role("button", name="Find").click()
     expect(page.locator("tbody.visit")).to_have_count(2)
     assert "q=MRN00012" in page.url
@@ -65,7 +67,7 @@ def test_a_clerk_finds_a_patient_books_the_first_slot_and_checks_them_in(
     assert "q=MRN00012" in page.url  # the filters survived the action
 
     page.get_by_role("link", name=re.compile("^Today")).click()
-    expect(page.get_by_role("heading", level=2)).to_have_text("Today")
+    expect(page.locator("#worklist-heading")).to_have_text("Today")
     expect(row.locator(".visit__time")).to_have_text("09:00")
     row.get_by_role("button", name=re.compile("^Check in")).click()
 
@@ -114,7 +116,7 @@ def test_an_overdue_visit_is_booked_into_a_late_slot(
     page.get_by_role("link", name=re.compile("^Overdue")).click()
     expect(page.get_by_role("heading", level=2)).to_have_text("Overdue")
     # The tab chosen in place is the one a search keeps.
-    page.get_by_label("Patient name or record number").fill("Sanz")
+    page.get_by_label("Patient name, record number, phone or birth date").fill("Sanz")
     page.get_by_role("button", name="Find").click()
     page.wait_for_url("**/desk/?tab=overdue&q=Sanz")
     expect(page.locator("tbody.visit")).to_have_count(2)
@@ -150,6 +152,25 @@ def test_without_javascript_a_booking_returns_to_the_same_list(
         expect(page.locator("#announcements")).to_contain_text("Saved.")
     finally:
         context.close()
+
+
+def test_a_clerk_finds_a_patient_with_nothing_to_book_by_an_unaccented_name(
+    new_page: Callable[..., Any], cast: dict[str, User], desk_cast: DeskCast
+) -> None:
+    book_every_visit_of(desk_cast.maria)
+    page = new_page(user=cast["front_desk"])
+    page.goto("/desk/")
+
+    page.get_by_label("Patient name, record number, phone or birth date").fill(
+        "maria garcia"
+    )
+    page.get_by_role("button", name="Find").click()
+
+    found = page.get_by_role("region", name=re.compile("^Patients matching"))
+    expect(found.get_by_role("link", name="García López, María")).to_be_visible()
+    assert_no_serious_axe_violations(page)
+    found.get_by_role("link", name="García López, María").click()
+    page.wait_for_url(f"**/desk/patients/{desk_cast.maria.pk}/")
 
 
 @pytest.mark.parametrize("width", WIDTHS)

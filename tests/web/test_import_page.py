@@ -73,7 +73,7 @@ def test_a_big_file_goes_to_a_job_whose_page_shows_a_progress_bar(
     assert section.content.decode().lstrip().startswith('<div id="import-job"')
 
 
-def test_a_finished_job_page_shows_the_counts_and_stops_refreshing(
+def test_a_finished_job_page_shows_the_counts_how_it_read_the_file_and_stops_refreshing(
     desk: Client, surgeon_a: Surgeon
 ) -> None:
     upload(desk, csv_rows(5))
@@ -84,6 +84,9 @@ def test_a_finished_job_page_shows_the_counts_and_stops_refreshing(
     page = desk.get(f"/desk/import/jobs/{job.pk}/").content.decode()
     assert "Imported big.csv" in page
     assert "<dt>Procedures registered</dt><dd>5</dd>" in page
+    assert "Read as a comma-separated file with dates as yyyy-mm-dd." in page
+    api = desk.get(f"/api/import-jobs/{job.pk}/").json()
+    assert api["result"]["read_as"] == {"separator": ",", "dates": "yyyy-mm-dd"}
     assert "<progress" not in page
     assert "hx-trigger" not in page
     assert "http-equiv" not in page
@@ -125,6 +128,29 @@ def test_a_small_file_is_still_imported_at_once_on_the_page(
     assert not ImportJob.objects.exists()
 
 
+def test_the_page_says_how_it_read_a_spanish_excel_file(
+    desk: Client, surgeon_a: Surgeon
+) -> None:
+    excel = (
+        "record_number;given_name;family_name;birth_date;surgeon;kind;surgery_date\r\n"
+        "K1;Ana;Ruiz;17/05/1970;Ana Alvarez;endoscopic;2/11/2026\r\n"
+    ).encode("utf-8-sig")
+
+    page = upload(desk, excel, name="excel.csv").content.decode()
+
+    assert "Imported excel.csv" in page
+    assert "Read as a semicolon-separated file with dates as dd/mm/yyyy." in page
+    assert Patient.objects.get().record_number == "K1"
+
+
+def test_the_page_tells_what_a_file_may_look_like(desk: Client) -> None:
+    page = desk.get("/desk/import/").content.decode()
+
+    assert "dd/mm/yyyy" in page
+    assert "semicolons" in page
+    assert "full name" in page
+
+
 def test_the_page_is_throttled_like_the_api_and_says_when_to_retry(
     desk: Client, surgeon_a: Surgeon, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -146,3 +172,32 @@ def test_the_page_is_throttled_like_the_api_and_says_when_to_retry(
     assert "Nothing was imported" in page
     assert '<input type="file"' in page  # the form is there to try again
     assert not ImportJob.objects.exists()
+
+
+def test_a_job_finished_before_read_as_was_recorded_still_shows(
+    desk: Client, front_desk: User
+) -> None:
+    counts = {
+        "rows": 1,
+        "patients_created": 1,
+        "procedures_created": 1,
+        "visits_created": 2,
+        "unchanged": 0,
+    }
+    job = ImportJob.objects.create(
+        created_by=front_desk,
+        file_name="old.csv",
+        today=NOW.date(),
+        data=b"",
+        rows=1,
+        touched_at=NOW,
+        state="done",
+        result=counts,
+    )
+
+    page = desk.get(f"/desk/import/jobs/{job.pk}/").content.decode()
+    api = desk.get(f"/api/import-jobs/{job.pk}/").json()
+
+    assert "<dt>Visits planned</dt><dd>2</dd>" in page
+    assert "Read as" not in page
+    assert api["result"] == {**counts, "read_as": None}

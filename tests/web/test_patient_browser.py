@@ -215,3 +215,32 @@ def test_the_patient_pages_are_accessible(
     upload_csv(page, BAD_CSV)
     assert page.get_by_role("alert").is_visible()
     assert_no_serious_axe_violations(page)
+
+
+def test_the_desk_changes_the_contact_details_and_a_refusal_keeps_them(
+    new_page: Callable[..., Any], cast: dict[str, User]
+) -> None:
+    patient = make_procedure(today=TODAY).patient
+    page = new_page(user=cast["front_desk"])
+    page.goto(f"/desk/patients/{patient.pk}/")
+    page.get_by_text("Change the contact details or reminders").click()
+
+    page.get_by_label("Phone").fill("912 34 56 78")
+    page.get_by_label("By SMS").check()
+    page.get_by_role("button", name="Save contact details").click()
+
+    expect(page.locator("#error-phone")).to_contain_text(
+        "Reminders by SMS need a mobile number"
+    )
+    assert page.get_by_label("Phone").input_value() == "912 34 56 78"
+    assert page.get_by_label("By SMS").is_checked()
+    assert_no_serious_axe_violations(page)
+
+    page.get_by_label("Phone").fill("612 34 56 78")
+    page.get_by_role("button", name="Save contact details").click()
+
+    expect(page.locator(".patient-head")).to_contain_text("612 34 56 78")
+    link = page.locator('.patient-head a[href="tel:+34612345678"]')
+    expect(link).to_have_text("612 34 56 78")
+    patient.refresh_from_db()
+    assert (patient.phone, patient.reminders) == ("+34612345678", "sms")

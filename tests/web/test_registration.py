@@ -7,6 +7,7 @@ November 2026 (`clinic.clock.now` pinned).
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -475,3 +476,77 @@ def test_a_record_number_with_a_formula_is_refused_beside_the_field(
     assert response.context["form"].errors["record_number"]
     assert "Z;=1+1;" in response.content.decode()  # what was typed is kept
     assert nothing_written()
+
+
+def test_a_name_without_letters_is_refused_as_it_is_typed(
+    desk: Client, surgeon_a: Surgeon
+) -> None:
+    response = desk.post(
+        URL,
+        {**typed(surgeon_a, given_name="123"), "check": "given_name"},
+        headers={"HX-Request": "true"},
+    )
+
+    assert response.status_code == 200
+    assert response.content.decode().strip() == (
+        "Given name &#x27;123&#x27; is not a name: it has no letter."
+    )
+    preview = desk.post(
+        URL, {**typed(surgeon_a, family_name="--"), "action": "preview"}
+    )
+    assert preview.status_code == 400
+    assert "Family name &#x27;--&#x27; is not a name" in preview.content.decode()
+    assert nothing_written()
+
+
+def test_a_birth_date_over_110_years_ago_is_saved_only_once_confirmed(
+    desk: Client, surgeon_a: Surgeon
+) -> None:
+    old = typed(surgeon_a, birth_date="1912-03-04")
+
+    first = desk.post(URL, {**old, "action": "preview"})
+
+    assert first.status_code == 400
+    page = first.content.decode()
+    assert "Mon 4 Mar 1912 is more than 110 years ago" in page
+    assert (
+        '<input type="checkbox" name="confirm_birth_date" value="1912-03-04"> '
+        "Yes, born on Mon 4 Mar 1912"
+    ) in page
+    assert 'value="1912-03-04"' in page and 'value="Elena"' in page
+    confirmed = {**old, "confirm_birth_date": "1912-03-04"}
+    preview = desk.post(URL, {**confirmed, "action": "preview"})
+    assert preview.status_code == 200
+    assert 'value="1912-03-04" checked> Yes, born on' in preview.content.decode()
+    unticked = desk.post(
+        URL, {**old, "action": "save", "previewed": fingerprint(preview)}
+    )
+    assert unticked.status_code == 400
+    assert nothing_written()
+    # A box ticked for another date confirms nothing.
+    other = desk.post(
+        URL,
+        {
+            **typed(surgeon_a, birth_date="1912-03-05"),
+            "confirm_birth_date": "1912-03-04",
+        },
+    )
+    assert other.status_code == 400
+
+    saved = desk.post(
+        URL, {**confirmed, "action": "save", "previewed": fingerprint(preview)}
+    )
+
+    assert saved.status_code == 302
+    assert Patient.objects.get().birth_date == dt.date(1912, 3, 4)
+
+
+def test_a_birth_date_110_years_ago_or_less_asks_nothing(
+    desk: Client, surgeon_a: Surgeon
+) -> None:
+    response = desk.post(
+        URL, {**typed(surgeon_a, birth_date="1916-11-25"), "action": "preview"}
+    )
+
+    assert response.status_code == 200
+    assert "confirm_birth_date" not in response.content.decode()

@@ -90,6 +90,20 @@ def test_upcoming_lists_the_surgeons_patients_soonest_first_with_the_mri_marked(
     assert "BB H-1002" not in html  # surgeon B's patient
 
 
+def test_every_list_names_the_patient_and_links_to_the_visit(
+    world: SurgeonWorld, surgeon_a: Surgeon
+) -> None:
+    html = client_of(surgeon_a).get(PAGE).content.decode()
+
+    assert "Carmen Cano CC H-1003 Annual MRI review" in text(section(html, "upcoming"))
+    week = section(html, "week")
+    for visit, name in ((world.checked_in, "Ana Abad"), (world.friday, "Dora Diaz")):
+        link = f'href="/desk/patients/{visit.patient_id}/#visit-{visit.pk}"'
+        assert f'<a class="slot__patient" {link}>{name} <span' in week
+        page = client_of(surgeon_a).get(f"/desk/patients/{visit.patient_id}/")
+        assert f'id="visit-{visit.pk}"' in page.content.decode()
+
+
 def test_a_shorter_period_leaves_later_reviews_out(
     world: SurgeonWorld, surgeon_a: Surgeon
 ) -> None:
@@ -130,15 +144,19 @@ def test_the_week_lists_visits_booked_with_the_surgeon_in_clinic_time(
 
     week = text(section(html, "week"))
     assert "Your week: 23 Nov - 29 Nov 2026" in week
-    assert "Wed 25 Nov Today 09:00-09:20 AA H-1001 Post-operative control" in week
-    assert "Fri 27 Nov 09:00-09:20 DD H-1004" in week
+    assert (
+        "Wed 25 Nov Today 09:00-09:20 Ana Abad AA H-1001 Post-operative control" in week
+    )
+    assert "Fri 27 Nov 09:00-09:20 Dora Diaz DD H-1004" in week
     assert "Sat 28 Nov" not in week  # the weekend only when something is on it
     assert 'href="/surgeon/?week=2026-11-30#week"' in html
 
     later = client_of(surgeon_a).get(PAGE + "?week=2026-12-02").content.decode()
     week = text(section(later, "week"))
     assert "Your week: 30 Nov - 6 Dec 2026" in week
-    assert "Mon 30 Nov 09:00-09:30 EE H-1005 Annual MRI review MRI" in week
+    assert (
+        "Mon 30 Nov 09:00-09:30 Elena Esteban EE H-1005 Annual MRI review MRI" in week
+    )
     assert "AA H-1001" not in week
 
 

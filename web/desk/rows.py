@@ -13,7 +13,8 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 
 from clinic.clock import local
-from clinic.models import Surgeon
+from clinic.models import Patient, Surgeon
+from clinic.roles import Staff
 from followup.models import AWAITING_BOOKING_STATUSES, Visit, VisitStatus, worklist
 from followup.models.worklist import CALL, TODAY, Bucket
 from followup.services.booking import allowed_moves
@@ -24,6 +25,8 @@ PAGE_SIZE = 50
 # A list's CSV holds at most this many rows: the cap the tabs' counts use, so
 # its link's "the first 1,000 visits" and a tab's "1,000+" say the same.
 CSV_LIMIT = worklist.COUNT_CAP
+# Patients a search lists by name above the visits, then says there are more.
+PATIENTS_SHOWN = 10
 
 BUCKET_LABELS = {
     Bucket.ALL: "All",
@@ -254,3 +257,12 @@ def needs_exact_count(number: int, count: int) -> bool:
     """Whether page `number` lies past what a capped `count` vouches for."""
     cap = worklist.COUNT_CAP
     return count > cap and (number - 1) * PAGE_SIZE >= cap
+
+
+def patients_found(staff: Staff, q: str) -> list[Patient]:
+    """The patients a search finds, whatever their visits: the one who has
+    nothing to book is opened from here. `PATIENTS_SHOWN` and one more, to
+    tell that there are more."""
+    found = Patient.objects.visible_to(staff).search(q)
+    ordered = found.order_by("family_name", "given_name", "record_number")
+    return list(ordered[: PATIENTS_SHOWN + 1])

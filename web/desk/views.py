@@ -31,7 +31,7 @@ from django_htmx.http import push_url
 
 from clinic import audit, clock
 from clinic.clock import local
-from clinic.models import PatientReadKind, Surgeon
+from clinic.models import Patient, PatientReadKind, Surgeon
 from followup import services
 from followup.access import Forbidden, access_visit, staff_of
 from followup.exceptions import DomainError, NotFound
@@ -120,8 +120,9 @@ def _list_context(
     # The MRI flag is read in the rows' own select.
     chosen = tab_rows(visits, state, today).with_mri_status()
     found = list(chosen[page.offset : page.offset + page.size])
+    patients = rows.patients_found(staff_of(request.user), state.q) if state.q else []
     if state.q:
-        _record_search(request, state, found, now=now)
+        _record_search(request, state, found, patients, now=now)
     flagged = _visits(request).mri_flagged(today)
     flagged = flagged.select_related("patient", "rule", "surgeon")
     tabs = _tabs(state, counts)
@@ -136,6 +137,8 @@ def _list_context(
         "previous_url": page.previous and state.url(page=page.previous),
         "next_url": page.next and state.url(page=page.next),
         "items": [Item(row=row) for row in rows.rows(found, now=now)],
+        "patients": patients[: rows.PATIENTS_SHOWN],
+        "more_patients": len(patients) > rows.PATIENTS_SHOWN,
         "list_said": f"{heading}: {page.count_text} visit{pluralize(page.count)}.",
         "printed_at": local(now),
         "csv_said": rows.csv_said(page.count),
@@ -143,19 +146,27 @@ def _list_context(
 
 
 def _record_search(
-    request: HttpRequest, state: DeskState, found: list[Visit], *, now: dt.datetime
+    request: HttpRequest,
+    state: DeskState,
+    found: list[Visit],
+    patients: list[Patient],
+    *,
+    now: dt.datetime,
 ) -> None:
-    """A search's page of rows, for the audit trail: who looked for whom.
+    """A search's page of rows and the patients it listed by name, for the
+    audit trail: who looked for whom.
 
     The query is the list's own URL: after an action it is the list shown
     again, not the action's path.
     """
+    shown = patients[: rows.PATIENTS_SHOWN]
+    ids = [visit.patient_id for visit in found] + [p.pk for p in shown]
     audit.record_patient_read(
         reader=_actor(request),
         kind=PatientReadKind.DESK_SEARCH,
         query=state.here,
-        patient_ids=[visit.patient_id for visit in found],
-        count=len(found),
+        patient_ids=list(dict.fromkeys(ids)),
+        count=len(found) + len(shown),
         now=now,
     )
 

@@ -14,18 +14,26 @@ import hashlib
 from typing import Any
 
 from django import forms
+from django.utils.formats import date_format
 
-from clinic.models import Patient, ProcedureKind, Surgeon
+from clinic.models import Patient, ProcedureKind, Reminders, Surgeon
+from clinic.phones import MAX_TYPED_LENGTH
 from followup.exceptions import DomainError
-from followup.services.import_file import COLUMNS
+from followup.services.import_file import COLUMNS, OPTIONAL_COLUMNS
 from followup.services.parsing import (
+    EMAIL_MAX_LENGTH,
+    check_consent,
     check_surgery_date,
     parse_date,
+    parse_email,
     parse_kind,
+    parse_name,
+    parse_phone,
     parse_record_number,
+    parse_reminders,
     required_text,
 )
-from followup.services.patients import check_birth_date
+from followup.services.patients import Contact, check_birth_date
 from web.forms import ContactAttemptForm, DateInput, checked, raw_text, required_date
 
 
@@ -95,8 +103,71 @@ class ProcedureFields(forms.Form):
         return hashlib.sha256("\n".join(values).encode()).hexdigest()[:32]
 
 
-class RegistrationForm(ProcedureFields):
-    """A new patient and their procedure, in one form."""
+class ContactDetailsFields(forms.Form):
+    """A patient's phone, email and the reminders they agreed to, read by the
+    services' parsers; a consent without what it needs is refused on the
+    field that is missing (`check_consent`)."""
+
+    phone = forms.CharField(
+        label="Phone",
+        required=False,
+        max_length=MAX_TYPED_LENGTH,
+        help_text="Any format: 612 34 56 78, or with the country code. A mobile "
+        "for reminders by SMS.",
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+    )
+    email = forms.CharField(
+        label="Email",
+        required=False,
+        max_length=EMAIL_MAX_LENGTH,
+        widget=forms.TextInput(attrs={"type": "email", "autocomplete": "off"}),
+        help_text="Needed for reminders by email.",
+    )
+    reminders = forms.ChoiceField(
+        label="Reminders",
+        required=False,
+        choices=Reminders.choices,
+        initial=Reminders.NONE,
+        widget=forms.RadioSelect,
+        help_text="Only what the patient agreed to. No reminders: no message is sent.",
+    )
+
+    def clean_phone(self) -> str:
+        return str(checked(parse_phone, self.cleaned_data["phone"], field_name="Phone"))
+
+    def clean_email(self) -> str:
+        return str(checked(parse_email, self.cleaned_data["email"], field_name="Email"))
+
+    def clean_reminders(self) -> Reminders:
+        return Reminders(checked(parse_reminders, self.cleaned_data["reminders"]))
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if all(name in cleaned for name in ("phone", "email", "reminders")):
+            try:
+                check_consent(
+                    phone=cleaned["phone"],
+                    email=cleaned["email"],
+                    reminders=cleaned["reminders"],
+                )
+            except DomainError as error:
+                self.add_error(field_of(error), error.message)
+        return cleaned
+
+    def contact(self) -> Contact:
+        data = self.cleaned_data
+        return Contact(
+            phone=data["phone"], email=data["email"], reminders=data["reminders"]
+        )
+
+
+def field_of(error: DomainError) -> str | None:
+    """The field a refusal names (`parsing.field_error`), if it names one."""
+    return str(error.errors[0]["field"]) if error.errors else None
+
+
+class RegistrationForm(ContactDetailsFields, ProcedureFields):
+    """A new patient, their contact details and their procedure, in one form."""
 
     record_number = forms.CharField(
         label="Record number",
@@ -117,7 +188,7 @@ class RegistrationForm(ProcedureFields):
     existing_patient: Patient | None = None
 
     # The CSV import's columns, in the same order.
-    field_order = list(COLUMNS)
+    field_order = [*COLUMNS, *OPTIONAL_COLUMNS]
 
     def clean_record_number(self) -> str:
         number = str(
@@ -136,6 +207,14 @@ class RegistrationForm(ProcedureFields):
             )
         return number
 
+    # A birth date this long ago is saved only once confirmed (the page's
+    # "Yes, born on …" box, sent as `confirm_birth_date` holding the date):
+    # a slipped year, not a patient of 112.
+    CONFIRM_AGE_YEARS = 110
+
+    # The birth date the page asks to confirm (set by `clean_birth_date`).
+    birth_date_to_confirm: dt.date | None = None
+
     def clean_given_name(self) -> str:
         return _name(self.cleaned_data["given_name"], "Given name")
 
@@ -145,11 +224,33 @@ class RegistrationForm(ProcedureFields):
     def clean_birth_date(self) -> dt.date:
         born = required_date(self.cleaned_data["birth_date"], "Birth date")
         checked(check_birth_date, born, today=self.today)
+        if born < _years_before(self.today, self.CONFIRM_AGE_YEARS):
+            self.birth_date_to_confirm = born
+            if not self.birth_date_confirmed:
+                raise forms.ValidationError(
+                    f"{date_format(born)} is more than {self.CONFIRM_AGE_YEARS} "
+                    "years ago: check the year, or tick “Yes, born on "
+                    f"{date_format(born)}”.",
+                    code="birth_date_to_confirm",
+                )
         return born
+
+    @property
+    def birth_date_confirmed(self) -> bool:
+        born = self.birth_date_to_confirm
+        return born is not None and self.data.get("confirm_birth_date") == str(born)
+
+
+def _years_before(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
 
 
 def _name(value: str, label: str) -> str:
-    return str(checked(required_text, value, field_name=label, max_length=100))
+    """A name as the API checks it: refused without a letter, as it is typed."""
+    return str(checked(parse_name, value, field_name=label))
 
 
 class RowForm(forms.Form):
@@ -174,6 +275,21 @@ class RowForm(forms.Form):
 
 class ContactForm(RowForm, ContactAttemptForm):
     """A contact attempt recorded on a visit of the patient's timeline."""
+
+
+class PatientContactForm(RowForm, ContactDetailsFields):
+    """The patient page's contact details and consent."""
+
+    KEY = "contact-details"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, key=self.KEY, auto_id="details-%s", **kwargs)
+        for name, field in self.fields.items():
+            # The help and the message `_field.html` shows beside the field.
+            field.widget.attrs["aria-describedby"] = f"help-{name} error-{name}"
+
+    def refuse(self, error: DomainError) -> None:
+        self.add_error(field_of(error), error.message)
 
 
 class MriStudyForm(RowForm):

@@ -128,8 +128,23 @@ _COLUMNS = [
     ),
     ("given_name", "the patient's given name"),
     ("family_name", "the patient's family name"),
-    ("birth_date", "YYYY-MM-DD"),
-    ("surgeon", "the surgeon's id or the username of their login"),
+    ("birth_date", "yyyy-mm-dd or dd/mm/yyyy"),
+    (
+        "surgeon",
+        "the surgeon's full name (“Ana Álvarez” or “Dra. Ana Álvarez”; accents "
+        "and capitals as you like), the username of their login, or their id",
+    ),
     ("kind", "endoscopic or endoscopic_stem_cell"),
-    ("surgery_date", "YYYY-MM-DD"),
+    ("surgery_date", "yyyy-mm-dd or dd/mm/yyyy"),
+    (
+        "phone",
+        "optional: the patient's phone, in any format; with its country code "
+        "unless it is in the clinic's country",
+    ),
+    ("email", "optional: the patient's email address"),
+    (
+        "reminders",
+        "optional: sms, email or none (the default): the reminders the patient "
+        "agreed to; sms needs a mobile phone, email an address",
+    ),
 ]

@@ -229,6 +229,7 @@ def register_patient(request: HttpRequest) -> HttpResponse:
             surgery_date=data["surgery_date"],
             today=today,
             actor=request.user,  # type: ignore[arg-type]
+            contact=form.contact(),
         )
 
     return _register(request, form, patient=None, save=save)

@@ -29,7 +29,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
-from clinic import audit, clock
+from clinic import audit, clock, phones
 from clinic.models import Patient, PatientViewChannel
 from feeds import links
 from feeds.models import CalendarLink, LinkScope
@@ -44,6 +44,7 @@ from web.patients.forms import (
     ContactForm,
     MriReportForm,
     MriStudyForm,
+    PatientContactForm,
     RowForm,
 )
 from web.patients.rows import procedure_plans
@@ -87,9 +88,23 @@ def _page(
         "outcomes": ContactOutcome.choices,
         "mri_studies": studies,
         "refused": refused,
+        "details_form": _details_form(patient, refused),
         "link_card": patient_card(request, patient.pk, new_url),
     }
     return render(request, "web/patients/patient.html", context, status=status)
+
+
+def _details_form(patient: Patient, refused: RowForm | None) -> RowForm:
+    """The contact details' form: refused, with what was typed; else the
+    patient's details, the phone as the clinic writes it."""
+    if refused is not None and refused.key == PatientContactForm.KEY:
+        return refused
+    initial = {
+        "phone": phones.for_display(patient.phone),
+        "email": patient.email,
+        "reminders": patient.reminders,
+    }
+    return PatientContactForm(initial=initial)
 
 
 @role_required(*DESK_ROLES, *SURGEON_ROLES)
@@ -196,6 +211,25 @@ def record_contact(request: HttpRequest, pk: int, visit_id: int) -> HttpResponse
         return said + f"{attempt.get_outcome_display().lower()}."
 
     return _submit(request, patient, form, save, anchor=f"visit-{visit_id}")
+
+
+@require_POST
+@role_required(*DESK_ROLES)
+def set_contact_details(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = patient_for(request, pk, write=True)
+
+    def save(data: dict[str, Any]) -> str:
+        services.correct_patient(
+            patient_id=patient.pk,
+            today=clock.today(),
+            phone=data["phone"],
+            email=data["email"],
+            reminders=data["reminders"],
+        )
+        return "Saved. Contact details and reminders updated."
+
+    form = PatientContactForm(request.POST)
+    return _submit(request, patient, form, save, anchor="contact-details")
 
 
 @require_POST

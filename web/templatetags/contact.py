@@ -1,11 +1,14 @@
-"""Words for contact attempts and MRI statuses, on the desk, patient and surgeon
-pages."""
+"""Words for contact attempts and MRI statuses, and patients' phone numbers
+as links to call, on the desk, patient and surgeon pages."""
 
 from __future__ import annotations
 
 from django import template
 from django.db.models import TextChoices
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
+from clinic import phones
 from followup.models import ContactOutcome, MriStatus
 
 register = template.Library()
@@ -27,3 +30,14 @@ def outcome_label(value: str | None) -> str:
 @register.filter
 def mri_label(value: str | None) -> str:
     return _label(MriStatus, value)
+
+
+@register.filter
+def phone_link(e164: str | None) -> SafeString | str:
+    """A stored number as the clinic writes it, a `tel:` link a desk phone
+    or a mobile dials; "" when there is none."""
+    if not e164:
+        return ""
+    return format_html(
+        '<a class="phone" href="tel:{}">{}</a>', e164, phones.for_display(e164)
+    )

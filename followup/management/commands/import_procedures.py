@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from followup import services
 from followup.exceptions import DomainError
+from followup.services.import_file import read_as_sentence
 
 
 class Command(BaseCommand):
@@ -47,7 +48,8 @@ class Command(BaseCommand):
                 f"{counts['patients_created']} patients, "
                 f"{counts['procedures_created']} procedures and "
                 f"{counts['visits_created']} visits created; "
-                f"{counts['unchanged']} procedures were already registered."
+                f"{counts['unchanged']} procedures were already registered. "
+                + read_as_sentence(result.read_as)
             )
         )
 

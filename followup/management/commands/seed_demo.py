@@ -10,7 +10,8 @@ still to book, and overdue. Then the desk's follow-up of the lost ones:
 phone calls (three unanswered in a row: unreachable; a call back later; a
 patient who will book; one who declined) and the annual reviews' MRIs
 (booked in the next two weeks: one without a study, one with its report
-pending, one done).
+pending, one done). The patients have every consent to reminders: by SMS,
+by email, none with a phone, none with nothing known (`demo_contact`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from clinic.clock import clinic_zone, local_date
-from clinic.models import Procedure, ProcedureKind, Surgeon
+from clinic.models import Procedure, ProcedureKind, Reminders, Surgeon
+from clinic.search import fold
 from followup import services
 from followup.models import (
     AWAITING_BOOKING_STATUSES,
@@ -62,6 +64,23 @@ PAST_FATES = ["completed", "completed", "no_show", "completed", "to_book"]
 PAST_FATES += ["cancelled", "completed", LATE_COMPLETED, "completed", LATE_BOOKED]
 # Visits with an open window booked today, for the desk's "Today" list.
 TODAY_BOOKINGS = 3
+
+
+def demo_contact(number: int, name: str) -> services.Contact:
+    """Every consent among the demo's patients: reminders by SMS to a
+    mobile, by email, none with a landline, none and nothing known."""
+    mobile, landline = f"+34 6{number:08d}", f"+34 91{number:07d}"
+    email = f"{fold(name).replace(' ', '.')}@example.com"
+    match number % 4:
+        case 0:
+            return services.Contact.parse(phone=mobile, reminders=Reminders.SMS)
+        case 1:
+            return services.Contact.parse(
+                phone=mobile, email=email, reminders=Reminders.EMAIL
+            )
+        case 2:
+            return services.Contact.parse(phone=landline)
+    return services.Contact()
 
 
 class Command(BaseCommand):
@@ -118,12 +137,14 @@ class Command(BaseCommand):
                     for weekday, start, end in SESSIONS[username]
                 )
         for number in range(1, PATIENTS + 1):
+            given, family = rng.choice(GIVEN), rng.choice(FAMILY)
             patient = services.create_patient(
                 record_number=f"MRN{number:05d}",
-                given_name=rng.choice(GIVEN),
-                family_name=rng.choice(FAMILY),
+                given_name=given,
+                family_name=family,
                 birth_date=dt.date(rng.randint(1945, 2000), rng.randint(1, 12), 15),
                 today=today,
+                contact=demo_contact(number, f"{given} {family}"),
             )
             age = SURGERY_AGES[number % len(SURGERY_AGES)]
             services.create_procedure(

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clinic', '0008_credentials_end_on_deactivation'),
+        ('clinic', '0009_patient_contact_and_search'),
     ]
 
     operations = [

@@ -1,0 +1,164 @@
+"""A patient's contact details and consent on the pages: typed at
+registration, shown on the patient page with the phone as a `tel:` link,
+changed there; a consent without what it needs is refused on the field,
+with what was typed kept."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from clinic.models import Patient, Reminders, Surgeon
+from followup import services
+from tests.factories import TODAY, PatientFactory
+from tests.followup.world import NOW
+from tests.web.test_registration import URL, fingerprint, typed
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("clinic.clock.now", lambda: NOW)
+
+
+@pytest.fixture
+def desk(client: Client, front_desk: User) -> Client:
+    client.force_login(front_desk)
+    return client
+
+
+def details_url(patient: Patient) -> str:
+    return f"/desk/patients/{patient.pk}/contact-details/"
+
+
+def field_errors(response: Any, name: str) -> list[str]:
+    return list(response.context["details_form"].errors.get(name, []))
+
+
+def test_a_patient_registered_with_contact_details_keeps_them(
+    desk: Client, surgeon_a: Surgeon
+) -> None:
+    given = typed(
+        surgeon_a, phone="612 34 56 78", email="elena@example.es", reminders="sms"
+    )
+    preview = desk.post(URL, {**given, "action": "preview"})
+
+    saved = desk.post(
+        URL, {**given, "action": "save", "previewed": fingerprint(preview)}
+    )
+
+    assert saved.status_code == 302
+    patient = Patient.objects.get(record_number=given["record_number"])
+    assert (patient.phone, patient.email, patient.reminders) == (
+        "+34612345678",
+        "elena@example.es",
+        "sms",
+    )
+
+
+def test_registration_refuses_sms_without_a_mobile_on_the_phone_field(
+    desk: Client, surgeon_a: Surgeon
+) -> None:
+    given = typed(surgeon_a, phone="912 34 56 78", reminders="sms")
+
+    response = desk.post(URL, {**given, "action": "preview"})
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["phone"] == [
+        "Reminders by SMS need a mobile number; phone 912 34 56 78 is a fixed "
+        "line, which cannot take texts."
+    ]
+    assert 'value="912 34 56 78"' in response.content.decode()
+    assert not Patient.objects.exists()
+
+
+def test_the_patient_page_shows_the_phone_as_a_link_to_call(
+    desk: Client,
+) -> None:
+    patient = PatientFactory.create()
+    services.correct_patient(
+        patient_id=patient.pk,
+        today=TODAY,
+        phone="+34612345678",
+        reminders=Reminders.SMS,
+    )
+
+    html = desk.get(f"/desk/patients/{patient.pk}/").content.decode()
+
+    assert '<a class="phone" href="tel:+34612345678">612 34 56 78</a>' in html
+    assert "By SMS" in html
+
+
+def test_the_patient_page_changes_the_contact_details(desk: Client) -> None:
+    patient = PatientFactory.create()
+
+    saved = desk.post(
+        details_url(patient),
+        {
+            "phone": "+34 600-11-22-33",
+            "email": "maria@example.es",
+            "reminders": "email",
+        },
+    )
+
+    assert saved.status_code == 302
+    assert saved["Location"] == f"/desk/patients/{patient.pk}/#contact-details"
+    patient.refresh_from_db()
+    assert (patient.phone, patient.email, patient.reminders) == (
+        "+34600112233",
+        "maria@example.es",
+        "email",
+    )
+
+
+@pytest.mark.parametrize(
+    ("typed_in", "field", "said"),
+    [
+        ({"reminders": "email", "phone": "600112233"}, "email", "need an email"),
+        ({"reminders": "sms", "email": "maria@example.es"}, "phone", "need a mobile"),
+        ({"phone": "call me", "reminders": "none"}, "phone", "is not a phone number"),
+        ({"email": "maria@", "reminders": "none"}, "email", "is not an email"),
+    ],
+)
+def test_a_refused_change_says_why_on_the_field_and_keeps_what_was_typed(
+    desk: Client, typed_in: dict[str, str], field: str, said: str
+) -> None:
+    patient = PatientFactory.create()
+    sent = {"phone": "", "email": "", **typed_in}
+
+    response = desk.post(details_url(patient), sent)
+
+    assert response.status_code == 400
+    assert any(said in error for error in field_errors(response, field))
+    html = response.content.decode()
+    for value in (v for v in sent.values() if v and v != "none"):
+        assert f'value="{value}"' in html
+    assert "Not saved:" in html
+    patient.refresh_from_db()
+    assert (patient.phone, patient.email, patient.reminders) == ("", "", "none")
+
+
+def test_a_surgeon_sees_the_contact_details_but_no_form(
+    client: Client, surgeon_a: Surgeon
+) -> None:
+    from tests.factories import make_procedure
+
+    procedure = make_procedure(surgeon=surgeon_a, today=TODAY)
+    services.correct_patient(
+        patient_id=procedure.patient_id, today=TODAY, phone="+34612345678"
+    )
+    assert surgeon_a.user is not None
+    client.force_login(surgeon_a.user)
+
+    html = client.get(f"/desk/patients/{procedure.patient_id}/").content.decode()
+    refused = client.post(
+        f"/desk/patients/{procedure.patient_id}/contact-details/", {"phone": ""}
+    )
+
+    assert 'href="tel:+34612345678"' in html
+    assert "Save contact details" not in html
+    assert refused.status_code == 403
