@@ -25,6 +25,7 @@ from django.test import Client
 
 from clinic.models import Surgeon
 from tests.conftest import require
+from tests.web.desk_data import DeskCast, make_cast, pin_clock
 
 # Playwright's sync API runs its own event loop in this thread; Django's ORM
 # calls from the test body would otherwise be refused as "async".
@@ -89,6 +90,20 @@ def cast(
         "surgeon_b": surgeon_b.user,  # type: ignore[dict-item]
         "clinic_admin": clinic_admin,
     }
+
+
+@pytest.fixture
+def desk_cast(monkeypatch: pytest.MonkeyPatch) -> DeskCast:
+    """The worklist's cast (`tests.web.desk_data`), the clock pinned."""
+    pin_clock(monkeypatch)
+    return make_cast()
+
+
+@pytest.fixture
+def desk(client: Client, front_desk: User) -> Client:
+    """The test client, signed in as the front desk."""
+    client.force_login(front_desk)
+    return client
 
 
 def _artifact_name(nodeid: str) -> str:

@@ -22,7 +22,7 @@ from followup import services
 from followup.models import ContactChannel, ContactOutcome, FollowUpRule, Visit
 from tests.api.conftest import NOW
 from tests.factories import PatientFactory, make_procedure
-from tests.web.desk_data import DeskCast, make_cast, pin_clock
+from tests.web.desk_data import DeskCast, pin_clock
 
 pytestmark = pytest.mark.django_db
 
@@ -179,12 +179,6 @@ def test_a_refused_read_records_nothing(surgeon_a: Surgeon, surgeon_b: Surgeon) 
     assert client.get(f"/api/visits/{visit.pk}/contact-attempts/").status_code == 404
 
     assert not PatientRead.objects.exists()
-
-
-@pytest.fixture
-def desk_cast(monkeypatch: pytest.MonkeyPatch) -> DeskCast:
-    pin_clock(monkeypatch)
-    return make_cast()
 
 
 def test_a_desk_search_records_the_patients_of_the_rows_it_showed(

@@ -24,15 +24,9 @@ from followup import services
 from followup.models import ContactAttempt, ContactChannel, ContactOutcome, Visit
 from tests.factories import PatientFactory, make_procedure
 from tests.web.conftest import WIDTHS, assert_no_serious_axe_violations
-from tests.web.desk_data import NOW, TODAY, DeskCast, make_cast, pin_clock
+from tests.web.desk_data import NOW, TODAY, DeskCast, pin_clock
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def desk_cast(monkeypatch: pytest.MonkeyPatch) -> DeskCast:
-    pin_clock(monkeypatch)
-    return make_cast()
 
 
 def call_tab(page: Any) -> Any:

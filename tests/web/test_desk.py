@@ -8,7 +8,6 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -23,7 +22,6 @@ from tests.web.desk_data import (
     TODAY,
     DeskCast,
     book_every_visit_of,
-    make_cast,
     pin_clock,
 )
 
@@ -31,18 +29,6 @@ pytestmark = pytest.mark.django_db
 
 NINE = start_of_day(TODAY) + dt.timedelta(hours=9)
 HTMX: dict[str, Any] = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture
-def desk_cast(monkeypatch: pytest.MonkeyPatch) -> DeskCast:
-    pin_clock(monkeypatch)
-    return make_cast()
-
-
-@pytest.fixture
-def desk(client: Client, front_desk: User) -> Client:
-    client.force_login(front_desk)
-    return client
 
 
 def labels(response: Any) -> list[str]:

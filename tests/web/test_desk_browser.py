@@ -19,15 +19,9 @@ from playwright.sync_api import expect
 from followup import services
 from followup.models import VisitStatus
 from tests.web.conftest import PASSWORD, WIDTHS, assert_no_serious_axe_violations
-from tests.web.desk_data import NOW, DeskCast, book_every_visit_of, make_cast, pin_clock
+from tests.web.desk_data import NOW, DeskCast, book_every_visit_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def desk_cast(monkeypatch: pytest.MonkeyPatch) -> DeskCast:
-    pin_clock(monkeypatch)
-    return make_cast()
 
 
 def log_in(page: Any, username: str) -> None:

@@ -41,12 +41,6 @@ def cast(monkeypatch: pytest.MonkeyPatch) -> DeskCast:
     return make_cast()
 
 
-@pytest.fixture
-def desk(client: Client, front_desk: User) -> Client:
-    client.force_login(front_desk)
-    return client
-
-
 def as_user(user: User | None) -> Client:
     client = Client()
     client.force_login(user)  # type: ignore[arg-type]
