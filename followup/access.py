@@ -118,6 +118,8 @@ VISIT_ACTIONS: dict[str, tuple[Role, ...]] = {
     "no_show": (Role.FRONT_DESK,),
     "complete": (Role.FRONT_DESK, Role.SURGEON),
     "contact": (Role.FRONT_DESK,),
+    # Undoing a cancellation is a clinic admin's call alone.
+    "reopen": (Role.ADMIN,),
 }
 
 

@@ -159,7 +159,7 @@ class Action(enum.StrEnum):
     # An unbooked visit gets new dates.
     MOVE = "move"
     # A booked visit gets the new window; its slot stays. `needs_rebooking`
-    # says whether the slot still lies inside the window.
+    # says whether the change moved the window away from the slot.
     RETIME = "retime"
     CANCEL = "cancel"
     # A visit a re-plan had cancelled is planned again.
@@ -257,6 +257,49 @@ def _same_dates(visit: ExistingVisit, planned: PlannedVisit) -> bool:
     )
 
 
+class Placement(enum.Enum):
+    EARLY = "early"
+    INSIDE = "inside"
+    LATE = "late"
+
+
+def _placement(slot: dt.date, window: ExistingVisit | PlannedVisit) -> Placement:
+    if slot < window.window_start:
+        return Placement.EARLY
+    if slot > window.window_end:
+        return Placement.LATE
+    return Placement.INSIDE
+
+
+def needs_rebooking(visit: ExistingVisit, planned: PlannedVisit) -> bool:
+    """Whether a booked visit's slot needs rebooking once its window becomes
+    `planned`'s: only when the change moved the window away from the slot.
+
+    - A slot inside the new window never does (a flag it had is cleared).
+    - A flag still unresolved stays while its slot is outside.
+    - A slot inside the old window does when it is outside the new one.
+    - A late slot (after the old window closed, booked late as the README
+      allows) stays late without a flag, unless the new window makes it worse:
+      closes earlier (the slot is later past it) or opens after the slot.
+    - A slot a person chose before the old window opened (an override, with
+      its reason) stays as they chose it.
+    """
+    slot = visit.slot_date
+    if slot is None:
+        return False
+    after = _placement(slot, planned)
+    if after is Placement.INSIDE:
+        return False
+    if visit.needs_rebooking:
+        return True
+    before = _placement(slot, visit)
+    if before is Placement.INSIDE:
+        return True
+    if before is Placement.LATE:
+        return after is Placement.EARLY or planned.window_end < visit.window_end
+    return False
+
+
 def diff(
     proc: Procedure,
     rules: Iterable[RuleSpec],
@@ -267,11 +310,11 @@ def diff(
     """What to write so that `existing` matches the plan of `proc`.
 
     Completed, checked-in and person-cancelled visits are history and are
-    left alone; a booked visit keeps its slot and is flagged when the slot
-    falls outside its new window. A booked visit whose window does not move
-    is never flagged: a slot a person chose outside the window (a late
-    booking, an override with its reason) stays as they chose it; a flag
-    whose slot is back inside the window is cleared.
+    left alone; a booked visit keeps its slot and is flagged when the change
+    moved its window away from the slot (`needs_rebooking`). A booked visit
+    whose window does not move is never flagged: a slot a person chose
+    outside the window (a late booking, an override with its reason) stays
+    as they chose it; a flag whose slot is back inside the window is cleared.
     """
     rules = list(rules)
     by_code = {rule.code: rule for rule in rules}
@@ -294,18 +337,16 @@ def diff(
         if visit.status not in OPEN_STATUSES:
             continue
         if visit.status in SLOTTED_STATUSES and visit.slot_date is not None:
-            outside = not (
-                planned.window_start <= visit.slot_date <= planned.window_end
-            )
+            inside = _placement(visit.slot_date, planned) is Placement.INSIDE
             moved = not _same_dates(visit, planned)
-            stale_flag = visit.needs_rebooking and not outside
+            stale_flag = visit.needs_rebooking and inside
             if moved or stale_flag:
                 changes.append(
                     Change(
                         Action.RETIME,
                         planned=planned,
                         visit_id=visit.id,
-                        needs_rebooking=outside and moved,
+                        needs_rebooking=moved and needs_rebooking(visit, planned),
                     )
                 )
         elif not _same_dates(visit, planned):

@@ -15,10 +15,12 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.models import User
+from django.template.defaultfilters import pluralize
 
 from followup import services
 from followup.exceptions import DomainError, InvalidInput
-from followup.models import ContactAttempt, ContactChannel, ContactOutcome
+from followup.models import ContactAttempt, ContactChannel, ContactOutcome, Visit
+from followup.services.outreach import care_ending
 from followup.services.parsing import parse_choice, parse_date, text_only
 
 
@@ -80,6 +82,34 @@ class ContactAttemptForm(forms.Form):
             actor=actor,
             now=now,
         )
+
+
+class ConfirmationNeeded(DomainError):
+    """An outcome that ends care, typed on a page but not yet confirmed: the
+    form comes back as typed, saying what it would cancel; nothing changes.
+    Not an error, so a page answers it with 200."""
+
+    status = 200
+    default_code = "confirm"
+
+
+def confirm_care_ending(form: forms.Form, visit: Visit) -> None:
+    """Refuse (`ConfirmationNeeded`) a declined, moved-away or deceased
+    outcome posted without `confirm=yes`, leaving on the form (`ending`) the
+    visits and programmes it would end. The API records them at once."""
+    if form.data.get("confirm") == "yes":
+        return
+    ending = care_ending(visit=visit, outcome=form.cleaned_data["outcome"])
+    if ending is None:
+        return
+    form.ending = ending  # type: ignore[attr-defined]
+    visits = len(ending.visits)
+    said = f"“{ending.outcome_label}” cancels {visits} open visit{pluralize(visits)}"
+    if ending.programmes:
+        said += " and ends the annual reviews"
+    raise ConfirmationNeeded(
+        f"{said}. Check the list below and confirm, or choose another outcome.",
+    )
 
 
 def required_date(value: str, label: str) -> dt.date:

@@ -48,6 +48,7 @@ urlpatterns = [
     path("desk/visits/<int:pk>/check-in/", desk.check_in, name="desk-check-in"),
     path("desk/visits/<int:pk>/no-show/", desk.no_show, name="desk-no-show"),
     path("desk/visits/<int:pk>/contact/", desk.contact, name="desk-contact"),
+    path("desk/visits/<int:pk>/complete/", desk.complete, name="desk-complete"),
     path("surgeon/", surgeon.home, name="surgeon-home"),
     path(
         "surgeon/visits/<int:pk>/complete/", surgeon.complete, name="surgeon-complete"
@@ -70,6 +71,11 @@ urlpatterns = [
         "desk/patients/<int:pk>/contact-details/",
         patients.set_contact_details,
         name="patient-contact-details",
+    ),
+    path(
+        "desk/patients/<int:pk>/visits/<int:visit_id>/reopen/",
+        patients.reopen_visit,
+        name="patient-reopen",
     ),
     path(
         "desk/patients/<int:pk>/mri-studies/",

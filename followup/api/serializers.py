@@ -185,6 +185,10 @@ class CancelVisitSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500)
 
 
+class ReopenVisitSerializer(CancelVisitSerializer):
+    """Why a cancelled visit is reopened; the history keeps it."""
+
+
 class SlotQuerySerializer(serializers.Serializer):
     # `from` is a Python keyword: the field is declared after the class.
     limit = serializers.IntegerField(required=False, min_value=1, max_value=100)

@@ -69,6 +69,7 @@ urlpatterns = [
         visits.CompleteVisit.as_view(),
         name="visit-complete",
     ),
+    path("visits/<int:pk>/reopen/", visits.ReopenVisit.as_view(), name="visit-reopen"),
     path(
         "reviews/upcoming/", reviews.UpcomingReviews.as_view(), name="reviews-upcoming"
     ),

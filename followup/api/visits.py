@@ -30,6 +30,7 @@ from followup.api.serializers import (
     CancelVisitSerializer,
     ContactAttemptInputSerializer,
     ContactAttemptSerializer,
+    ReopenVisitSerializer,
     SlotListSerializer,
     SlotQuerySerializer,
     UnbookSerializer,
@@ -363,3 +364,22 @@ class CompleteVisit(VisitCommand):
 
     def perform(self, *, visit_id: int, user: User, data: dict[str, Any]) -> None:
         services.complete_visit(visit_id=visit_id, actor=user, now=clock.now())
+
+
+class ReopenVisit(VisitCommand):
+    action = "reopen"
+    input_serializer = ReopenVisitSerializer
+
+    @_command_schema(
+        "Reopen a visit cancelled by mistake: it is to book again "
+        "(a reason is required)",
+        ReopenVisitSerializer,
+        who="Clinic admins only.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        return super().post(request, pk)
+
+    def perform(self, *, visit_id: int, user: User, data: dict[str, Any]) -> None:
+        services.reopen_visit(
+            visit_id=visit_id, actor=user, reason=data["reason"], now=clock.now()
+        )

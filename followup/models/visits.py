@@ -77,6 +77,8 @@ class CancelReason(models.TextChoices):
 
 # A visit cancelled for one of these is lost to follow-up, not merely moved.
 LOST_CAUSES = (CancelReason.DECLINED, CancelReason.MOVED_AWAY, CancelReason.DECEASED)
+# ...and for these the patient has left the clinic's care: the pages mark them.
+LEFT_CARE_CAUSES = (CancelReason.MOVED_AWAY, CancelReason.DECEASED)
 
 
 # An MRI review's scan still to chase: none yet, or its report not back.
@@ -113,6 +115,29 @@ class VisitQuerySet(WorklistQueries, models.QuerySet["Visit"]):
 
     def overdue(self, today: dt.date) -> VisitQuerySet:
         return self.filter(status__in=AWAITING_BOOKING_STATUSES, window_end__lt=today)
+
+    def left_care(self) -> VisitQuerySet:
+        """Cancelled because the patient moved away or died, latest first."""
+        return self.filter(
+            status=VisitStatus.CANCELLED, cancelled_by__in=LEFT_CARE_CAUSES
+        ).order_by("-updated_at", "-pk")
+
+    def with_patient_left_care(self) -> VisitQuerySet:
+        """Each visit's `patient_left_care`: "moved_away" or "deceased" while
+        a visit of its patient stays cancelled for it (the latest), else None.
+        One subquery in the rows' own select."""
+        cause = (
+            self.model._default_manager.all()
+            .left_care()  # type: ignore[attr-defined]
+            .filter(patient_id=OuterRef("patient_id"))
+            .values("cancelled_by")[:1]
+        )
+        return self.annotate(patient_left_care=Subquery(cause))
+
+    def waiting_to_complete(self) -> VisitQuerySet:
+        """Checked in, on any day, and not completed yet: the surgeon's and
+        the desk's *Waiting to be completed*, the longest waiting first."""
+        return self.filter(status=VisitStatus.CHECKED_IN).order_by("start", "id")
 
     def upcoming(self, today: dt.date, days: int) -> VisitQuerySet:
         """Booked visits in the next `days` days, and visits to book whose window

@@ -30,6 +30,7 @@ from followup.services.booking import (
     check_in_visit,
     complete_visit,
     mark_no_show,
+    reopen_visit,
     reschedule_visit,
     unbook_visit,
 )
@@ -101,6 +102,7 @@ __all__ = [
     "record_mri_report",
     "record_mri_study",
     "register_patient_with_procedure",
+    "reopen_visit",
     "replan_all",
     "reschedule_visit",
     "run_import_job",

@@ -84,7 +84,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.CHECKED_IN: frozenset({S.COMPLETED}),
     S.COMPLETED: frozenset(),
     S.NO_SHOW: frozenset({S.BOOKED, S.CANCELLED}),
-    S.CANCELLED: frozenset(),
+    # Issue 19: a clinic admin reopens a visit cancelled by mistake.
+    S.CANCELLED: frozenset({S.TO_BOOK}),
 }
 
 
@@ -116,6 +117,7 @@ ACTIONS: dict[str, Action] = {
     "complete": Action(
         "completed", "completed", frozenset({S.CHECKED_IN}), S.COMPLETED
     ),
+    "reopen": Action("reopened", "reopened", frozenset({S.CANCELLED}), S.TO_BOOK),
 }
 BOOKABLE_STATUSES = ACTIONS["book"].sources | ACTIONS["reschedule"].sources
 OVERRIDE_PERMISSION = "followup.override_booking_window"
@@ -521,6 +523,10 @@ def _simple_move(
         visit.needs_rebooking = False
         visit.late_by_days = None
         fields += ["start", "end", "needs_rebooking", "late_by_days"]
+    if previous == VisitStatus.CANCELLED:
+        # Reopened: the cancellation is undone; the history keeps it.
+        visit.cancel_reason = visit.cancelled_by = ""
+        fields += ["cancel_reason", "cancelled_by"]
     if move.target == VisitStatus.CANCELLED:
         # The slot stays on the row so calendars can publish the cancellation.
         visit.cancel_reason = reason
@@ -597,3 +603,42 @@ def mark_no_show(*, visit_id: int, actor: User, now: dt.datetime) -> Visit:
 def complete_visit(*, visit_id: int, actor: User, now: dt.datetime) -> Visit:
     """The surgeon has seen the checked-in patient."""
     return _simple_move(action="complete", visit_id=visit_id, actor=actor, now=now)
+
+
+def _check_reopenable(visit_id: int, now: dt.datetime) -> None:
+    """A cancelled visit comes back only while its plan still holds it: its
+    procedure active and, for an annual review, its programme not ended."""
+    visit = _locked_visit(visit_id)
+    _require_move(visit, "reopen", now)
+    procedure = visit.procedure
+    if not procedure.is_active():
+        status = procedure.get_status_display().lower()
+        raise Conflict(
+            f"Visit {visit.pk} stays cancelled: its procedure is {status}.",
+            code="procedure_not_active",
+        )
+    ended = procedure.annual_reviews_ended_on
+    if visit.rule.recurring and ended is not None and visit.due_date > ended:
+        raise Conflict(
+            f"Visit {visit.pk} stays cancelled: the annual reviews ended on "
+            f"{ended}, before it was due.",
+            code="programme_ended",
+        )
+
+
+@transaction.atomic
+def reopen_visit(*, visit_id: int, actor: User, reason: str, now: dt.datetime) -> Visit:
+    """Return a visit cancelled by mistake to *to book*; the reason is
+    required and the history keeps it. Who may (clinic admins) is the
+    caller's check (`followup.access`)."""
+    reason = reason_text(reason, field_name="reason", required=True)
+    now = require_aware(now, field_name="now")
+    _check_reopenable(visit_id, now)
+    return _simple_move(
+        action="reopen",
+        visit_id=visit_id,
+        actor=actor,
+        now=now,
+        reason=reason,
+        clear_slot=True,
+    )

@@ -25,6 +25,7 @@ so no feed or CalDAV event can carry it.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db import transaction
@@ -62,6 +63,44 @@ LEAVES_CARE = {
 # A contact attempt is about a visit that can still happen: one to book,
 # booked (a reminder), or after a no-show. The same statuses can be cancelled.
 CONTACTABLE_STATUSES = ACTIONS["cancel"].sources
+
+
+# The outcomes that cancel visits: a page asks before recording them.
+ENDS_CARE = frozenset({ContactOutcome.DECLINED, *LEAVES_CARE})
+
+
+@dataclass(frozen=True)
+class CareEnding:
+    """What recording an outcome that ends care would cancel: the open visits
+    and the procedures whose annual reviews would end."""
+
+    outcome: ContactOutcome
+    visits: list[Visit]
+    programmes: list[Procedure]
+
+    @property
+    def outcome_label(self) -> str:
+        return str(self.outcome.label)
+
+
+def care_ending(*, visit: Visit, outcome: ContactOutcome) -> CareEnding | None:
+    """What `record_contact_attempt` with `outcome` would cancel, reading
+    only; None for an outcome that cancels nothing."""
+    if outcome not in ENDS_CARE:
+        return None
+    if outcome == ContactOutcome.DECLINED:
+        visits = Visit.objects.open().filter(pk=visit.pk)
+        programmes = Procedure.objects.none()
+    else:
+        visits = Visit.objects.open().filter(patient_id=visit.patient_id)
+        programmes = Procedure.objects.with_annual_programme().filter(
+            patient_id=visit.patient_id
+        )
+    return CareEnding(
+        outcome=outcome,
+        visits=list(visits.select_related("rule").order_by("due_date", "pk")),
+        programmes=list(programmes.order_by("surgery_date", "pk")),
+    )
 
 
 def _note(value: str | None) -> str:

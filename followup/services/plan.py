@@ -3,7 +3,8 @@
 `replan` asks the pure planner (`followup.rules.diff`) what the procedure's
 visits should be and applies the answer: new visits are created (in bulk,
 by COPY on PostgreSQL, through `bulk_create_visits`), unbooked ones move,
-booked ones whose slot leaves the window are flagged for rebooking, visits
+booked ones whose window moves away from their slot are flagged for
+rebooking (`followup.rules.needs_rebooking`), visits
 no longer in the plan are cancelled, and completed visits never change.
 The caller holds the procedure's row lock.
 """

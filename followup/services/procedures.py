@@ -245,8 +245,13 @@ def end_annual_reviews(
     reason: str,
     today: dt.date,
     actor: User = None,
+    end_overdue: bool = False,
 ) -> PlanResult:
-    """End a patient's annual MRI reviews: open reviews due after it go."""
+    """End a patient's annual MRI reviews: open reviews due after it go.
+
+    With `end_overdue`, so do the programme's overdue reviews (window closed
+    before `today`, still to book): due before the end, the plan keeps them.
+    """
     reason = required_text(reason, field_name="reason", max_length=500)
     ended = end_date
     procedure = _locked_procedure(procedure_id)
@@ -275,7 +280,7 @@ def end_annual_reviews(
             "updated_at",
         ]
     )
-    return replan(
+    result = replan(
         procedure,
         today=today,
         actor=actor,
@@ -283,6 +288,14 @@ def end_annual_reviews(
         cancel_cause=CancelReason.PROGRAMME_ENDED,
         reason=reason,
     )
+    if end_overdue:
+        overdue = procedure.visits.overdue(today).filter(rule__recurring=True)
+        for visit in overdue.select_for_update(of=("self",)).order_by("pk"):
+            cancel_by_plan(
+                visit, cause=CancelReason.PROGRAMME_ENDED, reason=reason, actor=actor
+            )
+            result.cancelled.append(visit.pk)
+    return result
 
 
 def extend_annual_horizon(*, today: dt.date) -> int:

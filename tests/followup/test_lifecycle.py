@@ -45,7 +45,8 @@ SPEC_TABLE = {
     "checked_in": {"completed"},
     "completed": set(),
     "no_show": {"booked", "cancelled"},
-    "cancelled": set(),
+    # Issue 19 (D5): a clinic admin reopens a visit cancelled by mistake.
+    "cancelled": {"to_book"},
 }
 
 
@@ -81,6 +82,9 @@ ACTS: dict[str, Callable[[Visit, User], Visit]] = {
         visit_id=v.pk, actor=a, now=at_the_visit(v)
     ),
     "complete": lambda v, a: services.complete_visit(visit_id=v.pk, actor=a, now=NOW),
+    "reopen": lambda v, a: services.reopen_visit(
+        visit_id=v.pk, actor=a, reason="Cancelled by mistake", now=NOW
+    ),
 }
 ALLOWED = {
     "book": {"to_book", "no_show"},
@@ -90,6 +94,7 @@ ALLOWED = {
     "check_in": {"booked"},
     "no_show": {"booked"},
     "complete": {"checked_in"},
+    "reopen": {"cancelled"},
 }
 TARGET = {
     "book": "booked",
@@ -99,6 +104,7 @@ TARGET = {
     "check_in": "checked_in",
     "no_show": "no_show",
     "complete": "completed",
+    "reopen": "to_book",
 }
 
 

@@ -672,3 +672,60 @@ def test_a_slot_chosen_after_an_unmoved_window_is_not_flagged_by_a_replan():
     )
 
     assert diff(proc, DEFAULT_RULES, existing, horizon=HORIZON) == []
+
+
+def _postop_rule(**fields: Any) -> tuple[RuleSpec, ...]:
+    return (dataclasses.replace(DEFAULT_RULES[0], **fields), *DEFAULT_RULES[1:])
+
+
+# The booked post-operative control's window is 17-25 March 2024.
+@pytest.mark.parametrize(
+    ("slot_date", "edit", "needs_rebooking"),
+    [
+        # A late booking (after the window closed, as the README allows)
+        # stays late when the window widens by a day: not flagged (D4).
+        (D(2024, 3, 28), {"window_days_after": 6}, False),
+        # ...and a window widened to hold it takes it back inside.
+        (D(2024, 3, 28), {"window_days_after": 8}, False),
+        # A window closing earlier leaves it later than it was: flagged.
+        (D(2024, 3, 28), {"window_days_after": 4}, True),
+        # A slot inside the old window and outside the new one: flagged.
+        (D(2024, 3, 25), {"window_days_after": 4}, True),
+        (D(2024, 3, 18), {"window_days_before": 1}, True),
+        # Inside before and after: not flagged.
+        (D(2024, 3, 20), {"window_days_after": 4}, False),
+        # A slot booked early by override stays as a person chose it.
+        (D(2024, 3, 15), {"window_days_after": 6}, False),
+        # A late slot the new window now opens after: flagged.
+        (D(2024, 3, 28), {"offset_amount": 25}, True),
+    ],
+)
+def test_a_rule_edit_flags_a_booking_only_when_it_moves_the_window_away_from_the_slot(
+    slot_date, edit, needs_rebooking
+):
+    proc = Procedure(surgery_date=SURGERY, kind=KIND_ENDOSCOPIC)
+    existing = existing_plan(
+        proc, HORIZON, postop_control_1={"status": BOOKED, "slot_date": slot_date}
+    )
+
+    changes = diff(proc, _postop_rule(**edit), existing, horizon=HORIZON)
+
+    (retime,) = [c for c in changes if c.visit_id == existing[0].id]
+    assert (retime.action, retime.needs_rebooking) == (Action.RETIME, needs_rebooking)
+
+
+def test_a_flag_stays_while_its_slot_is_still_outside_the_new_window():
+    proc = Procedure(surgery_date=SURGERY, kind=KIND_ENDOSCOPIC)
+    existing = existing_plan(
+        proc,
+        HORIZON,
+        postop_control_1={
+            "status": BOOKED,
+            "slot_date": D(2024, 3, 28),
+            "needs_rebooking": True,
+        },
+    )
+
+    changes = diff(proc, _postop_rule(window_days_after=6), existing, horizon=HORIZON)
+
+    assert [(c.action, c.needs_rebooking) for c in changes] == [(Action.RETIME, True)]

@@ -83,9 +83,9 @@ def full_desk(monkeypatch: pytest.MonkeyPatch) -> DeskCast:
 
 
 OVERFLOW = """() => {
-  const tables = [...document.querySelectorAll('.worklist table')];
+  const tables = [...document.querySelectorAll('table.visits')];
   return tables.map(table => {
-    const card = table.closest('.worklist__body');
+    const card = table.closest('.worklist__body, .waiting');
     return {scroll: table.scrollWidth, card: card.clientWidth,
             page: document.documentElement.scrollWidth, view: window.innerWidth};
   });

@@ -42,12 +42,6 @@ def _setup(monkeypatch: pytest.MonkeyPatch, settings: Any) -> None:
     cache.clear()  # the throttle's counts
 
 
-@pytest.fixture
-def desk(client: Client, front_desk: User) -> Client:
-    client.force_login(front_desk)
-    return client
-
-
 def upload(client: Client, content: bytes, name: str = "big.csv") -> Any:
     return client.post(
         "/desk/import/", {"file": SimpleUploadedFile(name, content, "text/csv")}

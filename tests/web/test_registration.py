@@ -40,12 +40,6 @@ def _clock(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("clinic.clock.now", lambda: NOW)
 
 
-@pytest.fixture
-def desk(client: Client, front_desk: User) -> Client:
-    client.force_login(front_desk)
-    return client
-
-
 def typed(who: Surgeon, **changes: str) -> dict[str, str]:
     return {**GOOD, "surgeon": str(who.pk), **changes}
 

@@ -16,7 +16,11 @@ def test_an_end_form_reads_the_date_and_the_reason() -> None:
     )
 
     assert form.is_valid()
-    assert form.cleaned_data == {"date": dt.date(2026, 11, 25), "reason": "Healed"}
+    assert form.cleaned_data == {
+        "date": dt.date(2026, 11, 25),
+        "reason": "Healed",
+        "end_overdue": False,
+    }
     assert form.procedure_id == 7
 
 

@@ -512,5 +512,73 @@ def test_the_page_runs_the_same_queries_for_5_and_500_visits(
     large = queries_for_page(surgeon_b)
 
     assert small == large
-    # Two more than before the "Lost to follow-up" list: it, and its attempts.
-    assert large <= 10
+    # Two more than before the "Lost to follow-up" list: it, and its attempts;
+    # one for "Waiting to be completed".
+    assert large <= 11
+
+
+# --- ending a programme from its overdue review (issue 19, D10) --------------
+# Surgeon A also operated Olga Ortiz (H-1009), a stem-cell implant on 1 October
+# 2025, whose first annual review (window closed on 31 October) is overdue.
+
+
+@pytest.fixture
+def review(world: SurgeonWorld, surgeon_a: Surgeon) -> Visit:
+    procedure = make_procedure(
+        patient=PatientFactory.create(
+            record_number="H-1009", given_name="Olga", family_name="Ortiz"
+        ),
+        surgeon=surgeon_a,
+        kind=ProcedureKind.ENDOSCOPIC_STEM_CELL,
+        surgery_date=dt.date(2025, 10, 1),
+        today=TODAY,
+    )
+    return Visit.objects.get(
+        procedure=procedure, rule__code="annual_mri_review", occurrence=1
+    )
+
+
+def _row_of(html: str, pk: int) -> str:
+    html = re.sub(r"\s+", " ", html)
+    row = html[html.index(f'id="visit-{pk}"') :]
+    return row[: row.index("</li>")]
+
+
+def test_the_form_on_the_overdue_review_asks_with_yes_ticked(
+    surgeon_a: Surgeon, world: SurgeonWorld, review: Visit
+) -> None:
+    html = client_of(surgeon_a).get("/surgeon/").content.decode()
+
+    overdue_row = _row_of(html, review.pk)
+    upcoming_row = _row_of(html, world.annual.pk)
+    assert re.search(r'name="end_overdue" value="yes" checked', overdue_row)
+    assert "Also end the overdue review" in overdue_row
+    assert 'name="end_overdue" value="yes" checked' not in upcoming_row
+
+
+@pytest.mark.parametrize("ticked", [True, False])
+def test_the_overdue_review_ends_with_the_programme_only_when_ticked(
+    surgeon_a: Surgeon, review: Visit, ticked: bool
+) -> None:
+    client = client_of(surgeon_a)
+    data = {"date": "2026-11-25", "reason": "Disc healed"}
+    if ticked:
+        data["end_overdue"] = "yes"
+
+    response = client.post(
+        f"/surgeon/procedures/{review.procedure_id}/end-annual-reviews/", data
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == "/surgeon/#announcements"
+    review.refresh_from_db()
+    assert review.status == (VisitStatus.CANCELLED if ticked else VisitStatus.TO_BOOK)
+    page = re.sub(r"\s+", " ", client.get(response["Location"]).content.decode())
+    announced = page[
+        page.index('id="announcements"') : page.index(
+            "</div>", page.index('id="announcements"')
+        )
+    ]
+    assert "annual reviews end on Wed 25 Nov 2026" in announced
+    overdue = page[page.index('id="overdue"') : page.index('id="lost"')]
+    assert (f'id="visit-{review.pk}"' in overdue) is not ticked

@@ -27,7 +27,7 @@ from followup.services.parsing import (
     reason_text,
 )
 from web.desk.state import whole_number
-from web.forms import ContactAttemptForm, checked, raw_text
+from web.forms import ContactAttemptForm, checked, confirm_care_ending, raw_text
 
 
 class RowForm(forms.Form):
@@ -162,6 +162,7 @@ class ContactForm(RowForm, ContactAttemptForm):
     panel = "contact"
 
     def save(self, *, visit: Visit, actor: User, now: dt.datetime) -> str:
+        confirm_care_ending(self, visit)
         attempt = self.record(visit_id=visit.pk, actor=actor, now=now)
         said = f"{attempt.get_channel_display()} attempt recorded: "
         said += attempt.get_outcome_display().lower()

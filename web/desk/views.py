@@ -27,14 +27,14 @@ from django.http.request import QueryDict
 from django.shortcuts import render
 from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import push_url
+from django_htmx.http import HttpResponseClientRedirect, push_url
 
 from clinic import audit, clock
 from clinic.clock import local
 from clinic.models import Patient, PatientReadKind, Surgeon
 from followup import services
 from followup.access import Forbidden, access_visit, staff_of
-from followup.exceptions import DomainError, NotFound
+from followup.exceptions import Conflict, DomainError, InvalidInput, NotFound
 from followup.models import (
     ContactChannel,
     ContactOutcome,
@@ -118,7 +118,7 @@ def _list_context(
         exact = visits.in_tab(state.tab, today).count()
         page = rows.exact_page_of(state.page, exact)
     # The MRI flag is read in the rows' own select.
-    chosen = tab_rows(visits, state, today).with_mri_status()
+    chosen = tab_rows(visits, state, today).with_mri_status().with_patient_left_care()
     found = list(chosen[page.offset : page.offset + page.size])
     patients = rows.patients_found(staff_of(request.user), state.q) if state.q else []
     if state.q:
@@ -189,9 +189,12 @@ def _page(
     now: dt.datetime,
     extra: Item | None = None,
     status: int = 200,
+    stray: str = "",
 ) -> HttpResponse:
     context = _list_context(request, state, now=now)
-    stray = ""
+    waiting = _visits(request).waiting_to_complete().with_row_relations()
+    waiting = waiting.with_patient_left_care()
+    context["waiting"] = rows.rows(list(waiting[: rows.PAGE_SIZE]), now=now)
     if extra is not None:
         items = context["items"]
         at = next((i for i, item in enumerate(items) if item.pk == extra.pk), None)
@@ -265,6 +268,7 @@ def _item(request: HttpRequest, pk: int, *, now: dt.datetime) -> Item | None:
         .with_row_relations()
         .with_contact_summary()
         .with_mri_status()
+        .with_patient_left_care()
         .filter(pk=pk)
         .first()
     )
@@ -387,3 +391,22 @@ cancel = _command("cancel")
 check_in = _command("check_in")
 no_show = _command("no_show")
 contact = _command("contact")
+
+
+@require_POST
+@role_required(*DESK_ROLES)
+def complete(request: HttpRequest, pk: int) -> HttpResponse:
+    """Complete a visit of *Waiting to be completed*; back to that list."""
+    state = DeskState.from_query(QueryDict(request.POST.get("back", "")))
+    now = clock.now()
+    visit = access_visit(request.user, pk, action="complete")
+    try:
+        services.complete_visit(visit_id=visit.pk, actor=_actor(request), now=now)
+    except (InvalidInput, Conflict) as error:  # NotFound, Forbidden: web.errors
+        return _page(request, state, now=now, status=error.status, stray=error.message)
+    label = rows.rows([visit], now=now)[0].patient_label
+    messages.success(request, f"Saved. {label}: Completed.")
+    back = f"{state.here}#waiting"
+    if request.htmx:  # type: ignore[attr-defined]
+        return HttpResponseClientRedirect(back)
+    return HttpResponseRedirect(back)

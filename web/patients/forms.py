@@ -31,6 +31,7 @@ from followup.services.parsing import (
     parse_phone,
     parse_record_number,
     parse_reminders,
+    reason_text,
     required_text,
 )
 from followup.services.patients import Contact, check_birth_date
@@ -290,6 +291,22 @@ class PatientContactForm(RowForm, ContactDetailsFields):
 
     def refuse(self, error: DomainError) -> None:
         self.add_error(field_of(error), error.message)
+
+
+class ReopenForm(RowForm):
+    """A clinic admin's reopening of a visit cancelled by mistake: why."""
+
+    reason = raw_text()
+
+    def clean_reason(self) -> str:
+        return str(
+            checked(
+                reason_text,
+                self.cleaned_data["reason"],
+                field_name="reason",
+                required=True,
+            )
+        )
 
 
 class MriStudyForm(RowForm):

@@ -34,10 +34,11 @@ from clinic.models import Patient, PatientViewChannel
 from feeds import links
 from feeds.models import CalendarLink, LinkScope
 from followup import services
-from followup.access import access_visit, staff_of
+from followup.access import Role, access_visit, staff_of
 from followup.exceptions import DomainError, NotFound
-from followup.models import ContactChannel, ContactOutcome, MriStudy
+from followup.models import ContactChannel, ContactOutcome, MriStudy, Visit
 from followup.services.outreach import CONTACTABLE_STATUSES
+from web.forms import confirm_care_ending
 from web.links.cards import LinkCard, NewUrl, patient_card
 from web.patient_access import page_url, patient_for
 from web.patients.forms import (
@@ -45,6 +46,7 @@ from web.patients.forms import (
     MriReportForm,
     MriStudyForm,
     PatientContactForm,
+    ReopenForm,
     RowForm,
 )
 from web.patients.rows import procedure_plans
@@ -83,10 +85,15 @@ def _page(
         "may_register": may_write,
         "may_contact": may_write,
         "may_record_mri": may_write,
+        "may_reopen": staff_of(request.user).has(Role.ADMIN),
         "contactable": [str(value) for value in CONTACTABLE_STATUSES],
         "channels": ContactChannel.choices,
         "outcomes": ContactOutcome.choices,
         "mri_studies": studies,
+        "left_care": Visit.objects.filter(patient=patient)
+        .left_care()
+        .values_list("cancelled_by", flat=True)
+        .first(),
         "refused": refused,
         "details_form": _details_form(patient, refused),
         "link_card": patient_card(request, patient.pk, new_url),
@@ -202,6 +209,7 @@ def record_contact(request: HttpRequest, pk: int, visit_id: int) -> HttpResponse
     form = ContactForm(request.POST, key=f"contact-{visit_id}")
 
     def save(data: dict[str, Any]) -> str:
+        confirm_care_ending(form, visit)
         attempt = form.record(
             visit_id=visit.pk,
             actor=request.user,  # type: ignore[arg-type]
@@ -267,3 +275,25 @@ def record_mri_report(request: HttpRequest, pk: int, study_id: int) -> HttpRespo
 
     form = MriReportForm(request.POST, key=f"mri-report-{study_id}")
     return _submit(request, patient, form, save, anchor="mri-studies")
+
+
+@require_POST
+@role_required(Role.ADMIN)
+def reopen_visit(request: HttpRequest, pk: int, visit_id: int) -> HttpResponse:
+    """A clinic admin reopens a visit cancelled by mistake, saying why."""
+    patient = patient_for(request, pk, write=True)
+    visit = access_visit(request.user, visit_id, action="reopen")
+    if visit.patient_id != patient.pk:
+        raise NotFound(f"Visit {visit_id} does not exist.")
+
+    def save(data: dict[str, Any]) -> str:
+        services.reopen_visit(
+            visit_id=visit.pk,
+            actor=request.user,  # type: ignore[arg-type]
+            reason=data["reason"],
+            now=clock.now(),
+        )
+        return "Saved. The visit is reopened: it is to book again."
+
+    form = ReopenForm(request.POST, key=f"reopen-{visit_id}")
+    return _submit(request, patient, form, save, anchor=f"visit-{visit_id}")

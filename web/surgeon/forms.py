@@ -43,6 +43,8 @@ class EndProgrammeForm(RowForm):
 
     date = raw_text(label="End date", strip=True)
     reason = raw_text(label="Reason", strip=True)
+    # Its overdue reviews end too: due before the end date, the plan keeps them.
+    end_overdue = forms.BooleanField(required=False)
 
     def __init__(self, *args: Any, procedure_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -103,9 +103,11 @@ def review_rows(
     surgeon_id: int,
     now: dt.datetime,
     refused: RowForm | None = None,
+    overdue: bool = False,
 ) -> list[Row]:
     """A row per visit, each with its actions' forms; the `refused` form, as
-    it was typed, goes back to the row it acted on."""
+    it was typed, goes back to the row it acted on. Ending a programme from
+    an `overdue` review ends that review too, unless the surgeon unticks it."""
     rows = []
     for visit in visits:
         row = Row(visit=visit, surgeon_id=surgeon_id, now=now)
@@ -119,7 +121,7 @@ def review_rows(
                 row.end_form = refused
             else:
                 row.end_form = EndProgrammeForm(
-                    initial={"date": row.today.isoformat()},
+                    initial={"date": row.today.isoformat(), "end_overdue": overdue},
                     procedure_id=visit.procedure_id,
                 )
         rows.append(row)

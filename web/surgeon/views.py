@@ -52,9 +52,13 @@ def surgeon_id_of(staff: Staff) -> int:
 
 
 def _related(visits: VisitQuerySet) -> VisitQuerySet:
-    return visits.select_related(
-        "rule", "procedure__patient", "procedure__surgeon", "surgeon"
-    ).with_mri_status()
+    return (
+        visits.select_related(
+            "rule", "procedure__patient", "procedure__surgeon", "surgeon"
+        )
+        .with_mri_status()
+        .with_patient_left_care()
+    )
 
 
 def _visits(staff: Staff) -> VisitQuerySet:
@@ -127,9 +131,16 @@ def _page(
         period.limit("overdue"),
     )
     lost, more_lost = _lost(staff, now=now, limit=period.limit("lost"))
+    # Checked in on any day with this surgeon, and not completed yet.
+    waiting, more_waiting = _first(
+        _visits(staff).waiting_to_complete().filter(surgeon_id=surgeon_id),
+        LIST_LIMIT,
+    )
 
-    def rows(visits: list[Visit]) -> list[Row]:
-        return review_rows(visits, surgeon_id=surgeon_id, now=now, refused=refused)
+    def rows(visits: list[Visit], overdue: bool = False) -> list[Row]:
+        return review_rows(
+            visits, surgeon_id=surgeon_id, now=now, refused=refused, overdue=overdue
+        )
 
     context = {
         "title": "My reviews",
@@ -141,8 +152,10 @@ def _page(
         "last_day": today + dt.timedelta(days=period.days),
         "upcoming": rows(upcoming),
         "more_upcoming": more_upcoming,
-        "overdue": rows(overdue),
+        "overdue": rows(overdue, overdue=True),
         "more_overdue": more_overdue,
+        "waiting": rows(waiting),
+        "more_waiting": more_waiting,
         "list_limit": LIST_LIMIT,
         "week": week_days(_week(staff, period), period.monday, today),
         "calendar_link": _calendar_link(request, staff),
@@ -209,6 +222,7 @@ def end_annual_reviews(request: HttpRequest, pk: int) -> HttpResponse:
             reason=form.cleaned_data["reason"],
             today=today,
             actor=request.user,  # type: ignore[arg-type]
+            end_overdue=form.cleaned_data["end_overdue"],
         )
     except (InvalidInput, Conflict) as error:  # NotFound, Forbidden: web.errors
         form.add_error(None, _sentence(error.message))
@@ -221,4 +235,5 @@ def end_annual_reviews(request: HttpRequest, pk: int) -> HttpResponse:
         plural = "s" if cancelled != 1 else ""
         said += f"; {cancelled} review{plural} after it cancelled"
     messages.success(request, said + ".")
-    return HttpResponseRedirect(period.url("upcoming"))
+    # The row may be gone (an ended overdue review): land on the message.
+    return HttpResponseRedirect(period.url("announcements"))

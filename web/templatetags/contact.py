@@ -9,7 +9,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from clinic import phones
-from followup.models import ContactOutcome, MriStatus
+from followup.models import CancelReason, ContactOutcome, MriStatus
 
 register = template.Library()
 
@@ -41,3 +41,15 @@ def phone_link(e164: str | None) -> SafeString | str:
     return format_html(
         '<a class="phone" href="tel:{}">{}</a>', e164, phones.for_display(e164)
     )
+
+
+# A patient who left the clinic's care, as the mark beside their name says it.
+LEFT_CARE_MARKS = {
+    CancelReason.MOVED_AWAY: "Moved away",
+    CancelReason.DECEASED: "Deceased",
+}
+
+
+@register.filter
+def left_care_mark(cause: str | None) -> str:
+    return LEFT_CARE_MARKS.get(cause or "", "")  # type: ignore[call-overload]

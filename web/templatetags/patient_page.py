@@ -7,7 +7,9 @@ import datetime as dt
 from django import template
 from django.utils import formats, timezone
 
-from followup.models import ContactAttempt, VisitEvent, VisitStatus
+from clinic import clock
+from followup.models import ContactAttempt, Visit, VisitEvent, VisitStatus
+from followup.services.booking import allowed_moves
 
 register = template.Library()
 
@@ -25,7 +27,7 @@ EVENT_LABELS = {
     "moved": "Dates moved by a correction",
     "window_moved": "Window moved by a correction",
     "flagged_for_rebooking": "Flagged for rebooking",
-    "reopened": "Planned again",
+    "reopened": "Reopened: to book again",
 }
 
 
@@ -68,3 +70,9 @@ def slot(
         return text
     until = formats.time_format(timezone.localtime(end), "TIME_FORMAT")
     return f"{text}\N{EN DASH}{until}"
+
+
+@register.filter
+def may_move(visit: Visit, move: str) -> bool:
+    """Whether the state table allows `move` of `visit` now (`allowed_moves`)."""
+    return move in allowed_moves(visit, clock.now())
