@@ -178,3 +178,26 @@ def test_the_list_prints_as_a_full_width_table_with_its_heading_and_date(
         " document.querySelector('main').clientWidth]"
     )
     assert widths[0] == pytest.approx(widths[1], abs=2)
+
+
+@pytest.mark.parametrize("width", [1280, 768])
+def test_the_waiting_to_be_completed_table_fits_its_card(
+    new_page: Callable[..., Any],
+    cast: dict[str, User],
+    full_desk: DeskCast,
+    monkeypatch: pytest.MonkeyPatch,
+    width: int,
+) -> None:
+    full_desk.maria.family_name = LONG_FAMILY
+    full_desk.maria.save()
+    maria = full_desk.visit(full_desk.maria, "postop_control")
+    services.check_in_visit(visit_id=maria.pk, actor=None, now=NOW)
+    pin_clock(monkeypatch, NOW + dt.timedelta(days=1))
+    page = new_page(width=width, user=cast["front_desk"])
+
+    page.goto("/desk/")
+
+    expect(page.locator("#waiting")).to_contain_text("Fernández-Villaverde")
+    for measured in page.evaluate(OVERFLOW):
+        assert measured["scroll"] <= measured["card"], measured
+        assert measured["page"] <= measured["view"], measured
