@@ -201,3 +201,19 @@ def test_the_waiting_to_be_completed_table_fits_its_card(
     for measured in page.evaluate(OVERFLOW):
         assert measured["scroll"] <= measured["card"], measured
         assert measured["page"] <= measured["view"], measured
+
+
+def test_download_csv_downloads_the_list_with_javascript_on(
+    new_page: Callable[..., Any], cast: dict[str, User], full_desk: DeskCast
+) -> None:
+    page = new_page(width=1280, user=cast["front_desk"])
+    page.goto("/desk/?tab=call&due_to=2026-11-01")
+    link = page.get_by_role("link", name="Download CSV (4 visits)")
+
+    with page.expect_download() as started:
+        link.click()
+
+    download = started.value
+    assert download.suggested_filename == "worklist-call-2026-11-30.csv"
+    with open(download.path(), encoding="utf-8") as csv_file:
+        assert len(csv_file.read().splitlines()) == 1 + 4
