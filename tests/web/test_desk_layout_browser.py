@@ -20,11 +20,19 @@ from django.contrib.auth.models import User
 from playwright.sync_api import expect
 
 from followup import services
-from followup.models import ContactChannel, ContactOutcome, Visit
+from followup.models import ContactOutcome, Visit
 from followup.models.worklist import TABS
 from tests.factories import PatientFactory, make_procedure
 from tests.web.conftest import assert_no_serious_axe_violations
-from tests.web.desk_data import NOW, TODAY, DeskCast, make_cast, pin_clock
+from tests.web.desk_data import (
+    NOW,
+    TODAY,
+    DeskCast,
+    attempt,
+    book_at,
+    make_cast,
+    pin_clock,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -55,30 +63,11 @@ def full_desk(monkeypatch: pytest.MonkeyPatch) -> DeskCast:
         today=TODAY,
     )
     booked = cast.visit(long, "postop_control")
-    services.book_visit(
-        visit_id=booked.pk,
-        start=dt.datetime.fromisoformat("2026-12-02T10:00:00+01:00"),
-        surgeon_id=cast.surgeon.pk,
-        actor=None,
-        now=NOW,
-    )
+    book_at(booked, "2026-12-02T10:00:00+01:00", cast.surgeon)
     Visit.objects.filter(pk=booked.pk).update(needs_rebooking=True)
-    services.book_visit(
-        visit_id=cast.visit(cast.maria, "postop_control").pk,
-        start=dt.datetime.fromisoformat("2026-11-30T09:00:00+01:00"),
-        surgeon_id=cast.surgeon.pk,
-        actor=None,
-        now=NOW,
-    )
-    services.record_contact_attempt(
-        visit_id=cast.visit(late, "postop_control").pk,
-        channel=ContactChannel.PHONE,
-        outcome=ContactOutcome.LEFT_MESSAGE,
-        note="",
-        call_back_on=None,
-        actor=None,
-        now=NOW - dt.timedelta(days=1),
-    )
+    maria = cast.visit(cast.maria, "postop_control")
+    book_at(maria, "2026-11-30T09:00:00+01:00", cast.surgeon)
+    attempt(cast.visit(late, "postop_control"), ContactOutcome.LEFT_MESSAGE, days_ago=1)
     return cast
 
 

@@ -7,7 +7,6 @@ The cast and the clock are `tests.web.desk_data`'s: Monday 30 November 2026.
 
 from __future__ import annotations
 
-import datetime as dt
 from html.parser import HTMLParser
 from typing import Any
 
@@ -16,9 +15,8 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from clinic.models import PatientRead, PatientReadKind
-from followup import services
-from followup.models import ContactChannel, ContactOutcome, Visit
-from tests.web.desk_data import NOW, DeskCast
+from followup.models import ContactOutcome, Visit
+from tests.web.desk_data import DeskCast, attempt
 
 pytestmark = pytest.mark.django_db
 
@@ -31,16 +29,6 @@ def row_html(response: Any, visit: Visit) -> str:
     html = response.content.decode()
     start = html.index(f'id="visit-{visit.pk}"')
     return html[start : html.index("</tbody>", start)]
-
-
-def attempt(visit: Visit, outcome: ContactOutcome, *, days_ago: int) -> None:
-    services.record_contact_attempt(
-        visit_id=visit.pk,
-        channel=ContactChannel.PHONE,
-        outcome=outcome,
-        actor=None,
-        now=NOW - dt.timedelta(days=days_ago),
-    )
 
 
 # --- the due-date range ----------------------------------------------------------
