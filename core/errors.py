@@ -1,7 +1,11 @@
 """Domain errors raised by services; core.api maps them to HTTP.
 
-Each carries a message a person can act on and a stable machine `code`.
+Each carries a message a person can act on and a stable machine `code`,
+and, where a page words the refusal its own way (`web.refusals`), the
+values the message names as `params` (typed: dates, datetimes, names).
 """
+
+from collections.abc import Mapping
 
 
 class DomainError(Exception):
@@ -17,6 +21,7 @@ class DomainError(Exception):
         code: str | None = None,
         errors: list[dict[str, object]] | None = None,
         error_count: int | None = None,
+        params: Mapping[str, object] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -25,6 +30,8 @@ class DomainError(Exception):
         self.errors = errors or []
         # How many problems there were, when `errors` lists only the first.
         self.error_count = error_count
+        # What the message names, for the pages to say in their own words.
+        self.params: dict[str, object] = dict(params or {})
 
 
 class InvalidInput(DomainError):

@@ -22,6 +22,7 @@ from followup.exceptions import DomainError, InvalidInput
 from followup.models import ContactAttempt, ContactChannel, ContactOutcome, Visit
 from followup.services.outreach import care_ending
 from followup.services.parsing import parse_choice, parse_date, text_only
+from web.refusals import say
 
 
 class DateInput(forms.DateInput):
@@ -30,11 +31,11 @@ class DateInput(forms.DateInput):
 
 
 def checked(check: Any, *args: Any, **kwargs: Any) -> Any:
-    """A service check's refusal as the field's error, in its own words."""
+    """A service check's refusal as the field's error, in the page's words."""
     try:
         return check(*args, **kwargs)
     except DomainError as error:
-        raise forms.ValidationError(error.message, code=error.code) from None
+        raise forms.ValidationError(say(error), code=error.code) from None
 
 
 def raw_text(**kwargs: Any) -> forms.CharField:
@@ -119,4 +120,4 @@ def required_date(value: str, label: str) -> dt.date:
     try:
         return parse_date(value, field_name=label)
     except InvalidInput as error:
-        raise forms.ValidationError(error.message, code=error.code) from None
+        raise forms.ValidationError(say(error), code=error.code) from None

@@ -64,7 +64,13 @@ from followup.services.replanning import (
     run_replan_job,
     start_replan,
 )
-from followup.services.slots import Slot, SlotSearch, free_slots, propose_slots
+from followup.services.slots import (
+    Slot,
+    SlotSearch,
+    free_slots,
+    propose_slots,
+    slot_days,
+)
 
 __all__ = [
     "Contact",
@@ -107,6 +113,7 @@ __all__ = [
     "reschedule_visit",
     "run_import_job",
     "run_replan_job",
+    "slot_days",
     "start_replan",
     "sweep_import_jobs",
     "unbook_visit",

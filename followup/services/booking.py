@@ -140,6 +140,7 @@ def bookable_surgeon(surgeon_id: object) -> Surgeon:
         raise InvalidInput(
             f"{surgeon} is no longer active; choose another surgeon.",
             code="surgeon_inactive",
+            params={"surgeon": str(surgeon)},
         )
     return surgeon
 
@@ -171,6 +172,7 @@ def _state_refusal(visit: Visit, action: str) -> Conflict | None:
     return Conflict(
         f"Visit {visit.pk} is {status}; it cannot be {move.verb}.{hint}",
         code="invalid_transition",
+        params={"status": status, "verb": move.verb, "hint": hint.strip()},
     )
 
 
@@ -211,6 +213,7 @@ def _check_not_past(start: dt.datetime, now: dt.datetime) -> None:
         raise InvalidInput(
             f"{show(start)} is in the past; choose a time after {show(now)}.",
             code="start_in_past",
+            params={"start": start},
         )
 
 
@@ -241,16 +244,19 @@ def _check_window(
         f"{day} is outside the visit's booking window "
         f"({visit.window_start} to {visit.window_end})"
     )
+    window = {"day": day, "first": visit.window_start, "last": visit.window_end}
     allowed = actor is not None and actor.has_perm(OVERRIDE_PERMISSION)
     if not allowed:
         raise InvalidInput(
             f"{message}; only a user allowed to override the window can book it.",
             code="outside_window",
+            params={**window, "may_override": False},
         )
     if not override_reason:
         raise InvalidInput(
             f"{message}; give an override reason to book it anyway.",
             code="outside_window",
+            params={**window, "may_override": True},
         )
     return {
         "reason": override_reason,
@@ -282,14 +288,24 @@ def _check_free(
         return
     assert clash.start is not None and clash.end is not None  # noqa: S101
     held = f"{show(clash.start)}-{local(clash.end):%H:%M}"
-    if clash.surgeon_id == surgeon.pk:
+    mine = clash.surgeon_id == surgeon.pk
+    if mine:
         message = f"{surgeon} is already booked {held} (visit {clash.pk})."
     else:
         message = (
             f"The patient already has a visit {held} with {clash.surgeon} "
             f"(visit {clash.pk})."
         )
-    raise Conflict(f"{message} Choose another slot.", code="slot_taken")
+    raise Conflict(
+        f"{message} Choose another slot.",
+        code="slot_taken",
+        # The time asked for, and whose time it is: never the other visit.
+        params={
+            "start": start,
+            "held_by": "surgeon" if mine else "patient",
+            "surgeon": str(surgeon if mine else clash.surgeon),
+        },
+    )
 
 
 def _sqlstate(exc: DatabaseError) -> str | None:
@@ -344,6 +360,7 @@ def _check_in_on_the_day(visit: Visit, now: dt.datetime) -> Conflict | None:
         "A patient can be checked in only on the day of their visit"
         + (": reschedule it or mark a no-show." if today > day else "."),
         code="check_in_not_today",
+        params={"start": visit.start, "passed": today > day},
     )
 
 
@@ -355,6 +372,7 @@ def _no_show_after_start(visit: Visit, now: dt.datetime) -> Conflict | None:
         f"Visit {visit.pk} starts at {show(visit.start)}; it can be marked as a "
         "no-show only once that time has passed.",
         code="no_show_too_early",
+        params={"start": visit.start},
     )
 
 

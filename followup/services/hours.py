@@ -124,6 +124,7 @@ def check_hours(surgeon: Surgeon, start: dt.datetime, end: dt.datetime) -> None:
             f"{surgeon} has no consultation on {day:%A} {day}; "
             "choose one of the proposed slots.",
             code="outside_sessions",
+            params={"surgeon": str(surgeon), "day": day, "start": start},
         )
     blocks = ", ".join(block.label() for block in today)
     raise InvalidInput(
@@ -131,4 +132,5 @@ def check_hours(surgeon: Surgeon, start: dt.datetime, end: dt.datetime) -> None:
         f"consultation on {day:%A}s ({blocks}); a booking must lie inside a "
         "session and start on its slot grid.",
         code="outside_sessions",
+        params={"surgeon": str(surgeon), "start": start},
     )

@@ -38,12 +38,14 @@ def check_report_date(
         raise InvalidInput(
             f"report_received_on {received} is before the scan ({performed_on}).",
             code="report_before_scan",
+            params={"day": received, "performed_on": performed_on},
         )
     if received > today:
         raise InvalidInput(
             f"report_received_on {received} is in the future; record the report "
             "once it has arrived.",
             code="report_in_future",
+            params={"day": received},
         )
 
 
@@ -53,12 +55,14 @@ def check_study(*, performed_on: dt.date, birth_date: dt.date, today: dt.date) -
             f"performed_on {performed_on} is in the future; record a study once "
             "it has been performed.",
             code="mri_in_future",
+            params={"day": performed_on},
         )
     if performed_on < birth_date:
         raise InvalidInput(
             f"performed_on {performed_on} is before the patient's birth date "
             f"({birth_date}).",
             code="mri_before_birth",
+            params={"day": performed_on, "birth_date": birth_date},
         )
 
 

@@ -108,7 +108,9 @@ def _note(value: str | None) -> str:
     if len(text) > NOTE_MAX_LENGTH:
         # The message never quotes the note: it may reach a log.
         raise InvalidInput(
-            f"note is longer than {NOTE_MAX_LENGTH} characters.", code="too_long"
+            f"note is longer than {NOTE_MAX_LENGTH} characters.",
+            code="too_long",
+            params={"field": "note", "max_length": NOTE_MAX_LENGTH},
         )
     return text
 
@@ -134,11 +136,13 @@ def _call_back_on(
             f"call_back_on {day} is not after today ({today}); to call again "
             "today, record the attempt without a call-back.",
             code="call_back_date_not_future",
+            params={"day": day},
         )
     if day > today + dt.timedelta(days=CALL_BACK_MAX_DAYS_AHEAD):
         raise InvalidInput(
             f"call_back_on {day} is more than a year ahead; check the year.",
             code="call_back_date_too_far",
+            params={"day": day},
         )
     return day
 
@@ -170,6 +174,7 @@ def _lock(visit_id: int, *, whole_patient: bool) -> Visit:
             f"Visit {visit.pk} is {status}; contact attempts are recorded for "
             "visits still to be seen.",
             code="visit_not_open",
+            params={"status": status},
         )
     return visit
 

@@ -35,7 +35,10 @@ LATEST = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
 
 def parse_date(value: dt.date | str, *, field_name: str) -> dt.date:
     if isinstance(value, dt.datetime):
-        raise InvalidInput(f"{field_name} must be a date (YYYY-MM-DD), not a time.")
+        raise InvalidInput(
+            f"{field_name} must be a date (YYYY-MM-DD), not a time.",
+            params={"field": field_name},
+        )
     if isinstance(value, dt.date):
         return value
     try:
@@ -44,6 +47,7 @@ def parse_date(value: dt.date | str, *, field_name: str) -> dt.date:
         raise InvalidInput(
             f"{field_name} {value!r} is not a real date; write it as YYYY-MM-DD.",
             code="invalid_date",
+            params={"field": field_name},
         ) from None
 
 
@@ -62,7 +66,9 @@ def parse_choice(value: object, choices: type[C], name: str) -> C:
     if not isinstance(value, str) or value not in choices.values:
         known = ", ".join(choices.values)
         raise InvalidInput(
-            f"Unknown {name} {value!r}; use one of: {known}.", code=f"unknown_{name}"
+            f"Unknown {name} {value!r}; use one of: {known}.",
+            code=f"unknown_{name}",
+            params={"field": name},
         )
     return choices(value)
 
@@ -74,6 +80,7 @@ def text_only(text: str, *, field_name: str) -> str:
         raise InvalidInput(
             f"{field_name} contains a null character, which is not text; remove it.",
             code="null_character",
+            params={"field": field_name},
         )
     return text
 
@@ -81,10 +88,14 @@ def text_only(text: str, *, field_name: str) -> str:
 def required_text(value: str, *, field_name: str, max_length: int) -> str:
     text = text_only((value or "").strip(), field_name=field_name)
     if not text:
-        raise InvalidInput(f"{field_name} is required.", code="required")
+        raise InvalidInput(
+            f"{field_name} is required.", code="required", params={"field": field_name}
+        )
     if len(text) > max_length:
         raise InvalidInput(
-            f"{field_name} is longer than {max_length} characters.", code="too_long"
+            f"{field_name} is longer than {max_length} characters.",
+            code="too_long",
+            params={"field": field_name, "max_length": max_length},
         )
     return text
 
@@ -101,6 +112,7 @@ def parse_record_number(value: str, *, field_name: str = "record_number") -> str
         raise InvalidInput(
             f"{field_name} {text!r}: {RECORD_NUMBER_RULE}",
             code="invalid_record_number",
+            params={"field": field_name},
         ) from None
     return text
 
@@ -119,6 +131,7 @@ def parse_name(value: str, *, field_name: str) -> str:
         raise InvalidInput(
             f"{field_name} {text!r} is not a name: it has no letter.",
             code="invalid_name",
+            params={"field": field_name},
         )
     return text
 
@@ -132,12 +145,17 @@ def check_surgery_date(
             f"Surgery date {surgery_date} is more than "
             f"{settings.SURGERY_DATE_MAX_DAYS_AHEAD} days ahead; check the year.",
             code="surgery_date_too_far",
+            params={
+                "day": surgery_date,
+                "days": settings.SURGERY_DATE_MAX_DAYS_AHEAD,
+            },
         )
     if birth_date is not None and surgery_date < birth_date:
         raise InvalidInput(
             f"Surgery date {surgery_date} is before the patient's birth date "
             f"{birth_date}.",
             code="surgery_before_birth",
+            params={"day": surgery_date, "birth_date": birth_date},
         )
 
 
@@ -155,17 +173,20 @@ def parse_aware_datetime(
                 f"{field_name} {value!r} is not a date and time; write it in ISO "
                 "8601 with its UTC offset, like 2027-03-29T09:00:00+02:00.",
                 code="invalid_datetime",
+                params={"field": field_name},
             ) from None
     else:
         raise InvalidInput(
             f"{field_name} must be an ISO 8601 date and time with its UTC offset.",
             code="invalid_datetime",
+            params={"field": field_name},
         )
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise InvalidInput(
             f"{field_name} {value!s} has no UTC offset, so it is ambiguous; add "
             "it, like 2027-03-29T09:00:00+02:00 for 09:00 in Madrid.",
             code="naive_datetime",
+            params={"field": field_name},
         )
     return in_range(moment, field_name=field_name)
 
@@ -173,7 +194,9 @@ def parse_aware_datetime(
 def require_aware(moment: dt.datetime, *, field_name: str) -> dt.datetime:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise InvalidInput(
-            f"{field_name} must carry a UTC offset.", code="naive_datetime"
+            f"{field_name} must carry a UTC offset.",
+            code="naive_datetime",
+            params={"field": field_name},
         )
     return in_range(moment, field_name=field_name)
 
@@ -189,16 +212,21 @@ def in_range(moment: dt.datetime, *, field_name: str) -> dt.datetime:
     raise InvalidInput(
         f"{field_name} {moment.isoformat()} is out of range.",
         code="invalid_datetime",
+        params={"field": field_name},
     )
 
 
 def reason_text(value: str, *, field_name: str, required: bool) -> str:
     text = text_only((value or "").strip(), field_name=field_name)
     if required and not text:
-        raise InvalidInput(f"{field_name} is required.", code="required")
+        raise InvalidInput(
+            f"{field_name} is required.", code="required", params={"field": field_name}
+        )
     if len(text) > 500:
         raise InvalidInput(
-            f"{field_name} is longer than 500 characters.", code="too_long"
+            f"{field_name} is longer than 500 characters.",
+            code="too_long",
+            params={"field": field_name, "max_length": 500},
         )
     return text
 

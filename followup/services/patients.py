@@ -64,12 +64,15 @@ def check_birth_date(
     and for an existing patient, not after their first surgery."""
     if birth_date > today:
         raise InvalidInput(
-            f"Birth date {birth_date} is in the future.", code="birth_date_in_future"
+            f"Birth date {birth_date} is in the future.",
+            code="birth_date_in_future",
+            params={"day": birth_date},
         )
     if birth_date.year < 1900:
         raise InvalidInput(
             f"Birth date {birth_date} is before 1900; check the year.",
             code="birth_date_too_early",
+            params={"day": birth_date},
         )
     if patient_id is None:
         return
@@ -83,6 +86,7 @@ def check_birth_date(
         raise InvalidInput(
             f"Birth date {birth_date} is after the patient's surgery on {first}.",
             code="birth_after_surgery",
+            params={"day": birth_date, "surgery_date": first},
         )
 
 

@@ -71,7 +71,11 @@ def create_procedure(
     operated = surgery_date
     check_surgery_date(operated, today=today, birth_date=patient.birth_date)
     if not surgeon.active:
-        raise InvalidInput(f"{surgeon} is no longer active.", code="surgeon_inactive")
+        raise InvalidInput(
+            f"{surgeon} is no longer active.",
+            code="surgeon_inactive",
+            params={"surgeon": str(surgeon)},
+        )
     procedure = Procedure(
         patient=patient, surgeon=surgeon, kind=kind, surgery_date=operated
     )
@@ -180,6 +184,7 @@ def _correct(
             f"Procedure {procedure.pk} is {procedure.get_status_display().lower()}; "
             "it can no longer be corrected.",
             code="procedure_not_active",
+            params={"status": procedure.get_status_display().lower()},
         )
     fields: list[str] = []
     if kind is not None and kind != procedure.kind:
@@ -216,6 +221,7 @@ def cancel_procedure(
             f"Procedure {procedure_id} is already "
             f"{procedure.get_status_display().lower()}.",
             code="procedure_not_active",
+            params={"status": procedure.get_status_display().lower()},
         )
     procedure.status = (
         ProcedureStatus.ENTERED_IN_ERROR
@@ -264,12 +270,14 @@ def end_annual_reviews(
         raise Conflict(
             f"Procedure {procedure_id} is {procedure.get_status_display().lower()}.",
             code="procedure_not_active",
+            params={"status": procedure.get_status_display().lower()},
         )
     if ended < procedure.surgery_date:
         raise InvalidInput(
             f"The programme cannot end ({ended}) before the surgery "
             f"({procedure.surgery_date}).",
             code="end_before_surgery",
+            params={"day": ended, "surgery_date": procedure.surgery_date},
         )
     procedure.annual_reviews_ended_on = ended
     procedure.annual_reviews_end_reason = reason

@@ -55,6 +55,13 @@ def _slot_range(
     return max(visit.window_start, first_day), visit.window_end, False
 
 
+def slot_days(visit: Visit, now: dt.datetime) -> tuple[dt.date, dt.date, bool]:
+    """The days a slot can be proposed on from `now`: the rest of the window,
+    or for an overdue visit the next `LATE_BOOKING_DAYS` (late); first after
+    last when the window has passed and the visit is not overdue."""
+    return _slot_range(visit, now, now)
+
+
 def free_slots(
     *,
     visit: Visit,
@@ -62,6 +69,7 @@ def free_slots(
     after: dt.datetime | None = None,
     limit: int = 10,
     surgeon_id: int | None = None,
+    until: dt.date | None = None,
 ) -> list[Slot]:
     """The next free slots of the visit's length, soonest first.
 
@@ -69,11 +77,17 @@ def free_slots(
     book or a no-show) the earliest from now over `LATE_BOOKING_DAYS`, each
     marked `late`. On the surgeon's session grid (default: the visit's
     surgeon), not before `now` nor `after`, skipping the time held by that
-    surgeon's and that patient's bookings. Three queries whatever the range.
-    Booking a proposed slot passes every control.
+    surgeon's and that patient's bookings; not after the day `until` when
+    given (with `after` at its start: that day's slots). Three queries
+    whatever the range. Booking a proposed slot passes every control.
     """
-    return _search(
-        visit=visit, now=now, after=after, limit=limit, surgeon_id=surgeon_id
+    return propose_slots(
+        visit=visit,
+        now=now,
+        after=after,
+        limit=limit,
+        surgeon_id=surgeon_id,
+        until=until,
     ).slots
 
 
@@ -83,6 +97,13 @@ class SlotSearch:
 
     slots: list[Slot]
     detail: str = ""
+    # Why there are none, for a page to word: "window_passed", "no_sessions"
+    # or "all_taken"; the days searched, and whose slots.
+    why: str = ""
+    first_day: dt.date | None = None
+    last_day: dt.date | None = None
+    late: bool = False
+    surgeon: str = ""
 
 
 def propose_slots(
@@ -92,27 +113,9 @@ def propose_slots(
     after: dt.datetime | None = None,
     limit: int = 10,
     surgeon_id: int | None = None,
+    until: dt.date | None = None,
 ) -> SlotSearch:
     """`free_slots`, with a sentence a clerk can act on when there are none."""
-    return _search(
-        visit=visit,
-        now=now,
-        after=after,
-        limit=limit,
-        surgeon_id=surgeon_id,
-        explain=True,
-    )
-
-
-def _search(
-    *,
-    visit: Visit,
-    now: dt.datetime,
-    after: dt.datetime | None,
-    limit: int,
-    surgeon_id: int | None,
-    explain: bool = False,
-) -> SlotSearch:
     _check_limit(limit)
     now = require_aware(now, field_name="now")
     earliest = now
@@ -123,24 +126,29 @@ def _search(
         raise Conflict(
             f"Visit {visit.pk} is {status}; it cannot be booked.",
             code="invalid_transition",
+            params={"status": status, "verb": "booked"},
         )
     chosen = surgeon_id if surgeon_id is not None else visit.surgeon_id
     if chosen is None:
         chosen = visit.procedure.surgeon_id
     surgeon = bookable_surgeon(chosen)
     first_day, last_day, late = _slot_range(visit, earliest, now)
+    if until is not None:
+        last_day = min(last_day, until)
     if first_day > last_day:
         detail = (
             f"The visit's booking window closes on {visit.window_end}, before "
             f"{first_day}; ask for slots from an earlier date."
         )
-        return SlotSearch([], detail if explain else "")
+        return SlotSearch([], detail, "window_passed", first_day, last_day, late)
     slots, consults = _free_in_range(
         visit, surgeon, first_day, last_day, earliest=earliest, limit=limit
     )
-    if slots or not explain:
+    if slots:
         return SlotSearch(slots)
-    return SlotSearch([], _why_none(surgeon, first_day, last_day, late, consults))
+    detail = _why_none(surgeon, first_day, last_day, late, consults)
+    why = "all_taken" if consults else "no_sessions"
+    return SlotSearch([], detail, why, first_day, last_day, late, str(surgeon))
 
 
 def _check_limit(limit: int) -> None:

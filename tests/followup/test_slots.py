@@ -92,6 +92,50 @@ def test_free_slots_end_with_the_window() -> None:
     assert [s.start for s in last] == [madrid(2026, 12, 4, 13, 40)]
 
 
+def test_free_slots_until_a_day_stop_at_its_end() -> None:
+    visit = postop()
+
+    monday = services.free_slots(
+        visit=visit,
+        now=NOW,
+        after=madrid(2026, 11, 30, 0),
+        limit=100,
+        until=dt.date(2026, 11, 30),
+    )
+
+    assert {s.start.date() for s in monday} == {dt.date(2026, 11, 30)}
+    assert monday[0].start == madrid(2026, 11, 30, 9)
+    assert monday[-1].start == madrid(2026, 11, 30, 13, 40)
+
+
+def test_slots_until_a_day_without_sessions_say_so_with_the_days() -> None:
+    visit = postop()
+
+    found = services.propose_slots(
+        visit=visit, now=NOW, after=madrid(2026, 11, 28, 0), until=dt.date(2026, 11, 28)
+    )
+
+    assert found.slots == []
+    assert found.why == "no_sessions"
+    assert (found.first_day, found.last_day) == (dt.date(2026, 11, 28),) * 2
+
+
+def test_slot_days_are_the_rest_of_the_window_or_the_late_range() -> None:
+    visit = postop()
+
+    assert services.slot_days(visit, NOW) == (
+        dt.date(2026, 11, 27),
+        dt.date(2026, 12, 5),
+        False,
+    )
+    overdue = madrid(2026, 12, 10, 8)
+    assert services.slot_days(visit, overdue) == (
+        dt.date(2026, 12, 10),
+        dt.date(2027, 1, 8),
+        True,
+    )
+
+
 def test_free_slots_of_another_surgeon_use_their_sessions() -> None:
     visit = postop()
     other = SurgeonFactory.create()

@@ -172,3 +172,17 @@ def assert_no_serious_axe_violations(page: Any) -> None:
         if violation["impact"] in ("serious", "critical")
     ]
     assert serious == [], f"{page.url}: {serious}"
+
+
+@pytest.fixture
+def desk_cast(monkeypatch: pytest.MonkeyPatch) -> DeskCast:
+    """The desk's patients and visits (`tests.web.desk_data`), the clock pinned."""
+    pin_clock(monkeypatch)
+    return make_cast()
+
+
+@pytest.fixture
+def desk(client: Client, front_desk: User) -> Client:
+    """A test client signed in as the front desk."""
+    client.force_login(front_desk)
+    return client

@@ -175,7 +175,9 @@ def test_the_follow_up_tab_and_panels_pass_axe(
     # A refusal beside the row, with its message tied to the fields.
     desk.get_by_label("Outcome").select_option(label="Call back later")
     desk.get_by_role("button", name="Record attempt", exact=True).click()
-    expect(desk.locator(".row-error")).to_contain_text("needs call_back_on")
+    expect(desk.locator(".row-error")).to_contain_text(
+        "“Call back later” needs the day to call the patient back"
+    )
     assert_no_serious_axe_violations(desk)
 
     desk.goto(f"/desk/patients/{unreachable.patient_id}/")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -34,6 +34,15 @@ def log_in(page: Any, username: str) -> None:
 
 def row_of(page: Any, pk: int) -> Any:
     return page.locator(f"#visit-{pk}")
+
+
+def slots_of(page: Any, desk_cast: DeskCast) -> Any:
+    """María's row on the "Window open" tab, its Book panel open."""
+    visit = desk_cast.visit(desk_cast.maria, "postop_control")
+    page.goto("/desk/?tab=open")
+    row = row_of(page, visit.pk)
+    row.get_by_role("link", name=re.compile("^Book")).click()
+    return row
 
 
 def test_a_clerk_finds_a_patient_books_the_first_slot_and_checks_them_in(
@@ -77,9 +86,7 @@ def test_a_refused_booking_shows_its_message_and_the_row_is_unchanged(
 ) -> None:
     visit = desk_cast.visit(desk_cast.maria, "postop_control")
     page = new_page(user=cast["front_desk"])
-    page.goto("/desk/?tab=open")
-    row = row_of(page, visit.pk)
-    row.get_by_role("link", name=re.compile("^Book")).click()
+    row = slots_of(page, desk_cast)
     slot = row.get_by_role("button", name=re.compile("^Book Mon 30 Nov")).first
     expect(slot).to_be_visible()
     # Another clerk takes the same slot for another patient first.
@@ -94,7 +101,8 @@ def test_a_refused_booking_shows_its_message_and_the_row_is_unchanged(
     slot.click()
 
     alert = row.get_by_role("alert")
-    expect(alert).to_contain_text("is already booked")
+    expect(alert).to_contain_text("That time, Mon 30 Nov 2026, 09:00, is taken")
+    expect(alert).not_to_contain_text(re.compile(r"visit \d"))
     expect(row.locator(".status")).to_have_text("To book")
     expect(page.locator("#announcements")).not_to_contain_text("Saved")
     visit.refresh_from_db()
@@ -129,23 +137,73 @@ def test_an_overdue_visit_is_booked_into_a_late_slot(
     assert visit.late_by_days == 45
 
 
-def test_without_javascript_a_booking_returns_to_the_same_list(
-    browser: Any, live_server: Any, cast: dict[str, User], desk_cast: DeskCast
-) -> None:
+@pytest.fixture
+def desk_without_javascript(
+    browser: Any, live_server: Any, cast: dict[str, User]
+) -> Iterator[Any]:
+    """A page with JavaScript off, signed in as the front desk."""
     context = browser.new_context(java_script_enabled=False, base_url=live_server.url)
     try:
         page = context.new_page()
         log_in(page, "desk")
-        visit = desk_cast.visit(desk_cast.jorge, "postop_control")
-        page.goto("/desk/?tab=closing")
-        row_of(page, visit.pk).get_by_role("link", name=re.compile("^Book")).click()
-        assert f"open={visit.pk}" in page.url
-        page.get_by_role("button", name=re.compile("^Book Mon 30 Nov")).first.click()
-
-        assert page.url.endswith(f"/desk/?tab=closing#visit-{visit.pk}")
-        expect(page.locator("#announcements")).to_contain_text("Saved.")
+        yield page
     finally:
         context.close()
+
+
+def test_without_javascript_a_booking_returns_to_the_same_list(
+    desk_without_javascript: Any, desk_cast: DeskCast
+) -> None:
+    page = desk_without_javascript
+    visit = desk_cast.visit(desk_cast.jorge, "postop_control")
+    page.goto("/desk/?tab=closing")
+    row_of(page, visit.pk).get_by_role("link", name=re.compile("^Book")).click()
+    assert f"open={visit.pk}" in page.url
+    page.get_by_role("button", name=re.compile("^Book Mon 30 Nov")).first.click()
+
+    assert page.url.endswith(f"/desk/?tab=closing#visit-{visit.pk}")
+    expect(page.locator("#announcements")).to_contain_text("Saved.")
+
+
+def test_later_slots_and_a_chosen_day_reach_the_end_of_the_window(
+    new_page: Callable[..., Any], cast: dict[str, User], desk_cast: DeskCast
+) -> None:
+    page = new_page(user=cast["front_desk"])
+    row = slots_of(page, desk_cast)
+    slots = row.locator(".slot-list button")
+    expect(slots).to_have_count(12)
+    last_shown = slots.last.get_attribute("value")
+
+    row.get_by_role("link", name="Later slots").click()
+
+    expect(row.get_by_role("link", name="Soonest slots")).to_be_visible()
+    expect(slots.first).not_to_have_attribute("value", last_shown or "")
+    assert (slots.first.get_attribute("value") or "") > (last_shown or "")
+    assert "open=" not in page.url  # htmx swapped the row in place
+    assert_no_serious_axe_violations(page)
+
+    # The window's last weekday: Friday 4 December (Saturday has no session).
+    row.get_by_label("on the day").fill("2026-12-04")
+    row.get_by_role("button", name="Show slots").click()
+
+    expect(row.locator(".slots__which")).to_have_text("Free slots on Fri 4 Dec 2026.")
+    expect(slots.first).to_have_attribute("value", "2026-12-04T09:00:00+01:00")
+
+
+def test_without_javascript_later_slots_is_a_link_to_the_next_slots(
+    desk_without_javascript: Any, desk_cast: DeskCast
+) -> None:
+    page = desk_without_javascript
+    row = slots_of(page, desk_cast)
+    slots = row.locator(".slot-list button")
+    last_shown = slots.last.get_attribute("value") or ""
+
+    row.get_by_role("link", name="Later slots").click()
+
+    assert "slots_after=" in page.url
+    assert (slots.first.get_attribute("value") or "") > last_shown
+    slots.first.click()
+    expect(page.locator("#announcements")).to_contain_text("Saved.")
 
 
 def test_a_clerk_finds_a_patient_with_nothing_to_book_by_an_unaccented_name(

@@ -163,8 +163,8 @@ def test_with_htmx_the_row_comes_back_and_the_live_region_says_saved(
 @pytest.mark.parametrize(
     ("call_back_on", "message"),
     [
-        ("", "call_back_later needs call_back_on"),
-        ("2026-11-29", "call_back_on 2026-11-29 is not after today (2026-11-30)"),
+        ("", "“Call back later” needs the day to call the patient back"),
+        ("2026-11-29", "The call-back date, Sun 29 Nov 2026, is not after today."),
     ],
 )
 def test_a_call_back_without_a_later_date_is_refused_and_keeps_the_input(

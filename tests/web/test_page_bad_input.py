@@ -291,7 +291,7 @@ def test_a_nul_in_a_note_is_refused_beside_it_and_keeps_what_was_typed(
 
     assert refused.status_code == 200  # htmx swaps the row with its refusal
     page = refused.content.decode()
-    assert "note contains a null character" in page
+    assert "Note contains a null character" in page
     assert 'aria-invalid="true"' in page
     assert "Rang" in page and "twice" in page
     assert not ContactAttempt.objects.exists()

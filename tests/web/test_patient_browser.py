@@ -92,7 +92,7 @@ def test_registering_by_hand_previews_the_plan_then_saves_and_opens_the_page(
     page.get_by_label("Birth date").fill("2030-01-01")
     page.get_by_label("Birth date").blur()
     expect(page.locator("#error-birth_date")).to_have_text(
-        "Birth date 2030-01-01 is in the future."
+        "The birth date, Tue 1 Jan 2030, is in the future."
     )
     fill_registration(page, "H-300001")
     page.get_by_label("Birth date").blur()

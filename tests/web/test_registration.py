@@ -135,27 +135,29 @@ REFUSALS = {
     "impossible birth date": (
         {"birth_date": "1970-02-30"},
         "birth_date",
-        "Birth date '1970-02-30' is not a real date; write it as YYYY-MM-DD.",
+        "Birth date is not a real date.",
     ),
     "birth date in the future": (
         {"birth_date": "2030-01-01"},
         "birth_date",
-        "Birth date 2030-01-01 is in the future.",
+        "The birth date, Tue 1 Jan 2030, is in the future.",
     ),
     "huge year": (
         {"birth_date": "99999-01-01"},
         "birth_date",
-        "Birth date '99999-01-01' is not a real date; write it as YYYY-MM-DD.",
+        "Birth date is not a real date.",
     ),
     "surgery before birth": (
         {"surgery_date": "1960-01-01"},
         "surgery_date",
-        "Surgery date 1960-01-01 is before the patient's birth date 1971-04-09.",
+        "The surgery date, Fri 1 Jan 1960, is before the patient's birth date, "
+        "Fri 9 Apr 1971.",
     ),
     "surgery years ahead": (
         {"surgery_date": "2036-11-02"},
         "surgery_date",
-        "Surgery date 2036-11-02 is more than 365 days ahead; check the year.",
+        "The surgery date, Sun 2 Nov 2036, is more than 365 days ahead; "
+        "check the year.",
     ),
     "no surgery date": (
         {"surgery_date": " "},
@@ -273,7 +275,8 @@ def test_a_field_is_checked_as_it_is_typed(desk: Client, surgeon_a: Surgeon) -> 
 
     assert response.status_code == 200
     assert (
-        response.content.decode().strip() == "Birth date 2030-01-01 is in the future."
+        response.content.decode().strip()
+        == "The birth date, Tue 1 Jan 2030, is in the future."
     )
     fine = desk.post(
         URL, {**typed(surgeon_a), "check": "birth_date"}, headers={"HX-Request": "true"}
@@ -348,7 +351,8 @@ def test_a_procedure_before_the_patients_birth_is_refused(
 
     assert response.status_code == 400
     assert response.context["form"].errors["surgery_date"] == [
-        "Surgery date 1980-01-01 is before the patient's birth date 1990-06-01."
+        "The surgery date, Tue 1 Jan 1980, is before the patient's birth date, "
+        "Fri 1 Jun 1990."
     ]
     assert not Procedure.objects.exists()
 
@@ -482,14 +486,12 @@ def test_a_name_without_letters_is_refused_as_it_is_typed(
     )
 
     assert response.status_code == 200
-    assert response.content.decode().strip() == (
-        "Given name &#x27;123&#x27; is not a name: it has no letter."
-    )
+    assert response.content.decode().strip() == "Given name needs letters."
     preview = desk.post(
         URL, {**typed(surgeon_a, family_name="--"), "action": "preview"}
     )
     assert preview.status_code == 400
-    assert "Family name &#x27;--&#x27; is not a name" in preview.content.decode()
+    assert "Family name needs letters." in preview.content.decode()
     assert nothing_written()
 
 

@@ -28,6 +28,7 @@ from followup.services.parsing import (
 )
 from web.desk.state import whole_number
 from web.forms import ContactAttemptForm, checked, confirm_care_ending, raw_text
+from web.refusals import say
 
 
 class RowForm(forms.Form):
@@ -40,7 +41,7 @@ class RowForm(forms.Form):
 
     def refuse(self, error: DomainError) -> None:
         """The service's refusal, beside the row, with its status."""
-        self.add_error(None, error.message)
+        self.add_error(None, say(error))
         self.status = error.status
 
     @property

@@ -9,7 +9,7 @@ visits are `VisitQuerySet`'s (`followup.models.worklist`).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from clinic.clock import local
@@ -18,8 +18,8 @@ from clinic.roles import Staff
 from followup.models import AWAITING_BOOKING_STATUSES, Visit, VisitStatus, worklist
 from followup.models.worklist import CALL, TODAY, Bucket
 from followup.services.booking import allowed_moves
-from followup.services.slots import SlotSearch
 from web.desk.forms import RowForm
+from web.desk.slots import SlotAsk, SlotPanel
 
 PAGE_SIZE = 50
 # A list's CSV holds at most this many rows: the cap the tabs' counts use, so
@@ -171,9 +171,10 @@ class Item:
 
     row: Row
     panel: str = ""  # "slots", "change" or "contact"
-    slots: SlotSearch | None = None
-    slots_error: str = ""
-    slots_surgeon: int | None = None
+    # The slot picker: what it was asked for (from the URL, or the refused
+    # booking form), and what it shows.
+    slot_ask: SlotAsk = field(default_factory=SlotAsk)
+    slots: SlotPanel | None = None
     # A refused action's form: its message, and what was typed.
     form: RowForm | None = None
     saved: str = ""
@@ -189,7 +190,7 @@ class Item:
     @property
     def chosen_surgeon(self) -> int:
         """Whose slots are proposed: the one asked for, else the row's."""
-        return self.slots_surgeon or self.row.surgeon.pk
+        return self.slot_ask.surgeon or self.row.surgeon.pk
 
 
 def _days(n: int) -> str:

@@ -46,11 +46,12 @@ from followup.models.worklist import Bucket
 from web.desk import rows
 from web.desk.forms import FORMS, QUICK_OUTCOMES, RowForm
 from web.desk.rows import Item, Tab
+from web.desk.slots import SlotAsk, slot_panel
 from web.desk.state import ColumnHeader, DeskState, whole_number
+from web.refusals import say
 from web.roles import DESK_ROLES, role_required
 
 PAGE = "web/desk/page.html"
-SLOT_LIMIT = 12
 # The banner names this many MRI-flagged reviews, then says there are more.
 MRI_BANNER_SIZE = 5
 
@@ -217,17 +218,9 @@ def _page(
 
 
 def _slots(item: Item, *, now: dt.datetime) -> Item:
-    """Propose slots for the row; a refusal becomes the panel's message."""
+    """Propose slots for the row, as its picker asks (`web.desk.slots`)."""
     item.panel = "slots"
-    try:
-        item.slots = services.propose_slots(
-            visit=item.row.visit,
-            now=now,
-            limit=SLOT_LIMIT,
-            surgeon_id=item.slots_surgeon,
-        )
-    except DomainError as error:
-        item.slots_error = error.message
+    item.slots = slot_panel(item.row.visit, item.slot_ask, now=now)
     return item
 
 
@@ -255,7 +248,7 @@ def desk(request: HttpRequest) -> HttpResponse:
 def _open(item: Item, query: QueryDict, *, now: dt.datetime) -> Item:
     panel = query.get("panel", "")
     if panel == "slots":
-        item.slots_surgeon = whole_number(query.get("slots_surgeon"))
+        item.slot_ask = SlotAsk.read(query)
         return _slots(item, now=now)
     if panel in ("change", "contact"):
         item.panel = panel
@@ -305,13 +298,8 @@ def visit_row(request: HttpRequest, pk: int) -> HttpResponse:
     """
     state = DeskState.from_query(request.GET)
     if not request.htmx:  # type: ignore[attr-defined]
-        opened = urlencode(
-            {
-                "open": pk,
-                "panel": request.GET.get("panel", ""),
-                "slots_surgeon": request.GET.get("slots_surgeon", ""),
-            }
-        )
+        panel = {"open": pk, "panel": request.GET.get("panel", "")}
+        opened = urlencode({**panel, **SlotAsk.kept(request.GET)})
         join = "&" if "?" in state.here else "?"
         return HttpResponseRedirect(f"{state.here}{join}{opened}#visit-{pk}")
     now = clock.now()
@@ -365,7 +353,7 @@ def _refused(
 ) -> HttpResponse:
     """The row again, its panel open with what was typed, and why not."""
     item.form = form
-    item.slots_surgeon = whole_number(form.data.get("slots_surgeon"))
+    item.slot_ask = SlotAsk.read(form.data)
     if form.panel == "slots":
         _slots(item, now=now)
     item.panel = form.panel
@@ -403,7 +391,7 @@ def complete(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.complete_visit(visit_id=visit.pk, actor=_actor(request), now=now)
     except (InvalidInput, Conflict) as error:  # NotFound, Forbidden: web.errors
-        return _page(request, state, now=now, status=error.status, stray=error.message)
+        return _page(request, state, now=now, status=error.status, stray=say(error))
     label = rows.rows([visit], now=now)[0].patient_label
     messages.success(request, f"Saved. {label}: Completed.")
     back = f"{state.here}#waiting"

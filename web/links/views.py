@@ -31,6 +31,7 @@ from feeds.models import CalendarLink
 from followup.access import Role, staff_of
 from followup.exceptions import DomainError
 from web.links.cards import LinkCard, NewUrl, own_cards
+from web.refusals import say
 from web.roles import staff_required
 
 
@@ -163,7 +164,7 @@ def _create(
             actor=request.user,  # type: ignore[arg-type]
         )
     except DomainError as error:
-        messages.error(request, error.message)
+        messages.error(request, say(error))
         return _page(request, place, kwargs, status=error.status)
     return _issued(request, place, kwargs, issued, place.created)
 
@@ -212,5 +213,5 @@ def change(
     try:
         return MOVES[move](request, place, kwargs, link)
     except DomainError as error:
-        messages.error(request, error.message)
+        messages.error(request, say(error))
         return _page(request, place, kwargs, status=error.status)

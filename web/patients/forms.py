@@ -36,6 +36,7 @@ from followup.services.parsing import (
 )
 from followup.services.patients import Contact, check_birth_date
 from web.forms import ContactAttemptForm, DateInput, checked, raw_text, required_date
+from web.refusals import say
 
 
 class ProcedureFields(forms.Form):
@@ -152,7 +153,7 @@ class ContactDetailsFields(forms.Form):
                     reminders=cleaned["reminders"],
                 )
             except DomainError as error:
-                self.add_error(field_of(error), error.message)
+                self.add_error(field_of(error), say(error))
         return cleaned
 
     def contact(self) -> Contact:
@@ -271,7 +272,7 @@ class RowForm(forms.Form):
 
     def refuse(self, error: DomainError) -> None:
         """A service's refusal, beside the form."""
-        self.add_error(None, error.message)
+        self.add_error(None, say(error))
 
 
 class ContactForm(RowForm, ContactAttemptForm):
@@ -290,7 +291,7 @@ class PatientContactForm(RowForm, ContactDetailsFields):
             field.widget.attrs["aria-describedby"] = f"help-{name} error-{name}"
 
     def refuse(self, error: DomainError) -> None:
-        self.add_error(field_of(error), error.message)
+        self.add_error(field_of(error), say(error))
 
 
 class ReopenForm(RowForm):

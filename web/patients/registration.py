@@ -38,6 +38,7 @@ from followup.models import FollowUpRule, RecoveryMilestone
 from followup.services.plan import horizon
 from web.patient_access import page_url, patient_for
 from web.patients.forms import ProcedureFields, RegistrationForm
+from web.refusals import say
 from web.roles import DESK_ROLES, role_required
 
 PREVIEW = "preview"
@@ -194,7 +195,7 @@ def _register(
             form,
             patient=patient,
             preview=preview,
-            refusal=f"Not saved: {error.message}",
+            refusal=f"Not saved: {say(error)}",
             status=error.status,
         )
     count = len(saved.created)

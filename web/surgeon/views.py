@@ -34,6 +34,7 @@ from followup import services
 from followup.access import Staff, access_procedure, access_visit, staff_of
 from followup.exceptions import Conflict, InvalidInput
 from followup.models import ContactAttempt, Visit, VisitQuerySet
+from web.refusals import say
 from web.roles import SURGEON_ROLES, role_required
 from web.surgeon.forms import CompleteForm, EndProgrammeForm, RowForm
 from web.surgeon.rows import Row, review_rows, week_days
@@ -182,10 +183,6 @@ def _refused(
     return _page(request, period, refused=form, status=status)
 
 
-def _sentence(message: str) -> str:
-    return message[:1].upper() + message[1:]
-
-
 @require_POST
 @role_required(*SURGEON_ROLES)
 def complete(request: HttpRequest, pk: int) -> HttpResponse:
@@ -199,7 +196,7 @@ def complete(request: HttpRequest, pk: int) -> HttpResponse:
             now=clock.now(),
         )
     except (InvalidInput, Conflict) as error:  # NotFound, Forbidden: web.errors
-        form.add_error(None, _sentence(error.message))
+        form.add_error(None, say(error))
         return _refused(request, period, form, error.status)
     label = visit.procedure.patient.label()
     messages.success(request, f"Saved: {label}'s visit is completed.")
@@ -225,7 +222,7 @@ def end_annual_reviews(request: HttpRequest, pk: int) -> HttpResponse:
             end_overdue=form.cleaned_data["end_overdue"],
         )
     except (InvalidInput, Conflict) as error:  # NotFound, Forbidden: web.errors
-        form.add_error(None, _sentence(error.message))
+        form.add_error(None, say(error))
         return _refused(request, period, form, error.status)
     label = procedure.patient.label()
     ended = result.procedure.annual_reviews_ended_on or form.cleaned_data["date"]
