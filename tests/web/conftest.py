@@ -92,20 +92,6 @@ def cast(
     }
 
 
-@pytest.fixture
-def desk_cast(monkeypatch: pytest.MonkeyPatch) -> DeskCast:
-    """The worklist's cast (`tests.web.desk_data`), the clock pinned."""
-    pin_clock(monkeypatch)
-    return make_cast()
-
-
-@pytest.fixture
-def desk(client: Client, front_desk: User) -> Client:
-    """The test client, signed in as the front desk."""
-    client.force_login(front_desk)
-    return client
-
-
 def _artifact_name(nodeid: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid).strip("_")[:150]
 
