@@ -23,6 +23,8 @@ several requests of:
 
 - the front desk's worklist, first page (`/desk/`);
 - a search by record number (`/desk/?q=<record number>`);
+- the appointments, today's bookings (`/desk/appointments/`), and a search
+  there, a patient's bookings from today on (`/desk/appointments/?q=<name>`);
 - a surgeon's page (`/surgeon/`).
 
 It prints each figure, and last
@@ -179,6 +181,10 @@ def measure(desk: Client, surgeon: Client, record_number: str) -> dict[str, floa
     return {
         "worklist": median_ms(desk, "/desk/"),
         "search": median_ms(desk, f"/desk/?q={record_number}"),
+        "appointments": median_ms(desk, "/desk/appointments/"),
+        "appointments_search": median_ms(
+            desk, f"/desk/appointments/?q={record_number}"
+        ),
         "surgeon": median_ms(surgeon, "/surgeon/"),
     }
 

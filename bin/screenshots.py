@@ -1,5 +1,5 @@
-"""Screenshots of the worklist, the surgeon's page and the follow-up figures
-for the README.
+"""Screenshots of the worklist, the appointments, the surgeon's page and the
+follow-up figures for the README.
 
 Builds a throwaway demo clinic (migrate + seed_demo into
 var/screenshots.sqlite3, debug mode), serves it on a free local port, logs
@@ -31,6 +31,7 @@ PASSWORD = "demo-clinic-2026"  # noqa: S105 - seed_demo's, printed on purpose
 WIDTH, HEIGHT = 1280, 900
 SHOTS = [
     ("desk", "/desk/", "worklist.png"),
+    ("desk", "/desk/appointments/", "appointments.png"),
     ("surgeon1", "/surgeon/", "surgeon.png"),
     ("desk", "/reports/", "reports.png"),
 ]

@@ -133,6 +133,8 @@ INSTALLED_APPS = [
     "clinic",
     "followup",
     "feeds",
+    # Messages to patients: the outbox, its schedule and providers.
+    "messaging",
     # The people's pages; the top layer: nothing below imports it.
     "web",
     # /healthz, beat's heartbeat, export_status: also on top.
@@ -508,6 +510,45 @@ CELERY_TASK_ANNOTATIONS = {
         "time_limit": max(2, CELERY_VISIBILITY_TIMEOUT * 8 // 10),
     },
 }
+# Messages to patients (messaging). Read when used, so tests can change them.
+# Quiet hours, clinic time: a message due then waits for their end ("" none).
+MESSAGE_QUIET_HOURS = env_str("MESSAGE_QUIET_HOURS", "20:00-09:00")
+# A provider's transient failure is tried again with a backoff, this many
+# attempts in all; then the message is failed.
+MESSAGE_MAX_ATTEMPTS = env_int("MESSAGE_MAX_ATTEMPTS", 5, minimum=1)
+MESSAGE_PROVIDER_TIMEOUT_SECONDS = env_int(
+    "MESSAGE_PROVIDER_TIMEOUT_SECONDS", 10, minimum=1
+)
+# SMS: "console" writes them to the log (the demo); "twilio" sends them.
+SMS_BACKEND = env_str("SMS_BACKEND", "console")
+if SMS_BACKEND not in {"console", "twilio"}:
+    raise ImproperlyConfigured(f"SMS_BACKEND={SMS_BACKEND!r} is not console or twilio")
+TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN", "")
+TWILIO_FROM = env_str("TWILIO_FROM", "")
+# Empty: Twilio's own API. A URL: a stand-in (tests, benchmarks).
+TWILIO_API_BASE_URL = env_str("TWILIO_API_BASE_URL", "")
+if SMS_BACKEND == "twilio" and not (
+    TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN and TWILIO_FROM
+):
+    raise ImproperlyConfigured(
+        "SMS_BACKEND=twilio needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM"
+    )
+# Email to patients: Django's email backend. SMTP in production; the demo
+# writes them to the console. An email service: django-anymail's backend.
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if PRODUCTION
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "clinic@localhost")
 # Pushing visits to surgeons' CalDAV calendars (feeds.caldav.push).
 CALDAV_TIMEOUT_SECONDS = env_int("CALDAV_TIMEOUT_SECONDS", 10, minimum=1)
 # An entry pending this long is re-enqueued by the reconciliation.
@@ -532,6 +573,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": CALDAV_AUDIT_SECONDS,
     },
     "sweep-import-jobs": {"task": "followup.tasks.sweep_import_jobs", "schedule": 60},
+    # Messages to patients live in the database; this sends what is due.
+    "send-due-messages": {"task": "messaging.tasks.send_due_messages", "schedule": 60},
     # /healthz reads the stamp: beat, a worker and the database all ran.
     "stamp-beat-heartbeat": {"task": "ops.tasks.stamp_heartbeat", "schedule": 60},
 }

@@ -22,6 +22,7 @@ from followup.exceptions import DomainError, InvalidInput
 from followup.models import ContactAttempt, ContactChannel, ContactOutcome, Visit
 from followup.services.outreach import care_ending
 from followup.services.parsing import parse_choice, parse_date, text_only
+from web.query_text import whole_number
 from web.refusals import say
 
 
@@ -44,6 +45,20 @@ def raw_text(**kwargs: Any) -> forms.CharField:
     field = forms.CharField(**{"required": False, "strip": False, **kwargs})
     field.validators = []
     return field
+
+
+def sequence_seen(raw: str) -> int | None:
+    """The visit's `sequence` a row was shown with (a hidden field): None
+    when the form carries none, else a whole number, which the service
+    compares with the visit's own (`followup.services.staleness`)."""
+    if not raw:
+        return None
+    sequence = whole_number(raw)
+    if sequence is None or sequence < 0:
+        raise forms.ValidationError(
+            "This page's copy of the visit is unreadable; reload the page."
+        )
+    return sequence
 
 
 class ContactAttemptForm(forms.Form):

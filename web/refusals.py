@@ -155,6 +155,11 @@ def _check_in(p: Params) -> str:
 CALL_BACK = ContactOutcome.CALL_BACK_LATER.label
 
 WORDS: dict[str, Callable[[Params], str]] = {
+    # Who changed it is a login name, which may look like a code: said as is.
+    "stale": lambda p: (
+        f"This visit changed after it was shown: {p['change']}. Nothing was "
+        "done; here it is as it now is."
+    ),
     "required": _required,
     "too_long": lambda p: f"{label(p)} is longer than {p['max_length']} characters.",
     "null_character": lambda p: (

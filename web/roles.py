@@ -78,6 +78,7 @@ def nav_links(staff: Staff) -> list[NavLink]:
     found: list[NavLink] = []
     if staff.has(*DESK_ROLES):
         found.append(NavLink("Worklist", "/desk/"))
+        found.append(NavLink("Appointments", "/desk/appointments/"))
         found.append(NavLink("New patient", "/desk/patients/new/"))
         found.append(NavLink("Import", "/desk/import/"))
     if staff.has(*SURGEON_ROLES):

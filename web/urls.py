@@ -2,7 +2,9 @@
 
 from django.urls import URLPattern, path
 
+from web import visit_actions as rows
 from web.account import views as account
+from web.appointments import views as appointments
 from web.desk import export as desk_export
 from web.desk import views as desk
 from web.links import views as links
@@ -10,6 +12,14 @@ from web.patients import imports, registration
 from web.patients import views as patients
 from web.reports import views as reports
 from web.surgeon import views as surgeon
+from web.visit_page import VISIT_PAGE
+
+# The pages a visit's row is shown on: its actions go back to the one it came from.
+ROW_PLACES = {
+    "places": rows.Places(
+        default=desk.DESK, visit_page=VISIT_PAGE, others=(appointments.APPOINTMENTS,)
+    )
+}
 
 
 def _link_moves(prefix: str, place: object, name: str) -> list[URLPattern]:
@@ -40,14 +50,20 @@ urlpatterns = [
     ),
     path("desk/", desk.desk, name="desk"),
     path("desk/list.csv", desk_export.desk_csv, name="desk-csv"),
-    path("desk/visits/<int:pk>/", desk.visit_row, name="desk-visit"),
-    path("desk/visits/<int:pk>/book/", desk.book, name="desk-book"),
-    path("desk/visits/<int:pk>/reschedule/", desk.reschedule, name="desk-reschedule"),
-    path("desk/visits/<int:pk>/unbook/", desk.unbook, name="desk-unbook"),
-    path("desk/visits/<int:pk>/cancel/", desk.cancel, name="desk-cancel"),
-    path("desk/visits/<int:pk>/check-in/", desk.check_in, name="desk-check-in"),
-    path("desk/visits/<int:pk>/no-show/", desk.no_show, name="desk-no-show"),
-    path("desk/visits/<int:pk>/contact/", desk.contact, name="desk-contact"),
+    path("desk/appointments/", appointments.appointments, name="appointments"),
+    path("desk/visits/<int:pk>/", rows.visit_row, ROW_PLACES, name="desk-visit"),
+    *(
+        path(f"desk/visits/<int:pk>/{slug}/", view, ROW_PLACES, name=f"desk-{slug}")
+        for slug, view in (
+            ("book", rows.book),
+            ("reschedule", rows.reschedule),
+            ("unbook", rows.unbook),
+            ("cancel", rows.cancel),
+            ("check-in", rows.check_in),
+            ("no-show", rows.no_show),
+            ("contact", rows.contact),
+        )
+    ),
     path("desk/visits/<int:pk>/complete/", desk.complete, name="desk-complete"),
     path("surgeon/", surgeon.home, name="surgeon-home"),
     path(

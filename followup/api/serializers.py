@@ -163,7 +163,21 @@ class SlotListSerializer(serializers.Serializer):
         return data
 
 
-class BookingSerializer(serializers.Serializer):
+class SequenceSerializer(serializers.Serializer):
+    """The optional `sequence` every visit command takes: the one the client
+    last read. A visit changed since answers 409 `stale`, changing nothing."""
+
+    sequence = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=0,
+        max_value=2**31 - 1,
+        help_text="The visit's `sequence` as last read; when given and the "
+        "visit has changed since, 409 `stale` and nothing changes.",
+    )
+
+
+class BookingSerializer(SequenceSerializer):
     start = AwareDateTimeField(help_text=f"With its UTC offset, e.g. {OFFSET_EXAMPLE}.")
     surgeon = serializers.PrimaryKeyRelatedField(queryset=Surgeon.objects.all())
     override_reason = serializers.CharField(
@@ -175,13 +189,13 @@ class BookingSerializer(serializers.Serializer):
     )
 
 
-class UnbookSerializer(serializers.Serializer):
+class UnbookSerializer(SequenceSerializer):
     reason = serializers.CharField(
         required=False, allow_blank=True, max_length=500, default=""
     )
 
 
-class CancelVisitSerializer(serializers.Serializer):
+class CancelVisitSerializer(SequenceSerializer):
     reason = serializers.CharField(max_length=500)
 
 

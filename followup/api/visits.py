@@ -31,6 +31,7 @@ from followup.api.serializers import (
     ContactAttemptInputSerializer,
     ContactAttemptSerializer,
     ReopenVisitSerializer,
+    SequenceSerializer,
     SlotListSerializer,
     SlotQuerySerializer,
     UnbookSerializer,
@@ -212,10 +213,14 @@ class VisitSlots(APIView):
 
 
 class VisitCommand(APIView):
-    """One visit command: access check, input, service, the visit's JSON."""
+    """One visit command: access check, input, service, the visit's JSON.
+
+    Each takes an optional `sequence` (`SequenceSerializer`), passed to the
+    service, which refuses a changed visit as 409 `stale`.
+    """
 
     action: ClassVar[str]
-    input_serializer: ClassVar[type[serializers.Serializer] | None] = None
+    input_serializer: ClassVar[type[serializers.Serializer]] = SequenceSerializer
 
     def post(self, request: Request, pk: int) -> Response:
         access_visit(request.user, pk, action=self.action)
@@ -231,11 +236,19 @@ class VisitCommand(APIView):
 DESK_ONLY = "Front desk and clinic admins."
 
 
-def _command_schema(summary: str, request: Any = None, who: str = DESK_ONLY) -> Any:
+STALE_NOTE = (
+    "With `sequence` (the visit's as last read), a visit changed since is "
+    "refused with 409 `stale`, saying who changed it and how."
+)
+
+
+def _command_schema(
+    summary: str, request: Any = SequenceSerializer, who: str = DESK_ONLY
+) -> Any:
     return extend_schema(
         tags=TAG,
         summary=summary,
-        description=f"{summary}. {who} Answers the visit as it now is.",
+        description=f"{summary}. {who} {STALE_NOTE} Answers the visit as it now is.",
         request=request,
         responses={200: VisitSerializer, **api.error_responses(400, 404, 409)},
     )
@@ -253,6 +266,7 @@ class PlaceVisit(Protocol):
         actor: User | None,
         now: dt.datetime,
         override_reason: str = "",
+        sequence: int | None = None,
     ) -> Visit: ...
 
 
@@ -273,6 +287,7 @@ class _SlotCommand(VisitCommand):
             actor=user,
             now=clock.now(),
             override_reason=data["override_reason"],
+            sequence=data.get("sequence"),
         )
 
 
@@ -312,7 +327,11 @@ class UnbookVisit(VisitCommand):
 
     def perform(self, *, visit_id: int, user: User, data: dict[str, Any]) -> None:
         services.unbook_visit(
-            visit_id=visit_id, actor=user, now=clock.now(), reason=data["reason"]
+            visit_id=visit_id,
+            actor=user,
+            now=clock.now(),
+            reason=data["reason"],
+            sequence=data.get("sequence"),
         )
 
 
@@ -326,7 +345,11 @@ class CancelVisit(VisitCommand):
 
     def perform(self, *, visit_id: int, user: User, data: dict[str, Any]) -> None:
         services.cancel_visit(
-            visit_id=visit_id, reason=data["reason"], actor=user, now=clock.now()
+            visit_id=visit_id,
+            reason=data["reason"],
+            actor=user,
+            now=clock.now(),
+            sequence=data.get("sequence"),
         )
 
 
@@ -338,7 +361,12 @@ class CheckInVisit(VisitCommand):
         return super().post(request, pk)
 
     def perform(self, *, visit_id: int, user: User, data: dict[str, Any]) -> None:
-        services.check_in_visit(visit_id=visit_id, actor=user, now=clock.now())
+        services.check_in_visit(
+            visit_id=visit_id,
+            actor=user,
+            now=clock.now(),
+            sequence=data.get("sequence"),
+        )
 
 
 class NoShowVisit(VisitCommand):
@@ -349,7 +377,12 @@ class NoShowVisit(VisitCommand):
         return super().post(request, pk)
 
     def perform(self, *, visit_id: int, user: User, data: dict[str, Any]) -> None:
-        services.mark_no_show(visit_id=visit_id, actor=user, now=clock.now())
+        services.mark_no_show(
+            visit_id=visit_id,
+            actor=user,
+            now=clock.now(),
+            sequence=data.get("sequence"),
+        )
 
 
 class CompleteVisit(VisitCommand):
@@ -363,7 +396,12 @@ class CompleteVisit(VisitCommand):
         return super().post(request, pk)
 
     def perform(self, *, visit_id: int, user: User, data: dict[str, Any]) -> None:
-        services.complete_visit(visit_id=visit_id, actor=user, now=clock.now())
+        services.complete_visit(
+            visit_id=visit_id,
+            actor=user,
+            now=clock.now(),
+            sequence=data.get("sequence"),
+        )
 
 
 class ReopenVisit(VisitCommand):

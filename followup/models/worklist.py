@@ -157,6 +157,16 @@ class WorklistQueries(models.QuerySet[_M]):
         """*Today*'s rows: the day's bookings in time order."""
         return self.in_tab(TODAY, today).with_row_relations().order_by("start", "id")
 
+    def appointments(self, day: dt.date, *, onwards: bool = False) -> Self:
+        """The appointments view's rows: bookings still to be seen (booked,
+        checked in) whose slot starts on the clinic's `day`, or on any day
+        from it with `onwards`, in time order. Read from the partial index
+        `visit_not_yet_seen_by_start`, a page at a time."""
+        slots = Q(status__in=NOT_YET_SEEN_STATUSES, start__gte=start_of_day(day))
+        if not onwards:
+            slots &= Q(start__lt=start_of_day(day + dt.timedelta(days=1)))
+        return self.filter(slots).with_row_relations().order_by("start", "id")
+
     def tab_counts(self, today: dt.date) -> dict[str, int]:
         """Every tab's count in one query, each exact up to `COUNT_CAP`; a count
         above it (`COUNT_CAP + 1`) means "more than `COUNT_CAP`".

@@ -43,6 +43,8 @@ a window opens, or outside a window still open, still needs the override.
 by one on every change these services make, the first booking included: a
 patient's feed already published the visit as an all-day window, and RFC
 5545 clients keep their old copy of an entry unless its SEQUENCE rises.
+Every move takes an optional `sequence`, the one its caller was shown: a
+different one is refused as stale, under the row lock (`staleness`).
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ from followup.services.parsing import (
     reason_text,
     require_aware,
 )
+from followup.services.staleness import check_sequence
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User as AuthUser
@@ -145,16 +148,23 @@ def bookable_surgeon(surgeon_id: object) -> Surgeon:
     return surgeon
 
 
-def _locked_visit(visit_id: int) -> Visit:
-    # The visit row is the lock: two clerks changing one visit take turns.
+def _locked_visit(visit_id: int, sequence: int | None = None) -> Visit:
+    """The visit, its row locked; refused as stale when `sequence` is given
+    and is not the visit's (`staleness`).
+
+    The visit row is the lock: two clerks changing one visit take turns, and
+    the second reads the sequence the first one left.
+    """
     try:
-        return (
+        visit = (
             Visit.objects.select_for_update(of=("self",))
             .select_related("rule")
             .get(pk=visit_id)
         )
     except (Visit.DoesNotExist, ValueError, TypeError):
         raise NotFound(f"Visit {visit_id} does not exist.") from None
+    check_sequence(visit, sequence)
+    return visit
 
 
 def _state_refusal(visit: Visit, action: str) -> Conflict | None:
@@ -397,13 +407,14 @@ def _place(
     actor: User,
     now: dt.datetime,
     override_reason: str,
+    sequence: int | None,
 ) -> Visit:
     begins = require_aware(start, field_name="start")
     now = require_aware(now, field_name="now")
     override_reason = reason_text(
         override_reason, field_name="override_reason", required=False
     )
-    visit = _locked_visit(visit_id)
+    visit = _locked_visit(visit_id, sequence)
     move = _require_move(visit, action, now)
     surgeon = bookable_surgeon(surgeon_id)
     ends = begins + dt.timedelta(minutes=visit.duration_minutes)
@@ -484,6 +495,7 @@ def book_visit(
     actor: User,
     now: dt.datetime,
     override_reason: str = "",
+    sequence: int | None = None,
 ) -> Visit:
     """Book a visit to be booked, or rebook one after a no-show."""
     return _place(
@@ -494,6 +506,7 @@ def book_visit(
         actor=actor,
         now=now,
         override_reason=override_reason,
+        sequence=sequence,
     )
 
 
@@ -506,6 +519,7 @@ def reschedule_visit(
     actor: User,
     now: dt.datetime,
     override_reason: str = "",
+    sequence: int | None = None,
 ) -> Visit:
     """Move a booked visit to another slot or surgeon; its sequence rises."""
     return _place(
@@ -516,6 +530,7 @@ def reschedule_visit(
         actor=actor,
         now=now,
         override_reason=override_reason,
+        sequence=sequence,
     )
 
 
@@ -528,9 +543,10 @@ def _simple_move(
     reason: str = "",
     clear_slot: bool = False,
     cause: CancelReason | None = None,
+    sequence: int | None = None,
 ) -> Visit:
     now = require_aware(now, field_name="now")
-    visit = _locked_visit(visit_id)
+    visit = _locked_visit(visit_id, sequence)
     move = _require_move(visit, action, now)
     previous, slot_before = visit.status, (visit.start, visit.end)
     fields = ["status", "sequence"]
@@ -568,7 +584,12 @@ def _simple_move(
 
 @transaction.atomic
 def unbook_visit(
-    *, visit_id: int, actor: User, now: dt.datetime, reason: str = ""
+    *,
+    visit_id: int,
+    actor: User,
+    now: dt.datetime,
+    reason: str = "",
+    sequence: int | None = None,
 ) -> Visit:
     """Give a booked visit's slot back; the visit is to book again."""
     return _simple_move(
@@ -578,6 +599,7 @@ def unbook_visit(
         now=now,
         reason=reason_text(reason, field_name="reason", required=False),
         clear_slot=True,
+        sequence=sequence,
     )
 
 
@@ -589,6 +611,7 @@ def cancel_visit(
     actor: User,
     now: dt.datetime,
     cause: CancelReason | None = None,
+    sequence: int | None = None,
 ) -> Visit:
     """Cancel a visit that is no longer needed; the reason is required.
 
@@ -602,25 +625,38 @@ def cancel_visit(
         now=now,
         reason=reason_text(reason, field_name="reason", required=True),
         cause=cause,
+        sequence=sequence,
     )
 
 
 @transaction.atomic
-def check_in_visit(*, visit_id: int, actor: User, now: dt.datetime) -> Visit:
+def check_in_visit(
+    *, visit_id: int, actor: User, now: dt.datetime, sequence: int | None = None
+) -> Visit:
     """The patient of a booked visit is at the clinic."""
-    return _simple_move(action="check_in", visit_id=visit_id, actor=actor, now=now)
+    return _simple_move(
+        action="check_in", visit_id=visit_id, actor=actor, now=now, sequence=sequence
+    )
 
 
 @transaction.atomic
-def mark_no_show(*, visit_id: int, actor: User, now: dt.datetime) -> Visit:
+def mark_no_show(
+    *, visit_id: int, actor: User, now: dt.datetime, sequence: int | None = None
+) -> Visit:
     """The patient did not come; the slot is free again, the visit rebookable."""
-    return _simple_move(action="no_show", visit_id=visit_id, actor=actor, now=now)
+    return _simple_move(
+        action="no_show", visit_id=visit_id, actor=actor, now=now, sequence=sequence
+    )
 
 
 @transaction.atomic
-def complete_visit(*, visit_id: int, actor: User, now: dt.datetime) -> Visit:
+def complete_visit(
+    *, visit_id: int, actor: User, now: dt.datetime, sequence: int | None = None
+) -> Visit:
     """The surgeon has seen the checked-in patient."""
-    return _simple_move(action="complete", visit_id=visit_id, actor=actor, now=now)
+    return _simple_move(
+        action="complete", visit_id=visit_id, actor=actor, now=now, sequence=sequence
+    )
 
 
 def _check_reopenable(visit_id: int, now: dt.datetime) -> None:

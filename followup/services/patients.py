@@ -16,7 +16,7 @@ from django.utils import timezone
 from clinic.models import Patient, Procedure, Reminders
 from followup.changes import visits_changed
 from followup.exceptions import InvalidInput, NotFound
-from followup.models import Visit
+from followup.models import OPEN_STATUSES, Visit
 from followup.services.parsing import (
     check_consent,
     parse_email,
@@ -172,6 +172,11 @@ def correct_patient(
         patient.save(update_fields=[*fields, "updated_at"])
     if set(fields) & {"record_number", "given_name", "family_name"}:
         _republish_visits_of(patient)
+    elif contact:
+        # Whoever writes to the patient (the outbox) reads the new consent
+        # and address; the calendars show neither, so no sequence rises.
+        visits = Visit.objects.filter(patient=patient, status__in=OPEN_STATUSES)
+        visits_changed(list(visits.values_list("pk", flat=True)))
     return patient
 
 

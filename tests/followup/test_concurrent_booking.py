@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import threading
-from collections.abc import Callable
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 
 from followup.exceptions import Conflict
 from followup.models import Visit, VisitEvent
@@ -33,38 +31,12 @@ from tests.followup.world import (
     postop,
     snapshot,
 )
+from tests.racing import race
 
 pytestmark = pytest.mark.django_db
 
 
 # --- the database guarantee (PostgreSQL) ------------------------------------------
-
-
-def race(calls: list[Callable[[], object]]) -> tuple[int, list[BaseException]]:
-    """Run the calls in threads released together; (successes, errors)."""
-    barrier = threading.Barrier(len(calls))
-    wins: list[object] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-
-    def run(call: Callable[[], object]) -> None:
-        try:
-            barrier.wait(timeout=10)
-            result = call()
-            with lock:
-                wins.append(result)
-        except BaseException as exc:  # counted below, never swallowed
-            with lock:
-                errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return len(wins), errors
 
 
 @pytest.mark.postgres

@@ -89,12 +89,19 @@ def test_a_surgeon_cannot_touch_another_surgeons_link(
     assert "Create a calendar link" in client.get("/calendar-links/").content.decode()
 
 
-def test_rotate_and_revoke_are_post_only(client: Client, surgeon_a: Surgeon) -> None:
+def test_a_get_of_rotate_or_revoke_shows_the_links_and_changes_nothing(
+    client: Client, surgeon_a: Surgeon
+) -> None:
     mine = links.create_link(scope="surgeon", surgeon_id=surgeon_a.pk).link
     client.force_login(surgeon_a.user)  # type: ignore[arg-type]
 
-    assert client.get(f"/calendar-links/{mine.pk}/rotate/").status_code == 405
-    assert client.get(f"/calendar-links/{mine.pk}/revoke/").status_code == 405
+    for move in ("rotate", "revoke"):
+        response = client.get(f"/calendar-links/{mine.pk}/{move}/")
+        assert response.status_code == 302
+        assert response["Location"] == "/calendar-links/"
+    assert client.put(f"/calendar-links/{mine.pk}/revoke/").status_code == 405
+    mine.refresh_from_db()
+    assert mine.revoked_at is None
 
 
 def test_the_forms_need_the_csrf_token(surgeon_a: Surgeon) -> None:

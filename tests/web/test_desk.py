@@ -440,10 +440,20 @@ def test_an_unknown_visit_with_htmx_is_announced_and_swaps_nothing(
     assert "Visit 999999 does not exist" in response.content.decode()
 
 
-def test_actions_are_post_only(desk: Client, desk_cast: DeskCast) -> None:
+@pytest.mark.parametrize("action", ["book", "cancel", "check-in", "contact"])
+def test_a_get_of_an_action_shows_the_visit_and_changes_nothing(
+    desk: Client, desk_cast: DeskCast, action: str
+) -> None:
     visit = desk_cast.visit(desk_cast.maria, "postop_control")
 
-    assert desk.get(f"/desk/visits/{visit.pk}/cancel/").status_code == 405
+    response = desk.get(f"/desk/visits/{visit.pk}/{action}/", follow=True)
+
+    assert response.redirect_chain == [(f"/desk/visits/{visit.pk}/", 302)]
+    assert "Post-operative control for María García López" in (
+        response.content.decode()
+    )
+    assert desk.delete(f"/desk/visits/{visit.pk}/{action}/").status_code == 405
+    assert status_of(visit) == VisitStatus.TO_BOOK
 
 
 def test_cancel_needs_a_reason_and_keeps_what_was_typed(

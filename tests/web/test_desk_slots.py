@@ -11,7 +11,7 @@ from django.test import Client
 from clinic.clock import start_of_day
 from followup import services
 from tests.web.desk_data import NOW, DeskCast
-from web.desk.slots import SLOT_LIMIT
+from web.slots import SLOT_LIMIT
 
 
 def panel(response: Any, pk: int) -> Any:

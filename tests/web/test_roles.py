@@ -35,7 +35,7 @@ TO_LOGIN = "-> /login/?next={path}"
 TO_DESK = "-> /desk/"
 TO_SURGEON = "-> /surgeon/"
 TO_ENROL = "-> /account/two-factor/"
-TO_ROW = "-> /desk/?open={visit}&panel=&slots_surgeon=#visit-{visit}"
+TO_ROW = "-> /desk/?open={visit}&panel=slots&slots_surgeon=#visit-{visit}"
 TO_LINK_CARD = "-> /desk/patients/{patient}/#calendar-link"
 TO_LINKS = "-> /calendar-links/"
 # Pages any member of staff may open.
@@ -73,7 +73,18 @@ TABLE: dict[str, tuple[int | str, ...]] = {
     "POST /account/password/": (TO_LOGIN, 400, 400, 400, 400, TO_LOGIN, 403),
     "/account/two-factor/": (TO_LOGIN, 403, 403, 403, 200, TO_LOGIN, 403),
     "/account/two-factor/verify/": (TO_LOGIN, 403, 403, 403, TO_ENROL, TO_LOGIN, 403),
-    "/desk/visits/{visit}/": (TO_LOGIN, TO_ROW, 403, 403, TO_ROW, TO_LOGIN, 403),
+    "/desk/appointments/": DESK,
+    # A visit's own page; asked from the worklist for a panel, the row there.
+    "/desk/visits/{visit}/": DESK,
+    "/desk/visits/{visit}/?panel=slots": (
+        "-> /login/?next=/desk/visits/{visit}/%3Fpanel%3Dslots",
+        TO_ROW,
+        403,
+        403,
+        TO_ROW,
+        "-> /login/?next=/desk/visits/{visit}/%3Fpanel%3Dslots",
+        403,
+    ),
     "POST /desk/visits/{visit}/book/": DESK_POST,
     "POST /desk/visits/{visit}/reschedule/": DESK_POST,
     "POST /desk/visits/{visit}/unbook/": DESK_CONFLICT,
@@ -254,6 +265,7 @@ def nobody(db: None) -> User:
             "front_desk",
             [
                 "Worklist",
+                "Appointments",
                 "New patient",
                 "Import",
                 "Figures",
@@ -266,6 +278,7 @@ def nobody(db: None) -> User:
             "clinic_admin",
             [
                 "Worklist",
+                "Appointments",
                 "New patient",
                 "Import",
                 "Figures",

@@ -17,6 +17,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from clinic.models import ProcedureKind, Surgeon
+from followup import services
 from followup.models import (
     ContactAttempt,
     ContactChannel,
@@ -189,6 +190,22 @@ def test_completing_a_checked_in_visit_saves_and_returns_to_the_row(
     assert world.checked_in.status == VisitStatus.COMPLETED
     page = client.get(response["Location"]).content.decode()
     assert "Saved: AA H-1001&#x27;s visit is completed." in page
+
+
+def test_completing_a_visit_someone_completed_meanwhile_says_who(
+    world: SurgeonWorld, surgeon_a: Surgeon, front_desk: User
+) -> None:
+    seen = world.checked_in.sequence
+    services.complete_visit(visit_id=world.checked_in.pk, actor=front_desk, now=NOW)
+
+    response = client_of(surgeon_a).post(
+        f"/surgeon/visits/{world.checked_in.pk}/complete/", {"sequence": seen}
+    )
+
+    assert response.status_code == 409
+    assert "desk completed it" in response.content.decode()
+    world.checked_in.refresh_from_db()
+    assert world.checked_in.sequence == seen + 1
 
 
 def test_completing_a_visit_not_checked_in_is_refused_beside_the_row(
@@ -385,15 +402,16 @@ def test_bad_period_fields_in_an_action_are_ignored(
     assert response["Location"] == f"/surgeon/#visit-{world.checked_in.pk}"
 
 
-def test_the_pages_actions_answer_get_with_405(
+def test_a_get_of_the_pages_actions_shows_the_page_and_changes_nothing(
     world: SurgeonWorld, surgeon_a: Surgeon
 ) -> None:
     client = client_of(surgeon_a)
 
-    assert (
-        client.get(f"/surgeon/visits/{world.checked_in.pk}/complete/").status_code
-        == 405
-    )
+    response = client.get(f"/surgeon/visits/{world.checked_in.pk}/complete/")
+
+    assert response.status_code == 302 and response["Location"] == "/surgeon/"
+    world.checked_in.refresh_from_db()
+    assert world.checked_in.status == "checked_in"
 
 
 # --- query counts ---------------------------------------------------------------

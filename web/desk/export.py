@@ -20,6 +20,7 @@ from clinic.models import PatientReadKind
 from core import csv_safety
 from followup.access import staff_of
 from followup.models import ContactOutcome, Visit
+from web import visit_rows
 from web.desk import rows
 from web.desk.state import DeskState
 from web.desk.views import tab_rows
@@ -46,7 +47,7 @@ def _when(moment: dt.datetime | None) -> str:
     return local(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
-def _line(row: rows.Row) -> list[object]:
+def _line(row: visit_rows.Row) -> list[object]:
     visit = row.visit
     patient = visit.patient
     outcome = getattr(visit, "last_attempt_outcome", None)
@@ -88,5 +89,5 @@ def desk_csv(request: HttpRequest) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     writer = csv_safety.writer(response)
     writer.writerow(HEADER)
-    writer.writerows(_line(row) for row in rows.rows(found, now=now))
+    writer.writerows(_line(row) for row in visit_rows.rows(found, now=now))
     return response

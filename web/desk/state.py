@@ -14,23 +14,10 @@ from django.core.exceptions import BadRequest
 from django.http.request import QueryDict
 from django.urls import reverse
 
-from followup.api.base import MAX_ID
 from followup.models import VisitQuerySet
 from followup.models.worklist import CALL, DEFAULT_SORT, SORTS, TABS, TODAY, Bucket
-from web.query_text import holds_null
-
-
-def whole_number(value: str | None) -> int | None:
-    """An integer the database can hold (SQLite's and PostgreSQL's bigint), or
-    None: a larger one would fail in the query (SQLite) instead of matching
-    nothing."""
-    if not value:
-        return None
-    try:
-        number = int(value)
-    except ValueError:
-        return None
-    return number if -MAX_ID <= number <= MAX_ID else None
+from web.query_text import holds_null, whole_number
+from web.visit_rows import ColumnHeader
 
 
 def calendar_date(value: str | None) -> dt.date | None:
@@ -149,6 +136,11 @@ class DeskState:
     def is_call(self) -> bool:
         return self.tab == CALL
 
+    @property
+    def shows_last_contact(self) -> bool:
+        """Every worklist row shows its last contact (`tab_rows` reads it)."""
+        return True
+
     def query(self, **changes: Any) -> str:
         """The query string of this state, with `changes`; defaults left out."""
         state = replace(self, **changes)
@@ -216,13 +208,3 @@ class DeskState:
         elif self.sort == f"-{key}":
             aria_sort = "descending"
         return ColumnHeader(label, self.sort_url(key), aria_sort)
-
-
-@dataclass(frozen=True)
-class ColumnHeader:
-    """A column's header: a link when the column sorts the list, and
-    `aria-sort` only when it is the order shown."""
-
-    label: str
-    url: str = ""
-    aria_sort: str = ""

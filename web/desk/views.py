@@ -1,55 +1,54 @@
-"""`/desk/`: the front desk's worklist, and the actions on its rows.
+"""`/desk/`: the front desk's worklist.
 
 One view renders the page; with htmx it renders only the part asked for (the
-list, or one row), a named partial of `web/desk/page.html`. Every action is a
-plain POST form that redirects back to the same list (filters, page and the
-row's anchor kept in the URL); with htmx it answers with the row itself, the
-row partial adding the tabs' new counts and "Saved" out of band. A refusal
-changes nothing: the form's message is shown beside the row, with what the
-person typed still in place.
-
-A visit that does not exist, or is not the user's to see, is the service's
-`NotFound`, which `web.errors` answers for every page.
+list), a named partial of `web/desk/page.html`. The rows' actions are the
+visit rows' (`web.visit_actions`), this page being their `DESK` place: each
+redirects back to the same list (filters, page and the row's anchor kept in
+the URL); with htmx it answers with the row itself, the row partial adding
+the tabs' new counts and "Saved" out of band.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
-from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.request import QueryDict
 from django.shortcuts import render
 from django.template.defaultfilters import pluralize
-from django.views.decorators.http import require_GET, require_POST
+from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect, push_url
 
 from clinic import audit, clock
 from clinic.clock import local
-from clinic.models import Patient, PatientReadKind, Surgeon
+from clinic.models import Patient, PatientReadKind
 from followup import services
-from followup.access import Forbidden, access_visit, staff_of
-from followup.exceptions import Conflict, DomainError, InvalidInput, NotFound
+from followup.access import access_visit, staff_of
+from followup.exceptions import Conflict, InvalidInput
 from followup.models import (
-    ContactChannel,
-    ContactOutcome,
     FollowUpRule,
     Visit,
     VisitQuerySet,
 )
 from followup.models.worklist import Bucket
+from web import visit_rows
 from web.desk import rows
-from web.desk.forms import FORMS, QUICK_OUTCOMES, RowForm
-from web.desk.rows import Item, Tab
-from web.desk.slots import SlotAsk, slot_panel
-from web.desk.state import ColumnHeader, DeskState, whole_number
+from web.desk.rows import Tab
+from web.desk.state import DeskState
+from web.methods import post_or_show
+from web.query_text import whole_number
 from web.refusals import say
 from web.roles import DESK_ROLES, role_required
+from web.visit_actions import (
+    Place,
+    list_page,
+    opened_item,
+    row_choices,
+    visible_visits,
+)
+from web.visit_rows import ColumnHeader, Item
 
 PAGE = "web/desk/page.html"
 # The banner names this many MRI-flagged reviews, then says there are more.
@@ -86,7 +85,7 @@ def _tabs(state: DeskState, counts: dict[str, int]) -> list[Tab]:
 
 
 def _visits(request: HttpRequest) -> VisitQuerySet:
-    return Visit.objects.visible_to(staff_of(request.user))
+    return visible_visits(request)
 
 
 def tab_rows(visits: VisitQuerySet, state: DeskState, today: dt.date) -> Any:
@@ -137,7 +136,7 @@ def _list_context(
         "page_info": page,
         "previous_url": page.previous and state.url(page=page.previous),
         "next_url": page.next and state.url(page=page.next),
-        "items": [Item(row=row) for row in rows.rows(found, now=now)],
+        "items": [Item(row=row) for row in visit_rows.rows(found, now=now)],
         "patients": patients[: rows.PATIENTS_SHOWN],
         "more_patients": len(patients) > rows.PATIENTS_SHOWN,
         "list_said": f"{heading}: {page.count_text} visit{pluralize(page.count)}.",
@@ -163,7 +162,7 @@ def _record_search(
     shown = patients[: rows.PATIENTS_SHOWN]
     ids = [visit.patient_id for visit in found] + [p.pk for p in shown]
     audit.record_patient_read(
-        reader=_actor(request),
+        reader=request.user,  # type: ignore[arg-type]
         kind=PatientReadKind.DESK_SEARCH,
         query=state.here,
         patient_ids=list(dict.fromkeys(ids)),
@@ -173,14 +172,8 @@ def _record_search(
 
 
 def _choices(state: DeskState) -> dict[str, Any]:
-    return {
-        "surgeons": list(Surgeon.objects.active()),
-        "rules": list(FollowUpRule.objects.filter(active=True)),
-        "channels": ContactChannel.choices,
-        "outcomes": ContactOutcome.choices,
-        "quick_outcomes": [(choice.value, choice.label) for choice in QUICK_OUTCOMES],
-        "columns": _columns(state),
-    }
+    rules = list(FollowUpRule.objects.filter(active=True))
+    return {**row_choices(_columns(state)), "rules": rules}
 
 
 def _page(
@@ -192,36 +185,12 @@ def _page(
     status: int = 200,
     stray: str = "",
 ) -> HttpResponse:
-    context = _list_context(request, state, now=now)
+    context = _list_context(request, state, now=now) | _choices(state)
     waiting = _visits(request).waiting_to_complete().with_row_relations()
     waiting = waiting.with_patient_left_care()
-    context["waiting"] = rows.rows(list(waiting[: rows.PAGE_SIZE]), now=now)
-    if extra is not None:
-        items = context["items"]
-        at = next((i for i, item in enumerate(items) if item.pk == extra.pk), None)
-        if at is None:
-            stray = extra.error
-        else:
-            items[at] = replace(extra, row=items[at].row)
-    return render(
-        request,
-        PAGE,
-        {
-            **context,
-            **_choices(state),
-            "title": "Worklist",
-            "stray_error": stray,
-            "ignored": state.ignored,
-        },
-        status=status,
-    )
-
-
-def _slots(item: Item, *, now: dt.datetime) -> Item:
-    """Propose slots for the row, as its picker asks (`web.desk.slots`)."""
-    item.panel = "slots"
-    item.slots = slot_panel(item.row.visit, item.slot_ask, now=now)
-    return item
+    context["waiting"] = visit_rows.rows(list(waiting[: rows.PAGE_SIZE]), now=now)
+    context |= {"title": "Worklist", "ignored": state.ignored, "stray_error": stray}
+    return list_page(request, PAGE, context, extra=extra, status=status)
 
 
 @role_required(*DESK_ROLES)
@@ -238,46 +207,11 @@ def desk(request: HttpRequest) -> HttpResponse:
         )
         # The address bar shows the list's own URL, without a form's empty fields.
         return push_url(response, state.here)
-    opened = whole_number(request.GET.get("open"))
-    item = None if opened is None else _item(request, opened, now=now)
-    if item is not None:
-        _open(item, request.GET, now=now)
+    item = opened_item(request, request.GET, now=now)
     return _page(request, state, now=now, extra=item)
 
 
-def _open(item: Item, query: QueryDict, *, now: dt.datetime) -> Item:
-    panel = query.get("panel", "")
-    if panel == "slots":
-        item.slot_ask = SlotAsk.read(query)
-        return _slots(item, now=now)
-    if panel in ("change", "contact"):
-        item.panel = panel
-    return item
-
-
-def _item(request: HttpRequest, pk: int, *, now: dt.datetime) -> Item | None:
-    visit = (
-        _visits(request)
-        .with_row_relations()
-        .with_contact_summary()
-        .with_mri_status()
-        .with_patient_left_care()
-        .filter(pk=pk)
-        .first()
-    )
-    if visit is None:
-        return None
-    return Item(row=rows.rows([visit], now=now)[0])
-
-
-def _shown_item(request: HttpRequest, pk: int, *, now: dt.datetime) -> Item:
-    item = _item(request, pk, now=now)
-    if item is None:
-        raise NotFound(f"Visit {pk} does not exist, or is not yours to see.")
-    return item
-
-
-def _row_response(
+def _row(
     request: HttpRequest, state: DeskState, item: Item, *, now: dt.datetime
 ) -> HttpResponse:
     """The row; after a save, with the tabs' new counts (out of band)."""
@@ -289,110 +223,28 @@ def _row_response(
     return render(request, f"{PAGE}#row", context)
 
 
-@require_GET
+# The worklist as the place of its rows.
+DESK = Place(key="desk", state=DeskState.from_query, row=_row, page=_page)
+
+
 @role_required(*DESK_ROLES)
-def visit_row(request: HttpRequest, pk: int) -> HttpResponse:
-    """One row, with a panel open (`?panel=slots` or `change`) or none.
-
-    Without htmx, the same row on the whole page, by its anchor.
-    """
-    state = DeskState.from_query(request.GET)
-    if not request.htmx:  # type: ignore[attr-defined]
-        panel = {"open": pk, "panel": request.GET.get("panel", "")}
-        opened = urlencode({**panel, **SlotAsk.kept(request.GET)})
-        join = "&" if "?" in state.here else "?"
-        return HttpResponseRedirect(f"{state.here}{join}{opened}#visit-{pk}")
-    now = clock.now()
-    item = _shown_item(request, pk, now=now)
-    return _row_response(request, state, _open(item, request.GET, now=now), now=now)
-
-
-# --- actions ------------------------------------------------------------------
-
-
-def _actor(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
-def _saved(form: RowForm, visit: Visit, actor: User, now: dt.datetime) -> str:
-    """What the action did, in words; "" when refused (the form says why)."""
-    if not form.is_valid():
-        return ""
-    try:
-        return form.save(visit=visit, actor=actor, now=now)
-    except (NotFound, Forbidden):
-        raise
-    except DomainError as error:
-        form.refuse(error)
-        return ""
-
-
-def _act(request: HttpRequest, pk: int, form_class: type[RowForm]) -> HttpResponse:
-    state = DeskState.from_query(QueryDict(request.POST.get("back", "")))
-    now = clock.now()
-    visit = access_visit(request.user, pk, action=form_class.action)
-    form = form_class(request.POST)
-    said = _saved(form, visit, _actor(request), now)
-    item = _shown_item(request, pk, now=now)
-    if not said:
-        return _refused(request, state, item, form, now=now)
-    if request.htmx:  # type: ignore[attr-defined]
-        item.saved = said
-        return _row_response(request, state, item, now=now)
-    messages.success(request, f"Saved. {item.row.patient_label}: {said}")
-    return HttpResponseRedirect(f"{state.here}#visit-{pk}")
-
-
-def _refused(
-    request: HttpRequest,
-    state: DeskState,
-    item: Item,
-    form: RowForm,
-    *,
-    now: dt.datetime,
-) -> HttpResponse:
-    """The row again, its panel open with what was typed, and why not."""
-    item.form = form
-    item.slot_ask = SlotAsk.read(form.data)
-    if form.panel == "slots":
-        _slots(item, now=now)
-    item.panel = form.panel
-    if request.htmx:  # type: ignore[attr-defined]
-        return _row_response(request, state, item, now=now)
-    return _page(request, state, now=now, extra=item, status=form.status)
-
-
-def _command(action: str) -> Callable[[HttpRequest, int], HttpResponse]:
-    @require_POST
-    @role_required(*DESK_ROLES)
-    def command(request: HttpRequest, pk: int) -> HttpResponse:
-        return _act(request, pk, FORMS[action])
-
-    command.__name__ = command.__qualname__ = action
-    return command
-
-
-book = _command("book")
-reschedule = _command("reschedule")
-unbook = _command("unbook")
-cancel = _command("cancel")
-check_in = _command("check_in")
-no_show = _command("no_show")
-contact = _command("contact")
-
-
-@require_POST
-@role_required(*DESK_ROLES)
+@post_or_show(lambda request, pk: f"{reverse('desk')}#waiting")
 def complete(request: HttpRequest, pk: int) -> HttpResponse:
     """Complete a visit of *Waiting to be completed*; back to that list."""
     state = DeskState.from_query(QueryDict(request.POST.get("back", "")))
     now = clock.now()
     visit = access_visit(request.user, pk, action="complete")
+    sequence = whole_number(request.POST.get("sequence"))
     try:
-        services.complete_visit(visit_id=visit.pk, actor=_actor(request), now=now)
+        services.complete_visit(
+            visit_id=visit.pk,
+            actor=request.user,  # type: ignore[arg-type]
+            now=now,
+            sequence=sequence,
+        )
     except (InvalidInput, Conflict) as error:  # NotFound, Forbidden: web.errors
         return _page(request, state, now=now, status=error.status, stray=say(error))
-    label = rows.rows([visit], now=now)[0].patient_label
+    label = visit_rows.rows([visit], now=now)[0].patient_label
     messages.success(request, f"Saved. {label}: Completed.")
     back = f"{state.here}#waiting"
     if request.htmx:  # type: ignore[attr-defined]

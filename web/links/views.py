@@ -23,7 +23,6 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
-from django.views.decorators.http import require_POST
 
 from clinic import clock
 from feeds import links
@@ -31,6 +30,7 @@ from feeds.models import CalendarLink
 from followup.access import Role, staff_of
 from followup.exceptions import DomainError
 from web.links.cards import LinkCard, NewUrl, own_cards
+from web.methods import post_or_show
 from web.refusals import say
 from web.roles import staff_required
 
@@ -177,8 +177,15 @@ def calendar_links(request: HttpRequest, place: LinkPlace = OWN_LINKS) -> HttpRe
     return _create(request, place, {})
 
 
-@require_POST
+def _shown(request: HttpRequest, *args: Any, place: LinkPlace, **kwargs: Any) -> str:
+    """Where a GET of a link action's URL goes: the page holding the links."""
+    kwargs.pop("link_id", None)
+    kwargs.pop("move", None)
+    return place.back(**kwargs)
+
+
 @staff_required
+@post_or_show(_shown)
 def create(request: HttpRequest, place: LinkPlace, **kwargs: Any) -> HttpResponse:
     return _create(request, place, kwargs)
 
@@ -202,8 +209,8 @@ def _revoke(
 MOVES: dict[str, Callable[..., HttpResponse]] = {"rotate": _rotate, "revoke": _revoke}
 
 
-@require_POST
 @staff_required
+@post_or_show(_shown)
 def change(
     request: HttpRequest, link_id: int, place: LinkPlace, move: str, **kwargs: Any
 ) -> HttpResponse:

@@ -19,6 +19,7 @@ from followup.models import (
     VisitEvent,
     plan_input,
 )
+from messaging.models import Message
 
 
 @dataclass(frozen=True)
@@ -36,10 +37,15 @@ class Entry:
     def title(self) -> str:
         if self.visit is None:
             return self.milestone
-        rule = self.visit.rule
-        if rule.recurring:
-            return f"{rule.name}, year {self.visit.occurrence}"
-        return rule.name
+        return visit_title(self.visit)
+
+
+def visit_title(visit: Visit) -> str:
+    """A visit as the patient page names it."""
+    rule = visit.rule
+    if rule.recurring:
+        return f"{rule.name}, year {visit.occurrence}"
+    return rule.name
 
 
 @dataclass
@@ -114,3 +120,25 @@ def procedure_plans(
         )
         for procedure in procedures
     ]
+
+
+# The patient page lists this many of the patient's latest messages.
+MESSAGES_SHOWN = 30
+
+
+@dataclass(frozen=True)
+class MessageRow:
+    message: Message
+    visit_title: str
+
+    @property
+    def when(self) -> dt.datetime | None:
+        """Sent: when; otherwise when it is (or was) due."""
+        return self.message.sent_at or self.message.scheduled_for
+
+
+def message_rows(patient: Patient, staff: Staff) -> list[MessageRow]:
+    """The patient's latest messages about the visits `staff` may see."""
+    visits = Visit.objects.visible_to(staff)
+    latest = Message.objects.of_patient(patient.pk, visits)[:MESSAGES_SHOWN]
+    return [MessageRow(m, visit_title(m.visit) if m.visit else "") for m in latest]

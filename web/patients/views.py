@@ -27,7 +27,6 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.views.decorators.http import require_POST
 
 from clinic import audit, clock, phones
 from clinic.models import Patient, PatientViewChannel
@@ -40,6 +39,7 @@ from followup.models import ContactChannel, ContactOutcome, MriStudy, Visit
 from followup.services.outreach import CONTACTABLE_STATUSES
 from web.forms import confirm_care_ending
 from web.links.cards import LinkCard, NewUrl, patient_card
+from web.methods import post_or_show
 from web.patient_access import page_url, patient_for
 from web.patients.forms import (
     ContactForm,
@@ -49,7 +49,7 @@ from web.patients.forms import (
     ReopenForm,
     RowForm,
 )
-from web.patients.rows import procedure_plans
+from web.patients.rows import message_rows, procedure_plans
 from web.roles import DESK_ROLES, SURGEON_ROLES, role_required
 
 
@@ -97,6 +97,7 @@ def _page(
         "refused": refused,
         "details_form": _details_form(patient, refused),
         "link_card": patient_card(request, patient.pk, new_url),
+        "messages_sent": message_rows(patient, staff_of(request.user)),
     }
     return render(request, "web/patients/patient.html", context, status=status)
 
@@ -198,8 +199,20 @@ def _submit(
     return HttpResponseRedirect(page_url(patient.pk, anchor))
 
 
-@require_POST
+def _at_visit(request: HttpRequest, pk: int, visit_id: int) -> str:
+    return page_url(pk, f"visit-{visit_id}")
+
+
+def _at_contact_details(request: HttpRequest, pk: int) -> str:
+    return page_url(pk, "contact-details")
+
+
+def _at_studies(request: HttpRequest, pk: int, study_id: int | None = None) -> str:
+    return page_url(pk, "mri-studies")
+
+
 @role_required(*DESK_ROLES)
+@post_or_show(_at_visit)
 def record_contact(request: HttpRequest, pk: int, visit_id: int) -> HttpResponse:
     patient = patient_for(request, pk, write=True)
     visit = access_visit(request.user, visit_id, action="contact")
@@ -221,8 +234,8 @@ def record_contact(request: HttpRequest, pk: int, visit_id: int) -> HttpResponse
     return _submit(request, patient, form, save, anchor=f"visit-{visit_id}")
 
 
-@require_POST
 @role_required(*DESK_ROLES)
+@post_or_show(_at_contact_details)
 def set_contact_details(request: HttpRequest, pk: int) -> HttpResponse:
     patient = patient_for(request, pk, write=True)
 
@@ -240,8 +253,8 @@ def set_contact_details(request: HttpRequest, pk: int) -> HttpResponse:
     return _submit(request, patient, form, save, anchor="contact-details")
 
 
-@require_POST
 @role_required(*DESK_ROLES)
+@post_or_show(_at_studies)
 def record_mri_study(request: HttpRequest, pk: int) -> HttpResponse:
     patient = patient_for(request, pk, write=True)
 
@@ -258,8 +271,8 @@ def record_mri_study(request: HttpRequest, pk: int) -> HttpResponse:
     return _submit(request, patient, form, save, anchor="mri-studies")
 
 
-@require_POST
 @role_required(*DESK_ROLES)
+@post_or_show(_at_studies)
 def record_mri_report(request: HttpRequest, pk: int, study_id: int) -> HttpResponse:
     patient = patient_for(request, pk, write=True)
     if not MriStudy.objects.filter(pk=study_id, patient_id=patient.pk).exists():
@@ -277,8 +290,8 @@ def record_mri_report(request: HttpRequest, pk: int, study_id: int) -> HttpRespo
     return _submit(request, patient, form, save, anchor="mri-studies")
 
 
-@require_POST
 @role_required(Role.ADMIN)
+@post_or_show(_at_visit)
 def reopen_visit(request: HttpRequest, pk: int, visit_id: int) -> HttpResponse:
     """A clinic admin reopens a visit cancelled by mistake, saying why."""
     patient = patient_for(request, pk, write=True)

@@ -15,7 +15,7 @@ from typing import Any
 from django import forms
 
 from followup.services.parsing import parse_date, required_text
-from web.forms import checked, raw_text
+from web.forms import checked, raw_text, sequence_seen
 
 REASON_MAX_LENGTH = 500  # the service's own bound
 
@@ -31,7 +31,13 @@ class RowForm(forms.Form):
 
 
 class CompleteForm(RowForm):
-    """Completing a visit: nothing to type, only the visit."""
+    """Completing a visit: nothing to type, only the visit, as the row
+    showed it (its `sequence`: a visit changed since is refused as stale)."""
+
+    sequence = raw_text()
+
+    def clean_sequence(self) -> int | None:
+        return sequence_seen(self.cleaned_data["sequence"])
 
     def __init__(self, *args: Any, visit_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -23,8 +23,8 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import formats
-from django.views.decorators.http import require_POST
 
 from clinic import clock
 from clinic.clock import local_date, start_of_day
@@ -34,6 +34,7 @@ from followup import services
 from followup.access import Staff, access_procedure, access_visit, staff_of
 from followup.exceptions import Conflict, InvalidInput
 from followup.models import ContactAttempt, Visit, VisitQuerySet
+from web.methods import post_or_show
 from web.refusals import say
 from web.roles import SURGEON_ROLES, role_required
 from web.surgeon.forms import CompleteForm, EndProgrammeForm, RowForm
@@ -183,17 +184,25 @@ def _refused(
     return _page(request, period, refused=form, status=status)
 
 
-@require_POST
+def _home(request: HttpRequest, pk: int) -> str:
+    """Where a GET of an action's URL goes: the surgeon's page."""
+    return reverse("surgeon-home")
+
+
 @role_required(*SURGEON_ROLES)
+@post_or_show(_home)
 def complete(request: HttpRequest, pk: int) -> HttpResponse:
     period = read_period(request.POST, clock.today())
     visit = access_visit(request.user, pk, action="complete")
     form = CompleteForm(request.POST, visit_id=pk)
+    if not form.is_valid():
+        return _refused(request, period, form, 400)
     try:
         services.complete_visit(
             visit_id=visit.pk,
             actor=request.user,  # type: ignore[arg-type]
             now=clock.now(),
+            sequence=form.cleaned_data["sequence"],
         )
     except (InvalidInput, Conflict) as error:  # NotFound, Forbidden: web.errors
         form.add_error(None, say(error))
@@ -203,8 +212,8 @@ def complete(request: HttpRequest, pk: int) -> HttpResponse:
     return HttpResponseRedirect(period.url(f"visit-{pk}"))
 
 
-@require_POST
 @role_required(*SURGEON_ROLES)
+@post_or_show(_home)
 def end_annual_reviews(request: HttpRequest, pk: int) -> HttpResponse:
     today = clock.today()
     period = read_period(request.POST, today)

@@ -1,5 +1,6 @@
-"""The desk's row actions, one form each: book, reschedule, unbook, cancel,
-check in, no-show and a contact attempt.
+"""A visit row's actions, one form each, wherever the row is shown (the
+desk, the appointments, a visit's own page): book, reschedule, unbook,
+cancel, check in, no-show and a contact attempt.
 
 A form's `clean` reads its fields with the services' own parsers, so a
 value is refused in the same words as through the API. `save` calls the one
@@ -26,8 +27,14 @@ from followup.services.parsing import (
     parse_aware_datetime,
     reason_text,
 )
-from web.desk.state import whole_number
-from web.forms import ContactAttemptForm, checked, confirm_care_ending, raw_text
+from web.forms import (
+    ContactAttemptForm,
+    checked,
+    confirm_care_ending,
+    raw_text,
+    sequence_seen,
+)
+from web.query_text import whole_number
 from web.refusals import say
 
 
@@ -38,6 +45,12 @@ class RowForm(forms.Form):
     action: ClassVar[str] = ""
     panel: ClassVar[str] = ""
     status = 400
+    # The visit's sequence as the row showed it: a visit changed since is
+    # refused as stale by the service (`followup.services.staleness`).
+    sequence = raw_text()
+
+    def clean_sequence(self) -> int | None:
+        return sequence_seen(self.cleaned_data["sequence"])
 
     def refuse(self, error: DomainError) -> None:
         """The service's refusal, beside the row, with its status."""
@@ -92,6 +105,7 @@ class BookForm(RowForm):
             surgeon_id=self.cleaned_data["surgeon"],
             actor=actor,
             now=now,
+            sequence=self.cleaned_data["sequence"],
         )
         return self.saying(placed)
 
@@ -116,7 +130,12 @@ class MoveForm(RowForm):
     said: ClassVar[str]
 
     def save(self, *, visit: Visit, actor: User, now: dt.datetime) -> str:
-        type(self).service(visit_id=visit.pk, actor=actor, now=now)
+        type(self).service(
+            visit_id=visit.pk,
+            actor=actor,
+            now=now,
+            sequence=self.cleaned_data["sequence"],
+        )
         return self.said
 
 
@@ -142,6 +161,7 @@ class CancelForm(RowForm):
             reason=self.cleaned_data["reason"],
             actor=actor,
             now=now,
+            sequence=self.cleaned_data["sequence"],
         )
         return "Cancelled."
 

@@ -24,7 +24,7 @@ from followup.exceptions import DomainError, InvalidInput
 from followup.models import Visit
 from followup.services.parsing import parse_aware_datetime
 from followup.services.slots import Slot, SlotSearch
-from web.desk.state import whole_number
+from web.query_text import whole_number
 from web.refusals import day as day_words
 from web.refusals import say
 

@@ -1,0 +1,72 @@
+"""The schedule, edited by clinic admins; messages, read-only.
+
+Editing a template changes no message already written: each message keeps
+the text rendered when it was written.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+
+from followup.admin.read_only import ReadOnlyAdmin
+from messaging import schedule
+from messaging.models import Message, MessageTemplate
+
+MAX_OFFSET_DAYS = 90
+
+
+class MessageTemplateForm(forms.ModelForm[MessageTemplate]):
+    class Meta:
+        model = MessageTemplate
+        fields = [
+            "kind",
+            "channel",
+            "active",
+            "offset_days",
+            "send_time",
+            "subject",
+            "text",
+        ]
+
+    def clean_offset_days(self) -> int:
+        days = int(self.cleaned_data["offset_days"])
+        if abs(days) > MAX_OFFSET_DAYS:
+            raise forms.ValidationError(
+                f"Give at most {MAX_OFFSET_DAYS} days before or after the anchor."
+            )
+        return days
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        for name in ("subject", "text"):
+            error = schedule.template_error(str(cleaned.get(name) or ""))
+            if error:
+                self.add_error(name, error)
+        return cleaned
+
+
+@admin.register(MessageTemplate)
+class MessageTemplateAdmin(admin.ModelAdmin[MessageTemplate]):
+    form = MessageTemplateForm
+    list_display = ["kind", "channel", "active", "offset_days", "send_time"]
+    list_filter = ["active", "channel"]
+
+
+@admin.register(Message)
+class MessageAdmin(ReadOnlyAdmin, admin.ModelAdmin[Message]):
+    list_display = [
+        "id",
+        "kind",
+        "channel",
+        "direction",
+        "status",
+        "scheduled_for",
+        "sent_at",
+        "visit",
+    ]
+    list_filter = ["status", "kind", "channel", "direction"]
+    list_select_related = ["visit__rule"]
+    raw_id_fields = ["visit", "patient"]

@@ -1,0 +1,182 @@
+"""Messages to and from patients (SPEC section 8) and the schedule that writes them.
+
+A `Message` is written, rendered, when a visit change makes it due (the
+outbox, `messaging.outbox`), and sent by the beat task (`messaging.sender`).
+It keeps what its visit was when it was written (`visit_sequence`,
+`visit_status`, `visit_start`, its window): at send time a visit that no
+longer is that cancels the message instead of sending it.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import F, Q
+
+from clinic.models import Patient
+from followup.models import Visit
+
+
+class Direction(models.TextChoices):
+    OUT = "out", "To the patient"
+    IN = "in", "From the patient"
+
+
+class Channel(models.TextChoices):
+    SMS = "sms", "SMS"
+    EMAIL = "email", "Email"
+
+
+class Kind(models.TextChoices):
+    INVITATION = "invitation", "Invitation to book"
+    REMINDER = "reminder", "Reminder"
+    OVERDUE = "overdue", "Overdue"
+    OFFER = "offer", "Offer of a freed slot"
+    REPLY = "reply", "Reply"
+
+
+class Status(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENT = "sent", "Sent"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+    RECEIVED = "received", "Received"
+
+
+# What each scheduled kind's offset counts from.
+ANCHORS = {
+    Kind.INVITATION: "the day the visit's window opens",
+    Kind.REMINDER: "the booked start",
+    Kind.OVERDUE: "the day the window closes, or the day of a missed visit",
+}
+SCHEDULED_KINDS = (Kind.INVITATION, Kind.REMINDER, Kind.OVERDUE)
+
+
+class MessageTemplate(models.Model):
+    """One kind of message on one channel: when it is due and what it says.
+
+    Clinic admins edit these in the admin. The text is rendered when a
+    message is written and stored on it, so an edit changes no message
+    already written.
+    """
+
+    kind = models.CharField(
+        max_length=20, choices=[(k.value, k.label) for k in SCHEDULED_KINDS]
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    active = models.BooleanField(
+        default=True, help_text="Unticked: no message of this kind is written."
+    )
+    offset_days = models.IntegerField(
+        help_text="Days from the anchor (negative: before it). Invitation: the "
+        "day the window opens; reminder: the booked start; overdue: the day "
+        "the window closes, or the day of a missed visit."
+    )
+    send_time = models.TimeField(
+        null=True,
+        blank=True,
+        help_text="Clinic time of day it is due. Blank: the anchor's own time "
+        "(a reminder goes at the booked time of day).",
+    )
+    subject = models.CharField(
+        max_length=200, blank=True, help_text="Email only: the subject line."
+    )
+    text = models.TextField(
+        help_text="Placeholders: {{ given_name }}, {{ visit }}, {{ window_start }}, "
+        "{{ window_end }}, {{ day }}, {{ time }}, {{ surgeon }}, {{ clinic_phone }}."
+    )
+
+    class Meta:
+        ordering = ["kind", "channel"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "channel"], name="message_template_one_per_kind_channel"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} by {self.get_channel_display()}"
+
+
+class MessageQuerySet(models.QuerySet["Message"]):
+    def due(self, now: object) -> MessageQuerySet:
+        """Queued messages out whose time (and retry time) has come."""
+        return self.filter(
+            status=Status.QUEUED,
+            direction=Direction.OUT,
+            scheduled_for__lte=now,
+        ).filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+
+    def of_patient(
+        self, patient_id: int, visits: models.QuerySet[Visit]
+    ) -> MessageQuerySet:
+        """The patient's messages about `visits` (those the reader may
+        see), newest first, with each visit's rule."""
+        return (
+            self.filter(patient_id=patient_id, visit__in=visits)
+            .select_related("visit__rule")
+            .order_by(F("sent_at").desc(nulls_last=True), "-scheduled_for", "-id")
+        )
+
+
+class Message(models.Model):
+    visit = models.ForeignKey(
+        Visit, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    patient = models.ForeignKey(
+        Patient, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    status = models.CharField(max_length=20, choices=Status.choices)
+    subject = models.CharField(max_length=200, blank=True)
+    text = models.TextField()
+    to = models.CharField(
+        max_length=254, help_text="The number or address, as it was when written."
+    )
+    scheduled_for = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    provider_id = models.CharField(max_length=100, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # What the visit was when the message was written.
+    visit_sequence = models.PositiveIntegerField(null=True, blank=True)
+    visit_status = models.CharField(max_length=20, blank=True)
+    visit_start = models.DateTimeField(null=True, blank=True)
+    visit_window_start = models.DateField(null=True, blank=True)
+    visit_window_end = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = MessageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values), name="message_status_known"
+            ),
+            models.CheckConstraint(
+                condition=~Q(direction=Direction.OUT, status=Status.QUEUED)
+                | Q(scheduled_for__isnull=False),
+                name="message_queued_has_time",
+            ),
+        ]
+        indexes = [
+            # The sender's scan: queued messages by due time.
+            models.Index(
+                fields=["scheduled_for"],
+                condition=Q(status="queued"),
+                name="message_queued_by_time",
+            ),
+            models.Index(fields=["visit", "kind"], name="message_by_visit"),
+            models.Index(fields=["patient", "-created_at"], name="message_by_patient"),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.get_kind_display()} {self.get_status_display().lower()} ({self.pk})"
+        )

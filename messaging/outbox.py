@@ -1,0 +1,152 @@
+"""The outbox writer: the messages a visit change makes due, and the moot ones.
+
+`MessagingConfig.ready` registers `visits_changed` with `followup.changes`,
+which the follow-up services call inside the transaction of every visit
+change (booking, reschedule, unbook, cancel, no-show, completion, a new
+plan, a patient's corrected contact details). So the messages are written
+and cancelled atomically with the change: a rolled-back booking leaves no
+reminder behind.
+
+For each visit, the messages it calls for now are worked out from the
+schedule (`MessageTemplate`, on the patient's consented channel; `none`:
+nothing). A queued message that no longer fits (written for another slot,
+state, sequence, window, channel or address) is cancelled; one that fits
+stays; a missing one is written, rendered now. A message already sent (or
+failed) for the same occasion (the same slot for a reminder, the same
+window for an invitation) is never written again, so a corrected name,
+which raises the visit's sequence, sends nothing twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Sequence
+
+from clinic import clock
+from clinic.models import Patient, Reminders
+from core import db
+from followup.models import Visit
+from messaging import schedule
+from messaging.models import (
+    SCHEDULED_KINDS,
+    Direction,
+    Kind,
+    Message,
+    MessageTemplate,
+    Status,
+)
+
+MOOT = "No longer due: the visit or the patient's consent changed."
+
+
+def visits_changed(visit_ids: Collection[int]) -> None:
+    """`followup.changes`' handler: bring the visits' messages up to date,
+    on the clinic's clock (`clinic.clock.now`, which tests pin)."""
+    write_due_messages(visit_ids, now=clock.now())
+
+
+def address_of(patient: Patient) -> str:
+    """Where the patient agreed to be reached; empty: nowhere."""
+    if patient.reminders == Reminders.SMS:
+        return patient.phone
+    if patient.reminders == Reminders.EMAIL:
+        return patient.email
+    return ""
+
+
+def write_due_messages(visit_ids: Collection[int], *, now: dt.datetime) -> None:
+    """Write the due messages of `visit_ids` and cancel the moot ones, a
+    bounded number of queries per few thousand visits (an import passes
+    tens of thousands at once)."""
+    for chunk in db.chunks(sorted(set(visit_ids)), 2000):
+        _write_due_messages(chunk, now=now)
+
+
+def _write_due_messages(visit_ids: Sequence[int], *, now: dt.datetime) -> None:
+    visits = list(
+        Visit.objects.filter(pk__in=visit_ids).select_related(
+            "patient", "surgeon", "rule"
+        )
+    )
+    live: dict[int, list[Message]] = defaultdict(list)
+    for message in Message.objects.filter(
+        visit_id__in=visit_ids, direction=Direction.OUT, kind__in=SCHEDULED_KINDS
+    ).exclude(status=Status.CANCELLED):
+        assert message.visit_id is not None  # noqa: S101 - filtered on it
+        live[message.visit_id].append(message)
+    if not live and all(v.patient.reminders == Reminders.NONE for v in visits):
+        return
+    templates = [t for t in MessageTemplate.objects.all() if t.active]
+    moot: list[int] = []
+    new: list[Message] = []
+    for visit in visits:
+        waiting = [m for m in live[visit.pk] if m.status == Status.QUEUED]
+        moot += [m.pk for m in waiting if not _fits(m, visit)]
+        written = {m.kind for m in waiting if _fits(m, visit)} | {
+            m.kind
+            for m in live[visit.pk]
+            if m.status != Status.QUEUED and schedule.same_occasion(m, visit)
+        }
+        new += [m for m in _due(visit, templates, now) if m.kind not in written]
+    if moot:
+        Message.objects.filter(pk__in=moot, status=Status.QUEUED).update(
+            status=Status.CANCELLED, error=MOOT, updated_at=now
+        )
+    Message.objects.bulk_create(new, batch_size=500)
+
+
+def _fits(message: Message, visit: Visit) -> bool:
+    """Whether `message` was written for the visit and patient as they are."""
+    return (
+        message.channel == visit.patient.reminders
+        and message.to == address_of(visit.patient)
+        and not schedule.visit_changed(message, visit)
+    )
+
+
+def _due(
+    visit: Visit, templates: Iterable[MessageTemplate], now: dt.datetime
+) -> list[Message]:
+    """The messages `visit` calls for now, on its patient's channel, unsaved."""
+    to = address_of(visit.patient)
+    if not to:
+        return []
+    due = []
+    for template in templates:
+        if template.channel != visit.patient.reminders:
+            continue
+        moment = schedule.due_at(template, visit)
+        if moment is None or moment < now - schedule.STALE_AFTER:
+            continue
+        message = _message(visit, template, to, max(moment, now), now)
+        if not schedule.still_applies(message, visit, now):
+            due.append(message)
+    return due
+
+
+def _message(
+    visit: Visit,
+    template: MessageTemplate,
+    to: str,
+    scheduled_for: dt.datetime,
+    now: dt.datetime,
+) -> Message:
+    return Message(
+        visit=visit,
+        patient=visit.patient,
+        direction=Direction.OUT,
+        channel=template.channel,
+        kind=Kind(template.kind),
+        status=Status.QUEUED,
+        subject=schedule.render(template.subject, visit),
+        text=schedule.render(template.text, visit),
+        to=to,
+        scheduled_for=scheduled_for,
+        visit_sequence=visit.sequence,
+        visit_status=visit.status,
+        visit_start=visit.start,
+        visit_window_start=visit.window_start,
+        visit_window_end=visit.window_end,
+        created_at=now,
+    )

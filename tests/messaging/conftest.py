@@ -1,0 +1,73 @@
+"""The messaging tests' world: the booking tests' clinic, with the clock pinned.
+
+"Now" is Wednesday 25 November 2026, 08:00 in Madrid (`tests.followup.world`);
+the post-operative control's window runs from Friday 27 November to Saturday
+5 December. Patients agree to reminders by SMS unless a test says otherwise.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+from django.contrib.auth.models import User
+from pytest_django.fixtures import Settings as SettingsWrapper
+
+from clinic import clock
+from clinic.models import Patient, Reminders
+from followup.models import Visit
+from messaging.models import Message
+from tests.factories import PatientFactory
+from tests.followup.world import NOW, WEEKDAYS_9_TO_14, postop
+
+MOBILE = "+34612345678"
+
+
+class Clock:
+    """The clinic's clock, moved by the test."""
+
+    def __init__(self, moment: dt.datetime) -> None:
+        self.moment = moment
+
+    def __call__(self) -> dt.datetime:
+        return self.moment
+
+
+@pytest.fixture(autouse=True)
+def pinned(monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
+    at = Clock(NOW)
+    monkeypatch.setattr(clock, "now", at)
+    yield at
+
+
+@pytest.fixture(autouse=True)
+def _clinic(settings: SettingsWrapper) -> None:
+    settings.CLINIC_TIME_ZONE = "Europe/Madrid"
+    settings.CLINIC_HOURS = WEEKDAYS_9_TO_14
+    settings.MESSAGE_QUIET_HOURS = "20:00-09:00"
+    settings.SMS_BACKEND = "console"
+    settings.CLINIC_PHONE = "+34 910 000 000"
+
+
+@pytest.fixture
+def desk(front_desk: User) -> User:
+    return front_desk
+
+
+def patient(reminders: str = Reminders.SMS) -> Patient:
+    return PatientFactory.create(
+        given_name="Lucia",
+        phone=MOBILE,
+        email="lucia@example.org",
+        reminders=reminders,
+    )
+
+
+def visit_of(reminders: str = Reminders.SMS) -> Visit:
+    """The post-operative control of a patient with that consent."""
+    return postop(patient=patient(reminders))
+
+
+def messages(visit: Visit, **filters: object) -> list[Message]:
+    return list(Message.objects.filter(visit=visit, **filters).order_by("id"))

@@ -1,0 +1,87 @@
+"""Clinic admins edit the message schedule in the admin and read the messages."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from messaging.models import Channel, Kind, MessageTemplate, Status
+from tests.followup.world import book
+from tests.messaging.conftest import messages, visit_of
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+
+
+def form_of(template: MessageTemplate, **changes: object) -> dict[str, object]:
+    data: dict[str, object] = {
+        "kind": template.kind,
+        "channel": template.channel,
+        "active": "on" if template.active else "",
+        "offset_days": template.offset_days,
+        "send_time": template.send_time.isoformat() if template.send_time else "",
+        "subject": template.subject,
+        "text": template.text,
+    }
+    return {**data, **changes}
+
+
+def test_the_schedule_holds_the_specs_defaults() -> None:
+    rows = {
+        (t.kind, t.channel): (t.offset_days, t.send_time, t.active)
+        for t in MessageTemplate.objects.all()
+    }
+    assert {kind for kind, _ in rows} == {"invitation", "reminder", "overdue"}
+    assert {channel for _, channel in rows} == {"sms", "email"}
+    for channel in ("sms", "email"):
+        assert rows["invitation", channel][0] == -7
+        assert rows["reminder", channel][:2] == (-2, None)
+        assert rows["overdue", channel][0] == 1
+    sms = MessageTemplate.objects.get(kind=Kind.REMINDER, channel=Channel.SMS)
+    assert "Reply C to confirm, R to change, X to cancel" in sms.text
+    assert "CANCEL" not in sms.text
+
+
+def test_a_clinic_admin_edits_a_template_and_no_written_message_changes(
+    clinic_admin: User, client: Client, desk: User
+) -> None:
+    visit = book(visit_of(), actor=desk)
+    [written] = messages(visit, kind=Kind.REMINDER)
+    template = MessageTemplate.objects.get(kind=Kind.REMINDER, channel=Channel.SMS)
+    client.force_login(clinic_admin)
+
+    url = f"/admin/messaging/messagetemplate/{template.pk}/change/"
+    answer = client.post(url, form_of(template, text="See you {{ day }}."))
+
+    assert answer.status_code == 302
+    assert MessageTemplate.objects.get(pk=template.pk).text == "See you {{ day }}."
+    written.refresh_from_db()
+    assert written.status == Status.QUEUED
+    assert written.text.startswith("Hello Lucia, a reminder of your")
+    assert client.get("/admin/messaging/message/").status_code == 200
+    assert client.get("/admin/messaging/message/add/").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "says"),
+    [
+        ({"text": "Hello {% if given_name %}"}, "text", "The text is not a template"),
+        ({"offset_days": 400}, "offset_days", "at most 90 days"),
+    ],
+)
+def test_a_broken_template_is_refused_and_unchanged(
+    clinic_admin: User,
+    client: Client,
+    changes: dict[str, object],
+    field: str,
+    says: str,
+) -> None:
+    template = MessageTemplate.objects.get(kind=Kind.REMINDER, channel=Channel.SMS)
+    client.force_login(clinic_admin)
+
+    url = f"/admin/messaging/messagetemplate/{template.pk}/change/"
+    answer = client.post(url, form_of(template, **changes))
+
+    assert answer.status_code == 200
+    assert says in str(answer.context["adminform"].form.errors[field])
+    assert MessageTemplate.objects.get(pk=template.pk).text == template.text

@@ -1,0 +1,131 @@
+"""The providers for real, on loopback: email through an SMTP server
+(aiosmtpd) that reads what it received, SMS through a stand-in answering as
+Twilio's Messages API does. Nothing outside the machine is called.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+from django.contrib.auth.models import User
+from pytest_django.fixtures import Settings as SettingsWrapper
+
+from clinic.models import Patient, Reminders
+from followup.models import Visit
+from messaging.models import Kind, Message, Status
+from messaging.services import send_due_messages
+from tests.followup.world import book, madrid
+from tests.messaging import stand_ins
+from tests.messaging.conftest import MOBILE, messages, visit_of
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+NINE = madrid(2026, 11, 25, 9)
+SID = "AC" + "0" * 32
+
+
+@pytest.fixture
+def mailbox(settings: SettingsWrapper) -> Iterator[stand_ins.Mailbox]:
+    for mailbox, port in stand_ins.smtp_server():
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+        settings.EMAIL_USE_TLS = False
+        settings.DEFAULT_FROM_EMAIL = "clinic@clinic.example"
+        yield mailbox
+
+
+@pytest.fixture
+def twilio(settings: SettingsWrapper) -> Iterator[stand_ins.TwilioStandIn]:
+    for stand_in in stand_ins.twilio_server():
+        settings.SMS_BACKEND = "twilio"
+        settings.TWILIO_ACCOUNT_SID = SID
+        settings.TWILIO_AUTH_TOKEN = "secret-token"
+        settings.TWILIO_FROM = "+34911111111"
+        settings.TWILIO_API_BASE_URL = stand_in.url
+        yield stand_in
+
+
+def with_phone(number: str) -> Visit:
+    visit = visit_of()
+    Patient.objects.filter(pk=visit.patient_id).update(phone=number)
+    Message.objects.filter(visit=visit).update(to=number)
+    return visit
+
+
+def reminder_of(visit: Visit) -> Message:
+    [reminder] = messages(visit, kind=Kind.REMINDER)
+    return reminder
+
+
+def test_an_email_reminder_reaches_the_smtp_server(
+    desk: User, mailbox: stand_ins.Mailbox
+) -> None:
+    visit = book(visit_of(Reminders.EMAIL), actor=desk)
+
+    send_due_messages(now=NINE)
+
+    reminder = reminder_of(visit)
+    assert reminder.status == Status.SENT
+    [(recipients, text)] = mailbox.received
+    assert recipients == ["lucia@example.org"]
+    assert "Subject: Your Post-operative control on Fri 27 Nov 2026 at 09:00" in text
+    assert "From: clinic@clinic.example" in text
+    assert (
+        "This is a reminder of your Post-operative control on Fri 27 Nov 2026" in text
+    )
+    assert f"Message-ID: {reminder.provider_id}" in text
+
+
+def test_an_sms_reminder_goes_through_twilios_messages_api(
+    desk: User, twilio: stand_ins.TwilioStandIn
+) -> None:
+    visit = book(visit_of(), actor=desk)
+
+    send_due_messages(now=NINE)
+
+    reminder = reminder_of(visit)
+    [call] = twilio.requests
+    assert call["path"] == f"/2010-04-01/Accounts/{SID}/Messages.json"
+    assert (call["To"], call["From"], call["Body"]) == (
+        MOBILE,
+        "+34911111111",
+        reminder.text,
+    )
+    credentials = base64.b64encode(f"{SID}:secret-token".encode()).decode()
+    assert call["Authorization"] == f"Basic {credentials}"
+    assert (reminder.status, reminder.provider_id) == (Status.SENT, f"SM{1:032x}")
+
+
+def test_an_invalid_number_fails_with_twilios_code_in_words(
+    desk: User, twilio: stand_ins.TwilioStandIn
+) -> None:
+    visit = book(with_phone(stand_ins.INVALID_NUMBER), actor=desk)
+
+    report = send_due_messages(now=NINE)
+
+    reminder = reminder_of(visit)
+    assert (reminder.status, reminder.sent_at) == (Status.FAILED, None)
+    assert reminder.error == (
+        "the number is not a valid phone number (Twilio error 21211)"
+    )
+    assert report.failed == 1
+    send_due_messages(now=NINE + dt.timedelta(hours=1))
+    assert len(twilio.requests) == 1  # a permanent failure is not retried
+
+
+def test_a_twilio_server_error_is_retried_later(
+    desk: User, twilio: stand_ins.TwilioStandIn
+) -> None:
+    visit = book(with_phone(stand_ins.TWILIO_DOWN), actor=desk)
+
+    report = send_due_messages(now=NINE)
+
+    reminder = reminder_of(visit)
+    assert (reminder.status, reminder.attempts) == (Status.QUEUED, 1)
+    assert reminder.error == "Twilio answered 500; trying again later"
+    assert reminder.next_attempt_at == NINE + dt.timedelta(minutes=1)
+    assert report.retrying == 1
+    send_due_messages(now=NINE + dt.timedelta(minutes=1))
+    assert len(twilio.requests) == 2

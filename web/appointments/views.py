@@ -1,0 +1,123 @@
+"""`/desk/appointments/`: the bookings still to be seen, by day and surgeon,
+searchable by the patient's name or record number, each row with the moves
+it allows (reschedule, unbook, cancel; check in and no-show on the day).
+
+One view renders the page; with htmx it renders the list alone, a named
+partial of `web/appointments/page.html`. The rows' actions are the visit
+rows' (`web.visit_actions`), this page being their `APPOINTMENTS` place:
+each comes back to the same day, surgeon and search.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.http.request import QueryDict
+from django.shortcuts import render
+from django.template.defaultfilters import pluralize
+from django_htmx.http import push_url
+
+from clinic import audit, clock
+from clinic.clock import local
+from clinic.models import PatientReadKind
+from followup.models import VisitQuerySet
+from web.appointments import rows
+from web.appointments.state import PLACE, AppointmentsState
+from web.roles import DESK_ROLES, role_required
+from web.visit_actions import (
+    Place,
+    list_page,
+    opened_item,
+    row_choices,
+    visible_visits,
+)
+from web.visit_rows import Item
+from web.visit_rows import rows as visit_rows
+
+PAGE = "web/appointments/page.html"
+
+
+def _chosen(request: HttpRequest, state: AppointmentsState) -> VisitQuerySet:
+    visits = visible_visits(request)
+    if state.q:
+        visits = visits.of_patients_matching(state.q)
+    if state.surgeon is not None:
+        visits = visits.filter(surgeon_id=state.surgeon)
+    return visits.appointments(state.day, onwards=bool(state.q))
+
+
+def _list_context(
+    request: HttpRequest, state: AppointmentsState, *, now: dt.datetime
+) -> dict[str, Any]:
+    offset = (state.page - 1) * rows.PAGE_SIZE
+    found = list(_chosen(request, state)[offset : offset + rows.PAGE_SIZE + 1])
+    pager = rows.Pager(
+        state.page, min(len(found), rows.PAGE_SIZE), len(found) > rows.PAGE_SIZE
+    )
+    found = found[: rows.PAGE_SIZE]
+    if state.q:
+        audit.record_patient_read(
+            reader=request.user,  # type: ignore[arg-type]
+            kind=PatientReadKind.DESK_SEARCH,
+            query=state.here,
+            patient_ids=[visit.patient_id for visit in found],
+            count=len(found),
+            now=now,
+        )
+    heading = rows.heading(state)
+    return {
+        "state": state,
+        "heading": heading,
+        "pager": pager,
+        "previous_url": state.page > 1 and state.url(page=state.page - 1),
+        "next_url": pager.more and state.url(page=state.page + 1),
+        "items": [Item(row=row) for row in visit_rows(found, now=now)],
+        "list_said": f"{heading}: {pager.shown} visit{pluralize(pager.shown)}.",
+    }
+
+
+def _choices(state: AppointmentsState) -> dict[str, Any]:
+    return row_choices(rows.columns(state))
+
+
+def _state(query: QueryDict) -> AppointmentsState:
+    return AppointmentsState.from_query(query, today=local(clock.now()).date())
+
+
+def _page(
+    request: HttpRequest,
+    state: AppointmentsState,
+    *,
+    now: dt.datetime,
+    extra: Item | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    context = _list_context(request, state, now=now) | _choices(state)
+    context["title"] = "Appointments"
+    return list_page(request, PAGE, context, extra=extra, status=status)
+
+
+@role_required(*DESK_ROLES)
+def appointments(request: HttpRequest) -> HttpResponse:
+    state = _state(request.GET)
+    now = clock.now()
+    htmx = request.htmx  # type: ignore[attr-defined]
+    if htmx and htmx.target == "appointments" and not htmx.history_restore_request:
+        context = {**_list_context(request, state, now=now), **_choices(state)}
+        response = render(request, f"{PAGE}#appointments", {**context, "partial": True})
+        return push_url(response, state.here)
+    item = opened_item(request, request.GET, now=now)
+    return _page(request, state, now=now, extra=item)
+
+
+def _row(
+    request: HttpRequest, state: AppointmentsState, item: Item, *, now: dt.datetime
+) -> HttpResponse:
+    context = {"state": state, "item": item, **_choices(state)}
+    return render(request, f"{PAGE}#row", context)
+
+
+# The appointments as the place of their rows.
+APPOINTMENTS = Place(key=PLACE, state=_state, row=_row, page=_page)

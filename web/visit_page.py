@@ -1,0 +1,115 @@
+"""`/desk/visits/<pk>/`: a visit's own page, whatever its state.
+
+The visit's facts, its row with the moves it allows now
+(`booking.allowed_moves`, through the shared row) and its history. It is a
+place of the visit rows (`web.visit_actions.Place`): an action taken here
+comes back here, or, opened from the patient's page (`patient=<id>`), back
+to the visit on that page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+from urllib.parse import urlencode
+
+from django.http import HttpRequest, HttpResponse
+from django.http.request import QueryDict
+from django.shortcuts import render
+from django.urls import reverse
+
+from web.patient_access import page_url
+from web.query_text import whole_number
+from web.visit_actions import Place, row_choices
+from web.visit_rows import ColumnHeader, Item
+
+PAGE = "web/visit/page.html"
+COLUMNS = [
+    ColumnHeader("Patient"),
+    ColumnHeader("Visit"),
+    ColumnHeader("Surgeon"),
+    ColumnHeader("Window"),
+    ColumnHeader("Days left"),
+    ColumnHeader("Status"),
+    ColumnHeader("Actions"),
+]
+
+
+@dataclass(frozen=True)
+class VisitPageState:
+    """The visit page's URL state: only which visit it is."""
+
+    pk: int
+    # The patient whose page the visit was opened from, to go back to.
+    patient: int | None = None
+    key = "visit"
+    is_today = False
+    is_call = False
+
+    @cached_property
+    def here(self) -> str:
+        if self.patient is not None:
+            return page_url(self.patient)
+        return reverse("desk-visit", args=[self.pk])
+
+    @cached_property
+    def query_string(self) -> str:
+        return urlencode(self.hidden_fields)
+
+    @cached_property
+    def link_prefix(self) -> str:
+        return f"{self.query_string}&"
+
+    @property
+    def hidden_fields(self) -> list[tuple[str, str]]:
+        fields = [("place", self.key), ("visit", str(self.pk))]
+        if self.patient is not None:
+            fields.append(("patient", str(self.patient)))
+        return fields
+
+
+def _choices() -> dict[str, Any]:
+    return row_choices(COLUMNS)
+
+
+def _state(query: QueryDict) -> VisitPageState:
+    return VisitPageState(
+        pk=whole_number(query.get("visit")) or 0,
+        patient=whole_number(query.get("patient")),
+    )
+
+
+def _row(
+    request: HttpRequest, state: VisitPageState, item: Item, *, now: dt.datetime
+) -> HttpResponse:
+    context = {"state": state, "item": item, **_choices()}
+    return render(request, f"{PAGE}#row", context)
+
+
+def _page(
+    request: HttpRequest,
+    state: VisitPageState,
+    *,
+    now: dt.datetime,
+    extra: Item | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    # Every caller passes the visit's item: read by the shared row view.
+    assert extra is not None  # noqa: S101
+    visit = extra.row.visit
+    events = visit.events.select_related("actor").order_by("-id")
+    context = {
+        "state": VisitPageState(pk=visit.pk, patient=state.patient),
+        "item": extra,
+        "visit": visit,
+        "events": list(events),
+        "title": f"{extra.row.kind}: {visit.patient.family_name}",
+        **_choices(),
+    }
+    return render(request, PAGE, context, status=status)
+
+
+# The visit's own page as the place of its row.
+VISIT_PAGE = Place(key=VisitPageState.key, state=_state, row=_row, page=_page)
