@@ -51,6 +51,11 @@ urlpatterns = [
     path("desk/", desk.desk, name="desk"),
     path("desk/list.csv", desk_export.desk_csv, name="desk-csv"),
     path("desk/appointments/", appointments.appointments, name="appointments"),
+    path(
+        "desk/appointments.csv",
+        appointments.appointments_csv,
+        name="appointments-csv",
+    ),
     path("desk/visits/<int:pk>/", rows.visit_row, ROW_PLACES, name="desk-visit"),
     *(
         path(f"desk/visits/<int:pk>/{slug}/", view, ROW_PLACES, name=f"desk-{slug}")

@@ -16,7 +16,7 @@ from django.test import Client
 
 from clinic.models import PatientRead, PatientReadKind
 from followup.models import ContactOutcome, Visit
-from tests.web.desk_data import DeskCast, attempt
+from tests.web.desk_data import DeskCast, attempt, book_at
 
 pytestmark = pytest.mark.django_db
 
@@ -251,7 +251,7 @@ def test_a_download_is_recorded_in_the_patient_read_audit(
 def test_the_csv_stops_at_its_cap_and_its_link_says_so(
     desk: Client, desk_cast: DeskCast, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("web.desk.rows.CSV_LIMIT", 4)
+    monkeypatch.setattr("web.list_csv.CSV_LIMIT", 4)
 
     assert "(the first 4 visits)" in desk.get("/desk/").content.decode()
     assert len(csv_lines(desk.get("/desk/list.csv"))) == 1 + 4
@@ -265,3 +265,29 @@ def test_a_bad_filter_is_left_out_of_the_csv_too_and_a_surgeon_gets_none(
     assert desk.post("/desk/list.csv").status_code == 405
     desk.force_login(surgeon_a.user)
     assert desk.get("/desk/list.csv").status_code == 403
+
+
+def test_the_appointments_link_their_csv_the_day_s_bookings_and_it_is_audited(
+    desk: Client, desk_cast: DeskCast
+) -> None:
+    maria = desk_cast.visit(desk_cast.maria, "postop_control")
+    jorge = desk_cast.visit(desk_cast.jorge, "postop_control")
+    book_at(maria, "2026-12-01T09:00:00+01:00", desk_cast.surgeon)
+    book_at(jorge, "2026-12-01T09:10:00+01:00", desk_cast.other_surgeon)
+    attempt(jorge, ContactOutcome.NO_ANSWER, days_ago=1)
+
+    html = desk.get("/desk/appointments/?day=2026-12-01").content.decode()
+    assert 'href="/desk/appointments.csv?day=2026-12-01" hx-boost="false"' in html
+    assert "(at most the first 1,000 bookings)" in html
+    response = desk.get("/desk/appointments.csv?day=2026-12-01&page=2")
+
+    assert 'filename="appointments-2026-11-30.csv"' in response["Content-Disposition"]
+    _, *lines = csv_lines(response)
+    assert [(line[0], line[9]) for line in lines] == [
+        ("MRN00012", "2026-12-01 09:00"),
+        ("MRN00020", "2026-12-01 09:10"),
+    ]
+    assert lines[1][10:] == ["No answer", "2026-11-29 08:00", "1"]
+    (read,) = PatientRead.objects.filter(kind=PatientReadKind.DESK_CSV)
+    assert read.query == "/desk/appointments.csv?day=2026-12-01"
+    assert sorted(read.patient_ids) == sorted([desk_cast.maria.pk, desk_cast.jorge.pk])

@@ -126,3 +126,10 @@ class AppointmentsState:
     @property
     def cleared_url(self) -> str:
         return self.url(q="", surgeon=None, page=1)
+
+    @property
+    def csv_url(self) -> str:
+        """These bookings as CSV: every page, up to `web.list_csv.CSV_LIMIT`."""
+        query = self.query(page=1)
+        csv = reverse("appointments-csv")
+        return f"{csv}?{query}" if query else csv

@@ -13,9 +13,6 @@ from followup.models import worklist
 from followup.models.worklist import CALL, TODAY, Bucket
 
 PAGE_SIZE = 50
-# A list's CSV holds at most this many rows: the cap the tabs' counts use, so
-# its link's "the first 1,000 visits" and a tab's "1,000+" say the same.
-CSV_LIMIT = worklist.COUNT_CAP
 # Patients a search lists by name above the visits, then says there are more.
 PATIENTS_SHOWN = 10
 
@@ -34,13 +31,6 @@ def count_text(count: int) -> str:
     """A count as a tab shows it: "1,000+" once past the cap."""
     cap = worklist.COUNT_CAP
     return f"{cap:,}+" if count > cap else str(count)
-
-
-def csv_said(count: int) -> str:
-    """What a list's CSV holds, as its link says it."""
-    if count > CSV_LIMIT:
-        return f"the first {CSV_LIMIT:,} visits"
-    return f"{count} visit{'' if count == 1 else 's'}"
 
 
 @dataclass(frozen=True)

@@ -178,7 +178,7 @@ class DeskState:
 
     @property
     def csv_url(self) -> str:
-        """The CSV of this list: every page of it, up to `rows.CSV_LIMIT`."""
+        """The CSV of this list: every page of it, up to `web.list_csv.CSV_LIMIT`."""
         query = self.query(page=1)
         return f"{reverse('desk-csv')}?{query}" if query else reverse("desk-csv")
 

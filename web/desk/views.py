@@ -37,6 +37,7 @@ from web import visit_rows
 from web.desk import rows
 from web.desk.rows import Tab
 from web.desk.state import DeskState
+from web.list_csv import csv_said
 from web.methods import post_or_show
 from web.query_text import whole_number
 from web.refusals import say
@@ -141,7 +142,7 @@ def _list_context(
         "more_patients": len(patients) > rows.PATIENTS_SHOWN,
         "list_said": f"{heading}: {page.count_text} visit{pluralize(page.count)}.",
         "printed_at": local(now),
-        "csv_said": rows.csv_said(page.count),
+        "csv_said": csv_said(page.count),
     }
 
 
