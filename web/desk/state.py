@@ -12,11 +12,10 @@ from urllib.parse import urlencode
 
 from django.core.exceptions import BadRequest
 from django.http.request import QueryDict
-from django.urls import reverse
 
 from followup.models import VisitQuerySet
 from followup.models.worklist import CALL, DEFAULT_SORT, SORTS, TABS, TODAY, Bucket
-from web.query_text import holds_null, whole_number
+from web.query_text import address, holds_null, whole_number
 from web.visit_rows import ColumnHeader
 
 
@@ -172,15 +171,12 @@ class DeskState:
         return self.url()
 
     def url(self, **changes: Any) -> str:
-        query = self.query(**changes)
-        page_url = reverse("desk")
-        return f"{page_url}?{query}" if query else page_url
+        return address("desk", self.query(**changes))
 
     @property
     def csv_url(self) -> str:
         """The CSV of this list: every page of it, up to `web.list_csv.CSV_LIMIT`."""
-        query = self.query(page=1)
-        return f"{reverse('desk-csv')}?{query}" if query else reverse("desk-csv")
+        return address("desk-csv", self.query(page=1))
 
     def tab_url(self, tab: str) -> str:
         return self.url(tab=tab, page=1)
