@@ -31,6 +31,7 @@ from followup.models import (
     FollowUpRule,
     Visit,
     VisitQuerySet,
+    worklist,
 )
 from followup.models.worklist import Bucket
 from web import visit_rows
@@ -113,7 +114,7 @@ def _list_context(
 ) -> dict[str, Any]:
     today = local(now).date()
     visits = state.filters.apply(_visits(request))
-    counts = visits.tab_counts(today)
+    counts = visits.tab_counts(today, searched=bool(state.q))
     page = rows.page_of(state.page, counts[state.tab])
     if rows.needs_exact_count(state.page, counts[state.tab]):
         exact = visits.in_tab(state.tab, today).count()
@@ -140,6 +141,7 @@ def _list_context(
         "items": [Item(row=row) for row in visit_rows.rows(found, now=now)],
         "patients": patients[: rows.PATIENTS_SHOWN],
         "more_patients": len(patients) > rows.PATIENTS_SHOWN,
+        "search_cap": worklist.SEARCH_IDS_CAP,
         "list_said": f"{heading}: {page.count_text} visit{pluralize(page.count)}.",
         "printed_at": local(now),
         "csv_said": csv_said(page.count),
@@ -220,7 +222,7 @@ def _row(
     if item.saved:
         today = local(now).date()
         visits = state.filters.apply(_visits(request))
-        context["tabs"] = _tabs(state, visits.tab_counts(today))
+        context["tabs"] = _tabs(state, visits.tab_counts(today, searched=bool(state.q)))
     return render(request, f"{PAGE}#row", context)
 
 
