@@ -34,6 +34,20 @@ def whole_number(value: str | None) -> int | None:
     return number if -MAX_ID <= number <= MAX_ID else None
 
 
+def whole_numbers(
+    query: QueryDict, names: tuple[str, ...], ignored: list[str]
+) -> dict[str, int | None]:
+    """The query's `names` as whole numbers (None when absent); a value given
+    that is not one is named in `ignored` and read as absent."""
+    numbers = {}
+    for name in names:
+        raw = query.get(name, "")
+        numbers[name] = whole_number(raw)
+        if raw and numbers[name] is None:
+            ignored.append(name)
+    return numbers
+
+
 def address(name: str, query: str) -> str:
     """The URL named `name`, with `query` when there is one."""
     url = reverse(name)

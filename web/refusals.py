@@ -40,6 +40,7 @@ LABELS = {
     "outcome": "Outcome",
     "performed_on": "Scan date",
     "reason": "Reason",
+    "reopen_reason": "Why reopen it",
     "record_number": "Record number",
     "reference": "Study reference",
     "report_received_on": "Report date",
@@ -51,6 +52,7 @@ LABELS = {
 # What is missing, said as what to give, where "is required" is not enough.
 REQUIRED = {
     "reason": "Say why the visit is no longer needed.",
+    "reopen_reason": "Say why the visit is reopened: its history keeps it.",
     "start": "Choose one of the proposed slots.",
     "call_back_on": "Give the day to call the patient back.",
 }

@@ -83,35 +83,30 @@ urlpatterns = [
     *_link_moves("calendar-links/", links.OWN_LINKS, "calendar-link-{move}-page"),
     path("desk/patients/new/", registration.register_patient, name="patient-register"),
     path("desk/patients/<int:pk>/", patients.patient_page, name="patient-page"),
-    path(
-        "desk/patients/<int:pk>/visits/<int:visit_id>/contact/",
-        patients.record_contact,
-        name="patient-contact",
-    ),
-    path(
-        "desk/patients/<int:pk>/contact-details/",
-        patients.set_contact_details,
-        name="patient-contact-details",
-    ),
-    path(
-        "desk/patients/<int:pk>/visits/<int:visit_id>/reopen/",
-        patients.reopen_visit,
-        name="patient-reopen",
-    ),
-    path(
-        "desk/patients/<int:pk>/mri-studies/",
-        patients.record_mri_study,
-        name="patient-mri-study",
-    ),
-    path(
-        "desk/patients/<int:pk>/mri-studies/<int:study_id>/report/",
-        patients.record_mri_report,
-        name="patient-mri-report",
-    ),
-    path(
-        "desk/patients/<int:pk>/procedures/new/",
-        registration.register_procedure,
-        name="procedure-register",
+    # What the desk does from a patient's page, each a form posting to its
+    # own URL under the patient's.
+    *(
+        path(f"desk/patients/<int:pk>/{rest}", view, name=name)
+        for rest, view, name in (
+            (
+                "visits/<int:visit_id>/contact/",
+                patients.record_contact,
+                "patient-contact",
+            ),
+            (
+                "contact-details/",
+                patients.set_contact_details,
+                "patient-contact-details",
+            ),
+            ("visits/<int:visit_id>/reopen/", patients.reopen_visit, "patient-reopen"),
+            ("mri-studies/", patients.record_mri_study, "patient-mri-study"),
+            (
+                "mri-studies/<int:study_id>/report/",
+                patients.record_mri_report,
+                "patient-mri-report",
+            ),
+            ("procedures/new/", registration.register_procedure, "procedure-register"),
+        )
     ),
     path(
         "desk/patients/<int:pk>/calendar-link/",

@@ -20,7 +20,7 @@ from django.http.request import QueryDict
 
 from followup.exceptions import InvalidInput
 from followup.services.parsing import parse_date
-from web.query_text import address, holds_null, whole_number
+from web.query_text import address, holds_null, whole_numbers
 
 PLACE = "appointments"
 
@@ -57,12 +57,7 @@ class AppointmentsState:
         if day is None:
             ignored.append("day")
             day = today
-        numbers = {}
-        for name in ("surgeon", "page"):
-            raw = query.get(name, "")
-            numbers[name] = whole_number(raw)
-            if raw and numbers[name] is None:
-                ignored.append(name)
+        numbers = whole_numbers(query, ("surgeon", "page"), ignored)
         return cls(
             day=day,
             today=today,

@@ -15,7 +15,7 @@ from django.http.request import QueryDict
 
 from followup.models import VisitQuerySet
 from followup.models.worklist import CALL, DEFAULT_SORT, SORTS, TABS, TODAY, Bucket
-from web.query_text import address, holds_null, whole_number
+from web.query_text import address, holds_null, whole_numbers
 from web.visit_rows import ColumnHeader
 
 
@@ -77,12 +77,7 @@ class DeskState:
         if tab not in TABS:
             ignored.append("tab")
             tab = Bucket.ALL
-        numbers = {}
-        for name in ("surgeon", "rule", "page"):
-            raw = query.get(name, "")
-            numbers[name] = whole_number(raw)
-            if raw and numbers[name] is None:
-                ignored.append(name)
+        numbers = whole_numbers(query, ("surgeon", "rule", "page"), ignored)
         dates = {}
         for name in ("due_from", "due_to"):
             raw = query.get(name, "")

@@ -304,7 +304,8 @@ class ReopenForm(RowForm):
             checked(
                 reason_text,
                 self.cleaned_data["reason"],
-                field_name="reason",
+                # Not a cancel's reason: the refusal says what this one is for.
+                field_name="reopen_reason",
                 required=True,
             )
         )

@@ -203,6 +203,18 @@ def _at_visit(request: HttpRequest, pk: int, visit_id: int) -> str:
     return page_url(pk, f"visit-{visit_id}")
 
 
+def _patients_visit(
+    request: HttpRequest, pk: int, visit_id: int, *, action: str
+) -> tuple[Patient, Visit]:
+    """The patient of the page and their visit `visit_id`, to change; another
+    patient's visit is one that does not exist here."""
+    patient = patient_for(request, pk, write=True)
+    visit = access_visit(request.user, visit_id, action=action)
+    if visit.patient_id != patient.pk:
+        raise NotFound(f"Visit {visit_id} does not exist.")
+    return patient, visit
+
+
 def _at_contact_details(request: HttpRequest, pk: int) -> str:
     return page_url(pk, "contact-details")
 
@@ -214,10 +226,7 @@ def _at_studies(request: HttpRequest, pk: int, study_id: int | None = None) -> s
 @role_required(*DESK_ROLES)
 @post_or_show(_at_visit)
 def record_contact(request: HttpRequest, pk: int, visit_id: int) -> HttpResponse:
-    patient = patient_for(request, pk, write=True)
-    visit = access_visit(request.user, visit_id, action="contact")
-    if visit.patient_id != patient.pk:
-        raise NotFound(f"Visit {visit_id} does not exist.")
+    patient, visit = _patients_visit(request, pk, visit_id, action="contact")
 
     form = ContactForm(request.POST, key=f"contact-{visit_id}")
 
@@ -294,10 +303,7 @@ def record_mri_report(request: HttpRequest, pk: int, study_id: int) -> HttpRespo
 @post_or_show(_at_visit)
 def reopen_visit(request: HttpRequest, pk: int, visit_id: int) -> HttpResponse:
     """A clinic admin reopens a visit cancelled by mistake, saying why."""
-    patient = patient_for(request, pk, write=True)
-    visit = access_visit(request.user, visit_id, action="reopen")
-    if visit.patient_id != patient.pk:
-        raise NotFound(f"Visit {visit_id} does not exist.")
+    patient, visit = _patients_visit(request, pk, visit_id, action="reopen")
 
     def save(data: dict[str, Any]) -> str:
         services.reopen_visit(
