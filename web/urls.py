@@ -7,6 +7,7 @@ from web.account import views as account
 from web.appointments import views as appointments
 from web.desk import views as desk
 from web.links import views as links
+from web.patient_link import views as patient_link
 from web.patients import imports, registration
 from web.patients import views as patients
 from web.reports import views as reports
@@ -120,4 +121,11 @@ urlpatterns = [
     path("desk/import/", imports.import_csv, name="procedure-import-page"),
     path("desk/import/jobs/<int:pk>/", imports.import_job_page, name="import-job-page"),
     path("reports/", reports.reports_page, name="reports-page"),
+    # The patient's booking page: no login, the token is the key.
+    path("p/<str:token>/", patient_link.booking_page, name="booking-page"),
+    path(
+        "p/<str:token>/visit.ics",
+        patient_link.booking_calendar,
+        name="booking-calendar",
+    ),
 ]
