@@ -12,7 +12,7 @@ from web.patients import imports, registration
 from web.patients import views as patients
 from web.reports import views as reports
 from web.surgeon import views as surgeon
-from web.visit_page import VISIT_PAGE
+from web.visit_page import VISIT_PAGE, make_booking_link
 
 # The pages a visit's row is shown on: its actions go back to the one it came from.
 ROW_PLACES = {
@@ -64,6 +64,11 @@ urlpatterns = [
         )
     ),
     path("desk/visits/<int:pk>/complete/", desk.complete, name="desk-complete"),
+    path(
+        "desk/visits/<int:pk>/booking-link/",
+        make_booking_link,
+        name="desk-booking-link",
+    ),
     path("surgeon/", surgeon.home, name="surgeon-home"),
     path(
         "surgeon/visits/<int:pk>/complete/", surgeon.complete, name="surgeon-complete"
