@@ -4,6 +4,7 @@ live link made by the front desk."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -50,12 +51,15 @@ def linked(world: World, front_desk: User) -> Linked:  # noqa: F811
 
 
 def patient_client() -> Client:
-    """A phone's browser: no session, Django's CSRF check enforced."""
+    """A phone's browser: no session, Django's CSRF check enforced (the page
+    is exempt from it: its form carries a signed token of its own)."""
     return Client(enforce_csrf_checks=True)
 
 
-def csrf_of(client: Client, url: str) -> str:
-    """The CSRF token the page's form carries (the cookie the page set)."""
+def form_token_of(client: Client, url: str) -> str:
+    """The signed form token the page's form carries."""
     response = client.get(url)
     assert response.status_code == 200
-    return str(client.cookies["csrftoken"].value)
+    found = re.search(r'name="form_token" value="([^"]+)"', response.content.decode())
+    assert found is not None
+    return found.group(1)

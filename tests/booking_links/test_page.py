@@ -4,16 +4,24 @@ and giving up the time through its form, on the desk's services."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pytest
 from django.contrib.auth.models import User
+from django.core import signing
 from django.test import Client
 
-from booking_links.models import BookingLinkUse, LinkUse
+from booking_links.models import BookingLink, BookingLinkUse, LinkUse
 from followup import services
 from followup.models import VisitEvent, VisitStatus
 from tests.api.conftest import FREE_SLOT, MADRID, NOW, World
-from tests.booking_links.conftest import Linked, csrf_of, make_link, patient_client
+from tests.booking_links.conftest import (
+    Linked,
+    form_token_of,
+    make_link,
+    patient_client,
+)
+from web.patient_link.forms import FORM_SALT, FORM_TOKEN_MAX_AGE
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -21,10 +29,10 @@ LATER_SLOT = FREE_SLOT + dt.timedelta(hours=1)
 
 
 def _post(client: Client, linked: Linked, **data: str) -> object:
-    token = csrf_of(client, linked.url)
+    token = form_token_of(client, linked.url)
     linked.visit.refresh_from_db()
     form = {
-        "csrfmiddlewaretoken": token,
+        "form_token": token,
         "sequence": str(linked.visit.sequence),
         **data,
     }
@@ -117,7 +125,7 @@ def test_a_slot_taken_meanwhile_is_refused_in_words_with_fresh_slots(
     linked: Linked, world: World, front_desk: User
 ) -> None:
     client = patient_client()
-    token = csrf_of(client, linked.url)
+    token = form_token_of(client, linked.url)
     # While the page is open, the desk gives 09:00 to another of A's patients.
     other = make_link(
         services.book_visit(
@@ -134,7 +142,7 @@ def test_a_slot_taken_meanwhile_is_refused_in_words_with_fresh_slots(
     response = client.post(
         linked.url,
         {
-            "csrfmiddlewaretoken": token,
+            "form_token": token,
             "sequence": str(linked.visit.sequence),
             "start": FREE_SLOT.isoformat(),
         },
@@ -177,9 +185,9 @@ def test_a_start_that_is_not_an_offered_slot_changes_nothing(
 
 def test_a_replayed_form_changes_nothing(linked: Linked) -> None:
     client = patient_client()
-    token = csrf_of(client, linked.url)
+    token = form_token_of(client, linked.url)
     first = {
-        "csrfmiddlewaretoken": token,
+        "form_token": token,
         "sequence": str(linked.visit.sequence),
         "start": FREE_SLOT.isoformat(),
     }
@@ -193,13 +201,31 @@ def test_a_replayed_form_changes_nothing(linked: Linked) -> None:
     assert linked.visit.start == FREE_SLOT
 
 
-def test_a_post_without_the_csrf_token_is_refused(linked: Linked) -> None:
+class _SignedLongAgo(signing.TimestampSigner):
+    def timestamp(self) -> str:
+        return signing.b62_encode(int(time.time()) - FORM_TOKEN_MAX_AGE - 60)
+
+
+@pytest.mark.parametrize("mint", ["none", "other_link", "forged", "old"])
+def test_a_post_without_this_links_form_token_changes_nothing(
+    linked: Linked, world: World, mint: str
+) -> None:
     client = patient_client()
-    client.get(linked.url)
+    other = make_link(world.visit_b)
+    link_id = BookingLink.objects.get(visit=linked.visit).pk
+    token = {
+        "none": "",
+        "other_link": form_token_of(client, other.url),
+        "forged": form_token_of(client, linked.url)[:-3] + "abc",
+        "old": _SignedLongAgo(salt=FORM_SALT).sign(str(link_id)),
+    }[mint]
 
-    response = client.post(linked.url, {"start": FREE_SLOT.isoformat()})
+    response = client.post(
+        linked.url, {"form_token": token, "start": FREE_SLOT.isoformat()}
+    )
 
-    assert response.status_code == 403
+    assert response.status_code == 400
+    assert "This page was open too long" in response.content.decode()
     linked.visit.refresh_from_db()
     assert linked.visit.status == VisitStatus.TO_BOOK
 

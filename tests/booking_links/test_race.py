@@ -14,7 +14,7 @@ from followup import services
 from followup.exceptions import Conflict
 from followup.models import SLOT_HOLDING_STATUSES, Visit
 from tests.api.conftest import FREE_SLOT, NOW, World
-from tests.booking_links.conftest import Linked, csrf_of, patient_client
+from tests.booking_links.conftest import Linked, form_token_of, patient_client
 from tests.racing import race_results
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -24,7 +24,7 @@ def test_a_link_booking_and_a_clerks_booking_of_one_slot_give_one_booking(
     linked: Linked, world: World, front_desk: User
 ) -> None:
     client: Client = patient_client()
-    token = csrf_of(client, linked.url)
+    token = form_token_of(client, linked.url)
     surgeon_id = linked.visit.procedure.surgeon_id
     # Patient B becomes surgeon A's too, so that both want A's 09:00.
     Visit.objects.filter(pk=world.visit_b.pk).update(surgeon_id=surgeon_id)
@@ -33,7 +33,7 @@ def test_a_link_booking_and_a_clerks_booking_of_one_slot_give_one_booking(
         response = client.post(
             linked.url,
             {
-                "csrfmiddlewaretoken": token,
+                "form_token": token,
                 "sequence": str(linked.visit.sequence),
                 "start": FREE_SLOT.isoformat(),
             },

@@ -6,11 +6,13 @@ Each request is throttled per token and per address, guesses counted apart
 the very same 404. Every answer is private: `Cache-Control: no-store`,
 `Referrer-Policy: no-referrer`, and Django never logs its path (the token).
 
-The form posts to the page itself, under Django's CSRF check (the cookie
-works without a session). A booking, a move or "I can't come" is one call
-of `booking_links.services`, which calls the desk's services; success
-redirects to the page (`?done=`), a refusal re-renders it with the reason
-in words and fresh slots. Each use is recorded (`BookingLinkUse`).
+The form posts to the page itself, with a signed form token of the link's
+own instead of Django's CSRF check (`forms`: under `no-referrer` browsers
+post `Origin: null`, which that check refuses). A booking, a move or "I
+can't come" is one call of `booking_links.services`, which calls the desk's
+services; success redirects to the page (`?done=`), a refusal re-renders it
+with the reason in words and fresh slots. Each use is recorded
+(`BookingLinkUse`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
 
 from booking_links import services
 from booking_links.models import BookingLink, LinkUse
@@ -32,7 +35,7 @@ from core.throttle import Limits, TokenThrottle
 from core.tokens import hash_token, looks_like_token
 from feeds.rendering import patient_visit_calendar
 from followup.exceptions import DomainError
-from web.patient_link.forms import CANCEL, SlotForm
+from web.patient_link.forms import CANCEL, SlotForm, form_token
 from web.patient_link.rows import booked, offer
 
 PAGE = "web/patient_link/page.html"
@@ -112,6 +115,7 @@ def _page(
         "booked": booked(visit),
         "offer": offer(visit, now=clock.now()),
         "form": form,
+        "form_token": form_token(link.pk),
         "done": DONE.get(request.GET.get("done", "")) if form is None else None,
         "here": reverse("booking-page", args=[token]),
         "calendar": reverse("booking-calendar", args=[token]),
@@ -120,6 +124,7 @@ def _page(
     return _private(render(request, PAGE, context, status=status))
 
 
+@csrf_exempt  # the form's own signed token instead (`forms`)
 def booking_page(request: HttpRequest, token: str) -> HttpResponse:
     if request.method not in ("GET", "HEAD", "POST"):
         return _private(HttpResponse(status=405, headers={"Allow": "GET, POST"}))
@@ -130,7 +135,7 @@ def booking_page(request: HttpRequest, token: str) -> HttpResponse:
     if request.method != "POST":
         services.record_use(link, LinkUse.VIEWED, now=now)
         return _page(request, link, token)
-    form = SlotForm(request.POST)
+    form = SlotForm(request.POST, link_id=link.pk)
     if not form.is_valid():
         services.record_use(link, LinkUse.REFUSED, now=now)
         return _page(request, link, token, form=form, status=400)
