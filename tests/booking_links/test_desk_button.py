@@ -9,10 +9,11 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
+from booking_links import services as link_services
 from booking_links.models import BookingLink
 from clinic.models import Surgeon
 from followup import services
-from tests.api.conftest import NOW, World
+from tests.api.conftest import FREE_SLOT, NOW, World
 from tests.booking_links.conftest import patient_client
 
 pytestmark = pytest.mark.django_db
@@ -94,3 +95,16 @@ def test_opening_the_buttons_address_shows_the_visit(
 
     assert response.status_code == 302
     assert response["Location"] == f"/desk/visits/{world.visit_a.pk}/"
+
+
+def test_the_visit_pages_history_names_the_patient_as_author(
+    world: World, front_desk: User
+) -> None:
+    issued = link_services.issue_link(visit_id=world.visit_a.pk, actor=None, now=NOW)
+    link = BookingLink.objects.get(pk=issued.link.pk)
+    link_services.book_through_link(link=link, start=FREE_SLOT, now=NOW, sequence=None)
+
+    page = _desk(front_desk).get(f"/desk/visits/{world.visit_a.pk}/").content.decode()
+
+    assert "<strong>Booked</strong>" in page
+    assert "patient (link)" in page
