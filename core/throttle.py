@@ -3,13 +3,13 @@
 Fixed hourly windows count requests per token and per client address, and
 guesses (tokens that find no live link) per address apart. One instance per
 kind of link, each with its own key prefix and its own limits, read from
-settings when used.
+settings when used: `<SETTINGS>_REQUESTS_PER_TOKEN_HOUR`,
+`<SETTINGS>_REQUESTS_PER_IP_HOUR` and `<SETTINGS>_GUESSES_PER_IP_HOUR`.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import redis
@@ -44,14 +44,24 @@ class TokenThrottle:
     process counts on its own.
     """
 
-    def __init__(self, prefix: str, limits: Callable[[], Limits]) -> None:
+    def __init__(self, prefix: str, *, settings_prefix: str) -> None:
         self._prefix = prefix
-        self._limits = limits
+        self._settings = settings_prefix
         self._lock = threading.Lock()
         self._local: dict[str, int] = {}
         self._known: dict[str, float] = {}
         self._window = -1
         self._redis: tuple[str, redis.Redis] | None = None
+
+    def _limits(self) -> Limits:
+        def read(name: str) -> int:
+            return int(getattr(settings, f"{self._settings}_{name}"))
+
+        return Limits(
+            per_token=read("REQUESTS_PER_TOKEN_HOUR"),
+            per_ip=read("REQUESTS_PER_IP_HOUR"),
+            guesses_per_ip=read("GUESSES_PER_IP_HOUR"),
+        )
 
     def _client(self) -> redis.Redis | None:
         url = settings.CACHE_URL

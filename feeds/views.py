@@ -33,7 +33,7 @@ from django.utils.http import http_date, parse_http_date_safe
 from django.views.decorators.csrf import csrf_exempt
 
 from core.addresses import client_address
-from core.throttle import Limits, TokenThrottle
+from core.throttle import TokenThrottle
 from core.tokens import hash_token, looks_like_token
 from feeds import lookup, rendering, versions
 
@@ -87,15 +87,7 @@ class _MemoryBodies:
 memory = _MemoryBodies()
 
 
-def _feed_limits() -> Limits:
-    return Limits(
-        per_token=settings.FEED_REQUESTS_PER_TOKEN_HOUR,
-        per_ip=settings.FEED_REQUESTS_PER_IP_HOUR,
-        guesses_per_ip=settings.FEED_GUESSES_PER_IP_HOUR,
-    )
-
-
-throttle = TokenThrottle("feeds", _feed_limits)
+throttle = TokenThrottle("feeds", settings_prefix="FEED")
 
 
 def _unlogged(response: HttpResponse) -> HttpResponse:

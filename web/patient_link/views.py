@@ -31,7 +31,7 @@ from booking_links import services
 from booking_links.models import BookingLink, LinkUse
 from clinic import clock
 from core.addresses import client_address
-from core.throttle import Limits, TokenThrottle
+from core.throttle import TokenThrottle
 from core.tokens import hash_token, looks_like_token
 from feeds.rendering import patient_visit_calendar
 from followup.exceptions import DomainError
@@ -48,15 +48,7 @@ DONE = {
 }
 
 
-def _limits() -> Limits:
-    return Limits(
-        per_token=settings.BOOKING_LINK_REQUESTS_PER_TOKEN_HOUR,
-        per_ip=settings.BOOKING_LINK_REQUESTS_PER_IP_HOUR,
-        guesses_per_ip=settings.BOOKING_LINK_GUESSES_PER_IP_HOUR,
-    )
-
-
-throttle = TokenThrottle("booking_links", _limits)
+throttle = TokenThrottle("booking_links", settings_prefix="BOOKING_LINK")
 
 
 def _private(response: HttpResponse) -> HttpResponse:
