@@ -332,6 +332,7 @@ class PatientReadKind(models.TextChoices):
     API_MRI_STUDIES = "api_mri_studies", "API: a patient's MRI studies"
     API_CONTACT_ATTEMPTS = "api_contact_attempts", "API: a visit's contact attempts"
     DESK_SEARCH = "desk_search", "Desk: worklist search"
+    DESK_CSV = "desk_csv", "Desk: worklist CSV"
     ADMIN_PATIENTS = "admin_patients", "Admin: patient list or search"
     REPLAN_CSV = "replan_csv", "Admin: re-plan CSV"
 
