@@ -262,3 +262,35 @@ def test_the_visit_downloads_as_a_calendar_without_the_patients_name(
     assert world.patient_a.family_name not in body
     assert world.patient_a.record_number not in body
     assert BookingLinkUse.objects.filter(what=LinkUse.CALENDAR).count() == 1
+
+
+def test_a_link_cannot_touch_another_visit(
+    linked: Linked, world: World, front_desk: User
+) -> None:
+    services.book_visit(
+        visit_id=world.visit_b.pk,
+        start=FREE_SLOT,
+        surgeon_id=world.procedure_b.surgeon_id,
+        actor=front_desk,
+        now=NOW,
+    )
+    client = patient_client()
+
+    response = _post(client, linked, action="cancel", visit=str(world.visit_b.pk))
+
+    assert response.status_code == 409  # type: ignore[attr-defined]
+    assert "This visit is to book; it cannot be unbooked." in (
+        response.content.decode()  # type: ignore[attr-defined]
+    )
+    world.visit_b.refresh_from_db()
+    assert (world.visit_b.status, world.visit_b.start) == (
+        VisitStatus.BOOKED,
+        FREE_SLOT,
+    )
+
+
+def test_other_methods_get_a_405_and_change_nothing(linked: Linked) -> None:
+    response = patient_client().put(linked.url)
+
+    assert response.status_code == 405
+    assert response["Cache-Control"] == "no-store"
