@@ -4,6 +4,7 @@ and giving up the time through its form, on the desk's services."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 
 import pytest
@@ -294,3 +295,29 @@ def test_other_methods_get_a_405_and_change_nothing(linked: Linked) -> None:
 
     assert response.status_code == 405
     assert response["Cache-Control"] == "no-store"
+
+
+def test_later_times_reach_the_end_of_the_window_and_book(linked: Linked) -> None:
+    client = patient_client()
+    page = client.get(linked.url).content.decode()
+    pages = 0
+    while (later := re.search(r'href="([^"]+\?after=[^"]+)">Later times', page)) and (
+        pages < 20
+    ):
+        page = client.get(later.group(1).replace("&amp;", "&")).content.decode()
+        pages += 1
+
+    assert pages > 0
+    assert "Sat 5 Dec 2026" in page or "Fri 4 Dec 2026" in page
+    assert "Earliest times" in page
+    last = re.findall(r'name="start" value="([^"]+)"', page)[-1]
+    response = _post(client, linked, start=last)
+    assert response.status_code == 303  # type: ignore[attr-defined]
+    linked.visit.refresh_from_db()
+    assert linked.visit.start == dt.datetime.fromisoformat(last)
+
+
+def test_a_later_page_that_is_not_understood_shows_the_soonest(linked: Linked) -> None:
+    page = patient_client().get(f"{linked.url}?after=soon").content.decode()
+
+    assert 'value="2026-11-27T09:00:00+01:00"' in page

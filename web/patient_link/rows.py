@@ -8,12 +8,14 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from clinic.clock import local
 from followup import services
-from followup.exceptions import DomainError
+from followup.exceptions import DomainError, InvalidInput
 from followup.models import Visit, VisitStatus
 from followup.services.booking import BOOKABLE_STATUSES
+from followup.services.parsing import parse_aware_datetime
 from web.refusals import day as day_words
 
 # Free slots shown at once: a few days' worth on a phone.
@@ -35,23 +37,45 @@ class DaySlots:
 
 @dataclass(frozen=True)
 class Offer:
-    """The free slots, earliest day first, and whether they are late."""
+    """The free slots, earliest day first, and whether they are late; where
+    the next ones start (`later`), and whether these are not the soonest."""
 
     days: list[DaySlots]
     late: bool = False
     bookable: bool = True
+    later: str = ""
+    paged: bool = False
+
+    @property
+    def later_query(self) -> str:
+        return urlencode({"after": self.later})
 
 
-def offer(visit: Visit, *, now: dt.datetime) -> Offer:
+def after_of(value: str | None) -> dt.datetime | None:
+    """The page's `after` (where a "Later times" page starts); None when
+    absent or not understood: the soonest slots then."""
+    try:
+        return parse_aware_datetime(value or "", field_name="after")
+    except InvalidInput:
+        return None
+
+
+def offer(visit: Visit, *, now: dt.datetime, after: dt.datetime | None = None) -> Offer:
     """The slots the front desk would be offered for the visit, but the one
-    it holds; none for a visit that cannot be booked now."""
+    it holds, from `after` on; none for a visit that cannot be booked now."""
     if visit.status not in BOOKABLE_STATUSES:
         return Offer([], bookable=False)
     try:
-        search = services.propose_slots(visit=visit, now=now, limit=SLOT_LIMIT)
+        search = services.propose_slots(
+            visit=visit, now=now, after=after, limit=SLOT_LIMIT + 1
+        )
     except DomainError:
         return Offer([])
-    free = [slot for slot in search.slots if slot.start != visit.start]
+    found, later = search.slots[:SLOT_LIMIT], ""
+    if len(search.slots) > SLOT_LIMIT:
+        # From the minute after the last one shown: slots may overlap.
+        later = local(found[-1].start + dt.timedelta(minutes=1)).isoformat()
+    free = [slot for slot in found if slot.start != visit.start]
     days = [
         DaySlots(
             day=day,
@@ -63,7 +87,8 @@ def offer(visit: Visit, *, now: dt.datetime) -> Offer:
         )
         for day, group in itertools.groupby(free, key=lambda s: local(s.start).date())
     ]
-    return Offer(days, late=any(slot.late for slot in free))
+    late = any(slot.late for slot in free)
+    return Offer(days, late=late, later=later, paged=after is not None)
 
 
 def booked(visit: Visit) -> bool:

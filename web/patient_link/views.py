@@ -36,7 +36,7 @@ from core.tokens import hash_token, looks_like_token
 from feeds.rendering import patient_visit_calendar
 from followup.exceptions import DomainError
 from web.patient_link.forms import CANCEL, SlotForm, form_token
-from web.patient_link.rows import booked, offer
+from web.patient_link.rows import after_of, booked, offer
 
 PAGE = "web/patient_link/page.html"
 DONE = {
@@ -105,7 +105,11 @@ def _page(
         "visit": visit,
         "given_name": visit.patient.given_name,
         "booked": booked(visit),
-        "offer": offer(visit, now=clock.now()),
+        "offer": offer(
+            visit,
+            now=clock.now(),
+            after=None if form else after_of(request.GET.get("after")),
+        ),
         "form": form,
         "form_token": form_token(link.pk),
         "done": DONE.get(request.GET.get("done", "")) if form is None else None,
