@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -321,3 +322,14 @@ def test_a_later_page_that_is_not_understood_shows_the_soonest(linked: Linked) -
     page = patient_client().get(f"{linked.url}?after=soon").content.decode()
 
     assert 'value="2026-11-27T09:00:00+01:00"' in page
+
+
+def test_the_page_reads_a_few_queries_whatever_the_slots(
+    linked: Linked, django_assert_max_num_queries: Any
+) -> None:
+    client = patient_client()
+    client.get(linked.url)  # a first view: nothing left to set up
+
+    # The link and its visit, the use recorded, and the slots' three reads.
+    with django_assert_max_num_queries(5):
+        assert client.get(linked.url).status_code == 200
