@@ -41,6 +41,7 @@ run: $(VENV)/.run-installed
 	mkdir -p var
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
+	@echo "A patient's booking page (no login): $$($(PY) manage.py booking_link)"
 	PY=$(PY) bin/run-demo
 
 test: $(VENV)/.dev-installed $(NODE_DEPS)

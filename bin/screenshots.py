@@ -1,5 +1,5 @@
-"""Screenshots of the worklist, the appointments, the surgeon's page and the
-follow-up figures for the README.
+"""Screenshots of the worklist, the appointments, the surgeon's page, the
+follow-up figures and the patient's booking page (on a phone) for the README.
 
 Builds a throwaway demo clinic (migrate + seed_demo into
 var/screenshots.sqlite3, debug mode), serves it on a free local port, logs
@@ -22,6 +22,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DATABASE = ROOT / "var" / "screenshots.sqlite3"
@@ -39,6 +40,9 @@ SHOTS = [
 ]
 # Pages whose whole length is the picture (the charts sit below the table).
 FULL_PAGE = {"reports.png"}
+# The patient's booking page, opened without login on a phone.
+PHONE = {"width": 375, "height": 812}
+BOOKING_SHOT = "booking-link.png"
 
 
 def demo_environment() -> dict[str, str]:
@@ -61,6 +65,28 @@ def manage(*args: str) -> None:
     )
 
 
+def booking_link_path() -> str:
+    """A fresh booking link of the demo clinic (`manage.py booking_link`)."""
+    made = subprocess.run(
+        [sys.executable, "manage.py", "booking_link", "--base-url", ""],
+        cwd=ROOT,
+        env=demo_environment(),
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return made.stdout.strip()
+
+
+def shoot_booking_page(browser: Any, base_url: str, path: str) -> None:
+    context = browser.new_context(viewport=PHONE, base_url=base_url)
+    page = context.new_page()
+    page.goto(path)
+    page.screenshot(path=str(OUT / BOOKING_SHOT))
+    print(f"screenshots: {OUT.relative_to(ROOT) / BOOKING_SHOT} (the patient)")
+    context.close()
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -81,7 +107,7 @@ def wait_until_up(url: str, server: subprocess.Popen[bytes], seconds: float) -> 
     raise SystemExit(f"screenshots: no answer from {url} in {seconds:.0f} s")
 
 
-def shoot(base_url: str) -> None:
+def shoot(base_url: str, booking_path: str) -> None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -105,6 +131,7 @@ def shoot(base_url: str) -> None:
                 page.screenshot(path=str(OUT / name), full_page=name in FULL_PAGE)
                 print(f"screenshots: {OUT.relative_to(ROOT) / name} ({username})")
                 context.close()
+            shoot_booking_page(browser, base_url, booking_path)
         finally:
             browser.close()
 
@@ -117,6 +144,7 @@ def main() -> None:
     DATABASE.unlink(missing_ok=True)
     manage("migrate", "--noinput")
     manage("seed_demo")
+    booking_path = booking_link_path()
     port = free_port()
     server = subprocess.Popen(  # noqa: S603 - fixed arguments, as above
         [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
@@ -128,7 +156,7 @@ def main() -> None:
     try:
         base_url = f"http://127.0.0.1:{port}"
         wait_until_up(base_url + "/login/", server, seconds=30)
-        shoot(base_url)
+        shoot(base_url, booking_path)
     finally:
         server.terminate()
         try:

@@ -133,6 +133,7 @@ INSTALLED_APPS = [
     "clinic",
     "followup",
     "feeds",
+    "booking_links",
     # Messages to patients: the outbox, its schedule and providers.
     "messaging",
     # The people's pages; the top layer: nothing below imports it.
@@ -330,6 +331,17 @@ FEED_REQUESTS_PER_IP_HOUR = env_int("FEED_REQUESTS_PER_IP_HOUR", 1200, minimum=1
 # Requests per hour and client address that find no live link (guesses),
 # counted apart: past it that address's unknown tokens get 429 unchecked.
 FEED_GUESSES_PER_IP_HOUR = env_int("FEED_GUESSES_PER_IP_HOUR", 60, minimum=1)
+# Booking links (/p/<token>/), throttled like feeds: requests per hour per
+# link and per client address, and guesses per address counted apart.
+BOOKING_LINK_REQUESTS_PER_TOKEN_HOUR = env_int(
+    "BOOKING_LINK_REQUESTS_PER_TOKEN_HOUR", 60, minimum=1
+)
+BOOKING_LINK_REQUESTS_PER_IP_HOUR = env_int(
+    "BOOKING_LINK_REQUESTS_PER_IP_HOUR", 600, minimum=1
+)
+BOOKING_LINK_GUESSES_PER_IP_HOUR = env_int(
+    "BOOKING_LINK_GUESSES_PER_IP_HOUR", 20, minimum=1
+)
 # Live calendar links one calendar (a surgeon's, a patient's, the clinic's)
 # may have at once; one more is refused with 409 until one is revoked.
 CALENDAR_LINKS_PER_OWNER = env_int("CALENDAR_LINKS_PER_OWNER", 5, minimum=1)

@@ -1,7 +1,8 @@
 """Secrets kept out of every log line: feed tokens, search terms and
 patients' phone numbers and email addresses.
 
-A feed URL (`/calendar/<token>.ics`) is the subscription's only secret, and
+A feed URL (`/calendar/<token>.ics`) is the subscription's only secret, as
+is a booking link (`/p/<token>/`), and
 a search (`?q=Garcia`, `?q=612345678`) names a patient, as do a phone number
 and an email address wherever a message quotes them (a refusal, an
 exception's text). `RedactSecrets` rewrites a record's message, before any
@@ -19,10 +20,11 @@ import logging
 import re
 
 REDACTED = "[redacted]"
-# Anything after /calendar/ up to a space, quote or query: a token, or a
-# mistyped one, which is still close to a secret. Percent-encoded slashes
-# (%2F) are covered: the match runs to the next space or quote.
-_FEED_PATH = re.compile(r"(/calendar/)[^\s\"'?#]+", re.IGNORECASE)
+# Anything after /calendar/ (a feed) or /p/ (a booking link) up to a space,
+# quote or query: a token, or a mistyped one, which is still close to a
+# secret. Percent-encoded slashes (%2F) are covered: the match runs to the
+# next space or quote.
+_FEED_PATH = re.compile(r"(/calendar/|/p/)[^\s\"'?#]+", re.IGNORECASE)
 # q=, phone= and email= as query parameters, raw or percent-encoded inside a
 # logged URL.
 _SEARCH = re.compile(
@@ -38,7 +40,7 @@ def redact(text: str) -> str:
     """`text` with feed tokens, `q=`, `phone=` and `email=` values, phone
     numbers and email addresses replaced by [redacted]."""
     lowered = text.lower()
-    if not any(mark in lowered for mark in ("/calendar/", "q", "+", "@", "%")):
+    if not any(mark in lowered for mark in ("/calendar/", "/p/", "q", "+", "@", "%")):
         return text
     text = _FEED_PATH.sub(rf"\g<1>{REDACTED}", text)
     text = _SEARCH.sub(rf"\g<1>\g<2>{REDACTED}", text)

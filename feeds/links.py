@@ -1,6 +1,6 @@
 """Calendar links: who may hold one, and creating, rotating, revoking them.
 
-A link's token is `secrets.token_urlsafe(32)` (256 bits). Only its SHA-256
+A link's token is `core.tokens.new_token()` (256 bits). Only its SHA-256
 is stored: the token itself is shown once, in the reply that creates or
 rotates the link, and can never be read back. Rotating gives the same link a
 new token (the old one stops working at once); revoking ends the link.
@@ -16,7 +16,6 @@ Each sees and manages the links they could create, plus the ones they made.
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -27,6 +26,7 @@ from django.utils import timezone
 
 from clinic.audit import audited_as
 from clinic.models import Patient, Surgeon
+from core.tokens import new_token
 from feeds import lookup, versions
 from feeds.models import CalendarLink, LinkScope
 from followup.access import Forbidden, Role, staff_of
@@ -36,9 +36,6 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
 
     AnyUser = User | AnonymousUser
-
-# 256 bits; `lookup.looks_like_token` knows the length of their text.
-TOKEN_BYTES = 32
 
 
 def feed_path(token: str) -> str:
@@ -134,11 +131,6 @@ def check_may_create(
 # --- services ----------------------------------------------------------------
 
 
-def _new_token() -> tuple[str, str]:
-    token = secrets.token_urlsafe(TOKEN_BYTES)
-    return token, lookup.hash_token(token)
-
-
 def validate_owner(
     *, scope: str, surgeon_id: int | None, patient_id: int | None
 ) -> LinkScope:
@@ -209,7 +201,7 @@ def create_link(
     """
     kind = validate_owner(scope=scope, surgeon_id=surgeon_id, patient_id=patient_id)
     _require_issuer(kind, actor, by_command)
-    token, token_hash = _new_token()
+    token, token_hash = new_token()
     feed = versions.ensure(versions.feed_key(kind, surgeon_id or patient_id), lock=True)
     # Under the feed row's lock: two requests at once cannot both pass the cap.
     check_room(scope=kind, surgeon_id=surgeon_id, patient_id=patient_id)
@@ -256,7 +248,7 @@ def rotate_link(
     link = _locked_live_link(link_id)
     user = _user(actor)
     _require_issuer(link.scope, user, by_command)
-    token, link.token_hash = _new_token()
+    token, link.token_hash = new_token()
     link.rotated_at = now or timezone.now()
     link.rotated_by = user
     link.issued_by_command = by_command

@@ -9,8 +9,8 @@ once per connection (`core.db.fetch_one_prepared`), and a use is recorded
 at most once per few minutes. The same query through the ORM is its
 portable twin, run where statements are logged or there is no PostgreSQL.
 
-Tokens: `secrets.token_urlsafe(links.TOKEN_BYTES)`; only their SHA-256 is
-stored, and a row the index found is still compared in constant time.
+Tokens are `core.tokens`' (shared with booking links): only their SHA-256
+is stored, and a row the index found is still compared in constant time.
 
 A link lives only while its owner may still hold it, checked in the same
 query: a surgeon link while the surgeon's login is
@@ -30,9 +30,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
-import hmac
-import re
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -50,25 +47,16 @@ from django.db.models import (
 
 from clinic.models import Surgeon
 from core import db
+from core.tokens import same_digest
 from feeds import link_cache, versions
 from feeds.models import CalendarLink, LinkScope
 
-# token_urlsafe(32) is 43 characters of the URL-safe base64 alphabet.
-_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")
 # last_used_at is written at most this often per link: a poll is a read.
 LAST_USED_RESOLUTION = dt.timedelta(minutes=5)
 # Every poll runs this one statement, prepared once per connection: building
 # the ORM query each poll cost as much as running it, and so did psycopg's
 # cursor machinery (core.db.fetch_one_prepared).
 _FIND_STATEMENT = b"feeds_find_active_link"
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def looks_like_token(token: str) -> bool:
-    return _TOKEN_SHAPE.fullmatch(token) is not None
 
 
 @dataclass(frozen=True)
@@ -196,7 +184,7 @@ def _read_link(digest: str) -> ActiveLink | None:
         return None
     pk, scope, surgeon_id, patient_id, stored, last_used, version, changed = row
     # The index found the row; compare in constant time all the same.
-    if not hmac.compare_digest(stored, digest):
+    if not same_digest(stored, digest):
         return None
     owner_id = surgeon_id or patient_id
     key = versions.feed_key(scope, owner_id)

@@ -391,6 +391,18 @@ def build_feed(scope: str, owner_id: int | None) -> bytes:
     return "".join(parts).encode()
 
 
+def patient_visit_calendar(visit_id: int) -> bytes:
+    """One visit as the patient's own feed shows it (no patient named), in
+    a calendar of its own: the booking page's download."""
+    parts = [calendar_header(settings.CLINIC_CALENDAR_NAME)]
+    parts.extend(
+        render_entry(visit, for_patient=True)
+        for visit in _visits_for_rendering([visit_id])
+    )
+    parts.append(CALENDAR_FOOTER)
+    return "".join(parts).encode()
+
+
 def _patient_feed(patient_id: int) -> bytes:
     """The patient's own feed: their entries rendered without any label."""
     ids = Visit.objects.filter(feed_visits(LinkScope.PATIENT, patient_id)).values_list(

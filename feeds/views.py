@@ -25,7 +25,6 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
-import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
@@ -34,12 +33,11 @@ from django.utils.http import http_date, parse_http_date_safe
 from django.views.decorators.csrf import csrf_exempt
 
 from core.addresses import client_address
+from core.throttle import TokenThrottle
+from core.tokens import hash_token, looks_like_token
 from feeds import lookup, rendering, versions
 
 CACHE_SECONDS = 24 * 60 * 60
-THROTTLE_WINDOW = 60 * 60
-# How long an address stays a known poller of a token after being served it.
-KNOWN_SECONDS = 2 * 24 * 60 * 60
 NOT_FOUND_BODY = b"No calendar here.\n"
 TOO_MANY_BODY = b"Too many requests for this calendar; retry later.\n"
 NOT_ALLOWED_BODY = b"A calendar feed is read with GET or HEAD only.\n"
@@ -89,127 +87,7 @@ class _MemoryBodies:
 memory = _MemoryBodies()
 
 
-class _Throttle:
-    """Fixed hourly windows: polls per token and per client address, and
-    guesses (unknown, malformed, revoked tokens) per client address apart.
-
-    A guesser must not get the good subscribers behind the same address
-    (a clinic's NAT, a proxy) refused, so guesses never count against the
-    address's poll allowance. Past the guess allowance, the address's tokens
-    are refused unchecked (429, no lookup, nothing confirmed), except those
-    that address has already been served lately: its subscribers go on.
-
-    With Redis (CACHE_URL) the counts are shared by every web process, and a
-    good poll costs one round trip (a pipeline); without it (the demo) each
-    process counts on its own.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._local: dict[str, int] = {}
-        self._known: dict[str, float] = {}
-        self._window = -1
-        self._redis: tuple[str, redis.Redis] | None = None
-
-    def _client(self) -> redis.Redis | None:
-        url = settings.CACHE_URL
-        if not url:
-            return None
-        if self._redis is None or self._redis[0] != url:
-            self._redis = (url, redis.Redis.from_url(url))
-        return self._redis[1]
-
-    def _roll(self, window: int) -> None:
-        if window != self._window:
-            self._local.clear()
-            self._window = window
-
-    def check(
-        self, *, ip: str, digest: str | None, now: float
-    ) -> tuple[int | None, bool]:
-        """Count a poll before the lookup: (seconds to wait or None, known).
-
-        `known`: this address was served this token lately.
-        """
-        window = int(now // THROTTLE_WINDOW)
-        rate = f"feeds:rate:{window}:"
-        known_key = f"feeds:known:{ip}:{digest[:32]}" if digest else ""
-        client = self._client()
-        if client is not None:
-            pipe = client.pipeline(transaction=False)
-            pipe.incr(rate + f"ip:{ip}")
-            pipe.expire(rate + f"ip:{ip}", THROTTLE_WINDOW + 60)
-            pipe.get(rate + f"guess:{ip}")
-            if digest:
-                pipe.incr(rate + f"token:{digest[:32]}")
-                pipe.expire(rate + f"token:{digest[:32]}", THROTTLE_WINDOW + 60)
-                pipe.exists(known_key)
-            replies = pipe.execute()
-            polls, guesses = int(replies[0]), int(replies[2] or 0)
-            uses = int(replies[3]) if digest else 0
-            known = bool(digest) and bool(replies[5])
-        else:
-            with self._lock:
-                self._roll(window)
-                polls = self._local[f"ip:{ip}"] = self._local.get(f"ip:{ip}", 0) + 1
-                guesses = self._local.get(f"guess:{ip}", 0)
-                uses = 0
-                if digest:
-                    key = f"token:{digest[:32]}"
-                    uses = self._local[key] = self._local.get(key, 0) + 1
-                known = self._known.get(known_key, 0.0) > now
-        wait = max(1, int((window + 1) * THROTTLE_WINDOW - now))
-        if guesses >= settings.FEED_GUESSES_PER_IP_HOUR and not known:
-            self.guessed(ip=ip, now=now, refused=True)
-            return wait, known
-        if (
-            polls > settings.FEED_REQUESTS_PER_IP_HOUR
-            or uses > settings.FEED_REQUESTS_PER_TOKEN_HOUR
-        ):
-            return wait, known
-        return None, known
-
-    def guessed(self, *, ip: str, now: float, refused: bool = False) -> int | None:
-        """A request that found no live link: move it from the address's
-        polls to its guesses; the seconds to wait once guesses are spent."""
-        window = int(now // THROTTLE_WINDOW)
-        rate = f"feeds:rate:{window}:"
-        client = self._client()
-        if client is not None:
-            pipe = client.pipeline(transaction=False)
-            pipe.decr(rate + f"ip:{ip}")
-            pipe.incr(rate + f"guess:{ip}")
-            pipe.expire(rate + f"guess:{ip}", THROTTLE_WINDOW + 60)
-            guesses = int(pipe.execute()[1])
-        else:
-            with self._lock:
-                self._roll(window)
-                self._local[f"ip:{ip}"] = self._local.get(f"ip:{ip}", 1) - 1
-                key = f"guess:{ip}"
-                guesses = self._local[key] = self._local.get(key, 0) + 1
-        if refused or guesses > settings.FEED_GUESSES_PER_IP_HOUR:
-            return max(1, int((window + 1) * THROTTLE_WINDOW - now))
-        return None
-
-    def served(self, *, ip: str, digest: str, now: float) -> None:
-        """Remember that this address polls this live token."""
-        key = f"feeds:known:{ip}:{digest[:32]}"
-        client = self._client()
-        if client is not None:
-            client.set(key, b"1", ex=KNOWN_SECONDS)
-            return
-        with self._lock:
-            if len(self._known) > 100_000:
-                self._known = {k: t for k, t in self._known.items() if t > now}
-            self._known[key] = now + KNOWN_SECONDS
-
-    def reset(self) -> None:
-        with self._lock:
-            self._local.clear()
-            self._known.clear()
-
-
-throttle = _Throttle()
+throttle = TokenThrottle("feeds", settings_prefix="FEED")
 
 
 def _unlogged(response: HttpResponse) -> HttpResponse:
@@ -315,7 +193,7 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
     now = time.time()
     # The address exactly as the API's throttles and the login lockout read it.
     ip = client_address(request)
-    digest = lookup.hash_token(token) if lookup.looks_like_token(token) else None
+    digest = hash_token(token) if looks_like_token(token) else None
     retry, known = throttle.check(ip=ip, digest=digest, now=now)
     if retry is not None:
         return _too_many(retry)

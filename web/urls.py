@@ -8,11 +8,12 @@ from web.appointments import views as appointments
 from web.desk import export as desk_export
 from web.desk import views as desk
 from web.links import views as links
+from web.patient_link import views as patient_link
 from web.patients import imports, registration
 from web.patients import views as patients
 from web.reports import views as reports
 from web.surgeon import views as surgeon
-from web.visit_page import VISIT_PAGE
+from web.visit_page import VISIT_PAGE, make_booking_link
 
 # The pages a visit's row is shown on: its actions go back to the one it came from.
 ROW_PLACES = {
@@ -70,6 +71,11 @@ urlpatterns = [
         )
     ),
     path("desk/visits/<int:pk>/complete/", desk.complete, name="desk-complete"),
+    path(
+        "desk/visits/<int:pk>/booking-link/",
+        make_booking_link,
+        name="desk-booking-link",
+    ),
     path("surgeon/", surgeon.home, name="surgeon-home"),
     path(
         "surgeon/visits/<int:pk>/complete/", surgeon.complete, name="surgeon-complete"
@@ -122,4 +128,11 @@ urlpatterns = [
     path("desk/import/", imports.import_csv, name="procedure-import-page"),
     path("desk/import/jobs/<int:pk>/", imports.import_job_page, name="import-job-page"),
     path("reports/", reports.reports_page, name="reports-page"),
+    # The patient's booking page: no login, the token is the key.
+    path("p/<str:token>/", patient_link.booking_page, name="booking-page"),
+    path(
+        "p/<str:token>/visit.ics",
+        patient_link.booking_calendar,
+        name="booking-calendar",
+    ),
 ]

@@ -19,10 +19,19 @@ from django.http import HttpRequest, HttpResponse
 from django.http.request import QueryDict
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 
+from booking_links import services as booking_links
+from booking_links.models import ENDED_STATUSES
+from clinic import clock
+from followup.access import access_visit, staff_of
+from followup.exceptions import DomainError
+from web.methods import post_or_show
 from web.patient_access import page_url
 from web.query_text import whole_number
-from web.visit_actions import Place, row_choices
+from web.refusals import say
+from web.roles import DESK_ROLES, role_required
+from web.visit_actions import Place, row_choices, shown_item
 from web.visit_rows import ColumnHeader, Item
 
 PAGE = "web/visit/page.html"
@@ -95,6 +104,8 @@ def _page(
     now: dt.datetime,
     extra: Item | None = None,
     status: int = 200,
+    booking_link: str = "",
+    booking_link_refused: str = "",
 ) -> HttpResponse:
     # Every caller passes the visit's item: read by the shared row view.
     assert extra is not None  # noqa: S101
@@ -106,10 +117,51 @@ def _page(
         "visit": visit,
         "events": list(events),
         "title": f"{extra.row.kind}: {visit.patient.family_name}",
+        "may_link": staff_of(request.user).has(*DESK_ROLES)
+        and visit.status not in ENDED_STATUSES,
+        "booking_link": booking_link,
+        "booking_link_refused": booking_link_refused,
         **_choices(),
     }
-    return render(request, PAGE, context, status=status)
+    response = render(request, PAGE, context, status=status)
+    if booking_link:
+        add_never_cache_headers(response)  # the URL is shown this once
+    return response
 
 
 # The visit's own page as the place of its row.
 VISIT_PAGE = Place(key=VisitPageState.key, state=_state, row=_row, page=_page)
+
+
+def _visit_url(request: HttpRequest, pk: int) -> str:
+    return reverse("desk-visit", args=[pk])
+
+
+@role_required(*DESK_ROLES)
+@post_or_show(_visit_url)
+def make_booking_link(request: HttpRequest, pk: int) -> HttpResponse:
+    """A new booking link for the desk to read out: its URL is shown in this
+    answer only (rendered directly, never cached); older links end."""
+    visit = access_visit(request.user, pk, action="book")
+    now = clock.now()
+    url, refused, status = "", "", 200
+    try:
+        issued = booking_links.issue_link(
+            visit_id=visit.pk,
+            actor=request.user,  # type: ignore[arg-type]
+            now=now,
+        )
+        url = request.build_absolute_uri(issued.path)
+    except DomainError as error:
+        refused, status = say(error), error.status
+    item = shown_item(request, pk, now=now)
+    state = VisitPageState(pk=pk)
+    return _page(
+        request,
+        state,
+        now=now,
+        extra=item,
+        status=status,
+        booking_link=url,
+        booking_link_refused=refused,
+    )

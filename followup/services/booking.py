@@ -77,7 +77,11 @@ from followup.services.staleness import check_sequence
 if TYPE_CHECKING:
     from django.contrib.auth.models import User as AuthUser
 
-    User = AuthUser | None
+    from followup.models.authorship import NamedActor
+
+    # A member of staff, the patient (`authorship.PATIENT_LINK`), or None:
+    # the system.
+    User = AuthUser | NamedActor | None
 
 S = VisitStatus
 # SPEC section 2: the statuses a visit may move to from each status.

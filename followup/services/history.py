@@ -15,12 +15,12 @@ from django.utils import timezone
 
 from followup.changes import visits_changed
 from followup.models import Visit, VisitEvent
-from followup.models.authorship import username_of
+from followup.models.authorship import NamedActor, account_of, username_of
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User as AuthUser
 
-    User = AuthUser | None
+    User = AuthUser | NamedActor | None
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ def record_event(
     return VisitEvent.objects.create(
         visit=visit,
         at=at or timezone.now(),
-        actor=actor,
+        actor=account_of(actor),
         actor_username=username_of(actor),
         action=action,
         from_status=from_status,

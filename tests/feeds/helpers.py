@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 
+from core.tokens import hash_token, looks_like_token
 from feeds.export import visits_changed
-from feeds.lookup import ActiveLink, find_active_by_digest, hash_token, looks_like_token
+from feeds.lookup import ActiveLink, find_active_by_digest
 from feeds.models import CalendarEntry, ExportState
 from feeds.tasks import export_visits
 from followup.models import Visit, VisitStatus

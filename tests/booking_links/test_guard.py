@@ -1,0 +1,55 @@
+"""The link's guards: guesses and polls throttled like the feeds', and the
+token kept out of every log line."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+
+from tests.booking_links.conftest import Linked, patient_client
+
+pytestmark = pytest.mark.django_db
+
+
+def test_guessing_tokens_from_one_address_is_throttled(
+    settings: Any, linked: Linked
+) -> None:
+    settings.BOOKING_LINK_GUESSES_PER_IP_HOUR = 3
+    client = patient_client()
+    answers = [
+        client.get(f"/p/{str(n) * 43}/", REMOTE_ADDR="203.0.113.9").status_code
+        for n in range(5)
+    ]
+
+    assert answers == [404, 404, 404, 429, 429]
+    # A guesser's address does not lock others out of their own link.
+    assert patient_client().get(linked.url).status_code == 200
+
+
+def test_polling_one_link_too_often_is_throttled(settings: Any, linked: Linked) -> None:
+    settings.BOOKING_LINK_REQUESTS_PER_TOKEN_HOUR = 2
+    client = patient_client()
+
+    answers = [client.get(linked.url).status_code for _ in range(3)]
+
+    assert answers == [200, 200, 429]
+    refused = client.get(linked.url)
+    assert int(refused["Retry-After"]) > 0
+    assert refused["Cache-Control"] == "no-store"
+
+
+def test_the_token_never_reaches_a_log_line(
+    linked: Linked, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    client = patient_client()
+    client.get(linked.url)
+    client.get(f"/p/{'z' * 43}/")
+    client.post(linked.url, {"start": "nonsense"})  # refused by the CSRF check
+    client.get(f"{linked.url}visit.ics")
+
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert linked.token not in logged
+    assert "z" * 43 not in logged

@@ -1,0 +1,335 @@
+"""The patient's booking page: only the allowed facts, and booking, moving
+and giving up the time through its form, on the desk's services."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.core import signing
+from django.test import Client
+
+from booking_links.models import BookingLink, BookingLinkUse, LinkUse
+from followup import services
+from followup.models import VisitEvent, VisitStatus
+from tests.api.conftest import FREE_SLOT, MADRID, NOW, World
+from tests.booking_links.conftest import (
+    Linked,
+    form_token_of,
+    make_link,
+    patient_client,
+)
+from web.patient_link.forms import FORM_SALT, FORM_TOKEN_MAX_AGE
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+
+LATER_SLOT = FREE_SLOT + dt.timedelta(hours=1)
+
+
+def _post(client: Client, linked: Linked, **data: str) -> object:
+    token = form_token_of(client, linked.url)
+    linked.visit.refresh_from_db()
+    form = {
+        "form_token": token,
+        "sequence": str(linked.visit.sequence),
+        **data,
+    }
+    return client.post(linked.url, form)
+
+
+def test_the_page_shows_the_visit_and_given_name_only(
+    linked: Linked, world: World
+) -> None:
+    page = patient_client().get(linked.url).content.decode()
+
+    assert "Ana" in page
+    assert linked.visit.rule.name in page
+    assert "Fri 27 Nov 2026" in page  # the window opens, and the first slots
+    assert "Sat 5 Dec 2026" in page
+    assert world.patient_a.family_name not in page
+    assert world.patient_a.record_number not in page
+    assert world.patient_b.given_name not in page
+    assert world.patient_b.family_name not in page
+    # No other visit of the patient: her annual review is not named.
+    others = world.procedure_a.visits.exclude(pk=linked.visit.pk)
+    assert all(f"{other.rule.name}<" not in page for other in others)
+    assert 'value="2026-11-27T09:00:00+01:00"' in page
+
+
+def test_the_page_is_private_and_never_cached(linked: Linked) -> None:
+    response = patient_client().get(linked.url)
+
+    assert response["Cache-Control"] == "no-store"
+    assert response["Referrer-Policy"] == "no-referrer"
+    gone = patient_client().get(f"/p/{'y' * 43}/")
+    assert gone["Cache-Control"] == "no-store"
+    assert gone["Referrer-Policy"] == "no-referrer"
+
+
+def test_a_slot_posted_from_the_page_books_the_visit_as_the_patient(
+    linked: Linked,
+) -> None:
+    client = patient_client()
+    response = _post(client, linked, start=FREE_SLOT.isoformat())
+
+    assert response.status_code == 303  # type: ignore[attr-defined]
+    visit = linked.visit
+    visit.refresh_from_db()
+    assert (visit.status, visit.start) == (VisitStatus.BOOKED, FREE_SLOT)
+    event = VisitEvent.objects.filter(visit=visit).latest("id")
+    assert (event.action, event.actor, event.actor_name) == (
+        "booked",
+        None,
+        "patient (link)",
+    )
+    page = client.get(response["Location"]).content.decode()  # type: ignore[index]
+    assert "Booked. See you then." in page
+    assert "Fri 27 Nov 2026, 09:00" in page
+    uses = list(BookingLinkUse.objects.values_list("what", flat=True))
+    assert LinkUse.BOOKED in uses
+
+
+def test_a_booked_visit_is_moved_to_another_slot(linked: Linked) -> None:
+    client = patient_client()
+    _post(client, linked, start=FREE_SLOT.isoformat())
+
+    response = _post(client, linked, start=LATER_SLOT.isoformat())
+
+    assert response.status_code == 303  # type: ignore[attr-defined]
+    linked.visit.refresh_from_db()
+    assert linked.visit.start == LATER_SLOT
+    event = VisitEvent.objects.filter(visit=linked.visit).latest("id")
+    assert (event.action, event.actor_name) == ("rescheduled", "patient (link)")
+
+
+def test_i_cant_come_gives_the_time_up(linked: Linked) -> None:
+    client = patient_client()
+    _post(client, linked, start=FREE_SLOT.isoformat())
+
+    response = _post(client, linked, action="cancel")
+
+    assert response.status_code == 303  # type: ignore[attr-defined]
+    linked.visit.refresh_from_db()
+    assert (linked.visit.status, linked.visit.start) == (VisitStatus.TO_BOOK, None)
+    event = VisitEvent.objects.filter(visit=linked.visit).latest("id")
+    assert (event.action, event.reason, event.actor_name) == (
+        "unbooked",
+        "patient_request",
+        "patient (link)",
+    )
+
+
+def test_a_slot_taken_meanwhile_is_refused_in_words_with_fresh_slots(
+    linked: Linked, world: World, front_desk: User
+) -> None:
+    client = patient_client()
+    token = form_token_of(client, linked.url)
+    # While the page is open, the desk gives 09:00 to another of A's patients.
+    other = make_link(
+        services.book_visit(
+            visit_id=world.visit_b.pk,
+            start=FREE_SLOT,
+            surgeon_id=linked.visit.procedure.surgeon_id,
+            actor=front_desk,
+            now=NOW,
+        ),
+    )
+    assert other.visit.status == VisitStatus.BOOKED
+    events = VisitEvent.objects.filter(visit=linked.visit).count()
+
+    response = client.post(
+        linked.url,
+        {
+            "form_token": token,
+            "sequence": str(linked.visit.sequence),
+            "start": FREE_SLOT.isoformat(),
+        },
+    )
+
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "That time, Fri 27 Nov 2026, 09:00, has just been taken" in page
+    assert 'value="2026-11-27T09:00:00+01:00"' not in page
+    assert 'value="2026-11-27T09:20:00+01:00"' in page
+    linked.visit.refresh_from_db()
+    assert linked.visit.status == VisitStatus.TO_BOOK
+    assert VisitEvent.objects.filter(visit=linked.visit).count() == events
+    assert BookingLinkUse.objects.filter(what=LinkUse.REFUSED).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("start", "said"),
+    [
+        ("2026-11-27T09:07:00+01:00", "has just been taken or is no longer free"),
+        ("2026-11-20T09:00:00+01:00", "has just been taken or is no longer free"),
+        ("2026-12-20T09:00:00+01:00", "has just been taken or is no longer free"),
+        ("2026-11-27T09:00:00", "That time cannot be booked"),
+        ("not a date", "That time cannot be booked"),
+        ("2026-11-27T09:00\x00", "That was not understood"),
+        ("", "Choose one of the times below"),
+    ],
+    ids=["off-grid", "past", "outside-window", "no-offset", "malformed", "nul", "none"],
+)
+def test_a_start_that_is_not_an_offered_slot_changes_nothing(
+    linked: Linked, start: str, said: str
+) -> None:
+    response = _post(patient_client(), linked, start=start)
+
+    assert response.status_code in (400, 409)  # type: ignore[attr-defined]
+    assert said in response.content.decode()  # type: ignore[attr-defined]
+    linked.visit.refresh_from_db()
+    assert (linked.visit.status, linked.visit.start) == (VisitStatus.TO_BOOK, None)
+
+
+def test_a_replayed_form_changes_nothing(linked: Linked) -> None:
+    client = patient_client()
+    token = form_token_of(client, linked.url)
+    first = {
+        "form_token": token,
+        "sequence": str(linked.visit.sequence),
+        "start": FREE_SLOT.isoformat(),
+    }
+    client.post(linked.url, first)
+
+    replayed = client.post(linked.url, {**first, "start": LATER_SLOT.isoformat()})
+
+    assert replayed.status_code == 409
+    assert "Your visit changed after this page was shown" in replayed.content.decode()
+    linked.visit.refresh_from_db()
+    assert linked.visit.start == FREE_SLOT
+
+
+class _SignedLongAgo(signing.TimestampSigner):
+    def timestamp(self) -> str:
+        return signing.b62_encode(int(time.time()) - FORM_TOKEN_MAX_AGE - 60)
+
+
+@pytest.mark.parametrize("mint", ["none", "other_link", "forged", "old"])
+def test_a_post_without_this_links_form_token_changes_nothing(
+    linked: Linked, world: World, mint: str
+) -> None:
+    client = patient_client()
+    other = make_link(world.visit_b)
+    link_id = BookingLink.objects.get(visit=linked.visit).pk
+    token = {
+        "none": "",
+        "other_link": form_token_of(client, other.url),
+        "forged": form_token_of(client, linked.url)[:-3] + "abc",
+        "old": _SignedLongAgo(salt=FORM_SALT).sign(str(link_id)),
+    }[mint]
+
+    response = client.post(
+        linked.url, {"form_token": token, "start": FREE_SLOT.isoformat()}
+    )
+
+    assert response.status_code == 400
+    assert "This page was open too long" in response.content.decode()
+    linked.visit.refresh_from_db()
+    assert linked.visit.status == VisitStatus.TO_BOOK
+
+
+def test_an_overdue_visit_is_offered_its_late_slots(
+    linked: Linked, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    after = dt.datetime(2026, 12, 9, 10, 0, tzinfo=MADRID)  # window closed 5 Dec
+    monkeypatch.setattr("clinic.clock.now", lambda: after)
+    client = patient_client()
+    page = client.get(linked.url).content.decode()
+    assert "these are the earliest times" in page
+    late = "2026-12-10T09:00:00+01:00"
+    assert f'value="{late}"' in page
+
+    response = _post(client, linked, start=late)
+
+    assert response.status_code == 303  # type: ignore[attr-defined]
+    linked.visit.refresh_from_db()
+    assert linked.visit.late_by_days == 5
+
+
+def test_the_visit_downloads_as_a_calendar_without_the_patients_name(
+    linked: Linked, world: World
+) -> None:
+    _post(patient_client(), linked, start=FREE_SLOT.isoformat())
+
+    response = patient_client().get(f"{linked.url}visit.ics")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/calendar")
+    body = response.content.decode()
+    assert "DTSTART;TZID=Europe/Madrid:20261127T090000" in body
+    assert world.patient_a.family_name not in body
+    assert world.patient_a.record_number not in body
+    assert BookingLinkUse.objects.filter(what=LinkUse.CALENDAR).count() == 1
+
+
+def test_a_link_cannot_touch_another_visit(
+    linked: Linked, world: World, front_desk: User
+) -> None:
+    services.book_visit(
+        visit_id=world.visit_b.pk,
+        start=FREE_SLOT,
+        surgeon_id=world.procedure_b.surgeon_id,
+        actor=front_desk,
+        now=NOW,
+    )
+    client = patient_client()
+
+    response = _post(client, linked, action="cancel", visit=str(world.visit_b.pk))
+
+    assert response.status_code == 409  # type: ignore[attr-defined]
+    assert "This visit is to book; it cannot be unbooked." in (
+        response.content.decode()  # type: ignore[attr-defined]
+    )
+    world.visit_b.refresh_from_db()
+    assert (world.visit_b.status, world.visit_b.start) == (
+        VisitStatus.BOOKED,
+        FREE_SLOT,
+    )
+
+
+def test_other_methods_get_a_405_and_change_nothing(linked: Linked) -> None:
+    response = patient_client().put(linked.url)
+
+    assert response.status_code == 405
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_later_times_reach_the_end_of_the_window_and_book(linked: Linked) -> None:
+    client = patient_client()
+    page = client.get(linked.url).content.decode()
+    pages = 0
+    while (later := re.search(r'href="([^"]+\?after=[^"]+)">Later times', page)) and (
+        pages < 20
+    ):
+        page = client.get(later.group(1).replace("&amp;", "&")).content.decode()
+        pages += 1
+
+    assert pages > 0
+    assert "Sat 5 Dec 2026" in page or "Fri 4 Dec 2026" in page
+    assert "Earliest times" in page
+    last = re.findall(r'name="start" value="([^"]+)"', page)[-1]
+    response = _post(client, linked, start=last)
+    assert response.status_code == 303  # type: ignore[attr-defined]
+    linked.visit.refresh_from_db()
+    assert linked.visit.start == dt.datetime.fromisoformat(last)
+
+
+def test_a_later_page_that_is_not_understood_shows_the_soonest(linked: Linked) -> None:
+    page = patient_client().get(f"{linked.url}?after=soon").content.decode()
+
+    assert 'value="2026-11-27T09:00:00+01:00"' in page
+
+
+def test_the_page_reads_a_few_queries_whatever_the_slots(
+    linked: Linked, django_assert_max_num_queries: Any
+) -> None:
+    client = patient_client()
+    client.get(linked.url)  # a first view: nothing left to set up
+
+    # The link and its visit, the use recorded, and the slots' three reads.
+    with django_assert_max_num_queries(5):
+        assert client.get(linked.url).status_code == 200

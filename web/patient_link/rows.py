@@ -1,0 +1,95 @@
+"""What the booking page shows: the visit, its booking, the free slots by
+day. Only what SPEC section 8 lists: the visit's name and window, the
+patient's given name, the current booking; never a record number, a family
+name, another visit or another patient."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from clinic.clock import local
+from followup import services
+from followup.exceptions import DomainError, InvalidInput
+from followup.models import Visit, VisitStatus
+from followup.services.booking import BOOKABLE_STATUSES
+from followup.services.parsing import parse_aware_datetime
+from web.refusals import day as day_words
+
+# Free slots shown at once: a few days' worth on a phone.
+SLOT_LIMIT = 36
+
+
+@dataclass(frozen=True)
+class SlotChoice:
+    value: str  # what the form posts: ISO 8601 with the clinic's offset
+    time: str  # "09:20"
+
+
+@dataclass(frozen=True)
+class DaySlots:
+    day: dt.date
+    label: str
+    slots: list[SlotChoice]
+
+
+@dataclass(frozen=True)
+class Offer:
+    """The free slots, earliest day first, and whether they are late; where
+    the next ones start (`later`), and whether these are not the soonest."""
+
+    days: list[DaySlots]
+    late: bool = False
+    bookable: bool = True
+    later: str = ""
+    paged: bool = False
+
+    @property
+    def later_query(self) -> str:
+        return urlencode({"after": self.later})
+
+
+def after_of(value: str | None) -> dt.datetime | None:
+    """The page's `after` (where a "Later times" page starts); None when
+    absent or not understood: the soonest slots then."""
+    try:
+        return parse_aware_datetime(value or "", field_name="after")
+    except InvalidInput:
+        return None
+
+
+def offer(visit: Visit, *, now: dt.datetime, after: dt.datetime | None = None) -> Offer:
+    """The slots the front desk would be offered for the visit, but the one
+    it holds, from `after` on; none for a visit that cannot be booked now."""
+    if visit.status not in BOOKABLE_STATUSES:
+        return Offer([], bookable=False)
+    try:
+        search = services.propose_slots(
+            visit=visit, now=now, after=after, limit=SLOT_LIMIT + 1
+        )
+    except DomainError:
+        return Offer([])
+    found, later = search.slots[:SLOT_LIMIT], ""
+    if len(search.slots) > SLOT_LIMIT:
+        # From the minute after the last one shown: slots may overlap.
+        later = local(found[-1].start + dt.timedelta(minutes=1)).isoformat()
+    free = [slot for slot in found if slot.start != visit.start]
+    days = [
+        DaySlots(
+            day=day,
+            label=day_words(day),
+            slots=[
+                SlotChoice(local(slot.start).isoformat(), f"{local(slot.start):%H:%M}")
+                for slot in group
+            ],
+        )
+        for day, group in itertools.groupby(free, key=lambda s: local(s.start).date())
+    ]
+    late = any(slot.late for slot in free)
+    return Offer(days, late=late, later=later, paged=after is not None)
+
+
+def booked(visit: Visit) -> bool:
+    return visit.status == VisitStatus.BOOKED and visit.start is not None

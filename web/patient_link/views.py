@@ -1,0 +1,171 @@
+"""`/p/<token>/`: the patient's booking page, opened from a text message.
+
+No login: the token is the key, so the page is handled like a feed URL.
+Each request is throttled per token and per address, guesses counted apart
+(`core.throttle`, as the feeds); an unknown, malformed or ended link gets
+the very same 404. Every answer is private: `Cache-Control: no-store`,
+`Referrer-Policy: no-referrer`, and Django never logs its path (the token).
+
+The form posts to the page itself, with a signed form token of the link's
+own instead of Django's CSRF check (`forms`: under `no-referrer` browsers
+post `Origin: null`, which that check refuses). A booking, a move or "I
+can't come" is one call of `booking_links.services`, which calls the desk's
+services; success redirects to the page (`?done=`), a refusal re-renders it
+with the reason in words and fresh slots. Each use is recorded
+(`BookingLinkUse`).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+
+from booking_links import services
+from booking_links.models import BookingLink, LinkUse
+from clinic import clock
+from core.addresses import client_address
+from core.throttle import TokenThrottle
+from core.tokens import hash_token, looks_like_token
+from feeds.rendering import patient_visit_calendar
+from followup.exceptions import DomainError
+from web.patient_link.forms import CANCEL, SlotForm, form_token
+from web.patient_link.rows import after_of, booked, offer
+
+PAGE = "web/patient_link/page.html"
+DONE = {
+    "booked": "Booked. See you then.",
+    "moved": "Your visit is moved to the new time.",
+    "gave_up": (
+        "Your time is given up. Choose another below, or call the clinic when you can."
+    ),
+}
+
+
+throttle = TokenThrottle("booking_links", settings_prefix="BOOKING_LINK")
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    # Django would log the path of every 4xx, and the path is the secret.
+    response._has_been_logged = True  # type: ignore[attr-defined]
+    return response
+
+
+def _not_found() -> HttpResponse:
+    body = render_to_string("web/patient_link/gone.html")
+    return _private(HttpResponse(body, status=404))
+
+
+def _too_many(retry_after: int) -> HttpResponse:
+    response = HttpResponse(
+        "Too many requests for this link; try again later.\n",
+        status=429,
+        content_type="text/plain; charset=utf-8",
+    )
+    response["Retry-After"] = str(retry_after)
+    return _private(response)
+
+
+def _open(request: HttpRequest, token: str) -> BookingLink | HttpResponse:
+    """The live link, or the answer to give instead (404 or 429)."""
+    moment, ip = time.time(), client_address(request)
+    digest = hash_token(token) if looks_like_token(token) else None
+    retry, known = throttle.check(ip=ip, digest=digest, now=moment)
+    if retry is not None:
+        return _too_many(retry)
+    link = services.find_live(token, now=clock.now())
+    if link is None:
+        retry = throttle.guessed(ip=ip, now=moment)
+        return _not_found() if retry is None else _too_many(retry)
+    if not known and digest is not None:
+        throttle.served(ip=ip, digest=digest, now=moment)
+    return link
+
+
+def _page(
+    request: HttpRequest,
+    link: BookingLink,
+    token: str,
+    *,
+    form: SlotForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    visit = link.visit
+    context: dict[str, Any] = {
+        "title": visit.rule.name,
+        "visit": visit,
+        "given_name": visit.patient.given_name,
+        "booked": booked(visit),
+        "offer": offer(
+            visit,
+            now=clock.now(),
+            after=None if form else after_of(request.GET.get("after")),
+        ),
+        "form": form,
+        "form_token": form_token(link.pk),
+        "done": DONE.get(request.GET.get("done", "")) if form is None else None,
+        "here": reverse("booking-page", args=[token]),
+        "calendar": reverse("booking-calendar", args=[token]),
+        "clinic_phone": settings.CLINIC_PHONE,
+    }
+    return _private(render(request, PAGE, context, status=status))
+
+
+@csrf_exempt  # the form's own signed token instead (`forms`)
+def booking_page(request: HttpRequest, token: str) -> HttpResponse:
+    if request.method not in ("GET", "HEAD", "POST"):
+        return _private(HttpResponse(status=405, headers={"Allow": "GET, POST"}))
+    found = _open(request, token)
+    if isinstance(found, HttpResponse):
+        return found
+    link, now = found, clock.now()
+    if request.method != "POST":
+        services.record_use(link, LinkUse.VIEWED, now=now)
+        return _page(request, link, token)
+    form = SlotForm(request.POST, link_id=link.pk)
+    if not form.is_valid():
+        services.record_use(link, LinkUse.REFUSED, now=now)
+        return _page(request, link, token, form=form, status=400)
+    data = form.cleaned_data
+    try:
+        if data["action"] == CANCEL:
+            services.give_up_through_link(link=link, now=now, sequence=data["sequence"])
+            done = "gave_up"
+        else:
+            moving = booked(link.visit)
+            services.book_through_link(
+                link=link, start=data["start"], now=now, sequence=data["sequence"]
+            )
+            done = "moved" if moving else "booked"
+    except DomainError as error:
+        form.refuse(error)
+        services.record_use(link, LinkUse.REFUSED, now=now)
+        link.visit.refresh_from_db()
+        return _page(request, link, token, form=form, status=error.status)
+    here = reverse("booking-page", args=[token])
+    return _private(HttpResponseRedirect(f"{here}?done={done}", status=303))
+
+
+def booking_calendar(request: HttpRequest, token: str) -> HttpResponse:
+    """The visit as an `.ics` file, as the patient's own feed shows it."""
+    if request.method not in ("GET", "HEAD"):
+        return _private(HttpResponse(status=405, headers={"Allow": "GET"}))
+    found = _open(request, token)
+    if isinstance(found, HttpResponse):
+        return found
+    services.record_use(found, LinkUse.CALENDAR, now=clock.now())
+    response = HttpResponse(
+        patient_visit_calendar(found.visit_id),
+        content_type="text/calendar; charset=utf-8",
+    )
+    response["Content-Disposition"] = 'attachment; filename="visit.ics"'
+    return _private(response)
