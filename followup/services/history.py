@@ -35,8 +35,12 @@ def record_event(
     slot_before: tuple[dt.datetime | None, dt.datetime | None] | None = None,
     details: dict[str, Any] | None = None,
     at: dt.datetime | None = None,
+    actor_name: str = "",
 ) -> VisitEvent:
-    """Write the history row of one visit change, made `at` (default: now)."""
+    """Write the history row of one visit change, made `at` (default: now).
+
+    `actor_name` names an actor who has no account (the patient answering a
+    text: "patient (SMS)"); with no `actor` it is the row's author."""
     start_before, end_before = slot_before if slot_before else (visit.start, visit.end)
     visits_changed([visit.pk])
     # Ids, action and statuses only: the reason is free text a person typed.
@@ -52,7 +56,7 @@ def record_event(
         visit=visit,
         at=at or timezone.now(),
         actor=actor,
-        actor_username=username_of(actor),
+        actor_username=username_of(actor) or actor_name,
         action=action,
         from_status=from_status,
         to_status=visit.status,
