@@ -25,11 +25,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import unicodedata
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 
 from followup import services
-from followup.exceptions import DomainError
+from followup.exceptions import Conflict, DomainError, NotFound
 from followup.models import Visit
 from messaging import schedule
 from messaging.models import (
@@ -42,6 +43,9 @@ from messaging.models import (
     Status,
 )
 from messaging.providers import twilio_error_words
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -244,3 +248,27 @@ def record_status(*, sid: str, status: str, error_code: str, now: dt.datetime) -
         words = twilio_error_words(int(error_code) if error_code.isdigit() else None)
         return sent.update(status=Status.FAILED, error=words[:500], updated_at=now)
     return 0
+
+
+# --- the front desk ------------------------------------------------------------
+
+
+def resolve(*, message_id: int, actor: User, now: dt.datetime) -> Message:
+    """Someone at the front desk dealt with a reply that needed a person (or
+    a failed delivery). Refused (409) when someone already did, naming who;
+    a message that needs nobody is not found."""
+    rows = Message.objects.needing_person()
+    done = rows.filter(pk=message_id, resolved_at__isnull=True).update(
+        resolved_at=now, resolved_by=actor, updated_at=now
+    )
+    message = rows.filter(pk=message_id).select_related("resolved_by").first()
+    if message is None:
+        raise NotFound(f"Reply {message_id} does not exist.", code="not_found")
+    if not done:
+        who = message.resolved_by.get_username() if message.resolved_by else "someone"
+        raise Conflict(
+            f"{who} already resolved this.",
+            code="already_resolved",
+            params={"by": who, "at": message.resolved_at},
+        )
+    return message
