@@ -138,6 +138,10 @@ class MessageQuerySet(models.QuerySet["Message"]):
     def open(self) -> MessageQuerySet:
         return self.filter(resolved_at__isnull=True)
 
+    def needing_person_open(self) -> int:
+        """How many wait for a person: the *Replies* tab's count."""
+        return self.needing_person().open().order_by().count()
+
     def of_patient(
         self, patient_id: int, visits: models.QuerySet[Visit]
     ) -> MessageQuerySet:
@@ -227,6 +231,16 @@ class Message(models.Model):
                 fields=["to", "-sent_at"],
                 condition=Q(direction="out", channel="sms"),
                 name="message_sms_by_number",
+            ),
+            # The *Replies* tab and its count: what still needs a person.
+            models.Index(
+                fields=["-created_at"],
+                condition=Q(resolved_at__isnull=True)
+                & (
+                    Q(direction="in", intent__in=["change", "unclear"])
+                    | Q(direction="out", status="failed")
+                ),
+                name="message_needing_person",
             ),
             # A status callback finds its message.
             models.Index(

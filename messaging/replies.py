@@ -267,7 +267,7 @@ def resolve(*, message_id: int, actor: User, now: dt.datetime) -> Message:
     if not done:
         who = message.resolved_by.get_username() if message.resolved_by else "someone"
         raise Conflict(
-            f"{who} already resolved this.",
+            f"Already resolved by {who}.",
             code="already_resolved",
             params={"by": who, "at": message.resolved_at},
         )
