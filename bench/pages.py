@@ -22,14 +22,17 @@ with a signed-in user: middleware, URL resolution, templates), the median of
 several requests of:
 
 - the front desk's worklist, first page (`/desk/`);
-- a search by record number (`/desk/?q=<record number>`);
+- a search by record number (`/desk/?q=<record number>`), and the patient
+  search by a common name typed with accents the records do not have
+  (`/desk/?q=María García`: thousands of patients at 1M);
 - the appointments, today's bookings (`/desk/appointments/`), and a search
   there, a patient's bookings from today on (`/desk/appointments/?q=<name>`);
 - a surgeon's page (`/surgeon/`).
 
 It prints each figure, and last
-`pages_1m_vs_10k=<worst ratio> worklist_1m_ms=<median>`. Bars: the ratio at
-most 2, the worklist at 1M visits under 100 ms (exit status 1 when missed).
+`pages_1m_vs_10k=<worst ratio> pages_1m_ms=<slowest median>`. Bars: every
+page's ratio at most 1.5, and every page's median at 1M visits under 100 ms
+(exit status 1 when missed).
 """
 
 from __future__ import annotations
@@ -66,8 +69,85 @@ SMALL, LARGE = 10_000, 1_000_000
 VISITS_PER_PROCEDURE = 5.2  # measured on the generated mix below
 SURGEONS = 20
 RUNS = 15
-BARS = {"pages_1m_vs_10k": 2.0, "worklist_1m_ms": 100.0}
+BARS = {"pages_1m_vs_10k": 1.5, "pages_1m_ms": 100.0}
 KINDS = ("endoscopic", "endoscopic_stem_cell")
+# Two family names each, as in Spain: "María García" is then a few hundred
+# patients at 1M visits, as common as the commonest name is at a big clinic
+# (a single list of five names made it one patient in 25: 7,800 of them).
+GIVEN_NAMES = [
+    "Maria",
+    "Jose",
+    "Carmen",
+    "Antonio",
+    "Lucia",
+    "Manuel",
+    "Ana",
+    "Francisco",
+    "Isabel",
+    "David",
+    "Laura",
+    "Javier",
+    "Pilar",
+    "Daniel",
+    "Elena",
+    "Carlos",
+    "Rosa",
+    "Miguel",
+    "Marta",
+    "Pedro",
+    "Cristina",
+    "Pablo",
+    "Teresa",
+    "Jorge",
+    "Sara",
+    "Alejandro",
+    "Paula",
+    "Luis",
+    "Raquel",
+    "Sergio",
+]
+FAMILY_NAMES = [
+    "Garcia",
+    "Rodriguez",
+    "Gonzalez",
+    "Fernandez",
+    "Lopez",
+    "Martinez",
+    "Sanchez",
+    "Perez",
+    "Gomez",
+    "Martin",
+    "Jimenez",
+    "Hernandez",
+    "Ruiz",
+    "Diaz",
+    "Moreno",
+    "Munoz",
+    "Alvarez",
+    "Romero",
+    "Gutierrez",
+    "Alonso",
+    "Navarro",
+    "Torres",
+    "Dominguez",
+    "Ramos",
+    "Vazquez",
+    "Ramirez",
+    "Gil",
+    "Serrano",
+    "Molina",
+    "Blanco",
+    "Suarez",
+    "Castro",
+    "Ortega",
+    "Delgado",
+    "Ortiz",
+    "Marin",
+    "Rubio",
+    "Nunez",
+    "Medina",
+    "Sanz",
+]
 
 
 def csv_rows(first: int, count: int, surgeons: list[str], today: dt.date) -> bytes:
@@ -82,8 +162,8 @@ def csv_rows(first: int, count: int, surgeons: list[str], today: dt.date) -> byt
         writer.writerow(
             [
                 f"P{number:08d}",
-                rng.choice(["Maria", "Jose", "Carmen", "Antonio", "Lucia"]),
-                rng.choice(["Garcia", "Lopez", "Martin", "Sanchez", "Perez"]),
+                rng.choice(GIVEN_NAMES),
+                f"{rng.choice(FAMILY_NAMES)} {rng.choice(FAMILY_NAMES)}",
                 born.isoformat(),
                 rng.choice(surgeons),
                 rng.choice(KINDS),
@@ -181,6 +261,7 @@ def measure(desk: Client, surgeon: Client, record_number: str) -> dict[str, floa
     return {
         "worklist": median_ms(desk, "/desk/"),
         "search": median_ms(desk, f"/desk/?q={record_number}"),
+        "name_search": median_ms(desk, "/desk/?q=Mar%C3%ADa+Garc%C3%ADa"),
         "appointments": median_ms(desk, "/desk/appointments/"),
         "appointments_search": median_ms(
             desk, f"/desk/appointments/?q={record_number}"
@@ -227,7 +308,7 @@ def run(large: int) -> dict[str, float]:
     print(" ".join(f"{k}_1m_vs_10k={v:.2f}" for k, v in ratios.items()))
     return {
         "pages_1m_vs_10k": max(ratios.values()),
-        "worklist_1m_ms": figures["1m"]["worklist"],
+        "pages_1m_ms": max(figures["1m"].values()),
     }
 
 

@@ -1,7 +1,9 @@
 from csp.constants import UNSAFE_INLINE
 from csp.decorators import csp_update
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic.base import RedirectView
 from drf_spectacular.views import (
     SpectacularAPIView,
     SpectacularRedocView,
@@ -12,6 +14,12 @@ from ops.views import healthz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    # Where a browser looks for the icon of a page that names none (the
+    # admin, the API's JSON): the site's own, not a 404 in the log.
+    path(
+        "favicon.ico",
+        RedirectView.as_view(url=static("web/favicon.svg"), permanent=True),
+    ),
     path("admin/", admin.site.urls),
     path("api/", include("followup.api.urls")),
     path("", include("messaging.urls")),  # /hooks/sms/twilio/, Twilio's webhooks

@@ -59,7 +59,7 @@ def write_due_messages(visit_ids: Collection[int], *, now: dt.datetime) -> None:
     """Write the due messages of `visit_ids` and cancel the moot ones, a
     bounded number of queries per few thousand visits (an import passes
     tens of thousands at once)."""
-    for chunk in db.chunks(sorted(set(visit_ids)), 2000):
+    for chunk in db.chunks(sorted(set(visit_ids))):
         _write_due_messages(chunk, now=now)
 
 

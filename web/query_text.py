@@ -5,6 +5,7 @@ back), and a whole number a query may hold."""
 from __future__ import annotations
 
 from django.http.request import QueryDict
+from django.urls import reverse
 
 from followup.api.base import MAX_ID
 
@@ -31,3 +32,9 @@ def whole_number(value: str | None) -> int | None:
     except ValueError:
         return None
     return number if -MAX_ID <= number <= MAX_ID else None
+
+
+def address(name: str, query: str) -> str:
+    """The URL named `name`, with `query` when there is one."""
+    url = reverse(name)
+    return f"{url}?{query}" if query else url

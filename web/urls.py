@@ -5,6 +5,7 @@ from django.urls import URLPattern, path
 from web import visit_actions as rows
 from web.account import views as account
 from web.appointments import views as appointments
+from web.desk import export as desk_export
 from web.desk import views as desk
 from web.links import views as links
 from web.patients import imports, registration
@@ -49,7 +50,13 @@ urlpatterns = [
         "account/two-factor/verify/", account.verify, name="account-two-factor-verify"
     ),
     path("desk/", desk.desk, name="desk"),
+    path("desk/list.csv", desk_export.desk_csv, name="desk-csv"),
     path("desk/appointments/", appointments.appointments, name="appointments"),
+    path(
+        "desk/appointments.csv",
+        appointments.appointments_csv,
+        name="appointments-csv",
+    ),
     path("desk/replies/", replies.replies_page, name="desk-replies"),
     path("desk/replies/<int:pk>/resolve/", replies.resolve, name="desk-reply-resolve"),
     path("desk/visits/<int:pk>/", rows.visit_row, ROW_PLACES, name="desk-visit"),

@@ -47,7 +47,7 @@ from web.methods import post_or_show
 from web.query_text import whole_number
 from web.roles import DESK_ROLES, role_required
 from web.slots import SlotAsk, slot_panel
-from web.visit_forms import FORMS, RowForm
+from web.visit_forms import FORMS, QUICK_OUTCOMES, RowForm
 from web.visit_rows import ColumnHeader, Item, rows
 
 PANELS = ("slots", "change", "contact")
@@ -88,6 +88,7 @@ def row_choices(columns: list[ColumnHeader]) -> dict[str, Any]:
         "surgeons": list(Surgeon.objects.active()),
         "channels": ContactChannel.choices,
         "outcomes": ContactOutcome.choices,
+        "quick_outcomes": [(choice.value, choice.label) for choice in QUICK_OUTCOMES],
         "columns": columns,
     }
 

@@ -22,7 +22,7 @@ from django.utils.formats import date_format
 from clinic.clock import local
 from followup import services
 from followup.exceptions import DomainError
-from followup.models import Visit
+from followup.models import ContactOutcome, Visit
 from followup.services.parsing import (
     parse_aware_datetime,
     reason_text,
@@ -190,6 +190,17 @@ class ContactForm(RowForm, ContactAttemptForm):
         if attempt.call_back_on:
             said += f", to call back on {date_format(attempt.call_back_on)}"
         return f"{said}."
+
+
+# The call list's one-click outcomes: a phone call that did not reach the
+# patient, each a form of its own posting to `ContactForm`. None of them ends
+# care (declined, moved away, deceased ask first) or needs more input (call
+# back later needs its date), and "Will book" is better answered by booking.
+QUICK_OUTCOMES: tuple[ContactOutcome, ...] = (
+    ContactOutcome.NO_ANSWER,
+    ContactOutcome.LEFT_MESSAGE,
+    ContactOutcome.WRONG_NUMBER,
+)
 
 
 FORMS: dict[str, type[RowForm]] = {

@@ -279,11 +279,31 @@ class VisitQuerySet(WorklistQueries, models.QuerySet["Visit"]):
             .order_by("start", "id")
         )
 
+    def due_between(self, first: dt.date | None, last: dt.date | None) -> VisitQuerySet:
+        """Visits due from `first` to `last`, both included; None leaves
+        that end open."""
+        due = Q()
+        if first is not None:
+            due &= Q(due_date__gte=first)
+        if last is not None:
+            due &= Q(due_date__lte=last)
+        return self.filter(due)
+
+    def with_last_contact(self) -> VisitQuerySet:
+        """Annotate each visit's `attempt_count` and its last attempt's
+        `last_attempt_outcome` and `last_attempt_at`, in the same query: what
+        every worklist row shows of the tries to reach the patient."""
+        last = ContactAttempt.objects.filter(visit_id=OuterRef("pk")).order_by("-id")
+        return self.annotate(
+            attempt_count=count_of(last),
+            last_attempt_outcome=Subquery(last.values("outcome")[:1]),
+            last_attempt_at=Subquery(last.values("at")[:1]),
+        )
+
     def with_contact_summary(self) -> VisitQuerySet:
-        """Annotate each visit's contact attempts, in the same query:
-        `attempt_count`, the last attempt's `last_attempt_outcome`,
-        `last_attempt_at` and `last_call_back_on`, `failed_in_row` and
-        `unreachable`.
+        """Annotate each visit's contact attempts, in the same query: those of
+        `with_last_contact`, the last attempt's `last_call_back_on`,
+        `failed_in_row` and `unreachable`.
 
         `failed_in_row` counts the unsuccessful attempts (no answer, message
         left, wrong number) since the last attempt that reached someone and
@@ -307,26 +327,27 @@ class VisitQuerySet(WorklistQueries, models.QuerySet["Visit"]):
             at__gt=OuterRef("last_booked_at"),
         )
         threshold = settings.FOLLOWUP_MAX_FAILED_ATTEMPTS
-        return self.alias(
-            last_reached_id=Coalesce(Subquery(reached), Value(0)),
-            last_booked_at=Coalesce(
-                Subquery(booked), Value(dt.datetime.min.replace(tzinfo=dt.UTC))
-            ),
-        ).annotate(
-            attempt_count=count_of(attempts),
-            last_attempt_outcome=Subquery(last.values("outcome")[:1]),
-            last_attempt_at=Subquery(last.values("at")[:1]),
-            last_call_back_on=Subquery(last.values("call_back_on")[:1]),
-            failed_in_row=count_of(failed),
-            unreachable=Case(
-                When(
-                    status__in=AWAITING_BOOKING_STATUSES,
-                    failed_in_row__gte=threshold,
-                    then=Value(True),
+        return (
+            self.with_last_contact()
+            .alias(
+                last_reached_id=Coalesce(Subquery(reached), Value(0)),
+                last_booked_at=Coalesce(
+                    Subquery(booked), Value(dt.datetime.min.replace(tzinfo=dt.UTC))
                 ),
-                default=Value(False),
-                output_field=BooleanField(),
-            ),
+            )
+            .annotate(
+                last_call_back_on=Subquery(last.values("call_back_on")[:1]),
+                failed_in_row=count_of(failed),
+                unreachable=Case(
+                    When(
+                        status__in=AWAITING_BOOKING_STATUSES,
+                        failed_in_row__gte=threshold,
+                        then=Value(True),
+                    ),
+                    default=Value(False),
+                    output_field=BooleanField(),
+                ),
+            )
         )
 
     def unreachable(self) -> VisitQuerySet:

@@ -8,7 +8,6 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clinic', '0010_messages_read_kind'),
         ('followup', '0017_visit_confirmed'),
         ('messaging', '0002_default_schedule'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

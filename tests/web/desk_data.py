@@ -20,7 +20,7 @@ import pytest
 from clinic.clock import start_of_day
 from clinic.models import Patient, Surgeon
 from followup import services
-from followup.models import Visit
+from followup.models import ContactChannel, ContactOutcome, Visit
 from tests.factories import PatientFactory, SurgeonFactory, make_procedure
 
 TODAY = dt.date(2026, 11, 30)
@@ -79,3 +79,25 @@ def book_every_visit_of(patient: Patient) -> None:
             actor=None,
             now=NOW,
         )
+
+
+def book_at(visit: Visit, start: str, surgeon: Surgeon) -> Visit:
+    """Books `visit` at `start` (ISO, with its offset) with `surgeon`."""
+    return services.book_visit(
+        visit_id=visit.pk,
+        start=dt.datetime.fromisoformat(start),
+        surgeon_id=surgeon.pk,
+        actor=None,
+        now=NOW,
+    )
+
+
+def attempt(visit: Visit, outcome: ContactOutcome, *, days_ago: int) -> None:
+    """A phone call about `visit`, `days_ago` days before the pinned clock."""
+    services.record_contact_attempt(
+        visit_id=visit.pk,
+        channel=ContactChannel.PHONE,
+        outcome=outcome,
+        actor=None,
+        now=NOW - dt.timedelta(days=days_ago),
+    )

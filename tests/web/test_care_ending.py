@@ -30,12 +30,6 @@ def cast(monkeypatch: pytest.MonkeyPatch) -> DeskCast:
     return make_cast()
 
 
-@pytest.fixture
-def desk(client: Client, front_desk: User) -> Client:
-    client.force_login(front_desk)
-    return client
-
-
 def text_of(response: Any) -> str:
     return re.sub(r"\s+", " ", response.content.decode())
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
 from django.test import Client
 
 from clinic.models import Patient, Reminders, Surgeon
@@ -23,12 +22,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _clock(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("clinic.clock.now", lambda: NOW)
-
-
-@pytest.fixture
-def desk(client: Client, front_desk: User) -> Client:
-    client.force_login(front_desk)
-    return client
 
 
 def details_url(patient: Patient) -> str:

@@ -4,6 +4,7 @@ Forbidden the 403 page, whichever view let it pass."""
 from __future__ import annotations
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.http import HttpRequest, HttpResponse
 from django.test import Client, override_settings
 from django.urls import include, path
@@ -51,3 +52,12 @@ def test_a_refusal_a_person_can_act_on_is_left_to_the_view() -> None:
     # lets a Conflict pass has a bug, which must not hide as a 4xx.
     with pytest.raises(Conflict):
         Client().get("/conflicting/")
+
+
+@pytest.mark.urls("config.urls")
+def test_a_browser_asking_for_favicon_ico_gets_the_sites_icon() -> None:
+    response = Client().get("/favicon.ico")
+
+    assert response.status_code == 301
+    assert response["Location"].endswith("/web/favicon.svg")
+    assert finders.find("web/favicon.svg")

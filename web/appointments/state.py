@@ -17,11 +17,10 @@ from urllib.parse import urlencode
 
 from django.core.exceptions import BadRequest
 from django.http.request import QueryDict
-from django.urls import reverse
 
 from followup.exceptions import InvalidInput
 from followup.services.parsing import parse_date
-from web.query_text import holds_null, whole_number
+from web.query_text import address, holds_null, whole_number
 
 PLACE = "appointments"
 
@@ -89,9 +88,7 @@ class AppointmentsState:
         return urlencode({k: v for k, v in pairs.items() if v != ""})
 
     def url(self, **changes: Any) -> str:
-        query = self.query(**changes)
-        page_url = reverse("appointments")
-        return f"{page_url}?{query}" if query else page_url
+        return address("appointments", self.query(**changes))
 
     @cached_property
     def here(self) -> str:
@@ -126,3 +123,8 @@ class AppointmentsState:
     @property
     def cleared_url(self) -> str:
         return self.url(q="", surgeon=None, page=1)
+
+    @property
+    def csv_url(self) -> str:
+        """These bookings as CSV: every page, up to `web.list_csv.CSV_LIMIT`."""
+        return address("appointments-csv", self.query(page=1))

@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.http.request import QueryDict
 from django.shortcuts import render
 from django.template.defaultfilters import pluralize
+from django.views.decorators.http import require_GET
 from django_htmx.http import push_url
 
 from clinic import audit, clock
@@ -25,6 +26,7 @@ from clinic.models import PatientReadKind
 from followup.models import VisitQuerySet
 from web.appointments import rows
 from web.appointments.state import PLACE, AppointmentsState
+from web.list_csv import CSV_LIMIT, csv_download
 from web.roles import DESK_ROLES, role_required
 from web.visit_actions import (
     Place,
@@ -75,6 +77,7 @@ def _list_context(
         "next_url": pager.more and state.url(page=state.page + 1),
         "items": [Item(row=row) for row in visit_rows(found, now=now)],
         "list_said": f"{heading}: {pager.shown} visit{pluralize(pager.shown)}.",
+        "csv_said": f"at most the first {CSV_LIMIT:,} bookings",
     }
 
 
@@ -110,6 +113,20 @@ def appointments(request: HttpRequest) -> HttpResponse:
         return push_url(response, state.here)
     item = opened_item(request, request.GET, now=now)
     return _page(request, state, now=now, extra=item)
+
+
+@require_GET
+@role_required(*DESK_ROLES)
+def appointments_csv(request: HttpRequest) -> HttpResponse:
+    """These bookings (every page) as CSV, by `web.list_csv`."""
+    state = _state(request.GET)
+    return csv_download(
+        request,
+        _chosen(request, state).with_last_contact(),
+        name="appointments",
+        query=state.csv_url,
+        now=clock.now(),
+    )
 
 
 def _row(

@@ -4,6 +4,7 @@ list (one URL for the page, the htmx partial and the plain-form redirect)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
@@ -11,12 +12,19 @@ from urllib.parse import urlencode
 
 from django.core.exceptions import BadRequest
 from django.http.request import QueryDict
-from django.urls import reverse
 
 from followup.models import VisitQuerySet
 from followup.models.worklist import CALL, DEFAULT_SORT, SORTS, TABS, TODAY, Bucket
-from web.query_text import holds_null, whole_number
+from web.query_text import address, holds_null, whole_number
 from web.visit_rows import ColumnHeader
+
+
+def calendar_date(value: str | None) -> dt.date | None:
+    """A date as a date field sends it (2026-12-01), or None."""
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -24,6 +32,8 @@ class Filters:
     q: str = ""
     surgeon: int | None = None
     rule: int | None = None
+    due_from: dt.date | None = None
+    due_to: dt.date | None = None
 
     def apply(self, visits: VisitQuerySet) -> VisitQuerySet:
         if self.q:
@@ -32,6 +42,8 @@ class Filters:
             visits = visits.seen_by(self.surgeon)
         if self.rule is not None:
             visits = visits.filter(rule_id=self.rule)
+        if self.due_from or self.due_to:
+            visits = visits.due_between(self.due_from, self.due_to)
         return visits
 
 
@@ -43,6 +55,9 @@ class DeskState:
     q: str = ""
     surgeon: int | None = None
     rule: int | None = None
+    # Due on or after `due_from`, on or before `due_to`: either may be open.
+    due_from: dt.date | None = None
+    due_to: dt.date | None = None
     sort: str = DEFAULT_SORT
     page: int = 1
     # Values that were given but mean nothing here: said once, then dropped.
@@ -68,6 +83,19 @@ class DeskState:
             numbers[name] = whole_number(raw)
             if raw and numbers[name] is None:
                 ignored.append(name)
+        dates = {}
+        for name in ("due_from", "due_to"):
+            raw = query.get(name, "")
+            dates[name] = calendar_date(raw)
+            if raw and dates[name] is None:
+                ignored.append(name)
+        if (
+            dates["due_from"]
+            and dates["due_to"]
+            and dates["due_from"] > dates["due_to"]
+        ):
+            ignored.append("due_to (before due_from)")
+            dates["due_to"] = None
         sort = query.get("sort", DEFAULT_SORT)
         if sort not in SORTS:
             ignored.append("sort")
@@ -77,6 +105,8 @@ class DeskState:
             q=" ".join(query.get("q", "").split())[:100],
             surgeon=numbers["surgeon"],
             rule=numbers["rule"],
+            due_from=dates["due_from"],
+            due_to=dates["due_to"],
             sort=sort,
             page=max(numbers["page"] or 1, 1),
             ignored=tuple(ignored),
@@ -84,7 +114,18 @@ class DeskState:
 
     @property
     def filters(self) -> Filters:
-        return Filters(q=self.q, surgeon=self.surgeon, rule=self.rule)
+        return Filters(
+            q=self.q,
+            surgeon=self.surgeon,
+            rule=self.rule,
+            due_from=self.due_from,
+            due_to=self.due_to,
+        )
+
+    @property
+    def filtered(self) -> bool:
+        """Whether any filter narrows the list (the tab aside)."""
+        return self.filters != Filters()
 
     @property
     def is_today(self) -> bool:
@@ -94,6 +135,11 @@ class DeskState:
     def is_call(self) -> bool:
         return self.tab == CALL
 
+    @property
+    def shows_last_contact(self) -> bool:
+        """Every worklist row shows its last contact (`tab_rows` reads it)."""
+        return True
+
     def query(self, **changes: Any) -> str:
         """The query string of this state, with `changes`; defaults left out."""
         state = replace(self, **changes)
@@ -102,6 +148,8 @@ class DeskState:
             "q": state.q,
             "surgeon": state.surgeon or "",
             "rule": state.rule or "",
+            "due_from": state.due_from.isoformat() if state.due_from else "",
+            "due_to": state.due_to.isoformat() if state.due_to else "",
             "sort": state.sort if state.sort != DEFAULT_SORT else "",
             "page": state.page if state.page > 1 else "",
         }
@@ -123,9 +171,12 @@ class DeskState:
         return self.url()
 
     def url(self, **changes: Any) -> str:
-        query = self.query(**changes)
-        page_url = reverse("desk")
-        return f"{page_url}?{query}" if query else page_url
+        return address("desk", self.query(**changes))
+
+    @property
+    def csv_url(self) -> str:
+        """The CSV of this list: every page of it, up to `web.list_csv.CSV_LIMIT`."""
+        return address("desk-csv", self.query(page=1))
 
     def tab_url(self, tab: str) -> str:
         return self.url(tab=tab, page=1)
@@ -142,7 +193,9 @@ class DeskState:
 
     @property
     def cleared_url(self) -> str:
-        return self.url(q="", surgeon=None, rule=None, page=1)
+        return self.url(
+            q="", surgeon=None, rule=None, due_from=None, due_to=None, page=1
+        )
 
     def sort_header(self, key: str, label: str) -> ColumnHeader:
         aria_sort = ""

@@ -31,6 +31,7 @@ from followup.models import (
     FollowUpRule,
     Visit,
     VisitQuerySet,
+    worklist,
 )
 from followup.models.worklist import Bucket
 from messaging.models import Message
@@ -38,6 +39,7 @@ from web import visit_rows
 from web.desk import rows
 from web.desk.rows import Tab
 from web.desk.state import DeskState
+from web.list_csv import csv_said
 from web.methods import post_or_show
 from web.query_text import whole_number
 from web.refusals import say
@@ -69,8 +71,7 @@ def _columns(state: DeskState) -> list[ColumnHeader]:
             state.sort_header("window", "Window"),
             ColumnHeader("Days left"),
         ]
-    if state.is_call:
-        middle.append(ColumnHeader("Last attempt"))
+    middle.append(ColumnHeader("Last contact"))
     return [
         *first,
         *middle,
@@ -87,12 +88,15 @@ def _visits(request: HttpRequest) -> VisitQuerySet:
     return visible_visits(request)
 
 
-def _chosen(visits: VisitQuerySet, state: DeskState, today: dt.date) -> Any:
+def tab_rows(visits: VisitQuerySet, state: DeskState, today: dt.date) -> Any:
+    """The tab's rows, each with its last contact (the call list's summary
+    holds it)."""
     if state.is_today:
-        return visits.booked_on(today)
+        return visits.booked_on(today).with_last_contact()
     if state.is_call:
         return visits.call_list(today).with_row_relations()
-    return visits.in_bucket(Bucket(state.tab), today=today, sort=state.sort)
+    chosen = visits.in_bucket(Bucket(state.tab), today=today, sort=state.sort)
+    return chosen.with_last_contact()
 
 
 def _heading(state: DeskState, tabs: list[Tab]) -> str:
@@ -108,13 +112,13 @@ def _list_context(
 ) -> dict[str, Any]:
     today = local(now).date()
     visits = state.filters.apply(_visits(request))
-    counts = visits.tab_counts(today)
+    counts = visits.tab_counts(today, searched=bool(state.q))
     page = rows.page_of(state.page, counts[state.tab])
     if rows.needs_exact_count(state.page, counts[state.tab]):
         exact = visits.in_tab(state.tab, today).count()
         page = rows.exact_page_of(state.page, exact)
     # The MRI flag is read in the rows' own select.
-    chosen = _chosen(visits, state, today).with_mri_status().with_patient_left_care()
+    chosen = tab_rows(visits, state, today).with_mri_status().with_patient_left_care()
     found = list(chosen[page.offset : page.offset + page.size])
     patients = rows.patients_found(staff_of(request.user), state.q) if state.q else []
     if state.q:
@@ -135,7 +139,10 @@ def _list_context(
         "items": [Item(row=row) for row in visit_rows.rows(found, now=now)],
         "patients": patients[: rows.PATIENTS_SHOWN],
         "more_patients": len(patients) > rows.PATIENTS_SHOWN,
+        "search_cap": worklist.SEARCH_IDS_CAP,
         "list_said": f"{heading}: {page.count_text} visit{pluralize(page.count)}.",
+        "printed_at": local(now),
+        "csv_said": csv_said(page.count),
     }
 
 
@@ -213,7 +220,7 @@ def _row(
     if item.saved:
         today = local(now).date()
         visits = state.filters.apply(_visits(request))
-        context["tabs"] = _tabs(state, visits.tab_counts(today))
+        context["tabs"] = _tabs(state, visits.tab_counts(today, searched=bool(state.q)))
     return render(request, f"{PAGE}#row", context)
 
 
