@@ -256,6 +256,18 @@ class Message(models.Model):
         )
 
 
+def visit_as_written(visit: Visit) -> dict[str, object]:
+    """A message's record of what its visit was when it was written: at send
+    time a visit that no longer is that cancels the message."""
+    return {
+        "visit_sequence": visit.sequence,
+        "visit_status": visit.status,
+        "visit_start": visit.start,
+        "visit_window_start": visit.window_start,
+        "visit_window_end": visit.window_end,
+    }
+
+
 class SmsOptOut(models.Model):
     """A number that replied STOP (or another opt-out word): no text goes to
     it until it replies START. One row per number; START deletes it."""

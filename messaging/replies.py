@@ -41,6 +41,7 @@ from messaging.models import (
     Message,
     SmsOptOut,
     Status,
+    visit_as_written,
 )
 from messaging.providers import twilio_error_words
 
@@ -220,11 +221,7 @@ def _thank(visit: Visit, reply: Message, *, now: dt.datetime) -> None:
         text=schedule.render(THANK_YOU, visit),
         to=reply.to,
         scheduled_for=now,
-        visit_sequence=visit.sequence,
-        visit_status=visit.status,
-        visit_start=visit.start,
-        visit_window_start=visit.window_start,
-        visit_window_end=visit.window_end,
+        **visit_as_written(visit),
         created_at=now,
     )
 

@@ -11,8 +11,10 @@ from urllib.parse import urlencode
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.test import Client
 from pytest_django.fixtures import Settings as SettingsWrapper
+from rest_framework.throttling import ScopedRateThrottle
 from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
 
 from followup.models import Visit, VisitStatus
@@ -211,3 +213,17 @@ def test_a_status_for_an_unknown_text_is_acknowledged_and_ignored() -> None:
 
     assert response.status_code == 200
     assert not Message.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_hooks_are_throttled_per_address(
+    reminder_sent: tuple[Visit, Message], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"sms_hooks": "2/min"})
+    cache.clear()
+    answers = [
+        post(INBOUND, inbound("hola", sid=f"SM{n:032}")).status_code for n in range(3)
+    ]
+
+    assert answers == [200, 200, 429]
+    assert Message.objects.filter(direction=Direction.IN).count() == 2
