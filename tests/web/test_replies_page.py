@@ -19,7 +19,7 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 
 from clinic import clock
 from followup.models import Visit
-from messaging.models import Message
+from messaging.models import Message, SmsOptOut
 from messaging.replies import receive_sms
 from messaging.services import send_due_messages
 from tests.followup.world import FRIDAY_9, WEEKDAYS_9_TO_14, book, madrid
@@ -193,3 +193,33 @@ def test_today_shows_who_confirmed(
     rows = {i.row.visit.pk: i.row.visit.confirmed for i in response.context["items"]}
     assert rows == {sure.pk: True, unsure.pk: False}
     assert response.content.decode().count("badge--confirmed") == 1
+
+
+def test_the_patient_page_shows_the_reply_and_who_confirmed(
+    desk: Client, reminded: Visit
+) -> None:
+    text("Sí", "SM1")
+
+    body = desk.get(f"/desk/patients/{reminded.patient_id}/").content.decode()
+
+    assert "from the patient by SMS" in body
+    assert ": confirmed</p>" in body
+    assert "Confirmed by the patient" in body
+    assert "patient (SMS)" in body
+
+
+def test_opt_outs_are_read_only_in_the_admin(
+    client: Client, clinic_admin: User, reminded: Visit
+) -> None:
+    text("STOP", "SM1")
+    client.force_login(clinic_admin)
+    [opt_out] = SmsOptOut.objects.all()
+
+    listing = client.get("/admin/messaging/smsoptout/")
+    change = client.post(
+        f"/admin/messaging/smsoptout/{opt_out.pk}/delete/", {"post": "yes"}
+    )
+
+    assert listing.status_code == 200 and MOBILE in listing.content.decode()
+    assert change.status_code == 403
+    assert SmsOptOut.objects.filter(pk=opt_out.pk).exists()
