@@ -216,6 +216,12 @@ class Message(models.Model):
                 | Q(scheduled_for__isnull=False),
                 name="message_queued_has_time",
             ),
+            # Twilio retries a webhook it timed out on: one reply per text.
+            models.UniqueConstraint(
+                fields=["provider_id"],
+                condition=Q(direction="in") & ~Q(provider_id=""),
+                name="message_reply_once_per_sid",
+            ),
         ]
         indexes = [
             # The sender's scan: queued messages by due time.

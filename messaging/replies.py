@@ -27,7 +27,7 @@ import logging
 import unicodedata
 from typing import TYPE_CHECKING
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from followup import services
 from followup.exceptions import Conflict, DomainError, NotFound
@@ -126,7 +126,9 @@ def _latest_to(number: str) -> Message | None:
 def receive_sms(*, number: str, body: str, sid: str, now: dt.datetime) -> Message:
     """Record and act on one inbound text; Twilio retrying the same
     `MessageSid` gets the reply already recorded."""
-    already = Message.objects.filter(direction=Direction.IN, provider_id=sid).first()
+    already = Message.objects.filter(
+        direction=Direction.IN, provider_id=sid[:100]
+    ).first()
     if already is not None:
         return already
     intent = intent_of(body)
@@ -134,7 +136,7 @@ def receive_sms(*, number: str, body: str, sid: str, now: dt.datetime) -> Messag
     if intent in ANSWERING and answered is None:
         intent = Intent.UNCLEAR
     about = answered if intent in ANSWERING else answered or _latest_to(number)
-    reply = Message.objects.create(
+    reply = Message(
         visit_id=about.visit_id if about else None,
         patient_id=about.patient_id if about else None,
         direction=Direction.IN,
@@ -149,6 +151,11 @@ def receive_sms(*, number: str, body: str, sid: str, now: dt.datetime) -> Messag
         created_at=now,
         sent_at=now,
     )
+    try:
+        with transaction.atomic():
+            reply.save(force_insert=True)
+    except IntegrityError:  # the same text, recorded a moment ago by a retry
+        return Message.objects.get(direction=Direction.IN, provider_id=sid[:100])
     with transaction.atomic():  # a refused effect leaves the reply recorded
         outcome = _act(reply, answered, now=now)
     if outcome != reply.outcome:

@@ -88,5 +88,9 @@ class Migration(migrations.Migration):
             name='message',
             field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='messaging.message'),
         ),
+        migrations.AddConstraint(
+            model_name='message',
+            constraint=models.UniqueConstraint(condition=models.Q(('direction', 'in'), models.Q(('provider_id', ''), _negated=True)), fields=('provider_id',), name='message_reply_once_per_sid'),
+        ),
         migrations.RunPython(clinic_admins_read_opt_outs, migrations.RunPython.noop),
     ]

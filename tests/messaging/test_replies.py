@@ -9,12 +9,16 @@ at 09:00; one booked on Monday 30 Nov at 10:00, on Saturday 28 at 10:00.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
 
 from followup import services
 from followup.models import PATIENT_REQUEST, Visit, VisitEvent, VisitStatus
+from messaging import replies
 from messaging.models import Direction, Intent, Kind, Message, SmsOptOut, Status
 from messaging.replies import ACTOR, intent_of, receive_sms
 from messaging.services import OPTED_OUT, send_due_messages
@@ -323,3 +327,37 @@ def test_twilio_retrying_a_reply_records_it_once(desk: User) -> None:
     assert first.pk == again.pk
     assert Message.objects.filter(direction=Direction.IN).count() == 1
     assert fresh(visit).status == VisitStatus.TO_BOOK
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_retry_arriving_with_the_first_text_records_it_once(
+    monkeypatch: pytest.MonkeyPatch, desk: User
+) -> None:
+    visit = visit_of()
+    sent_reminder(visit, desk)
+    read = replies.intent_of
+
+    def slow_read(body: str) -> Intent:
+        time.sleep(0.2)  # both have looked for the text and found none
+        return read(body)
+
+    monkeypatch.setattr(replies, "intent_of", slow_read)
+    barrier = threading.Barrier(2)
+    recorded: list[int] = []
+
+    def webhook() -> None:
+        try:
+            barrier.wait()
+            recorded.append(receive_sms(number=MOBILE, body="X", sid="SMx", now=TEN).pk)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=webhook) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(recorded) == 2 and len(set(recorded)) == 1
+    assert Message.objects.filter(direction=Direction.IN).count() == 1
+    assert VisitEvent.objects.filter(visit=visit, action="unbooked").count() == 1
