@@ -216,6 +216,10 @@ class Message(models.Model):
                 | Q(scheduled_for__isnull=False),
                 name="message_queued_has_time",
             ),
+            models.CheckConstraint(
+                condition=Q(intent="") | Q(intent__in=Intent.values),
+                name="message_intent_known",
+            ),
             # Twilio retries a webhook it timed out on: one reply per text.
             models.UniqueConstraint(
                 fields=["provider_id"],

@@ -92,5 +92,9 @@ class Migration(migrations.Migration):
             model_name='message',
             constraint=models.UniqueConstraint(condition=models.Q(('direction', 'in'), models.Q(('provider_id', ''), _negated=True)), fields=('provider_id',), name='message_reply_once_per_sid'),
         ),
+        migrations.AddConstraint(
+            model_name='message',
+            constraint=models.CheckConstraint(condition=models.Q(('intent', ''), ('intent__in', ['confirm', 'change', 'cancel', 'opt_out', 'opt_in', 'unclear']), _connector='OR'), name='message_intent_known'),
+        ),
         migrations.RunPython(clinic_admins_read_opt_outs, migrations.RunPython.noop),
     ]
