@@ -331,6 +331,7 @@ class PatientReadKind(models.TextChoices):
     API_PATIENTS = "api_patients", "API: patient list or search"
     API_MRI_STUDIES = "api_mri_studies", "API: a patient's MRI studies"
     API_CONTACT_ATTEMPTS = "api_contact_attempts", "API: a visit's contact attempts"
+    API_MESSAGES = "api_messages", "API: messages to and from patients"
     DESK_SEARCH = "desk_search", "Desk: worklist search"
     DESK_CSV = "desk_csv", "Desk: worklist CSV"
     ADMIN_PATIENTS = "admin_patients", "Admin: patient list or search"

@@ -425,6 +425,8 @@ REST_FRAMEWORK = {
         # Wrong, expired or malformed API tokens per client address; past it
         # every token from that address is refused unchecked (429).
         "token_failure": env_str("API_TOKEN_FAILURES", "20/hour"),
+        # Twilio's webhooks, per client address (Twilio's own addresses).
+        "sms_hooks": env_str("SMS_HOOK_THROTTLE", "600/minute"),
     },
     # Reverse proxies in front of the app that append the client's address
     # to X-Forwarded-For: the throttles count the address that many hops

@@ -23,6 +23,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("followup.api.urls")),
     path("", include("booking_links.urls")),  # /api/visits/<id>/booking-link/
+    path("", include("messaging.urls")),  # /hooks/sms/twilio/, Twilio's webhooks
     path("", include("feeds.urls")),  # /calendar/<token>.ics, /api/calendar-links/
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file of its own,

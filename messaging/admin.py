@@ -1,4 +1,4 @@
-"""The schedule, edited by clinic admins; messages, read-only.
+"""The schedule, edited by clinic admins; messages and opt-outs, read-only.
 
 Editing a template changes no message already written: each message keeps
 the text rendered when it was written.
@@ -13,7 +13,7 @@ from django.contrib import admin
 
 from followup.admin.read_only import ReadOnlyAdmin
 from messaging import schedule
-from messaging.models import Message, MessageTemplate
+from messaging.models import Message, MessageTemplate, SmsOptOut
 
 MAX_OFFSET_DAYS = 90
 
@@ -70,3 +70,12 @@ class MessageAdmin(ReadOnlyAdmin, admin.ModelAdmin[Message]):
     list_filter = ["status", "kind", "channel", "direction"]
     list_select_related = ["visit__rule"]
     raw_id_fields = ["visit", "patient"]
+
+
+@admin.register(SmsOptOut)
+class SmsOptOutAdmin(ReadOnlyAdmin, admin.ModelAdmin[SmsOptOut]):
+    """Numbers that replied STOP: only the patient's START lifts one."""
+
+    list_display = ["phone", "at"]
+    search_fields = ["phone"]
+    raw_id_fields = ["message"]

@@ -9,6 +9,7 @@ longer is that cancels the message instead of sending it.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
@@ -41,6 +42,22 @@ class Status(models.TextChoices):
     FAILED = "failed", "Failed"
     CANCELLED = "cancelled", "Cancelled"
     RECEIVED = "received", "Received"
+
+
+class Intent(models.TextChoices):
+    """What a patient's reply means (SPEC section 8's reply table)."""
+
+    CONFIRM = "confirm", "Confirmed"
+    CHANGE = "change", "Wants another time"
+    CANCEL = "cancel", "Cannot come"
+    OPT_OUT = "opt_out", "Stopped texts"
+    OPT_IN = "opt_in", "Started texts again"
+    UNCLEAR = "unclear", "Unclear"
+
+
+# Replies that need a person: the front desk's *Replies* list, with failed
+# deliveries (`MessageQuerySet.needing_person`).
+INTENTS_NEEDING_PERSON = (Intent.CHANGE, Intent.UNCLEAR)
 
 
 # What each scheduled kind's offset counts from.
@@ -107,6 +124,24 @@ class MessageQuerySet(models.QuerySet["Message"]):
             scheduled_for__lte=now,
         ).filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
 
+    def needing_person(self) -> MessageQuerySet:
+        """What the *Replies* list shows, open or resolved: change requests,
+        unclear replies and failed deliveries, newest first."""
+        reply = Q(direction=Direction.IN, intent__in=INTENTS_NEEDING_PERSON)
+        failed = Q(direction=Direction.OUT, status=Status.FAILED)
+        return (
+            self.filter(reply | failed)
+            .select_related("visit__rule", "patient")
+            .order_by("-created_at", "-id")
+        )
+
+    def open(self) -> MessageQuerySet:
+        return self.filter(resolved_at__isnull=True)
+
+    def needing_person_open(self) -> int:
+        """How many wait for a person: the *Replies* tab's count."""
+        return self.needing_person().open().order_by().count()
+
     def of_patient(
         self, patient_id: int, visits: models.QuerySet[Visit]
     ) -> MessageQuerySet:
@@ -133,7 +168,9 @@ class Message(models.Model):
     subject = models.CharField(max_length=200, blank=True)
     text = models.TextField()
     to = models.CharField(
-        max_length=254, help_text="The number or address, as it was when written."
+        max_length=254,
+        help_text="The number or address, as it was when written; a reply: the "
+        "number it came from.",
     )
     scheduled_for = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -142,6 +179,21 @@ class Message(models.Model):
     error = models.CharField(max_length=500, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # A reply: what it means, the message it answers, what came of it.
+    intent = models.CharField(max_length=10, choices=Intent.choices, blank=True)
+    answers = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    outcome = models.CharField(max_length=300, blank=True)
+    # Someone at the front desk dealt with it (the *Replies* list).
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     # What the visit was when the message was written.
     visit_sequence = models.PositiveIntegerField(null=True, blank=True)
     visit_status = models.CharField(max_length=20, blank=True)
@@ -164,6 +216,16 @@ class Message(models.Model):
                 | Q(scheduled_for__isnull=False),
                 name="message_queued_has_time",
             ),
+            models.CheckConstraint(
+                condition=Q(intent="") | Q(intent__in=Intent.values),
+                name="message_intent_known",
+            ),
+            # Twilio retries a webhook it timed out on: one reply per text.
+            models.UniqueConstraint(
+                fields=["provider_id"],
+                condition=Q(direction="in") & ~Q(provider_id=""),
+                name="message_reply_once_per_sid",
+            ),
         ]
         indexes = [
             # The sender's scan: queued messages by due time.
@@ -174,9 +236,60 @@ class Message(models.Model):
             ),
             models.Index(fields=["visit", "kind"], name="message_by_visit"),
             models.Index(fields=["patient", "-created_at"], name="message_by_patient"),
+            # A reply finds the latest text sent to its number.
+            models.Index(
+                fields=["to", "-sent_at"],
+                condition=Q(direction="out", channel="sms"),
+                name="message_sms_by_number",
+            ),
+            # The *Replies* tab and its count: what still needs a person.
+            models.Index(
+                fields=["-created_at"],
+                condition=Q(resolved_at__isnull=True)
+                & (
+                    Q(direction="in", intent__in=["change", "unclear"])
+                    | Q(direction="out", status="failed")
+                ),
+                name="message_needing_person",
+            ),
+            # A status callback finds its message.
+            models.Index(
+                fields=["provider_id"],
+                condition=~Q(provider_id=""),
+                name="message_by_provider_id",
+            ),
         ]
 
     def __str__(self) -> str:
         return (
             f"{self.get_kind_display()} {self.get_status_display().lower()} ({self.pk})"
         )
+
+
+def visit_as_written(visit: Visit) -> dict[str, object]:
+    """A message's record of what its visit was when it was written: at send
+    time a visit that no longer is that cancels the message."""
+    return {
+        "visit_sequence": visit.sequence,
+        "visit_status": visit.status,
+        "visit_start": visit.start,
+        "visit_window_start": visit.window_start,
+        "visit_window_end": visit.window_end,
+    }
+
+
+class SmsOptOut(models.Model):
+    """A number that replied STOP (or another opt-out word): no text goes to
+    it until it replies START. One row per number; START deletes it."""
+
+    phone = models.CharField(max_length=32, unique=True)
+    at = models.DateTimeField()
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "SMS opt-out"
+
+    def __str__(self) -> str:
+        return f"{self.phone} (since {self.at:%Y-%m-%d})"

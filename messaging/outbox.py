@@ -35,6 +35,7 @@ from messaging.models import (
     Message,
     MessageTemplate,
     Status,
+    visit_as_written,
 )
 
 MOOT = "No longer due: the visit or the patient's consent changed."
@@ -143,10 +144,6 @@ def _message(
         text=schedule.render(template.text, visit),
         to=to,
         scheduled_for=scheduled_for,
-        visit_sequence=visit.sequence,
-        visit_status=visit.status,
-        visit_start=visit.start,
-        visit_window_start=visit.window_start,
-        visit_window_end=visit.window_end,
+        **visit_as_written(visit),
         created_at=now,
     )

@@ -128,7 +128,17 @@ def _twilio_failure(exc: object) -> Exception:
     assert isinstance(exc, TwilioRestException)  # noqa: S101
     if exc.status == 429 or exc.status >= 500:
         return Transient(f"Twilio answered {exc.status}; trying again later")
-    words = TWILIO_ERRORS.get(exc.code or 0)
-    if words is None:
-        words = f"Twilio refused the message: {exc.msg}"
-    return Permanent(f"{words} (Twilio error {exc.code or exc.status})")
+    if exc.code in TWILIO_ERRORS:
+        return Permanent(twilio_error_words(exc.code))
+    return Permanent(
+        f"Twilio refused the message: {exc.msg} (Twilio error {exc.code or exc.status})"
+    )
+
+
+def twilio_error_words(code: int | None) -> str:
+    """Twilio's error `code` in words, the code kept (a delivery failure's
+    reason: the sender's refusals and the status callback say it alike)."""
+    if code is None:
+        return "Twilio could not deliver the message (no error code given)"
+    words = TWILIO_ERRORS.get(code, "Twilio could not deliver the message")
+    return f"{words} (Twilio error {code})"

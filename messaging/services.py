@@ -28,13 +28,14 @@ from django.db.models import Q
 
 from followup.models import Visit
 from messaging import providers, schedule
-from messaging.models import Message, Status
+from messaging.models import Channel, Message, SmsOptOut, Status
 from messaging.outbox import address_of
 
 logger = logging.getLogger(__name__)
 BATCH = 100
 FIRST_RETRY = dt.timedelta(minutes=1)
 LAST_RETRY = dt.timedelta(hours=1)
+OPTED_OUT = "The number replied STOP: no texts to it until it replies START."
 
 
 @dataclass
@@ -119,6 +120,12 @@ def _claim(message_id: int, *, now: dt.datetime) -> Message | None:
         and (message.channel != patient.reminders or message.to != address_of(patient))
     ):
         reason = "The patient's consent or contact details changed."
+    if (
+        not reason
+        and message.channel == Channel.SMS
+        and SmsOptOut.objects.filter(phone=message.to).exists()
+    ):
+        reason = OPTED_OUT
     status = Status.CANCELLED if reason else Status.SENT
     claimed = Message.objects.filter(pk=message_id, status=Status.QUEUED).update(
         status=status,

@@ -11,6 +11,7 @@ from web.links import views as links
 from web.patient_link import views as patient_link
 from web.patients import imports, registration
 from web.patients import views as patients
+from web.replies import views as replies
 from web.reports import views as reports
 from web.surgeon import views as surgeon
 from web.visit_page import VISIT_PAGE, make_booking_link
@@ -57,6 +58,8 @@ urlpatterns = [
         appointments.appointments_csv,
         name="appointments-csv",
     ),
+    path("desk/replies/", replies.replies_page, name="desk-replies"),
+    path("desk/replies/<int:pk>/resolve/", replies.resolve, name="desk-reply-resolve"),
     path("desk/visits/<int:pk>/", rows.visit_row, ROW_PLACES, name="desk-visit"),
     *(
         path(f"desk/visits/<int:pk>/{slug}/", view, ROW_PLACES, name=f"desk-{slug}")

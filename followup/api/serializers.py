@@ -108,6 +108,8 @@ class VisitSerializer(serializers.ModelSerializer[Visit]):
             "surgeon",
             "needs_rebooking",
             "late_by_days",
+            "confirmed",
+            "confirmed_at",
             "sequence",
             "cancel_reason",
             "export_state",

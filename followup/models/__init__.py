@@ -9,7 +9,7 @@
 - jobs: ReplanJob, ImportJob (a big CSV import)
 """
 
-from followup.models.events import VisitEvent
+from followup.models.events import PATIENT_REQUEST, VisitEvent
 from followup.models.jobs import (
     ImportJob,
     ImportJobState,
@@ -60,6 +60,7 @@ __all__ = [
     "MRI_FLAG_DAYS",
     "NOT_YET_SEEN_STATUSES",
     "OPEN_STATUSES",
+    "PATIENT_REQUEST",
     "SLOT_HOLDING_STATUSES",
     "UNSUCCESSFUL_OUTCOMES",
     "AppliesTo",

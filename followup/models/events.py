@@ -9,6 +9,10 @@ from django.utils import timezone
 
 from followup.models.authorship import actor_name_of
 
+# An unbooking the patient asked for themselves (SPEC section 8): the event's
+# `details["reason"]`. It puts the visit on the call list.
+PATIENT_REQUEST = "patient_request"
+
 
 class VisitEvent(models.Model):
     """One change of a visit: its history and the audit trail."""

@@ -29,7 +29,7 @@ from django.db.models.functions import Cast, Coalesce, TruncDate
 from clinic.clock import clinic_zone, local_date, start_of_day
 from clinic.models import Patient, Procedure
 from followup import rules
-from followup.models.events import VisitEvent
+from followup.models.events import PATIENT_REQUEST, VisitEvent
 from followup.models.mri import MRI_FLAG_DAYS, MriStatus, MriStudy
 from followup.models.outreach import (
     CALL_LIST_DAYS,
@@ -392,12 +392,20 @@ class VisitQuerySet(WorklistQueries, models.QuerySet["Visit"]):
         A visit whose last attempt asked to be called back on a later date
         leaves the list until that date, and is back on it from that day.
         Booking a visit takes it off the list: the list is this query, so
-        it moves in the booking's own transaction.
+        it moves in the booking's own transaction. A visit the patient gave
+        up themselves (`PATIENT_REQUEST`, a reply X) is on it whatever its
+        window: someone should find them another time.
         """
+        gave_up = VisitEvent.objects.filter(
+            visit_id=OuterRef("pk"),
+            action="unbooked",
+            details__reason=PATIENT_REQUEST,
+        )
         return (
-            self.filter(
-                status__in=AWAITING_BOOKING_STATUSES,
-                window_end__lte=today + dt.timedelta(days=CALL_LIST_DAYS),
+            self.filter(status__in=AWAITING_BOOKING_STATUSES)
+            .filter(
+                Q(window_end__lte=today + dt.timedelta(days=CALL_LIST_DAYS))
+                | Exists(gave_up)
             )
             .with_contact_summary()
             .filter(Q(last_call_back_on=None) | Q(last_call_back_on__lte=today))
@@ -468,6 +476,12 @@ class Visit(models.Model):
         blank=True,
         help_text="Booked this many days after its window closed: seen late.",
     )
+    confirmed = models.BooleanField(
+        default=False,
+        help_text="The patient confirmed this booking (a reply to its reminder); "
+        "cleared when the visit is moved, unbooked or cancelled.",
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=500, blank=True)
     cancelled_by = models.CharField(
         max_length=24, choices=CancelReason.choices, blank=True

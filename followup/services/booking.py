@@ -61,6 +61,7 @@ from clinic.clock import local
 from clinic.models import Surgeon
 from followup.exceptions import Conflict, InvalidInput, NotFound
 from followup.models import (
+    PATIENT_REQUEST,
     SLOT_HOLDING_STATUSES,
     CancelReason,
     Visit,
@@ -470,7 +471,15 @@ def _move_to_slot(
     # window), so a re-plan's "needs rebooking" flag has been dealt with.
     visit.needs_rebooking = False
     fields = ["status", "start", "end", "surgeon", "sequence"]
-    _save(visit, [*fields, "needs_rebooking", "late_by_days"])
+    _save(visit, [*fields, "needs_rebooking", "late_by_days", *_unconfirm(visit)])
+
+
+def _unconfirm(visit: Visit) -> list[str]:
+    """Clear the patient's confirmation: it was of the slot the visit leaves
+    (a booking, reschedule, unbook, cancellation or reopening). The fields to
+    save."""
+    visit.confirmed, visit.confirmed_at = False, None
+    return ["confirmed", "confirmed_at"]
 
 
 def _placement_details(
@@ -548,6 +557,7 @@ def _simple_move(
     clear_slot: bool = False,
     cause: CancelReason | None = None,
     sequence: int | None = None,
+    details: dict[str, Any] | None = None,
 ) -> Visit:
     now = require_aware(now, field_name="now")
     visit = _locked_visit(visit_id, sequence)
@@ -561,6 +571,8 @@ def _simple_move(
         visit.needs_rebooking = False
         visit.late_by_days = None
         fields += ["start", "end", "needs_rebooking", "late_by_days"]
+    if move.target in (VisitStatus.TO_BOOK, VisitStatus.CANCELLED):
+        fields += _unconfirm(visit)
     if previous == VisitStatus.CANCELLED:
         # Reopened: the cancellation is undone; the history keeps it.
         visit.cancel_reason = visit.cancelled_by = ""
@@ -582,6 +594,7 @@ def _simple_move(
         reason=reason,
         slot_before=slot_before,
         at=now,
+        details=details,
     )
     return visit
 
@@ -594,8 +607,14 @@ def unbook_visit(
     now: dt.datetime,
     reason: str = "",
     sequence: int | None = None,
+    patient_request: bool = False,
 ) -> Visit:
-    """Give a booked visit's slot back; the visit is to book again."""
+    """Give a booked visit's slot back; the visit is to book again.
+
+    `patient_request`: the patient gave the time up themselves (reason
+    `patient_request` in the event's details), which puts the visit on the
+    call list (`VisitQuerySet.call_list`); `actor` is then the patient's
+    channel (`followup.models.authorship.PATIENT_SMS`)."""
     return _simple_move(
         action="unbook",
         visit_id=visit_id,
@@ -604,7 +623,37 @@ def unbook_visit(
         reason=reason_text(reason, field_name="reason", required=False),
         clear_slot=True,
         sequence=sequence,
+        details={"reason": PATIENT_REQUEST} if patient_request else None,
     )
+
+
+@transaction.atomic
+def confirm_visit(
+    *, visit_id: int, start: dt.datetime, actor: User, now: dt.datetime
+) -> Visit:
+    """The patient confirms they will come to the booked `start` (a reply to
+    its reminder). Refused as a `Conflict` when the visit is no longer booked
+    at that time; confirming twice is once. The sequence stays: nothing the
+    calendars show changes."""
+    now = require_aware(now, field_name="now")
+    visit = _locked_visit(visit_id)
+    if visit.status != VisitStatus.BOOKED or visit.start != start:
+        raise Conflict(
+            f"Visit {visit.pk} is no longer booked at that time; nothing to confirm.",
+            code="not_booked_there",
+        )
+    if visit.confirmed:
+        return visit
+    visit.confirmed, visit.confirmed_at = True, now
+    visit.save(update_fields=["confirmed", "confirmed_at", "updated_at"])
+    record_event(
+        visit,
+        action="confirmed",
+        actor=actor,
+        from_status=visit.status,
+        at=now,
+    )
+    return visit
 
 
 @transaction.atomic

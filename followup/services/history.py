@@ -36,7 +36,10 @@ def record_event(
     details: dict[str, Any] | None = None,
     at: dt.datetime | None = None,
 ) -> VisitEvent:
-    """Write the history row of one visit change, made `at` (default: now)."""
+    """Write the history row of one visit change, made `at` (default: now).
+
+    `actor` may be a `NamedActor` (the patient through their link or a
+    text): its name is the row's author, with no account."""
     start_before, end_before = slot_before if slot_before else (visit.start, visit.end)
     visits_changed([visit.pk])
     # Ids, action and statuses only: the reason is free text a person typed.

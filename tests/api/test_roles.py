@@ -26,7 +26,9 @@ from rest_framework.test import APIClient
 
 from feeds import links
 from followup.models import VisitStatus
-from tests.api.conftest import EARLIER_TODAY, FREE_SLOT, World, put_in_state
+from messaging.models import Message
+from messaging.replies import receive_sms
+from tests.api.conftest import EARLIER_TODAY, FREE_SLOT, NOW, World, put_in_state
 from tests.withdrawn import ROLES, WITHDRAWN, create_token, sign_in, withdraw
 
 pytestmark = pytest.mark.django_db
@@ -70,11 +72,22 @@ def surgeon_a_link(w: World) -> int:
     return issued.link.pk
 
 
+def unclear_reply(w: World) -> int:
+    """A text from patient A that nobody can read: on the Replies list."""
+    reply = receive_sms(
+        number="+34612345678", body="?", sid=f"SM{w.visit_a.pk:032}", now=NOW
+    )
+    Message.objects.filter(pk=reply.pk).update(visit=w.visit_a, patient=w.patient_a)
+    return reply.pk
+
+
 def booking(w: World) -> dict[str, Any]:
     return {"start": FREE_SLOT.isoformat(), "surgeon": w.procedure_a.surgeon_id}
 
 
 READ_ALL = (403, 200, 200, 200, 200, 403, 403)
+# The front desk's own lists and actions, about no one surgeon's patient.
+DESK_ONLY = (403, 200, 403, 403, 200, 403, 403)
 READ_OWN = (403, 200, 200, 404, 200, 403, 404)
 # A list under one object: its roles are checked before the object is found.
 READ_OWN_LIST = (403, 200, 200, 404, 200, 403, 403)
@@ -203,6 +216,14 @@ CASES: dict[str, Case] = {
         visit_a("contact-attempts/"),
         (403, 201, 403, 404, 201, 403, 404),
         body=lambda w: {"channel": "phone", "outcome": "no_answer"},
+    ),
+    "visit messages": Case("get", visit_a("messages/"), READ_OWN_LIST),
+    "patient messages": Case(
+        "get", lambda w: f"{patient_a(w)}messages/", READ_OWN_LIST
+    ),
+    "open replies": Case("get", lambda w: "/api/replies/?open=true", DESK_ONLY),
+    "resolve reply": Case(
+        "post", lambda w: f"/api/replies/{unclear_reply(w)}/resolve/", DESK_ONLY
     ),
     "upcoming reviews": Case("get", lambda w: "/api/reviews/upcoming/", READ_ALL),
     "overdue reviews": Case("get", lambda w: "/api/reviews/overdue/", READ_ALL),

@@ -168,6 +168,10 @@ def test_the_schema_names_every_endpoint_of_the_contract(
         "/api/visits/{id}/no-show/",
         "/api/visits/{id}/complete/",
         "/api/visits/{id}/contact-attempts/",
+        "/api/visits/{id}/messages/",
+        "/api/patients/{id}/messages/",
+        "/api/replies/",
+        "/api/replies/{id}/resolve/",
         "/api/reviews/upcoming/",
         "/api/reviews/overdue/",
     }
@@ -189,6 +193,8 @@ def test_the_schema_names_every_endpoint_of_the_contract(
         "end",
         "surgeon",
         "needs_rebooking",
+        "confirmed",
+        "confirmed_at",
         "sequence",
         "export_state",
     }

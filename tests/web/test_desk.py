@@ -95,6 +95,7 @@ def test_each_bucket_has_its_count_and_lists_only_its_visits(
         "rebooking": 1,
         # María's post-op is booked: Pilar's two and Jorge's closing one.
         "call": 3,
+        "replies": 0,  # its own page (web.replies), counted here
     }
     assert labels(desk.get("/desk/?tab=overdue")) == ["Sanz, Pilar · MRN00030"] * 2
     assert labels(desk.get("/desk/?tab=closing")) == ["Ruiz, Jorge · MRN00020"]
@@ -589,7 +590,8 @@ def test_the_worklist_runs_as_many_queries_for_500_visits_as_for_5(
     many = queries_for(desk, path)
 
     assert few == many
-    # One more each for the call list's count, the MRI banner's reviews and
-    # Waiting to be completed; a search adds exactly two: the patients it
-    # lists by name, and its audit record (clinic.audit, a PatientRead).
-    assert many <= 10 + 2 * ("q=" in path)
+    # One more each for the call list's count, the MRI banner's reviews,
+    # Waiting to be completed and the Replies tab's count; a search adds
+    # exactly two: the patients it lists by name, and its audit record
+    # (clinic.audit, a PatientRead).
+    assert many <= 11 + 2 * ("q=" in path)

@@ -74,6 +74,12 @@ TABLE: dict[str, tuple[int | str, ...]] = {
     "/account/two-factor/": (TO_LOGIN, 403, 403, 403, 200, TO_LOGIN, 403),
     "/account/two-factor/verify/": (TO_LOGIN, 403, 403, 403, TO_ENROL, TO_LOGIN, 403),
     "/desk/appointments/": DESK,
+    "/desk/replies/": DESK,
+    # No such reply: the desk is told so; others never get past the guard.
+    "POST /desk/replies/999999/resolve/": (TO_LOGIN, 404, 403, 403, 404, TO_LOGIN, 403),
+    # Twilio's webhooks: no login, only Twilio's signature (none here).
+    "POST /hooks/sms/twilio/": (403,) * 7,
+    "POST /hooks/sms/twilio/status/": (403,) * 7,
     # A visit's own page; asked from the worklist for a panel, the row there.
     "/desk/visits/{visit}/": DESK,
     "/desk/visits/{visit}/?panel=slots": (

@@ -27,6 +27,7 @@ from followup.models import (
     VisitEvent,
     VisitStatus,
 )
+from followup.models.authorship import PATIENT_SMS
 from tests.factories import PatientFactory, make_procedure
 from tests.web.surgeon_world import NOW, TODAY, SurgeonWorld, build, madrid
 
@@ -600,3 +601,22 @@ def test_the_overdue_review_ends_with_the_programme_only_when_ticked(
     assert "annual reviews end on Wed 25 Nov 2026" in announced
     overdue = page[page.index('id="overdue"') : page.index('id="lost"')]
     assert (f'id="visit-{review.pk}"' in overdue) is not ticked
+
+
+def test_a_booked_review_the_patient_confirmed_says_so(
+    world: SurgeonWorld, surgeon_a: Surgeon
+) -> None:
+    assert world.friday.start is not None
+    services.confirm_visit(
+        visit_id=world.friday.pk,
+        start=world.friday.start,
+        actor=PATIENT_SMS,
+        now=NOW,
+    )
+
+    html = client_of(surgeon_a).get(PAGE).content.decode()
+
+    upcoming = section(html, "upcoming")
+    assert upcoming.count("badge--confirmed") == 1
+    row = upcoming[: upcoming.index("badge--confirmed")]
+    assert "Diaz" in row[row.rindex("<li") :]

@@ -6,11 +6,17 @@ every list shares (`web.visit_rows`). The reads that choose the visits are
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from django.urls import reverse
 
 from clinic.models import Patient
 from clinic.roles import Staff
 from followup.models import worklist
 from followup.models.worklist import CALL, TODAY, Bucket
+
+if TYPE_CHECKING:
+    from web.desk.state import DeskState
 
 PAGE_SIZE = 50
 # Patients a search lists by name above the visits, then says there are more.
@@ -53,6 +59,27 @@ def tab_labels() -> dict[str, str]:
     labels.update({str(key): label for key, label in BUCKET_LABELS.items()})
     labels[CALL] = CALL_LABEL
     return labels
+
+
+REPLIES = "replies"
+REPLIES_LABEL = "Replies"
+
+
+def tabs(
+    state: DeskState, counts: dict[str, int], *, replies: int, on_replies: bool = False
+) -> list[Tab]:
+    """The worklist's tabs: its lists of visits, then *Replies* (its own
+    page, `web.replies`), with `replies` open ones."""
+    shown = [
+        Tab(key, label, counts[key], state.tab_url(key), state.tab == key)
+        for key, label in tab_labels().items()
+    ]
+    if on_replies:
+        shown = [replace(tab, current=False) for tab in shown]
+    return [
+        *shown,
+        Tab(REPLIES, REPLIES_LABEL, replies, reverse("desk-replies"), on_replies),
+    ]
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from followup.models import (
     worklist,
 )
 from followup.models.worklist import Bucket
+from messaging.models import Message
 from web import visit_rows
 from web.desk import rows
 from web.desk.rows import Tab
@@ -80,10 +81,7 @@ def _columns(state: DeskState) -> list[ColumnHeader]:
 
 
 def _tabs(state: DeskState, counts: dict[str, int]) -> list[Tab]:
-    return [
-        Tab(key, label, counts[key], state.tab_url(key), state.tab == key)
-        for key, label in rows.tab_labels().items()
-    ]
+    return rows.tabs(state, counts, replies=Message.objects.needing_person_open())
 
 
 def _visits(request: HttpRequest) -> VisitQuerySet:

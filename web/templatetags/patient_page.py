@@ -28,6 +28,7 @@ EVENT_LABELS = {
     "window_moved": "Window moved by a correction",
     "flagged_for_rebooking": "Flagged for rebooking",
     "reopened": "Reopened: to book again",
+    "confirmed": "Confirmed by the patient",
 }
 
 

@@ -1,0 +1,1 @@
+"""`/desk/replies/`: the worklist's *Replies* tab (`views`)."""
