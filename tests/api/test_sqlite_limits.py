@@ -80,8 +80,8 @@ def test_an_id_past_64_bits_in_a_pages_path_is_not_found(
     answers: dict[str, Any],
 ) -> None:
     assert answers[f"/desk/patients/{HUGE}/"]["status"] == 404
-    # Without htmx a row is shown on the list, which leaves the id out.
-    assert answers[f"/desk/visits/{HUGE}/"]["status"] == 302
+    # A visit's own page.
+    assert answers[f"/desk/visits/{HUGE}/"]["status"] == 404
 
 
 @pytest.mark.parametrize(
