@@ -478,6 +478,10 @@ SPECTACULAR_SETTINGS = {
         "VisitStatusEnum": "followup.models.VisitStatus",
         "ProcedureStatusEnum": "clinic.models.ProcedureStatus",
         "ProcedureKindEnum": "clinic.models.ProcedureKind",
+        # Two fields named "channel": how the desk reached the patient, and
+        # how a message travels.
+        "ContactChannelEnum": "followup.models.ContactChannel",
+        "MessageChannelEnum": "messaging.models.Channel",
     },
 }
 
