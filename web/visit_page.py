@@ -1,7 +1,7 @@
 """`/desk/visits/<pk>/`: a visit's own page, whatever its state.
 
 The visit's facts, its row with the moves it allows now
-(`booking.allowed_moves`, through the shared row) and its history. It is a
+(`moves.allowed_moves`, through the shared row) and its history. It is a
 place of the visit rows (`web.visit_actions.Place`): an action taken here
 comes back here, or, opened from the patient's page (`patient=<id>`), back
 to the visit on that page.

@@ -4,7 +4,7 @@ appointments and a visit's own page show the same row, under their columns'
 headers (`ColumnHeader`).
 
 What a row shows comes from the domain: the visit's facts from `Visit`'s
-methods, the buttons from `booking.allowed_moves`.
+methods, the buttons from `moves.allowed_moves`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from functools import cached_property
 from clinic.clock import local
 from clinic.models import Surgeon
 from followup.models import AWAITING_BOOKING_STATUSES, Visit, VisitStatus, worklist
-from followup.services.booking import allowed_moves
+from followup.services.moves import allowed_moves
 from web.slots import SlotAsk, SlotPanel
 from web.visit_forms import RowForm
 

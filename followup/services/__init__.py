@@ -24,7 +24,6 @@ same transaction. "Today" and "now" are arguments: the caller owns the clock.
 """
 
 from followup.services.booking import (
-    allowed_moves,
     book_visit,
     cancel_visit,
     check_in_visit,
@@ -43,6 +42,7 @@ from followup.services.import_jobs import (
     sweep_import_jobs,
 )
 from followup.services.importing import ImportResult, import_procedures_csv
+from followup.services.moves import allowed_moves
 from followup.services.mri import record_mri_report, record_mri_study
 from followup.services.outreach import record_contact_attempt
 from followup.services.parsing import parse_date, parse_kind

@@ -42,7 +42,8 @@ from followup.models import (
     VisitStatus,
 )
 from followup.models.authorship import username_of
-from followup.services.booking import ACTIONS, cancel_visit
+from followup.services.booking import cancel_visit
+from followup.services.moves import ACTIONS
 from followup.services.parsing import require_aware, text_only
 from followup.services.procedures import end_annual_reviews
 

@@ -24,12 +24,9 @@ from followup.models import (
     Visit,
     VisitStatus,
 )
-from followup.services.booking import (
-    BOOKABLE_STATUSES,
-    bookable_surgeon,
-    window_closed,
-)
+from followup.services.booking_checks import bookable_surgeon, window_closed
 from followup.services.hours import grid, hours_of
+from followup.services.moves import BOOKABLE_STATUSES
 from followup.services.parsing import require_aware
 
 MAX_SLOTS = 100

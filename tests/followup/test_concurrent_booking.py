@@ -124,7 +124,7 @@ def test_a_lost_race_reaching_the_constraint_is_a_conflict(
     visit = postop(surgeon=first.surgeon)
     before = snapshot(visit)
     # As if the other clerk committed between our check and our write.
-    monkeypatch.setattr(booking, "_check_free", lambda *args: None)
+    monkeypatch.setattr(booking, "check_free", lambda *args: None)
 
     with pytest.raises(Conflict, match="Someone booked an overlapping visit") as err:
         book(visit, FRIDAY_9 + dt.timedelta(minutes=10), actor=desk)

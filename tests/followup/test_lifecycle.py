@@ -18,7 +18,7 @@ from django.contrib.auth.models import User
 from followup import services
 from followup.exceptions import Conflict, InvalidInput, NotFound
 from followup.models import Visit, VisitEvent, VisitStatus
-from followup.services import booking
+from followup.services import moves as move_table
 from tests.factories import (
     SurgeonFactory,
 )
@@ -53,11 +53,11 @@ SPEC_TABLE = {
 def test_the_transition_table_is_the_spec_table_and_every_move_has_a_service() -> None:
     made = {
         (source, action.target)
-        for action in booking.ACTIONS.values()
+        for action in move_table.ACTIONS.values()
         for source in action.sources
     }
 
-    assert {k: set(v) for k, v in booking.TRANSITIONS.items()} == SPEC_TABLE
+    assert {k: set(v) for k, v in move_table.TRANSITIONS.items()} == SPEC_TABLE
     assert made == {(s, t) for s, targets in SPEC_TABLE.items() for t in targets}
 
 
@@ -149,21 +149,21 @@ def test_allowed_moves_are_the_tables_moves_at_their_times(
         assert visit.start is not None
         day_before = visit.start - dt.timedelta(days=1)
         just_before = visit.start - dt.timedelta(minutes=5)
-        assert booking.allowed_moves(visit, day_before) == moves - {
+        assert move_table.allowed_moves(visit, day_before) == moves - {
             "check_in",
             "no_show",
         }
-        assert booking.allowed_moves(visit, just_before) == moves - {"no_show"}
-        assert booking.allowed_moves(visit, at_the_visit(visit)) == moves
+        assert move_table.allowed_moves(visit, just_before) == moves - {"no_show"}
+        assert move_table.allowed_moves(visit, at_the_visit(visit)) == moves
         with pytest.raises(Conflict) as err:
             services.check_in_visit(visit_id=visit.pk, actor=desk, now=day_before)
         assert err.value.code == "check_in_not_today"
     else:
-        assert booking.allowed_moves(visit, NOW) == moves
+        assert move_table.allowed_moves(visit, NOW) == moves
     # The buttons and the services' refusals are one rule.
     for when in (NOW, visit.start or NOW, at_the_visit(visit) if visit.start else NOW):
-        refused = {a for a in ALLOWED if booking.move_refusal(visit, a, when)}
-        assert booking.allowed_moves(visit, when) == set(ALLOWED) - refused
+        refused = {a for a in ALLOWED if move_table.move_refusal(visit, a, when)}
+        assert move_table.allowed_moves(visit, when) == set(ALLOWED) - refused
 
 
 def test_booking_a_booked_visit_points_to_reschedule(desk: User) -> None:

@@ -15,7 +15,7 @@ from django.contrib.auth.models import User
 from followup import services
 from followup.exceptions import Conflict, InvalidInput
 from followup.models import ContactChannel, ContactOutcome, Visit, VisitStatus
-from followup.services.booking import allowed_moves
+from followup.services.moves import allowed_moves
 from tests.factories import TODAY, make_procedure
 from tests.followup.world import NOW, bring_to, postop, refused
 

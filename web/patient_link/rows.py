@@ -14,7 +14,7 @@ from clinic.clock import local
 from followup import services
 from followup.exceptions import DomainError, InvalidInput
 from followup.models import Visit, VisitStatus
-from followup.services.booking import BOOKABLE_STATUSES
+from followup.services.moves import BOOKABLE_STATUSES
 from followup.services.parsing import parse_aware_datetime
 from web.refusals import day as day_words
 

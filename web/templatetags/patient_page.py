@@ -9,7 +9,7 @@ from django.utils import formats, timezone
 
 from clinic import clock
 from followup.models import ContactAttempt, Visit, VisitEvent, VisitStatus
-from followup.services.booking import allowed_moves
+from followup.services.moves import allowed_moves
 
 register = template.Library()
 

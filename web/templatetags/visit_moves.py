@@ -1,5 +1,5 @@
 """The moves a visit allows now, for a page that shows a visit outside a
-list (the patient's timeline): `booking.allowed_moves` on the clinic's
+list (the patient's timeline): `moves.allowed_moves` on the clinic's
 clock, and the query that opens the visit's own page and comes back."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from django import template
 
 from clinic import clock
 from followup.models import Visit
-from followup.services.booking import allowed_moves
+from followup.services.moves import allowed_moves
 
 register = template.Library()
 
