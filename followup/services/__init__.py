@@ -15,7 +15,9 @@ same transaction. "Today" and "now" are arguments: the caller owns the clock.
   table (`allowed_moves`)
 - slots: the free slots proposed for a visit, late ones for an overdue visit
 - hours: consultation sessions and the clinic hours
-- importing: the CSV import of patients and procedures
+- importing: the CSV import of patients and procedures (writing: the
+  transaction, the lock, bulk inserts); import_file reads the CSV and
+  import_rows checks its rows
 - import_jobs: a big CSV import as a background job
 - replanning: every active procedure re-planned after a rule edit: preview,
   then a resumable job
