@@ -1,7 +1,8 @@
 """The follow-up app's models, one module a subject; import them from here.
 
 - protocol: FollowUpRule, RecoveryMilestone (the clinic's protocol as data)
-- visits: Visit, its statuses, VisitQuerySet (every read)
+- visits: Visit (the model and its facts), VisitQuerySet; visit_queries: its
+  reads; statuses: a visit's statuses and cancel reasons
 - events: VisitEvent (a visit's history); authorship: the name a history row keeps
 - sessions: ConsultationSession
 - outreach: ContactAttempt (the call list)
@@ -37,18 +38,16 @@ from followup.models.protocol import (
     check_offset,
 )
 from followup.models.sessions import ConsultationSession, Weekday
-from followup.models.visits import (
+from followup.models.statuses import (
     AWAITING_BOOKING_STATUSES,
     FHIR_STATUS,
     NOT_YET_SEEN_STATUSES,
     OPEN_STATUSES,
     SLOT_HOLDING_STATUSES,
     CancelReason,
-    Visit,
-    VisitQuerySet,
     VisitStatus,
-    plan_input,
 )
+from followup.models.visits import Visit, VisitQuerySet, plan_input
 
 __all__ = [
     "AWAITING_BOOKING_STATUSES",
