@@ -35,6 +35,14 @@ BOOKING_LINK_REQUESTS_PER_IP_HOUR = env_int(
 BOOKING_LINK_GUESSES_PER_IP_HOUR = env_int(
     "BOOKING_LINK_GUESSES_PER_IP_HOUR", 20, minimum=1
 )
+# Where patients open the site: a message's booking link starts with it. The
+# demo's address by default; production must set it (checked when a link is
+# needed, `booking_links.services.site_url`, so a site sending no link runs).
+SITE_URL = env_str("SITE_URL", "" if PRODUCTION else "http://127.0.0.1:8000")
+if SITE_URL and not SITE_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(
+        f"SITE_URL={SITE_URL!r} is not an address like https://followup.clinic.example"
+    )
 
 # Messages to patients (messaging). Read when used, so tests can change them.
 # Quiet hours, clinic time: a message due then waits for their end ("" none).
