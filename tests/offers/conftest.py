@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from clinic import clock
@@ -29,6 +30,7 @@ from offers.models import Offer
 from tests.factories import PatientFactory, SurgeonFactory
 from tests.followup.world import FRIDAY_9, WEEKDAYS_9_TO_14, book, madrid, postop
 from tests.messaging.conftest import Clock
+from web.patient_link import views
 
 NOW = madrid(2026, 11, 25, 10)
 SURGERY = dt.date(2026, 11, 20)
@@ -43,6 +45,14 @@ def pinned(monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
     at = Clock(NOW)
     monkeypatch.setattr(clock, "now", at)
     yield at
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttle() -> Iterator[None]:
+    cache.clear()
+    views.throttle.reset()
+    yield
+    views.throttle.reset()
 
 
 @pytest.fixture(autouse=True)
