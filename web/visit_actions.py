@@ -44,6 +44,7 @@ from followup.access import Forbidden, access_visit, staff_of
 from followup.exceptions import DomainError, NotFound
 from followup.models import ContactChannel, ContactOutcome, Visit, VisitQuerySet
 from web.methods import post_or_show
+from web.offer_marks import with_offer_mark
 from web.query_text import whole_number
 from web.roles import DESK_ROLES, role_required
 from web.slots import SlotAsk, slot_panel
@@ -99,15 +100,14 @@ def visible_visits(request: HttpRequest) -> VisitQuerySet:
 
 def read_item(request: HttpRequest, pk: int, *, now: dt.datetime) -> Item | None:
     """The visit as a row, with all it shows; None when not the user's."""
-    visit = (
+    visits = (
         visible_visits(request)
         .with_row_relations()
         .with_contact_summary()
         .with_mri_status()
         .with_patient_left_care()
-        .filter(pk=pk)
-        .first()
     )
+    visit = with_offer_mark(visits, now=now).filter(pk=pk).first()
     if visit is None:
         return None
     return Item(row=rows([visit], now=now)[0])

@@ -17,6 +17,7 @@ from clinic.clock import local
 from clinic.models import Surgeon
 from followup.models import AWAITING_BOOKING_STATUSES, Visit, VisitStatus, worklist
 from followup.services.moves import allowed_moves
+from web.offer_marks import OfferMark, offer_mark
 from web.slots import SlotAsk, SlotPanel
 from web.visit_forms import RowForm
 
@@ -89,6 +90,11 @@ class Row:
     def mri_flag(self) -> str:
         flag = self.visit.mri_flag(self.today)
         return flag.flag_text if flag else ""
+
+    @cached_property
+    def offer(self) -> OfferMark | None:
+        """The visit's latest offer of a freed slot, when its list read it."""
+        return offer_mark(self.visit, self.now)
 
     @cached_property
     def start_local(self) -> dt.datetime | None:

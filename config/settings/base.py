@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     "booking_links",
     # Messages to patients: the outbox, its schedule and providers.
     "messaging",
+    # Freed slots offered to the patients whose window holds them.
+    "offers",
     # The people's pages; the top layer: nothing below imports it.
     "web",
     # /healthz, beat's heartbeat, export_status: also on top.

@@ -66,6 +66,8 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-import-jobs": {"task": "followup.tasks.sweep_import_jobs", "schedule": 60},
     # Messages to patients live in the database; this sends what is due.
     "send-due-messages": {"task": "messaging.tasks.send_due_messages", "schedule": 60},
+    # Offers of freed slots: expire the unclaimed ones, offer the next batch.
+    "sweep-offers": {"task": "offers.tasks.sweep_offers", "schedule": 60},
     # /healthz reads the stamp: beat, a worker and the database all ran.
     "stamp-beat-heartbeat": {"task": "ops.tasks.stamp_heartbeat", "schedule": 60},
 }

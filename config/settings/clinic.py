@@ -1,4 +1,5 @@
-"""The clinic's rules, booking links, and messages to patients."""
+"""The clinic's rules, booking links, offers of freed slots, and messages to
+patients."""
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -43,6 +44,13 @@ if SITE_URL and not SITE_URL.startswith(("https://", "http://")):
     raise ImproperlyConfigured(
         f"SITE_URL={SITE_URL!r} is not an address like https://followup.clinic.example"
     )
+
+# Freed slots offered (offers), read when used: a booked slot freed at least
+# this many hours ahead is offered to the patients whose window holds it,
+# this many at a time, each offer open for this many minutes.
+OFFER_MIN_LEAD_HOURS = env_int("OFFER_MIN_LEAD_HOURS", 24, minimum=0)
+OFFER_BATCH = env_int("OFFER_BATCH", 3, minimum=1)
+OFFER_HOLD_MINUTES = env_int("OFFER_HOLD_MINUTES", 120, minimum=1)
 
 # Messages to patients (messaging). Read when used, so tests can change them.
 # Quiet hours, clinic time: a message due then waits for their end ("" none).

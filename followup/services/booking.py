@@ -3,7 +3,8 @@
 Which moves exist and when each may be made is `followup.services.moves`.
 Every change locks the visit row, writes a
 `VisitEvent` with the slot before and after, and tells the calendars, in one
-transaction.
+transaction; a change that gives a booked slot back says so too
+(`followup.changes.slot_freed`: freed slots are offered to others).
 
 A booking (book, rebook after a no-show, reschedule) is refused, and nothing
 changes, when it starts in the past; when its start's local date (clinic
@@ -48,6 +49,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 
 from clinic.models import Surgeon
+from followup.changes import tell_if_freed
 from followup.exceptions import Conflict, NotFound
 from followup.models import (
     PATIENT_REQUEST,
@@ -62,7 +64,9 @@ from followup.services.booking_checks import (
     check_not_past,
     check_window,
     days_late,
+    moved_fields,
     save_visit,
+    unconfirm,
 )
 from followup.services.history import record_event
 from followup.services.hours import check_hours
@@ -155,6 +159,14 @@ def _place(
         details=details,
         at=now,
     )
+    tell_if_freed(
+        visit,
+        status_before=previous,
+        slot_before=slot_before,
+        surgeon_before=surgeon_before,
+        action=move.event,
+        at=now,
+    )
     return visit
 
 
@@ -173,15 +185,7 @@ def _move_to_slot(
     # window), so a re-plan's "needs rebooking" flag has been dealt with.
     visit.needs_rebooking = False
     fields = ["status", "start", "end", "surgeon", "sequence"]
-    save_visit(visit, [*fields, "needs_rebooking", "late_by_days", *_unconfirm(visit)])
-
-
-def _unconfirm(visit: Visit) -> list[str]:
-    """Clear the patient's confirmation: it was of the slot the visit leaves
-    (a booking, reschedule, unbook, cancellation or reopening). The fields to
-    save."""
-    visit.confirmed, visit.confirmed_at = False, None
-    return ["confirmed", "confirmed_at"]
+    save_visit(visit, [*fields, "needs_rebooking", "late_by_days", *unconfirm(visit)])
 
 
 def _placement_details(
@@ -265,20 +269,9 @@ def _simple_move(
     visit = _locked_visit(visit_id, sequence)
     move = require_move(visit, action, now)
     previous, slot_before = visit.status, (visit.start, visit.end)
-    fields = ["status", "sequence"]
     bump_sequence(visit)
     visit.status = move.target
-    if clear_slot:
-        visit.start = visit.end = None
-        visit.needs_rebooking = False
-        visit.late_by_days = None
-        fields += ["start", "end", "needs_rebooking", "late_by_days"]
-    if move.target in (VisitStatus.TO_BOOK, VisitStatus.CANCELLED):
-        fields += _unconfirm(visit)
-    if previous == VisitStatus.CANCELLED:
-        # Reopened: the cancellation is undone; the history keeps it.
-        visit.cancel_reason = visit.cancelled_by = ""
-        fields += ["cancel_reason", "cancelled_by"]
+    fields = ["status", "sequence", *moved_fields(visit, previous, clear_slot)]
     if move.target == VisitStatus.CANCELLED:
         # The slot stays on the row so calendars can publish the cancellation.
         visit.cancel_reason = reason
@@ -297,6 +290,14 @@ def _simple_move(
         slot_before=slot_before,
         at=now,
         details=details,
+    )
+    tell_if_freed(
+        visit,
+        status_before=previous,
+        slot_before=slot_before,
+        surgeon_before=visit.surgeon_id,
+        action=move.event,
+        at=now,
     )
     return visit
 

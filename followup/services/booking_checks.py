@@ -25,6 +25,7 @@ from followup.exceptions import Conflict, InvalidInput
 from followup.models import (
     SLOT_HOLDING_STATUSES,
     Visit,
+    VisitStatus,
 )
 from followup.services.hours import show
 
@@ -199,3 +200,29 @@ def save_visit(visit: Visit, fields: list[str]) -> None:
 
 def bump_sequence(visit: Visit) -> None:
     visit.sequence += 1
+
+
+def unconfirm(visit: Visit) -> list[str]:
+    """Clear the patient's confirmation: it was of the slot the visit leaves
+    (a booking, reschedule, unbook, cancellation or reopening). The fields to
+    save."""
+    visit.confirmed, visit.confirmed_at = False, None
+    return ["confirmed", "confirmed_at"]
+
+
+def moved_fields(visit: Visit, previous: str, clear_slot: bool) -> list[str]:
+    """A simple move's changes but the cancellation's own: the slot cleared,
+    the confirmation dropped, a cancellation undone. The fields to save."""
+    fields: list[str] = []
+    if clear_slot:
+        visit.start = visit.end = None
+        visit.needs_rebooking = False
+        visit.late_by_days = None
+        fields += ["start", "end", "needs_rebooking", "late_by_days"]
+    if visit.status in (VisitStatus.TO_BOOK, VisitStatus.CANCELLED):
+        fields += unconfirm(visit)
+    if previous == VisitStatus.CANCELLED:
+        # Reopened: the cancellation is undone; the history keeps it.
+        visit.cancel_reason = visit.cancelled_by = ""
+        fields += ["cancel_reason", "cancelled_by"]
+    return fields

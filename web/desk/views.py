@@ -41,6 +41,7 @@ from web.desk.rows import Tab
 from web.desk.state import DeskState
 from web.list_csv import csv_said
 from web.methods import post_or_show
+from web.offer_marks import with_offer_mark
 from web.query_text import whole_number
 from web.refusals import say
 from web.roles import DESK_ROLES, role_required
@@ -119,6 +120,7 @@ def _list_context(
         page = rows.exact_page_of(state.page, exact)
     # The MRI flag is read in the rows' own select.
     chosen = tab_rows(visits, state, today).with_mri_status().with_patient_left_care()
+    chosen = with_offer_mark(chosen, now=now)
     found = list(chosen[page.offset : page.offset + page.size])
     patients = rows.patients_found(staff_of(request.user), state.q) if state.q else []
     if state.q:

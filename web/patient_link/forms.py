@@ -1,7 +1,8 @@
 """The booking page's one form: `start` (one of the offered slots, ISO 8601
 with its offset) books or moves the visit; `action=cancel` gives the time
 up. `sequence` is the visit's as the page showed it, so a form sent again
-after the visit changed (a replay, a second tab) changes nothing.
+after the visit changed (a replay, a second tab) changes nothing. `offer`
+(with `start`) claims an offer of a freed slot (`offers.claims`).
 
 The form is protected by a token of its own rather than Django's CSRF
 check: the page is sent with `Referrer-Policy: no-referrer`, under which
@@ -47,8 +48,23 @@ def _from_this_link(value: str, link_id: int) -> bool:
     return signed == str(link_id)
 
 
+# An offer's refusals (`offers.claims`), by code; `{when}` the time offered.
+OFFER_WORDS = {
+    "offer_taken": "Someone else booked that time, {when}, a moment before you, "
+    "so this offer is closed. Your other free times are below.",
+    "offer_expired": "This offer of {when} has ended, so nothing was booked. " + CHOOSE,
+    "offer_claimed": "You have booked that time already.",
+    "offer_closed": "This offer is closed, so nothing was booked. " + CHOOSE,
+    "offer_unknown": "That offer is not one made to you. " + CHOOSE,
+    "offer_other_slot": "That is not the time offered. " + CHOOSE,
+}
+
+
 def words(error: DomainError) -> str:
     """A refusal as the patient reads it."""
+    if error.code in OFFER_WORDS:
+        start = error.params.get("start")
+        return OFFER_WORDS[error.code].format(when=when(start) if start else "")
     if error.code in ("slot_taken", "slot_not_offered"):
         start = error.params.get("start")
         said = f"That time, {when(start)}," if start else "That time"
@@ -68,6 +84,8 @@ class SlotForm(forms.Form):
     start = forms.CharField(required=False, max_length=40)
     action = forms.CharField(required=False, max_length=20)
     sequence = forms.IntegerField(required=False, min_value=0, max_value=2**31 - 1)
+    # The offer claimed (`?offer=` of an offer's link): digits.
+    offer = forms.RegexField(required=False, regex=r"^[0-9]{1,18}$", max_length=18)
 
     def __init__(self, *args: Any, link_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -16,7 +16,9 @@ from followup.exceptions import DomainError, InvalidInput
 from followup.models import Visit, VisitStatus
 from followup.services.moves import BOOKABLE_STATUSES
 from followup.services.parsing import parse_aware_datetime
+from offers.claims import OfferOnPage
 from web.refusals import day as day_words
+from web.refusals import when
 
 # Free slots shown at once: a few days' worth on a phone.
 SLOT_LIMIT = 36
@@ -93,3 +95,23 @@ def offer(visit: Visit, *, now: dt.datetime, after: dt.datetime | None = None) -
 
 def booked(visit: Visit) -> bool:
     return visit.status == VisitStatus.BOOKED and visit.start is not None
+
+
+# What the page says of an offer no longer open, by its state.
+OFFER_SAID = {
+    "taken": "Someone else booked {when} first, so this offer is closed. "
+    "Your other free times are below.",
+    "expired": "The offer of {when} ended at {ends}. If that time is still "
+    "free, it is among the times below.",
+    "claimed": "You booked {when} through this offer.",
+    "withdrawn": "The offer of {when} is closed.",
+}
+
+
+def offer_said(offered: OfferOnPage | None) -> str:
+    """An offer no longer open, in words; empty for an open one or none."""
+    if offered is None or offered.open:
+        return ""
+    return OFFER_SAID.get(offered.state, OFFER_SAID["withdrawn"]).format(
+        when=when(offered.start), ends=f"{offered.expires_at:%H:%M}"
+    )

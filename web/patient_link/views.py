@@ -13,10 +13,15 @@ can't come" is one call of `booking_links.services`, which calls the desk's
 services; success redirects to the page (`?done=`), a refusal re-renders it
 with the reason in words and fresh slots. Each use is recorded
 (`BookingLinkUse`).
+
+`?offer=<id>` (an offer message's link) shows that offer's slot first, in
+a form of its own; posting it claims the offer (`offers.claims`). An id
+that is not one of this visit's offers shows the page as it is without it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from typing import Any
 
@@ -35,8 +40,9 @@ from core.throttle import TokenThrottle
 from core.tokens import hash_token, looks_like_token
 from feeds.rendering import patient_visit_calendar
 from followup.exceptions import DomainError
+from offers import claims
 from web.patient_link.forms import CANCEL, SlotForm, form_token
-from web.patient_link.rows import after_of, booked, offer
+from web.patient_link.rows import after_of, booked, offer, offer_said
 
 PAGE = "web/patient_link/page.html"
 DONE = {
@@ -100,7 +106,11 @@ def _page(
     status: int = 200,
 ) -> HttpResponse:
     visit = link.visit
+    asked = form.data.get("offer") if form else request.GET.get("offer")
+    offered = claims.offer_on_page(link, asked, now=clock.now())
     context: dict[str, Any] = {
+        "offered": offered,
+        "offered_said": offer_said(offered),
         "title": visit.rule.name,
         "visit": visit,
         "given_name": visit.patient.given_name,
@@ -141,11 +151,7 @@ def booking_page(request: HttpRequest, token: str) -> HttpResponse:
             services.give_up_through_link(link=link, now=now, sequence=data["sequence"])
             done = "gave_up"
         else:
-            moving = booked(link.visit)
-            services.book_through_link(
-                link=link, start=data["start"], now=now, sequence=data["sequence"]
-            )
-            done = "moved" if moving else "booked"
+            done = _book(link, data, now=now)
     except DomainError as error:
         form.refuse(error)
         services.record_use(link, LinkUse.REFUSED, now=now)
@@ -153,6 +159,25 @@ def booking_page(request: HttpRequest, token: str) -> HttpResponse:
         return _page(request, link, token, form=form, status=error.status)
     here = reverse("booking-page", args=[token])
     return _private(HttpResponseRedirect(f"{here}?done={done}", status=303))
+
+
+def _book(link: BookingLink, data: dict[str, Any], *, now: dt.datetime) -> str:
+    """Book or move the visit to the slot posted, claiming the offer posted
+    with it; what was done."""
+    moving = booked(link.visit)
+    if data["offer"]:
+        claims.claim(
+            link=link,
+            offer_id=claims.offer_id_of(data["offer"]),
+            start=data["start"],
+            now=now,
+            sequence=data["sequence"],
+        )
+    else:
+        services.book_through_link(
+            link=link, start=data["start"], now=now, sequence=data["sequence"]
+        )
+    return "moved" if moving else "booked"
 
 
 def booking_calendar(request: HttpRequest, token: str) -> HttpResponse:

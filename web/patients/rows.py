@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Prefetch
 
+from clinic.clock import local
 from clinic.models import Patient, Procedure
 from followup import rules
 from followup.access import Staff
@@ -20,6 +21,8 @@ from followup.models import (
     plan_input,
 )
 from messaging.models import Message
+from offers.models import Offer, OfferStatus
+from web.offer_marks import MARK_WORDS, state_at
 
 
 @dataclass(frozen=True)
@@ -142,3 +145,39 @@ def message_rows(patient: Patient, staff: Staff) -> list[MessageRow]:
     visits = Visit.objects.visible_to(staff)
     latest = Message.objects.of_patient(patient.pk, visits)[:MESSAGES_SHOWN]
     return [MessageRow(m, visit_title(m.visit) if m.visit else "") for m in latest]
+
+
+# The patient page lists this many of the patient's latest offers.
+OFFERS_SHOWN = 20
+
+
+@dataclass(frozen=True)
+class OfferRow:
+    """An offer of a freed slot as the patient page lists it."""
+
+    offer: Offer
+    visit_title: str
+    state: str  # as of now: pending past its end reads expired
+
+    @property
+    def words(self) -> str:
+        return MARK_WORDS[OfferStatus(self.state)]
+
+    @property
+    def start(self) -> dt.datetime:
+        return local(self.offer.freed_slot.start)
+
+
+def offer_rows(patient: Patient, staff: Staff, *, now: dt.datetime) -> list[OfferRow]:
+    """The patient's latest offers of freed slots, for visits `staff` sees."""
+    offers = (
+        Offer.objects.filter(
+            patient_id=patient.pk, visit__in=Visit.objects.visible_to(staff)
+        )
+        .select_related("visit__rule", "freed_slot__surgeon")
+        .order_by("-created_at", "-pk")[:OFFERS_SHOWN]
+    )
+    return [
+        OfferRow(o, visit_title(o.visit), state_at(o.status, o.expires_at, now))
+        for o in offers
+    ]

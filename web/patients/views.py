@@ -49,7 +49,7 @@ from web.patients.forms import (
     ReopenForm,
     RowForm,
 )
-from web.patients.rows import message_rows, procedure_plans
+from web.patients.rows import message_rows, offer_rows, procedure_plans
 from web.roles import DESK_ROLES, SURGEON_ROLES, role_required
 
 
@@ -98,6 +98,7 @@ def _page(
         "details_form": _details_form(patient, refused),
         "link_card": patient_card(request, patient.pk, new_url),
         "messages_sent": message_rows(patient, staff_of(request.user)),
+        "offers": offer_rows(patient, staff_of(request.user), now=clock.now()),
     }
     return render(request, "web/patients/patient.html", context, status=status)
 

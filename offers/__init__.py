@@ -1,0 +1,1 @@
+"""Freed slots offered to those who need them (SPEC section 8)."""

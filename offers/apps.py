@@ -1,0 +1,20 @@
+"""Offers sit above `followup`, `booking_links` and `messaging`: they hear of
+freed slots and bookings through `followup.changes`, write their messages
+to the outbox, and are claimed through the booking link. None of those
+imports this app."""
+
+from django.apps import AppConfig
+
+
+class OffersConfig(AppConfig):
+    name = "offers"
+    verbose_name = "Offers of freed slots"
+
+    def ready(self) -> None:
+        from followup import changes
+        from offers import bookkeeping, freeing  # models are ready only now
+
+        changes.on_slot_freed(freeing.slot_freed)
+        changes.on_visits_changed(bookkeeping.visits_changed)
+        # Registers the beat task in every process, not only workers.
+        from offers import tasks  # noqa: F401
