@@ -162,6 +162,9 @@ def logging_config(log_format: str, *, level: str) -> dict[str, Any]:
                 "filters": ["client_errors_once", "redact_secrets"],
                 "propagate": True,
             },
+            # The twilio package logs every API call it makes, its URL and
+            # headers, a dozen lines per text sent: its warnings are enough.
+            "twilio": {"level": "WARNING"},
             # runserver's access lines, as Django's own configuration has them.
             "django.server": {
                 "handlers": ["django.server"],

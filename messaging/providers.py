@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import threading
 import uuid
 
 from django.conf import settings
@@ -98,19 +99,32 @@ def send_email(message: Message, *, text: str) -> str:
     return msgid
 
 
+# Each thread's Twilio client, with the settings it was made for: its HTTP
+# session keeps its connection to Twilio open from one text to the next.
+_clients = threading.local()
+
+
 def twilio_client() -> object:
+    """A Twilio client for the settings as they are now (read at every
+    send, never at import): the thread's own, made again when they change."""
     from twilio.http.http_client import TwilioHttpClient  # type: ignore[import-untyped]
     from twilio.rest import Client  # type: ignore[import-untyped]
 
-    client = Client(
+    config = (
         settings.TWILIO_ACCOUNT_SID,
         settings.TWILIO_AUTH_TOKEN,
-        http_client=TwilioHttpClient(timeout=settings.MESSAGE_PROVIDER_TIMEOUT_SECONDS),
+        settings.MESSAGE_PROVIDER_TIMEOUT_SECONDS,
+        str(getattr(settings, "TWILIO_API_BASE_URL", "")),
     )
-    base_url = str(getattr(settings, "TWILIO_API_BASE_URL", ""))
+    held = getattr(_clients, "held", None)
+    if held is not None and held[0] == config:
+        return held[1]
+    sid, token, timeout, base_url = config
+    client = Client(sid, token, http_client=TwilioHttpClient(timeout=timeout))
     if base_url:
         # A stand-in on loopback (tests, benchmarks) instead of api.twilio.com.
         client.api.base_url = base_url
+    _clients.held = (config, client)
     return client
 
 

@@ -1,16 +1,23 @@
 """The sender: `send_due_messages(now)`, which the beat task and
 `manage.py send_due_messages` both run.
 
-Each due message is claimed by a conditional update (`queued` to `sent`,
-zero rows: another worker has it), in one transaction with its visit read
-again under a lock: a message whose visit or patient is no longer what it
-was written for is `cancelled` there, never sent. The visit's lock orders
-the claim after any booking change in flight, and a booking change after
-the claim finds the message already sent. The provider is called after
-that commit, so a crash between the two loses a message, never sends one
-twice. A transient failure puts it back in the queue with a backoff
-(`MESSAGE_MAX_ATTEMPTS` in all); a permanent one is `failed` with the
-provider's reason.
+Due messages are claimed a batch at a time (`BATCH`), in one transaction:
+their visits are read again under a lock (`FOR NO KEY UPDATE`), then the
+messages themselves are locked and each one claimed by a conditional update
+(`queued` to `sent`, or to `cancelled` when its visit or patient is no
+longer what it was written for, or its number replied STOP). Both locks
+skip rows another transaction holds (`SKIP LOCKED`): two senders at once
+(two workers, a beat run that overlaps the last) take different batches
+instead of queueing behind each other, and a message whose visit a booking
+change holds is left for the next run, which reads the visit as that
+change left it. Locks are taken visit first, message second, as the
+booking changes take them, and never waited for, so nothing deadlocks.
+
+The provider is called after that commit, one message at a time, so a
+crash between the two loses the batch's unsent messages (each `sent` with
+no provider id), never sends one twice. A transient failure puts it back in
+the queue with a backoff (`MESSAGE_MAX_ATTEMPTS` in all); a permanent one
+is `failed` with the provider's reason.
 
 A text with the booking link (`{{ link }}`, stored as
 `schedule.LINK_PLACEHOLDER`) gets the visit's live link in the claim's
@@ -30,7 +37,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 
 from booking_links import services as booking_links
 from followup.exceptions import DomainError
@@ -40,7 +47,9 @@ from messaging.models import Channel, Message, SmsOptOut, Status
 from messaging.outbox import address_of
 
 logger = logging.getLogger(__name__)
-BATCH = 100
+# Messages claimed in one transaction. A crash between the claim and the
+# sends loses at most this many (each `sent`, with no provider id).
+BATCH = 20
 FIRST_RETRY = dt.timedelta(minutes=1)
 LAST_RETRY = dt.timedelta(hours=1)
 OPTED_OUT = "The number replied STOP: no texts to it until it replies START."
@@ -77,28 +86,24 @@ def send_due_messages(*, now: dt.datetime) -> SendReport:
             Message.objects.due(now)
             .filter(after)
             .order_by("scheduled_for", "id")
-            .values_list("scheduled_for", "pk")[:BATCH]
+            .values_list("scheduled_for", "pk", "visit_id")[:BATCH]
         )
         if not batch:
             return report
-        last_time, last_id = batch[-1]
+        last_time, last_id, _ = batch[-1]
         after = Q(scheduled_for__gt=last_time) | Q(
             scheduled_for=last_time, pk__gt=last_id
         )
-        for _, message_id in batch:
-            outcome = send_one(message_id, now=now)
-            if outcome:
-                report.outcomes[message_id] = outcome
-                setattr(report, outcome, getattr(report, outcome) + 1)
+        claimed = _claim([(pk, visit_id) for _, pk, visit_id in batch], now=now)
+        for message, text in claimed:
+            outcome = _send(message, text=text, now=now)
+            report.outcomes[message.pk] = outcome
+            setattr(report, outcome, getattr(report, outcome) + 1)
 
 
-def send_one(message_id: int, *, now: dt.datetime) -> str:
-    """Claim, check and send one message; what became of it ("sent",
-    "cancelled", "failed", "retrying"), or "" when another worker has it."""
-    claimed = _claim(message_id, now=now)
-    if claimed is None:
-        return ""
-    message, text = claimed
+def _send(message: Message, *, text: str, now: dt.datetime) -> str:
+    """Send one claimed message, saying `text`; what became of it ("sent", "cancelled",
+    "failed", "retrying")."""
     if message.status == Status.CANCELLED:
         return "cancelled"
     try:
@@ -113,37 +118,51 @@ def send_one(message_id: int, *, now: dt.datetime) -> str:
 
 
 @transaction.atomic
-def _claim(message_id: int, *, now: dt.datetime) -> tuple[Message, str] | None:
-    """The message claimed (`sent`, or `cancelled` with its reason) and the
-    text that goes out; None when another worker has it."""
-    message = (
-        Message.objects.select_related("patient", "visit").filter(pk=message_id).first()
+def _claim(
+    batch: list[tuple[int, int | None]], *, now: dt.datetime
+) -> list[tuple[Message, str]]:
+    """Claim the batch's messages that no other transaction holds: each one
+    `sent` (to be sent now) or `cancelled` (with the reason), by
+    conditional update. The claimed messages, in the batch's order, each
+    with the text that goes out."""
+    visit_ids = sorted({visit_id for _, visit_id in batch if visit_id is not None})
+    # The visits' locks: a booking change in flight holds its visit, and its
+    # messages wait for the next run.
+    visits = {
+        visit.pk: visit
+        for visit in Visit.objects.select_for_update(no_key=True, skip_locked=True)
+        .filter(pk__in=visit_ids)
+        .order_by("pk")
+    }
+    free = [pk for pk, visit_id in batch if visit_id is None or visit_id in visits]
+    messages = list(
+        Message.objects.select_for_update(of=("self",), skip_locked=True)
+        .select_related("patient")
+        .filter(pk__in=free, status=Status.QUEUED)
+        .order_by("scheduled_for", "id")
     )
-    if message is None or message.status != Status.QUEUED:
-        return None
-    reason = _why_not(message, now=now)
-    text = ""
-    if not reason:
-        text, reason = _text_with_link(message, now=now)
-    status = Status.CANCELLED if reason else Status.SENT
-    claimed = Message.objects.filter(pk=message_id, status=Status.QUEUED).update(
-        status=status,
-        sent_at=None if reason else now,
-        error=reason,
-        attempts=message.attempts + (0 if reason else 1),
-        updated_at=now,
+    numbers = [m.to for m in messages if m.channel == Channel.SMS]
+    opted_out = set(
+        SmsOptOut.objects.filter(phone__in=numbers).values_list("phone", flat=True)
     )
-    if not claimed:
-        return None
-    message.status, message.attempts = status, message.attempts + (0 if reason else 1)
-    return message, text
+    reasons: dict[str, list[Message]] = {}
+    texts: dict[int, str] = {}
+    for message in messages:
+        visit = visits.get(message.visit_id) if message.visit_id else None
+        reason = _why_not(message, visit, opted_out, now)
+        if not reason:
+            texts[message.pk], reason = _text_with_link(message, visit, now=now)
+        reasons.setdefault(reason, []).append(message)
+    for reason, group in reasons.items():
+        _mark_claimed(group, reason=reason, now=now)
+    return [(message, texts.get(message.pk, "")) for message in messages]
 
 
-def _why_not(message: Message, *, now: dt.datetime) -> str:
-    """Why `message` must not go now; empty when it may."""
-    if message.visit_id is not None:
-        # The visit's lock waits for a booking change in flight to commit.
-        visit = Visit.objects.select_for_update(no_key=True).get(pk=message.visit_id)
+def _why_not(
+    message: Message, visit: Visit | None, opted_out: set[str], now: dt.datetime
+) -> str:
+    """Why `message` must not be sent now; empty when it may."""
+    if visit is not None:
         reason = schedule.still_applies(message, visit, now)
         if reason:
             return reason
@@ -152,25 +171,47 @@ def _why_not(message: Message, *, now: dt.datetime) -> str:
         message.channel != patient.reminders or message.to != address_of(patient)
     ):
         return "The patient's consent or contact details changed."
-    if (
-        message.channel == Channel.SMS
-        and SmsOptOut.objects.filter(phone=message.to).exists()
-    ):
+    if message.channel == Channel.SMS and message.to in opted_out:
         return OPTED_OUT
     return ""
 
 
-def _text_with_link(message: Message, *, now: dt.datetime) -> tuple[str, str]:
+def _text_with_link(
+    message: Message, visit: Visit | None, *, now: dt.datetime
+) -> tuple[str, str]:
     """The text that goes out: the stored one with the visit's live booking
     link in place of `schedule.LINK_PLACEHOLDER` (the token is never
     stored); and why it cannot go, when the visit has nothing to book."""
-    if schedule.LINK_PLACEHOLDER not in message.text or message.visit is None:
+    if schedule.LINK_PLACEHOLDER not in message.text or visit is None:
         return message.text, ""
     try:
-        url = booking_links.link_url_for(message.visit, now=now)
+        url = booking_links.link_url_for(visit, now=now)
     except DomainError as exc:
         return "", f"No booking link to send: {exc.message}"
     return schedule.with_link(message.text, url), ""
+
+
+def _mark_claimed(group: list[Message], *, reason: str, now: dt.datetime) -> None:
+    """The claim: `queued` to `sent` (no reason) or `cancelled`, only where
+    still queued. The rows are locked, so every one is claimed; a count
+    that differs rolls the whole batch back, sending nothing."""
+    status = Status.CANCELLED if reason else Status.SENT
+    tried = 0 if reason else 1
+    claimed = Message.objects.filter(
+        pk__in=[m.pk for m in group], status=Status.QUEUED
+    ).update(
+        status=status,
+        sent_at=None if reason else now,
+        error=reason,
+        attempts=F("attempts") + tried,
+        updated_at=now,
+    )
+    if claimed != len(group):
+        raise RuntimeError(
+            f"Claimed {claimed} of {len(group)} locked messages; nothing sent."
+        )
+    for message in group:
+        message.status, message.attempts = status, message.attempts + tried
 
 
 def _finish(message: Message, *, status: str, error: str, now: dt.datetime) -> str:

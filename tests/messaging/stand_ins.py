@@ -52,9 +52,14 @@ class TwilioStandIn:
 
     requests: list[dict[str, str]] = field(default_factory=list)
     url: str = ""
+    # The server answers each connection on a thread of its own: two
+    # senders at once must still get two message ids.
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def answer(self, path: str, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
-        self.requests.append({"path": path, **form})
+        with self._lock:
+            self.requests.append({"path": path, **form})
+            number = len(self.requests)
         to = form.get("To", "")
         if to == INVALID_NUMBER:
             return 400, {
@@ -69,7 +74,7 @@ class TwilioStandIn:
                 "message": "Internal Server Error",
                 "status": 500,
             }
-        sid = f"SM{len(self.requests):032x}"
+        sid = f"SM{number:032x}"
         return 201, {
             "sid": sid,
             "status": "queued",
@@ -85,6 +90,12 @@ def twilio_server() -> Iterator[TwilioStandIn]:
     stand_in = TwilioStandIn()
 
     class Handler(BaseHTTPRequestHandler):
+        # Keep-alive, as Twilio's API: a client sends text after text on one
+        # connection. Without Nagle's algorithm, or the body (written after
+        # the headers) would wait for the client's delayed ACK, 40 ms.
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
+
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", 0))
             body = self.rfile.read(length).decode()

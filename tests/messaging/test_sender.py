@@ -235,7 +235,7 @@ def test_two_senders_at_once_send_each_message_exactly_once(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_reschedule_in_flight_is_waited_for_and_its_old_reminder_never_sent(
+def test_a_reschedule_in_flight_is_left_to_the_next_run_its_old_reminder_never_sent(
     monkeypatch: pytest.MonkeyPatch, front_desk: User
 ) -> None:
     visit = book(visit_of(), actor=front_desk)
@@ -275,6 +275,38 @@ def test_a_reschedule_in_flight_is_waited_for_and_its_old_reminder_never_sent(
     assert report.sent == 0
     old, new = messages(visit, kind=Kind.REMINDER)
     assert (old.status, new.status) == (Status.CANCELLED, Status.QUEUED)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_message_whose_visit_another_transaction_holds_goes_in_the_next_run(
+    desk: User,
+) -> None:
+    visit = book(visit_of(), actor=desk)
+    held, release = threading.Event(), threading.Event()
+
+    def clerk() -> None:
+        try:
+            with transaction.atomic():
+                Visit.objects.select_for_update().get(pk=visit.pk)
+                held.set()
+                release.wait(5)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=clerk)
+    thread.start()
+    assert held.wait(5)
+    try:
+        skipped = send_due_messages(now=NINE)  # never waits for the lock
+    finally:
+        release.set()
+        thread.join()
+    assert (skipped.sent, reminder_of(visit).status) == (0, Status.QUEUED)
+
+    later = send_due_messages(now=NINE + dt.timedelta(minutes=1))
+
+    assert later.sent == 1
+    assert reminder_of(visit).status == Status.SENT
 
 
 @pytest.mark.django_db
