@@ -38,8 +38,8 @@ def test_the_demo_has_a_message_in_every_state_and_replies_to_deal_with() -> Non
     assert set(Message.objects.values_list("status", flat=True)) == set(Status.values)
     replies = {m.intent: m for m in Message.objects.filter(direction=Direction.IN)}
     assert set(replies) == {Intent.CONFIRM, Intent.CHANGE, Intent.UNCLEAR}
-    assert replies[Intent.CONFIRM].visit is not None
-    assert replies[Intent.CONFIRM].visit.confirmed
+    confirmed = replies[Intent.CONFIRM].visit
+    assert confirmed is not None and confirmed.confirmed
     [failed] = Message.objects.filter(status=Status.FAILED)
     assert failed.error == (
         "the phone is switched off or out of reach (Twilio error 30003)"
