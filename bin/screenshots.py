@@ -1,11 +1,13 @@
 """Screenshots of the worklist, the appointments, the surgeon's page, the
-follow-up figures and the patient's booking page (on a phone) for the README.
+follow-up figures, a patient's page with their messages and the patient's
+booking page (on a phone) for the README.
 
 Builds a throwaway demo clinic (migrate + seed_demo into
 var/screenshots.sqlite3, debug mode), serves it on a free local port, logs
 in as `desk` and as `surgeon1` in Debian's Chromium (/usr/bin/chromium:
 never a downloaded browser), saves the first screen of each page (the
-whole of /reports/) at 1280 px under docs/screenshots/, and stops the server it started.
+whole of /reports/; of the patient's page, its messages) at 1280 px under
+docs/screenshots/, and stops the server it started.
 
 Its tasks go to an in-memory broker, so nothing reaches the demo's own
 broker folder (var/broker/), whose worker would run them against another
@@ -40,6 +42,14 @@ SHOTS = [
 ]
 # Pages whose whole length is the picture (the charts sit below the table).
 FULL_PAGE = {"reports.png"}
+# The page of the demo's patient who texted R: their messages, the reply,
+# the booking link sent back.
+MESSAGES_SHOT = "patient-messages.png"
+MESSAGES_HEIGHT = 1180
+WHO_ASKED_TO_CHANGE = (
+    "from messaging.models import Message; "
+    "print(Message.objects.get(direction='in', intent='change').patient_id)"
+)
 # The patient's booking page, opened without login on a phone.
 PHONE = {"width": 375, "height": 812}
 BOOKING_SHOT = "booking-link.png"
@@ -78,6 +88,32 @@ def booking_link_path() -> str:
     return made.stdout.strip()
 
 
+def patient_messages_path() -> str:
+    """The page of the demo's patient who asked, by text, for another time."""
+    found = subprocess.run(  # noqa: S603 - our own manage.py, fixed code
+        [sys.executable, "manage.py", "shell", "-c", WHO_ASKED_TO_CHANGE],
+        cwd=ROOT,
+        env=demo_environment(),
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return f"/desk/patients/{found.stdout.split()[-1]}/"
+
+
+def shoot_messages(page: Any, path: str) -> None:
+    """The top of the patient's page: their contact details and consent,
+    and their latest messages with the texts open (the reply sent back with
+    the booking link, the patient's R, the reminder it answered)."""
+    page.goto(path)
+    texts = page.locator("#messages details")
+    for index in range(min(texts.count(), 3)):
+        texts.nth(index).locator("summary").click()
+    clip = {"x": 0, "y": 0, "width": WIDTH, "height": MESSAGES_HEIGHT}
+    page.screenshot(path=str(OUT / MESSAGES_SHOT), full_page=True, clip=clip)
+    print(f"screenshots: {OUT.relative_to(ROOT) / MESSAGES_SHOT} (desk)")
+
+
 def shoot_booking_page(browser: Any, base_url: str, path: str) -> None:
     context = browser.new_context(viewport=PHONE, base_url=base_url)
     page = context.new_page()
@@ -107,7 +143,7 @@ def wait_until_up(url: str, server: subprocess.Popen[bytes], seconds: float) -> 
     raise SystemExit(f"screenshots: no answer from {url} in {seconds:.0f} s")
 
 
-def shoot(base_url: str, booking_path: str) -> None:
+def shoot(base_url: str, booking_path: str, messages_path: str) -> None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -130,6 +166,8 @@ def shoot(base_url: str, booking_path: str) -> None:
                 page.goto(path)
                 page.screenshot(path=str(OUT / name), full_page=name in FULL_PAGE)
                 print(f"screenshots: {OUT.relative_to(ROOT) / name} ({username})")
+                if username == "desk" and name == "worklist.png":
+                    shoot_messages(page, messages_path)
                 context.close()
             shoot_booking_page(browser, base_url, booking_path)
         finally:
@@ -145,6 +183,7 @@ def main() -> None:
     manage("migrate", "--noinput")
     manage("seed_demo")
     booking_path = booking_link_path()
+    messages_path = patient_messages_path()
     port = free_port()
     server = subprocess.Popen(  # noqa: S603 - fixed arguments, as above
         [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
@@ -156,7 +195,7 @@ def main() -> None:
     try:
         base_url = f"http://127.0.0.1:{port}"
         wait_until_up(base_url + "/login/", server, seconds=30)
-        shoot(base_url, booking_path)
+        shoot(base_url, booking_path, messages_path)
     finally:
         server.terminate()
         try:

@@ -43,7 +43,7 @@ from core.tokens import (
     same_digest,
 )
 from followup import services
-from followup.exceptions import Conflict, NotFound
+from followup.exceptions import Conflict, DomainError, NotFound
 from followup.models import Visit, VisitStatus
 from followup.models.authorship import PATIENT_LINK
 from followup.services.parsing import require_aware
@@ -112,10 +112,19 @@ def issue_link(
     visit = Visit.objects.select_for_update(of=("self",)).filter(pk=visit_id).first()
     if visit is None:
         raise NotFound(f"Visit {visit_id} does not exist.")
+    return _issue(visit, actor=actor, now=now)
+
+
+def _issue(
+    visit: Visit, *, actor: User | None, now: dt.datetime, end_open: bool = True
+) -> IssuedBookingLink:
+    """A new link for `visit`, locked by the caller; `end_open`: end its
+    open links first (False: the caller knows it has none)."""
     refusal = _ended_reason(visit, local(now).date())
     if refusal is not None:
         raise refusal
-    BookingLink.objects.filter(visit=visit, ended_at=None).update(ended_at=now)
+    if end_open:
+        BookingLink.objects.filter(visit=visit, ended_at=None).update(ended_at=now)
     nonce, token, digest = new_derived_token(key_salt=TOKEN_SALT)
     link = BookingLink.objects.create(
         visit=visit, token_hash=digest, nonce=nonce, created_at=now, created_by=actor
@@ -132,15 +141,34 @@ def derived_token(link: BookingLink) -> str | None:
     return token if same_digest(link.token_hash, hash_token(token)) else None
 
 
-@transaction.atomic
 def live_token(*, visit_id: int, now: dt.datetime) -> str:
     """The token of the visit's live link, derived again; a new link (the
     older ones ended) when none is live or the live one is not derivable.
     Under the visit's row lock, so two messages of one visit sent at once
     carry the same link. A Conflict when the visit has nothing to book."""
-    locked = Visit.objects.select_for_update(of=("self",)).filter(pk=visit_id)
-    if locked.only("pk").first() is None:
-        raise NotFound(f"Visit {visit_id} does not exist.")
+    found = _live_token(visit_id, now)
+    if isinstance(found, DomainError):
+        raise found
+    return found
+
+
+# No savepoint of its own: the sender calls it inside its claim, once per
+# message, and a refusal is returned, not raised, so it leaves that
+# transaction usable.
+@transaction.atomic(savepoint=False)
+def _live_token(visit_id: int, now: dt.datetime) -> str | DomainError:
+    visit = (
+        Visit.objects.select_for_update(no_key=True, of=("self",))
+        .filter(pk=visit_id)
+        .first()
+    )
+    if visit is None:
+        return NotFound(f"Visit {visit_id} does not exist.")
+    refusal = _ended_reason(visit, local(now).date())
+    if refusal is not None:
+        return refusal
+    # An open link that is not live belongs to a visit with nothing to book,
+    # refused above: no live link means no open one to end.
     link = (
         BookingLink.objects.live(local(now).date())
         .filter(visit_id=visit_id)
@@ -149,7 +177,8 @@ def live_token(*, visit_id: int, now: dt.datetime) -> str:
     )
     token = derived_token(link) if link is not None else None
     if token is None:
-        token = issue_link(visit_id=visit_id, actor=None, now=now).token
+        issued = _issue(visit, actor=None, now=now, end_open=link is not None)
+        token = issued.token
     return token
 
 

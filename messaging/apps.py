@@ -1,6 +1,7 @@
 """The outbox is told of every visit change through `followup.changes`, and
 the follow-up report carries the messaging figures through
-`followup.report_figures`."""
+`followup.report_figures`, and the demo clinic its messages through
+`followup.demo`."""
 
 from django.apps import AppConfig
 
@@ -10,10 +11,12 @@ class MessagingConfig(AppConfig):
     verbose_name = "Messages to patients"
 
     def ready(self) -> None:
-        from followup import changes, report_figures
+        from followup import changes, demo, report_figures
+        from messaging import demo as messages_demo
         from messaging import figures, outbox  # models are ready only now
 
         changes.on_visits_changed(outbox.visits_changed)
         report_figures.register(figures.PROVIDER)
+        demo.add_step("messaging", messages_demo.seed_messages)
         # Registers the beat task in every process, not only workers.
         from messaging import tasks  # noqa: F401

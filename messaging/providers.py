@@ -23,6 +23,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import EmailMessage
 from django.core.mail.message import make_msgid
+from django.urls import reverse
 
 from messaging.models import Channel, Message
 
@@ -134,13 +135,26 @@ def send_twilio(message: Message, *, text: str) -> str:
     client = twilio_client()
     try:
         sent = client.messages.create(  # type: ignore[attr-defined]
-            to=message.to, from_=settings.TWILIO_FROM, body=text
+            to=message.to,
+            from_=settings.TWILIO_FROM,
+            body=text,
+            **_status_callback(),
         )
     except TwilioRestException as exc:
         raise _twilio_failure(exc) from None
     except (TwilioException, OSError) as exc:
         raise Transient(f"Twilio could not be reached: {type(exc).__name__}") from None
     return str(sent.sid)
+
+
+def _status_callback() -> dict[str, str]:
+    """Where Twilio posts the text's delivery status: the status webhook on
+    `SITE_URL`, the URL the signature check then expects; without SITE_URL,
+    nowhere (the text stays `sent`)."""
+    base = str(getattr(settings, "SITE_URL", "") or "").strip().rstrip("/")
+    if not base:
+        return {}
+    return {"status_callback": base + reverse("sms-status")}
 
 
 def _twilio_failure(exc: object) -> Exception:

@@ -10,10 +10,12 @@ import datetime as dt
 
 import pytest
 from django.contrib.auth.models import User
+from pytest_django.fixtures import Settings as SettingsWrapper
 
 from booking_links.services import link_url_for
 from clinic.models import Patient, Reminders
 from followup.models import Visit
+from messaging import providers
 from messaging.models import Kind, Message, Status
 from messaging.schedule import with_link
 from messaging.services import send_due_messages
@@ -57,8 +59,9 @@ def test_an_email_reminder_reaches_the_smtp_server(
 
 
 def test_an_sms_reminder_goes_through_twilios_messages_api(
-    desk: User, twilio: stand_ins.TwilioStandIn
+    desk: User, twilio: stand_ins.TwilioStandIn, settings: SettingsWrapper
 ) -> None:
+    settings.SITE_URL = "https://followup.clinic.example/"
     visit = book(visit_of(), actor=desk)
 
     send_due_messages(now=NINE)
@@ -72,6 +75,10 @@ def test_an_sms_reminder_goes_through_twilios_messages_api(
         MOBILE,
         "+34911111111",
         with_link(reminder.text, link),
+    )
+    # Twilio is told where to post its delivery status: the status webhook.
+    assert call["StatusCallback"] == (
+        "https://followup.clinic.example/hooks/sms/twilio/status/"
     )
     credentials = base64.b64encode(f"{SID}:secret-token".encode()).decode()
     assert call["Authorization"] == f"Basic {credentials}"
@@ -109,3 +116,11 @@ def test_a_twilio_server_error_is_retried_later(
     assert report.retrying == 1
     send_due_messages(now=NINE + dt.timedelta(minutes=1))
     assert len(twilio.requests) == 2
+
+
+def test_without_site_url_twilio_is_given_no_status_callback(
+    settings: SettingsWrapper,
+) -> None:
+    settings.SITE_URL = ""
+
+    assert providers._status_callback() == {}

@@ -259,7 +259,7 @@ def test_the_page_says_them_in_words_with_their_intervals(
     assert "% missed, not reminded" in section and "25.0%" in section
     # Next to the call-based figure it compares with.
     assert "33.3%" in section and "likely 9.7\u201370.0%" in section
-    assert "% back within 15 days of first call: \u2013" in section
+    assert "after the first call: \u2013" in section
 
 
 def test_the_figures_cost_one_query(

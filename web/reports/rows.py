@@ -137,6 +137,9 @@ def chart_height(count: int) -> int:
 
 NOTHING = "\u2013"  # an en dash: nothing to measure
 HEADER_OF = dict(zip(reports.FIGURES, FIGURE_HEADERS, strict=True))
+# How a figure shown beside another's is named there, where shorter words
+# than its column's header fit.
+BESIDE_WORDS = {"pct_returned_within_15_days_of_first_call": "after the first call"}
 
 
 @dataclass(frozen=True)
@@ -201,7 +204,8 @@ def _cells(
         cell = value_cell(values.get(figure.name))
         if figure.beside in HEADER_OF:
             twin = value_cell(_core_value(core, figure.beside))
-            words = f"{HEADER_OF[figure.beside]}: {twin.text}"
+            name = BESIDE_WORDS.get(figure.beside, HEADER_OF[figure.beside])
+            words = f"{name}: {twin.text}"
             if twin.interval:
                 words += f" ({twin.interval})"
             cell = Cell(cell.text, cell.interval, beside=words)

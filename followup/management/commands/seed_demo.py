@@ -12,6 +12,8 @@ patient who will book; one who declined) and the annual reviews' MRIs
 (booked in the next two weeks: one without a study, one with its report
 pending, one done). The patients have every consent to reminders: by SMS,
 by email, none with a phone, none with nothing known (`demo_contact`).
+Apps built on follow-up add their own history last (`followup.demo`: the
+messages sent, delivered or failed, and the patients' replies).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from django.utils import timezone
 from clinic.clock import clinic_zone, local_date
 from clinic.models import Procedure, ProcedureKind, Reminders, Surgeon
 from clinic.search import fold
-from followup import services
+from followup import demo, services
 from followup.models import (
     AWAITING_BOOKING_STATUSES,
     ConsultationSession,
@@ -162,6 +164,8 @@ class Command(BaseCommand):
         self._bring_visits_to_every_state(today=today, desk=desk)
         self._call_the_lost(today=today, desk=desk)
         self._prepare_mri_reviews(today=today, desk=desk)
+        for step in demo.steps():
+            step(today=today, desk=desk)
 
     def _bring_visits_to_every_state(
         self, *, today: dt.date, desk: User | None
