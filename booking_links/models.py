@@ -1,11 +1,14 @@
 """A visit's booking link, and each use of it.
 
 - `BookingLink`: one secret URL of a visit; only the token's SHA-256 is
-  stored (`core.tokens`, like calendar links). `ended_at` is set when a
-  newer link is made for the visit. The other ends (the visit completed or
-  cancelled, or 60 days past its window) are read from the visit at every
-  lookup (`BookingLinkQuerySet.live`), so no change of a visit can forget
-  to end its link.
+  stored (`core.tokens`, like calendar links), with the random `nonce` the
+  token is derived from (`core.tokens.derive_token`), so that the server can
+  put the visit's live link in a message at send time without storing it.
+  A link made before nonces has none: it still opens, it is not derivable.
+  `ended_at` is set when a newer link is made for the visit. The other
+  ends (the visit completed or cancelled, or 60 days past its window) are
+  read from the visit at every lookup (`BookingLinkQuerySet.live`), so no
+  change of a visit can forget to end its link.
 - `BookingLinkUse`: the audit trail of a link: each page view, booking,
   move, "I can't come", refusal and calendar download, with when.
 """
@@ -41,6 +44,8 @@ class BookingLink(models.Model):
         Visit, on_delete=models.CASCADE, related_name="booking_links"
     )
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # The token is HMAC(SECRET_KEY, nonce); blank: a link that is not derivable.
+    nonce = models.CharField(max_length=32, blank=True, default="", editable=False)
     created_at = models.DateTimeField()
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -1,10 +1,14 @@
 """Making a visit's booking link, finding it by its token, and the patient's
 moves through it.
 
-The token is `core.tokens`' (256 bits; only its SHA-256 stored), shown once
-in the answer that makes the link. A new link ends the visit's older ones in
-the same transaction, under the visit's row lock, so a visit has one open
-link at a time (a partial unique constraint says so too).
+The token is `core.tokens`' derived kind (256 bits, the HMAC of a stored
+random nonce under SECRET_KEY; only its SHA-256 stored), shown in the answer
+that makes the link. A new link ends the visit's older ones in the same
+transaction, under the visit's row lock, so a visit has one open link at a
+time (a partial unique constraint says so too). Because the server can
+derive the token again, `link_url_for` gives a message, at send time, the
+visit's live link (making one when there is none), and no message row ever
+holds the token. Absolute URLs start with `SITE_URL`.
 
 The patient's moves are the front desk's services (`followup.services`),
 with the same controls (window, sessions, exclusion constraints, transition
@@ -19,6 +23,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 
 from booking_links.models import (
@@ -29,7 +35,13 @@ from booking_links.models import (
     LinkUse,
 )
 from clinic.clock import local
-from core.tokens import hash_token, looks_like_token, new_token, same_digest
+from core.tokens import (
+    derive_token,
+    hash_token,
+    looks_like_token,
+    new_derived_token,
+    same_digest,
+)
 from followup import services
 from followup.exceptions import Conflict, NotFound
 from followup.models import Visit, VisitStatus
@@ -41,10 +53,25 @@ if TYPE_CHECKING:
 
 # What an unbooking through the link records as its reason (SPEC section 8).
 PATIENT_REQUEST = "patient_request"
+# `core.tokens.derive_token`'s key salt: a booking link's token is its own
+# kind of HMAC, never another token's.
+TOKEN_SALT = "booking_links.token"  # noqa: S105 - a salt, not a secret
 
 
 def link_path(token: str) -> str:
     return f"/p/{token}/"
+
+
+def site_url() -> str:
+    """`SITE_URL` without its trailing slash, read now; ImproperlyConfigured
+    when it is not set (production must say where it is served)."""
+    base = str(getattr(settings, "SITE_URL", "") or "").strip().rstrip("/")
+    if not base:
+        raise ImproperlyConfigured(
+            "SITE_URL is not set: a booking link in a message needs the "
+            "address patients open the site at, e.g. https://followup.clinic.example"
+        )
+    return base
 
 
 @dataclass(frozen=True)
@@ -89,11 +116,48 @@ def issue_link(
     if refusal is not None:
         raise refusal
     BookingLink.objects.filter(visit=visit, ended_at=None).update(ended_at=now)
-    token, digest = new_token()
+    nonce, token, digest = new_derived_token(key_salt=TOKEN_SALT)
     link = BookingLink.objects.create(
-        visit=visit, token_hash=digest, created_at=now, created_by=actor
+        visit=visit, token_hash=digest, nonce=nonce, created_at=now, created_by=actor
     )
     return IssuedBookingLink(link=link, token=token)
+
+
+def derived_token(link: BookingLink) -> str | None:
+    """`link`'s token, derived again; None when it cannot be: a link made
+    before nonces, or under another SECRET_KEY (the hash no longer matches)."""
+    if not link.nonce:
+        return None
+    token = derive_token(link.nonce, key_salt=TOKEN_SALT)
+    return token if same_digest(link.token_hash, hash_token(token)) else None
+
+
+@transaction.atomic
+def live_token(*, visit_id: int, now: dt.datetime) -> str:
+    """The token of the visit's live link, derived again; a new link (the
+    older ones ended) when none is live or the live one is not derivable.
+    Under the visit's row lock, so two messages of one visit sent at once
+    carry the same link. A Conflict when the visit has nothing to book."""
+    locked = Visit.objects.select_for_update(of=("self",)).filter(pk=visit_id)
+    if locked.only("pk").first() is None:
+        raise NotFound(f"Visit {visit_id} does not exist.")
+    link = (
+        BookingLink.objects.live(local(now).date())
+        .filter(visit_id=visit_id)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    token = derived_token(link) if link is not None else None
+    if token is None:
+        token = issue_link(visit_id=visit_id, actor=None, now=now).token
+    return token
+
+
+def link_url_for(visit: Visit, *, now: dt.datetime) -> str:
+    """The absolute URL of `visit`'s live booking link at `now` (made when
+    there is none): what a message carries, never stored."""
+    base = site_url()  # before any write: a missing SITE_URL makes no link
+    return base + link_path(live_token(visit_id=visit.pk, now=now))
 
 
 def find_live(token: str, *, now: dt.datetime) -> BookingLink | None:

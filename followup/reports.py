@@ -14,8 +14,19 @@ is (or was last) booked with, else the one who operated: the person who
 sees the patient answers for the visit, and a visit never booked belongs
 to its operating surgeon.
 
-**Cost**: three queries whatever the data size: one grouped query of
-conditional counts (rule x surgeon), one `values_list` of the booking
+**Rates** carry their 95 % Wilson interval (`followup.stats`): the API and
+the CSV give `<rate>_ci_low` and `<rate>_ci_high` beside each.
+
+**Other apps' figures** (the messages, the booking links) come through
+`followup.report_figures`: each registered provider measures the same
+cohort and adds named figures to the totals and to each row, after
+follow-up's own; follow-up never imports those apps.
+
+The cohort and the SQL that counts it are `followup.report_cohort`'s.
+
+**Cost**: three queries whatever the data size (and each provider's own):
+one grouped query of conditional counts (rule x surgeon), one `values_list`
+of the booking
 delays of the booked cohort visits (the medians are taken in Python from
 it: portable across PostgreSQL and SQLite, and exact, where SQLite has no
 `percentile_cont`), and one for the surgeons' names. Totals add up the
@@ -27,50 +38,20 @@ from __future__ import annotations
 
 import datetime as dt
 import statistics
-from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import (
-    BooleanField,
-    Case,
-    Count,
-    DateField,
-    DateTimeField,
-    Exists,
-    ExpressionWrapper,
-    F,
-    OuterRef,
-    Q,
-    Subquery,
-    Value,
-    When,
-)
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models import Q
 
-from clinic.clock import clinic_zone, local_date
 from clinic.models import Surgeon
 from clinic.staff import Staff
-from followup.models import (
-    CancelReason,
-    ContactAttempt,
-    Visit,
-    VisitEvent,
-    VisitQuerySet,
-    VisitStatus,
-)
+from followup import report_figures
+from followup.models import Visit, VisitQuerySet
+from followup.report_cohort import booking_delays, cohort, grouped_counts
+from followup.report_figures import FigureProvider, ReportScope, Value
+from followup.stats import Rate
 
-# System cancellations: not follow-ups owed to anyone, so not in the cohort.
-EXCLUDED_CAUSES = (
-    CancelReason.PROCEDURE_CANCELLED,
-    CancelReason.ENTERED_IN_ERROR,
-    CancelReason.REPLANNED,
-    CancelReason.PROGRAMME_ENDED,
-)
-BOOKING_ACTIONS = ("booked", "rebooked")
-RETURN_DAYS = 15
 # The longest period a report may cover (the API answers 400 beyond it).
 MAX_REPORT_DAYS = 5 * 366
 
@@ -85,14 +66,20 @@ FIGURES = (
     "pct_contacted_before_close",
     "pct_returned_within_15_days_of_first_call",
 )
-
-
-def _pct(part: int, whole: int) -> float | None:
-    """part / whole x 100, one decimal, halves rounded up (81.25 -> 81.3)."""
-    if whole == 0:
-        return None
-    exact = Decimal(part * 100) / Decimal(whole)
-    return float(exact.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+# The rates among FIGURES, each (part, whole) of `Figures`' counts.
+RATES = {
+    "pct_in_window": ("completed_in_window", "due"),
+    "pct_contacted_before_close": ("contacted_before_close", "due"),
+    "pct_returned_within_15_days_of_first_call": ("returned_within_15_days", "called"),
+}
+# Follow-up's own columns in the API and CSV: each rate's interval beside it.
+COLUMNS = tuple(
+    column
+    for name in FIGURES
+    for column in (
+        (name, f"{name}_ci_low", f"{name}_ci_high") if name in RATES else (name,)
+    )
+)
 
 
 def _median(values: list[int]) -> float | None:
@@ -155,9 +142,14 @@ class Figures:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.booking_delays.extend(other.booking_delays)
 
+    def rate(self, name: str) -> Rate:
+        """One of `RATES`, with its interval."""
+        part, whole = RATES[name]
+        return Rate(getattr(self, part), getattr(self, whole))
+
     @property
     def pct_in_window(self) -> float | None:
-        return _pct(self.completed_in_window, self.due)
+        return self.rate("pct_in_window").pct
 
     @property
     def median_days_window_open_to_booking(self) -> float | None:
@@ -165,14 +157,35 @@ class Figures:
 
     @property
     def pct_contacted_before_close(self) -> float | None:
-        return _pct(self.contacted_before_close, self.due)
+        return self.rate("pct_contacted_before_close").pct
 
     @property
     def pct_returned_within_15_days_of_first_call(self) -> float | None:
-        return _pct(self.returned_within_15_days, self.called)
+        return self.rate("pct_returned_within_15_days_of_first_call").pct
 
     def as_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in FIGURES}
+        out: dict[str, Any] = {}
+        for name in FIGURES:
+            out[name] = getattr(self, name)
+            if name in RATES:
+                rate = self.rate(name)
+                out[f"{name}_ci_low"], out[f"{name}_ci_high"] = (
+                    rate.ci_low,
+                    rate.ci_high,
+                )
+        return out
+
+
+@dataclass
+class Section:
+    """A provider's figures (`followup.report_figures`): for the totals, or
+    for one row."""
+
+    provider: FigureProvider
+    values: dict[str, Value]
+
+    def as_dict(self) -> dict[str, Any]:
+        return report_figures.flatten(self.provider.figures, self.values)
 
 
 @dataclass
@@ -182,15 +195,19 @@ class Row:
     surgeon: int
     surgeon_name: str
     figures: Figures
+    sections: list[Section] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "rule": self.rule,
             "rule_name": self.rule_name,
             "surgeon": self.surgeon,
             "surgeon_name": self.surgeon_name,
             **self.figures.as_dict(),
         }
+        for section in self.sections:
+            out.update(section.as_dict())
+        return out
 
 
 @dataclass
@@ -199,6 +216,7 @@ class Report:
     end: dt.date
     rows: list[Row]
     totals: Figures
+    sections: list[Section] = field(default_factory=list)
 
     def by_rule(self) -> list[tuple[str, Figures]]:
         """(rule name, figures) per rule over the report's surgeons."""
@@ -209,11 +227,14 @@ class Report:
         return _combined(self.rows, lambda row: (row.surgeon_name, str(row.surgeon)))
 
     def as_dict(self) -> dict[str, Any]:
+        totals = self.totals.as_dict()
+        for section in self.sections:
+            totals.update(section.as_dict())
         return {
             "from": self.start.isoformat(),
             "to": self.end.isoformat(),
             "rows": [row.as_dict() for row in self.rows],
-            "totals": self.totals.as_dict(),
+            "totals": totals,
         }
 
 
@@ -227,109 +248,6 @@ def _combined(
     return [(name, figures) for (name, _), figures in sorted(combined.items())]
 
 
-def cohort(visits: VisitQuerySet, start: dt.date, end: dt.date) -> VisitQuerySet:
-    """The visits whose window ends within [start, end], system cancellations
-    left out, each with `row_surgeon` (booked with, else operated by)."""
-    return (
-        visits.filter(window_end__gte=start, window_end__lte=end)
-        .exclude(status=VisitStatus.CANCELLED, cancelled_by__in=EXCLUDED_CAUSES)
-        .annotate(row_surgeon=Coalesce(F("surgeon_id"), F("procedure__surgeon_id")))
-    )
-
-
-def _flag(condition: Q) -> Case:
-    return Case(
-        When(condition, then=Value(True)),
-        default=Value(False),
-        output_field=BooleanField(),
-    )
-
-
-def _flags(visits: VisitQuerySet) -> VisitQuerySet:
-    """Each visit's yes/no answers, in SQL, for the grouped counts."""
-    zone = clinic_zone()
-    seen_on = TruncDate("start", tzinfo=zone)
-    attempts = ContactAttempt.objects.filter(visit_id=OuterRef("pk"))
-    bookings = VisitEvent.objects.filter(
-        visit_id=OuterRef("pk"), action__in=BOOKING_ACTIONS
-    )
-    first_attempt = Subquery(
-        attempts.order_by("at", "id").values("at")[:1], output_field=DateTimeField()
-    )
-    returns = VisitEvent.objects.filter(
-        Q(action__in=BOOKING_ACTIONS) | Q(to_status=VisitStatus.COMPLETED),
-        visit_id=OuterRef("pk"),
-        at__gte=OuterRef("first_attempt_at"),
-        at__lte=OuterRef("return_deadline"),
-    )
-    completed = Q(status=VisitStatus.COMPLETED)
-    # Unreachable as the call list reads it (`with_contact_summary`).
-    lost = Q(status=VisitStatus.CANCELLED) | Q(unreachable=True)
-    return (
-        visits.with_contact_summary()
-        .alias(
-            seen_on=seen_on,
-            first_attempt_at=first_attempt,
-            return_deadline=ExpressionWrapper(
-                F("first_attempt_at") + dt.timedelta(days=RETURN_DAYS),
-                output_field=DateTimeField(),
-            ),
-            attempted_by_close=Exists(
-                attempts.annotate(
-                    day=TruncDate("at", tzinfo=zone, output_field=DateField())
-                ).filter(day__lte=OuterRef("window_end"))
-            ),
-            booked_by_close=Exists(
-                bookings.annotate(
-                    day=TruncDate("at", tzinfo=zone, output_field=DateField())
-                ).filter(day__lte=OuterRef("window_end"))
-            ),
-            returned=Exists(returns),
-        )
-        .alias(
-            f_in_window=_flag(
-                completed
-                & Q(seen_on__gte=F("window_start"), seen_on__lte=F("window_end"))
-            ),
-            f_late=_flag(completed & Q(seen_on__gt=F("window_end"))),
-            f_lost=_flag(lost),
-            f_open=_flag(~completed & ~lost),
-            f_contacted=_flag(Q(attempted_by_close=True) | Q(booked_by_close=True)),
-            f_called=_flag(Q(attempt_count__gt=0)),
-            f_returned=_flag(Q(attempt_count__gt=0) & Q(returned=True)),
-        )
-    )
-
-
-# Field names held in tuples: the stubs cannot see annotations by name.
-_GROUPED_BY = ("rule__code", "rule__name", "row_surgeon")
-_DELAY_COLUMNS = ("rule__code", "row_surgeon", "window_start", "first_booked_at")
-
-
-def _count(flag_name: str) -> Count:
-    return Count("pk", filter=Q(**{flag_name: True}))
-
-
-def _booking_delays(base: VisitQuerySet) -> dict[tuple[str, int], list[int]]:
-    """Days from each booked visit's window start to its first booking, by
-    rule x surgeon: one query, the medians are taken in Python."""
-    first_booking = (
-        VisitEvent.objects.filter(visit_id=OuterRef("pk"), action__in=BOOKING_ACTIONS)
-        .order_by("at", "id")
-        .values("at")[:1]
-    )
-    delays = (
-        base.annotate(first_booked_at=Subquery(first_booking))
-        .filter(first_booked_at__isnull=False)
-        .order_by()
-        .values_list(*_DELAY_COLUMNS)
-    )
-    by_row: dict[tuple[str, int], list[int]] = defaultdict(list)
-    for code, surgeon, window_start, booked_at in delays:
-        by_row[(code, surgeon)].append((local_date(booked_at) - window_start).days)
-    return by_row
-
-
 def follow_up_report(
     *,
     visits: VisitQuerySet,
@@ -337,35 +255,37 @@ def follow_up_report(
     end: dt.date,
     rule: str | None = None,
     surgeon_id: int | None = None,
+    providers: Sequence[FigureProvider] | None = None,
 ) -> Report:
     """The figures of the cohort of `visits` (already scoped to the reader)
     whose window ends within [start, end], by rule x surgeon, and in total.
 
     `rule` (a code) and `surgeon_id` (the row's surgeon) narrow the cohort.
+    `providers` add their figures (default: every registered one).
     """
     base = cohort(visits, start, end)
     if rule is not None:
         base = base.filter(rule__code=rule)
     if surgeon_id is not None:
         base = base.filter(Q(row_surgeon=surgeon_id))
-    grouped = (
-        _flags(base)
-        .order_by()
-        .values(*_GROUPED_BY)
-        .annotate(
-            due=Count("pk"),
-            completed_in_window=_count("f_in_window"),
-            completed_late=_count("f_late"),
-            lost=_count("f_lost"),
-            open=_count("f_open"),
-            contacted_before_close=_count("f_contacted"),
-            called=_count("f_called"),
-            returned_within_15_days=_count("f_returned"),
-        )
-    )
-    rows, totals = _rows(list(grouped), _booking_delays(base))
+    rows, totals = _rows(grouped_counts(base), booking_delays(base))
     rows.sort(key=lambda row: (row.rule_name, row.surgeon_name, row.surgeon))
-    return Report(start=start, end=end, rows=rows, totals=totals)
+    report = Report(start=start, end=end, rows=rows, totals=totals)
+    if providers is None:
+        providers = report_figures.registered()
+    scope = ReportScope(cohort=base, start=start, end=end)
+    for provider in providers:
+        _add_section(report, provider, provider.measure(scope))
+    return report
+
+
+def _add_section(
+    report: Report, provider: FigureProvider, measured: report_figures.ProvidedFigures
+) -> None:
+    report.sections.append(Section(provider, measured.totals))
+    for row in report.rows:
+        values = measured.rows.get((row.rule, row.surgeon), {})
+        row.sections.append(Section(provider, values))
 
 
 def _rows(
@@ -429,19 +349,21 @@ def report_for(
     )
 
 
-# The order and headings of the CSV download.
-CSV_HEADER = ["rule", "rule_name", "surgeon", "surgeon_name", *FIGURES]
+# The CSV download's first columns; the figures follow in the API's order.
+CSV_HEADER = ["rule", "rule_name", "surgeon", "surgeon_name", *COLUMNS]
 
 
 def csv_rows(report: dict[str, Any]) -> list[list[Any]]:
     """A report's `as_dict()` as CSV rows: the header, a row per rule x
     surgeon, the totals last. Write them with `core.csv_safety.writer`."""
-    out: list[list[Any]] = [CSV_HEADER]
+    figures = list(report["totals"])  # follow-up's, then each provider's
+    header = [*CSV_HEADER[:4], *figures]
+    out: list[list[Any]] = [header]
     for row in report["rows"]:
-        out.append([_cell(row[name]) for name in CSV_HEADER])
+        out.append([_cell(row.get(name)) for name in header])
     totals = report["totals"]
     total_row = ["total", "All rules", "", "All surgeons"]
-    out.append(total_row + [_cell(totals[name]) for name in FIGURES])
+    out.append(total_row + [_cell(totals[name]) for name in figures])
     return out
 
 

@@ -100,7 +100,8 @@ class MessageTemplate(models.Model):
     )
     text = models.TextField(
         help_text="Placeholders: {{ given_name }}, {{ visit }}, {{ window_start }}, "
-        "{{ window_end }}, {{ day }}, {{ time }}, {{ surgeon }}, {{ clinic_phone }}."
+        "{{ window_end }}, {{ day }}, {{ time }}, {{ surgeon }}, {{ clinic_phone }}, "
+        "{{ link }} (the visit's booking link, put in when the message is sent)."
     )
 
     class Meta:

@@ -10,7 +10,8 @@ through the front desk's own services, with history naming the actor
 "patient (SMS)":
 
 - C / CONFIRM / YES / SI: the visit is confirmed, a thank-you is sent;
-- R / CHANGE: on the front desk's *Replies* list (the booking link is issue 21);
+- R / CHANGE: on the front desk's *Replies* list, and the visit's booking
+  link is sent back (queued, due now: quiet hours still hold it);
 - X / NO: the visit is unbooked (reason `patient_request`), on the call list;
 - STOP and Twilio's other opt-out words: no text to that number until START
   (`SmsOptOut`; the sender refuses to send to it);
@@ -79,6 +80,11 @@ MAX_BODY = 1600
 THANK_YOU = (
     "Thank you, {{ given_name }}: your {{ visit }} on {{ day }} at {{ time }} "
     "is confirmed. To change it, call {{ clinic_phone }}."
+)
+# The answer to R / CHANGE; `{{ link }}` is put in when it is sent.
+ANOTHER_TIME = (
+    "{{ given_name }}, choose another time for your {{ visit }} here: {{ link }} "
+    "Or call {{ clinic_phone }}."
 )
 
 
@@ -202,7 +208,7 @@ def _act_on_visit(reply: Message, answered: Message, *, now: dt.datetime) -> str
         visit = services.confirm_visit(
             visit_id=visit.pk, start=answered.visit_start, actor=PATIENT_SMS, now=now
         )
-        _thank(visit, reply, now=now)
+        _answer(visit, reply, THANK_YOU, now=now)
         return "The visit is confirmed; a thank-you is on its way."
     if reply.intent == Intent.CANCEL:
         services.unbook_visit(
@@ -213,10 +219,13 @@ def _act_on_visit(reply: Message, answered: Message, *, now: dt.datetime) -> str
             patient_request=True,
         )
         return "The visit is unbooked and on the call list."
-    return "The patient asks for another time."
+    _answer(visit, reply, ANOTHER_TIME, now=now)
+    return "The patient asks for another time; the booking link is on its way."
 
 
-def _thank(visit: Visit, reply: Message, *, now: dt.datetime) -> None:
+def _answer(visit: Visit, reply: Message, text: str, *, now: dt.datetime) -> None:
+    """Text `text` back to the number `reply` came from, due now (the sender
+    holds it through quiet hours)."""
     Message.objects.create(
         visit=visit,
         patient_id=visit.patient_id,
@@ -224,7 +233,7 @@ def _thank(visit: Visit, reply: Message, *, now: dt.datetime) -> None:
         channel=Channel.SMS,
         kind=Kind.REPLY,
         status=Status.QUEUED,
-        text=schedule.render(THANK_YOU, visit),
+        text=schedule.render(text, visit),
         to=reply.to,
         scheduled_for=now,
         **visit_as_written(visit),

@@ -3,6 +3,11 @@
 The schedule is data (`MessageTemplate`): each kind's offset counts from its
 anchor (SPEC section 8). A message is written for what the visit is now, and
 `still_applies` says, at send time, whether the visit still is that.
+
+`{{ link }}`, the visit's booking link, is written as `LINK_PLACEHOLDER`:
+the token is a secret the database never holds, so the sender puts the
+live link in at send time (`with_link`), and the patient page shows the
+placeholder.
 """
 
 from __future__ import annotations
@@ -25,6 +30,9 @@ DEFAULT_SEND_TIME = dt.time(10, 0)
 # A message whose time passed longer ago than this when its visit changed is
 # not written: an import of last year's procedures texts nobody.
 STALE_AFTER = dt.timedelta(days=14)
+
+# What `{{ link }}` renders to in a stored message; the sender replaces it.
+LINK_PLACEHOLDER = "[booking link]"
 
 _ENGINE = Engine(autoescape=False)
 
@@ -170,6 +178,7 @@ def render(template_text: str, visit: Visit) -> str:
         "time": "",
         "surgeon": "",
         "clinic_phone": getattr(settings, "CLINIC_PHONE", ""),
+        "link": LINK_PLACEHOLDER,
     }
     if visit.start is not None:
         wall = local(visit.start)
@@ -179,6 +188,12 @@ def render(template_text: str, visit: Visit) -> str:
         surgeon = visit.surgeon
         context["surgeon"] = f"Dr {surgeon.given_name} {surgeon.family_name}"
     return _compiled(template_text).render(Context(context)).strip()
+
+
+def with_link(text: str, url: str) -> str:
+    """A stored text as it goes out: the booking link's URL in place of its
+    placeholder."""
+    return text.replace(LINK_PLACEHOLDER, url)
 
 
 def template_error(text: str) -> str:

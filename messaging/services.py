@@ -12,6 +12,12 @@ twice. A transient failure puts it back in the queue with a backoff
 (`MESSAGE_MAX_ATTEMPTS` in all); a permanent one is `failed` with the
 provider's reason.
 
+A text with the booking link (`{{ link }}`, stored as
+`schedule.LINK_PLACEHOLDER`) gets the visit's live link in the claim's
+transaction, under the visit's lock (`booking_links.services.link_url_for`,
+which makes one when none is live): the link goes to the provider, never
+into the message row or a log line.
+
 In quiet hours (`MESSAGE_QUIET_HOURS`) nothing is sent: what is due moves
 to the end of them.
 """
@@ -26,6 +32,8 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 
+from booking_links import services as booking_links
+from followup.exceptions import DomainError
 from followup.models import Visit
 from messaging import providers, schedule
 from messaging.models import Channel, Message, SmsOptOut, Status
@@ -87,13 +95,14 @@ def send_due_messages(*, now: dt.datetime) -> SendReport:
 def send_one(message_id: int, *, now: dt.datetime) -> str:
     """Claim, check and send one message; what became of it ("sent",
     "cancelled", "failed", "retrying"), or "" when another worker has it."""
-    message = _claim(message_id, now=now)
-    if message is None:
+    claimed = _claim(message_id, now=now)
+    if claimed is None:
         return ""
+    message, text = claimed
     if message.status == Status.CANCELLED:
         return "cancelled"
     try:
-        provider_id = providers.send(message)
+        provider_id = providers.send(message, text=text)
     except providers.Permanent as exc:
         return _finish(message, status=Status.FAILED, error=str(exc), now=now)
     except providers.Transient as exc:
@@ -104,28 +113,18 @@ def send_one(message_id: int, *, now: dt.datetime) -> str:
 
 
 @transaction.atomic
-def _claim(message_id: int, *, now: dt.datetime) -> Message | None:
-    message = Message.objects.select_related("patient").filter(pk=message_id).first()
+def _claim(message_id: int, *, now: dt.datetime) -> tuple[Message, str] | None:
+    """The message claimed (`sent`, or `cancelled` with its reason) and the
+    text that goes out; None when another worker has it."""
+    message = (
+        Message.objects.select_related("patient", "visit").filter(pk=message_id).first()
+    )
     if message is None or message.status != Status.QUEUED:
         return None
-    reason = ""
-    if message.visit_id is not None:
-        # The visit's lock waits for a booking change in flight to commit.
-        visit = Visit.objects.select_for_update(no_key=True).get(pk=message.visit_id)
-        reason = schedule.still_applies(message, visit, now)
-    patient = message.patient
-    if (
-        not reason
-        and patient is not None
-        and (message.channel != patient.reminders or message.to != address_of(patient))
-    ):
-        reason = "The patient's consent or contact details changed."
-    if (
-        not reason
-        and message.channel == Channel.SMS
-        and SmsOptOut.objects.filter(phone=message.to).exists()
-    ):
-        reason = OPTED_OUT
+    reason = _why_not(message, now=now)
+    text = ""
+    if not reason:
+        text, reason = _text_with_link(message, now=now)
     status = Status.CANCELLED if reason else Status.SENT
     claimed = Message.objects.filter(pk=message_id, status=Status.QUEUED).update(
         status=status,
@@ -137,7 +136,41 @@ def _claim(message_id: int, *, now: dt.datetime) -> Message | None:
     if not claimed:
         return None
     message.status, message.attempts = status, message.attempts + (0 if reason else 1)
-    return message
+    return message, text
+
+
+def _why_not(message: Message, *, now: dt.datetime) -> str:
+    """Why `message` must not go now; empty when it may."""
+    if message.visit_id is not None:
+        # The visit's lock waits for a booking change in flight to commit.
+        visit = Visit.objects.select_for_update(no_key=True).get(pk=message.visit_id)
+        reason = schedule.still_applies(message, visit, now)
+        if reason:
+            return reason
+    patient = message.patient
+    if patient is not None and (
+        message.channel != patient.reminders or message.to != address_of(patient)
+    ):
+        return "The patient's consent or contact details changed."
+    if (
+        message.channel == Channel.SMS
+        and SmsOptOut.objects.filter(phone=message.to).exists()
+    ):
+        return OPTED_OUT
+    return ""
+
+
+def _text_with_link(message: Message, *, now: dt.datetime) -> tuple[str, str]:
+    """The text that goes out: the stored one with the visit's live booking
+    link in place of `schedule.LINK_PLACEHOLDER` (the token is never
+    stored); and why it cannot go, when the visit has nothing to book."""
+    if schedule.LINK_PLACEHOLDER not in message.text or message.visit is None:
+        return message.text, ""
+    try:
+        url = booking_links.link_url_for(message.visit, now=now)
+    except DomainError as exc:
+        return "", f"No booking link to send: {exc.message}"
+    return schedule.with_link(message.text, url), ""
 
 
 def _finish(message: Message, *, status: str, error: str, now: dt.datetime) -> str:

@@ -23,7 +23,7 @@ def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     environ = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("DJANGO_", "CALDAV_ENCRYPTION_KEYS"))
+        if not k.startswith(("DJANGO_", "CALDAV_ENCRYPTION_KEYS", "SITE_URL"))
     }
     if env.get("DJANGO_PRODUCTION") == "true":
         environ["CALDAV_ENCRYPTION_KEYS"] = PRODUCTION_CALDAV_KEY
@@ -112,6 +112,21 @@ def test_hsts_preload_is_opt_in() -> None:
 
     assert default.stdout.split()[-1] == "False", default.stderr
     assert opted_in.stdout.split()[-1] == "True", opted_in.stderr
+
+
+def test_site_url_is_the_demos_address_outside_production_and_checked() -> None:
+    show = "from django.conf import settings; print(repr(settings.SITE_URL))"
+    demo = run_manage("shell", "-c", show)
+    production = run_manage(
+        "shell", "-c", show, DJANGO_PRODUCTION="true", DJANGO_SECRET_KEY=STRONG_KEY
+    )
+    bare = run_manage("check", SITE_URL="followup.clinic.example")
+
+    assert demo.stdout.split()[-1] == "'http://127.0.0.1:8000'", demo.stderr
+    # Production starts without it; a message's link asks for it then.
+    assert production.stdout.split()[-1] == "''", production.stderr
+    assert bare.returncode != 0
+    assert "SITE_URL='followup.clinic.example' is not an address" in bare.stderr
 
 
 def test_docker_compose_has_no_default_secret_key() -> None:

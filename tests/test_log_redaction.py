@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -204,3 +205,54 @@ def test_a_patients_phone_or_email_never_reaches_a_log_line(line: str) -> None:
     assert "612345678" not in cleaned
     assert "example.es" not in cleaned
     assert "[redacted]" in cleaned
+
+
+@pytest.mark.django_db
+@pytest.mark.postgres
+def test_messages_carrying_a_booking_link_leave_no_token_in_any_log_line(
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    every_log: pytest.LogCaptureFixture,
+) -> None:
+    """An SMS to the log (the demo), an email through a real SMTP server and
+    an SMS through Twilio's stand-in, each carrying its visit's link: the raw
+    records, before any redaction, hold none of their tokens."""
+    from booking_links.models import BookingLink
+    from booking_links.services import derived_token
+    from clinic import clock
+    from clinic.models import Reminders
+    from messaging.services import send_due_messages
+    from tests.followup.world import NOW, WEEKDAYS_9_TO_14
+    from tests.messaging import stand_ins
+    from tests.messaging.conftest import visit_of
+
+    monkeypatch.setattr(clock, "now", lambda: NOW)
+    settings.CLINIC_TIME_ZONE = "Europe/Madrid"
+    settings.CLINIC_HOURS = WEEKDAYS_9_TO_14
+    settings.MESSAGE_QUIET_HOURS = ""
+    settings.SMS_BACKEND = "console"
+    by_log = visit_of()  # its invitation is due now, as is the email's
+    visit_of(Reminders.EMAIL)
+    bodies: list[str] = []
+    for mailbox, port in stand_ins.smtp_server():
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+        send_due_messages(now=NOW)
+        bodies += [text for _, text in mailbox.received]
+    for twilio in stand_ins.twilio_server():
+        settings.SMS_BACKEND = "twilio"
+        settings.TWILIO_ACCOUNT_SID = "AC" + "0" * 32
+        settings.TWILIO_AUTH_TOKEN = "secret-token"
+        settings.TWILIO_FROM = "+34911111111"
+        settings.TWILIO_API_BASE_URL = twilio.url
+        visit_of()
+        send_due_messages(now=NOW)
+        bodies += [call["Body"] for call in twilio.requests]
+
+    tokens = [t for body in bodies for t in re.findall(r"/p/([\w-]{43})/", body)]
+    assert len(tokens) == 2  # the email's and Twilio's
+    logged = derived_token(BookingLink.objects.get(visit=by_log))
+    assert logged is not None
+    assert "SMS to" in every_log.text and "[booking link]" in every_log.text
+    for token in [*tokens, logged]:
+        assert token not in every_log.text

@@ -36,6 +36,15 @@ BOOKING_LINK_REQUESTS_PER_IP_HOUR = env_int(
 BOOKING_LINK_GUESSES_PER_IP_HOUR = env_int(
     "BOOKING_LINK_GUESSES_PER_IP_HOUR", 20, minimum=1
 )
+# Where patients open the site: a message's booking link starts with it. The
+# demo's address by default; production must set it (checked when a link is
+# needed, `booking_links.services.site_url`, so a site sending no link runs).
+SITE_URL = env_str("SITE_URL", "" if PRODUCTION else "http://127.0.0.1:8000")
+if SITE_URL and not SITE_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(
+        f"SITE_URL={SITE_URL!r} is not an address like https://followup.clinic.example"
+    )
+
 # Freed slots offered (offers), read when used: a booked slot freed at least
 # this many hours ahead is offered to the patients whose window holds it,
 # this many at a time, each offer open for this many minutes.

@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 
 from clinic.staff import staff_of
 from core import api, csv_safety
-from followup import reports
+from followup import report_figures, reports
 from followup.api.base import MAX_ID, READERS
 from followup.models import FollowUpRule
 
@@ -68,8 +68,44 @@ class ReportQuerySerializer(serializers.Serializer):
         return attrs
 
 
+def _interval(name: str) -> dict[str, serializers.Field]:
+    """The two bounds of a rate's 95 % Wilson interval."""
+    return {
+        f"{name}_ci_{end}": serializers.FloatField(
+            allow_null=True,
+            help_text=f"The {word} bound, in %, of the 95 % Wilson interval "
+            f"of {name}; null with it.",
+        )
+        for end, word in (("low", "lower"), ("high", "upper"))
+    }
+
+
+def _provided(figure: report_figures.FigureDefinition) -> dict[str, serializers.Field]:
+    meaning = figure.meaning[:1].upper() + figure.meaning[1:]
+    if figure.kind == "count":
+        return {figure.name: serializers.IntegerField(help_text=meaning)}
+    field = serializers.FloatField(allow_null=True, help_text=meaning)
+    if figure.kind == "number":
+        return {figure.name: field}
+    return {figure.name: field, **_interval(figure.name)}
+
+
 class FiguresSerializer(serializers.Serializer):
-    """The figures; each is defined in `followup.reports.Figures`."""
+    """The figures; each is defined in `followup.reports.Figures`, each rate
+    with its 95 % Wilson interval beside it; then the figures other apps
+    add (`followup.report_figures`), defined where they are measured."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        declared = super().get_fields()
+        fields: dict[str, serializers.Field] = {}
+        for name, field in declared.items():
+            fields[name] = field
+            if name in reports.RATES:
+                fields.update(_interval(name))
+        for provider in report_figures.registered():
+            for figure in provider.figures:
+                fields.update(_provided(figure))
+        return fields
 
     due = serializers.IntegerField(help_text="Cohort visits.")
     completed_in_window = serializers.IntegerField(
@@ -154,7 +190,10 @@ def csv_filename(start: dt.date, end: dt.date) -> str:
         "error, re-planned away, or whose annual programme ended are left out. "
         "A row per rule x surgeon (the surgeon the visit is booked with, else "
         "the operating surgeon) and the totals over the filtered cohort. A "
-        "surgeon sees their own row only. `?format=csv` (or "
+        "surgeon sees their own row only. Each rate has its 95 % Wilson "
+        "interval beside it (`<rate>_ci_low`, `<rate>_ci_high`); the figures "
+        "of reaching the patient (messages) follow follow-up's own. "
+        "`?format=csv` (or "
         "`/api/reports/follow-up.csv`) gives the same rows as CSV, totals "
         "last; another `format` is a 404. A report covers at most 5 years."
     ),

@@ -19,6 +19,9 @@ from followup.models import (
     FollowUpRule,
 )
 from tests.followup.report_history import (
+    MESSAGING_A,
+    MESSAGING_B,
+    MESSAGING_TOTALS,
     ROW_A,
     ROW_B,
     TOTALS,
@@ -31,6 +34,10 @@ pytestmark = pytest.mark.django_db
 
 URL = "/api/reports/follow-up/"
 RANGE = "?from=2026-10-01&to=2026-10-16"
+# Follow-up's figures, then the messaging figures (messaging/figures.py).
+FULL_A = {**ROW_A, **MESSAGING_A}
+FULL_B = {**ROW_B, **MESSAGING_B}
+FULL_TOTALS = {**TOTALS, **MESSAGING_TOTALS}
 
 
 @pytest.fixture
@@ -57,8 +64,8 @@ def test_the_front_desk_reads_every_figure_of_every_row(
     assert response.json() == {
         "from": "2026-10-01",
         "to": "2026-10-16",
-        "rows": [row(history.surgeon_a, ROW_A), row(history.surgeon_b, ROW_B)],
-        "totals": TOTALS,
+        "rows": [row(history.surgeon_a, FULL_A), row(history.surgeon_b, FULL_B)],
+        "totals": FULL_TOTALS,
     }
 
 
@@ -68,11 +75,11 @@ def test_an_admin_reads_every_row(
     body = client_for("clinic_admin").get(URL + RANGE).json()
 
     assert len(body["rows"]) == 2
-    assert body["totals"] == TOTALS
+    assert body["totals"] == FULL_TOTALS
 
 
 @pytest.mark.parametrize(
-    ("role", "expected"), [("surgeon_a", ROW_A), ("surgeon_b", ROW_B)]
+    ("role", "expected"), [("surgeon_a", FULL_A), ("surgeon_b", FULL_B)]
 )
 def test_a_surgeon_reads_their_own_row_only(
     role: str,
@@ -109,8 +116,8 @@ def test_the_front_desk_narrows_to_one_surgeon_and_one_rule(
     by_surgeon = desk.get(f"{URL}{RANGE}&surgeon={history.surgeon_b.pk}").json()
     by_rule = desk.get(f"{URL}{RANGE}&rule=one_month_control").json()
 
-    assert by_surgeon["rows"] == [row(history.surgeon_b, ROW_B)]
-    assert by_surgeon["totals"] == ROW_B
+    assert by_surgeon["rows"] == [row(history.surgeon_b, FULL_B)]
+    assert by_surgeon["totals"] == FULL_B
     assert by_rule["rows"] == []
 
 
@@ -123,7 +130,7 @@ def test_the_window_end_bounds_are_inclusive(
     on_the_day = desk.get(f"{URL}?from=2026-10-16&to=2026-10-16").json()
     after = desk.get(f"{URL}?from=2026-10-17&to=2026-10-24").json()
 
-    assert on_the_day["totals"] == TOTALS
+    assert on_the_day["totals"] == FULL_TOTALS
     assert after["totals"]["due"] == 0
 
 
@@ -158,9 +165,14 @@ def test_the_csv_gives_the_same_rows_and_the_totals(
     lines = list(csv.reader(io.StringIO(by_suffix.content.decode())))
     assert lines[0][:4] == ["rule", "rule_name", "surgeon", "surgeon_name"]
     assert lines[1][2:4] == [str(history.surgeon_a.pk), str(history.surgeon_a)]
-    assert lines[1][4:] == [str(v) for v in ROW_A.values()]
+    assert lines[0][4:] == list(FULL_A)
+    assert lines[1][4:] == [cell(v) for v in FULL_A.values()]
     assert lines[3][0] == "total"
-    assert lines[3][4:] == [str(v) for v in TOTALS.values()]
+    assert lines[3][4:] == [cell(v) for v in FULL_TOTALS.values()]
+
+
+def cell(value: object) -> str:
+    return "" if value is None else str(value)
 
 
 def test_a_csv_of_nothing_leaves_empty_cells_for_null_figures(
@@ -174,15 +186,9 @@ def test_a_csv_of_nothing_leaves_empty_cells_for_null_figures(
         "All rules",
         "",
         "All surgeons",
-        "0",
-        "0",
-        "0",
-        "0",
-        "0",
-        "",
-        "",
-        "",
-        "",
+        *["0"] * 5,  # due, completed in window and late, lost, open
+        *[""] * 10,  # the rates, their intervals and the median: nothing to measure
+        *["0", "", "", ""] * 4,  # the messaging counts and rates
     ]
 
 

@@ -4,6 +4,7 @@ newcomer or a visit named by id."""
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -36,6 +37,18 @@ def test_with_an_id_it_prints_that_visits_link_on_the_base_url(world: World) -> 
     assert url.startswith("https://clinic.example/p/")
     path = url.removeprefix("https://clinic.example")
     assert "Hello Berta" in patient_client().get(path).content.decode()
+
+
+def test_without_a_base_url_it_prints_the_link_on_site_url(
+    world: World, settings: Any
+) -> None:
+    settings.SITE_URL = "https://followup.clinic.example/"
+
+    url = _printed(str(world.visit_a.pk))
+
+    assert url.startswith("https://followup.clinic.example/p/")
+    path = url.removeprefix("https://followup.clinic.example")
+    assert "Hello Ana" in patient_client().get(path).content.decode()
 
 
 def test_an_unknown_visit_is_refused_in_words(world: World) -> None:

@@ -3,13 +3,18 @@ ended link answered exactly like an unknown token."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
+import hmac
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 
 from booking_links.models import BookingLink
-from core.tokens import hash_token
+from booking_links.services import TOKEN_SALT, derived_token
+from core.tokens import derive_token, hash_token, looks_like_token
 from followup import services
 from followup.exceptions import Conflict
 from tests.api.conftest import FREE_SLOT, NOW, World
@@ -24,6 +29,25 @@ def test_the_token_is_stored_only_as_its_hash(linked: Linked) -> None:
     assert link.token_hash == hash_token(linked.token)
     assert linked.token not in link.token_hash
     assert len(linked.token) == 43
+
+
+def test_the_server_derives_the_token_again_from_the_stored_nonce_alone(
+    linked: Linked, settings: Any
+) -> None:
+    link = BookingLink.objects.get(visit=linked.visit)
+    expected = hmac.new(
+        hashlib.sha256(b"booking_links.token" + settings.SECRET_KEY.encode()).digest(),
+        link.nonce.encode(),
+        hashlib.sha256,
+    ).digest()
+
+    assert len(link.nonce) >= 22 and link.nonce not in linked.token
+    assert derive_token(link.nonce, key_salt=TOKEN_SALT) == linked.token
+    assert base64.urlsafe_b64decode(linked.token + "=") == expected
+    assert looks_like_token(linked.token)
+    assert derive_token(link.nonce, key_salt="feeds.token") != linked.token
+    settings.SECRET_KEY = "another-" + "k" * 60
+    assert derived_token(link) is None  # the stored hash no longer matches
 
 
 def test_a_newer_link_ends_the_older_one(linked: Linked, front_desk: User) -> None:

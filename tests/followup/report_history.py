@@ -35,6 +35,19 @@ Columns: row; history; bucket; delay; contacted by 16 Oct (C); called
 
 Each procedure's one-month control (window 25 October to 8 November) lies
 outside a report to 16 October.
+
+Each rate's 95 % Wilson interval (followup/stats.py), worked out by hand
+from x out of n: centre (p + z^2/2n) / (1 + z^2/n), half-width
+z / (1 + z^2/n) x sqrt(p(1 - p)/n + z^2/4n^2), z = 1.96, in percent with
+one decimal: 3/10 10.8-60.3, 7/10 39.7-89.2, 2/5 11.8-76.9, 3/6
+18.8-81.2, 6/6 61.0-100, 2/4 15.0-85.0, 6/16 18.5-61.4, 13/16 57.0-93.4,
+4/9 18.9-73.3.
+
+No patient agreed to messages, so none was sent (the messaging figures):
+booked (booked, checked in, seen or missed) A 1, 2, 3, 7, 9, 14; B 11, 12,
+17, 18, none confirmed (0/6 0-39.0, 0/4 0-49.0, 0/10 0-27.8); seen or
+missed without a reminder A 1, 2, 3, 7, 14 (7 missed: 1/5, 3.6-62.4); B
+11, 12, 18 (0/3, 0-56.1); in all 1/8 (12.5 %, 2.2-47.1).
 """
 
 from __future__ import annotations
@@ -181,11 +194,17 @@ ROW_A = {
     "lost": 3,
     "open": 3,
     "pct_in_window": 30.0,
+    "pct_in_window_ci_low": 10.8,
+    "pct_in_window_ci_high": 60.3,
     # -3, -2, -1, 4, 12, 14
     "median_days_window_open_to_booking": 1.5,
     "pct_contacted_before_close": 70.0,
+    "pct_contacted_before_close_ci_low": 39.7,
+    "pct_contacted_before_close_ci_high": 89.2,
     # 2 of 5 called
     "pct_returned_within_15_days_of_first_call": 40.0,
+    "pct_returned_within_15_days_of_first_call_ci_low": 11.8,
+    "pct_returned_within_15_days_of_first_call_ci_high": 76.9,
 }
 ROW_B = {
     "due": 6,
@@ -194,11 +213,17 @@ ROW_B = {
     "lost": 1,
     "open": 2,
     "pct_in_window": 50.0,
+    "pct_in_window_ci_low": 18.8,
+    "pct_in_window_ci_high": 81.2,
     # -3, -1, 0, 4
     "median_days_window_open_to_booking": -0.5,
     "pct_contacted_before_close": 100.0,
+    "pct_contacted_before_close_ci_low": 61.0,
+    "pct_contacted_before_close_ci_high": 100.0,
     # 2 of 4 called
     "pct_returned_within_15_days_of_first_call": 50.0,
+    "pct_returned_within_15_days_of_first_call_ci_low": 15.0,
+    "pct_returned_within_15_days_of_first_call_ci_high": 85.0,
 }
 TOTALS = {
     "due": 16,
@@ -207,12 +232,18 @@ TOTALS = {
     "lost": 4,
     "open": 5,
     "pct_in_window": 37.5,
+    "pct_in_window_ci_low": 18.5,
+    "pct_in_window_ci_high": 61.4,
     # -3, -3, -2, -1, -1, 0, 4, 4, 12, 14
     "median_days_window_open_to_booking": -0.5,
     # 13 / 16 = 81.25, halves rounded up
     "pct_contacted_before_close": 81.3,
+    "pct_contacted_before_close_ci_low": 57.0,
+    "pct_contacted_before_close_ci_high": 93.4,
     # 4 / 9 = 44.44
     "pct_returned_within_15_days_of_first_call": 44.4,
+    "pct_returned_within_15_days_of_first_call_ci_low": 18.9,
+    "pct_returned_within_15_days_of_first_call_ci_high": 73.3,
 }
 
 
@@ -256,3 +287,33 @@ def grow(surgeon: Surgeon, visits: int) -> None:
         for v in made[1::3]
         for _ in range(3)
     )
+
+
+def _rate(
+    name: str, pct: float | None, low: float | None, high: float | None
+) -> dict[str, float | None]:
+    return {name: pct, f"{name}_ci_low": low, f"{name}_ci_high": high}
+
+
+def _messaging(
+    booked: int,
+    confirmed: tuple[float, float, float],
+    unreminded: int,
+    missed: tuple[float, float, float],
+) -> dict[str, object]:
+    return {
+        "booked_visits": booked,
+        **_rate("pct_confirmed", *confirmed),
+        "reminded_visits": 0,
+        **_rate("pct_no_show_with_reminder", None, None, None),
+        "unreminded_visits": unreminded,
+        **_rate("pct_no_show_without_reminder", *missed),
+        "messaged_overdue": 0,
+        **_rate("pct_returned_within_15_days_of_first_message", None, None, None),
+    }
+
+
+# The messaging figures of the same history (messaging/figures.py).
+MESSAGING_A = _messaging(6, (0.0, 0.0, 39.0), 5, (20.0, 3.6, 62.4))
+MESSAGING_B = _messaging(4, (0.0, 0.0, 49.0), 3, (0.0, 0.0, 56.1))
+MESSAGING_TOTALS = _messaging(10, (0.0, 0.0, 27.8), 8, (12.5, 2.2, 47.1))

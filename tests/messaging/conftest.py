@@ -20,8 +20,10 @@ from followup.models import Visit
 from messaging.models import Message
 from tests.factories import PatientFactory
 from tests.followup.world import NOW, WEEKDAYS_9_TO_14, postop
+from tests.messaging import stand_ins
 
 MOBILE = "+34612345678"
+SID = "AC" + "0" * 32
 
 
 class Clock:
@@ -48,6 +50,27 @@ def _clinic(settings: SettingsWrapper) -> None:
     settings.MESSAGE_QUIET_HOURS = "20:00-09:00"
     settings.SMS_BACKEND = "console"
     settings.CLINIC_PHONE = "+34 910 000 000"
+
+
+@pytest.fixture
+def mailbox(settings: SettingsWrapper) -> Iterator[stand_ins.Mailbox]:
+    for mailbox, port in stand_ins.smtp_server():
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+        settings.EMAIL_USE_TLS = False
+        settings.DEFAULT_FROM_EMAIL = "clinic@clinic.example"
+        yield mailbox
+
+
+@pytest.fixture
+def twilio(settings: SettingsWrapper) -> Iterator[stand_ins.TwilioStandIn]:
+    for stand_in in stand_ins.twilio_server():
+        settings.SMS_BACKEND = "twilio"
+        settings.TWILIO_ACCOUNT_SID = SID
+        settings.TWILIO_AUTH_TOKEN = "secret-token"
+        settings.TWILIO_FROM = "+34911111111"
+        settings.TWILIO_API_BASE_URL = stand_in.url
+        yield stand_in
 
 
 @pytest.fixture

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
+from django.apps import apps
 from django.contrib.auth.models import User
 from django.test import Client
 
-from messaging.models import Channel, Kind, MessageTemplate, Status
+from messaging.models import SCHEDULED_KINDS, Channel, Kind, MessageTemplate, Status
 from tests.followup.world import book
 from tests.messaging.conftest import messages, visit_of
 
@@ -40,6 +43,35 @@ def test_the_schedule_holds_the_specs_defaults() -> None:
     sms = MessageTemplate.objects.get(kind=Kind.REMINDER, channel=Channel.SMS)
     assert "Reply C to confirm, R to change, X to cancel" in sms.text
     assert "CANCEL" not in sms.text
+
+
+def test_the_default_texts_carry_the_link_and_the_emails_ask_for_no_reply() -> None:
+    texts = {(t.kind, t.channel): t.text for t in MessageTemplate.objects.all()}
+
+    assert all("{{ link }}" in text for text in texts.values())
+    assert all("Reply" not in texts[kind, "email"] for kind in SCHEDULED_KINDS)
+
+
+def test_the_link_migration_changes_only_texts_still_the_defaults() -> None:
+    step = importlib.import_module(
+        "messaging.migrations.0004_templates_carry_the_booking_link"
+    )
+    templates = MessageTemplate.objects
+    templates.filter(channel="sms").update(text=step.OLD_SMS["reminder"])
+    templates.filter(kind="reminder", channel="email").update(text="Our own words.")
+
+    step.forwards(apps, None)
+
+    texts = {(t.kind, t.channel): t.text for t in templates.all()}
+    assert texts["reminder", "sms"] == step.NEW_SMS["reminder"]
+    assert texts["invitation", "sms"] == step.OLD_SMS["reminder"]  # not its default
+    assert texts["reminder", "email"] == "Our own words."
+    assert texts["overdue", "email"] == step.NEW_EMAIL["overdue"]
+    step.backwards(apps, None)
+    assert (
+        templates.get(kind="overdue", channel="email").text
+        == (step.OLD_EMAIL["overdue"])
+    )
 
 
 def test_a_clinic_admin_edits_a_template_and_no_written_message_changes(

@@ -88,13 +88,14 @@ def test_a_visits_messages_list_its_reminder_and_the_reply(
     assert [
         (m["direction"], m["kind"], m["status"], m["intent"]) for m in body["results"]
     ] == [
+        ("out", "reply", "queued", ""),  # the booking link, sent back
         ("in", "reply", "received", "change"),
         ("out", "reminder", "sent", ""),
         # Written when the visit was planned, cancelled when it was booked.
         ("out", "overdue", "cancelled", ""),
         ("out", "invitation", "cancelled", ""),
     ]
-    assert body["results"][0]["answers"] == body["results"][1]["id"]
+    assert body["results"][1]["answers"] == body["results"][2]["id"]
 
 
 @pytest.mark.django_db

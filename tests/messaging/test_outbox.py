@@ -66,7 +66,7 @@ def test_booking_queues_a_reminder_two_days_before_and_cancels_the_invitation(
         "Hello Lucia, a reminder of your Post-operative control on Fri 27 Nov "
         f"2026 at 09:00 with Dr {visit.procedure.surgeon.given_name} "
         f"{visit.procedure.surgeon.family_name}. Reply C to confirm, R to "
-        "change, X to cancel."
+        "change, X to cancel, or change it here: [booking link]"
     )
     assert (reminder.visit_sequence, reminder.visit_start) == (1, FRIDAY_9)
     left = {m.kind: m.status for m in messages(visit) if m.kind != Kind.REMINDER}

@@ -7,44 +7,22 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 from django.contrib.auth.models import User
-from pytest_django.fixtures import Settings as SettingsWrapper
 
+from booking_links.services import link_url_for
 from clinic.models import Patient, Reminders
 from followup.models import Visit
 from messaging.models import Kind, Message, Status
+from messaging.schedule import with_link
 from messaging.services import send_due_messages
 from tests.followup.world import book, madrid
 from tests.messaging import stand_ins
-from tests.messaging.conftest import MOBILE, messages, visit_of
+from tests.messaging.conftest import MOBILE, SID, messages, visit_of
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 NINE = madrid(2026, 11, 25, 9)
-SID = "AC" + "0" * 32
-
-
-@pytest.fixture
-def mailbox(settings: SettingsWrapper) -> Iterator[stand_ins.Mailbox]:
-    for mailbox, port in stand_ins.smtp_server():
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-        settings.EMAIL_USE_TLS = False
-        settings.DEFAULT_FROM_EMAIL = "clinic@clinic.example"
-        yield mailbox
-
-
-@pytest.fixture
-def twilio(settings: SettingsWrapper) -> Iterator[stand_ins.TwilioStandIn]:
-    for stand_in in stand_ins.twilio_server():
-        settings.SMS_BACKEND = "twilio"
-        settings.TWILIO_ACCOUNT_SID = SID
-        settings.TWILIO_AUTH_TOKEN = "secret-token"
-        settings.TWILIO_FROM = "+34911111111"
-        settings.TWILIO_API_BASE_URL = stand_in.url
-        yield stand_in
 
 
 def with_phone(number: str) -> Visit:
@@ -88,10 +66,12 @@ def test_an_sms_reminder_goes_through_twilios_messages_api(
     reminder = reminder_of(visit)
     [call] = twilio.requests
     assert call["path"] == f"/2010-04-01/Accounts/{SID}/Messages.json"
+    # The stored text, with the visit's live booking link where it says so.
+    link = link_url_for(visit, now=NINE)
     assert (call["To"], call["From"], call["Body"]) == (
         MOBILE,
         "+34911111111",
-        reminder.text,
+        with_link(reminder.text, link),
     )
     credentials = base64.b64encode(f"{SID}:secret-token".encode()).decode()
     assert call["Authorization"] == f"Basic {credentials}"

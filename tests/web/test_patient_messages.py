@@ -51,6 +51,9 @@ def test_the_desk_sees_the_sent_reminder_and_the_cancelled_invitation(
     assert "<strong>Reminder</strong> by SMS, Post-operative control" in messages
     assert 'Sent <span class="soft">on 25 Nov 2026, 09:00</span>' in messages
     assert reminder.text in messages
+    # The link it carried is a secret: the page says where it was, not what.
+    assert "or change it here: [booking link]" in messages
+    assert "/p/" not in messages
     assert "<strong>Invitation to book</strong> by SMS" in messages
     assert "No longer due: the visit or the patient&#x27;s consent changed." in messages
 

@@ -39,7 +39,11 @@ def test_the_figures_page_is_accessible(
     response = page.goto(RANGE)
 
     assert response.status == 200
-    assert page.get_by_role("table").is_visible()
+    assert page.get_by_role("table", name="Follow-up figures by rule").is_visible()
+    # The messages' figures, each rate with its interval in words.
+    reaching = page.get_by_role("table", name="Reaching the patient by rule")
+    assert reaching.is_visible()
+    assert reaching.get_by_text("likely").count() > 0
     charts = page.get_by_role("img")
     assert charts.count() == (2 if role == "front_desk" else 1)
     assert page.get_by_role("link", name="Download CSV").is_visible()

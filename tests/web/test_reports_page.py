@@ -62,13 +62,17 @@ def cells(html: str) -> list[list[str]]:
 
 
 def shown(figures: dict[str, Any]) -> list[str]:
-    """The figures as the table writes them."""
+    """The figures as the table writes them: a rate with its 95 % interval
+    under it, in words."""
     out = []
     for name, value in figures.items():
+        if name.endswith(("_ci_low", "_ci_high")):
+            continue
         if value is None:
             out.append("\u2013")  # an en dash: no figure
         elif name.startswith("pct_"):
-            out.append(f"{value}%")
+            low, high = figures[f"{name}_ci_low"], figures[f"{name}_ci_high"]
+            out.append(f"{value}% likely {low}\u2013{high}%")
         else:
             out.append(str(value))
     return out

@@ -1,14 +1,21 @@
-"""The report as a reader sees it: the table's columns, and the two charts'
+"""The report as a reader sees it: the tables' cells, and the two charts'
 bars drawn as SVG on the server (no script, no chart library; the table
 beside each chart carries the same numbers). Presentation only: the figures
-are `followup.reports`'.
+are `followup.reports`' and, for each section other apps add, theirs
+(`followup.report_figures`).
+
+A rate's cell says its percentage and, under it, its 95 % interval in
+words ("likely 10.8 to 60.3 %" with an en dash); nothing to measure is a
+dash.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from followup import reports
+from followup.report_figures import FigureDefinition, Value
+from followup.stats import Rate
 
 # The stacked bar's parts, in order: (figure, label, CSS class).
 OUTCOMES = (
@@ -124,3 +131,99 @@ def pct_bars(groups: list[tuple[str, reports.Figures]]) -> list[PctBar]:
 
 def chart_height(count: int) -> int:
     return max(count, 1) * (BAR_HEIGHT + ROW_GAP)
+
+
+# --- the tables' cells ---------------------------------------------------------
+
+NOTHING = "\u2013"  # an en dash: nothing to measure
+HEADER_OF = dict(zip(reports.FIGURES, FIGURE_HEADERS, strict=True))
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str
+    interval: str = ""
+    # A figure shown beside it for comparison, in words.
+    beside: str = ""
+
+
+def rate_cell(rate: Rate) -> Cell:
+    if rate.interval is None:
+        return Cell(NOTHING)
+    low, high = rate.interval
+    return Cell(f"{rate.pct}%", interval=f"likely {low}\u2013{high}%")
+
+
+def value_cell(value: Value) -> Cell:
+    if isinstance(value, Rate):
+        return rate_cell(value)
+    return Cell(NOTHING if value is None else str(value))
+
+
+def _core_value(figures: reports.Figures, name: str) -> Value:
+    if name in reports.RATES:
+        return figures.rate(name)
+    value: Value = getattr(figures, name)
+    return value
+
+
+def core_cells(figures: reports.Figures) -> list[Cell]:
+    """Follow-up's own figures, in the table's order."""
+    return [value_cell(_core_value(figures, name)) for name in reports.FIGURES]
+
+
+@dataclass(frozen=True)
+class SectionRow:
+    rule_name: str
+    surgeon_name: str
+    cells: list[Cell]
+
+
+@dataclass
+class SectionTable:
+    """A provider's figures as a table: a row per rule x surgeon, totals
+    last, and each figure's meaning."""
+
+    key: str
+    title: str
+    figures: tuple[FigureDefinition, ...]
+    rows: list[SectionRow] = field(default_factory=list)
+    totals: list[Cell] = field(default_factory=list)
+
+
+def _cells(
+    figures: tuple[FigureDefinition, ...],
+    values: dict[str, Value],
+    core: reports.Figures,
+) -> list[Cell]:
+    out = []
+    for figure in figures:
+        cell = value_cell(values.get(figure.name))
+        if figure.beside in HEADER_OF:
+            twin = value_cell(_core_value(core, figure.beside))
+            words = f"{HEADER_OF[figure.beside]}: {twin.text}"
+            if twin.interval:
+                words += f" ({twin.interval})"
+            cell = Cell(cell.text, cell.interval, beside=words)
+        out.append(cell)
+    return out
+
+
+def section_tables(report: reports.Report) -> list[SectionTable]:
+    """Each provider's section of `report`, in registration order."""
+    tables = []
+    for index, section in enumerate(report.sections):
+        provider = section.provider
+        table = SectionTable(provider.key, provider.title, provider.figures)
+        for row in report.rows:
+            values = row.sections[index].values
+            table.rows.append(
+                SectionRow(
+                    row.rule_name,
+                    row.surgeon_name,
+                    _cells(provider.figures, values, row.figures),
+                )
+            )
+        table.totals = _cells(provider.figures, section.values, report.totals)
+        tables.append(table)
+    return tables

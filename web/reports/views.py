@@ -2,8 +2,10 @@
 
 The figures are `followup.reports`' (the API's own); this page reads the
 filter (`forms.ReportForm`), asks `reports.report_for` (which scopes a
-surgeon to their own row) and draws the charts as SVG on the server
-(`rows`).
+surgeon to their own row), writes each rate with its 95 % interval in words
+and draws the charts as SVG on the server (`rows`). Each section another
+app adds (`followup.report_figures`: the messages' figures) is a table of
+its own, with its definitions.
 """
 
 from __future__ import annotations
@@ -27,9 +29,12 @@ from web.reports.rows import (
     LABEL_WIDTH,
     OUTCOMES,
     TABLE_COLUMNS,
+    SectionRow,
     chart_height,
+    core_cells,
     outcome_bars,
     pct_bars,
+    section_tables,
 )
 from web.roles import DESK_ROLES, SURGEON_ROLES, role_required
 
@@ -68,6 +73,12 @@ def reports_page(request: HttpRequest) -> HttpResponse:
     csv_url = reverse("report-follow-up-csv")
     context.update(
         report=report,
+        table_rows=[
+            SectionRow(row.rule_name, row.surgeon_name, core_cells(row.figures))
+            for row in report.rows
+        ],
+        table_totals=core_cells(report.totals),
+        sections=section_tables(report),
         outcome_bars=outcome_bars(by_rule),
         outcome_height=chart_height(len(by_rule)),
         pct_bars=pct_bars(by_surgeon),

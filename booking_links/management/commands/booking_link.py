@@ -4,7 +4,7 @@ its URL, once (the visit's older links end).
 Without an id, the visit still to book whose window closes soonest, not
 yet closed:
 `make run` prints one, so a newcomer can open the patient's page of the
-demo clinic. `--base-url` is where the site is served (default the demo's).
+demo clinic. `--base-url` is where the site is served (default `SITE_URL`).
 """
 
 from __future__ import annotations
@@ -24,15 +24,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("visit_id", nargs="?", type=int)
-        parser.add_argument("--base-url", default="http://127.0.0.1:8000")
+        parser.add_argument("--base-url", default=None, help="Default: SITE_URL.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        given = options["base_url"]
+        base = services.site_url() if given is None else str(given).rstrip("/")
         visit_id = options["visit_id"] or self._soonest_to_book()
         try:
             issued = services.issue_link(visit_id=visit_id, actor=None, now=clock.now())
         except DomainError as error:
             raise CommandError(error.message) from None
-        base = str(options["base_url"]).rstrip("/")
         self.stdout.write(f"{base}{issued.path}")
 
     @staticmethod
