@@ -62,8 +62,8 @@ def offer_message(
     until: dt.datetime,
     now: dt.datetime,
 ) -> Message:
-    """The offer's message, unsaved; None-safe only for a patient who agreed
-    to messages (`address_of` non-empty: the caller checked)."""
+    """The offer's message, unsaved, on the channel the patient agreed to
+    (the caller chose a patient who did: `batches.candidates`)."""
     patient = visit.patient
     channel = Channel(patient.reminders)
     body = SMS if channel == Channel.SMS else EMAIL

@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.utils import timezone
 
+from clinic import clock
 from clinic.models import Procedure
 from core import db
 from followup import rules
-from followup.changes import visits_changed
+from followup.changes import tell_if_freed, visits_changed
 from followup.models import (
     CancelReason,
     FollowUpRule,
@@ -410,4 +411,15 @@ def cancel_by_plan(
     )
     record_event(
         visit, action="cancelled", actor=actor, from_status=previous, reason=text
+    )
+    # A booked slot given back (the patient left care, the procedure was
+    # cancelled) is offered to others like a clerk's cancellation; this
+    # path is not told the time, so the clinic's clock says it.
+    tell_if_freed(
+        visit,
+        status_before=previous,
+        slot_before=(visit.start, visit.end),
+        surgeon_before=visit.surgeon_id,
+        action="cancelled",
+        at=clock.now(),
     )

@@ -19,6 +19,10 @@ from followup.models import (
     FollowUpRule,
 )
 from tests.followup.report_history import (
+    FREED,
+    LINKS_A,
+    LINKS_B,
+    LINKS_TOTALS,
     MESSAGING_A,
     MESSAGING_B,
     MESSAGING_TOTALS,
@@ -34,10 +38,11 @@ pytestmark = pytest.mark.django_db
 
 URL = "/api/reports/follow-up/"
 RANGE = "?from=2026-10-01&to=2026-10-16"
-# Follow-up's figures, then the messaging figures (messaging/figures.py).
-FULL_A = {**ROW_A, **MESSAGING_A}
-FULL_B = {**ROW_B, **MESSAGING_B}
-FULL_TOTALS = {**TOTALS, **MESSAGING_TOTALS}
+# Follow-up's figures, then the other apps' in the order they register:
+# booking links, messaging, offers (INSTALLED_APPS).
+FULL_A = {**ROW_A, **LINKS_A, **MESSAGING_A, **FREED}
+FULL_B = {**ROW_B, **LINKS_B, **MESSAGING_B, **FREED}
+FULL_TOTALS = {**TOTALS, **LINKS_TOTALS, **MESSAGING_TOTALS, **FREED}
 
 
 @pytest.fixture
@@ -188,7 +193,9 @@ def test_a_csv_of_nothing_leaves_empty_cells_for_null_figures(
         "All surgeons",
         *["0"] * 5,  # due, completed in window and late, lost, open
         *[""] * 10,  # the rates, their intervals and the median: nothing to measure
+        *["0", "", "", ""],  # the bookings, and the patients' share
         *["0", "", "", ""] * 4,  # the messaging counts and rates
+        *["0", "0", ""],  # freed slots, refilled, no median
     ]
 
 

@@ -48,6 +48,12 @@ booked (booked, checked in, seen or missed) A 1, 2, 3, 7, 9, 14; B 11, 12,
 17, 18, none confirmed (0/6 0-39.0, 0/4 0-49.0, 0/10 0-27.8); seen or
 missed without a reminder A 1, 2, 3, 7, 14 (7 missed: 1/5, 3.6-62.4); B
 11, 12, 18 (0/3, 0-56.1); in all 1/8 (12.5 %, 2.2-47.1).
+
+The booking-link figures (booking_links/figures.py): bookings A 6 (1, 2,
+3, 7, 9, 14), B 4 (11, 12, 17, 18), none by the patient's link (0/6, 0/4,
+0/10, as above). The freed-slot figures (offers/figures.py): no booked time
+was given back ahead of time (visit 7's no-show frees a slot already
+begun), so none freed, none refilled, no median.
 """
 
 from __future__ import annotations
@@ -317,3 +323,15 @@ def _messaging(
 MESSAGING_A = _messaging(6, (0.0, 0.0, 39.0), 5, (20.0, 3.6, 62.4))
 MESSAGING_B = _messaging(4, (0.0, 0.0, 49.0), 3, (0.0, 0.0, 56.1))
 MESSAGING_TOTALS = _messaging(10, (0.0, 0.0, 27.8), 8, (12.5, 2.2, 47.1))
+
+
+def _links(bookings: int, share: tuple[float, float, float]) -> dict[str, object]:
+    return {"bookings": bookings, **_rate("pct_booked_by_patient", *share)}
+
+
+# The booking-link and freed-slot figures of the same history
+# (booking_links/figures.py, offers/figures.py).
+LINKS_A = _links(6, (0.0, 0.0, 39.0))
+LINKS_B = _links(4, (0.0, 0.0, 49.0))
+LINKS_TOTALS = _links(10, (0.0, 0.0, 27.8))
+FREED = {"freed_slots": 0, "refilled_slots": 0, "median_hours_to_refill": None}

@@ -149,7 +149,9 @@ def test_the_lead_is_read_when_used(
     assert Offer.objects.count() == 0
 
 
-@pytest.mark.parametrize("cause", ["cancel", "reschedule", "reply_x", "link"])
+@pytest.mark.parametrize(
+    "cause", ["cancel", "reschedule", "reply_x", "link", "procedure_cancelled"]
+)
 def test_every_way_of_giving_a_slot_back_offers_it(
     clinic: Clinic, front_desk: User, cause: str
 ) -> None:
@@ -170,9 +172,13 @@ def test_every_way_of_giving_a_slot_back_offers_it(
     elif cause == "reply_x":
         send_due_messages(now=NOW)  # the reminder, due 2 days before
         receive_sms(number=giver.patient.phone, body="X", sid="SM" + "1" * 32, now=NOW)
-    else:
+    elif cause == "link":
         link = links.issue_link(visit_id=giver.pk, actor=None, now=NOW).link
         links.give_up_through_link(link=link, now=NOW, sequence=None)
+    else:
+        services.cancel_procedure(
+            procedure_id=giver.procedure_id, reason="Entered twice", actor=front_desk
+        )
 
     assert offered_visits() == [visit.pk]
 

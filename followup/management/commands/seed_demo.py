@@ -34,12 +34,14 @@ from clinic.search import fold
 from followup import demo, services
 from followup.models import (
     AWAITING_BOOKING_STATUSES,
+    PATIENT_REQUEST,
     ConsultationSession,
     ContactChannel,
     ContactOutcome,
     Visit,
     VisitStatus,
 )
+from followup.models.authorship import PATIENT_LINK
 
 DEMO_PASSWORD = "demo-clinic-2026"  # noqa: S105 - printed for the demo on purpose
 STAFF = [
@@ -166,6 +168,7 @@ class Command(BaseCommand):
         self._prepare_mri_reviews(today=today, desk=desk)
         for step in demo.steps():
             step(today=today, desk=desk)
+        self._give_a_time_back(now=timezone.now())
 
     def _bring_visits_to_every_state(
         self, *, today: dt.date, desk: User | None
@@ -371,3 +374,36 @@ class Command(BaseCommand):
                 actor=desk,
                 today=today,
             )
+
+    def _give_a_time_back(self, *, now: dt.datetime) -> None:
+        """A patient gives a time two days or more ahead back through their
+        link ("I can't come"), now: the freed slot is offered in the same
+        transaction (`offers`, listening to `followup.changes`) to the
+        patients whose window holds it, so the worklist and their patient
+        pages show pending offers, and their offer texts are in the outbox."""
+        booked = Visit.objects.filter(
+            status=VisitStatus.BOOKED, start__gte=now + dt.timedelta(days=2)
+        ).order_by("start", "pk")
+        for visit in booked:
+            # A booked visit has a slot and a surgeon.
+            assert visit.start is not None and visit.surgeon_id is not None  # noqa: S101
+            day = local_date(visit.start)
+            wanted = (
+                Visit.objects.filter(
+                    status__in=AWAITING_BOOKING_STATUSES,
+                    window_start__lte=day,
+                    window_end__gte=day,
+                    procedure__surgeon_id=visit.surgeon_id,
+                )
+                .exclude(patient_id=visit.patient_id)
+                .exclude(patient__reminders=Reminders.NONE)
+            )
+            if wanted.exists():
+                services.unbook_visit(
+                    visit_id=visit.pk,
+                    actor=PATIENT_LINK,
+                    now=now,
+                    reason=PATIENT_REQUEST,
+                    patient_request=True,
+                )
+                return
