@@ -9,6 +9,7 @@ import zoneinfo
 
 import phonenumbers
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.module_loading import import_string
 
 
 def env_str(name: str, default: str) -> str:
@@ -42,6 +43,35 @@ def env_int(name: str, default: int, *, minimum: int = 0) -> int:
 
 def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
+
+
+def env_prefixed(prefix: str) -> dict[str, str | bool]:
+    """Every variable named `prefix` + KEY, as {KEY: value}: the settings of
+    a package that takes them in one dict (ANYMAIL_POSTMARK_SERVER_TOKEN=...
+    gives {"POSTMARK_SERVER_TOKEN": ...}). "true" and "false" are booleans,
+    everything else a string."""
+    words = {"true": True, "false": False}
+    return {
+        name.removeprefix(prefix): words.get(value.strip().lower(), value)
+        for name, value in sorted(os.environ.items())
+        if name.startswith(prefix) and name != prefix
+    }
+
+
+def env_email_backend(name: str, default: str) -> str:
+    """Django's email backend, a dotted path. An email service's
+    (django-anymail's) is imported now, so a misspelt service, or one whose
+    package is missing (Amazon SES needs boto3), fails at start-up, not at
+    the first message."""
+    value = env_str(name, default)
+    if value.startswith("anymail."):
+        try:
+            import_string(value)
+        except ImportError as exc:  # AnymailImproperlyInstalled is one too
+            raise ImproperlyConfigured(
+                f"{name}={value!r} cannot be used: {exc}"
+            ) from None
+    return value
 
 
 def hosts_matching_anything(hosts: list[str]) -> list[str]:

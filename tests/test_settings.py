@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -54,3 +58,60 @@ def test_the_clinic_hours_setting_is_read_and_fails_loudly(
         monkeypatch.setenv("X_HOURS", raw)
         with pytest.raises(ImproperlyConfigured, match=message):
             env_weekly_hours("X_HOURS", "")
+
+
+def test_anymail_settings_are_gathered_from_their_variables(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("X_ANYMAIL_POSTMARK_SERVER_TOKEN", "a-token")
+    monkeypatch.setenv("X_ANYMAIL_IGNORE_RECIPIENT_STATUS", "False")
+    monkeypatch.setenv("X_ANYMAIL_", "a variable with no key")
+
+    assert config_settings.env_prefixed("X_ANYMAIL_") == {
+        "IGNORE_RECIPIENT_STATUS": False,
+        "POSTMARK_SERVER_TOKEN": "a-token",
+    }
+
+
+def test_an_email_service_whose_backend_cannot_be_imported_fails_at_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    backend = "anymail.backends.postmark.EmailBackend"
+    monkeypatch.setenv("X_EMAIL", backend)
+    assert config_settings.env_email_backend("X_EMAIL", "") == backend
+
+    for raw, message in [
+        ("anymail.backends.postmak.EmailBackend", "No module named"),
+        # Amazon SES needs boto3, which the clinic does not install.
+        ("anymail.backends.amazon_ses.EmailBackend", "The boto3 package isn't"),
+    ]:
+        monkeypatch.setenv("X_EMAIL", raw)
+        with pytest.raises(
+            ImproperlyConfigured, match=f"X_EMAIL={raw!r} cannot be used: {message}"
+        ):
+            config_settings.env_email_backend("X_EMAIL", "")
+
+
+def test_the_clinic_reads_its_email_service_from_the_environment() -> None:
+    show = "from django.conf import settings; print(repr(settings.ANYMAIL))"
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("ANYMAIL_")}
+    environ.update(
+        EMAIL_BACKEND="anymail.backends.postmark.EmailBackend",
+        ANYMAIL_POSTMARK_SERVER_TOKEN="a-token",
+        EMAIL_TIMEOUT="7",
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", show],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    # The service's API is given up on after EMAIL_TIMEOUT, as SMTP is.
+    assert result.stdout.splitlines()[-1] == (
+        "{'POSTMARK_SERVER_TOKEN': 'a-token', 'REQUESTS_TIMEOUT': 7}"
+    )

@@ -6,7 +6,9 @@ from django.core.exceptions import ImproperlyConfigured
 from config.settings.base import PRODUCTION
 from core.env import (
     env_bool,
+    env_email_backend,
     env_int,
+    env_prefixed,
     env_str,
 )
 
@@ -77,8 +79,10 @@ if SMS_BACKEND == "twilio" and not (
         "SMS_BACKEND=twilio needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM"
     )
 # Email to patients: Django's email backend. SMTP in production; the demo
-# writes them to the console. An email service: django-anymail's backend.
-EMAIL_BACKEND = env_str(
+# writes them to the console. An email service through its API:
+# EMAIL_BACKEND=anymail.backends.<service>.EmailBackend (postmark, mailgun,
+# sendgrid...), its keys in ANYMAIL_* variables (below).
+EMAIL_BACKEND = env_email_backend(
     "EMAIL_BACKEND",
     "django.core.mail.backends.smtp.EmailBackend"
     if PRODUCTION
@@ -91,3 +95,10 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "clinic@localhost")
+# django-anymail's settings: every ANYMAIL_<KEY> variable is ANYMAIL["<KEY>"]
+# (ANYMAIL_POSTMARK_SERVER_TOKEN, ANYMAIL_MAILGUN_API_KEY...). The service's
+# API is given up on after EMAIL_TIMEOUT seconds, as the SMTP server is.
+ANYMAIL: dict[str, object] = {
+    **env_prefixed("ANYMAIL_"),
+    "REQUESTS_TIMEOUT": env_int("ANYMAIL_REQUESTS_TIMEOUT", EMAIL_TIMEOUT, minimum=1),
+}
