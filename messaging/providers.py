@@ -1,5 +1,6 @@
-"""Sending one message: email through Django's email backend, SMS through
-Twilio (`SMS_BACKEND=twilio`) or the log (`console`, the demo's default).
+"""Sending one message: email through Django's email backend (SMTP, or an
+email service's API through django-anymail), SMS through Twilio
+(`SMS_BACKEND=twilio`) or the log (`console`, the demo's default).
 
 A provider returns its id for the message, or raises `Transient` (try again
 later: a timeout, a 5xx, a rate limit) or `Permanent` (never: an invalid
@@ -19,9 +20,14 @@ import smtplib
 import threading
 import uuid
 
+from anymail.exceptions import (  # type: ignore[import-untyped]
+    AnymailAPIError,
+    AnymailError,
+    AnymailRecipientsRefused,
+)
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, get_connection
 from django.core.mail.message import make_msgid
 from django.urls import reverse
 
@@ -81,12 +87,16 @@ def send_to_log(message: Message) -> str:
 
 
 def send_email(message: Message, *, text: str) -> str:
+    """The email's id: the email service's when it gives one (django-anymail
+    sets `anymail_status`), else the Message-ID it went with (SMTP)."""
     msgid = make_msgid(domain=str(settings.CLINIC_CALENDAR_DOMAIN))
+    connection = get_connection()
     email = EmailMessage(
         subject=message.subject or "Your follow-up visit",
         body=text,
         to=[message.to],
         headers={"Message-ID": msgid},
+        connection=connection,
     )
     try:
         email.send()
@@ -95,9 +105,72 @@ def send_email(message: Message, *, text: str) -> str:
         raise Permanent(
             f"the mail server refused the address (SMTP {', '.join(map(str, codes))})"
         ) from None
+    except AnymailError as exc:  # before OSError: requests' errors are OSErrors
+        service = getattr(connection, "esp_name", "")
+        raise _anymail_failure(exc, email, service=service) from None
     except (smtplib.SMTPException, OSError) as exc:
         raise Transient(f"the mail server did not take it: {exc}") from None
-    return msgid
+    status = getattr(email, "anymail_status", None)
+    service_id = getattr(status, "message_id", None)
+    return service_id if isinstance(service_id, str) and service_id else msgid
+
+
+# What an email service says of an address it will not send to, in words
+# (django-anymail's recipient statuses).
+EMAIL_REFUSALS = {
+    "invalid": "the address is not a valid email address",
+    "rejected": (
+        "the email service will not send to the address: it bounced before, "
+        "or its owner marked the clinic's mail as spam"
+    ),
+}
+
+
+def _anymail_failure(
+    exc: AnymailError, email: EmailMessage, *, service: str
+) -> Exception:
+    """An email service's refusal, read as SMTP's are: the address refused,
+    a 4xx or a message it cannot take, never (`Permanent`); a 5xx, a rate
+    limit or no answer, later (`Transient`)."""
+    service = exc.esp_name or service or "the email service"
+    if isinstance(exc, AnymailRecipientsRefused):
+        status = getattr(email, "anymail_status", None)
+        recipients = status.recipients.values() if status is not None else []
+        refused = sorted({str(r.status) for r in recipients}) or ["refused"]
+        words = EMAIL_REFUSALS.get(refused[0], "the email service refused the address")
+        return Permanent(f"{words} ({service}: {', '.join(refused)})")
+    if not isinstance(exc, AnymailAPIError):
+        # The email itself: an address it cannot read, a feature it lacks.
+        said = exc.args[0] if exc.args else type(exc).__name__
+        return Permanent(f"{service} cannot send this email: {said}")
+    code = exc.status_code
+    if code is None:
+        cause = type(exc.__cause__ or exc).__name__
+        return Transient(f"{service} could not be reached: {cause}")
+    if code in {408, 429} or code >= 500:
+        return Transient(f"{service} answered {code}; trying again later")
+    if code in {401, 403}:
+        return Permanent(
+            f"{service} refused the clinic's credentials ({service} answered "
+            f"{code}): check the ANYMAIL_ settings"
+        )
+    return Permanent(
+        f"{service} refused the message ({service} answered {code}"
+        f"{_service_words(exc)})"
+    )
+
+
+def _service_words(exc: AnymailAPIError) -> str:
+    """What the service said, when its answer has a `Message` or `message`
+    field (Postmark's, Mailgun's...); empty otherwise."""
+    try:
+        answer = exc.response.json()
+    except (AttributeError, ValueError):
+        return ""
+    if not isinstance(answer, dict):
+        return ""
+    said = answer.get("Message") or answer.get("message")
+    return f": {str(said)[:200]}" if said else ""
 
 
 # Each thread's Twilio client, with the settings it was made for: its HTTP

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 from django.contrib.auth.models import User
+from django.test import override_settings
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from clinic import clock
@@ -71,6 +72,23 @@ def twilio(settings: SettingsWrapper) -> Iterator[stand_ins.TwilioStandIn]:
         settings.TWILIO_FROM = "+34911111111"
         settings.TWILIO_API_BASE_URL = stand_in.url
         yield stand_in
+
+
+@pytest.fixture
+def postmark() -> Iterator[stand_ins.PostmarkStandIn]:
+    """Email through django-anymail's real Postmark backend, its API the
+    stand-in on loopback."""
+    for stand_in in stand_ins.postmark_server():
+        with override_settings(
+            EMAIL_BACKEND="anymail.backends.postmark.EmailBackend",
+            ANYMAIL={
+                "POSTMARK_SERVER_TOKEN": stand_ins.POSTMARK_TOKEN,
+                "POSTMARK_API_URL": stand_in.url,
+                "REQUESTS_TIMEOUT": 5,
+            },
+            DEFAULT_FROM_EMAIL=stand_ins.SENDER_SIGNATURE,
+        ):
+            yield stand_in
 
 
 @pytest.fixture
