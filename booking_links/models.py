@@ -29,6 +29,17 @@ DAYS_AFTER_WINDOW = 60
 ENDED_STATUSES = (VisitStatus.COMPLETED, VisitStatus.CANCELLED)
 
 
+def last_linkable_day(visit: Visit) -> dt.date:
+    """The last day a link of `visit` works, its status allowing."""
+    return visit.window_end + dt.timedelta(days=DAYS_AFTER_WINDOW)
+
+
+def may_have_link(visit: Visit, today: dt.date) -> bool:
+    """Whether `visit` may have a live link on `today`: the rule `live`
+    applies in SQL, for one visit read."""
+    return visit.status not in ENDED_STATUSES and today <= last_linkable_day(visit)
+
+
 class BookingLinkQuerySet(models.QuerySet["BookingLink"]):
     def live(self, today: dt.date) -> BookingLinkQuerySet:
         """Links that still work on `today`: not ended by a newer link, their

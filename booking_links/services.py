@@ -33,6 +33,7 @@ from booking_links.models import (
     BookingLink,
     BookingLinkUse,
     LinkUse,
+    last_linkable_day,
 )
 from clinic.clock import local
 from core.tokens import (
@@ -94,7 +95,7 @@ def _ended_reason(visit: Visit, today: dt.date) -> Conflict | None:
             code="invalid_transition",
             params={"status": status, "verb": "given a booking link"},
         )
-    if visit.window_end < today - dt.timedelta(days=DAYS_AFTER_WINDOW):
+    if today > last_linkable_day(visit):
         return Conflict(
             f"The visit's window closed more than {DAYS_AFTER_WINDOW} days ago; "
             "book it at the desk.",

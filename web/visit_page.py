@@ -10,7 +10,7 @@ to the visit on that page.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 from urllib.parse import urlencode
@@ -22,10 +22,11 @@ from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 
 from booking_links import services as booking_links
-from booking_links.models import ENDED_STATUSES
+from booking_links.states import LinkState, states_of
 from clinic import clock
 from followup.access import access_visit, staff_of
 from followup.exceptions import DomainError
+from followup.models import Visit, VisitEvent
 from web.methods import post_or_show
 from web.patient_access import page_url
 from web.query_text import whole_number
@@ -110,15 +111,16 @@ def _page(
     # Every caller passes the visit's item: read by the shared row view.
     assert extra is not None  # noqa: S101
     visit = extra.row.visit
-    events = visit.events.select_related("actor").order_by("-id")
+    events = list(visit.events.select_related("actor").order_by("-id"))
+    link_state = _link_state(visit, events, now=now)
     context = {
         "state": VisitPageState(pk=visit.pk, patient=state.patient),
         "item": extra,
         "visit": visit,
-        "events": list(events),
+        "events": events,
         "title": f"{extra.row.kind}: {visit.patient.family_name}",
-        "may_link": staff_of(request.user).has(*DESK_ROLES)
-        and visit.status not in ENDED_STATUSES,
+        "may_link": staff_of(request.user).has(*DESK_ROLES) and link_state.may_link,
+        "link_state": link_state,
         "booking_link": booking_link,
         "booking_link_refused": booking_link_refused,
         **_choices(),
@@ -127,6 +129,18 @@ def _page(
     if booking_link:
         add_never_cache_headers(response)  # the URL is shown this once
     return response
+
+
+def _link_state(
+    visit: Visit, events: list[VisitEvent], *, now: dt.datetime
+) -> LinkState:
+    """The visit's booking link now; ended with the visit, since the
+    latest change into its status (`events`, latest first)."""
+    state = states_of([visit], today=clock.local_date(now))[visit.pk]
+    if state.ended and state.ended_at is None:
+        at = next((e.at for e in events if e.to_status == visit.status), None)
+        state = replace(state, ended_at=at)
+    return state
 
 
 # The visit's own page as the place of its row.

@@ -10,6 +10,8 @@ import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import expect
 
+from booking_links import services as links
+from booking_links.models import LinkUse
 from clinic.models import Patient, Procedure, ProcedureKind
 from feeds.models import CalendarLink
 from followup.models import Visit
@@ -182,10 +184,13 @@ def test_the_patient_pages_are_accessible(
         kind=ProcedureKind.ENDOSCOPIC_STEM_CELL,
         surgery_date=TODAY.replace(year=2025),
     )
+    issued = links.issue_link(visit_id=visit.pk, actor=cast["front_desk"], now=NOW)
+    links.record_use(issued.link, LinkUse.VIEWED, now=NOW)
     page = new_page(width=width, user=cast["front_desk"])
 
     # The patient's page, a history open, a new link with its QR code.
     page.goto(f"/desk/patients/{visit.patient_id}/")
+    expect(page.locator("#booking-links")).to_contain_text("opened 1 time")
     page.locator("details.history").first.evaluate("details => details.open = true")
     page.get_by_role("button", name="Create a calendar link").click()
     assert page.get_by_role(
@@ -244,3 +249,24 @@ def test_the_desk_changes_the_contact_details_and_a_refusal_keeps_them(
     expect(link).to_have_text("612 34 56 78")
     patient.refresh_from_db()
     assert (patient.phone, patient.reminders) == ("+34612345678", "sms")
+
+
+def test_the_desk_makes_a_booking_link_from_the_patient_page_and_reads_its_state(
+    new_page: Callable[..., Any], cast: dict[str, User]
+) -> None:
+    visit = postop(surgeon=cast["surgeon_a"].surgeon)  # type: ignore[attr-defined]
+    page = new_page(width=1280, user=cast["front_desk"])
+    page.goto(f"/desk/patients/{visit.patient_id}/")
+    card = page.get_by_role("region", name="Booking links")
+    expect(card.get_by_role("listitem").first).to_contain_text("No link yet.")
+    assert_no_serious_axe_violations(page)
+
+    card.get_by_role("button", name="Make a link for Post-operative control").click()
+
+    url = page.locator(".booking-link__url").inner_text()
+    assert "/p/" in url
+    assert_no_serious_axe_violations(page)
+    page.goto(f"/desk/patients/{visit.patient_id}/")
+    expect(card).to_contain_text("Live since 25 Nov 2026, 08:00, made by desk")
+    expect(card).to_contain_text("not opened yet")
+    assert url not in page.content()

@@ -16,6 +16,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from booking_links.models import BookingLink, BookingLinkUse, LinkUse
 from clinic.models import Patient, ProcedureKind, Surgeon
 from feeds.models import CalendarLink
 from followup import services
@@ -308,8 +309,9 @@ def test_another_patients_link_cannot_be_rotated_from_this_page(
 
 def _patient_with_visits(count: int, surgeon: Surgeon, actor: User) -> Patient:
     """A stem-cell patient whose procedure holds `count` annual reviews, each
-    with two events and two contact attempts, and as many MRI studies, written
-    in bulk (the planner would stop at the horizon)."""
+    with two events, two contact attempts and a booking link used twice, and
+    as many MRI studies, written in bulk (the planner would stop at the
+    horizon)."""
     procedure = make_procedure(
         surgery_date=dt.date(2026, 1, 5),
         kind=ProcedureKind.ENDOSCOPIC_STEM_CELL,
@@ -344,6 +346,17 @@ def _patient_with_visits(count: int, surgeon: Surgeon, actor: User) -> Patient:
         for visit in visits
         for outcome in ("no_answer", "left_message")
     )
+    links = BookingLink.objects.bulk_create(
+        BookingLink(
+            visit=visit, token_hash=f"{visit.pk:064d}", created_at=NOW, created_by=actor
+        )
+        for visit in visits
+    )
+    BookingLinkUse.objects.bulk_create(
+        BookingLinkUse(link=link, at=NOW, what=what)
+        for link in links
+        for what in (LinkUse.VIEWED, LinkUse.BOOKED)
+    )
     MriStudy.objects.bulk_create(
         MriStudy(
             patient=procedure.patient,
@@ -374,6 +387,8 @@ def test_the_page_runs_the_same_queries_for_5_and_500_visits(
         counts.append(len(queries))
 
     assert len(response.context["plans"][0].entries) >= 500
+    if role == "front_desk":
+        assert len(response.context["booking_links"]) == 500
     assert counts[0] == counts[1], counts
     print(f"patient page queries ({role}): 5 visits {counts[0]}, 500 {counts[1]}")
 

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 
 from django.db.models import Prefetch
 
+from booking_links.models import may_have_link
+from booking_links.states import LinkState, states_of
 from clinic.clock import local
 from clinic.models import Patient, Procedure
 from followup import rules
@@ -123,6 +125,28 @@ def procedure_plans(
         )
         for procedure in procedures
     ]
+
+
+@dataclass(frozen=True)
+class LinkRow:
+    """A visit that may have a booking link, and its link's state."""
+
+    visit: Visit
+    title: str
+    state: LinkState
+
+
+def link_rows(plans: list[ProcedurePlan], *, today: dt.date) -> list[LinkRow]:
+    """The booking links of the plans' visits that may have one, in the
+    plans' order: one query whatever the number of visits."""
+    visits = [
+        entry.visit
+        for plan in plans
+        for entry in plan.entries
+        if entry.visit is not None and may_have_link(entry.visit, today)
+    ]
+    states = states_of(visits, today=today)
+    return [LinkRow(visit, visit_title(visit), states[visit.pk]) for visit in visits]
 
 
 # The patient page lists this many of the patient's latest messages.

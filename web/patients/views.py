@@ -49,7 +49,7 @@ from web.patients.forms import (
     ReopenForm,
     RowForm,
 )
-from web.patients.rows import message_rows, offer_rows, procedure_plans
+from web.patients.rows import link_rows, message_rows, offer_rows, procedure_plans
 from web.roles import DESK_ROLES, SURGEON_ROLES, role_required
 
 
@@ -99,6 +99,8 @@ def _page(
         "link_card": patient_card(request, patient.pk, new_url),
         "messages_sent": message_rows(patient, staff_of(request.user)),
         "offers": offer_rows(patient, staff_of(request.user), now=clock.now()),
+        # The desk's: a surgeon neither makes nor reads out links.
+        "booking_links": link_rows(plans, today=today) if may_write else [],
     }
     return render(request, "web/patients/patient.html", context, status=status)
 
