@@ -140,10 +140,13 @@ def needs_exact_count(number: int, count: int) -> bool:
     return count > cap and (number - 1) * PAGE_SIZE >= cap
 
 
-def patients_found(staff: Staff, q: str) -> list[Patient]:
-    """The patients a search finds, whatever their visits: the one who has
+def patients_found(staff: Staff, matching: list[int]) -> list[Patient]:
+    """The patients a search found (`matching`: their ids, from
+    `worklist.matching_patients`), whatever their visits: the one who has
     nothing to book is opened from here. `PATIENTS_SHOWN` and one more, to
     tell that there are more."""
-    found = Patient.objects.visible_to(staff).search(q)
+    if not matching:
+        return []
+    found = Patient.objects.visible_to(staff).filter(pk__in=matching)
     ordered = found.order_by("family_name", "given_name", "record_number")
     return list(ordered[: PATIENTS_SHOWN + 1])

@@ -107,12 +107,27 @@ def _heading(state: DeskState, tabs: list[Tab]) -> str:
     return next(tab.label for tab in tabs if tab.current)
 
 
+def _counted(
+    request: HttpRequest, state: DeskState, today: dt.date, *, patients: list[int]
+) -> tuple[dict[str, int], VisitQuerySet]:
+    """Every tab's count, and the visits the shown tab's rows are read from.
+
+    A search (`patients`: those it found) counts its few visits together
+    and lists the shown tab's by id (`counted_together`)."""
+    visits = state.filters.apply(_visits(request), patients=patients)
+    if not state.q:
+        return visits.tab_counts(today), visits
+    searched = visits.counted_together(today, shown=state.tab)
+    return searched.counts, _visits(request).filter(pk__in=searched.shown_ids)
+
+
 def _list_context(
     request: HttpRequest, state: DeskState, *, now: dt.datetime
 ) -> dict[str, Any]:
     today = local(now).date()
-    visits = state.filters.apply(_visits(request))
-    counts = visits.tab_counts(today, searched=bool(state.q))
+    # The search runs once, for the counts, the rows and the patients.
+    matching = worklist.matching_patients(state.q) if state.q else []
+    counts, visits = _counted(request, state, today, patients=matching)
     page = rows.page_of(state.page, counts[state.tab])
     if rows.needs_exact_count(state.page, counts[state.tab]):
         exact = visits.in_tab(state.tab, today).count()
@@ -120,7 +135,7 @@ def _list_context(
     # The MRI flag is read in the rows' own select.
     chosen = tab_rows(visits, state, today).with_mri_status().with_patient_left_care()
     found = list(chosen[page.offset : page.offset + page.size])
-    patients = rows.patients_found(staff_of(request.user), state.q) if state.q else []
+    patients = rows.patients_found(staff_of(request.user), matching)
     if state.q:
         _record_search(request, state, found, patients, now=now)
     flagged = _visits(request).mri_flagged(today)
@@ -219,8 +234,9 @@ def _row(
     context: dict[str, Any] = {"state": state, "item": item, **_choices(state)}
     if item.saved:
         today = local(now).date()
-        visits = state.filters.apply(_visits(request))
-        context["tabs"] = _tabs(state, visits.tab_counts(today, searched=bool(state.q)))
+        matching = worklist.matching_patients(state.q) if state.q else []
+        counts, _ = _counted(request, state, today, patients=matching)
+        context["tabs"] = _tabs(state, counts)
     return render(request, f"{PAGE}#row", context)
 
 
