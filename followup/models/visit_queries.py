@@ -47,7 +47,7 @@ from followup.models.statuses import (
     SLOT_HOLDING_STATUSES,
     VisitStatus,
 )
-from followup.models.worklist import WorklistQueries
+from followup.models.worklist import CALL_ORDER, WorklistQueries
 
 if TYPE_CHECKING:
     from clinic.staff import Staff
@@ -369,7 +369,7 @@ class VisitReads(WorklistQueries[_M]):
         return (
             self.filter(self.to_call(today))
             .with_contact_summary()
-            .order_by("window_end", "due_date", "id")
+            .order_by(*CALL_ORDER)
         )
 
     def to_call(self, today: dt.date) -> Q:

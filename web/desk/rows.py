@@ -126,8 +126,13 @@ def page_of(number: int, count: int) -> Page:
     already known from `counts`, so paging costs no query of its own. A
     capped count (`COUNT_CAP + 1`) is replaced by the exact one beforehand
     only for a page past the cap (`needs_exact_count`)."""
-    last = Page(1, count).pages
-    return Page(min(max(number, 1), last), count, exact=count <= worklist.COUNT_CAP)
+    last = Page(1, count, size=PAGE_SIZE).pages
+    return Page(
+        min(max(number, 1), last),
+        count,
+        size=PAGE_SIZE,
+        exact=count <= worklist.COUNT_CAP,
+    )
 
 
 def exact_page_of(number: int, count: int) -> Page:
