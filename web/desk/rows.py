@@ -152,6 +152,8 @@ def patients_found(staff: Staff, matching: list[int]) -> list[Patient]:
     tell that there are more."""
     if not matching:
         return []
-    found = Patient.objects.visible_to(staff).filter(pk__in=matching)
+    # In name order already: whoever sees everyone sees the first ones.
+    shown = matching[: PATIENTS_SHOWN + 1] if staff.sees_everything else matching
+    found = Patient.objects.visible_to(staff).filter(pk__in=shown)
     ordered = found.order_by("family_name", "given_name", "record_number")
     return list(ordered[: PATIENTS_SHOWN + 1])
