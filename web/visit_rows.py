@@ -36,6 +36,11 @@ class Row:
     now: dt.datetime
 
     @cached_property
+    def patient_name(self) -> str:
+        patient = self.visit.patient
+        return f"{patient.family_name}, {patient.given_name}"
+
+    @cached_property
     def patient_label(self) -> str:
         patient = self.visit.patient
         return f"{patient.family_name}, {patient.given_name} · {patient.record_number}"
@@ -142,7 +147,7 @@ class Row:
 
     @cached_property
     def status_label(self) -> str:
-        return self.visit.get_status_display()
+        return str(VisitStatus(self.visit.status).label)
 
     @cached_property
     def moves(self) -> frozenset[str]:
@@ -184,6 +189,11 @@ class Item:
     @property
     def pk(self) -> int:
         return self.row.visit.pk
+
+    @property
+    def open(self) -> bool:
+        """Whether the row shows a line below it: a panel, a refusal, "Saved"."""
+        return bool(self.panel or self.error or self.saved)
 
     @property
     def error(self) -> str:
