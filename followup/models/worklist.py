@@ -28,7 +28,7 @@ from django.db.models import Count, Q, QuerySet, Value
 
 from clinic.clock import start_of_day
 from clinic.models import Patient, Procedure
-from core.db import fast_path
+from core.db import among, fast_path
 from followup.models.statuses import (
     AWAITING_BOOKING_STATUSES,
     NOT_YET_SEEN_STATUSES,
@@ -145,7 +145,7 @@ class WorklistQueries(models.QuerySet[_M]):
     def of_patients(self, ids: list[int]) -> Self:
         """The visits of the patients a search found (`matching_patients`):
         of the first `SEARCH_IDS_CAP` of them."""
-        return self.filter(patient__in=ids[:SEARCH_IDS_CAP])
+        return self.filter(among("patient_id", ids[:SEARCH_IDS_CAP]))
 
     def seen_by(self, surgeon_id: int) -> Self:
         """A booked visit's surgeon is who sees the patient; before that, the
