@@ -21,7 +21,8 @@ At each size it times, through the Django request path (`django.test.Client`
 with a signed-in user: middleware, URL resolution, templates), the median of
 several requests of:
 
-- the front desk's worklist, first page (`/desk/`);
+- the front desk's worklist, first page (`/desk/`), and its call list
+  (`/desk/?tab=call`: each row with its one-click outcomes);
 - a search by record number (`/desk/?q=<record number>`), and the patient
   search by a common name typed with accents the records do not have
   (`/desk/?q=María García`: thousands of patients at 1M);
@@ -260,6 +261,7 @@ def median_ms(client: Client, url: str) -> float:
 def measure(desk: Client, surgeon: Client, record_number: str) -> dict[str, float]:
     return {
         "worklist": median_ms(desk, "/desk/"),
+        "call_list": median_ms(desk, "/desk/?tab=call"),
         "search": median_ms(desk, f"/desk/?q={record_number}"),
         "name_search": median_ms(desk, "/desk/?q=Mar%C3%ADa+Garc%C3%ADa"),
         "appointments": median_ms(desk, "/desk/appointments/"),

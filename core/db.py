@@ -32,7 +32,7 @@ from django.db import (
 )
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor as BaseSchemaEditor
-from django.db.models import Field, Model, QuerySet
+from django.db.models import F, Field, Lookup, Model, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from psycopg import abc, pq
 from psycopg.adapt import Transformer
@@ -142,6 +142,36 @@ def holding(queryset: QS, field: str, value: int) -> QS:
         [value],
     )
     return queryset.filter(pk__in=held)
+
+
+# --- id lists -----------------------------------------------------------------
+
+
+class _AnyOf(Lookup[Any]):
+    """`column = ANY(%s)`: the ids one array parameter, passed as it is."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(
+        self, compiler: Any, connection: BaseDatabaseWrapper
+    ) -> tuple[str, list[Any]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s)", [*lhs_params, list(self.rhs)]
+
+
+def among(field: str, ids: Sequence[int]) -> Q:
+    """The rows whose integer `field` is one of `ids`.
+
+    On PostgreSQL one array parameter (`= ANY(%s)`): `__in` prepares each
+    id on its own, some thirty calls an id, 3 ms for the 500 patients a desk
+    search may find. `__in` elsewhere.
+    """
+    if not is_postgresql():
+        return Q(**{f"{field}__in": ids})
+    if not ids:
+        return Q(pk__in=[])
+    return Q(_AnyOf(F(field), list(ids)))
 
 
 # --- inserts and upserts, each with its portable twin ------------------------

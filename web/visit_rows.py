@@ -17,7 +17,9 @@ from clinic.clock import local
 from clinic.models import Surgeon
 from followup.models import AWAITING_BOOKING_STATUSES, Visit, VisitStatus, worklist
 from followup.services.moves import allowed_moves
+from web.dates import written
 from web.offer_marks import OfferMark, offer_mark
+from web.reversing import reversed_url
 from web.slots import SlotAsk, SlotPanel
 from web.visit_forms import RowForm
 
@@ -35,9 +37,28 @@ class Row:
     now: dt.datetime
 
     @cached_property
+    def patient_name(self) -> str:
+        patient = self.visit.patient
+        return f"{patient.family_name}, {patient.given_name}"
+
+    @cached_property
     def patient_label(self) -> str:
         patient = self.visit.patient
         return f"{patient.family_name}, {patient.given_name} · {patient.record_number}"
+
+    # The row's links (`web.reversing`): the visit's own URL, which its
+    # panels and actions hang off, its patient's page, the call list's form.
+    @cached_property
+    def visit_url(self) -> str:
+        return reversed_url("desk-visit", self.visit.pk)
+
+    @cached_property
+    def patient_url(self) -> str:
+        return reversed_url("patient-page", self.visit.patient_id)
+
+    @cached_property
+    def contact_url(self) -> str:
+        return reversed_url("desk-contact", self.visit.pk)
 
     @cached_property
     def surgeon(self) -> Surgeon:
@@ -100,6 +121,40 @@ class Row:
     def start_local(self) -> dt.datetime | None:
         return local(self.visit.start) if self.visit.start else None
 
+    # What the row writes of its dates (`web.dates`): the window, the slot
+    # (its day and time, or its time alone on Today), the last contact.
+    @cached_property
+    def window_start_text(self) -> str:
+        return written(self.visit.window_start, "SHORT_DATE_FORMAT")
+
+    @cached_property
+    def window_end_text(self) -> str:
+        return written(self.visit.window_end, "SHORT_DATE_FORMAT")
+
+    @cached_property
+    def slot_text(self) -> str:
+        return written(self.start_local, "D j M, H:i")
+
+    @cached_property
+    def time_text(self) -> str:
+        return written(self.start_local, "TIME_FORMAT")
+
+    @cached_property
+    def last_attempt_text(self) -> str:
+        """When the last contact attempt was (`with_last_contact`)."""
+        at = getattr(self.visit, "last_attempt_at", None)
+        return written(local(at) if at else None, "D j M, H:i")
+
+    @cached_property
+    def unreachable(self) -> bool:
+        """Tries failed enough in a row (`with_contact_summary`, the call
+        list's); False where the rows were read without it."""
+        return bool(getattr(self.visit, "unreachable", False))
+
+    @cached_property
+    def status_label(self) -> str:
+        return str(VisitStatus(self.visit.status).label)
+
     @cached_property
     def moves(self) -> frozenset[str]:
         return allowed_moves(self.visit, self.now)
@@ -140,6 +195,11 @@ class Item:
     @property
     def pk(self) -> int:
         return self.row.visit.pk
+
+    @property
+    def open(self) -> bool:
+        """Whether the row shows a line below it: a panel, a refusal, "Saved"."""
+        return bool(self.panel or self.error or self.saved)
 
     @property
     def error(self) -> str:

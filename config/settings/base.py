@@ -113,7 +113,10 @@ WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
     {
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        # Django's engine, each render on a fresh stretch of the frame stack
+        # (web.template_engine); named "django", as partials expect.
+        "BACKEND": "web.template_engine.PageTemplates",
+        "NAME": "django",
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {

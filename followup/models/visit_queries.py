@@ -26,6 +26,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Cast, Coalesce, TruncDate
+from django.db.models.lookups import LessThanOrEqual
 
 from clinic.clock import clinic_zone, start_of_day
 from clinic.models import Procedure
@@ -46,7 +47,7 @@ from followup.models.statuses import (
     SLOT_HOLDING_STATUSES,
     VisitStatus,
 )
-from followup.models.worklist import WorklistQueries
+from followup.models.worklist import CALL_ORDER, WorklistQueries
 
 if TYPE_CHECKING:
     from clinic.staff import Staff
@@ -361,31 +362,46 @@ class VisitReads(WorklistQueries[_M]):
         )
 
     def call_list(self, today: dt.date) -> Self:
-        """The patients to call: visits still to book (or after a no-show)
-        whose window has closed or closes within `CALL_LIST_DAYS` days,
-        window closing soonest first, with their contact summary.
+        """The patients to call (`to_call`), window closing soonest first,
+        with their contact summary. Booking a visit takes it off the list:
+        the list is this query, so it moves in the booking's own transaction.
+        """
+        return (
+            self.filter(self.to_call(today))
+            .with_contact_summary()
+            .order_by(*CALL_ORDER)
+        )
+
+    def to_call(self, today: dt.date) -> Q:
+        """Whether a visit is on the call list: still to book (or after a
+        no-show), its window closed or closing within `CALL_LIST_DAYS` days.
 
         A visit whose last attempt asked to be called back on a later date
-        leaves the list until that date, and is back on it from that day.
-        Booking a visit takes it off the list: the list is this query, so
-        it moves in the booking's own transaction. A visit the patient gave
-        up themselves (`PATIENT_REQUEST`, a reply X) is on it whatever its
-        window: someone should find them another time.
+        leaves the list until that date, and is back on it from that day. A
+        visit the patient gave up themselves (`PATIENT_REQUEST`, a reply X)
+        is on it whatever its window: someone should find them another time.
+
+        One condition, its subqueries inline (no annotation), so that a
+        count can take it as an aggregate's filter (`counted_together`).
         """
         gave_up = VisitEvent.objects.filter(
             visit_id=OuterRef("pk"),
             action="unbooked",
             details__reason=PATIENT_REQUEST,
         )
+        call_back_on = (
+            ContactAttempt.objects.filter(visit_id=OuterRef("pk"))
+            .order_by("-id")
+            .values("call_back_on")[:1]
+        )
+        due_again = Coalesce(Subquery(call_back_on), Value(today))
         return (
-            self.filter(status__in=AWAITING_BOOKING_STATUSES)
-            .filter(
+            Q(status__in=AWAITING_BOOKING_STATUSES)
+            & (
                 Q(window_end__lte=today + dt.timedelta(days=CALL_LIST_DAYS))
-                | Exists(gave_up)
+                | Q(Exists(gave_up))
             )
-            .with_contact_summary()
-            .filter(Q(last_call_back_on=None) | Q(last_call_back_on__lte=today))
-            .order_by("window_end", "due_date", "id")
+            & Q(LessThanOrEqual(due_again, today))
         )
 
     def of_surgeon(self, surgeon_id: int) -> Self:

@@ -17,15 +17,18 @@ from the partial index `visit_to_work_by_window`, never sorted whole.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Self, TypeVar
 
+from django.contrib.postgres.aggregates import ArrayAgg
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, models
-from django.db.models import Q
+from django.db.models import Count, Q, QuerySet, Value
 
 from clinic.clock import start_of_day
 from clinic.models import Patient, Procedure
+from core.db import among, fast_path
 from followup.models.statuses import (
     AWAITING_BOOKING_STATUSES,
     NOT_YET_SEEN_STATUSES,
@@ -66,6 +69,9 @@ SORTS = {
     "-patient": ("-patient__family_name", "-patient__given_name", "window_end", "id"),
 }
 DEFAULT_SORT = "window"
+# Today's bookings in time order; the call list by the window closing soonest.
+TODAY_ORDER = ("start", "id")
+CALL_ORDER = ("window_end", "due_date", "id")
 
 # The order each tab is counted in: that of the partial index its condition
 # bounds, so that the count reads at most `COUNT_CAP + 1` index entries
@@ -106,15 +112,25 @@ def today_filter(today: dt.date) -> Q:
     )
 
 
+def tab_order(tab: str, sort: str) -> tuple[str, ...]:
+    """The order a tab lists its rows in: a bucket's as its header chose."""
+    if tab == TODAY:
+        return TODAY_ORDER
+    if tab == CALL:
+        return CALL_ORDER
+    return SORTS.get(sort, SORTS[DEFAULT_SORT])
+
+
 def matching_patients(q: str) -> list[int]:
     """The patients a search finds, read once for the whole page: the ids of
     the first `SEARCH_IDS_CAP` by name (the order the page lists them in),
-    so that every tab's count and the page look their visits up by patient
-    instead of running the search again each."""
+    and one more when there are more, so that every tab's count, the page
+    and its list of patients look them up by id instead of running the
+    search again each (`of_patients`)."""
     found = Patient.objects.search(q).order_by(
         "family_name", "given_name", "record_number"
     )
-    return list(found.values_list("pk", flat=True)[:SEARCH_IDS_CAP])
+    return list(found.values_list("pk", flat=True)[: SEARCH_IDS_CAP + 1])
 
 
 _M = TypeVar("_M", bound=models.Model)
@@ -124,7 +140,12 @@ class WorklistQueries(models.QuerySet[_M]):
     """The worklist's filters, tabs and counts; `VisitQuerySet` mixes it in."""
 
     def of_patients_matching(self, q: str) -> Self:
-        return self.filter(patient__in=matching_patients(q))
+        return self.of_patients(matching_patients(q))
+
+    def of_patients(self, ids: list[int]) -> Self:
+        """The visits of the patients a search found (`matching_patients`):
+        of the first `SEARCH_IDS_CAP` of them."""
+        return self.filter(among("patient_id", ids[:SEARCH_IDS_CAP]))
 
     def seen_by(self, surgeon_id: int) -> Self:
         """A booked visit's surgeon is who sees the patient; before that, the
@@ -152,12 +173,12 @@ class WorklistQueries(models.QuerySet[_M]):
 
     def in_bucket(self, bucket: Bucket, *, today: dt.date, sort: str) -> Self:
         """A bucket's rows, in the order a header chose."""
-        order = SORTS.get(sort, SORTS[DEFAULT_SORT])
+        order = tab_order(bucket, sort)
         return self.in_tab(bucket, today).with_row_relations().order_by(*order)
 
     def booked_on(self, today: dt.date) -> Self:
         """*Today*'s rows: the day's bookings in time order."""
-        return self.in_tab(TODAY, today).with_row_relations().order_by("start", "id")
+        return self.in_tab(TODAY, today).with_row_relations().order_by(*TODAY_ORDER)
 
     def appointments(self, day: dt.date, *, onwards: bool = False) -> Self:
         """The appointments view's rows: bookings still to be seen (booked,
@@ -169,27 +190,24 @@ class WorklistQueries(models.QuerySet[_M]):
             slots &= Q(start__lt=start_of_day(day + dt.timedelta(days=1)))
         return self.filter(slots).with_row_relations().order_by("start", "id")
 
-    def tab_counts(self, today: dt.date, *, searched: bool = False) -> dict[str, int]:
+    def tab_counts(self, today: dt.date) -> dict[str, int]:
         """Every tab's count in one query, each exact up to `COUNT_CAP`; a count
         above it (`COUNT_CAP + 1`) means "more than `COUNT_CAP`".
 
-        Each tab is `SELECT COUNT(*) FROM (… LIMIT COUNT_CAP + 1)`, so that it
-        stops once past the cap, instead of one aggregate over every open visit.
-        The call list too: its rows' contact summary is read row by row, so an
-        uncapped count read every overdue visit's attempts.
-
-        A `searched` list (`of_patients_matching`: at most `SEARCH_IDS_CAP`
-        patients) is counted in no order: along a tab's index, the count of a
-        few hundred patients' visits would walk the whole index to find them.
+        Each tab is `SELECT COUNT(*) FROM (… LIMIT COUNT_CAP + 1)`, read in
+        the order of the partial index its condition bounds (`COUNT_ORDER`),
+        so that it stops once past the cap, instead of one aggregate over
+        every open visit. The call list too: its rows' contact summary is read
+        row by row, so an uncapped count read every overdue visit's attempts.
+        A search's few visits are counted by `counted_together` instead.
         """
         parts: list[str] = []
         params: list[Any] = []
         for tab in TABS:
-            order = () if searched else (COUNT_ORDER[tab],)
-            capped = self.in_tab(tab, today).order_by(*order).values("pk")
+            capped = self.in_tab(tab, today).order_by(COUNT_ORDER[tab]).values("pk")
             try:
                 sql, tab_params = capped[: COUNT_CAP + 1].query.sql_with_params()
-            except EmptyResultSet:  # a search that found no patient
+            except EmptyResultSet:
                 parts.append("0")
                 continue
             # The tab names are this module's own constants, never input.
@@ -199,3 +217,65 @@ class WorklistQueries(models.QuerySet[_M]):
             cursor.execute("SELECT " + ", ".join(parts), params)
             row = cursor.fetchone()
         return dict(zip(TABS, row, strict=True))
+
+    def tab_conditions(self, today: dt.date) -> dict[str, Q]:
+        """Each tab's condition (`in_tab` without its order), by tab."""
+        conditions: dict[str, Q] = {
+            str(bucket): condition
+            for bucket, condition in bucket_filters(today).items()
+        }
+        conditions[TODAY] = today_filter(today)
+        conditions[CALL] = self.to_call(today)  # type: ignore[attr-defined]
+        return conditions
+
+    def counted_together(
+        self, today: dt.date, *, shown: str, order: tuple[str, ...]
+    ) -> SearchedTabs:
+        """A search's tabs (`of_patients`: the visits of at most
+        `SEARCH_IDS_CAP` patients, a few thousand at most): every tab's count
+        in one pass over the patients' visits, each tab's condition an
+        aggregate's filter, and the ids of the visits of tab `shown` in its
+        `order` (`tab_order`), for its page to read fifty by id.
+
+        Counting each tab apart, PostgreSQL crossed the patients' few visits
+        with a bitmap of every open visit's status (a quarter of a million
+        at 1M visits) once per tab; and the page, read along the window's
+        index in its order, walked tens of thousands of entries to find the
+        patients' fifty, reading every one's contact summary before sorting
+        them. Here the scan is the patients' visits alone, read by patient,
+        and the page is fifty ids.
+        """
+        conditions = self.tab_conditions(today)
+        counted = _counted_with_ids(self.order_by(), conditions, shown, order)
+        counts = {tab: min(counted[tab], COUNT_CAP + 1) for tab in TABS}
+        return SearchedTabs(counts=counts, shown_ids=counted["shown_ids"])
+
+
+@dataclass(frozen=True)
+class SearchedTabs:
+    """`counted_together`'s answer: each tab's count (capped as
+    `tab_counts`'), and the ids of the shown tab's visits, in its order."""
+
+    counts: dict[str, int]
+    shown_ids: list[int]
+
+
+def _counts(conditions: dict[str, Q]) -> dict[str, Count]:
+    return {tab: Count("pk", filter=condition) for tab, condition in conditions.items()}
+
+
+def _counted_then_listed(
+    visits: QuerySet[Any], conditions: dict[str, Q], shown: str, order: tuple[str, ...]
+) -> dict[str, Any]:
+    counted = visits.aggregate(**_counts(conditions))
+    ids = visits.filter(conditions[shown]).order_by(*order).values_list("pk", flat=True)
+    return {**counted, "shown_ids": list(ids)}
+
+
+@fast_path(_counted_then_listed)
+def _counted_with_ids(
+    visits: QuerySet[Any], conditions: dict[str, Q], shown: str, order: tuple[str, ...]
+) -> dict[str, Any]:
+    """The counts and the shown tab's ids in the same pass (`ArrayAgg`)."""
+    ids = ArrayAgg("pk", filter=conditions[shown], order_by=order, default=Value([]))
+    return visits.aggregate(**_counts(conditions), shown_ids=ids)

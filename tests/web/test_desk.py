@@ -160,6 +160,25 @@ def test_search_finds_a_patient_by_record_number_or_by_name(
     assert counts(by_number)["all"] == 2
 
 
+@pytest.mark.parametrize(
+    "query",
+    ["tab=all", "tab=all&sort=-patient", "tab=all&sort=-window", "tab=not_open"],
+)
+def test_a_search_lists_its_visits_in_the_order_the_tab_shows_them(
+    desk: Client, desk_cast: DeskCast, monkeypatch: pytest.MonkeyPatch, query: str
+) -> None:
+    unsearched = labels(desk.get(f"/desk/?{query}"))
+    monkeypatch.setattr("web.desk.rows.PAGE_SIZE", 1)
+    # Ruiz, García and Sanz: everyone, a visit a page.
+    pages = [
+        desk.get(f"/desk/?{query}&q=r&page={n}") for n in range(1, len(unsearched) + 1)
+    ]
+
+    assert len(unsearched) > 1
+    assert [label for page in pages for label in labels(page)] == unsearched
+    assert counts(pages[0]) == counts(desk.get(f"/desk/?{query}"))
+
+
 def test_a_search_matching_too_many_lists_the_first_patients_by_name(
     desk: Client, desk_cast: DeskCast, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -124,26 +124,36 @@ def test_the_call_list_offers_three_one_click_outcomes_and_other_tabs_none(
 
 
 class QuickForms(HTMLParser):
-    """The one-click forms of a row, as a browser would post them: each
-    form's action and its hidden fields."""
+    """The one-click outcomes of a row, as a browser would post them: the
+    form's action and hidden fields, with the clicked button's name and
+    value, one post per button."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.forms: list[tuple[str, dict[str, str]]] = []
+        self.action = ""
+        self.hidden: dict[str, str] = {}
+        self.buttons: list[tuple[str, str]] = []
         self.inside = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         found = {name: value or "" for name, value in attrs}
-        if tag == "div" and "quick-outcomes" in found.get("class", ""):
+        if tag == "form" and "quick-outcomes" in found.get("class", ""):
             self.inside = True
-        elif tag == "form" and self.inside:
-            self.forms.append((found["action"], {}))
-        elif tag == "input" and self.inside and self.forms:
-            self.forms[-1][1][found["name"]] = found.get("value", "")
+            self.action = found["action"]
+        elif tag == "input" and self.inside:
+            self.hidden[found["name"]] = found.get("value", "")
+        elif tag == "button" and self.inside:
+            self.buttons.append((found["name"], found["value"]))
 
     def handle_endtag(self, tag: str) -> None:
-        if tag == "div" and self.inside and len(self.forms) == 3:
+        if tag == "form":
             self.inside = False
+
+    @property
+    def forms(self) -> list[tuple[str, dict[str, str]]]:
+        return [
+            (self.action, {**self.hidden, name: value}) for name, value in self.buttons
+        ]
 
 
 def test_a_one_click_form_posted_as_rendered_records_the_call_without_javascript(
@@ -152,6 +162,7 @@ def test_a_one_click_form_posted_as_rendered_records_the_call_without_javascript
     jorge = desk_cast.visit(desk_cast.jorge, "postop_control")
     parser = QuickForms()
     parser.feed(row_html(desk.get("/desk/?tab=call"), jorge))
+    assert len(parser.forms) == 3
     action, fields = parser.forms[2]
     assert fields["outcome"] == "wrong_number"
 

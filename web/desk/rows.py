@@ -126,8 +126,13 @@ def page_of(number: int, count: int) -> Page:
     already known from `counts`, so paging costs no query of its own. A
     capped count (`COUNT_CAP + 1`) is replaced by the exact one beforehand
     only for a page past the cap (`needs_exact_count`)."""
-    last = Page(1, count).pages
-    return Page(min(max(number, 1), last), count, exact=count <= worklist.COUNT_CAP)
+    last = Page(1, count, size=PAGE_SIZE).pages
+    return Page(
+        min(max(number, 1), last),
+        count,
+        size=PAGE_SIZE,
+        exact=count <= worklist.COUNT_CAP,
+    )
 
 
 def exact_page_of(number: int, count: int) -> Page:
@@ -140,10 +145,15 @@ def needs_exact_count(number: int, count: int) -> bool:
     return count > cap and (number - 1) * PAGE_SIZE >= cap
 
 
-def patients_found(staff: Staff, q: str) -> list[Patient]:
-    """The patients a search finds, whatever their visits: the one who has
+def patients_found(staff: Staff, matching: list[int]) -> list[Patient]:
+    """The patients a search found (`matching`: their ids, from
+    `worklist.matching_patients`), whatever their visits: the one who has
     nothing to book is opened from here. `PATIENTS_SHOWN` and one more, to
     tell that there are more."""
-    found = Patient.objects.visible_to(staff).search(q)
+    if not matching:
+        return []
+    # In name order already: whoever sees everyone sees the first ones.
+    shown = matching[: PATIENTS_SHOWN + 1] if staff.sees_everything else matching
+    found = Patient.objects.visible_to(staff).filter(pk__in=shown)
     ordered = found.order_by("family_name", "given_name", "record_number")
     return list(ordered[: PATIENTS_SHOWN + 1])

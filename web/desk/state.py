@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from django.core.exceptions import BadRequest
 from django.http.request import QueryDict
 
-from followup.models import VisitQuerySet
+from followup.models import VisitQuerySet, worklist
 from followup.models.worklist import CALL, DEFAULT_SORT, SORTS, TABS, TODAY, Bucket
 from web.query_text import address, holds_null, whole_numbers
 from web.visit_rows import ColumnHeader
@@ -35,9 +35,14 @@ class Filters:
     due_from: dt.date | None = None
     due_to: dt.date | None = None
 
-    def apply(self, visits: VisitQuerySet) -> VisitQuerySet:
+    def apply(
+        self, visits: VisitQuerySet, *, patients: list[int] | None = None
+    ) -> VisitQuerySet:
+        """`visits` as filtered; `patients`, when given, are those the search
+        found (`worklist.matching_patients`), already read for the page."""
         if self.q:
-            visits = visits.of_patients_matching(self.q)
+            found = worklist.matching_patients(self.q) if patients is None else patients
+            visits = visits.of_patients(found)
         if self.surgeon is not None:
             visits = visits.seen_by(self.surgeon)
         if self.rule is not None:

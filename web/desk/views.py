@@ -108,21 +108,53 @@ def _heading(state: DeskState, tabs: list[Tab]) -> str:
     return next(tab.label for tab in tabs if tab.current)
 
 
+def _counted(
+    request: HttpRequest, state: DeskState, today: dt.date, *, patients: list[int]
+) -> tuple[dict[str, int], VisitQuerySet, list[int] | None]:
+    """Every tab's count, the visits the shown tab's rows are read from, and
+    for a search (`patients`: those it found) the ids of that tab's visits in
+    its order: a search counts its few visits together (`counted_together`)
+    and reads a page of them by id."""
+    visits = state.filters.apply(_visits(request), patients=patients)
+    if not state.q:
+        return visits.tab_counts(today), visits, None
+    order = worklist.tab_order(state.tab, state.sort)
+    searched = visits.counted_together(today, shown=state.tab, order=order)
+    return searched.counts, _visits(request), searched.shown_ids
+
+
+def _page_rows(
+    visits: VisitQuerySet,
+    state: DeskState,
+    today: dt.date,
+    page: rows.Page,
+    shown: list[int] | None,
+    *,
+    now: dt.datetime,
+) -> list[Visit]:
+    # The MRI flag and the offer mark are read in the rows' own select.
+    chosen = tab_rows(visits, state, today).with_mri_status().with_patient_left_care()
+    chosen = with_offer_mark(chosen, now=now)
+    if shown is None:
+        return list(chosen[page.offset : page.offset + page.size])
+    return list(chosen.filter(pk__in=shown[page.offset : page.offset + page.size]))
+
+
 def _list_context(
     request: HttpRequest, state: DeskState, *, now: dt.datetime
 ) -> dict[str, Any]:
     today = local(now).date()
-    visits = state.filters.apply(_visits(request))
-    counts = visits.tab_counts(today, searched=bool(state.q))
+    # The search runs once, for the counts, the rows and the patients.
+    matching = worklist.matching_patients(state.q) if state.q else []
+    counts, visits, shown = _counted(request, state, today, patients=matching)
     page = rows.page_of(state.page, counts[state.tab])
-    if rows.needs_exact_count(state.page, counts[state.tab]):
+    if shown is not None:
+        page = rows.exact_page_of(state.page, len(shown))
+    elif rows.needs_exact_count(state.page, counts[state.tab]):
         exact = visits.in_tab(state.tab, today).count()
         page = rows.exact_page_of(state.page, exact)
-    # The MRI flag is read in the rows' own select.
-    chosen = tab_rows(visits, state, today).with_mri_status().with_patient_left_care()
-    chosen = with_offer_mark(chosen, now=now)
-    found = list(chosen[page.offset : page.offset + page.size])
-    patients = rows.patients_found(staff_of(request.user), state.q) if state.q else []
+    found = _page_rows(visits, state, today, page, shown, now=now)
+    patients = rows.patients_found(staff_of(request.user), matching)
     if state.q:
         _record_search(request, state, found, patients, now=now)
     flagged = _visits(request).mri_flagged(today)
@@ -221,8 +253,9 @@ def _row(
     context: dict[str, Any] = {"state": state, "item": item, **_choices(state)}
     if item.saved:
         today = local(now).date()
-        visits = state.filters.apply(_visits(request))
-        context["tabs"] = _tabs(state, visits.tab_counts(today, searched=bool(state.q)))
+        matching = worklist.matching_patients(state.q) if state.q else []
+        counts, _, _ = _counted(request, state, today, patients=matching)
+        context["tabs"] = _tabs(state, counts)
     return render(request, f"{PAGE}#row", context)
 
 
