@@ -9,14 +9,17 @@ Settings are read when a message is sent, never at import.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import smtplib
 import threading
 import uuid
+from collections.abc import Iterator
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.message import make_msgid
 
 from messaging.models import Channel, Message
@@ -72,22 +75,60 @@ def send_to_log(message: Message) -> str:
     return f"console-{uuid.uuid4().hex}"
 
 
+# The mail connection the sends of one batch share (`batch`), per thread.
+_mail = threading.local()
+
+
+@contextlib.contextmanager
+def batch() -> Iterator[None]:
+    """The emails sent inside go through one SMTP session, opened at the
+    first and closed at the end, instead of one session each."""
+    _mail.sharing, _mail.connection = True, None
+    try:
+        yield
+    finally:
+        _mail.sharing = False
+        _drop_mail_connection()
+
+
+def _mail_connection() -> BaseEmailBackend | None:
+    """The batch's open connection; None outside a batch (each email then
+    opens and closes its own)."""
+    if not getattr(_mail, "sharing", False):
+        return None
+    if _mail.connection is None:
+        connection = get_connection()
+        connection.open()
+        _mail.connection = connection
+    return _mail.connection  # type: ignore[no-any-return]
+
+
+def _drop_mail_connection() -> None:
+    """After a failure the session may be broken: the next email opens anew."""
+    connection, _mail.connection = getattr(_mail, "connection", None), None
+    if connection is not None:
+        with contextlib.suppress(smtplib.SMTPException, OSError):
+            connection.close()
+
+
 def send_email(message: Message) -> str:
     msgid = make_msgid(domain=str(settings.CLINIC_CALENDAR_DOMAIN))
-    email = EmailMessage(
-        subject=message.subject or "Your follow-up visit",
-        body=message.text,
-        to=[message.to],
-        headers={"Message-ID": msgid},
-    )
     try:
-        email.send()
+        EmailMessage(
+            subject=message.subject or "Your follow-up visit",
+            body=message.text,
+            to=[message.to],
+            headers={"Message-ID": msgid},
+            connection=_mail_connection(),
+        ).send()
     except smtplib.SMTPRecipientsRefused as exc:
+        _drop_mail_connection()
         codes = sorted({code for code, _ in exc.recipients.values()})
         raise Permanent(
             f"the mail server refused the address (SMTP {', '.join(map(str, codes))})"
         ) from None
     except (smtplib.SMTPException, OSError) as exc:
+        _drop_mail_connection()
         raise Transient(f"the mail server did not take it: {exc}") from None
     return msgid
 

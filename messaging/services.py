@@ -13,11 +13,12 @@ change holds is left for the next run, which reads the visit as that
 change left it. Locks are taken visit first, message second, as the
 booking changes take them, and never waited for, so nothing deadlocks.
 
-The provider is called after that commit, one message at a time, so a
-crash between the two loses the batch's unsent messages (each `sent` with
-no provider id), never sends one twice. A transient failure puts it back in
-the queue with a backoff (`MESSAGE_MAX_ATTEMPTS` in all); a permanent one
-is `failed` with the provider's reason.
+The provider is called after that commit, one message at a time (the
+batch's emails through one SMTP session), so a crash between the two loses
+the batch's unsent messages (each `sent` with no provider id), never sends
+one twice. A transient failure puts it back in the queue with a backoff
+(`MESSAGE_MAX_ATTEMPTS` in all); a permanent one is `failed` with the
+provider's reason.
 
 In quiet hours (`MESSAGE_QUIET_HOURS`) nothing is sent: what is due moves
 to the end of them.
@@ -87,10 +88,11 @@ def send_due_messages(*, now: dt.datetime) -> SendReport:
             scheduled_for=last_time, pk__gt=last_id
         )
         claimed = _claim([(pk, visit_id) for _, pk, visit_id in batch], now=now)
-        for message in claimed:
-            outcome = _send(message, now=now)
-            report.outcomes[message.pk] = outcome
-            setattr(report, outcome, getattr(report, outcome) + 1)
+        with providers.batch():
+            for message in claimed:
+                outcome = _send(message, now=now)
+                report.outcomes[message.pk] = outcome
+                setattr(report, outcome, getattr(report, outcome) + 1)
 
 
 def _send(message: Message, *, now: dt.datetime) -> str:

@@ -8,6 +8,7 @@ the post-operative control's window runs from Friday 27 November to Saturday
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterator
 
 import pytest
@@ -20,8 +21,10 @@ from followup.models import Visit
 from messaging.models import Message
 from tests.factories import PatientFactory
 from tests.followup.world import NOW, WEEKDAYS_9_TO_14, postop
+from tests.messaging import stand_ins
 
 MOBILE = "+34612345678"
+SID = "AC" + "0" * 32
 
 
 class Clock:
@@ -48,6 +51,34 @@ def _clinic(settings: SettingsWrapper) -> None:
     settings.MESSAGE_QUIET_HOURS = "20:00-09:00"
     settings.SMS_BACKEND = "console"
     settings.CLINIC_PHONE = "+34 910 000 000"
+
+
+@pytest.fixture
+def mailbox(settings: SettingsWrapper) -> Iterator[stand_ins.Mailbox]:
+    """A real SMTP server on loopback (aiosmtpd), Django's SMTP backend on it.
+    aiosmtpd logs every command it reads at INFO: its warnings are enough."""
+    log = logging.getLogger("mail.log")
+    level = log.level
+    log.setLevel(logging.WARNING)
+    for mailbox, port in stand_ins.smtp_server():
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+        settings.EMAIL_USE_TLS = False
+        settings.DEFAULT_FROM_EMAIL = "clinic@clinic.example"
+        yield mailbox
+    log.setLevel(level)
+
+
+@pytest.fixture
+def twilio(settings: SettingsWrapper) -> Iterator[stand_ins.TwilioStandIn]:
+    """The Twilio stand-in on loopback, `SMS_BACKEND=twilio` pointed at it."""
+    for stand_in in stand_ins.twilio_server():
+        settings.SMS_BACKEND = "twilio"
+        settings.TWILIO_ACCOUNT_SID = SID
+        settings.TWILIO_AUTH_TOKEN = "secret-token"
+        settings.TWILIO_FROM = "+34911111111"
+        settings.TWILIO_API_BASE_URL = stand_in.url
+        yield stand_in
 
 
 @pytest.fixture

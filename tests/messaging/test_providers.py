@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 from django.contrib.auth.models import User
-from pytest_django.fixtures import Settings as SettingsWrapper
 
 from clinic.models import Patient, Reminders
 from followup.models import Visit
@@ -19,32 +17,10 @@ from messaging.models import Kind, Message, Status
 from messaging.services import send_due_messages
 from tests.followup.world import book, madrid
 from tests.messaging import stand_ins
-from tests.messaging.conftest import MOBILE, messages, visit_of
+from tests.messaging.conftest import MOBILE, SID, messages, visit_of
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 NINE = madrid(2026, 11, 25, 9)
-SID = "AC" + "0" * 32
-
-
-@pytest.fixture
-def mailbox(settings: SettingsWrapper) -> Iterator[stand_ins.Mailbox]:
-    for mailbox, port in stand_ins.smtp_server():
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-        settings.EMAIL_USE_TLS = False
-        settings.DEFAULT_FROM_EMAIL = "clinic@clinic.example"
-        yield mailbox
-
-
-@pytest.fixture
-def twilio(settings: SettingsWrapper) -> Iterator[stand_ins.TwilioStandIn]:
-    for stand_in in stand_ins.twilio_server():
-        settings.SMS_BACKEND = "twilio"
-        settings.TWILIO_ACCOUNT_SID = SID
-        settings.TWILIO_AUTH_TOKEN = "secret-token"
-        settings.TWILIO_FROM = "+34911111111"
-        settings.TWILIO_API_BASE_URL = stand_in.url
-        yield stand_in
 
 
 def with_phone(number: str) -> Visit:
@@ -76,6 +52,19 @@ def test_an_email_reminder_reaches_the_smtp_server(
         "This is a reminder of your Post-operative control on Fri 27 Nov 2026" in text
     )
     assert f"Message-ID: {reminder.provider_id}" in text
+
+
+def test_the_emails_due_together_go_through_one_smtp_session(
+    desk: User, mailbox: stand_ins.Mailbox
+) -> None:
+    for _ in range(3):
+        book(visit_of(Reminders.EMAIL), actor=desk)  # each reminder due at nine
+
+    report = send_due_messages(now=NINE)
+
+    assert report.sent == 3
+    assert len(mailbox.received) == 3
+    assert len(set(mailbox.sessions)) == 1
 
 
 def test_an_sms_reminder_goes_through_twilios_messages_api(
