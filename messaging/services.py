@@ -93,6 +93,8 @@ def send_due_messages(*, now: dt.datetime) -> SendReport:
                 outcome = _send(message, now=now)
                 report.outcomes[message.pk] = outcome
                 setattr(report, outcome, getattr(report, outcome) + 1)
+        if len(batch) < BATCH:
+            return report  # that was the last of them
 
 
 def _send(message: Message, *, now: dt.datetime) -> str:
