@@ -15,10 +15,12 @@ no log line ever holds a booking link's token.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import smtplib
 import threading
 import uuid
+from collections.abc import Iterator
 
 from anymail.exceptions import (  # type: ignore[import-untyped]
     AnymailAPIError,
@@ -28,6 +30,7 @@ from anymail.exceptions import (  # type: ignore[import-untyped]
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import EmailMessage, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.message import make_msgid
 from django.urls import reverse
 
@@ -86,11 +89,47 @@ def send_to_log(message: Message) -> str:
     return f"console-{uuid.uuid4().hex}"
 
 
+# The mail connection the sends of one batch share (`batch`), per thread.
+_mail = threading.local()
+
+
+@contextlib.contextmanager
+def batch() -> Iterator[None]:
+    """The emails sent inside go through one SMTP session, opened at the
+    first and closed at the end, instead of one session each."""
+    _mail.sharing, _mail.connection = True, None
+    try:
+        yield
+    finally:
+        _mail.sharing = False
+        _drop_mail_connection()
+
+
+def _mail_connection() -> BaseEmailBackend | None:
+    """The batch's open connection; None outside a batch (each email then
+    opens and closes its own)."""
+    if not getattr(_mail, "sharing", False):
+        return None
+    if _mail.connection is None:
+        connection = get_connection()
+        connection.open()
+        _mail.connection = connection
+    return _mail.connection  # type: ignore[no-any-return]
+
+
+def _drop_mail_connection() -> None:
+    """After a failure the session may be broken: the next email opens anew."""
+    connection, _mail.connection = getattr(_mail, "connection", None), None
+    if connection is not None:
+        with contextlib.suppress(smtplib.SMTPException, OSError):
+            connection.close()
+
+
 def send_email(message: Message, *, text: str) -> str:
     """The email's id: the email service's when it gives one (django-anymail
     sets `anymail_status`), else the Message-ID it went with (SMTP)."""
     msgid = make_msgid(domain=str(settings.CLINIC_CALENDAR_DOMAIN))
-    connection = get_connection()
+    connection = _mail_connection() or get_connection()
     email = EmailMessage(
         subject=message.subject or "Your follow-up visit",
         body=text,
@@ -101,6 +140,7 @@ def send_email(message: Message, *, text: str) -> str:
     try:
         email.send()
     except smtplib.SMTPRecipientsRefused as exc:
+        _drop_mail_connection()
         codes = sorted({code for code, _ in exc.recipients.values()})
         raise Permanent(
             f"the mail server refused the address (SMTP {', '.join(map(str, codes))})"
@@ -109,6 +149,7 @@ def send_email(message: Message, *, text: str) -> str:
         service = getattr(connection, "esp_name", "")
         raise _anymail_failure(exc, email, service=service) from None
     except (smtplib.SMTPException, OSError) as exc:
+        _drop_mail_connection()
         raise Transient(f"the mail server did not take it: {exc}") from None
     status = getattr(email, "anymail_status", None)
     service_id = getattr(status, "message_id", None)

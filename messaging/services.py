@@ -13,11 +13,12 @@ change holds is left for the next run, which reads the visit as that
 change left it. Locks are taken visit first, message second, as the
 booking changes take them, and never waited for, so nothing deadlocks.
 
-The provider is called after that commit, one message at a time, so a
-crash between the two loses the batch's unsent messages (each `sent` with
-no provider id), never sends one twice. A transient failure puts it back in
-the queue with a backoff (`MESSAGE_MAX_ATTEMPTS` in all); a permanent one
-is `failed` with the provider's reason.
+The provider is called after that commit, one message at a time (the
+batch's emails through one SMTP session), so a crash between the two loses
+the batch's unsent messages (each `sent` with no provider id), never sends
+one twice. A transient failure puts it back in the queue with a backoff
+(`MESSAGE_MAX_ATTEMPTS` in all); a permanent one is `failed` with the
+provider's reason.
 
 A text with the booking link (`{{ link }}`, stored as
 `schedule.LINK_PLACEHOLDER`) gets the visit's live link in the claim's
@@ -95,10 +96,13 @@ def send_due_messages(*, now: dt.datetime) -> SendReport:
             scheduled_for=last_time, pk__gt=last_id
         )
         claimed = _claim([(pk, visit_id) for _, pk, visit_id in batch], now=now)
-        for message, text in claimed:
-            outcome = _send(message, text=text, now=now)
-            report.outcomes[message.pk] = outcome
-            setattr(report, outcome, getattr(report, outcome) + 1)
+        with providers.batch():
+            for message, text in claimed:
+                outcome = _send(message, text=text, now=now)
+                report.outcomes[message.pk] = outcome
+                setattr(report, outcome, getattr(report, outcome) + 1)
+        if len(batch) < BATCH:
+            return report  # that was the last of them
 
 
 def _send(message: Message, *, text: str, now: dt.datetime) -> str:

@@ -8,6 +8,7 @@ the post-operative control's window runs from Friday 27 November to Saturday
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterator
 
 import pytest
@@ -55,16 +56,23 @@ def _clinic(settings: SettingsWrapper) -> None:
 
 @pytest.fixture
 def mailbox(settings: SettingsWrapper) -> Iterator[stand_ins.Mailbox]:
+    """A real SMTP server on loopback (aiosmtpd), Django's SMTP backend on it.
+    aiosmtpd logs every command it reads at INFO: its warnings are enough."""
+    log = logging.getLogger("mail.log")
+    level = log.level
+    log.setLevel(logging.WARNING)
     for mailbox, port in stand_ins.smtp_server():
         settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
         settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
         settings.EMAIL_USE_TLS = False
         settings.DEFAULT_FROM_EMAIL = "clinic@clinic.example"
         yield mailbox
+    log.setLevel(level)
 
 
 @pytest.fixture
 def twilio(settings: SettingsWrapper) -> Iterator[stand_ins.TwilioStandIn]:
+    """The Twilio stand-in on loopback, `SMS_BACKEND=twilio` pointed at it."""
     for stand_in in stand_ins.twilio_server():
         settings.SMS_BACKEND = "twilio"
         settings.TWILIO_ACCOUNT_SID = SID

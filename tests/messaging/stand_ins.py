@@ -32,14 +32,17 @@ POSTMARK_DOWN = "down@example.org"  # 500
 
 @dataclass
 class Mailbox:
-    """What the SMTP server received: (envelope recipients, message text)."""
+    """What the SMTP server received: (envelope recipients, message text),
+    and the client's address and port of each one's session."""
 
     received: list[tuple[list[str], str]] = field(default_factory=list)
+    sessions: list[object] = field(default_factory=list)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.received.append(
             (list(envelope.rcpt_tos), envelope.content.decode("utf-8", "replace"))
         )
+        self.sessions.append(session.peer)
         return "250 Message accepted for delivery"
 
 

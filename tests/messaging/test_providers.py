@@ -58,6 +58,19 @@ def test_an_email_reminder_reaches_the_smtp_server(
     assert f"Message-ID: {reminder.provider_id}" in text
 
 
+def test_the_emails_due_together_go_through_one_smtp_session(
+    desk: User, mailbox: stand_ins.Mailbox
+) -> None:
+    for _ in range(3):
+        book(visit_of(Reminders.EMAIL), actor=desk)  # each reminder due at nine
+
+    report = send_due_messages(now=NINE)
+
+    assert report.sent == 3
+    assert len(mailbox.received) == 3
+    assert len(set(mailbox.sessions)) == 1
+
+
 def test_an_sms_reminder_goes_through_twilios_messages_api(
     desk: User, twilio: stand_ins.TwilioStandIn, settings: SettingsWrapper
 ) -> None:
