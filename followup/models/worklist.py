@@ -41,9 +41,13 @@ CLOSING_DAYS = 2
 # and no clerk reads the difference between 1,200 and 220,000.
 COUNT_CAP = 1000
 # A search lists the visits of at most this many patients, the first by
-# name: "María García" may match thousands at a big clinic, and counting
-# every tab over all their visits took 0.7 s at 1M visits (bench/pages.py).
-SEARCH_IDS_CAP = 500
+# name: those the desk lists by name above them (`web.desk.rows`), so every
+# visit shown is of a patient shown. "María García" may match hundreds at a
+# big clinic; the page asks for a word more, a record number or a birth date.
+# Listing the visits of five hundred of them, fifty rows of patients nobody
+# sees named, made the search at 1M visits 1.7 times the same search at 10k
+# (bench/pages.py), where it lists a handful.
+SEARCH_IDS_CAP = 10
 
 
 class Bucket(StrEnum):

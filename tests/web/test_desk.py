@@ -202,6 +202,25 @@ def test_a_search_matching_too_many_lists_the_first_patients_by_name(
     assert "visits of at most 2 patients" in capped.content.decode()
 
 
+def test_a_common_name_lists_only_the_visits_of_the_patients_it_names(
+    desk: Client, desk_cast: DeskCast
+) -> None:
+    surgeon = desk_cast.surgeon
+    for n in range(12):
+        patient = PatientFactory.create(
+            given_name="Lucía", family_name=f"Moreno {chr(ord('A') + n)}"
+        )
+        make_procedure(patient=patient, surgeon=surgeon, today=TODAY)
+
+    response = desk.get("/desk/?q=lucia moreno")
+
+    named = {patient.pk for patient in response.context["patients"]}
+    listed = {item.row.visit.patient_id for item in response.context["items"]}
+    assert len(named) == 10  # the first ten by name, and "more match"
+    assert "More than 10 patients match" in response.content.decode()
+    assert listed and listed <= named
+
+
 def test_a_search_lists_the_patient_whose_visits_are_all_booked(
     desk: Client, desk_cast: DeskCast
 ) -> None:
