@@ -100,6 +100,23 @@ def cpu_seconds(pids: Iterable[int]) -> float:
     return total / TICKS
 
 
+def cpu_by_pid(pids: Iterable[int]) -> dict[int, float]:
+    """Each live process's user plus system CPU so far."""
+    found = {}
+    for pid in pids:
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            found[pid] = (int(fields[11]) + int(fields[12])) / TICKS
+    return found
+
+
+def cpu_used(before: dict[int, float], pids: Iterable[int]) -> float:
+    """CPU the processes used since `before`, counting only those alive at
+    both reads (a PostgreSQL backend may come and go)."""
+    after = cpu_by_pid(pids)
+    return sum(after[pid] - before[pid] for pid in after if pid in before)
+
+
 def database_url() -> str:
     """The URL of the database this process is connected to (a benchmark's
     throwaway one), for the processes it starts."""

@@ -27,6 +27,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 
+from booking_links import lookup
 from booking_links.models import (
     DAYS_AFTER_WINDOW,
     ENDED_STATUSES,
@@ -196,14 +197,7 @@ def find_live(token: str, *, now: dt.datetime) -> BookingLink | None:
     if not looks_like_token(token):
         return None
     digest = hash_token(token)
-    link = (
-        BookingLink.objects.live(local(now).date())
-        .filter(token_hash=digest)
-        .select_related(
-            "visit__rule", "visit__patient", "visit__surgeon", "visit__procedure"
-        )
-        .first()
-    )
+    link = lookup.find_by_digest(local(now).date(), digest)
     if link is None or not same_digest(link.token_hash, digest):
         return None
     return link

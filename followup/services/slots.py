@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from django.db.models import Q
 
 from clinic.clock import local, start_of_day
-from clinic.models import Surgeon
+from clinic.models import Procedure, Surgeon
 from followup.exceptions import Conflict, InvalidInput
 from followup.models import (
     AWAITING_BOOKING_STATUSES,
@@ -128,7 +128,7 @@ def propose_slots(
     chosen = surgeon_id if surgeon_id is not None else visit.surgeon_id
     if chosen is None:
         chosen = visit.procedure.surgeon_id
-    surgeon = bookable_surgeon(chosen)
+    surgeon = _loaded_surgeon(visit, chosen) or bookable_surgeon(chosen)
     first_day, last_day, late = _slot_range(visit, earliest, now)
     if until is not None:
         last_day = min(last_day, until)
@@ -146,6 +146,23 @@ def propose_slots(
     detail = _why_none(surgeon, first_day, last_day, late, consults)
     why = "all_taken" if consults else "no_sessions"
     return SlotSearch([], detail, why, first_day, last_day, late, str(surgeon))
+
+
+def _loaded_surgeon(visit: Visit, chosen: int) -> Surgeon | None:
+    """The chosen surgeon when the visit came with them loaded (its own
+    surgeon, or its procedure's) and they are bookable: no second read.
+    None otherwise: `bookable_surgeon` reads them, or says why not."""
+    loaded = []
+    if Visit.surgeon.is_cached(visit):
+        loaded.append(visit.surgeon)
+    if Visit.procedure.is_cached(visit) and Procedure.surgeon.is_cached(
+        visit.procedure
+    ):
+        loaded.append(visit.procedure.surgeon)
+    for surgeon in loaded:
+        if surgeon is not None and surgeon.pk == chosen and surgeon.active:
+            return surgeon
+    return None
 
 
 def _check_limit(limit: int) -> None:

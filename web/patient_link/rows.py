@@ -78,16 +78,14 @@ def offer(visit: Visit, *, now: dt.datetime, after: dt.datetime | None = None) -
         # From the minute after the last one shown: slots may overlap.
         later = local(found[-1].start + dt.timedelta(minutes=1)).isoformat()
     free = [slot for slot in found if slot.start != visit.start]
+    starts = [local(slot.start) for slot in free]  # once each: a page shows dozens
     days = [
         DaySlots(
             day=day,
             label=day_words(day),
-            slots=[
-                SlotChoice(local(slot.start).isoformat(), f"{local(slot.start):%H:%M}")
-                for slot in group
-            ],
+            slots=[SlotChoice(start.isoformat(), f"{start:%H:%M}") for start in group],
         )
-        for day, group in itertools.groupby(free, key=lambda s: local(s.start).date())
+        for day, group in itertools.groupby(starts, key=lambda start: start.date())
     ]
     late = any(slot.late for slot in free)
     return Offer(days, late=late, later=later, paged=after is not None)

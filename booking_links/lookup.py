@@ -1,0 +1,106 @@
+"""The booking page's hot path: from a token's hash to its live link, with the
+visit and what the page shows of it (rule, patient, surgeon, procedure and
+its surgeon, whose slots a visit to book is offered), in one statement.
+
+Every view of the page and every form it posts starts here
+(bench/booking_link.py). Through the ORM the lookup cost about 3 ms, most of
+it building the seven-table query and PostgreSQL planning it each time; here
+the statement is compiled once a day (the day is one of its parameters'
+source: `BookingLinkQuerySet.live`) and prepared once per connection
+(`core.db.fetch_one_prepared`, as the feed links are read), and the rows
+become model instances directly. The ORM query is its portable twin
+(`core.db.fast_path`), for SQLite.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from typing import Any
+
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import Model, QuerySet
+
+from booking_links.models import BookingLink
+from clinic.models import Patient, Procedure, Surgeon
+from core import db
+from followup.models import FollowUpRule, Visit
+
+# The rows read, in the statement's order: the link, its visit, and the
+# visit's related rows the page and the booking services use.
+_ROWS: tuple[tuple[str, type[Model]], ...] = (
+    ("", BookingLink),
+    ("visit__", Visit),
+    ("visit__rule__", FollowUpRule),
+    ("visit__patient__", Patient),
+    ("visit__surgeon__", Surgeon),
+    ("visit__procedure__", Procedure),
+    ("visit__procedure__surgeon__", Surgeon),
+)
+RELATED = ["rule", "patient", "surgeon", "procedure"]
+# Stands for the token's hash in the compiled statement's parameters.
+_DIGEST_PLACEHOLDER = "\x00digest"
+
+
+def _columns(model: type[Model]) -> list[str]:
+    return [field.attname for field in model._meta.concrete_fields]
+
+
+def live_links(today: dt.date, digest: str) -> QuerySet[BookingLink]:
+    """The live link whose token hashes to `digest`, through the ORM."""
+    return (
+        BookingLink.objects.live(today)
+        .filter(token_hash=digest)
+        .select_related(
+            *(f"visit__{name}" for name in RELATED), "visit__procedure__surgeon"
+        )
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def _find_sql(alias: str, today: dt.date) -> tuple[str, tuple[str, ...], int]:
+    """The statement, its parameters as text, and where the hash goes."""
+    fields = [prefix + name for prefix, model in _ROWS for name in _columns(model)]
+    query = (
+        BookingLink.objects.live(today)
+        .filter(token_hash=_DIGEST_PLACEHOLDER)
+        .order_by()
+        .values_list(*fields)[:1]
+    )
+    sql, params = query.query.get_compiler(using=alias).as_sql()
+    texts = tuple(str(param) for param in params)
+    return sql, texts, texts.index(_DIGEST_PLACEHOLDER)
+
+
+def _portable(today: dt.date, digest: str) -> BookingLink | None:
+    return live_links(today, digest).first()
+
+
+@db.fast_path(portable=_portable)
+def find_by_digest(today: dt.date, digest: str) -> BookingLink | None:
+    """The link live on `today` whose token hashes to `digest`, its visit and
+    the visit's rule, patient, surgeon and procedure loaded; None when none."""
+    conn = connections[DEFAULT_DB_ALIAS]
+    sql, params, at = _find_sql(conn.alias, today)
+    values = (*params[:at], digest, *params[at + 1 :])
+    name = f"booking_links_find_live_{today:%Y%m%d}".encode()
+    row = db.fetch_one_prepared(conn, name, sql, values)
+    return None if row is None else _instances(conn.alias, row)
+
+
+def _instances(alias: str, row: tuple[Any, ...]) -> BookingLink:
+    """The row's models, linked as `select_related` links them."""
+    found: list[Any] = []
+    start = 0
+    for _, model in _ROWS:
+        names = _columns(model)
+        values = row[start : start + len(names)]
+        start += len(names)
+        # An empty LEFT JOIN (a visit with no surgeon yet) is all NULLs.
+        found.append(None if values[0] is None else model.from_db(alias, names, values))
+    link, visit, *related, operated_by = found
+    for name, instance in zip(RELATED, related, strict=True):
+        setattr(visit, name, instance)
+    visit.procedure.surgeon = operated_by
+    link.visit = visit
+    return link  # type: ignore[no-any-return]
