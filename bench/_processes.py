@@ -11,11 +11,18 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TypeVar
 
+import redis
 from django.db import connection
+
+from bench._throwaway_db import run_in_throwaway_db
+
+T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parent.parent
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -143,3 +150,31 @@ def backend_pids() -> list[int]:
 def load_average() -> str:
     one, five, fifteen = os.getloadavg()
     return f"{one:.2f} {five:.2f} {fifteen:.2f}"
+
+
+def run_with_redis(
+    *, redis_url: str, keys: str, db_prefix: str, run: Callable[[], T]
+) -> T | None:
+    """`run` in a throwaway database, once Redis at `redis_url` answers; the
+    Redis keys matching `keys` deleted afterwards. None (said on stderr)
+    when Redis does not answer."""
+    client = redis.Redis.from_url(redis_url, socket_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        print(f"needs Redis at {redis_url}: {exc}", file=sys.stderr)
+        return None
+    try:
+        return run_in_throwaway_db(db_prefix, run)
+    finally:
+        left = list(client.scan_iter(match=keys))
+        if left:
+            client.delete(*left)
+
+
+def verdict(line: str, missed: list[str]) -> int:
+    """Print a benchmark's line; its exit status, 1 when a bar was missed."""
+    if missed:
+        print(f"missed bars: {', '.join(missed)}", file=sys.stderr)
+    print(line)
+    return 1 if missed else 0

@@ -62,11 +62,9 @@ import django
 
 django.setup()
 
-import redis  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from bench import _processes as processes  # noqa: E402
-from bench._throwaway_db import run_in_throwaway_db  # noqa: E402
 from booking_links.services import issue_link  # noqa: E402
 from clinic.clock import local  # noqa: E402
 from clinic.models import Patient, Procedure, Surgeon  # noqa: E402
@@ -289,34 +287,24 @@ def run(count: int) -> dict[str, float]:
     }
 
 
-def forget_throttle() -> None:
-    client = redis.Redis.from_url(CACHE_URL)
-    keys = list(client.scan_iter(match="booking_links:*"))
-    if keys:
-        client.delete(*keys)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--links", type=int, default=LINKS)
     args = parser.parse_args()
-    try:
-        redis.Redis.from_url(CACHE_URL, socket_timeout=2).ping()
-    except redis.RedisError as exc:
-        print(f"needs Redis at {CACHE_URL}: {exc}", file=sys.stderr)
-        return 1
-    try:
-        result = run_in_throwaway_db("bench_booking_link", lambda: run(args.links))
-    finally:
-        forget_throttle()
-    missed = [name for name, bar in BARS.items() if result[name] >= bar]
-    if missed:
-        print(f"missed bars: {', '.join(missed)}", file=sys.stderr)
-    print(
-        f"booking_page_p99_ms={result['booking_page_p99_ms']:.1f} "
-        f"booking_page_vs_static={result['booking_page_vs_static']:.2f}"
+    result = processes.run_with_redis(
+        redis_url=CACHE_URL,
+        keys="booking_links:*",
+        db_prefix="bench_booking_link",
+        run=lambda: run(args.links),
     )
-    return 1 if missed else 0
+    if result is None:
+        return 1
+    missed = [name for name, bar in BARS.items() if result[name] >= bar]
+    return processes.verdict(
+        f"booking_page_p99_ms={result['booking_page_p99_ms']:.1f} "
+        f"booking_page_vs_static={result['booking_page_vs_static']:.2f}",
+        missed,
+    )
 
 
 if __name__ == "__main__":

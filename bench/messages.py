@@ -55,7 +55,6 @@ import django  # noqa: E402
 
 django.setup()
 
-import redis  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.db.models import Count  # noqa: E402
@@ -63,7 +62,6 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from bench import _processes as processes  # noqa: E402
-from bench._throwaway_db import run_in_throwaway_db  # noqa: E402
 from clinic.models import Patient, Procedure, Reminders, Surgeon  # noqa: E402
 from config.celery import app  # noqa: E402
 from followup.models import FollowUpRule, Visit, VisitStatus  # noqa: E402
@@ -326,38 +324,28 @@ def run(count: int) -> dict[str, float]:
     return {"messages_per_second": rate, "duplicates": figures["duplicates"]}
 
 
-def forget_tasks() -> None:
-    client = redis.Redis.from_url(REDIS_URL)
-    keys = list(client.scan_iter(match=f"{PREFIX}*"))
-    if keys:
-        client.delete(*keys)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--messages", type=int, default=MESSAGES)
     args = parser.parse_args()
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_timeout=2).ping()
-    except redis.RedisError as exc:
-        print(f"needs Redis at {REDIS_URL}: {exc}", file=sys.stderr)
+    result = processes.run_with_redis(
+        redis_url=REDIS_URL,
+        keys=f"{PREFIX}*",
+        db_prefix="bench_messages",
+        run=lambda: run(args.messages),
+    )
+    if result is None:
         return 1
-    try:
-        result = run_in_throwaway_db("bench_messages", lambda: run(args.messages))
-    finally:
-        forget_tasks()
     missed = [
         name
         for name, bar in BARS.items()
         if (result[name] > bar if name == "duplicates" else result[name] < bar)
     ]
-    if missed:
-        print(f"missed bars: {', '.join(missed)}", file=sys.stderr)
-    print(
+    return processes.verdict(
         f"messages_per_second={result['messages_per_second']:.0f} "
-        f"duplicates={result['duplicates']:.0f}"
+        f"duplicates={result['duplicates']:.0f}",
+        missed,
     )
-    return 1 if missed else 0
 
 
 if __name__ == "__main__":
