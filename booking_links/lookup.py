@@ -7,7 +7,7 @@ Every view of the page and every form it posts starts here
 it building the seven-table query and PostgreSQL planning it each time; here
 the statement is compiled once a day (the day is one of its parameters'
 source: `BookingLinkQuerySet.live`) and prepared once per connection
-(`core.db.fetch_one_prepared`, as the feed links are read), and the rows
+(`core.prepared.fetch_one_prepared`, as the feed links are read), and the rows
 become model instances directly. The ORM query is its portable twin
 (`core.db.fast_path`), for SQLite.
 """
@@ -23,7 +23,7 @@ from django.db.models import Model, QuerySet
 
 from booking_links.models import BookingLink
 from clinic.models import Patient, Procedure, Surgeon
-from core import db
+from core import db, prepared
 from followup.models import FollowUpRule, Visit
 
 # The rows read, in the statement's order: the link, its visit, and the
@@ -84,7 +84,7 @@ def find_by_digest(today: dt.date, digest: str) -> BookingLink | None:
     sql, params, at = _find_sql(conn.alias, today)
     values = (*params[:at], digest, *params[at + 1 :])
     name = f"booking_links_find_live_{today:%Y%m%d}".encode()
-    row = db.fetch_one_prepared(conn, name, sql, values)
+    row = prepared.fetch_one_prepared(conn, name, sql, values)
     return None if row is None else _instances(conn.alias, row)
 
 

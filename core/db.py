@@ -1,7 +1,8 @@
-"""PostgreSQL fast paths: the one place that knows COPY, advisory locks,
-`unnest` upserts and libpq prepared statements, and so psycopg's internals;
-and which database errors waiting cures (a lock, a lost connection), which
-the API and the pages answer 503.
+"""PostgreSQL fast paths for bulk writes: the one place that knows COPY and
+`unnest` upserts, and so psycopg's internals there; and which database
+errors waiting cures (a lock, a lost connection), which the API and the
+pages answer 503. Advisory locks are `core.locks`; libpq prepared
+statements `core.prepared`.
 
 Each fast path carries its portable twin inside itself (`insert_many`,
 `insert_rows`, `upsert_many`: COPY or `unnest` on PostgreSQL, `bulk_create`
@@ -14,17 +15,13 @@ from the apps.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import functools
-import weakref
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ParamSpec, TypeVar
 
-import psycopg
 from django.db import (
     DEFAULT_DB_ALIAS,
-    DatabaseError,
     InterfaceError,
     OperationalError,
     connection,
@@ -34,8 +31,6 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor as BaseSchemaEditor
 from django.db.models import F, Field, Lookup, Model, Q, QuerySet
 from django.db.models.expressions import RawSQL
-from psycopg import abc, pq
-from psycopg.adapt import Transformer
 
 T = TypeVar("T")
 QS = TypeVar("QS", bound=QuerySet[Any])
@@ -422,202 +417,3 @@ def drop_trigram_index(schema_editor: BaseSchemaEditor, *, name: str) -> None:
     if schema_editor.connection.vendor != "postgresql":
         return
     schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
-
-
-# --- advisory locks -----------------------------------------------------------
-
-
-def advisory_xact_lock(key: int) -> None:
-    """Hold a PostgreSQL advisory lock on `key` until the transaction ends.
-
-    A no-op elsewhere: SQLite's IMMEDIATE transactions already serialise
-    writers (config.settings).
-    """
-    if not is_postgresql():
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
-
-
-@contextlib.contextmanager
-def advisory_lock(namespace: int, key: int) -> Iterator[None]:
-    """Hold a session-level advisory lock on (namespace, key) for the block.
-
-    For work that spans its own transactions (a push to an outside server)
-    yet must not interleave with the same work on another worker. A no-op
-    off PostgreSQL.
-    """
-    if not is_postgresql():
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_lock(%s, %s)", [namespace, key])
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [namespace, key])
-
-
-@contextlib.contextmanager
-def try_advisory_lock(namespace: int, key: int) -> Iterator[bool]:
-    """Whether this session got the advisory lock on (namespace, key) at once,
-    held for the block. A session that dies (a killed worker) frees it, so
-    "held" means "a live process is on it". Always True off PostgreSQL."""
-    if not is_postgresql():
-        yield True
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [namespace, key])
-        got = bool(cursor.fetchone()[0])
-    try:
-        yield got
-    finally:
-        if got:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [namespace, key])
-
-
-@contextlib.contextmanager
-def side_connection(alias: str) -> Iterator[str | None]:
-    """A second connection to the default database, in autocommit, under
-    `alias` for `QuerySet.using(alias)` in this thread: what it writes shows
-    at once while the first connection holds a long transaction (an
-    import's progress). PostgreSQL only: None on SQLite, whose one writer
-    would wait for that very transaction."""
-    if not is_postgresql():
-        yield None
-        return
-    side = connections.create_connection(DEFAULT_DB_ALIAS)
-    connections[alias] = side
-    try:
-        yield alias
-    finally:
-        del connections[alias]
-        side.close()
-
-
-# --- libpq prepared statements ------------------------------------------------
-
-_IDLE = pq.TransactionStatus.IDLE
-_NO_SUCH_STATEMENT = b"26000"  # invalid_sql_statement_name
-# The psycopg connections statements are prepared on, each with the loaders of
-# each statement's row (Django opens a new connection on every reconnect, and
-# a closed one is dropped from here with it).
-_prepared_on: weakref.WeakKeyDictionary[
-    psycopg.Connection[Any], dict[bytes, abc.Transformer]
-] = weakref.WeakKeyDictionary()
-
-
-def fetch_one_prepared(
-    db: BaseDatabaseWrapper, name: bytes, sql: str, params: tuple[str, ...]
-) -> tuple[Any, ...] | None:
-    """The first row of `sql` (text parameters as `%s`), or None.
-
-    On PostgreSQL the statement is prepared once per connection under `name`
-    and read in binary; elsewhere, or when Django logs or wraps queries
-    (tests count them), it goes through Django's cursor like any other.
-    """
-    if db.vendor != "postgresql" or db.queries_logged or db.execute_wrappers:
-        # SQLite has no prepared statements.
-        with db.cursor() as cursor:
-            cursor.execute(sql, list(params))
-            row: tuple[Any, ...] | None = cursor.fetchone()
-            return row
-    # No health check (CONN_HEALTH_CHECKS' `SELECT 1`, a second round trip
-    # each request): the read itself tells. A kept connection the server
-    # dropped (a restart, pg_terminate_backend) fails it, and outside a
-    # transaction a read is safe to run again, once, on a new connection.
-    try:
-        row = _fetch_prepared(db, name, sql, params)
-    except DatabaseError:
-        if db.in_atomic_block or db.connection is None or db.is_usable():
-            raise  # a transaction to roll back, or not the connection's fault
-        db.close()
-        row = _fetch_prepared(db, name, sql, params)
-    # It answered: the connection is healthy for the rest of this request.
-    db.health_check_done = True  # type: ignore[attr-defined]
-    return row
-
-
-def _fetch_prepared(
-    db: BaseDatabaseWrapper, name: bytes, sql: str, params: tuple[str, ...]
-) -> tuple[Any, ...] | None:
-    db.ensure_connection()
-    db.validate_no_broken_transaction()
-    raw = db.connection
-    with db.wrap_database_errors:
-        # psycopg opens a transaction Django asked for (autocommit off) at
-        # the first statement: leave that one to it. And where it prepares
-        # statements itself (OPTIONS prepare_threshold) it may deallocate
-        # them all after a rollback: leave it the bookkeeping too.
-        if raw.prepare_threshold is None and (
-            raw.autocommit or raw.pgconn.transaction_status != _IDLE
-        ):
-            return _run_prepared(raw, name, sql, params)
-        with psycopg.Cursor(raw) as cursor:
-            cursor.execute(sql, params, prepare=True, binary=True)
-            return cursor.fetchone()
-
-
-def _run_prepared(
-    raw: psycopg.Connection[Any], name: bytes, sql: str, params: tuple[str, ...]
-) -> tuple[Any, ...] | None:
-    """The row by a statement prepared once per connection, in binary.
-
-    Prepared, it is neither parsed nor planned again, and read in binary, no
-    timestamp is formatted as text and parsed back. It goes straight to
-    libpq: psycopg's cursor machinery cost as much as the round trip itself
-    (the feed poll's link lookup). Django leaves psycopg's preparing off
-    (prepare_threshold None, for transaction-pooling proxies; PgBouncer 1.21+
-    copes, max_prepared_statements), so psycopg never deallocates these.
-    """
-    with raw.lock:  # as psycopg's own cursors hold it
-        return _exec_prepared(raw, name, sql, [p.encode() for p in params])
-
-
-def _exec_prepared(
-    raw: psycopg.Connection[Any], name: bytes, sql: str, values: list[bytes]
-) -> tuple[Any, ...] | None:
-    pgconn = raw.pgconn
-    prepared = _prepared_on.get(raw)
-    if prepared is None:
-        prepared = _prepared_on[raw] = {}
-    loader = prepared.get(name)
-    if loader is None:
-        _raise_unless_ok(pgconn.prepare(name, _numbered(sql)), raw)
-        # Kept: a fresh one looks up every column's loader again, each call.
-        loader = prepared[name] = Transformer(raw)
-    result = pgconn.exec_prepared(name, values, result_format=pq.Format.BINARY)
-    if result.error_field(pq.DiagnosticField.SQLSTATE) == _NO_SUCH_STATEMENT:
-        # Gone (DISCARD ALL or DEALLOCATE by someone else).
-        prepared.pop(name, None)
-        if pgconn.transaction_status == _IDLE:
-            # No transaction was spoilt, as in every autocommit call: again.
-            _raise_unless_ok(pgconn.prepare(name, _numbered(sql)), raw)
-            prepared[name] = loader
-            result = pgconn.exec_prepared(name, values, result_format=pq.Format.BINARY)
-    _raise_unless_ok(result, raw)
-    if result.ntuples == 0:
-        return None
-    loader.set_pgresult(result, format=pq.Format.BINARY)
-    try:
-        return loader.load_row(0, tuple)
-    finally:
-        loader.set_pgresult(None)
-
-
-def _raise_unless_ok(result: pq.abc.PGresult, raw: psycopg.Connection[Any]) -> None:
-    if result.status not in (pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK):
-        raise psycopg.errors.error_from_result(result, encoding=raw.info.encoding)
-
-
-@functools.lru_cache(maxsize=16)
-def _numbered(sql: str) -> bytes:
-    # libpq numbers its parameters ($1, $2...); the ORM writes them as %s.
-    parts = sql.split("%s")
-    assert "%" not in "".join(parts), sql  # noqa: S101 - no other placeholder
-    numbered = parts[0]
-    for number, part in enumerate(parts[1:], start=1):
-        numbered += f"${number}{part}"
-    return numbered.encode()

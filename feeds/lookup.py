@@ -5,7 +5,7 @@ Every poll of every subscribed calendar runs this, so it is measured
 process served before is read from its memory (`feeds.link_cache`), kept
 honest by PostgreSQL's notifications; otherwise the link row,
 which carries a copy of its feed's stamp, is read by a statement prepared
-once per connection (`core.db.fetch_one_prepared`), and a use is recorded
+once per connection (`core.prepared.fetch_one_prepared`), and a use is recorded
 at most once per few minutes. The same query through the ORM is its
 portable twin, run where statements are logged or there is no PostgreSQL.
 
@@ -46,7 +46,7 @@ from django.db.models import (
 )
 
 from clinic.models import Surgeon
-from core import db
+from core import prepared
 from core.tokens import same_digest
 from feeds import link_cache, versions
 from feeds.models import CalendarLink, LinkScope
@@ -55,7 +55,7 @@ from feeds.models import CalendarLink, LinkScope
 LAST_USED_RESOLUTION = dt.timedelta(minutes=5)
 # Every poll runs this one statement, prepared once per connection: building
 # the ORM query each poll cost as much as running it, and so did psycopg's
-# cursor machinery (core.db.fetch_one_prepared).
+# cursor machinery (core.prepared.fetch_one_prepared).
 _FIND_STATEMENT = b"feeds_find_active_link"
 
 
@@ -156,7 +156,7 @@ def _fetch_link_row(digest: str) -> tuple[Any, ...] | None:
     conn = connections[DEFAULT_DB_ALIAS]
     sql, params, at = _find_sql(conn.alias)
     values = (*params[:at], digest, *params[at + 1 :])
-    return db.fetch_one_prepared(conn, _FIND_STATEMENT, sql, values)
+    return prepared.fetch_one_prepared(conn, _FIND_STATEMENT, sql, values)
 
 
 def find_active_by_digest(digest: str) -> ActiveLink | None:

@@ -46,7 +46,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import F, Q, QuerySet
 
-from core import db
+from core import db, locks
 from feeds import rendering
 from feeds.caldav.client import (
     CalDAVError,
@@ -73,7 +73,7 @@ def visit_lock(visit_id: int) -> contextlib.AbstractContextManager[None]:
     # across workers without holding a transaction open during HTTP, so a
     # booking never waits for a CalDAV server. SQLite (the demo) has one
     # writer and no such lock; the claim below still guards it.
-    return db.advisory_lock(_LOCK_NAMESPACE, visit_id % 2**31)
+    return locks.advisory_lock(_LOCK_NAMESPACE, visit_id % 2**31)
 
 
 def holds_calendar_slot(visit: Visit) -> bool:

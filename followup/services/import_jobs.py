@@ -21,7 +21,7 @@ What keeps a job from being lost or run twice half-way:
   ends `failed`, not in a loop.
 
 Progress (`done_rows`) is written after each chunk through a second
-connection in autocommit (`core.db.side_connection`), so it shows while
+connection in autocommit (`core.locks.side_connection`), so it shows while
 the import's transaction is still open. On SQLite (one writer at a time)
 there is no second writer: the bar moves when the job ends.
 """
@@ -38,7 +38,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from core import db, queue
+from core import locks, queue
 from followup.access import Role, staff_of
 from followup.exceptions import DomainError, NotFound
 from followup.models import ImportJob, ImportJobState
@@ -120,7 +120,7 @@ def job_for(user: User | AnonymousUser, job_id: int) -> ImportJob:
 
 def run_import_job(*, job_id: int, now: dt.datetime | None = None) -> ImportJob:
     """Import the job's file, unless it is finished or a live worker is on it."""
-    with db.try_advisory_lock(_JOB_LOCK, job_id % 2**31) as ours:
+    with locks.try_advisory_lock(_JOB_LOCK, job_id % 2**31) as ours:
         if ours and _claim(job_id, now=now or timezone.now()):
             _run(job_id, now=now)
     return ImportJob.objects.defer("data").get(pk=job_id)
@@ -159,7 +159,7 @@ def _run(job_id: int, *, now: dt.datetime | None) -> None:
     try:
         # Exact, for the progress bar; the request only estimated it.
         ImportJob.objects.filter(pk=job_id).update(rows=count_rows(data))
-        with db.side_connection(_PROGRESS_ALIAS) as side, transaction.atomic():
+        with locks.side_connection(_PROGRESS_ALIAS) as side, transaction.atomic():
             result = import_procedures_csv(
                 data=data,
                 actor=job.created_by,

@@ -50,7 +50,7 @@ from django.utils import timezone
 
 from clinic.models import Patient, Procedure
 from clinic.search import search_name
-from core import db
+from core import db, locks
 from followup import rules
 from followup.exceptions import Conflict
 from followup.models import FollowUpRule, Visit, plan_input
@@ -160,7 +160,7 @@ def _existing_procedures(patient_ids: Sequence[int]) -> dict[ProcedureKey, set[i
 
 
 def _serialise_imports() -> None:
-    db.advisory_xact_lock(_IMPORT_LOCK_KEY)
+    locks.advisory_xact_lock(_IMPORT_LOCK_KEY)
 
 
 def _import(
