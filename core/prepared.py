@@ -38,31 +38,49 @@ def fetch_one_prepared(
     and read in binary; elsewhere, or when Django logs or wraps queries
     (tests count them), it goes through Django's cursor like any other.
     """
+    rows = fetch_all_prepared(db, name, sql, params, limit=1)
+    return rows[0] if rows else None
+
+
+def fetch_all_prepared(
+    db: BaseDatabaseWrapper,
+    name: bytes,
+    sql: str,
+    params: tuple[str, ...],
+    *,
+    limit: int | None = None,
+) -> list[tuple[Any, ...]]:
+    """The rows of `sql` (the first `limit` when given), as `fetch_one_prepared`
+    reads its one."""
     if db.vendor != "postgresql" or db.queries_logged or db.execute_wrappers:
         # SQLite has no prepared statements.
         with db.cursor() as cursor:
             cursor.execute(sql, list(params))
-            row: tuple[Any, ...] | None = cursor.fetchone()
-            return row
+            found = cursor.fetchall() if limit is None else cursor.fetchmany(limit)
+            return [tuple(row) for row in found]
     # No health check (CONN_HEALTH_CHECKS' `SELECT 1`, a second round trip
     # each request): the read itself tells. A kept connection the server
     # dropped (a restart, pg_terminate_backend) fails it, and outside a
     # transaction a read is safe to run again, once, on a new connection.
     try:
-        row = _fetch_prepared(db, name, sql, params)
+        rows = _fetch_prepared(db, name, sql, params, limit)
     except DatabaseError:
         if db.in_atomic_block or db.connection is None or db.is_usable():
             raise  # a transaction to roll back, or not the connection's fault
         db.close()
-        row = _fetch_prepared(db, name, sql, params)
+        rows = _fetch_prepared(db, name, sql, params, limit)
     # It answered: the connection is healthy for the rest of this request.
     db.health_check_done = True  # type: ignore[attr-defined]
-    return row
+    return rows
 
 
 def _fetch_prepared(
-    db: BaseDatabaseWrapper, name: bytes, sql: str, params: tuple[str, ...]
-) -> tuple[Any, ...] | None:
+    db: BaseDatabaseWrapper,
+    name: bytes,
+    sql: str,
+    params: tuple[str, ...],
+    limit: int | None,
+) -> list[tuple[Any, ...]]:
     db.ensure_connection()
     db.validate_no_broken_transaction()
     raw = db.connection
@@ -74,16 +92,20 @@ def _fetch_prepared(
         if raw.prepare_threshold is None and (
             raw.autocommit or raw.pgconn.transaction_status != _IDLE
         ):
-            return _run_prepared(raw, name, sql, params)
+            return _run_prepared(raw, name, sql, params, limit)
         with psycopg.Cursor(raw) as cursor:
             cursor.execute(sql, params, prepare=True, binary=True)
-            return cursor.fetchone()
+            return cursor.fetchall() if limit is None else cursor.fetchmany(limit)
 
 
 def _run_prepared(
-    raw: psycopg.Connection[Any], name: bytes, sql: str, params: tuple[str, ...]
-) -> tuple[Any, ...] | None:
-    """The row by a statement prepared once per connection, in binary.
+    raw: psycopg.Connection[Any],
+    name: bytes,
+    sql: str,
+    params: tuple[str, ...],
+    limit: int | None,
+) -> list[tuple[Any, ...]]:
+    """The rows by a statement prepared once per connection, in binary.
 
     Prepared, it is neither parsed nor planned again, and read in binary, no
     timestamp is formatted as text and parsed back. It goes straight to
@@ -93,12 +115,16 @@ def _run_prepared(
     copes, max_prepared_statements), so psycopg never deallocates these.
     """
     with raw.lock:  # as psycopg's own cursors hold it
-        return _exec_prepared(raw, name, sql, [p.encode() for p in params])
+        return _exec_prepared(raw, name, sql, [p.encode() for p in params], limit)
 
 
 def _exec_prepared(
-    raw: psycopg.Connection[Any], name: bytes, sql: str, values: list[bytes]
-) -> tuple[Any, ...] | None:
+    raw: psycopg.Connection[Any],
+    name: bytes,
+    sql: str,
+    values: list[bytes],
+    limit: int | None,
+) -> list[tuple[Any, ...]]:
     pgconn = raw.pgconn
     prepared = _prepared_on.get(raw)
     if prepared is None:
@@ -118,11 +144,12 @@ def _exec_prepared(
             prepared[name] = loader
             result = pgconn.exec_prepared(name, values, result_format=pq.Format.BINARY)
     _raise_unless_ok(result, raw)
-    if result.ntuples == 0:
-        return None
+    count = result.ntuples if limit is None else min(limit, result.ntuples)
+    if count == 0:
+        return []
     loader.set_pgresult(result, format=pq.Format.BINARY)
     try:
-        return loader.load_row(0, tuple)
+        return loader.load_rows(0, count, tuple)
     finally:
         loader.set_pgresult(None)
 

@@ -10,22 +10,21 @@ slot passes every booking control. An empty answer says why.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Q
-
-from clinic.clock import local, start_of_day
+from clinic.clock import clinic_zone, local, start_of_day
 from clinic.models import Procedure, Surgeon
 from followup.exceptions import Conflict, InvalidInput
 from followup.models import (
     AWAITING_BOOKING_STATUSES,
-    SLOT_HOLDING_STATUSES,
     Visit,
     VisitStatus,
 )
+from followup.services import slot_reads
 from followup.services.booking_checks import bookable_surgeon, window_closed
-from followup.services.hours import grid, hours_of
+from followup.services.hours import day_grid, hours_of
 from followup.services.moves import BOOKABLE_STATUSES
 from followup.services.parsing import require_aware
 
@@ -176,22 +175,37 @@ def _check_limit(limit: int) -> None:
         )
 
 
+class HeldTime:
+    """Held time as disjoint intervals, soonest first: whether a slot meets
+    one is a bisection, not a look at every booking of the surgeon's."""
+
+    def __init__(self, held: list[tuple[dt.datetime, dt.datetime]]) -> None:
+        merged: list[list[dt.datetime]] = []
+        for start, end in sorted(held):
+            if merged and start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        self.starts = [start for start, _ in merged]
+        self.ends = [end for _, end in merged]
+
+    def overlaps(self, start: dt.datetime, end: dt.datetime) -> bool:
+        """Whether [start, end) meets held time."""
+        last = bisect.bisect_left(self.starts, end) - 1
+        return last >= 0 and self.ends[last] > start
+
+
 def _busy(
     visit: Visit, surgeon: Surgeon, first_day: dt.date, last_day: dt.date
 ) -> list[tuple[dt.datetime, dt.datetime]]:
     """The slots held by the surgeon or the patient over these days."""
-    range_start = start_of_day(first_day)
-    range_end = start_of_day(last_day + dt.timedelta(days=1))
-    return [
-        (held_start, held_end)
-        for held_start, held_end in Visit.objects.filter(
-            status__in=SLOT_HOLDING_STATUSES, start__lt=range_end, end__gt=range_start
-        )
-        .filter(Q(surgeon_id=surgeon.pk) | Q(patient_id=visit.patient_id))
-        .exclude(pk=visit.pk)
-        .values_list("start", "end")
-        if held_start is not None and held_end is not None
-    ]
+    return slot_reads.held(
+        surgeon_id=surgeon.pk,
+        patient_id=visit.patient_id,
+        visit_id=visit.pk,
+        range_start=start_of_day(first_day),
+        range_end=start_of_day(last_day + dt.timedelta(days=1)),
+    )
 
 
 def _free_in_range(
@@ -205,22 +219,23 @@ def _free_in_range(
 ) -> tuple[list[Slot], bool]:
     """Up to `limit` free slots, and whether the surgeon consults at all
     over these days."""
-    hours = hours_of(surgeon.pk)
-    busy = _busy(visit, surgeon, first_day, last_day)
+    hours = tuple(hours_of(surgeon.pk))
+    busy = HeldTime(_busy(visit, surgeon, first_day, last_day))
     length = dt.timedelta(minutes=visit.duration_minutes)
+    zone = clinic_zone()
     slots: list[Slot] = []
     consults = False
     day = first_day
     while day <= last_day and len(slots) < limit:
-        for start in grid(hours, day, length):
+        for start, local_start, local_end in day_grid(hours, day, length, zone):
             consults = True
             end = start + length
-            if start < earliest or any(b < end and start < e for b, e in busy):
+            if start < earliest or busy.overlaps(start, end):
                 continue
             slots.append(
                 Slot(
-                    start=local(start),
-                    end=local(end),
+                    start=local_start,
+                    end=local_end,
                     surgeon_id=surgeon.pk,
                     late=day > visit.window_end,
                 )
