@@ -18,12 +18,11 @@ import datetime as dt
 import re
 from collections.abc import Callable, Mapping
 
-from django.utils.formats import date_format
-
 from clinic.clock import local
 from clinic.models import RECORD_NUMBER_RULE
 from core.errors import DomainError
 from followup.models import ContactOutcome
+from web.dates import written
 
 Params = Mapping[str, object]
 
@@ -84,14 +83,14 @@ def day(value: object) -> str:
     """A date as the pages write it: "Tue 8 Dec 2026"."""
     if isinstance(value, dt.datetime):
         value = local(value).date()
-    return date_format(value, "DATE_FORMAT") if isinstance(value, dt.date) else ""
+    return written(value, "DATE_FORMAT") if isinstance(value, dt.date) else ""
 
 
 def when(value: object) -> str:
     """A time as the pages write it: "Tue 8 Dec 2026, 10:00"."""
     if not isinstance(value, dt.datetime):
         return day(value)
-    return date_format(local(value), "DATETIME_FORMAT")
+    return written(local(value), "DATETIME_FORMAT")
 
 
 def label(params: Params) -> str:

@@ -8,7 +8,7 @@ from web.appointments import views as appointments
 from web.desk import export as desk_export
 from web.desk import views as desk
 from web.links import views as links
-from web.patient_link import views as patient_link
+from web.patient_link import urls as patient_link_urls
 from web.patients import imports, registration
 from web.patients import views as patients
 from web.replies import views as replies
@@ -132,10 +132,5 @@ urlpatterns = [
     path("desk/import/jobs/<int:pk>/", imports.import_job_page, name="import-job-page"),
     path("reports/", reports.reports_page, name="reports-page"),
     # The patient's booking page: no login, the token is the key.
-    path("p/<str:token>/", patient_link.booking_page, name="booking-page"),
-    path(
-        "p/<str:token>/visit.ics",
-        patient_link.booking_calendar,
-        name="booking-calendar",
-    ),
+    *patient_link_urls.page_patterns,
 ]

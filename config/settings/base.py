@@ -82,6 +82,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Feed polls, like static files, need no session, CSRF or CSP.
     "feeds.middleware.FeedFastPathMiddleware",
+    # Nor does the patient's booking page: it keeps the NUL guard, the
+    # frame and content policies.
+    "web.patient_link.middleware.PatientLinkFastPathMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

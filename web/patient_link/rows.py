@@ -6,9 +6,13 @@ name, another visit or another patient."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 from dataclasses import dataclass
 from urllib.parse import urlencode
+
+from django.conf import settings
+from django.template.loader import render_to_string
 
 from clinic.clock import local
 from followup import services
@@ -34,7 +38,26 @@ class SlotChoice:
 class DaySlots:
     day: dt.date
     label: str
-    slots: list[SlotChoice]
+    slots: tuple[SlotChoice, ...]
+
+    @property
+    def html(self) -> str:
+        """The day's heading and buttons (`DAY`)."""
+        if settings.DEBUG:  # an edited template shows at once
+            return _day_html.__wrapped__(self)
+        return _day_html(self)
+
+
+# A day of free times on the page. Its dozens of buttons cost the page about
+# half a millisecond through the template, and the same day's free times
+# appear on the page of every patient of that surgeon: each is rendered
+# once, from the day's times alone (no token, no patient), and kept.
+DAY = "web/patient_link/day.html"
+
+
+@functools.lru_cache(maxsize=4096)
+def _day_html(day: DaySlots) -> str:
+    return render_to_string(DAY, {"day": day})
 
 
 @dataclass(frozen=True)
@@ -78,12 +101,15 @@ def offer(visit: Visit, *, now: dt.datetime, after: dt.datetime | None = None) -
         # From the minute after the last one shown: slots may overlap.
         later = local(found[-1].start + dt.timedelta(minutes=1)).isoformat()
     free = [slot for slot in found if slot.start != visit.start]
-    starts = [local(slot.start) for slot in free]  # once each: a page shows dozens
+    starts = [slot.start for slot in free]  # on the clinic's clock already
     days = [
         DaySlots(
             day=day,
             label=day_words(day),
-            slots=[SlotChoice(start.isoformat(), f"{start:%H:%M}") for start in group],
+            slots=tuple(
+                SlotChoice(start.isoformat(), f"{start.hour:02}:{start.minute:02}")
+                for start in group
+            ),
         )
         for day, group in itertools.groupby(starts, key=lambda start: start.date())
     ]

@@ -27,7 +27,6 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
@@ -100,7 +99,6 @@ def _open(request: HttpRequest, token: str) -> BookingLink | HttpResponse:
 def _page(
     request: HttpRequest,
     link: BookingLink,
-    token: str,
     *,
     form: SlotForm | None = None,
     status: int = 200,
@@ -123,11 +121,13 @@ def _page(
         "form": form,
         "form_token": form_token(link.pk),
         "done": DONE.get(request.GET.get("done", "")) if form is None else None,
-        "here": reverse("booking-page", args=[token]),
-        "calendar": reverse("booking-calendar", args=[token]),
+        # The page's own address, and its .ics beside it (web.patient_link.urls).
+        "here": request.path,
+        "calendar": f"{request.path}visit.ics",
         "clinic_phone": settings.CLINIC_PHONE,
     }
-    return _private(render(request, PAGE, context, status=status))
+    # No context processor: the page shows nothing of a session or a sign-in.
+    return _private(HttpResponse(render_to_string(PAGE, context), status=status))
 
 
 @csrf_exempt  # the form's own signed token instead (`forms`)
@@ -140,11 +140,11 @@ def booking_page(request: HttpRequest, token: str) -> HttpResponse:
     link, now = found, clock.now()
     if request.method != "POST":
         services.record_use(link, LinkUse.VIEWED, now=now)
-        return _page(request, link, token)
+        return _page(request, link)
     form = SlotForm(request.POST, link_id=link.pk)
     if not form.is_valid():
         services.record_use(link, LinkUse.REFUSED, now=now)
-        return _page(request, link, token, form=form, status=400)
+        return _page(request, link, form=form, status=400)
     data = form.cleaned_data
     try:
         if data["action"] == CANCEL:
@@ -156,7 +156,7 @@ def booking_page(request: HttpRequest, token: str) -> HttpResponse:
         form.refuse(error)
         services.record_use(link, LinkUse.REFUSED, now=now)
         link.visit.refresh_from_db()
-        return _page(request, link, token, form=form, status=error.status)
+        return _page(request, link, form=form, status=error.status)
     here = reverse("booking-page", args=[token])
     return _private(HttpResponseRedirect(f"{here}?done={done}", status=303))
 
