@@ -9,7 +9,8 @@ the statement is compiled once a day (the day is one of its parameters'
 source: `BookingLinkQuerySet.live`) and prepared once per connection
 (`core.prepared.fetch_one_prepared`, as the feed links are read), and the rows
 become model instances directly. The ORM query is its portable twin
-(`core.db.fast_path`), for SQLite.
+(`core.db.fast_path`), for SQLite. So is the audit row each view writes
+(`record_use`): through the ORM its insert cost more to build than to run.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model, QuerySet
 
-from booking_links.models import BookingLink
+from booking_links.models import BookingLink, BookingLinkUse, LinkUse
 from clinic.models import Patient, Procedure, Surgeon
 from core import db, prepared
 from followup.models import FollowUpRule, Visit
@@ -104,3 +105,24 @@ def _instances(alias: str, row: tuple[Any, ...]) -> BookingLink:
     visit.procedure.surgeon = operated_by
     link.visit = visit
     return link  # type: ignore[no-any-return]
+
+
+def _record_use_portable(link_id: int, what: LinkUse, at: dt.datetime) -> None:
+    BookingLinkUse.objects.create(link_id=link_id, what=what, at=at)
+
+
+@db.fast_path(portable=_record_use_portable)
+def record_use(link_id: int, what: LinkUse, at: dt.datetime) -> None:
+    """One row of the link's audit trail."""
+    conn = connections[DEFAULT_DB_ALIAS]
+    values = (str(link_id), at.isoformat(), str(what))
+    prepared.execute_prepared(conn, b"booking_links_record_use", _use_sql(), values)
+
+
+@functools.cache
+def _use_sql() -> str:
+    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
+    fields = [BookingLinkUse._meta.get_field(name) for name in ("link", "at", "what")]
+    columns = ", ".join(quote(str(field.column)) for field in fields)  # type: ignore[union-attr]
+    table = quote(BookingLinkUse._meta.db_table)
+    return f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s)"  # noqa: S608 - names from the model

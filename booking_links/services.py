@@ -32,7 +32,6 @@ from booking_links.models import (
     DAYS_AFTER_WINDOW,
     ENDED_STATUSES,
     BookingLink,
-    BookingLinkUse,
     LinkUse,
     last_linkable_day,
 )
@@ -205,7 +204,7 @@ def find_live(token: str, *, now: dt.datetime) -> BookingLink | None:
 
 def record_use(link: BookingLink, what: LinkUse, *, now: dt.datetime) -> None:
     """The audit trail of the link: one row per use."""
-    BookingLinkUse.objects.create(link=link, at=now, what=what)
+    lookup.record_use(link.pk, what, require_aware(now, field_name="now"))
 
 
 def _offered(visit: Visit, start: dt.datetime, now: dt.datetime) -> int:

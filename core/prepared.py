@@ -74,6 +74,19 @@ def fetch_all_prepared(
     return rows
 
 
+def execute_prepared(
+    db: BaseDatabaseWrapper, name: bytes, sql: str, params: tuple[str, ...]
+) -> None:
+    """Run `sql`, a write that returns no rows, as `fetch_all_prepared` runs
+    a read; never run again on a lost connection (it may have been done)."""
+    if db.vendor != "postgresql" or db.queries_logged or db.execute_wrappers:
+        with db.cursor() as cursor:
+            cursor.execute(sql, list(params))
+        return
+    _fetch_prepared(db, name, sql, params, 0)
+    db.health_check_done = True  # type: ignore[attr-defined]
+
+
 def _fetch_prepared(
     db: BaseDatabaseWrapper,
     name: bytes,
