@@ -70,6 +70,32 @@ def test_the_page_is_private_and_never_cached(linked: Linked) -> None:
     assert gone["Referrer-Policy"] == "no-referrer"
 
 
+def test_the_page_sets_no_cookie_runs_no_script_and_may_not_be_framed(
+    linked: Linked,
+) -> None:
+    response = patient_client().get(linked.url)
+    page = response.content.decode()
+
+    assert response.cookies == {}  # no session, no CSRF cookie on a phone
+    assert "<script" not in page
+    assert response["X-Frame-Options"] == "DENY"
+    assert "default-src 'self'" in response["Content-Security-Policy"]
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_signed_in_clerk_opening_a_link_sees_the_patients_page_only(
+    linked: Linked, front_desk: User
+) -> None:
+    clerk = Client()
+    clerk.force_login(front_desk)
+
+    page = clerk.get(linked.url).content.decode()
+
+    assert "Hello Ana" in page
+    assert "Log out" not in page
+    assert front_desk.get_username() not in page
+
+
 def test_a_slot_posted_from_the_page_books_the_visit_as_the_patient(
     linked: Linked,
 ) -> None:
