@@ -25,14 +25,20 @@ from a temporary `DJANGO_STATIC_ROOT`.
 
 Clients (`CONCURRENCY` threads, a new connection per request, as gunicorn's
 sync workers close each one) request every link's page in a shuffled
-order, then the static file as many times, in alternating rounds so that a
-noisy machine weighs on both alike. Every page must be a 200 with the
-patient's name. It prints each target's latency percentiles, requests per
-second and the server's CPU per request (gunicorn's workers and their
-PostgreSQL backends), and last `booking_page_p99_ms=<x>
-booking_page_vs_static=<ratio>`, the ratio being the static file's
-requests per second over the page's. Bars: p99 under 100 ms and a ratio
-under 3 (exit status 1 when missed).
+order, then the static file as many times, then as many unknown tokens, in
+alternating rounds so that a noisy machine weighs on all alike. Every page
+must be a 200 with the patient's name, every unknown token the 404 page.
+The unknown token is the floor under the page: the same path through
+gunicorn and Django, the throttle's round trips and the link's lookup, but
+no slot, no audit row and a page of a few lines (the guess allowance is
+raised like the others, so that it is never a 429).
+
+It prints each target's latency percentiles, requests per second and the
+server's CPU per request (gunicorn's workers and their PostgreSQL
+backends), `unknown_token_vs_static=<ratio>` (the floor), and last
+`booking_page_p99_ms=<x> booking_page_vs_static=<ratio>`, the ratio being
+the static file's requests per second over the page's. Bars: p99 under
+100 ms and a ratio under 3 (exit status 1 when missed).
 """
 
 from __future__ import annotations
@@ -52,6 +58,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from secrets import token_urlsafe
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 # The bookings made here tell the calendars' export tasks after commit:
@@ -207,6 +214,7 @@ def gunicorn_env(static_root: Path) -> dict[str, str]:
         # counts, but never refuses.
         "BOOKING_LINK_REQUESTS_PER_TOKEN_HOUR": huge,
         "BOOKING_LINK_REQUESTS_PER_IP_HOUR": huge,
+        "BOOKING_LINK_GUESSES_PER_IP_HOUR": huge,
         "DJANGO_STATIC_ROOT": str(static_root),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "PYTHONUNBUFFERED": "1",
@@ -243,14 +251,17 @@ def measure(paths: list[str], folder: Path) -> dict[str, Burst]:
         workers = processes.children(server.pid)
         pids = [*workers, *processes.backend_pids()]
         print(f"page_bytes={len(page)} gunicorn_workers={len(workers)}")
-        results = {"page": Burst(), "static": Burst()}
+        results = {"page": Burst(), "static": Burst(), "unknown": Burst()}
         rng = random.Random(7)
+        unknown = [f"/p/{token_urlsafe(32)}/" for _ in paths]  # 43 characters
         for _ in range(ROUNDS):
             shuffled = rng.sample(paths, len(paths))
             server_pids = [*pids, *processes.backend_pids()]
             results["page"].add(burst(port, shuffled, b"Hello Lucia", server_pids))
             statics = ["/static/page-sized.html"] * len(paths)
             results["static"].add(burst(port, statics, b"xxx", server_pids))
+            gone = burst(port, unknown, b"This link does not work", server_pids)
+            results["unknown"].add(gone)
         return results
     finally:
         processes.stop(server)
@@ -278,9 +289,11 @@ def run(count: int) -> dict[str, float]:
             f"server_cpu_ms={result.server_cpu / len(result.latencies) * 1000:.2f}"
         )
     print(f"load_after={processes.load_average()}")
-    page, static = results["page"], results["static"]
+    page, static, unknown = results["page"], results["static"], results["unknown"]
     assert set(page.statuses) == {200} and page.wrong == 0, page.statuses
     assert set(static.statuses) == {200}, static.statuses
+    assert set(unknown.statuses) == {404} and unknown.wrong == 0, unknown.statuses
+    print(f"unknown_token_vs_static={static.per_second / unknown.per_second:.2f}")
     return {
         "booking_page_p99_ms": page.percentile_ms(0.99),
         "booking_page_vs_static": static.per_second / page.per_second,
