@@ -77,8 +77,10 @@ def fetch_all_prepared(
 def execute_prepared(
     db: BaseDatabaseWrapper, name: bytes, sql: str, params: tuple[str, ...]
 ) -> None:
-    """Run `sql`, a write that returns no rows, as `fetch_all_prepared` runs
-    a read; never run again on a lost connection (it may have been done)."""
+    """Run `sql`, a write that returns no rows, prepared once per connection
+    as `fetch_all_prepared` prepares a read. Unlike a read it is never run
+    again on a lost connection (it may have been done); only a statement the
+    server no longer knows (26000: nothing was run) is prepared again."""
     if db.vendor != "postgresql" or db.queries_logged or db.execute_wrappers:
         with db.cursor() as cursor:
             cursor.execute(sql, list(params))
@@ -108,6 +110,8 @@ def _fetch_prepared(
             return _run_prepared(raw, name, sql, params, limit)
         with psycopg.Cursor(raw) as cursor:
             cursor.execute(sql, params, prepare=True, binary=True)
+            if cursor.description is None:  # a write: no rows to fetch
+                return []
             return cursor.fetchall() if limit is None else cursor.fetchmany(limit)
 
 

@@ -1,0 +1,60 @@
+"""The audit row each use of a link writes (booking_links.lookup.record_use):
+one prepared INSERT, wherever the connection stands."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from django.db import connection, transaction
+from django.test import Client
+
+from booking_links import lookup
+from booking_links.models import BookingLinkUse, LinkUse
+from tests.api.conftest import NOW
+from tests.booking_links.conftest import Linked
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def fresh_connection() -> Iterator[None]:
+    connection.close()
+    yield
+    connection.close()
+
+
+def _uses(linked: Linked) -> list[str]:
+    return list(
+        BookingLinkUse.objects.filter(link__visit=linked.visit).values_list(
+            "what", flat=True
+        )
+    )
+
+
+@pytest.mark.usefixtures("fresh_connection")
+def test_a_view_is_recorded_where_psycopg_prepares_statements_itself(
+    linked: Linked,
+) -> None:
+    connection.ensure_connection()
+    connection.connection.prepare_threshold = 0
+
+    response = Client().get(linked.url)
+
+    assert response.status_code == 200
+    assert _uses(linked) == [LinkUse.VIEWED]
+
+
+@pytest.mark.usefixtures("fresh_connection")
+def test_a_use_recorded_first_in_a_transaction_is_kept_with_it(
+    linked: Linked,
+) -> None:
+    link_id = linked.visit.booking_links.get().pk
+
+    with transaction.atomic():
+        lookup.record_use(link_id, LinkUse.CALENDAR, NOW)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        lookup.record_use(link_id, LinkUse.REFUSED, NOW)
+        raise RuntimeError("the booking failed")
+
+    assert _uses(linked) == [LinkUse.CALENDAR]
