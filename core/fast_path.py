@@ -12,7 +12,10 @@ referrer policy) and Django's exception handling, so a database outage is
 still a 503.
 
 A view served here must read nothing of a session or a signed-in user:
-`request.user` does not exist on it.
+`request.user` does not exist on it. Its wrappers are called as plain
+callables: a middleware's `process_view` and `process_exception` hooks never
+run here (so `web.errors.DomainErrorMiddleware` would do nothing; such a
+view answers its own refusals).
 """
 
 from __future__ import annotations

@@ -5,8 +5,10 @@ Every view of the patient's booking page searches slots
 (bench/booking_link.py). Through the ORM these two reads cost about a
 millisecond of query building, more than the rest of the search: the
 sessions' default ordering alone joined the surgeon's table. On PostgreSQL
-each is one statement prepared once per connection (`core.prepared`); the
-ORM query is its portable twin (`core.db.fast_path`), for SQLite.
+each is one statement prepared once per connection (`core.prepared`; where
+Django logs queries, as tests that count them do, it goes through Django's
+cursor); the ORM query is its portable twin (`core.db.fast_path`), for
+SQLite.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from clinic.clock import clinic_zone, start_of_day
+from followup.models import Visit, VisitStatus
 from followup.services import slot_reads
 from followup.services.hours import Hours, day_grid, grid
 from followup.services.slots import HeldTime
@@ -41,6 +42,27 @@ def test_the_prepared_reads_find_what_the_orm_finds(desk: User) -> None:
         postop(surgeon=surgeon), madrid(2026, 12, 2, 9), actor=desk
     )  # after the days read
 
+    # Other states, and the range's edges, as a data fix would leave them.
+    completed = _set(
+        book(postop(surgeon=surgeon), madrid(2026, 11, 27, 11), actor=desk),
+        status=VisitStatus.COMPLETED,
+    )
+    checked_in = _set(
+        book(postop(surgeon=surgeon), madrid(2026, 11, 27, 11, 30), actor=desk),
+        status=VisitStatus.CHECKED_IN,
+    )
+    for minute, status in ((0, VisitStatus.NO_SHOW), (30, VisitStatus.CANCELLED)):
+        stays = book(
+            postop(surgeon=surgeon), madrid(2026, 11, 27, 13, minute), actor=desk
+        )
+        _set(stays, status=status)  # keeps its times, holds nothing
+    before = start_of_day(FRIDAY)
+    after = start_of_day(dt.date(2026, 12, 1))
+    twenty = dt.timedelta(minutes=20)
+    for start in (before - twenty, after):  # ends as the days start; starts after
+        edge = book(postop(surgeon=surgeon), madrid(2026, 11, 30, 12), actor=desk)
+        _set(edge, start=start, end=start + twenty)
+
     # Sessions after the bookings, which the clinic's hours allowed.
     ConsultationSessionFactory.create(
         surgeon=surgeon, weekday=4, start_time=dt.time(15), end_time=dt.time(18)
@@ -54,19 +76,26 @@ def test_the_prepared_reads_find_what_the_orm_finds(desk: User) -> None:
         "surgeon_id": surgeon.pk,
         "patient_id": visit.patient_id,
         "visit_id": visit.pk,
-        "range_start": start_of_day(FRIDAY),
-        "range_end": start_of_day(dt.date(2026, 12, 1)),  # Fri to Mon
+        "range_start": before,
+        "range_end": after,  # Fri to Mon
     }
     held = slot_reads.held(**reads)  # type: ignore[arg-type]
 
     assert sorted(held) == sorted(
-        (booked.start, booked.end) for booked in (colleague, own_other)
+        (booked.start, booked.end)
+        for booked in (colleague, own_other, completed, checked_in)
     )
     assert sorted(held) == sorted(slot_reads._held_portable(**reads))  # type: ignore[arg-type]
     sessions = slot_reads.sessions(surgeon.pk)
     assert [row[:2] for row in sessions] == [(0, dt.time(9)), (4, dt.time(15))]
     assert sessions == slot_reads._sessions_portable(surgeon.pk)
     assert slot_reads.sessions(surgeon_of(own_other) + 10_000) == []
+
+
+def _set(visit: Visit, **fields: object) -> Visit:
+    Visit.objects.filter(pk=visit.pk).update(**fields)
+    visit.refresh_from_db()
+    return visit
 
 
 _MINUTES = st.integers(min_value=0, max_value=600)

@@ -50,8 +50,9 @@ class DaySlots:
 
 # A day of free times on the page. Its dozens of buttons cost the page about
 # half a millisecond through the template, and the same day's free times
-# appear on the page of every patient of that surgeon: each is rendered
-# once, from the day's times alone (no token, no patient), and kept.
+# appear on the pages of many patients of a surgeon (visits of the same
+# length, no booking of their own that day): each is rendered once, from the
+# day's label and times alone (no token, no patient), and kept.
 DAY = "web/patient_link/day.html"
 
 
