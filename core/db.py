@@ -42,6 +42,15 @@ def is_postgresql() -> bool:
     return connection.vendor == "postgresql"
 
 
+def takes_raw_statements(db: BaseDatabaseWrapper) -> bool:
+    """Whether a statement may go straight to libpq (`core.prepared`): on
+    PostgreSQL, where Django neither logs nor wraps queries (tests that
+    count them do); elsewhere it goes through Django's cursor."""
+    return (
+        db.vendor == "postgresql" and not db.queries_logged and not db.execute_wrappers
+    )
+
+
 def can_listen() -> bool:
     """Whether notifications can be trusted now: on PostgreSQL, outside a
     transaction (what it writes is not announced before its commit)."""

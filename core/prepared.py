@@ -17,6 +17,8 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from psycopg import abc, pq
 from psycopg.adapt import Transformer
 
+from core.db import takes_raw_statements
+
 # --- libpq prepared statements ------------------------------------------------
 
 _IDLE = pq.TransactionStatus.IDLE
@@ -52,12 +54,8 @@ def fetch_all_prepared(
 ) -> list[tuple[Any, ...]]:
     """The rows of `sql` (the first `limit` when given), as `fetch_one_prepared`
     reads its one."""
-    if db.vendor != "postgresql" or db.queries_logged or db.execute_wrappers:
-        # SQLite has no prepared statements.
-        with db.cursor() as cursor:
-            cursor.execute(sql, list(params))
-            found = cursor.fetchall() if limit is None else cursor.fetchmany(limit)
-            return [tuple(row) for row in found]
+    if not takes_raw_statements(db):
+        return _through_django(db, sql, params, limit)
     # No health check (CONN_HEALTH_CHECKS' `SELECT 1`, a second round trip
     # each request): the read itself tells. A kept connection the server
     # dropped (a restart, pg_terminate_backend) fails it, and outside a
@@ -81,12 +79,24 @@ def execute_prepared(
     as `fetch_all_prepared` prepares a read. Unlike a read it is never run
     again on a lost connection (it may have been done); only a statement the
     server no longer knows (26000: nothing was run) is prepared again."""
-    if db.vendor != "postgresql" or db.queries_logged or db.execute_wrappers:
-        with db.cursor() as cursor:
-            cursor.execute(sql, list(params))
+    if not takes_raw_statements(db):
+        _through_django(db, sql, params, 0)
         return
     _fetch_prepared(db, name, sql, params, 0)
     db.health_check_done = True  # type: ignore[attr-defined]
+
+
+def _through_django(
+    db: BaseDatabaseWrapper, sql: str, params: tuple[str, ...], limit: int | None
+) -> list[tuple[Any, ...]]:
+    """`sql` through Django's cursor, like any other query: logged, wrapped,
+    and on a database with no prepared statements."""
+    with db.cursor() as cursor:
+        cursor.execute(sql, list(params))
+        if cursor.description is None:  # a write: no rows to fetch
+            return []
+        found = cursor.fetchall() if limit is None else cursor.fetchmany(limit)
+        return [tuple(row) for row in found]
 
 
 def _fetch_prepared(
