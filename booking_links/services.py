@@ -39,7 +39,6 @@ from clinic.clock import local
 from core.tokens import (
     derive_token,
     hash_token,
-    looks_like_token,
     new_derived_token,
     same_digest,
 )
@@ -190,12 +189,10 @@ def link_url_for(visit: Visit, *, now: dt.datetime) -> str:
     return base + link_path(live_token(visit_id=visit.pk, now=now))
 
 
-def find_live(token: str, *, now: dt.datetime) -> BookingLink | None:
-    """The link `token` opens at `now`, with its visit; None for an unknown,
-    malformed or ended one alike."""
-    if not looks_like_token(token):
-        return None
-    digest = hash_token(token)
+def find_live(digest: str, *, now: dt.datetime) -> BookingLink | None:
+    """The link a well-formed token whose hash is `digest` opens at `now`
+    (`core.tokens.looks_like_token`, `hash_token`: the caller's, which also
+    throttles by it), with its visit; None for an unknown or ended one alike."""
     link = lookup.find_by_digest(local(now).date(), digest)
     if link is None or not same_digest(link.token_hash, digest):
         return None

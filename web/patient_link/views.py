@@ -28,7 +28,6 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
 from booking_links import services
@@ -80,14 +79,16 @@ def _too_many(retry_after: int) -> HttpResponse:
     return _private(response)
 
 
-def _open(request: HttpRequest, token: str) -> BookingLink | HttpResponse:
-    """The live link, or the answer to give instead (404 or 429)."""
+def _open(
+    request: HttpRequest, token: str, *, now: dt.datetime
+) -> BookingLink | HttpResponse:
+    """The live link at `now`, or the answer to give instead (404 or 429)."""
     moment, ip = time.time(), client_address(request)
     digest = hash_token(token) if looks_like_token(token) else None
     retry, known = throttle.check(ip=ip, digest=digest, now=moment)
     if retry is not None:
         return _too_many(retry)
-    link = services.find_live(token, now=clock.now())
+    link = None if digest is None else services.find_live(digest, now=now)
     if link is None:
         retry = throttle.guessed(ip=ip, now=moment)
         return _not_found() if retry is None else _too_many(retry)
@@ -100,12 +101,13 @@ def _page(
     request: HttpRequest,
     link: BookingLink,
     *,
+    now: dt.datetime,
     form: SlotForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     visit = link.visit
     asked = form.data.get("offer") if form else request.GET.get("offer")
-    offered = claims.offer_on_page(link, asked, now=clock.now())
+    offered = claims.offer_on_page(link, asked, now=now)
     context: dict[str, Any] = {
         "offered": offered,
         "offered_said": offer_said(offered),
@@ -115,7 +117,7 @@ def _page(
         "booked": booked(visit),
         "offer": offer(
             visit,
-            now=clock.now(),
+            now=now,
             after=None if form else after_of(request.GET.get("after")),
         ),
         "form": form,
@@ -134,17 +136,18 @@ def _page(
 def booking_page(request: HttpRequest, token: str) -> HttpResponse:
     if request.method not in ("GET", "HEAD", "POST"):
         return _private(HttpResponse(status=405, headers={"Allow": "GET, POST"}))
-    found = _open(request, token)
+    now = clock.now()
+    found = _open(request, token, now=now)
     if isinstance(found, HttpResponse):
         return found
-    link, now = found, clock.now()
+    link = found
     if request.method != "POST":
         services.record_use(link, LinkUse.VIEWED, now=now)
-        return _page(request, link)
+        return _page(request, link, now=now)
     form = SlotForm(request.POST, link_id=link.pk)
     if not form.is_valid():
         services.record_use(link, LinkUse.REFUSED, now=now)
-        return _page(request, link, form=form, status=400)
+        return _page(request, link, now=now, form=form, status=400)
     data = form.cleaned_data
     try:
         if data["action"] == CANCEL:
@@ -156,9 +159,9 @@ def booking_page(request: HttpRequest, token: str) -> HttpResponse:
         form.refuse(error)
         services.record_use(link, LinkUse.REFUSED, now=now)
         link.visit.refresh_from_db()
-        return _page(request, link, form=form, status=error.status)
-    here = reverse("booking-page", args=[token])
-    return _private(HttpResponseRedirect(f"{here}?done={done}", status=303))
+        return _page(request, link, now=now, form=form, status=error.status)
+    # Back to the page itself, which the form posted to.
+    return _private(HttpResponseRedirect(f"{request.path}?done={done}", status=303))
 
 
 def _book(link: BookingLink, data: dict[str, Any], *, now: dt.datetime) -> str:
@@ -184,10 +187,11 @@ def booking_calendar(request: HttpRequest, token: str) -> HttpResponse:
     """The visit as an `.ics` file, as the patient's own feed shows it."""
     if request.method not in ("GET", "HEAD"):
         return _private(HttpResponse(status=405, headers={"Allow": "GET"}))
-    found = _open(request, token)
+    now = clock.now()
+    found = _open(request, token, now=now)
     if isinstance(found, HttpResponse):
         return found
-    services.record_use(found, LinkUse.CALENDAR, now=clock.now())
+    services.record_use(found, LinkUse.CALENDAR, now=now)
     response = HttpResponse(
         patient_visit_calendar(found.visit_id),
         content_type="text/calendar; charset=utf-8",
