@@ -77,6 +77,7 @@ from clinic.clock import local  # noqa: E402
 from clinic.models import Patient, Procedure, Surgeon  # noqa: E402
 from followup import services  # noqa: E402
 from followup.models import FollowUpRule, Visit, VisitStatus  # noqa: E402
+from tests.processes import free_port, wait_for_port  # noqa: E402
 
 LINKS = 1_000
 SURGEONS = 10
@@ -222,14 +223,14 @@ def gunicorn_env(static_root: Path) -> dict[str, str]:
 
 
 def start_gunicorn(folder: Path) -> tuple[subprocess.Popen[bytes], int]:
-    port = processes.free_port()
+    port = free_port()
     env = {**gunicorn_env(folder / "static"), "GUNICORN_BIND": f"127.0.0.1:{port}"}
     server = processes.start(
         [*GUNICORN, "config.wsgi:application"],
         env=env,
         log=folder / "gunicorn.log",
     )
-    if not processes.wait_until(lambda: processes.port_open(port), timeout=30):
+    if not wait_for_port(port, timeout=30):
         processes.stop(server)
         raise RuntimeError((folder / "gunicorn.log").read_text()[-3000:])
     return server, port

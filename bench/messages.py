@@ -69,6 +69,7 @@ from messaging import outbox  # noqa: E402
 from messaging.models import Message, Status  # noqa: E402
 from messaging.services import send_due_messages  # noqa: E402
 from tests.messaging import stand_ins  # noqa: E402
+from tests.processes import celery_worker_command, wait_until  # noqa: E402
 
 MESSAGES = 10_000
 SAMPLE = 500
@@ -161,21 +162,7 @@ def worker_env(stand_in: stand_ins.TwilioStandIn, log_dir: Path) -> dict[str, st
 def start_workers(env: dict[str, str], log_dir: Path) -> list[subprocess.Popen[bytes]]:
     workers = []
     for n in range(WORKERS):
-        command = [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool=prefork",
-            "--concurrency=1",
-            "-n",
-            f"bench{n}-{os.getpid()}@%h",
-            "--without-gossip",
-            "--without-mingle",
-            "--loglevel=INFO",
-        ]
+        command = celery_worker_command(f"bench{n}-{os.getpid()}@%h")
         workers.append(
             processes.start(command, env=env, log=log_dir / f"worker{n}.log")
         )
@@ -255,7 +242,7 @@ class BackendCpu:
 def measure(stand_in: stand_ins.TwilioStandIn, log_dir: Path) -> dict[str, float]:
     workers = start_workers(worker_env(stand_in, log_dir), log_dir)
     try:
-        if not processes.wait_until(lambda: all_ready(WORKERS), timeout=60):
+        if not wait_until(lambda: all_ready(WORKERS), timeout=60):
             logs = "\n".join(p.read_text()[-2000:] for p in log_dir.glob("*.log"))
             raise RuntimeError(f"the workers did not start:\n{logs}")
         trees = [pid for w in workers for pid in [w.pid, *processes.children(w.pid)]]
@@ -271,7 +258,7 @@ def measure(stand_in: stand_ins.TwilioStandIn, log_dir: Path) -> dict[str, float
             postgres.sample()
             return sent_out()
 
-        if not processes.wait_until(done, timeout=600, every=0.1):
+        if not wait_until(done, timeout=600, every=0.1):
             raise RuntimeError("the workers did not send every message in 10 minutes")
         seconds = time.perf_counter() - started
         return {

@@ -27,6 +27,7 @@ from django.test import Client
 
 from clinic.models import Surgeon
 from feeds import links, views
+from tests.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -110,12 +111,6 @@ def test_a_page_search_term_is_not_logged(
 
     assert "Garcia" not in every_log.text
     assert "q=[redacted]" in every_log.text
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def request(url: str, method: str = "GET") -> int:

@@ -43,40 +43,10 @@ from followup import services
 from followup.models import Visit
 from tests.conftest import require
 from tests.factories import SurgeonFactory, make_procedure, surgeon_with_login
+from tests.processes import celery_worker_command, free_port, wait_for_port, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = "redis://127.0.0.1:6379/5"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for_port(port: int, *, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with (
-            contextlib.suppress(OSError),
-            socket.create_connection(("127.0.0.1", port), timeout=0.2),
-        ):
-            return True
-        time.sleep(0.05)
-    return False
-
-
-def wait_until(
-    check: Callable[[], bool], *, timeout: float, every: float = 0.2
-) -> bool:
-    """Poll `check` until it holds or the timeout passes; never sleeps forever."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if check():
-            return True
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(every)
 
 
 @dataclass
@@ -428,23 +398,9 @@ class WorkerProcess:
 
     def _spawn(self, out: Any) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--pool=prefork",
-                "--concurrency=1",
-                "-Q",
-                "celery",
-                "-n",
-                f"export-test-{uuid.uuid4().hex[:8]}@%h",
-                "--without-gossip",
-                "--without-mingle",
-                "--loglevel=INFO",
-            ],
+            celery_worker_command(
+                f"export-test-{uuid.uuid4().hex[:8]}@%h", "-Q", "celery"
+            ),
             cwd=ROOT,
             env=self.env,
             stdout=out,
