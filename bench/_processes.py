@@ -1,14 +1,13 @@
 """The processes a benchmark starts (Celery workers, gunicorn) and what they
-cost: started in a session of their own, stopped with their children, CPU
-read from /proc. Files starting with "_" are helpers: `make bench` does not
-run them.
+cost: started in a session of their own (stopped with their children by
+`tests.processes.stop_group`), CPU read from /proc. Files starting with
+"_" are helpers: `make bench` does not run them.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterable
@@ -40,19 +39,6 @@ def start(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-
-
-def stop(process: subprocess.Popen[bytes], *, timeout: float = 20) -> None:
-    """SIGTERM the process and its children; SIGKILL what is left after
-    `timeout` seconds."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
 
 
 def children(pid: int) -> list[int]:
@@ -92,18 +78,6 @@ def cpu_used(before: dict[int, float], pids: Iterable[int]) -> float:
     both reads (a PostgreSQL backend may come and go)."""
     after = cpu_by_pid(pids)
     return sum(after[pid] - before[pid] for pid in after if pid in before)
-
-
-def database_url() -> str:
-    """The URL of the database this process is connected to (a benchmark's
-    throwaway one), for the processes it starts."""
-    settings = connection.settings_dict
-    user = settings.get("USER") or ""
-    password = f":{settings['PASSWORD']}" if settings.get("PASSWORD") else ""
-    auth = f"{user}{password}@" if user else ""
-    host = settings.get("HOST") or "127.0.0.1"
-    port = settings.get("PORT") or 5432
-    return f"postgres://{auth}{host}:{port}/{settings['NAME']}"
 
 
 def backend_pids() -> list[int]:

@@ -77,7 +77,12 @@ from clinic.clock import local  # noqa: E402
 from clinic.models import Patient, Procedure, Surgeon  # noqa: E402
 from followup import services  # noqa: E402
 from followup.models import FollowUpRule, Visit, VisitStatus  # noqa: E402
-from tests.processes import free_port, wait_for_port  # noqa: E402
+from tests.processes import (  # noqa: E402
+    free_port,
+    stop_group,
+    wait_for_port,
+    worker_database_url,
+)
 
 LINKS = 1_000
 SURGEONS = 10
@@ -209,7 +214,7 @@ def gunicorn_env(static_root: Path) -> dict[str, str]:
     huge = str(10**9)
     return {
         **os.environ,
-        "DATABASE_URL": processes.database_url(),
+        "DATABASE_URL": worker_database_url(),
         "CACHE_URL": CACHE_URL,
         # One address asks for every link, thousands of times: the throttle
         # counts, but never refuses.
@@ -231,7 +236,7 @@ def start_gunicorn(folder: Path) -> tuple[subprocess.Popen[bytes], int]:
         log=folder / "gunicorn.log",
     )
     if not wait_for_port(port, timeout=30):
-        processes.stop(server)
+        stop_group(server, timeout=20)
         raise RuntimeError((folder / "gunicorn.log").read_text()[-3000:])
     return server, port
 
@@ -244,7 +249,7 @@ def measure(paths: list[str], folder: Path) -> dict[str, Burst]:
         status, page = fetch(port, paths[0])
         assert status == 200, (status, page[:300])
         (static / "page-sized.html").write_bytes(b"x" * len(page))
-        processes.stop(server)
+        stop_group(server, timeout=20)
         server, port = start_gunicorn(folder)  # WhiteNoise reads its files once
         for warm in (paths[:50], ["/static/page-sized.html"] * 50):
             burst(port, warm, b"", [])
@@ -265,7 +270,7 @@ def measure(paths: list[str], folder: Path) -> dict[str, Burst]:
             results["unknown"].add(gone)
         return results
     finally:
-        processes.stop(server)
+        stop_group(server, timeout=20)
 
 
 def run(count: int) -> dict[str, float]:

@@ -69,7 +69,12 @@ from messaging import outbox  # noqa: E402
 from messaging.models import Message, Status  # noqa: E402
 from messaging.services import send_due_messages  # noqa: E402
 from tests.messaging import stand_ins  # noqa: E402
-from tests.processes import celery_worker_command, wait_until  # noqa: E402
+from tests.processes import (  # noqa: E402
+    celery_worker_command,
+    stop_group,
+    wait_until,
+    worker_database_url,
+)
 
 MESSAGES = 10_000
 SAMPLE = 500
@@ -148,7 +153,7 @@ def worker_env(stand_in: stand_ins.TwilioStandIn, log_dir: Path) -> dict[str, st
     return {
         **os.environ,
         **TWILIO,
-        "DATABASE_URL": processes.database_url(),
+        "DATABASE_URL": worker_database_url(),
         "CELERY_BROKER_URL": REDIS_URL,
         "CELERY_REDIS_KEY_PREFIX": PREFIX,
         "TWILIO_API_BASE_URL": stand_in.url,
@@ -271,7 +276,7 @@ def measure(stand_in: stand_ins.TwilioStandIn, log_dir: Path) -> dict[str, float
         }
     finally:
         for worker in workers:
-            processes.stop(worker)
+            stop_group(worker, timeout=20)
 
 
 def run(count: int) -> dict[str, float]:

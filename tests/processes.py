@@ -1,14 +1,20 @@
 """Helpers for the processes tests and benchmarks start (Radicale, gunicorn,
 Celery workers): a free port, waiting for one to answer or for a condition,
-and a Celery worker's command line. Shared by tests/ and bench/."""
+a Celery worker's command line, the database URL to hand it, and stopping
+it with its children. Shared by tests/ and bench/."""
 
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
 import socket
+import subprocess
 import sys
 import time
 from collections.abc import Callable
+
+from django.db import connection
 
 
 def free_port() -> int:
@@ -62,3 +68,29 @@ def celery_worker_command(name: str, *options: str) -> list[str]:
         "--without-mingle",
         "--loglevel=INFO",
     ]
+
+
+def worker_database_url() -> str:
+    """The URL of the database this process is connected to (a test's
+    test_*, a benchmark's throwaway one), for the processes it starts."""
+    settings = connection.settings_dict
+    user = settings.get("USER") or ""
+    password = f":{settings['PASSWORD']}" if settings.get("PASSWORD") else ""
+    auth = f"{user}{password}@" if user else ""
+    host = settings.get("HOST") or "127.0.0.1"
+    port = settings.get("PORT") or 5432
+    return f"postgres://{auth}{host}:{port}/{settings['NAME']}"
+
+
+def stop_group(process: subprocess.Popen[bytes], *, timeout: float) -> None:
+    """SIGTERM a process started in a session of its own, with its children
+    (a worker's pool, gunicorn's workers); SIGKILL what is left after
+    `timeout` seconds."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)

@@ -43,7 +43,14 @@ from followup import services
 from followup.models import Visit
 from tests.conftest import require
 from tests.factories import SurgeonFactory, make_procedure, surgeon_with_login
-from tests.processes import celery_worker_command, free_port, wait_for_port, wait_until
+from tests.processes import (
+    celery_worker_command,
+    free_port,
+    stop_group,
+    wait_for_port,
+    wait_until,
+    worker_database_url,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = "redis://127.0.0.1:6379/5"
@@ -348,31 +355,6 @@ def redis_broker() -> Iterator[RedisBroker]:
     app.conf.update(saved)
     reset_pools()
     broker.flush()
-
-
-def worker_database_url() -> str:
-    """The URL of the database this test runs against (pytest-django's test_*)."""
-    settings = connection.settings_dict
-    user = settings.get("USER") or ""
-    password = f":{settings['PASSWORD']}" if settings.get("PASSWORD") else ""
-    auth = f"{user}{password}@" if user else ""
-    host = settings.get("HOST") or "127.0.0.1"
-    port = settings.get("PORT") or 5432
-    return f"postgres://{auth}{host}:{port}/{settings['NAME']}"
-
-
-def stop_group(process: subprocess.Popen[bytes], *, timeout: float) -> None:
-    """SIGTERM a process started in a session of its own, with its children
-    (a worker's pool, gunicorn's workers); SIGKILL what is left after
-    `timeout` seconds."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
 
 
 @dataclass
