@@ -251,6 +251,8 @@ def give_up_through_link(
         now=now,
         reason=PATIENT_REQUEST,
         sequence=sequence,
+        # As the reply X: on the call list, for the desk to find a new time.
+        patient_request=True,
     )
     record_use(link, LinkUse.GAVE_UP, now=now)
     return visit

@@ -15,7 +15,7 @@ from django.test import Client
 
 from booking_links.models import BookingLink, BookingLinkUse, LinkUse
 from followup import services
-from followup.models import VisitEvent, VisitStatus
+from followup.models import PATIENT_REQUEST, Visit, VisitEvent, VisitStatus
 from tests.api.conftest import FREE_SLOT, MADRID, NOW, World
 from tests.booking_links.conftest import (
     Linked,
@@ -132,9 +132,13 @@ def test_a_booked_visit_is_moved_to_another_slot(linked: Linked) -> None:
     assert (event.action, event.actor_name) == ("rescheduled", "patient (link)")
 
 
-def test_i_cant_come_gives_the_time_up(linked: Linked) -> None:
+def test_i_cant_come_gives_the_time_up_and_puts_the_visit_on_the_call_list(
+    linked: Linked,
+) -> None:
     client = patient_client()
     _post(client, linked, start=FREE_SLOT.isoformat())
+    # Booked, its window not closing yet: nobody needs to call.
+    assert not Visit.objects.call_list(NOW.date()).filter(pk=linked.visit.pk).exists()
 
     response = _post(client, linked, action="cancel")
 
@@ -147,6 +151,9 @@ def test_i_cant_come_gives_the_time_up(linked: Linked) -> None:
         "patient_request",
         "patient (link)",
     )
+    # As after a reply X: the desk calls to find a new time.
+    assert event.details == {"reason": PATIENT_REQUEST}
+    assert Visit.objects.call_list(NOW.date()).filter(pk=linked.visit.pk).exists()
 
 
 def test_a_slot_taken_meanwhile_is_refused_in_words_with_fresh_slots(
