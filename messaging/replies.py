@@ -203,24 +203,31 @@ def _act_on_visit(reply: Message, answered: Message, *, now: dt.datetime) -> str
     assert visit is not None  # noqa: S101
     if visit.start != answered.visit_start or visit.status != answered.visit_status:
         raise DomainError("the visit changed after the text it answers was sent.")
+    if reply.intent == Intent.CHANGE:
+        _answer(visit, reply, ANOTHER_TIME, now=now)
+        return "The patient asks for another time; the booking link is on its way."
+    slot = answered.visit_start
+    if slot is None:
+        # An offer of a freed time: the visit has no booking to confirm or
+        # give up, and the time goes to whoever books it through the link.
+        raise DomainError(
+            "the text it answers offered a free time, which is taken through "
+            "its link or by the front desk, not by a reply."
+        )
     if reply.intent == Intent.CONFIRM:
-        assert answered.visit_start is not None  # noqa: S101 - a reminder's slot
         visit = services.confirm_visit(
-            visit_id=visit.pk, start=answered.visit_start, actor=PATIENT_SMS, now=now
+            visit_id=visit.pk, start=slot, actor=PATIENT_SMS, now=now
         )
         _answer(visit, reply, THANK_YOU, now=now)
         return "The visit is confirmed; a thank-you is on its way."
-    if reply.intent == Intent.CANCEL:
-        services.unbook_visit(
-            visit_id=visit.pk,
-            actor=PATIENT_SMS,
-            now=now,
-            reason="The patient replied that they cannot come.",
-            patient_request=True,
-        )
-        return "The visit is unbooked and on the call list."
-    _answer(visit, reply, ANOTHER_TIME, now=now)
-    return "The patient asks for another time; the booking link is on its way."
+    services.unbook_visit(
+        visit_id=visit.pk,
+        actor=PATIENT_SMS,
+        now=now,
+        reason="The patient replied that they cannot come.",
+        patient_request=True,
+    )
+    return "The visit is unbooked and on the call list."
 
 
 def _answer(visit: Visit, reply: Message, text: str, *, now: dt.datetime) -> None:

@@ -13,9 +13,11 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 
 from followup import services
 from followup.models import Visit, VisitStatus
-from messaging.models import Status
+from messaging.models import Direction, Intent, Status
+from messaging.replies import receive_sms
 from messaging.schedule import LINK_PLACEHOLDER
 from messaging.services import send_due_messages
+from offers.models import OfferStatus
 from tests.booking_links.conftest import patient_client
 from tests.messaging import stand_ins
 from tests.messaging.conftest import twilio  # noqa: F401
@@ -70,3 +72,30 @@ def test_the_offer_text_carries_the_claim_link_that_books_the_slot(
     assert response.status_code == 303
     booked = Visit.objects.get(pk=visit.pk)
     assert (booked.status, booked.start) == (VisitStatus.BOOKED, SLOT)
+
+
+@pytest.mark.parametrize("body", ["YES", "C", "X"])
+def test_a_yes_or_no_to_an_offer_text_is_recorded_for_the_desk_and_changes_nothing(
+    clinic: Clinic, front_desk: User, body: str
+) -> None:
+    visit = waiting(clinic.surgeon, name="Ada")
+    services.unbook_visit(visit_id=clinic.giver.pk, actor=front_desk, now=NOW)
+    send_due_messages(now=NOW)
+    offer = offer_of(visit)
+    assert offer.message is not None and offer.message.status == Status.SENT
+
+    # The latest text to Ada is the offer: her answer answers it.
+    reply = receive_sms(
+        number=visit.patient.phone, body=body, sid="SM" + "7" * 32, now=NOW
+    )
+
+    reply.refresh_from_db()
+    assert (reply.direction, reply.intent, reply.visit_id) == (
+        Direction.IN,
+        Intent.UNCLEAR,
+        visit.pk,
+    )
+    assert "offered a free time" in reply.outcome
+    assert Visit.objects.get(pk=visit.pk).status == VisitStatus.TO_BOOK
+    offer.refresh_from_db()
+    assert offer.status == OfferStatus.PENDING  # still hers to claim by the link
