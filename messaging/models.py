@@ -174,6 +174,13 @@ class Message(models.Model):
         "number it came from.",
     )
     scheduled_for = models.DateTimeField(null=True, blank=True)
+    # What it says ends then (an offer's hold): a sender that comes late, a
+    # worker down or a retry, cancels it rather than send it after.
+    send_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Never sent from this moment on: what it offers has ended.",
+    )
     sent_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     provider_id = models.CharField(max_length=100, blank=True)

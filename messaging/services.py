@@ -166,6 +166,8 @@ def _why_not(
     message: Message, visit: Visit | None, opted_out: set[str], now: dt.datetime
 ) -> str:
     """Why `message` must not be sent now; empty when it may."""
+    if message.send_until is not None and now >= message.send_until:
+        return "What it offers had ended before it could be sent."
     if visit is not None:
         reason = schedule.still_applies(message, visit, now)
         if reason:

@@ -82,6 +82,7 @@ def offer_message(
         text=schedule.render(filled, visit),
         to=address_of(patient),
         scheduled_for=send_at,
+        send_until=until,  # after the offer ends, never
         **visit_as_written(visit),
         created_at=now,
     )

@@ -11,7 +11,8 @@ from django.contrib.auth.models import User
 
 from followup import services
 from followup.models import Visit
-from messaging.models import Status
+from messaging.models import Kind, Message, Status
+from messaging.services import send_due_messages
 from offers.models import FreedSlot, Offer, OfferStatus
 from offers.sweep import sweep_offers
 from offers.tasks import sweep_offers as sweep_task
@@ -132,3 +133,19 @@ def test_booking_another_time_withdraws_the_patients_offer(
 
     assert offer_of(ada).status == OfferStatus.WITHDRAWN
     assert Offer.objects.pending().count() == 2
+
+
+def test_an_offer_text_is_never_sent_after_its_offer_ends_even_before_the_sweep(
+    clinic: Clinic, front_desk: User
+) -> None:
+    visits = seven_waiting_then_freed(clinic, front_desk)
+    [offer, *_] = Offer.objects.pending()
+    # The sender's worker was down until the offers ended, and it runs before
+    # the sweep: "whoever books it first, until 12:00" must not go at 12:00.
+    send_due_messages(now=offer.expires_at)
+
+    texts = Message.objects.filter(kind=Kind.OFFER, visit_id__in=visits)
+    assert texts.count() == 3
+    assert set(texts.values_list("status", "error")) == {
+        (Status.CANCELLED, "What it offers had ended before it could be sent.")
+    }
