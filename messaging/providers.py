@@ -33,6 +33,8 @@ from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.message import make_msgid
 from django.urls import reverse
+from requests.exceptions import ConnectTimeout
+from urllib3.exceptions import NewConnectionError
 
 from messaging.models import Channel, Message
 
@@ -45,6 +47,37 @@ class Transient(Exception):
 
 class Permanent(Exception):
     """The provider will never deliver the message; `str()` says why."""
+
+
+class Unconfirmed(Exception):
+    """The request reached the provider, which never said whether it took
+    the message (its answer came too late, or the connection broke after
+    the request went). It may have gone: sending it again might send it
+    twice, so it is not retried. `str()` says why."""
+
+
+# What a request raises when it never reached the provider: the connection
+# was refused, its host unknown or its connect timed out (requests wraps
+# urllib3's error, which `reached` finds in the chain).
+NOT_SENT = (ConnectTimeout, NewConnectionError, ConnectionRefusedError)
+
+
+def reached(exc: BaseException) -> bool:
+    """Whether a request that raised `exc` may have reached the provider:
+    anything but a failure to connect (refused, unknown host, a connect
+    timeout), after which nothing was sent and trying again is safe."""
+    seen: set[int] = set()
+    pending: list[object] = [exc]
+    while pending:
+        error = pending.pop()
+        if not isinstance(error, BaseException) or id(error) in seen:
+            continue
+        seen.add(id(error))
+        if isinstance(error, NOT_SENT):
+            return False
+        pending += [error.__cause__, error.__context__, getattr(error, "reason", None)]
+        pending += list(error.args)
+    return True
 
 
 # Twilio's error codes a clinic meets, in words (twilio.com/docs/api/errors).
@@ -186,8 +219,7 @@ def _anymail_failure(
         return Permanent(f"{service} cannot send this email: {said}")
     code = exc.status_code
     if code is None:
-        cause = type(exc.__cause__ or exc).__name__
-        return Transient(f"{service} could not be reached: {cause}")
+        return _unanswered(service, exc.__cause__ or exc)
     if code in {408, 429} or code >= 500:
         return Transient(f"{service} answered {code}; trying again later")
     if code in {401, 403}:
@@ -256,9 +288,23 @@ def send_twilio(message: Message, *, text: str) -> str:
         )
     except TwilioRestException as exc:
         raise _twilio_failure(exc) from None
-    except (TwilioException, OSError) as exc:
+    except OSError as exc:  # requests' errors among them
+        raise _unanswered("Twilio", exc) from None
+    except TwilioException as exc:
         raise Transient(f"Twilio could not be reached: {type(exc).__name__}") from None
     return str(sent.sid)
+
+
+def _unanswered(service: str, exc: BaseException) -> Exception:
+    """A request with no answer: to try again when it never left, else
+    `Unconfirmed`."""
+    cause = type(exc).__name__
+    if not reached(exc):
+        return Transient(f"{service} could not be reached: {cause}")
+    return Unconfirmed(
+        f"{service} did not say whether it took the message ({cause}); it may "
+        "have gone, so it is not sent again"
+    )
 
 
 def _status_callback() -> dict[str, str]:

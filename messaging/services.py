@@ -16,9 +16,11 @@ booking changes take them, and never waited for, so nothing deadlocks.
 The provider is called after that commit, one message at a time (the
 batch's emails through one SMTP session), so a crash between the two loses
 the batch's unsent messages (each `sent` with no provider id), never sends
-one twice. A transient failure puts it back in the queue with a backoff
+one twice. A transient failure (the provider could not be reached, or said
+it is busy) puts it back in the queue with a backoff
 (`MESSAGE_MAX_ATTEMPTS` in all); a permanent one is `failed` with the
-provider's reason.
+provider's reason. A request the provider got but never answered in time
+may have been sent: it stays `sent`, with the reason, never sent again.
 
 A text with the booking link (`{{ link }}`, stored as
 `schedule.LINK_PLACEHOLDER`) gets the visit's live link in the claim's
@@ -116,6 +118,14 @@ def _send(message: Message, *, text: str, now: dt.datetime) -> str:
         return _finish(message, status=Status.FAILED, error=str(exc), now=now)
     except providers.Transient as exc:
         return _retry(message, str(exc), now=now)
+    except providers.Unconfirmed as exc:
+        # As a crash after the claim: `sent`, with no provider id, never
+        # twice. The reason stays on the message for the desk to see.
+        Message.objects.filter(pk=message.pk).update(error=str(exc)[:500])
+        logger.warning(
+            "Message %s: %s", message.pk, exc, extra={"message_id": message.pk}
+        )
+        return "sent"
     Message.objects.filter(pk=message.pk).update(provider_id=provider_id[:100])
     logger.info("Message %s sent", message.pk, extra={"message_id": message.pk})
     return "sent"

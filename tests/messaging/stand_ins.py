@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 import urllib.parse
 import uuid
 from collections.abc import Callable, Iterator
@@ -19,6 +20,9 @@ from aiosmtpd.controller import Controller
 # Numbers the Twilio stand-in answers as Twilio would for them.
 INVALID_NUMBER = "+34600000001"  # 400, error 21211
 TWILIO_DOWN = "+34600000002"  # 500
+# Taken, but answered after SLOW_SECONDS: later than a short client timeout.
+TWILIO_SLOW = "+34600000003"
+SLOW_SECONDS = 1.5
 
 # Addresses the Postmark stand-in answers as Postmark would for them, the
 # server token it takes (any other is refused, 401) and the one sender
@@ -88,6 +92,8 @@ class TwilioStandIn:
                 "message": "Internal Server Error",
                 "status": 500,
             }
+        if to == TWILIO_SLOW:
+            time.sleep(SLOW_SECONDS)
         sid = f"SM{number:032x}"
         return 201, {
             "sid": sid,

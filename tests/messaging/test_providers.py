@@ -22,6 +22,7 @@ from messaging.services import send_due_messages
 from tests.followup.world import book, madrid
 from tests.messaging import stand_ins
 from tests.messaging.conftest import MOBILE, SID, messages, visit_of
+from tests.processes import free_port
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 NINE = madrid(2026, 11, 25, 9)
@@ -129,6 +130,50 @@ def test_a_twilio_server_error_is_retried_later(
     assert report.retrying == 1
     send_due_messages(now=NINE + dt.timedelta(minutes=1))
     assert len(twilio.requests) == 2
+
+
+def test_a_text_twilio_took_but_answered_too_late_is_never_sent_again(
+    desk: User, twilio: stand_ins.TwilioStandIn, settings: SettingsWrapper
+) -> None:
+    settings.MESSAGE_PROVIDER_TIMEOUT_SECONDS = stand_ins.SLOW_SECONDS / 3
+    visit = book(with_phone(stand_ins.TWILIO_SLOW), actor=desk)
+
+    report = send_due_messages(now=NINE)
+    send_due_messages(now=NINE + dt.timedelta(hours=1))
+
+    # Twilio has it, and may well have sent it: once, whatever the answer.
+    assert len(twilio.requests) == 1
+    reminder = reminder_of(visit)
+    assert (reminder.status, reminder.provider_id, reminder.attempts) == (
+        Status.SENT,
+        "",
+        1,
+    )
+    assert reminder.error == (
+        "Twilio did not say whether it took the message (ReadTimeout); it may "
+        "have gone, so it is not sent again"
+    )
+    assert report.sent == 1
+
+
+def test_a_twilio_that_cannot_be_reached_is_tried_again_later(
+    desk: User, settings: SettingsWrapper
+) -> None:
+    settings.SMS_BACKEND = "twilio"
+    settings.TWILIO_ACCOUNT_SID = SID
+    settings.TWILIO_AUTH_TOKEN = "secret-token"
+    settings.TWILIO_FROM = "+34911111111"
+    settings.TWILIO_API_BASE_URL = f"http://127.0.0.1:{free_port()}"  # nobody
+    visit = book(visit_of(), actor=desk)
+
+    report = send_due_messages(now=NINE)
+
+    # Refused: nothing left the clinic, so trying again sends it once.
+    reminder = reminder_of(visit)
+    assert (reminder.status, reminder.attempts) == (Status.QUEUED, 1)
+    assert reminder.error == "Twilio could not be reached: ConnectionError"
+    assert reminder.next_attempt_at == NINE + dt.timedelta(minutes=1)
+    assert report.retrying == 1
 
 
 def test_without_site_url_twilio_is_given_no_status_callback(
