@@ -11,10 +11,11 @@ For each visit, the messages it calls for now are worked out from the
 schedule (`MessageTemplate`, on the patient's consented channel; `none`:
 nothing). A queued message that no longer fits (written for another slot,
 state, sequence, window, channel or address) is cancelled; one that fits
-stays; a missing one is written, rendered now. A message already sent (or
-failed) for the same occasion (the same slot for a reminder, the same
-window for an invitation) is never written again, so a corrected name,
-which raises the visit's sequence, sends nothing twice.
+stays; a missing one is written, rendered now. When the last message of its
+kind sent (or failed) was for the same occasion (the same slot for a
+reminder, the same window for an invitation), it is not written again, so
+a corrected name, which raises the visit's sequence, sends nothing twice;
+a visit moved away and back after both reminders went is reminded again.
 """
 
 from __future__ import annotations
@@ -85,9 +86,9 @@ def _write_due_messages(visit_ids: Sequence[int], *, now: dt.datetime) -> None:
         waiting = [m for m in live[visit.pk] if m.status == Status.QUEUED]
         moot += [m.pk for m in waiting if not _fits(m, visit)]
         written = {m.kind for m in waiting if _fits(m, visit)} | {
-            m.kind
-            for m in live[visit.pk]
-            if m.status != Status.QUEUED and schedule.same_occasion(m, visit)
+            kind
+            for kind, m in _latest_gone(live[visit.pk]).items()
+            if schedule.same_occasion(m, visit)
         }
         new += [m for m in _due(visit, templates, now) if m.kind not in written]
     if moot:
@@ -95,6 +96,21 @@ def _write_due_messages(visit_ids: Sequence[int], *, now: dt.datetime) -> None:
             status=Status.CANCELLED, error=MOOT, updated_at=now
         )
     Message.objects.bulk_create(new, batch_size=500)
+
+
+def _latest_gone(messages: Iterable[Message]) -> dict[str, Message]:
+    """Of each kind, the message last written that is no longer queued (sent,
+    delivered or failed): what the patient was last told, or tried.
+
+    Only that one stands for its occasion. A visit moved from Monday to
+    Tuesday and back, each reminder sent, gets a third: the last text the
+    patient read says Tuesday, though a reminder for Monday went before.
+    """
+    latest: dict[str, Message] = {}
+    for message in sorted(messages, key=lambda m: m.pk):
+        if message.status != Status.QUEUED:
+            latest[message.kind] = message
+    return latest
 
 
 def _fits(message: Message, visit: Visit) -> bool:

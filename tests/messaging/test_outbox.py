@@ -235,6 +235,39 @@ def test_a_sent_reminder_is_not_sent_again_after_the_name_is_corrected(
     assert [m.status for m in messages(visit, kind=Kind.REMINDER)] == [Status.SENT]
 
 
+def test_a_visit_moved_away_and_back_after_both_reminders_went_is_reminded_again(
+    desk: User,
+) -> None:
+    monday, tuesday = TEN_O_CLOCK, TEN_O_CLOCK + dt.timedelta(days=1)
+    visit = book(visit_of(), monday, actor=desk)
+    send_due_messages(now=madrid(2026, 11, 28, 10))  # "Monday at 10:00"
+    _move(visit, tuesday, desk, now=madrid(2026, 11, 28, 11))
+    send_due_messages(now=madrid(2026, 11, 29, 10))  # "Tuesday at 10:00"
+
+    # Sunday noon, back to Monday: the last text the patient read says Tuesday.
+    _move(visit, monday, desk, now=madrid(2026, 11, 29, 12))
+    send_due_messages(now=madrid(2026, 11, 29, 12))
+
+    sent = messages(visit, kind=Kind.REMINDER, status=Status.SENT)
+    assert [m.visit_start for m in sent] == [monday, tuesday, monday]
+    assert "Mon 30 Nov 2026 at 10:00" in sent[-1].text
+    # Moved away and back before the second went: nothing more to say.
+    _move(visit, tuesday, desk, now=madrid(2026, 11, 29, 13))
+    _move(visit, monday, desk, now=madrid(2026, 11, 29, 14))
+    send_due_messages(now=madrid(2026, 11, 29, 15))
+    assert len(messages(visit, kind=Kind.REMINDER, status=Status.SENT)) == 3
+
+
+def _move(visit: object, start: dt.datetime, desk: User, *, now: dt.datetime) -> None:
+    services.reschedule_visit(
+        visit_id=visit.pk,  # type: ignore[attr-defined]
+        start=start,
+        surgeon_id=surgeon_of(visit),  # type: ignore[arg-type]
+        actor=desk,
+        now=now,
+    )
+
+
 def test_a_queued_reminder_is_rewritten_with_the_corrected_name(desk: User) -> None:
     visit = book(visit_of(), actor=desk)
 

@@ -15,8 +15,8 @@ Afterwards, over every message that went out: its visit was, at that
 moment, what the message was written for (state, slot and sequence; a
 reminder's visit booked at that slot and not yet begun); it did not go in
 the quiet hours on the clinic's wall clock; it went once (one provider id
-each, and each stand-in received it once, and no two messages for the same
-occasion); its patient had agreed to that channel and address, and its
+each, and each stand-in received it once, and no two messages in a row for
+the same occasion); its patient had agreed to that channel and address, and its
 number had not replied STOP without START since.
 """
 
@@ -172,8 +172,9 @@ def wrong_message(message: Message, truth: Truth) -> str:
 
 
 def occasion(message: Message, offers: dict[int, int]) -> tuple[object, ...]:
-    """What a message is about: two for the same one is one too many. A
-    visit may be offered several freed slots: an offer's is its own."""
+    """What a message is about (its visit and kind first): two in a row for
+    the same one is one too many. A visit may be offered several freed
+    slots: an offer's is its own."""
     if message.kind == Kind.OFFER:
         return (message.visit_id, message.kind, offers.get(message.pk))
     if message.kind == Kind.REMINDER:
@@ -192,8 +193,16 @@ def sent_twice(
     ids = Counter(m.provider_id for m in went)
     problems += [f"provider id {pid} kept {n} times" for pid, n in ids.items() if n > 1]
     offers = dict(Offer.objects.exclude(message=None).values_list("message_id", "pk"))
-    occasions = Counter(occasion(m, offers) for m in went if m.kind != Kind.REPLY)
-    problems += [f"{key} went {n} times" for key, n in occasions.items() if n > 1]
+    # Of each visit's messages of a kind, in the order they went: the same
+    # occasion twice in a row is once too many. Again after another (a visit
+    # moved away and back, each reminder sent) is what the patient must hear.
+    told: dict[tuple[object, ...], tuple[object, ...]] = {}
+    for message in sorted(went, key=lambda m: (m.sent_at, m.pk)):
+        if message.kind != Kind.REPLY:
+            key = occasion(message, offers)
+            if told.get(key[:2]) == key:
+                problems.append(f"{key} went twice in a row")
+            told[key[:2]] = key
     texts = [m for m in went if m.channel == Channel.SMS]
     calls = {f"SM{n:032x}": call for n, call in enumerate(twilio.requests, 1)}
     if len(calls) != len(texts):
