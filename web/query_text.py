@@ -1,8 +1,11 @@
 """Reading a query string: whether it holds a NUL (read by the middleware
 for every page's own query string, and by the lists for the one a form posts
-back), and a whole number a query may hold."""
+back), a whole number a query may hold, and whether a day asked for is
+within a page's reach."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from django.http.request import QueryDict
 from django.urls import reverse
@@ -10,6 +13,13 @@ from django.urls import reverse
 from followup.api.base import MAX_ID
 
 NUL = "\x00"
+# How far from today a page's day or week may be; past it a typo, not a plan
+# (and near year 1 or 9999 the day before or after does not exist).
+DAY_REACH = dt.timedelta(days=5 * 366)
+
+
+def within_reach(day: dt.date, today: dt.date) -> bool:
+    return abs(day - today) <= DAY_REACH
 
 
 def holds_null(query: QueryDict) -> bool:

@@ -121,6 +121,21 @@ def test_a_day_that_is_no_date_is_said_and_today_shown(
     assert "Not understood, so left out: day, surgeon." in response.content.decode()
 
 
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "2032-06-01"])
+def test_a_day_out_of_reach_is_said_and_today_shown_on_the_page_and_in_its_csv(
+    desk: Client, cast: DeskCast, day: str
+) -> None:
+    # Its next or previous day would not exist, or it is years away: a typo.
+    response = desk.get(f"/desk/appointments/?day={day}")
+
+    assert response.status_code == 200
+    assert names(response) == ["García López"]
+    assert "Not understood, so left out: day." in response.content.decode()
+    export = desk.get(f"/desk/appointments.csv?day={day}")
+    assert export.status_code == 200
+    assert "García López" in export.content.decode()
+
+
 def test_with_htmx_a_search_answers_with_the_list_alone(
     desk: Client, cast: DeskCast
 ) -> None:

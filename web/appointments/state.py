@@ -20,16 +20,18 @@ from django.http.request import QueryDict
 
 from followup.exceptions import InvalidInput
 from followup.services.parsing import parse_date
-from web.query_text import address, holds_null, whole_numbers
+from web.query_text import address, holds_null, whole_numbers, within_reach
 
 PLACE = "appointments"
 
 
-def _day(raw: str) -> dt.date | None:
+def _day(raw: str, today: dt.date) -> dt.date | None:
+    """The day asked for; None when it is no date, or out of reach."""
     try:
-        return parse_date(raw.strip(), field_name="day")
+        day = parse_date(raw.strip(), field_name="day")
     except InvalidInput:
         return None
+    return day if within_reach(day, today) else None
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,7 @@ class AppointmentsState:
             raise BadRequest("The list's address holds a null character.")
         ignored = []
         raw_day = query.get("day", "")
-        day = _day(raw_day) if raw_day else today
+        day = _day(raw_day, today) if raw_day else today
         if day is None:
             ignored.append("day")
             day = today

@@ -16,6 +16,8 @@ from urllib.parse import urlencode
 from django.http.request import QueryDict
 from django.urls import reverse
 
+from web.query_text import within_reach
+
 DAY_CHOICES = (7, 14, 30, 90)
 DEFAULT_DAYS = 30
 MAX_DAYS = 366  # the API's own bound for `days`
@@ -28,8 +30,6 @@ LIST_LIMIT = 50
 # so a busy surgeon's page is not a hundred rows long before they ask.
 FIRST_ROWS = 10
 LISTS = ("upcoming", "overdue", "lost")
-# How far the week view travels from today; past it a typo, not a plan.
-WEEK_REACH = dt.timedelta(days=5 * 366)
 
 
 @dataclass(frozen=True)
@@ -124,7 +124,7 @@ def _read_monday(given: QueryDict, today: dt.date, notices: list[str]) -> dt.dat
     except ValueError:
         notices.append(f"“{raw[:20]}” is not a date (YYYY-MM-DD); showing this week.")
         return monday_of(today)
-    if abs(asked - today) > WEEK_REACH:
+    if not within_reach(asked, today):
         notices.append("That week is more than five years away; showing this week.")
         return monday_of(today)
     return monday_of(asked)
