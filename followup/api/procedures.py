@@ -25,7 +25,7 @@ from rest_framework.views import APIView
 
 from clinic import clock
 from clinic.models import Procedure, ProcedureKind, ProcedureQuerySet, ProcedureStatus
-from clinic.staff import staff_of
+from clinic.staff import Staff, staff_of
 from core import api
 from followup import services
 from followup.access import access_procedure
@@ -48,13 +48,15 @@ from followup.models import ImportJob
 from followup.services.plan import PlanResult, VisitChange
 
 
-def procedure_queryset() -> ProcedureQuerySet:
-    """A procedure with its visits, in a constant number of queries."""
+def procedure_queryset(staff: Staff | None = None) -> ProcedureQuerySet:
+    """A procedure with its visits, in a constant number of queries; with
+    `staff`, only the visits they may read (a colleague covering one visit
+    sees that one, not the patient's others)."""
+    visits = visit_queryset().order_by("window_start", "rule__code", "id")
+    if staff is not None:
+        visits = visits.visible_to(staff)
     procedures = Procedure.objects.select_related("patient").prefetch_related(
-        Prefetch(
-            "visits",
-            queryset=visit_queryset().order_by("window_start", "rule__code", "id"),
-        )
+        Prefetch("visits", queryset=visits)
     )
     return cast(ProcedureQuerySet, procedures)
 
@@ -115,7 +117,8 @@ class ProcedureList(generics.GenericAPIView[Procedure]):
     roles = {"GET": READERS, "POST": DESK}
 
     def get_queryset(self) -> QuerySet[Procedure]:
-        return procedure_queryset().visible_to(staff_of(self.request.user))
+        staff = staff_of(self.request.user)
+        return procedure_queryset(staff).visible_to(staff)
 
     @extend_schema(
         tags=["procedures"],
@@ -155,7 +158,10 @@ class ProcedureDetail(APIView):
     )
     def get(self, request: Request, pk: int) -> Response:
         procedure = access_procedure(
-            request.user, pk, action="read", queryset=procedure_queryset()
+            request.user,
+            pk,
+            action="read",
+            queryset=procedure_queryset(staff_of(request.user)),
         )
         return Response(ProcedureSerializer(procedure).data)
 

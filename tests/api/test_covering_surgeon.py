@@ -69,6 +69,14 @@ def test_covering_one_visit_shows_no_other_visit_of_the_patient(
     assert (
         set(ids(b, "/api/visits/")) & set(other.values_list("pk", flat=True)) == set()
     )
+    # Nor through the procedure, which lists its visits: the covered one only.
+    procedure = b.get(f"/api/procedures/{world.procedure_a.pk}/").json()
+    assert [v["id"] for v in procedure["visits"]] == [covered.pk]
+    rows = b.get(f"/api/procedures/?patient={world.patient_a.pk}").json()["results"]
+    assert [[v["id"] for v in row["visits"]] for row in rows] == [[covered.pk]]
+    # The operating surgeon still reads them all.
+    mine = client_for("surgeon_a").get(f"/api/procedures/{world.procedure_a.pk}/")
+    assert len(mine.json()["visits"]) == 1 + other.count()
 
 
 def test_the_covering_surgeon_cannot_end_the_patients_annual_programme(
