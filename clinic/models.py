@@ -206,16 +206,13 @@ class ProcedureQuerySet(models.QuerySet["Procedure"]):
 
     def of_surgeon(self, surgeon_id: int) -> ProcedureQuerySet:
         """The procedures a surgeon operated, and those with a visit booked
-        with them. The visits are named by relation (`visits`), since
-        `followup`, which defines them, sits above this app."""
-        return self.filter(
-            Q(surgeon_id=surgeon_id)
-            | Q(
-                pk__in=Procedure.objects.filter(visits__surgeon_id=surgeon_id).values(
-                    "pk"
-                )
-            )
+        with them (holding its slot, as `VisitQuerySet.of_surgeon` says). The
+        visits are named by relation (`visits`), since `followup`, which
+        defines them, sits above this app."""
+        covered = Procedure.objects.filter(
+            visits__surgeon_id=surgeon_id, visits__start__isnull=False
         )
+        return self.filter(Q(surgeon_id=surgeon_id) | Q(pk__in=covered.values("pk")))
 
     def visible_to(self, staff: Staff) -> ProcedureQuerySet:
         """Every procedure for the front desk and admins; a surgeon's own."""

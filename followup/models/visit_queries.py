@@ -408,13 +408,18 @@ class VisitReads(WorklistQueries[_M]):
         """A surgeon's patients' visits: those of the procedures they operated,
         and the visits booked with them (a covering colleague sees the patient
         they will see). The one rule for the API, the pages and the feeds.
+        Booked means holding a slot with them (or having held it, once seen
+        or missed): a booking given back keeps its surgeon, but no longer
+        shows the patient to them.
 
         The operated procedures are a subquery, not a join: an OR across a
         join is checked row by row after the join, while `procedure_id IN
         (…)` is a hashed set each visit is checked against in its own scan,
         so a list read in an index's order stops at its LIMIT."""
         operated = Procedure.objects.filter(surgeon_id=surgeon_id).values("pk")
-        return self.filter(Q(procedure__in=operated) | Q(surgeon_id=surgeon_id))
+        return self.filter(
+            Q(procedure__in=operated) | Q(surgeon_id=surgeon_id, start__isnull=False)
+        )
 
     def visible_to(self, staff: Staff) -> Self:
         """Every visit for the front desk and admins; a surgeon's patients'."""

@@ -100,3 +100,22 @@ def test_without_the_booking_the_colleague_sees_nothing(
     assert b.get(f"/api/visits/{world.visit_a.pk}/").status_code == 404
     assert b.get(f"/api/patients/{world.patient_a.pk}/").status_code == 404
     assert b.get(f"/api/procedures/{world.procedure_a.pk}/").status_code == 404
+
+
+def test_once_the_booking_is_given_back_the_colleague_sees_nothing_more(
+    covered: Visit, world: World, client_for: Callable[[str], APIClient]
+) -> None:
+    b = client_for("surgeon_b")
+    assert b.get(f"/api/patients/{world.patient_a.pk}/").status_code == 200
+
+    given_back = client_for("front_desk").post(
+        f"/api/visits/{covered.pk}/unbook/", {}, format="json"
+    )
+
+    assert given_back.json()["status"] == "to_book"
+    assert b.get(f"/api/visits/{covered.pk}/").status_code == 404
+    assert b.get(f"/api/patients/{world.patient_a.pk}/").status_code == 404
+    assert b.get(f"/api/procedures/{world.procedure_a.pk}/").status_code == 404
+    assert covered.pk not in ids(b, "/api/reviews/upcoming/")
+    # The surgeon who operated still has the visit to book.
+    assert covered.pk in ids(client_for("surgeon_a"), "/api/reviews/upcoming/")
