@@ -175,6 +175,10 @@ WORDS: dict[str, Callable[[Params], str]] = {
     "unknown_channel": lambda p: "Choose how the patient was contacted.",
     "unknown_outcome": lambda p: "Choose the outcome of the attempt.",
     "unknown_surgeon": lambda p: "Choose one of the clinic's surgeons.",
+    "duplicate_procedure": lambda p: (
+        f"The patient already has this procedure: {p['kind']} on "
+        f"{day(p['surgery_date'])}. It is on their page."
+    ),
     "surgeon_inactive": lambda p: (
         f"{p['surgeon']} is no longer active; choose another surgeon."
     ),

@@ -76,11 +76,37 @@ def create_procedure(
             code="surgeon_inactive",
             params={"surgeon": str(surgeon)},
         )
+    _refuse_a_second(patient, kind, operated)
     procedure = Procedure(
         patient=patient, surgeon=surgeon, kind=kind, surgery_date=operated
     )
     procedure.save(force_insert=True)
     return replan(procedure, today=today, actor=actor, action="generated")
+
+
+def _refuse_a_second(patient: Patient, kind: ProcedureKind, operated: dt.date) -> None:
+    """A Conflict when the patient already has this procedure (same kind and
+    day, still active), as the CSV import reads such a row: a double click
+    on Save, or an API call sent twice, must not plan a second set of
+    visits. Under the patient's row lock, so two at once see each other."""
+    list(Patient.objects.select_for_update().filter(pk=patient.pk).values_list("pk"))
+    existing = (
+        Procedure.objects.active()
+        .filter(patient=patient, kind=kind, surgery_date=operated)
+        .first()
+    )
+    if existing is not None:
+        raise Conflict(
+            f"{patient} already has this procedure: "
+            f"{existing.get_kind_display().lower()} on {operated} "
+            f"(procedure {existing.pk}).",
+            code="duplicate_procedure",
+            params={
+                "procedure": existing.pk,
+                "kind": existing.get_kind_display().lower(),
+                "surgery_date": operated,
+            },
+        )
 
 
 @transaction.atomic

@@ -4,6 +4,7 @@ surgeon's slot, or for one patient with ten surgeons. One success, nine 409
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
-from clinic.models import Surgeon
+from clinic.models import ProcedureKind, Surgeon
 from followup.models import SLOT_HOLDING_STATUSES, Visit
 from tests.api.conftest import FREE_SLOT, SURGERY, TODAY, postop
 from tests.factories import PatientFactory, SurgeonFactory, make_procedure
@@ -57,10 +58,16 @@ def test_one_patient_booked_with_ten_surgeons_at_once_gets_one_booking(
 ) -> None:
     patient = PatientFactory.create()
     bookings = []
-    for _ in range(CLERKS):
+    for n in range(CLERKS):
         surgeon = SurgeonFactory.create()
+        # Ten procedures of one patient (each kind and day registered once),
+        # every post-operative window holding FREE_SLOT.
         procedure = make_procedure(
-            patient=patient, surgeon=surgeon, surgery_date=SURGERY, today=TODAY
+            patient=patient,
+            surgeon=surgeon,
+            kind=list(ProcedureKind)[n % 2],
+            surgery_date=SURGERY - dt.timedelta(days=n // 2),
+            today=TODAY,
         )
         bookings.append((postop(procedure), surgeon))
 

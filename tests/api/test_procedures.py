@@ -57,6 +57,30 @@ def test_creating_a_procedure_answers_it_with_its_generated_visits(
     assert postop_visit["start"] is None
 
 
+def test_the_same_procedure_sent_twice_is_registered_once(
+    world: World, desk: APIClient
+) -> None:
+    body = {
+        "patient": world.patient_b.pk,
+        "surgeon": world.procedure_b.surgeon_id,
+        "kind": "endoscopic",
+        "surgery_date": "2026-11-23",
+    }
+    first = desk.post("/api/procedures/", body, format="json")
+
+    again = desk.post("/api/procedures/", body, format="json")
+
+    assert again.status_code == 409
+    assert again.json()["code"] == "duplicate_procedure"
+    assert f"(procedure {first.json()['id']})" in again.json()["detail"]
+    assert world.patient_b.procedures.filter(surgery_date="2026-11-23").count() == 1
+    # Another kind that day, or the same kind another day, is another one.
+    other = desk.post(
+        "/api/procedures/", {**body, "kind": "endoscopic_stem_cell"}, format="json"
+    )
+    assert other.status_code == 201
+
+
 def test_correcting_the_surgery_date_lists_moved_and_flagged_visits(
     world: World, desk: APIClient
 ) -> None:

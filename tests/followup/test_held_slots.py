@@ -21,7 +21,7 @@ from followup.exceptions import Conflict
 from followup.models import SLOT_HOLDING_STATUSES, Visit, VisitStatus
 from followup.services import booking
 from tests.factories import SurgeonFactory
-from tests.followup.world import FRIDAY_9, book, postop, snapshot
+from tests.followup.world import FRIDAY_9, book, other_postop, postop, snapshot
 
 pytestmark = pytest.mark.django_db
 MIGRATION = importlib.import_module(
@@ -66,7 +66,7 @@ def test_a_patients_completed_visit_keeps_its_slot_from_their_other_visits(
     front_desk: User,
 ) -> None:
     done = seen_early(front_desk, front_desk)
-    other = postop(patient=done.patient, surgeon=SurgeonFactory.create())
+    other = other_postop(done.patient, surgeon=SurgeonFactory.create())
     before = snapshot(other)
 
     with pytest.raises(Conflict, match="The patient already has a visit") as err:
@@ -85,7 +85,7 @@ def test_the_database_alone_refuses_a_booking_over_a_completed_visit(
     visit = (
         postop(surgeon=done.surgeon)
         if owner == "surgeon"
-        else postop(patient=done.patient, surgeon=SurgeonFactory.create())
+        else other_postop(done.patient, surgeon=SurgeonFactory.create())
     )
     before = snapshot(visit)
     monkeypatch.setattr(booking, "check_free", lambda *args: None)

@@ -21,7 +21,14 @@ from followup.services import slot_reads
 from followup.services.hours import Hours, day_grid, grid
 from followup.services.slots import HeldTime
 from tests.factories import ConsultationSessionFactory
-from tests.followup.world import FRIDAY_9, book, madrid, postop, surgeon_of
+from tests.followup.world import (
+    FRIDAY_9,
+    book,
+    madrid,
+    other_postop,
+    postop,
+    surgeon_of,
+)
 
 FRIDAY = dt.date(2026, 11, 27)
 
@@ -35,7 +42,7 @@ def test_the_prepared_reads_find_what_the_orm_finds(desk: User) -> None:
     book(visit, FRIDAY_9, actor=desk)  # the visit's own booking: not held
     colleague = book(postop(surgeon=surgeon), madrid(2026, 11, 27, 10), actor=desk)
     own_other = book(
-        postop(patient=visit.patient), madrid(2026, 11, 30, 11), actor=desk
+        other_postop(visit.patient), madrid(2026, 11, 30, 11), actor=desk
     )  # the patient's, with another surgeon
     book(postop(), madrid(2026, 11, 27, 12), actor=desk)  # neither's
     book(

@@ -47,6 +47,15 @@ def postop(
     return Visit.objects.get(procedure=procedure, rule__code="postop_control")
 
 
+def other_postop(patient: Patient, *, surgeon: Surgeon | None = None) -> Visit:
+    """The post-operative control of the patient's other procedure, operated
+    the day before: a second visit of theirs whose window holds the first's
+    slots (a patient's procedure of one kind and day is registered once)."""
+    return postop(
+        patient=patient, surgeon=surgeon, surgery_date=SURGERY - dt.timedelta(days=1)
+    )
+
+
 def snapshot(visit: Visit) -> tuple[object, int]:
     """The visit's row and its number of events: what "nothing changed" means."""
     return (

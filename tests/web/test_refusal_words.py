@@ -29,7 +29,7 @@ from followup.services.parsing import (
     parse_kind,
 )
 from tests.factories import PatientFactory, SurgeonFactory, make_procedure
-from tests.followup.world import FRIDAY_9, NOW, book, madrid, postop
+from tests.followup.world import FRIDAY_9, NOW, book, madrid, other_postop, postop
 from web.refusals import say
 
 pytestmark = pytest.mark.django_db
@@ -59,7 +59,7 @@ class World:
         self.visit = postop(surgeon=self.surgeon)
         self.patient = self.visit.patient
         # The same patient's other visit, with another surgeon, booked.
-        self.own = postop(patient=self.patient, surgeon=SurgeonFactory.create())
+        self.own = other_postop(self.patient, surgeon=SurgeonFactory.create())
         book(self.own, madrid(2026, 11, 27, 11), actor=actor)
         self.cancelled = postop(surgeon=self.surgeon)
         services.cancel_visit(

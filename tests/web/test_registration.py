@@ -331,6 +331,17 @@ def test_a_new_procedure_for_an_existing_patient_is_previewed_then_saved(
     assert response.status_code == 302
     assert response["Location"] == f"/desk/patients/{patient.pk}/"
     assert patient.procedures.count() == 2
+    # A double click on Save: the second is refused in words, nothing twice.
+    again = desk.post(
+        url, {**data, "action": "save", "previewed": fingerprint(preview)}
+    )
+    assert again.status_code == 409
+    assert (
+        "Not saved: The patient already has this procedure: endoscopic spine "
+        "surgery on Fri 20 Nov 2026. It is on their page."
+    ) in again.content.decode()
+    assert again.context["form"]["surgery_date"].value() == "2026-11-20"
+    assert patient.procedures.count() == 2
 
 
 def test_a_procedure_before_the_patients_birth_is_refused(
