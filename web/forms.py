@@ -88,7 +88,14 @@ class ContactAttemptForm(forms.Form):
             return None
         return required_date(day, "call_back_on")
 
-    def record(self, *, visit_id: int, actor: User, now: dt.datetime) -> ContactAttempt:
+    def record(
+        self,
+        *,
+        visit_id: int,
+        actor: User,
+        now: dt.datetime,
+        sequence: int | None = None,
+    ) -> ContactAttempt:
         return services.record_contact_attempt(
             visit_id=visit_id,
             channel=self.cleaned_data["channel"],
@@ -97,6 +104,7 @@ class ContactAttemptForm(forms.Form):
             call_back_on=self.cleaned_data["call_back_on"],
             actor=actor,
             now=now,
+            sequence=sequence,
         )
 
 

@@ -228,12 +228,16 @@ def record_contact_attempt(
     call_back_on: dt.date | None = None,
     actor: User,
     now: dt.datetime,
+    sequence: int | None = None,
 ) -> ContactAttempt:
     """Record one try to reach the patient of a visit and apply its outcome.
 
     Refused (nothing written) for an unknown channel or outcome, a
     call-back without a later date (or a date with another outcome), and a
     visit that can no longer happen (checked in, completed, cancelled).
+    `sequence`: the visit as the caller saw it; a "declined" from a page
+    older than the visit (another clerk booked it meanwhile) is refused as
+    stale rather than cancel what the caller never saw.
     """
     now = require_aware(now, field_name="now")
     today = local_date(now)
@@ -258,6 +262,7 @@ def record_contact_attempt(
             actor=actor,
             now=now,
             cause=CancelReason.DECLINED,
+            sequence=sequence,
         )
     elif outcome in LEAVES_CARE:
         _end_care(visit, cause=LEAVES_CARE[outcome], actor=actor, now=now)

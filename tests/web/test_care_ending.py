@@ -17,8 +17,9 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
+from followup import services
 from followup.models import ContactAttempt, Visit, VisitStatus
-from tests.web.desk_data import DeskCast, make_cast, pin_clock
+from tests.web.desk_data import NOW, DeskCast, make_cast, pin_clock
 
 pytestmark = pytest.mark.django_db
 HTMX: dict[str, Any] = {"HTTP_HX_REQUEST": "true"}
@@ -140,3 +141,35 @@ def test_the_api_records_deceased_at_once(
 
     assert response.status_code == 201
     assert open_statuses(cast) == [VisitStatus.CANCELLED] * 2
+
+
+def test_declined_from_a_row_older_than_the_visit_is_refused_and_cancels_nothing(
+    desk: Client, cast: DeskCast, front_desk: User
+) -> None:
+    visit = cast.visit(cast.jorge, "postop_control")
+    seen = visit.sequence  # the row the first clerk has open
+    # Meanwhile Jorge phones the second clerk, who books him.
+    slot = services.free_slots(visit=visit, now=NOW, limit=1)[0]
+    services.book_visit(
+        visit_id=visit.pk,
+        start=slot.start,
+        surgeon_id=slot.surgeon_id,
+        actor=front_desk,
+        now=NOW,
+    )
+
+    response = desk.post(
+        desk_url(visit),
+        {
+            "channel": "phone",
+            "outcome": "declined",
+            "confirm": "yes",
+            "sequence": str(seen),
+            "back": "",
+        },
+    )
+
+    assert response.status_code == 409
+    assert "This visit changed after it was shown" in text_of(response)
+    assert not ContactAttempt.objects.exists()
+    assert Visit.objects.get(pk=visit.pk).status == VisitStatus.BOOKED
