@@ -70,15 +70,20 @@ def mailbox(settings: SettingsWrapper) -> Iterator[stand_ins.Mailbox]:
     log.setLevel(level)
 
 
+def send_texts_through_twilio_at(settings: SettingsWrapper, url: str) -> None:
+    """`SMS_BACKEND=twilio`, its API at `url` instead of api.twilio.com."""
+    settings.SMS_BACKEND = "twilio"
+    settings.TWILIO_ACCOUNT_SID = SID
+    settings.TWILIO_AUTH_TOKEN = "secret-token"
+    settings.TWILIO_FROM = "+34911111111"
+    settings.TWILIO_API_BASE_URL = url
+
+
 @pytest.fixture
 def twilio(settings: SettingsWrapper) -> Iterator[stand_ins.TwilioStandIn]:
     """The Twilio stand-in on loopback, `SMS_BACKEND=twilio` pointed at it."""
     for stand_in in stand_ins.twilio_server():
-        settings.SMS_BACKEND = "twilio"
-        settings.TWILIO_ACCOUNT_SID = SID
-        settings.TWILIO_AUTH_TOKEN = "secret-token"
-        settings.TWILIO_FROM = "+34911111111"
-        settings.TWILIO_API_BASE_URL = stand_in.url
+        send_texts_through_twilio_at(settings, stand_in.url)
         yield stand_in
 
 

@@ -21,7 +21,13 @@ from messaging.schedule import with_link
 from messaging.services import send_due_messages
 from tests.followup.world import book, madrid
 from tests.messaging import stand_ins
-from tests.messaging.conftest import MOBILE, SID, messages, visit_of
+from tests.messaging.conftest import (
+    MOBILE,
+    SID,
+    messages,
+    send_texts_through_twilio_at,
+    visit_of,
+)
 from tests.processes import free_port
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
@@ -159,11 +165,7 @@ def test_a_text_twilio_took_but_answered_too_late_is_never_sent_again(
 def test_a_twilio_that_cannot_be_reached_is_tried_again_later(
     desk: User, settings: SettingsWrapper
 ) -> None:
-    settings.SMS_BACKEND = "twilio"
-    settings.TWILIO_ACCOUNT_SID = SID
-    settings.TWILIO_AUTH_TOKEN = "secret-token"
-    settings.TWILIO_FROM = "+34911111111"
-    settings.TWILIO_API_BASE_URL = f"http://127.0.0.1:{free_port()}"  # nobody
+    send_texts_through_twilio_at(settings, f"http://127.0.0.1:{free_port()}")  # nobody
     visit = book(visit_of(), actor=desk)
 
     report = send_due_messages(now=NINE)
