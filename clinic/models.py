@@ -16,6 +16,13 @@ if TYPE_CHECKING:
     from clinic.roles import Staff
 
 
+def texts_held(prefix: str = "") -> Q:
+    """`Patient.texts_held` as a condition, on `prefix` ("patient__")."""
+    return Q(**{f"{prefix}phone": models.F(f"{prefix}wrong_phone")}) & ~Q(
+        **{f"{prefix}phone": ""}
+    )
+
+
 class PatientQuerySet(models.QuerySet["Patient"]):
     def visible_to(self, staff: Staff) -> PatientQuerySet:
         """Everyone for the front desk and admins; a surgeon's own patients:
@@ -97,6 +104,17 @@ class Patient(models.Model):
         default=Reminders.NONE,
         help_text="The channel the patient agreed to be reminded by.",
     )
+    # The number a call or a text found to reach someone else, and when. No
+    # text goes to it while it is the patient's phone (`texts_held`): a
+    # corrected number, or a later call that reaches the patient, lifts it.
+    wrong_phone = models.CharField(
+        max_length=PHONE_MAX_LENGTH,
+        blank=True,
+        default="",
+        editable=False,
+        help_text="Reported to reach someone else; no text goes to it.",
+    )
+    wrong_phone_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The names folded (`clinic.search.fold`), which the search compares:
     # written from the names on every save, never typed.
     search_name = models.CharField(max_length=201, editable=False, default="")
@@ -144,6 +162,11 @@ class Patient(models.Model):
         if fields is not None and {"given_name", "family_name"} & set(fields):
             kwargs["update_fields"] = {*fields, "search_name"}
         super().save(*args, **kwargs)
+
+    @property
+    def texts_held(self) -> bool:
+        """Whether the patient's phone is the number reported wrong."""
+        return bool(self.phone) and self.phone == self.wrong_phone
 
     @property
     def initials(self) -> str:

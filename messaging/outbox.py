@@ -24,7 +24,9 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 
-from clinic import clock
+from django.utils import formats
+
+from clinic import clock, phones
 from clinic.models import Patient, Reminders
 from core import db
 from followup.models import Visit
@@ -49,12 +51,25 @@ def visits_changed(visit_ids: Collection[int]) -> None:
 
 
 def address_of(patient: Patient) -> str:
-    """Where the patient agreed to be reached; empty: nowhere."""
+    """Where the patient agreed to be reached; empty: nowhere. A phone
+    reported to reach someone else takes no text (`Patient.texts_held`)."""
     if patient.reminders == Reminders.SMS:
-        return patient.phone
+        return "" if patient.texts_held else patient.phone
     if patient.reminders == Reminders.EMAIL:
         return patient.email
     return ""
+
+
+def held_because(patient: Patient, to: str) -> str:
+    """Why no text goes to `to`, the patient's phone reported to reach
+    someone else, in words; empty for any other address."""
+    if to != patient.phone or not patient.texts_held or not patient.wrong_phone_at:
+        return ""
+    day = formats.date_format(clock.local(patient.wrong_phone_at), "DATE_FORMAT")
+    return (
+        f"Held: {phones.for_display(patient.phone)} was reported on {day} "
+        "to reach someone else."
+    )
 
 
 def write_due_messages(visit_ids: Collection[int], *, now: dt.datetime) -> None:
@@ -80,20 +95,22 @@ def _write_due_messages(visit_ids: Sequence[int], *, now: dt.datetime) -> None:
     if not live and all(v.patient.reminders == Reminders.NONE for v in visits):
         return
     templates = [t for t in MessageTemplate.objects.all() if t.active]
-    moot: list[int] = []
+    moot: dict[str, list[int]] = defaultdict(list)
     new: list[Message] = []
     for visit in visits:
         waiting = [m for m in live[visit.pk] if m.status == Status.QUEUED]
-        moot += [m.pk for m in waiting if not _fits(m, visit)]
+        for m in waiting:
+            if not _fits(m, visit):
+                moot[held_because(visit.patient, m.to) or MOOT].append(m.pk)
         written = {m.kind for m in waiting if _fits(m, visit)} | {
             kind
             for kind, m in _latest_gone(live[visit.pk]).items()
             if schedule.same_occasion(m, visit)
         }
         new += [m for m in _due(visit, templates, now) if m.kind not in written]
-    if moot:
-        Message.objects.filter(pk__in=moot, status=Status.QUEUED).update(
-            status=Status.CANCELLED, error=MOOT, updated_at=now
+    for reason, ids in moot.items():
+        Message.objects.filter(pk__in=ids, status=Status.QUEUED).update(
+            status=Status.CANCELLED, error=reason, updated_at=now
         )
     Message.objects.bulk_create(new, batch_size=500)
 

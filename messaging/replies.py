@@ -15,7 +15,9 @@ through the front desk's own services, with history naming the actor
 - X / NO: the visit is unbooked (reason `patient_request`), on the call list;
 - STOP and Twilio's other opt-out words: no text to that number until START
   (`SmsOptOut`; the sender refuses to send to it);
-- anything else, or nothing to answer: `unclear`, on the *Replies* list.
+- anything else, or nothing to answer: `unclear`, on the *Replies* list;
+  so is C, R or X from a number the desk found to reach someone else
+  (`Patient.texts_held`): it changes no visit.
 
 `record_status` moves a sent message to `delivered` or `failed` from Twilio's
 status callback, a failure with Twilio's code in words.
@@ -203,6 +205,12 @@ def _act_on_visit(reply: Message, answered: Message, *, now: dt.datetime) -> str
     assert visit is not None  # noqa: S101
     if visit.start != answered.visit_start or visit.status != answered.visit_status:
         raise DomainError("the visit changed after the text it answers was sent.")
+    if visit.patient.texts_held and reply.to == visit.patient.phone:
+        # Whoever has the number now is not known to be the patient.
+        raise DomainError(
+            "the front desk found this number to reach someone else, so a "
+            "reply from it changes no visit."
+        )
     if reply.intent == Intent.CHANGE:
         _answer(visit, reply, ANOTHER_TIME, now=now)
         return "The patient asks for another time; the booking link is on its way."

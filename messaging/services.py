@@ -47,7 +47,7 @@ from followup.exceptions import DomainError
 from followup.models import Visit
 from messaging import providers, schedule
 from messaging.models import Channel, Message, SmsOptOut, Status
-from messaging.outbox import address_of
+from messaging.outbox import address_of, held_because
 
 logger = logging.getLogger(__name__)
 # Messages claimed in one transaction. A crash between the claim and the
@@ -186,7 +186,8 @@ def _why_not(
     if patient is not None and (
         message.channel != patient.reminders or message.to != address_of(patient)
     ):
-        return "The patient's consent or contact details changed."
+        held = held_because(patient, message.to)
+        return held or "The patient's consent or contact details changed."
     if message.channel == Channel.SMS and message.to in opted_out:
         return OPTED_OUT
     return ""

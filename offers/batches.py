@@ -25,7 +25,7 @@ from django.db.models import Case, Exists, IntegerField, Max, OuterRef, Q, Value
 
 from booking_links.models import DAYS_AFTER_WINDOW
 from clinic.clock import local_date
-from clinic.models import Reminders
+from clinic.models import Reminders, texts_held
 from followup import services
 from followup.exceptions import DomainError
 from followup.models import AWAITING_BOOKING_STATUSES, Visit, VisitQuerySet
@@ -43,7 +43,11 @@ SCAN_PER_PLACE = 5
 def _reachable() -> Q:
     """Patients who agreed to messages, on a channel they can be reached by."""
     opted_out = SmsOptOut.objects.filter(phone=OuterRef("patient__phone"))
-    sms = Q(patient__reminders=Reminders.SMS) & ~Q(patient__phone="")
+    sms = (
+        Q(patient__reminders=Reminders.SMS)
+        & ~Q(patient__phone="")
+        & ~texts_held("patient__")
+    )
     email = Q(patient__reminders=Reminders.EMAIL) & ~Q(patient__email="")
     return (sms & ~Exists(opted_out)) | email
 

@@ -22,7 +22,7 @@ from django.db.models import DateTimeField, Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
 
 from clinic import clock
-from clinic.models import Reminders
+from clinic.models import Reminders, texts_held
 from core import db
 from followup.models import AWAITING_BOOKING_STATUSES, SLOT_HOLDING_STATUSES, Visit
 from offers.closing import close
@@ -88,6 +88,7 @@ def _withdraw(visit_ids: Sequence[int], *, now: dt.datetime) -> None:
         .filter(
             ~Q(visit__status__in=AWAITING_BOOKING_STATUSES)
             | Q(patient__reminders=Reminders.NONE)
+            | (Q(patient__reminders=Reminders.SMS) & texts_held("patient__"))
         )
     )
     close(moot, OfferStatus.WITHDRAWN, now=now)

@@ -17,8 +17,8 @@ WHY = {
     OfferStatus.CLAIMED: "The offer was claimed.",
     OfferStatus.TAKEN: "Someone else booked the offered time first.",
     OfferStatus.EXPIRED: "The offer ended before it could be sent.",
-    OfferStatus.WITHDRAWN: "The offer no longer applies: the visit or the "
-    "patient's consent changed.",
+    OfferStatus.WITHDRAWN: "The offer no longer applies: the visit, the "
+    "patient's consent or their number changed.",
 }
 
 

@@ -47,10 +47,16 @@ class RejectUnknownFields:
 class PatientSerializer(serializers.ModelSerializer[Patient]):
     # Text, "" when none is known (not an `email`-formatted string).
     email = serializers.CharField(read_only=True)
+    texts_held = serializers.BooleanField(
+        read_only=True,
+        help_text="True while `phone` is a number a call or text found to "
+        "reach someone else: no text goes to it until it is corrected or a "
+        "later call reaches the patient.",
+    )
 
     class Meta:
         model = Patient
-        fields = ["id", *PATIENT_DETAILS, "created_at", "updated_at"]
+        fields = ["id", *PATIENT_DETAILS, "texts_held", "created_at", "updated_at"]
         read_only_fields = fields
 
 

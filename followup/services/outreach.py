@@ -16,6 +16,11 @@ own transaction:
 - `moved_away` and `deceased` end the patient's care here: every open visit
   is cancelled with that cause and each annual-review programme ends.
 
+A call or a text (`phone`, `sms`) also tells of the patient's number:
+`wrong_number` holds every text to it (`Patient.texts_held`: the reminders
+and offers would name the patient and their visit to a stranger) until the
+number is corrected or a later call reaches the patient.
+
 The attempt itself changes no field of the visit, so it writes no
 `VisitEvent` and tells no calendar: the attempt row is its own record (who,
 when, how). The note is never copied anywhere (visit, history, log line),
@@ -31,9 +36,12 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 
 from clinic.clock import local_date
-from clinic.models import Procedure
+from clinic.models import Patient, Procedure
+from followup.changes import visits_changed
 from followup.exceptions import Conflict, InvalidInput, NotFound
 from followup.models import (
+    OPEN_STATUSES,
+    UNSUCCESSFUL_OUTCOMES,
     CancelReason,
     ContactAttempt,
     ContactChannel,
@@ -66,6 +74,8 @@ LEAVES_CARE = {
 CONTACTABLE_STATUSES = ACTIONS["cancel"].sources
 
 
+# The channels that use the patient's phone: what they find tells of the number.
+DIALLED = frozenset({ContactChannel.PHONE, ContactChannel.SMS})
 # The outcomes that cancel visits: a page asks before recording them.
 ENDS_CARE = frozenset({ContactOutcome.DECLINED, *LEAVES_CARE})
 
@@ -148,9 +158,11 @@ def _call_back_on(
     return day
 
 
-def _lock(visit_id: int, *, whole_patient: bool) -> Visit:
+def _lock(visit_id: int, *, whole_patient: bool, patient_row: bool) -> Visit:
     """Lock the visit; for an outcome that ends the patient's care, first
-    their procedures, in the order the procedure services take them."""
+    their procedures, in the order the procedure services take them; and
+    before all, for a call or text that tells of their number, the patient
+    (as `correct_patient` does before their visits)."""
     try:
         patient_id = (
             Visit.objects.filter(pk=visit_id)
@@ -161,6 +173,8 @@ def _lock(visit_id: int, *, whole_patient: bool) -> Visit:
         patient_id = None
     if patient_id is None:
         raise NotFound(f"Visit {visit_id} does not exist.")
+    if patient_row:
+        list(Patient.objects.select_for_update().filter(pk=patient_id).values("pk"))
     if whole_patient:
         list(
             Procedure.objects.select_for_update()
@@ -243,7 +257,9 @@ def record_contact_attempt(
     today = local_date(now)
     text = _note(note)
     call_back = _call_back_on(outcome, call_back_on, today=today)
-    visit = _lock(visit_id, whole_patient=outcome in LEAVES_CARE)
+    visit = _lock(
+        visit_id, whole_patient=outcome in LEAVES_CARE, patient_row=channel in DIALLED
+    )
     attempt = ContactAttempt(
         visit=visit,
         channel=channel,
@@ -266,4 +282,27 @@ def record_contact_attempt(
         )
     elif outcome in LEAVES_CARE:
         _end_care(visit, cause=LEAVES_CARE[outcome], actor=actor, now=now)
+    if channel in DIALLED:
+        _note_the_number(visit.patient_id, outcome=outcome, now=now)
     return attempt
+
+
+def _note_the_number(
+    patient_id: int, *, outcome: ContactOutcome, now: dt.datetime
+) -> None:
+    """A call or text to the patient's phone that reached someone else holds
+    every text to that number; one that reached the patient lifts the hold.
+    The outbox reads it (`messaging.outbox.address_of`), told through
+    `visits_changed` like a corrected number. The patient is locked (`_lock`)."""
+    patient = Patient.objects.get(pk=patient_id)
+    if outcome == ContactOutcome.WRONG_NUMBER:
+        if not patient.phone or patient.texts_held:
+            return
+        patient.wrong_phone, patient.wrong_phone_at = patient.phone, now
+    elif outcome in UNSUCCESSFUL_OUTCOMES or not patient.texts_held:
+        return
+    else:
+        patient.wrong_phone, patient.wrong_phone_at = "", None
+    patient.save(update_fields=["wrong_phone", "wrong_phone_at", "updated_at"])
+    visits = Visit.objects.filter(patient_id=patient_id, status__in=OPEN_STATUSES)
+    visits_changed(list(visits.values_list("pk", flat=True)))

@@ -118,6 +118,22 @@ def test_a_correction_sets_the_consent_against_the_details_already_held(
     assert answer.json()["phone"] == "+34600112233"
 
 
+def test_a_number_reported_wrong_reads_as_held_until_it_is_corrected(
+    world: World, desk: APIClient
+) -> None:
+    url = f"/api/patients/{world.patient_a.pk}/"
+    desk.patch(url, {"phone": "+34 600 11 22 33"}, format="json")
+    assert desk.get(url).json()["texts_held"] is False
+    Patient.objects.filter(pk=world.patient_a.pk).update(
+        wrong_phone="+34600112233", wrong_phone_at=world.patient_a.created_at
+    )
+    assert desk.get(url).json()["texts_held"] is True
+
+    answer = desk.patch(url, {"phone": "+34 600 11 22 44"}, format="json")
+
+    assert (answer.status_code, answer.json()["texts_held"]) == (200, False)
+
+
 def test_a_correction_refused_for_its_consent_changes_nothing(
     world: World, desk: APIClient
 ) -> None:

@@ -11,8 +11,9 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from booking_links import services as links
-from clinic.models import Reminders
+from clinic.models import Patient, Reminders
 from followup import changes, services
+from followup.models import ContactChannel, ContactOutcome
 from messaging.models import Channel, Kind, SmsOptOut, Status
 from messaging.replies import receive_sms
 from messaging.services import send_due_messages
@@ -115,12 +116,24 @@ def test_who_is_not_offered_the_slot(clinic: Clinic, front_desk: User) -> None:
     gil_again = waiting(sol)
     gil_again.patient = clinic.giver.patient
     gil_again.save(update_fields=["patient"])
+    # The desk rang this one's number and reached someone else.
+    wrong = waiting(sol)
+    Patient.objects.filter(pk=wrong.patient_id).update(
+        wrong_phone=wrong.patient.phone, wrong_phone_at=NOW
+    )
 
     unbook(clinic, front_desk)
 
     assert offered_visits() == []
     assert not Offer.objects.filter(
-        visit__in=[no_consent, stopped, another_surgeons, window_opens_later, booked]
+        visit__in=[
+            no_consent,
+            stopped,
+            another_surgeons,
+            window_opens_later,
+            booked,
+            wrong,
+        ]
     ).exists()
     assert FreedSlot.objects.get().offered
 
@@ -273,3 +286,27 @@ def test_an_offer_is_withdrawn_when_its_visit_is_cancelled(
     assert (offer.status, offer.closed_at) == (OfferStatus.WITHDRAWN, NOW)
     assert offer.message is not None
     assert offer.message.status == Status.CANCELLED
+
+
+def test_an_offer_is_withdrawn_when_its_number_is_found_to_reach_someone_else(
+    clinic: Clinic, front_desk: User
+) -> None:
+    visit = waiting(clinic.surgeon)
+    unbook(clinic, front_desk)
+
+    services.record_contact_attempt(
+        visit_id=visit.pk,
+        channel=ContactChannel.PHONE,
+        outcome=ContactOutcome.WRONG_NUMBER,
+        actor=front_desk,
+        now=NOW,
+    )
+
+    offer = offer_of(visit)
+    assert (offer.status, offer.closed_at) == (OfferStatus.WITHDRAWN, NOW)
+    assert offer.message is not None
+    assert offer.message.status == Status.CANCELLED
+    assert offer.message.error == (
+        "The offer no longer applies: the visit, the patient's consent or "
+        "their number changed."
+    )

@@ -14,7 +14,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from clinic.models import PatientRead, PatientReadKind
+from clinic.models import Patient, PatientRead, PatientReadKind
 from followup.models import ContactOutcome, Visit
 from tests.web.desk_data import DeskCast, attempt, book_at
 
@@ -175,6 +175,32 @@ def test_a_one_click_form_posted_as_rendered_records_the_call_without_javascript
     page = desk.get(response["Location"])
     assert "Phone attempt recorded: wrong number." in page.content.decode()
     assert "1 attempt" in row_html(page, jorge)
+
+
+def test_a_number_found_to_reach_someone_else_is_marked_where_the_desk_dials_it(
+    desk: Client, desk_cast: DeskCast
+) -> None:
+    jorge = desk_cast.visit(desk_cast.jorge, "postop_control")
+    Patient.objects.filter(pk=jorge.patient_id).update(
+        phone="+34612345678", reminders="sms"
+    )
+    parser = QuickForms()
+    parser.feed(row_html(desk.get("/desk/?tab=call"), jorge))
+    assert "Reported wrong" not in row_html(desk.get("/desk/?tab=call"), jorge)
+    action, fields = parser.forms[2]
+
+    desk.post(action, fields)
+
+    assert "Reported wrong" in row_html(desk.get("/desk/?tab=call"), jorge)
+    page = desk.get(f"/desk/patients/{jorge.patient_id}/").content.decode()
+    assert page.count("Reported wrong") == 2  # the head and the contact card
+    assert (
+        ">612 34 56 78</a>: on Mon 30 Nov 2026 a call or a text found it reaches "
+        "someone else. Correct the number below, or record a call that reaches "
+        "the patient on it, and texts go again." in page
+    )
+    found = desk.get("/desk/?q=612345678").content.decode()
+    assert "Reported wrong" in found
 
 
 # --- the list as CSV -----------------------------------------------------------

@@ -1,5 +1,6 @@
 """Words for contact attempts and MRI statuses, and patients' phone numbers
-as links to call, on the desk, patient and surgeon pages."""
+as links to call (marked when reported wrong), on the desk, patient and
+surgeon pages."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from clinic import phones
+from clinic.models import Patient
 from followup.models import CancelReason, ContactOutcome, MriStatus
 
 register = template.Library()
@@ -40,6 +42,18 @@ def phone_link(e164: str | None) -> SafeString | str:
         return ""
     return format_html(
         '<a class="phone" href="tel:{}">{}</a>', e164, phones.for_display(e164)
+    )
+
+
+@register.filter
+def patient_phone(patient: Patient) -> SafeString | str:
+    """The patient's phone as a link to call, marked when it was reported
+    to reach someone else (no text goes to it)."""
+    link = phone_link(patient.phone)
+    if not link or not patient.texts_held:
+        return link
+    return format_html(
+        '{} <span class="tag tag--wrong-number">Reported wrong</span>', link
     )
 
 
