@@ -70,6 +70,11 @@ class ContactAttemptForm(forms.Form):
     outcome = raw_text()
     note = raw_text()
     call_back_on = raw_text()
+    # The visit's sequence as the page showed it (`sequence_seen`).
+    sequence = raw_text()
+
+    def clean_sequence(self) -> int | None:
+        return sequence_seen(self.cleaned_data["sequence"])
 
     def clean_channel(self) -> ContactChannel:
         channel = self.cleaned_data["channel"]
@@ -88,14 +93,10 @@ class ContactAttemptForm(forms.Form):
             return None
         return required_date(day, "call_back_on")
 
-    def record(
-        self,
-        *,
-        visit_id: int,
-        actor: User,
-        now: dt.datetime,
-        sequence: int | None = None,
-    ) -> ContactAttempt:
+    def record(self, *, visit_id: int, actor: User, now: dt.datetime) -> ContactAttempt:
+        """Record the attempt. A `sequence` posted with it (the visit as the
+        page showed it) lets the service refuse a "declined" from a page
+        older than the visit as stale."""
         return services.record_contact_attempt(
             visit_id=visit_id,
             channel=self.cleaned_data["channel"],
@@ -104,7 +105,7 @@ class ContactAttemptForm(forms.Form):
             call_back_on=self.cleaned_data["call_back_on"],
             actor=actor,
             now=now,
-            sequence=sequence,
+            sequence=self.cleaned_data.get("sequence"),
         )
 
 

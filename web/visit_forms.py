@@ -184,12 +184,7 @@ class ContactForm(RowForm, ContactAttemptForm):
 
     def save(self, *, visit: Visit, actor: User, now: dt.datetime) -> str:
         confirm_care_ending(self, visit)
-        attempt = self.record(
-            visit_id=visit.pk,
-            actor=actor,
-            now=now,
-            sequence=self.cleaned_data["sequence"],
-        )
+        attempt = self.record(visit_id=visit.pk, actor=actor, now=now)
         said = f"{attempt.get_channel_display()} attempt recorded: "
         said += attempt.get_outcome_display().lower()
         if attempt.call_back_on:

@@ -11,6 +11,7 @@ unchanged: it records the outcome at once.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -143,8 +144,9 @@ def test_the_api_records_deceased_at_once(
     assert open_statuses(cast) == [VisitStatus.CANCELLED] * 2
 
 
+@pytest.mark.parametrize("where", [desk_url, page_url])
 def test_declined_from_a_row_older_than_the_visit_is_refused_and_cancels_nothing(
-    desk: Client, cast: DeskCast, front_desk: User
+    desk: Client, cast: DeskCast, front_desk: User, where: Callable[[Visit], str]
 ) -> None:
     visit = cast.visit(cast.jorge, "postop_control")
     seen = visit.sequence  # the row the first clerk has open
@@ -159,7 +161,7 @@ def test_declined_from_a_row_older_than_the_visit_is_refused_and_cancels_nothing
     )
 
     response = desk.post(
-        desk_url(visit),
+        where(visit),
         {
             "channel": "phone",
             "outcome": "declined",
