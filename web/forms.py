@@ -16,7 +16,9 @@ from typing import Any
 from django import forms
 from django.contrib.auth.models import User
 from django.template.defaultfilters import pluralize
+from django.utils.formats import date_format
 
+from clinic import phones
 from followup import services
 from followup.exceptions import DomainError, InvalidInput
 from followup.models import ContactAttempt, ContactChannel, ContactOutcome, Visit
@@ -107,6 +109,20 @@ class ContactAttemptForm(forms.Form):
             now=now,
             sequence=self.cleaned_data.get("sequence"),
         )
+
+
+def attempt_said(attempt: ContactAttempt) -> str:
+    """What a page says of an attempt it recorded: "Phone attempt recorded:
+    wrong number; no text goes to 612 34 56 78 until it is corrected."."""
+    said = f"{attempt.get_channel_display()} attempt recorded: "
+    said += attempt.get_outcome_display().lower()
+    if attempt.call_back_on:
+        said += f", to call back on {date_format(attempt.call_back_on)}"
+    patient = attempt.visit.patient
+    if attempt.outcome == ContactOutcome.WRONG_NUMBER and patient.texts_held:
+        number = phones.for_display(patient.phone)
+        said += f"; no text goes to {number} until it is corrected"
+    return f"{said}."
 
 
 class ConfirmationNeeded(DomainError):

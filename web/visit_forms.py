@@ -29,6 +29,7 @@ from followup.services.parsing import (
 )
 from web.forms import (
     ContactAttemptForm,
+    attempt_said,
     checked,
     confirm_care_ending,
     raw_text,
@@ -185,11 +186,7 @@ class ContactForm(RowForm, ContactAttemptForm):
     def save(self, *, visit: Visit, actor: User, now: dt.datetime) -> str:
         confirm_care_ending(self, visit)
         attempt = self.record(visit_id=visit.pk, actor=actor, now=now)
-        said = f"{attempt.get_channel_display()} attempt recorded: "
-        said += attempt.get_outcome_display().lower()
-        if attempt.call_back_on:
-            said += f", to call back on {date_format(attempt.call_back_on)}"
-        return f"{said}."
+        return attempt_said(attempt)
 
 
 # The call list's one-click outcomes: a phone call that did not reach the

@@ -189,8 +189,13 @@ def test_a_number_found_to_reach_someone_else_is_marked_where_the_desk_dials_it(
     assert "Reported wrong" not in row_html(desk.get("/desk/?tab=call"), jorge)
     action, fields = parser.forms[2]
 
-    desk.post(action, fields)
+    response = desk.post(action, fields)
 
+    after = desk.get(response["Location"])
+    assert (
+        "Phone attempt recorded: wrong number; no text goes to 612 34 56 78 "
+        "until it is corrected." in after.content.decode()
+    )
     assert "Reported wrong" in row_html(desk.get("/desk/?tab=call"), jorge)
     page = desk.get(f"/desk/patients/{jorge.patient_id}/").content.decode()
     assert page.count("Reported wrong") == 2  # the head and the contact card

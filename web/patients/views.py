@@ -37,7 +37,7 @@ from followup.access import Role, access_visit, staff_of
 from followup.exceptions import DomainError, NotFound
 from followup.models import ContactChannel, ContactOutcome, MriStudy, Visit
 from followup.services.outreach import CONTACTABLE_STATUSES
-from web.forms import confirm_care_ending
+from web.forms import attempt_said, confirm_care_ending
 from web.links.cards import LinkCard, NewUrl, patient_card
 from web.methods import post_or_show
 from web.patient_access import page_url, patient_for
@@ -240,8 +240,7 @@ def record_contact(request: HttpRequest, pk: int, visit_id: int) -> HttpResponse
             actor=request.user,  # type: ignore[arg-type]
             now=clock.now(),
         )
-        said = f"Saved. {attempt.get_channel_display()} attempt recorded: "
-        return said + f"{attempt.get_outcome_display().lower()}."
+        return f"Saved. {attempt_said(attempt)}"
 
     return _submit(request, patient, form, save, anchor=f"visit-{visit_id}")
 
