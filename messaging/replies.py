@@ -17,7 +17,8 @@ through the front desk's own services, with history naming the actor
   (`SmsOptOut`; the sender refuses to send to it);
 - anything else, or nothing to answer: `unclear`, on the *Replies* list;
   so is C, R or X from a number the desk found to reach someone else
-  (`Patient.texts_held`): it changes no visit.
+  (`Patient.texts_held`), or one that is no longer the patient's phone:
+  it changes no visit.
 
 `record_status` moves a sent message to `delivered` or `failed` from Twilio's
 status callback, a failure with Twilio's code in words.
@@ -210,6 +211,13 @@ def _act_on_visit(reply: Message, answered: Message, *, now: dt.datetime) -> str
         raise DomainError(
             "the front desk found this number to reach someone else, so a "
             "reply from it changes no visit."
+        )
+    if reply.to != visit.patient.phone:
+        # Corrected since the text went: the old number (often one reported
+        # wrong) reaches someone who is not known to be the patient.
+        raise DomainError(
+            "this number is no longer the patient's, so a reply from it "
+            "changes no visit."
         )
     if reply.intent == Intent.CHANGE:
         _answer(visit, reply, ANOTHER_TIME, now=now)

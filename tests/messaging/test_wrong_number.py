@@ -155,3 +155,23 @@ def test_a_reply_from_a_number_reported_wrong_changes_no_visit(desk: User) -> No
     )
     assert not Message.objects.filter(kind=Kind.REPLY, status=Status.QUEUED).exists()
     assert answer.answers_id == reminder.pk
+
+
+def test_a_reply_from_the_number_corrected_away_changes_no_visit(desk: User) -> None:
+    visit = book(visit_of(), actor=desk)
+    send_due_messages(now=FRIDAY_9 - dt.timedelta(days=2))
+    at = FRIDAY_9 - dt.timedelta(days=1)
+    called(visit, ContactOutcome.WRONG_NUMBER, at=at, desk=desk)
+    services.correct_patient(
+        patient_id=visit.patient_id, today=at.date(), phone=OTHER_MOBILE
+    )
+
+    # Whoever has the old number got the reminder, and answers it.
+    answer = receive_sms(number=MOBILE, body="X", sid="SM" + "2" * 32, now=at)
+
+    assert Visit.objects.get(pk=visit.pk).status == VisitStatus.BOOKED
+    assert answer.intent == Intent.UNCLEAR
+    assert answer.outcome == (
+        "Nothing changed: this number is no longer the patient's, so a reply "
+        "from it changes no visit."
+    )
