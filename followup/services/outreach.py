@@ -174,7 +174,14 @@ def _lock(visit_id: int, *, whole_patient: bool, patient_row: bool) -> Visit:
     if patient_id is None:
         raise NotFound(f"Visit {visit_id} does not exist.")
     if patient_row:
-        list(Patient.objects.select_for_update().filter(pk=patient_id).values("pk"))
+        # FOR NO KEY UPDATE: a booking of this visit that already holds it
+        # takes the patient's key share when its messages commit; a full
+        # FOR UPDATE here would wait for it while it waits for us.
+        list(
+            Patient.objects.select_for_update(no_key=True)
+            .filter(pk=patient_id)
+            .values("pk")
+        )
     if whole_patient:
         list(
             Procedure.objects.select_for_update()

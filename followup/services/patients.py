@@ -200,6 +200,6 @@ def _republish_visits_of(patient: Patient) -> None:
 
 def _locked_patient(patient_id: int) -> Patient:
     try:
-        return Patient.objects.select_for_update().get(pk=patient_id)
+        return Patient.objects.select_for_update(no_key=True).get(pk=patient_id)
     except Patient.DoesNotExist:
         raise NotFound(f"Patient {patient_id} does not exist.") from None

@@ -8,18 +8,23 @@ control's window 27 Nov - 5 Dec; a slot on Friday 27 Nov at 09:00).
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 
-from clinic.models import Patient
+from clinic.models import Patient, Surgeon
 from followup import services
 from followup.models import ContactChannel, ContactOutcome, Visit, VisitStatus
+from followup.services import booking
 from messaging.models import Intent, Kind, Message, Status
 from messaging.replies import receive_sms
 from messaging.services import send_due_messages
 from tests.followup.world import FRIDAY_9, NOW, book
 from tests.messaging.conftest import MOBILE, messages, visit_of
+from tests.racing import race
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
@@ -175,3 +180,64 @@ def test_a_reply_from_the_number_corrected_away_changes_no_visit(desk: User) -> 
         "Nothing changed: this number is no longer the patient's, so a reply "
         "from it changes no visit."
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_wrong_number_recorded_while_the_visit_is_booked_waits_its_turn(
+    monkeypatch: pytest.MonkeyPatch, desk: User
+) -> None:
+    visit = visit_of()
+    booking_holds_the_visit, number_reported = threading.Event(), threading.Event()
+    checked = booking.bookable_surgeon
+
+    def slow_check(surgeon_id: int) -> Surgeon:
+        # The booking holds the visit; the clerk's report comes in now.
+        booking_holds_the_visit.set()
+        number_reported.wait(timeout=10)
+        time.sleep(0.5)  # the report has taken what it takes before the visit
+        return checked(surgeon_id)
+
+    monkeypatch.setattr(booking, "bookable_surgeon", slow_check)
+
+    def report() -> None:
+        booking_holds_the_visit.wait(timeout=10)
+        number_reported.set()
+        called(visit, ContactOutcome.WRONG_NUMBER, desk=desk)
+
+    done, errors = race([lambda: book(visit, actor=desk), report])
+
+    assert (done, errors) == (2, [])
+    assert Visit.objects.get(pk=visit.pk).status == VisitStatus.BOOKED
+    assert Patient.objects.get(pk=visit.patient_id).texts_held
+    assert texts(visit, Status.QUEUED) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_number_corrected_while_the_visit_is_booked_waits_its_turn(
+    monkeypatch: pytest.MonkeyPatch, desk: User
+) -> None:
+    visit = visit_of()
+    booked, corrected = threading.Event(), threading.Event()
+    tell = booking.tell_if_freed
+
+    def slow_tell(*args: Any, **kwargs: Any) -> None:
+        # The booking has written its reminder; the correction comes in now.
+        booked.set()
+        corrected.wait(timeout=10)
+        time.sleep(0.5)  # the correction has locked the patient
+        tell(*args, **kwargs)
+
+    monkeypatch.setattr(booking, "tell_if_freed", slow_tell)
+
+    def correct() -> None:
+        booked.wait(timeout=10)
+        corrected.set()
+        services.correct_patient(
+            patient_id=visit.patient_id, today=NOW.date(), phone=OTHER_MOBILE
+        )
+
+    done, errors = race([lambda: book(visit, actor=desk), correct])
+
+    assert (done, errors) == (2, [])
+    assert Visit.objects.get(pk=visit.pk).status == VisitStatus.BOOKED
+    assert texts(visit, Status.QUEUED) == [(Kind.REMINDER, OTHER_MOBILE)]
