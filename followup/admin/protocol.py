@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
@@ -94,6 +95,14 @@ class FollowUpRuleAdmin(admin.ModelAdmin[FollowUpRule]):
             ),
             *super().get_urls(),
         ]
+
+    def save_model(
+        self, request: HttpRequest, obj: FollowUpRule, form: Any, change: bool
+    ) -> None:
+        super().save_model(request, obj, form, change)
+        if change:
+            # Its name is in every calendar entry of its visits.
+            services.rule_edited(rule_id=obj.pk, changed=form.changed_data)
 
     def response_change(self, request: HttpRequest, obj: FollowUpRule) -> HttpResponse:
         self.message_user(

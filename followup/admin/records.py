@@ -198,6 +198,14 @@ class SurgeonAdmin(admin.ModelAdmin[Surgeon]):
     search_fields = ["family_name", "given_name", "user__username"]
     autocomplete_fields = ["user"]
 
+    def save_model(
+        self, request: HttpRequest, obj: Surgeon, form: Any, change: bool
+    ) -> None:
+        super().save_model(request, obj, form, change)
+        if change:
+            # Their name is in the calendar entry of every visit booked with them.
+            services.surgeon_edited(surgeon_id=obj.pk, changed=form.changed_data)
+
 
 VISIT_COLUMNS = (
     "rule",

@@ -23,6 +23,8 @@ same transaction. "Today" and "now" are arguments: the caller owns the clock.
   then a resumable job
 - outreach: contact attempts and their outcomes (the call list's writes)
 - mri: MRI studies, which annual reviews need
+- republish: visits whose calendar entries say something new (a rule, a
+  surgeon or a patient renamed) given a higher SEQUENCE and told to calendars
 """
 
 from followup.services.booking import (
@@ -67,6 +69,7 @@ from followup.services.replanning import (
     run_replan_job,
     start_replan,
 )
+from followup.services.republish import rule_edited, surgeon_edited
 from followup.services.slots import (
     Slot,
     SlotSearch,
@@ -115,10 +118,12 @@ __all__ = [
     "reopen_visit",
     "replan_all",
     "reschedule_visit",
+    "rule_edited",
     "run_import_job",
     "run_replan_job",
     "slot_days",
     "start_replan",
+    "surgeon_edited",
     "sweep_import_jobs",
     "unbook_visit",
 ]

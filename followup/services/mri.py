@@ -14,14 +14,12 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
-from django.utils import timezone
 
 from clinic.models import Patient
-from followup.changes import visits_changed
 from followup.exceptions import Conflict, InvalidInput, NotFound
 from followup.models import MriStudy, Visit
 from followup.services.parsing import required_text
+from followup.services.republish import republish
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User as AuthUser
@@ -69,13 +67,7 @@ def check_study(*, performed_on: dt.date, birth_date: dt.date, today: dt.date) -
 def _republish_mri_visits(patient_id: int) -> None:
     """Re-render the patient's MRI reviews' calendar events (their MRI status
     may have changed), with a higher SEQUENCE so that clients replace them."""
-    visits = Visit.objects.filter(patient_id=patient_id, requires_mri=True)
-    ids = list(visits.order_by("pk").values_list("pk", flat=True))
-    if ids:
-        Visit.objects.filter(pk__in=ids).update(
-            sequence=F("sequence") + 1, updated_at=timezone.now()
-        )
-        visits_changed(ids)
+    republish(Visit.objects.filter(patient_id=patient_id, requires_mri=True))
 
 
 @transaction.atomic

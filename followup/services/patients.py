@@ -10,8 +10,6 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
-from django.utils import timezone
 
 from clinic.models import Patient, Procedure, Reminders
 from followup.changes import visits_changed
@@ -25,6 +23,7 @@ from followup.services.parsing import (
     parse_record_number,
     parse_reminders,
 )
+from followup.services.republish import republish
 
 CONTACT_FIELDS = ("phone", "email", "reminders")
 
@@ -191,11 +190,8 @@ def _set_contact(patient: Patient, given: dict[str, str]) -> list[str]:
 
 
 def _republish_visits_of(patient: Patient) -> None:
-    # Calendars show the patient's label: re-render every entry of theirs, with
-    # a higher SEQUENCE so that clients replace their copy.
-    visits = Visit.objects.filter(patient=patient)
-    visits.update(sequence=F("sequence") + 1, updated_at=timezone.now())
-    visits_changed(list(visits.values_list("pk", flat=True)))
+    # Calendars show the patient's label: re-render every entry of theirs.
+    republish(Visit.objects.filter(patient=patient))
 
 
 def _locked_patient(patient_id: int) -> Patient:
