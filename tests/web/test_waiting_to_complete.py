@@ -134,3 +134,22 @@ def test_the_desk_completing_a_visit_not_checked_in_is_refused(
     assert response.status_code == 409
     assert "it cannot be completed" in response.content.decode()
     assert Visit.objects.get(pk=world.friday.pk).status == VisitStatus.BOOKED
+
+
+@pytest.mark.parametrize("seen", ["x", "99999999999999999999", "1.0"])
+def test_the_desk_completing_it_from_a_row_whose_version_is_unreadable_is_refused(
+    world: SurgeonWorld, front_desk: User, seen: str
+) -> None:
+    """The row's `sequence` is how a stale Complete is told from a fresh
+    one: one the page cannot read is refused, as on the surgeon's page, not
+    taken as "no version" and applied."""
+    response = client_of(front_desk).post(
+        f"/desk/visits/{world.checked_in.pk}/complete/",
+        {"back": "", "sequence": seen},
+    )
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "This page&#x27;s copy of the visit is unreadable; reload the page." in page
+    visit = Visit.objects.get(pk=world.checked_in.pk)
+    assert visit.status == VisitStatus.CHECKED_IN

@@ -14,6 +14,7 @@ import datetime as dt
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.request import QueryDict
 from django.shortcuts import render
@@ -39,10 +40,10 @@ from web import visit_rows
 from web.desk import rows
 from web.desk.rows import Tab
 from web.desk.state import DeskState
+from web.forms import sequence_seen
 from web.list_csv import csv_said
 from web.methods import post_or_show
 from web.offer_marks import with_offer_mark
-from web.query_text import whole_number
 from web.refusals import say
 from web.roles import DESK_ROLES, role_required
 from web.visit_actions import (
@@ -270,7 +271,11 @@ def complete(request: HttpRequest, pk: int) -> HttpResponse:
     state = DeskState.from_query(QueryDict(request.POST.get("back", "")))
     now = clock.now()
     visit = access_visit(request.user, pk, action="complete")
-    sequence = whole_number(request.POST.get("sequence"))
+    try:
+        # The visit as the row showed it: unreadable is refused, not ignored.
+        sequence = sequence_seen(request.POST.get("sequence", ""))
+    except ValidationError as error:
+        return _page(request, state, now=now, status=400, stray=error.messages[0])
     try:
         services.complete_visit(
             visit_id=visit.pk,
