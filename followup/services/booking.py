@@ -437,10 +437,19 @@ def _check_reopenable(visit_id: int, now: dt.datetime) -> None:
 
 
 @transaction.atomic
-def reopen_visit(*, visit_id: int, actor: User, reason: str, now: dt.datetime) -> Visit:
+def reopen_visit(
+    *,
+    visit_id: int,
+    actor: User,
+    reason: str,
+    now: dt.datetime,
+    sequence: int | None = None,
+) -> Visit:
     """Return a visit cancelled by mistake to *to book*; the reason is
     required and the history keeps it. Who may (clinic admins) is the
-    caller's check (`followup.access`)."""
+    caller's check (`followup.access`). With the `sequence` a page showed,
+    a visit reopened and cancelled again since is refused as stale: that
+    later cancellation is not the mistake being undone."""
     reason = reason_text(reason, field_name="reason", required=True)
     now = require_aware(now, field_name="now")
     _check_reopenable(visit_id, now)
@@ -451,4 +460,5 @@ def reopen_visit(*, visit_id: int, actor: User, reason: str, now: dt.datetime) -
         now=now,
         reason=reason,
         clear_slot=True,
+        sequence=sequence,
     )

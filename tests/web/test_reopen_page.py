@@ -101,3 +101,34 @@ def test_an_admin_reopens_the_visit_and_its_history_keeps_the_reason(
     html = visit_html(client.get(response["Location"]), cancelled)
     assert "Cancelled the wrong patient" in html
     assert f'action="{url(cancelled)}"' not in html
+
+
+def test_reopen_from_a_page_shown_before_the_visit_was_cancelled_again_is_refused(
+    clinic_admin: User, cancelled: Visit
+) -> None:
+    """The admin's page shows the mistaken cancel; meanwhile the visit was
+    reopened and then cancelled again for a real reason. Reopen from the
+    old page does not undo that later cancellation: it is refused, saying
+    what happened, with the reason still typed."""
+    client = as_user(clinic_admin)
+    page = visit_html(client.get(f"/desk/patients/{cancelled.patient_id}/"), cancelled)
+    seen = str(Visit.objects.get(pk=cancelled.pk).sequence)
+    services.reopen_visit(visit_id=cancelled.pk, actor=None, reason="Oops", now=NOW)
+    services.cancel_visit(
+        visit_id=cancelled.pk, reason="Moved abroad", actor=None, now=NOW
+    )
+
+    response = client.post(
+        url(cancelled), {"reason": "Cancelled by mistake", "sequence": seen}
+    )
+
+    assert response.status_code == 409
+    visit = Visit.objects.get(pk=cancelled.pk)
+    assert (visit.status, visit.cancel_reason) == (
+        VisitStatus.CANCELLED,
+        "Moved abroad",
+    )
+    html = visit_html(response, cancelled)
+    assert "This visit changed after it was shown: The system cancelled it." in html
+    assert 'value="Cancelled by mistake"' in html
+    assert f'name="sequence" value="{seen}"' in page  # what the form posted

@@ -35,7 +35,14 @@ from followup.services.parsing import (
     required_text,
 )
 from followup.services.patients import Contact, check_birth_date
-from web.forms import ContactAttemptForm, DateInput, checked, raw_text, required_date
+from web.forms import (
+    ContactAttemptForm,
+    DateInput,
+    checked,
+    raw_text,
+    required_date,
+    sequence_seen,
+)
 from web.refusals import say
 
 
@@ -295,9 +302,14 @@ class PatientContactForm(RowForm, ContactDetailsFields):
 
 
 class ReopenForm(RowForm):
-    """A clinic admin's reopening of a visit cancelled by mistake: why."""
+    """A clinic admin's reopening of a visit cancelled by mistake: why, and
+    the visit as the page showed it (`sequence_seen`)."""
 
     reason = raw_text()
+    sequence = raw_text()
+
+    def clean_sequence(self) -> int | None:
+        return sequence_seen(self.cleaned_data["sequence"])
 
     def clean_reason(self) -> str:
         return str(

@@ -313,6 +313,7 @@ def reopen_visit(request: HttpRequest, pk: int, visit_id: int) -> HttpResponse:
             actor=request.user,  # type: ignore[arg-type]
             reason=data["reason"],
             now=clock.now(),
+            sequence=data["sequence"],
         )
         return "Saved. The visit is reopened: it is to book again."
 
