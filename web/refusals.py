@@ -244,6 +244,11 @@ WORDS: dict[str, Callable[[Params], str]] = {
         f"The report date, {day(p['day'])}, is in the future; record the report "
         "once it has arrived."
     ),
+    "report_already_recorded": lambda p: (
+        f"The report of {p['reference']} was recorded as received on "
+        f"{day(p['day'])} after this page was shown; that date is kept. "
+        "Nothing was saved."
+    ),
     "procedure_not_active": lambda p: f"This procedure is {p['status']}.",
     "end_before_surgery": lambda p: (
         f"The programme cannot end on {day(p['day'])}, before the surgery on "

@@ -112,12 +112,33 @@ def record_mri_study(
 
 @transaction.atomic
 def record_mri_report(
-    *, study_id: int, received_on: dt.date | None, today: dt.date
+    *,
+    study_id: int,
+    received_on: dt.date | None,
+    today: dt.date,
+    pending_only: bool = False,
 ) -> MriStudy:
-    """Record (or clear, with None) the day a study's report arrived."""
+    """Record (or clear, with None) the day a study's report arrived.
+
+    `pending_only` adds a report to a study shown as still waiting for it (a
+    page's "Add the report date"): one recorded since, on another day, is
+    kept and the call refused (409 `report_already_recorded`); the same day
+    again (a second click) changes nothing."""
     study = MriStudy.objects.select_for_update().filter(pk=study_id).first()
     if study is None:
         raise NotFound(f"MRI study {study_id} does not exist.")
+    if pending_only and study.report_received_on is not None:
+        if study.report_received_on == received_on:
+            return study
+        raise Conflict(
+            f"The report of study {study.reference} was already recorded as "
+            f"received on {study.report_received_on}.",
+            code="report_already_recorded",
+            params={
+                "reference": study.reference,
+                "day": study.report_received_on,
+            },
+        )
     check_report_date(received_on, performed_on=study.performed_on, today=today)
     study.report_received_on = received_on
     study.save(update_fields=["report_received_on", "updated_at"])

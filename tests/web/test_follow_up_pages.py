@@ -579,3 +579,51 @@ def test_the_patient_page_says_unreachable_and_when_to_call_back(
     assert 'tag--unreachable">Unreachable' in postop[: postop.index("</li>")]
     month = html[html.index(f'id="visit-{pilar_month.pk}"') :]
     assert "Call back on Thu 3 Dec 2026" in month[: month.index("</li>")]
+
+
+def test_a_report_date_from_a_page_shown_before_another_clerk_added_one_is_refused(
+    desk: Client, cast: DeskCast, front_desk: User
+) -> None:
+    """Two clerks have the page open, the study's report pending on both: the
+    second one's date does not replace the first one's, and says so."""
+    study = services.record_mri_study(
+        patient_id=cast.maria.pk,
+        performed_on=dt.date(2026, 11, 20),
+        reference="ACC-77",
+        actor=front_desk,
+        today=TODAY,
+    )
+    report = f"/desk/patients/{cast.maria.pk}/mri-studies/{study.pk}/report/"
+    first = as_user(front_desk).post(report, {"report_received_on": "2026-11-27"})
+    assert first.status_code == 302
+
+    stale = desk.post(report, {"report_received_on": "2026-11-28"})
+
+    assert stale.status_code == 409
+    study.refresh_from_db()
+    assert study.report_received_on == dt.date(2026, 11, 27)
+    page = text_of(stale)
+    assert (
+        "The report of ACC-77 was recorded as received on Fri 27 Nov 2026 after "
+        "this page was shown; that date is kept. Nothing was saved." in page
+    )
+    assert "Report received Fri 27 Nov 2026" in page
+
+
+def test_the_same_report_date_posted_twice_is_saved_once(
+    desk: Client, cast: DeskCast, front_desk: User
+) -> None:
+    study = services.record_mri_study(
+        patient_id=cast.maria.pk,
+        performed_on=dt.date(2026, 11, 20),
+        reference="ACC-77",
+        actor=front_desk,
+        today=TODAY,
+    )
+    report = f"/desk/patients/{cast.maria.pk}/mri-studies/{study.pk}/report/"
+
+    answers = [desk.post(report, {"report_received_on": "2026-11-27"}) for _ in "12"]
+
+    assert [answer.status_code for answer in answers] == [302, 302]
+    study.refresh_from_db()
+    assert study.report_received_on == dt.date(2026, 11, 27)

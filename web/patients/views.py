@@ -294,6 +294,7 @@ def record_mri_report(request: HttpRequest, pk: int, study_id: int) -> HttpRespo
             study_id=study_id,
             received_on=data["report_received_on"],
             today=clock.today(),
+            pending_only=True,
         )
         return f"Saved. Report of {study.reference} recorded."
 
