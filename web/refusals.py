@@ -249,6 +249,11 @@ WORDS: dict[str, Callable[[Params], str]] = {
         f"{day(p['day'])} after this page was shown; that date is kept. "
         "Nothing was saved."
     ),
+    "contact_changed": lambda p: (
+        "Someone changed the contact details after this page was shown; they "
+        "are shown above as they now are. Nothing was saved: check them, "
+        "then save again."
+    ),
     "procedure_not_active": lambda p: f"This procedure is {p['status']}.",
     "end_before_surgery": lambda p: (
         f"The programme cannot end on {day(p['day'])}, before the surgery on "

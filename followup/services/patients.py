@@ -7,13 +7,14 @@ since calendars show the patient's label.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 
 from clinic.models import Patient, Procedure, Reminders
 from followup.changes import visits_changed
-from followup.exceptions import InvalidInput, NotFound
+from followup.exceptions import Conflict, InvalidInput, NotFound
 from followup.models import OPEN_STATUSES, Visit
 from followup.services.parsing import (
     check_consent,
@@ -50,6 +51,20 @@ class Contact:
 
     def as_dict(self) -> dict[str, str]:
         return {"phone": self.phone, "email": self.email, "reminders": self.reminders}
+
+    @classmethod
+    def of(cls, patient: Patient) -> Contact:
+        return cls(
+            phone=patient.phone,
+            email=patient.email,
+            reminders=Reminders(patient.reminders),
+        )
+
+    def fingerprint(self) -> str:
+        """These details as a page showed them, to tell whether they changed
+        since (`correct_patient`'s `contact_seen`)."""
+        values = "\n".join(f"{n}={v}" for n, v in self.as_dict().items())
+        return hashlib.sha256(values.encode()).hexdigest()[:32]
 
 
 NO_CONTACT = Contact()
@@ -139,14 +154,21 @@ def correct_patient(
     phone: str | None = None,
     email: str | None = None,
     reminders: Reminders | None = None,
+    contact_seen: str | None = None,
 ) -> Patient:
     """Correct a patient's details, and set their contact details and
     consent; the fields left None stay as they are. The consent is checked
-    against the details the patient will have."""
+    against the details the patient will have.
+
+    `contact_seen` is the `Contact.fingerprint()` of the details as the page
+    showed them: changed since (another clerk's correction), the new ones
+    are refused (409 `contact_changed`) rather than written over it."""
     patient = _locked_patient(patient_id)
     fields: list[str] = []
     typed = {"phone": phone, "email": email, "reminders": reminders}
     contact = {name: value for name, value in typed.items() if value is not None}
+    if contact_seen is not None:
+        _check_contact_seen(patient, contact, contact_seen)
     if contact:
         fields.extend(_set_contact(patient, contact))
     if record_number is not None:
@@ -177,6 +199,20 @@ def correct_patient(
         visits = Visit.objects.filter(patient=patient, status__in=OPEN_STATUSES)
         visits_changed(list(visits.values_list("pk", flat=True)))
     return patient
+
+
+def _check_contact_seen(patient: Patient, given: dict[str, str], seen: str) -> None:
+    """Refuse details typed over ones changed since they were shown; the
+    same ones (a second click, or both clerks agreeing) go through."""
+    now = Contact.of(patient)
+    if seen == now.fingerprint() or all(
+        getattr(now, name) == value for name, value in given.items()
+    ):
+        return
+    raise Conflict(
+        "The patient's contact details changed after this page was shown.",
+        code="contact_changed",
+    )
 
 
 def _set_contact(patient: Patient, given: dict[str, str]) -> list[str]:

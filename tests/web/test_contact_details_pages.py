@@ -5,6 +5,7 @@ with what was typed kept."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -155,3 +156,76 @@ def test_a_surgeon_sees_the_contact_details_but_no_form(
     assert 'href="tel:+34612345678"' in html
     assert "Save contact details" not in html
     assert refused.status_code == 403
+
+
+def shown_on(page: Any) -> str:
+    """The contact details' form's hidden `shown`, as the page rendered it."""
+    found = re.search(r'name="shown" value="([^"]*)"', page.content.decode())
+    return found.group(1) if found else ""
+
+
+def test_details_saved_from_a_page_older_than_another_clerks_change_are_refused(
+    desk: Client, front_desk: Any
+) -> None:
+    """Two clerks have the patient's page open; the first corrects the
+    phone; the second, on the page as it was, turns on reminders by email
+    and posts the old phone with it: the correction is kept, and they are
+    told, what they typed still in the form."""
+    patient = PatientFactory.create()
+    services.correct_patient(patient_id=patient.pk, today=TODAY, phone="612345678")
+    stale = shown_on(desk.get(f"/desk/patients/{patient.pk}/"))
+    first = Client()
+    first.force_login(front_desk)
+    corrected = first.post(
+        details_url(patient),
+        {
+            "phone": "600 11 22 33",
+            "email": "",
+            "reminders": "none",
+            "shown": shown_on(first.get(f"/desk/patients/{patient.pk}/")),
+        },
+    )
+    assert corrected.status_code == 302
+
+    response = desk.post(
+        details_url(patient),
+        {
+            "phone": "612 34 56 78",
+            "email": "maria@example.es",
+            "reminders": "email",
+            "shown": stale,
+        },
+    )
+
+    assert response.status_code == 409
+    patient.refresh_from_db()
+    assert (patient.phone, patient.email, patient.reminders) == (
+        "+34600112233",
+        "",
+        "none",
+    )
+    html = response.content.decode()
+    assert "Not saved: Someone changed the contact details after this page" in html
+    assert 'value="maria@example.es"' in html
+    assert shown_on(response) != stale  # saved again, it goes through
+
+
+def test_details_posted_twice_are_saved_once_and_not_refused(desk: Client) -> None:
+    patient = PatientFactory.create()
+    shown = shown_on(desk.get(f"/desk/patients/{patient.pk}/"))
+    typed_in = {
+        "phone": "600 11 22 33",
+        "email": "maria@example.es",
+        "reminders": "email",
+        "shown": shown,
+    }
+
+    answers = [desk.post(details_url(patient), typed_in) for _ in "12"]
+
+    assert [answer.status_code for answer in answers] == [302, 302]
+    patient.refresh_from_db()
+    assert (patient.phone, patient.email, patient.reminders) == (
+        "+34600112233",
+        "maria@example.es",
+        "email",
+    )

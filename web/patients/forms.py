@@ -291,6 +291,10 @@ class PatientContactForm(RowForm, ContactDetailsFields):
 
     KEY = "contact-details"
 
+    # The details as the page showed them (`Contact.fingerprint`): another
+    # clerk's change since is refused, not written over.
+    shown = raw_text()
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, key=self.KEY, auto_id="details-%s", **kwargs)
         for name, field in self.fields.items():

@@ -37,6 +37,7 @@ from followup.access import Role, access_visit, staff_of
 from followup.exceptions import DomainError, NotFound
 from followup.models import ContactChannel, ContactOutcome, MriStudy, Visit
 from followup.services.outreach import CONTACTABLE_STATUSES
+from followup.services.patients import Contact
 from web.forms import attempt_said, confirm_care_ending
 from web.links.cards import LinkCard, NewUrl, patient_card
 from web.methods import post_or_show
@@ -96,6 +97,7 @@ def _page(
         .first(),
         "refused": refused,
         "details_form": _details_form(patient, refused),
+        "details_shown": Contact.of(patient).fingerprint(),
         "link_card": patient_card(request, patient.pk, new_url),
         "messages_sent": message_rows(patient, staff_of(request.user)),
         "offers": offer_rows(patient, staff_of(request.user), now=clock.now()),
@@ -257,6 +259,7 @@ def set_contact_details(request: HttpRequest, pk: int) -> HttpResponse:
             phone=data["phone"],
             email=data["email"],
             reminders=data["reminders"],
+            contact_seen=data["shown"] or None,
         )
         return "Saved. Contact details and reminders updated."
 
