@@ -16,6 +16,7 @@ is append-only.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from auditlog.admin import LogEntryAdmin
@@ -40,8 +41,10 @@ class _IdFilter(admin.SimpleListFilter):
     model: type[Model]
 
     def _chosen(self) -> int | None:
+        # ASCII digits only: `str.isdigit` also holds for "²" or "①", which
+        # `int` refuses; and fewer than 19, within the database's integers.
         value = self.value()
-        return int(value) if value and value.isdigit() and len(value) < 19 else None
+        return int(value) if value and re.fullmatch(r"[0-9]{1,18}", value) else None
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         # The admin applies only a filter that has a choice to show: one is

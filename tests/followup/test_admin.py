@@ -350,3 +350,24 @@ def test_the_admin_saves_contact_details_in_e164_and_refuses_sms_to_a_landline(
     assert (patient.phone, patient.reminders) == ("+34612345678", "sms")
     listed = admin_client.get("/admin/clinic/patient/", {"q": "lucia ibanez"})
     assert "MRN-88" in listed.content.decode()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "/admin/auditlog/logentry/?patient=\u00b2",
+        "/admin/auditlog/logentry/?actor=\u2460",
+        "/admin/clinic/patientview/?patient=\u00b2",
+        "/admin/clinic/patientview/?viewer=\u00b9",
+        "/admin/clinic/patientread/?patient=\u00b3",
+        "/admin/clinic/patientread/?reader=\u00b2",
+    ],
+)
+def test_an_audit_filter_of_a_digit_that_is_no_number_finds_nothing(
+    clinic_admin: User, client: Client, query: str
+) -> None:
+    client.force_login(clinic_admin)
+
+    response = client.get(query)
+
+    assert response.status_code == 200
