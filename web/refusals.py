@@ -255,6 +255,10 @@ WORDS: dict[str, Callable[[Params], str]] = {
         "then save again."
     ),
     "procedure_not_active": lambda p: f"This procedure is {p['status']}.",
+    "programme_already_ended": lambda p: (
+        f"This programme already ends on {day(p['day'])}: someone ended it "
+        "after your page was shown. Nothing was changed."
+    ),
     "end_before_surgery": lambda p: (
         f"The programme cannot end on {day(p['day'])}, before the surgery on "
         f"{day(p['surgery_date'])}."

@@ -278,11 +278,14 @@ def end_annual_reviews(
     today: dt.date,
     actor: User = None,
     end_overdue: bool = False,
+    still_running: bool = False,
 ) -> PlanResult:
     """End a patient's annual MRI reviews: open reviews due after it go.
 
     With `end_overdue`, so do the programme's overdue reviews (window closed
     before `today`, still to book): due before the end, the plan keeps them.
+    With `still_running` (a page that offered the end of a running
+    programme), a programme ended meanwhile is refused, never moved.
     """
     reason = required_text(reason, field_name="reason", max_length=500)
     ended = end_date
@@ -297,6 +300,13 @@ def end_annual_reviews(
             f"Procedure {procedure_id} is {procedure.get_status_display().lower()}.",
             code="procedure_not_active",
             params={"status": procedure.get_status_display().lower()},
+        )
+    if still_running and procedure.annual_reviews_ended_on is not None:
+        raise Conflict(
+            f"The programme of procedure {procedure_id} already ends on "
+            f"{procedure.annual_reviews_ended_on}.",
+            code="programme_already_ended",
+            params={"day": procedure.annual_reviews_ended_on},
         )
     if ended < procedure.surgery_date:
         raise InvalidInput(

@@ -292,6 +292,36 @@ def test_a_refused_end_keeps_the_input_and_says_why_beside_the_row(
     assert world.mri_procedure.annual_reviews_ended_on is None
 
 
+def test_ending_a_programme_someone_ended_since_the_page_was_shown_is_refused(
+    world: SurgeonWorld, surgeon_a: Surgeon, clinic_admin: User
+) -> None:
+    services.end_annual_reviews(
+        procedure_id=world.mri_procedure.pk,
+        end_date=dt.date(2027, 6, 1),
+        reason="Moving abroad next summer.",
+        today=TODAY,
+        actor=clinic_admin,
+    )
+
+    response = client_of(surgeon_a).post(
+        f"/surgeon/procedures/{world.mri_procedure.pk}/end-annual-reviews/",
+        {"date": "2026-11-25", "reason": "Disc fully healed on the last MRI."},
+    )
+
+    assert response.status_code == 409
+    assert (
+        "This programme already ends on Tue 1 Jun 2027: someone ended it after "
+        "your page was shown. Nothing was changed."
+    ) in response.content.decode()
+    world.mri_procedure.refresh_from_db()
+    assert world.mri_procedure.annual_reviews_ended_on == dt.date(2027, 6, 1)
+    assert world.mri_procedure.annual_reviews_end_reason == (
+        "Moving abroad next summer."
+    )
+    world.annual.refresh_from_db()
+    assert world.annual.status != VisitStatus.CANCELLED
+
+
 def test_a_covering_surgeon_cannot_end_the_programme_of_a_patient_they_only_cover(
     world: SurgeonWorld, surgeon_a: Surgeon
 ) -> None:

@@ -229,6 +229,8 @@ def end_annual_reviews(request: HttpRequest, pk: int) -> HttpResponse:
             today=today,
             actor=request.user,  # type: ignore[arg-type]
             end_overdue=form.cleaned_data["end_overdue"],
+            # The page offers the end of a running programme only.
+            still_running=True,
         )
     except (InvalidInput, Conflict) as error:  # NotFound, Forbidden: web.errors
         form.add_error(None, say(error))
