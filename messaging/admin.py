@@ -12,13 +12,14 @@ from django import forms
 from django.contrib import admin
 
 from followup.admin.read_only import ReadOnlyAdmin
+from followup.admin.seen import SeenModelForm
 from messaging import schedule
 from messaging.models import Message, MessageTemplate, SmsOptOut
 
 MAX_OFFSET_DAYS = 90
 
 
-class MessageTemplateForm(forms.ModelForm[MessageTemplate]):
+class MessageTemplateForm(SeenModelForm):
     class Meta:
         model = MessageTemplate
         fields = [

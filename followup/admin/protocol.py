@@ -24,6 +24,7 @@ from clinic.models import PatientReadKind
 from core import csv_safety
 from followup import services
 from followup.admin.read_only import ReadOnlyAdmin
+from followup.admin.seen import SeenModelForm
 from followup.models import (
     ConsultationSession,
     ContactAttempt,
@@ -40,6 +41,7 @@ from followup.services.replanning import Affected
 
 @admin.register(FollowUpRule)
 class FollowUpRuleAdmin(admin.ModelAdmin[FollowUpRule]):
+    form = SeenModelForm
     # Fits a 1280 px screen: the offset and the window each in one column.
     list_display = [
         "name",
@@ -202,6 +204,7 @@ class ReplanJobAdmin(admin.ModelAdmin[ReplanJob]):
 
 @admin.register(RecoveryMilestone)
 class RecoveryMilestoneAdmin(admin.ModelAdmin[RecoveryMilestone]):
+    form = SeenModelForm
     list_display = ["code", "title", "applies_to", "offset_amount", "offset_unit"]
 
 
@@ -274,6 +277,7 @@ class VisitAdmin(ReadOnlyAdmin, admin.ModelAdmin[Visit]):
 class ConsultationSessionAdmin(admin.ModelAdmin[ConsultationSession]):
     """Weekly hours per surgeon; bookings already made are not re-checked."""
 
+    form = SeenModelForm
     list_display = [
         "surgeon",
         "weekday",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 
 import pytest
 from django.contrib.auth.models import User
@@ -371,3 +372,46 @@ def test_an_audit_filter_of_a_digit_that_is_no_number_finds_nothing(
     response = client.get(query)
 
     assert response.status_code == 200
+
+
+def test_saving_a_rule_over_another_admins_edit_since_is_refused_in_words(
+    clinic_admin: User, client: Client
+) -> None:
+    rule = FollowUpRule.objects.get(code="postop_control")
+    client.force_login(clinic_admin)
+    page = client.get(f"/admin/followup/followuprule/{rule.pk}/change/")
+    shown = re.search(r'name="seen" value="([^"]*)"', page.content.decode())
+    seen = shown.group(1) if shown else ""
+    # Another admin widens the window meanwhile.
+    assert post_rule(Client(), rule, window_days_after=9) == ""
+
+    refused = client.post(
+        f"/admin/followup/followuprule/{rule.pk}/change/",
+        {
+            **{
+                name: getattr(rule, name)
+                for name in (
+                    "code",
+                    "purpose",
+                    "applies_to",
+                    "offset_amount",
+                    "offset_unit",
+                    "window_days_before",
+                    "window_days_after",
+                    "duration_minutes",
+                )
+            },
+            "name": "Post-op check, renamed",
+            "requires_mri": "on" if rule.requires_mri else "",
+            "recurring": "on" if rule.recurring else "",
+            "active": "on",
+            "seen": seen,
+        },
+    )
+
+    assert refused.status_code == 200
+    text = refused.content.decode()
+    assert "Someone else changed this since you opened it" in text
+    assert "Post-op check, renamed" in text  # what was typed, kept
+    saved = FollowUpRule.objects.get(pk=rule.pk)
+    assert (saved.name, saved.window_days_after) == (rule.name, 9)
