@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -25,6 +25,7 @@ from core import csv_safety
 from followup import services
 from followup.admin.read_only import ReadOnlyAdmin
 from followup.admin.seen import SeenModelForm
+from followup.exceptions import Conflict
 from followup.models import (
     ConsultationSession,
     ContactAttempt,
@@ -121,14 +122,23 @@ class FollowUpRuleAdmin(admin.ModelAdmin[FollowUpRule]):
     def replan_preview(self, request: HttpRequest) -> HttpResponse:
         """What re-planning every active procedure would do; Apply or Back."""
         self._check(request)
+        status = 200
         if request.method == "POST":
-            job = services.start_replan(
-                actor=request.user,  # type: ignore[arg-type]
-                today=timezone.localdate(),
-            )
-            return HttpResponseRedirect(
-                reverse("admin:followup_replan_job", args=[job.pk])
-            )
+            try:
+                job = services.start_replan(
+                    actor=request.user,  # type: ignore[arg-type]
+                    today=timezone.localdate(),
+                    # The preview's rules: a rule edited since it was shown
+                    # is refused, and the current preview shown instead.
+                    rules_seen=request.POST.get("rules"),
+                )
+            except Conflict as error:
+                self.message_user(request, error.message, messages.ERROR)
+                status = error.status
+            else:
+                return HttpResponseRedirect(
+                    reverse("admin:followup_replan_job", args=[job.pk])
+                )
         preview = services.preview_replan(today=timezone.localdate())
         context = {
             **self.admin_site.each_context(request),
@@ -142,7 +152,10 @@ class FollowUpRuleAdmin(admin.ModelAdmin[FollowUpRule]):
             "shown": _shown(preview.shown),
         }
         return TemplateResponse(
-            request, "admin/followup/followuprule/replan_preview.html", context
+            request,
+            "admin/followup/followuprule/replan_preview.html",
+            context,
+            status=status,
         )
 
     def replan_csv(self, request: HttpRequest) -> HttpResponse:

@@ -6,12 +6,15 @@ nothing. Applying (`start_replan`) records a `ReplanJob` and hands it to a
 Celery task (`run_replan_job`), which works through the procedures in id
 order, each in its own transaction, and records its progress: a worker that
 dies resumes where it stopped, no procedure is left half re-planned, and
-re-running the job after it finished changes nothing.
+re-running the job after it finished changes nothing. The preview carries
+a digest of the rules it used (`rules_digest`): an apply sent from a preview
+of other rules (a rule edited since the page was shown) is refused.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,7 +26,8 @@ from django.utils import timezone
 
 from clinic.models import Procedure
 from core import queue
-from followup.models import ReplanJob, ReplanJobStatus, Visit
+from followup.exceptions import Conflict
+from followup.models import FollowUpRule, ReplanJob, ReplanJobStatus, Visit
 from followup.services.plan import VisitChange, active_rules, preview, replan
 
 if TYPE_CHECKING:
@@ -49,6 +53,7 @@ class ReplanPreview:
     procedures: int = 0
     counts: Counter[str] = field(default_factory=Counter)
     affected: list[Affected] = field(default_factory=list)
+    rules: str = ""  # `rules_digest()` of the rules it applied
 
     @property
     def shown(self) -> list[Affected]:
@@ -69,11 +74,40 @@ def _active_procedures() -> Iterator[list[Procedure]]:
         )
 
 
+# What a rule plans with: an edit of any of these changes what a re-plan does.
+PLANNED_BY = (
+    "code",
+    "applies_to",
+    "offset_amount",
+    "offset_unit",
+    "window_days_before",
+    "window_days_after",
+    "duration_minutes",
+    "requires_mri",
+    "recurring",
+)
+
+STALE_PREVIEW = (
+    "The follow-up rules changed since this preview was shown, so it no "
+    "longer says what re-planning would do. Nothing was re-planned: check "
+    "the preview of the current rules below and apply again."
+)
+
+
+def rules_digest(rules: dict[str, FollowUpRule]) -> str:
+    """A short digest of the active rules, as a re-plan uses them."""
+    rows = sorted(
+        repr(tuple(getattr(rule, name) for name in PLANNED_BY))
+        for rule in rules.values()
+    )
+    return hashlib.sha256("\n".join(rows).encode()).hexdigest()[:16]
+
+
 def preview_replan(*, today: dt.date) -> ReplanPreview:
     """What re-planning every active procedure with the current rules would
     do, writing nothing. A few queries per chunk of procedures."""
     rows = active_rules()
-    answer = ReplanPreview()
+    answer = ReplanPreview(rules=rules_digest(rows))
     for chunk in _active_procedures():
         for procedure in chunk:
             answer.procedures += 1
@@ -101,9 +135,14 @@ def preview_replan(*, today: dt.date) -> ReplanPreview:
 
 
 @transaction.atomic
-def start_replan(*, actor: User | None, today: dt.date) -> ReplanJob:
+def start_replan(
+    *, actor: User | None, today: dt.date, rules_seen: str | None = None
+) -> ReplanJob:
     """Record a re-plan of every active procedure; a worker runs it after
-    the commit."""
+    the commit. `rules_seen`, the digest of the preview applied, must still
+    be the rules' (None: no preview to compare)."""
+    if rules_seen is not None and rules_seen != rules_digest(active_rules()):
+        raise Conflict(STALE_PREVIEW, code="stale_preview")
     task = queue.task("followup.tasks.run_replan_job")
 
     job = ReplanJob.objects.create(

@@ -177,3 +177,34 @@ def test_the_preview_shows_each_visits_old_and_new_date_in_words(
         '<span class="quiet">(moved to new dates)</span></li>'
     ) in page
     assert before.isoformat() not in page
+
+
+def test_applying_a_preview_of_rules_edited_since_is_refused_in_words(
+    clinic: Client,
+) -> None:
+    page = clinic.get("/admin/followup/followuprule/replan/").content.decode()
+    seen = page.split('name="rules" value="')[1].split('"')[0]
+    before = list(Visit.objects.order_by("pk").values_list("pk", "window_end"))
+    widen_the_one_month_window()  # another admin's edit, after the preview
+
+    applied = clinic.post("/admin/followup/followuprule/replan/", {"rules": seen})
+
+    assert applied.status_code == 409
+    text = applied.content.decode()
+    assert "The follow-up rules changed since this preview was shown" in text
+    assert f"<td>Moved to new dates</td><td>{PROCEDURES}</td>" in text
+    assert not ReplanJob.objects.exists()
+    assert list(Visit.objects.order_by("pk").values_list("pk", "window_end")) == before
+
+
+def test_applying_a_preview_of_the_current_rules_starts_the_job(
+    clinic: Client,
+) -> None:
+    widen_the_one_month_window()
+    page = clinic.get("/admin/followup/followuprule/replan/").content.decode()
+    seen = page.split('name="rules" value="')[1].split('"')[0]
+
+    applied = clinic.post("/admin/followup/followuprule/replan/", {"rules": seen})
+
+    assert applied.status_code == 302
+    assert ReplanJob.objects.count() == 1
