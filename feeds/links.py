@@ -162,8 +162,19 @@ def validate_owner(
     return kind
 
 
-def check_room(*, scope: str, surgeon_id: int | None, patient_id: int | None) -> None:
-    """Refuse (409) a link past the owner's cap of live links.
+# A create refused because the calendar has its one live link (`only_link`).
+LINK_EXISTS = "link_exists"
+
+
+def check_room(
+    *,
+    scope: str,
+    surgeon_id: int | None,
+    patient_id: int | None,
+    only_link: bool = False,
+) -> None:
+    """Refuse (409) a link past the owner's cap of live links; with
+    `only_link`, any second live link (`link_exists`), as the pages allow.
 
     The owner is the calendar: one surgeon's, one patient's, the clinic's.
     Race-free inside `create_link`, which holds the feed's row lock.
@@ -175,6 +186,12 @@ def check_room(*, scope: str, surgeon_id: int | None, patient_id: int | None) ->
         & Q(patient_id=patient_id)
     )
     live = CalendarLink.objects.filter(owner).count()
+    if only_link and live:
+        raise Conflict(
+            "This calendar already has a link. Rotate it for a new URL, or "
+            "revoke it first.",
+            code=LINK_EXISTS,
+        )
     cap = settings.CALENDAR_LINKS_PER_OWNER
     if live >= cap:
         raise Conflict(
@@ -192,8 +209,12 @@ def create_link(
     patient_id: int | None = None,
     actor: User | None = None,
     by_command: bool = False,
+    only_link: bool = False,
 ) -> IssuedLink:
     """A new subscription link; the reply carries its token, once.
+
+    `only_link`: refused (409 `link_exists`) when the calendar has a live
+    link already, checked under the lock (a page's double click).
 
     A patient or clinic link lives while its issuer may hold it
     (`feeds.lookup`): it names the `actor`, or says it was made by a
@@ -204,7 +225,9 @@ def create_link(
     token, token_hash = new_token()
     feed = versions.ensure(versions.feed_key(kind, surgeon_id or patient_id), lock=True)
     # Under the feed row's lock: two requests at once cannot both pass the cap.
-    check_room(scope=kind, surgeon_id=surgeon_id, patient_id=patient_id)
+    check_room(
+        scope=kind, surgeon_id=surgeon_id, patient_id=patient_id, only_link=only_link
+    )
     link = CalendarLink(
         scope=kind,
         surgeon_id=surgeon_id,

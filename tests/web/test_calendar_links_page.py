@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -13,6 +15,7 @@ from clinic.models import Surgeon
 from feeds import links
 from feeds.models import CalendarLink, LinkScope
 from tests.feeds.helpers import find_active
+from tests.racing import at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -122,3 +125,31 @@ def test_dates_and_times_read_as_the_clinic_writes_them() -> None:
     rendered = template.render(Context({"moment": moment}))
 
     assert rendered == "Wed 2 Dec 2026 · 09:20 · Wed 2 Dec 2026, 09:20"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_double_click_on_create_makes_one_link(
+    surgeon_a: Surgeon, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Both clicks have read the page's (empty) card before either writes.
+    both_checked = threading.Barrier(2)
+    create_link = links.create_link
+
+    def after_both_checked(**kwargs: Any) -> links.IssuedLink:
+        both_checked.wait(timeout=10)
+        return create_link(**kwargs)
+
+    monkeypatch.setattr(links, "create_link", after_both_checked)
+
+    def click() -> tuple[int, str]:
+        client = Client()
+        client.force_login(surgeon_a.user)  # type: ignore[arg-type]
+        response = client.post("/calendar-links/", {"scope": "surgeon"})
+        return response.status_code, response.content.decode()
+
+    answers = sorted(at_once([click, click]))
+
+    assert [status for status, _ in answers] == [200, 409]
+    assert "already has a link" in answers[1][1]
+    assert CalendarLink.objects.filter(revoked_at=None).count() == 1

@@ -162,9 +162,12 @@ def _create(
             surgeon_id=surgeon_id,
             patient_id=card.patient_id,
             actor=request.user,  # type: ignore[arg-type]
+            # A second click of Create finds the first one's link here.
+            only_link=True,
         )
     except DomainError as error:
-        messages.error(request, say(error))
+        said = place.duplicate if error.code == links.LINK_EXISTS else say(error)
+        messages.error(request, said)
         return _page(request, place, kwargs, status=error.status)
     return _issued(request, place, kwargs, issued, place.created)
 
