@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from clinic.models import Patient, Procedure
+from clinic.models import Patient, Procedure, ProcedureStatus
 from clinic.search import search_name
 from core import db, locks
 from followup import rules
@@ -148,10 +148,16 @@ def _existing_patients(record_numbers: Sequence[str]) -> dict[str, Patient]:
 
 
 def _existing_procedures(patient_ids: Sequence[int]) -> dict[ProcedureKey, set[int]]:
-    """The surgeons of each (patient, kind, surgery date) already registered."""
+    """The surgeons of each (patient, kind, surgery date) already registered.
+
+    A procedure entered in error is not one: its corrected row (another
+    surgeon, say) registers the procedure, as a single create would. A
+    cancelled one stays, so the same file again does not bring it back.
+    """
     found: dict[ProcedureKey, set[int]] = {}
+    registered = Procedure.objects.exclude(status=ProcedureStatus.ENTERED_IN_ERROR)
     for chunk in db.chunks(patient_ids, CHUNK_SIZE):
-        rows = Procedure.objects.filter(patient_id__in=chunk).values_list(
+        rows = registered.filter(patient_id__in=chunk).values_list(
             "patient_id", "kind", "surgery_date", "surgeon_id"
         )
         for patient_id, kind, surgery_date, surgeon_id in rows:

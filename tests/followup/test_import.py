@@ -320,6 +320,26 @@ def test_registered_procedure_with_another_surgeon_is_rejected(
     }
 
 
+def test_a_procedure_entered_in_error_does_not_block_its_corrected_row(
+    surgeon_a: Surgeon, surgeon_b: Surgeon
+) -> None:
+    # Imported with the wrong surgeon, marked entered in error, imported again
+    # corrected: as a single create reads it, the voided one is not there.
+    row = "R-001,Maria,Garcia,1970-05-17,{},endoscopic,2026-11-02"
+    import_csv(csv_bytes(row.format("surgeon_a")))
+    wrong = Procedure.objects.get()
+    services.cancel_procedure(
+        procedure_id=wrong.pk, reason="Wrong surgeon", entered_in_error=True
+    )
+
+    result = import_csv(csv_bytes(row.format("surgeon_b")))
+
+    assert (result.procedures_created, result.unchanged) == (1, 0)
+    corrected = Procedure.objects.exclude(pk=wrong.pk).get()
+    assert corrected.surgeon == surgeon_b
+    assert corrected.visits.exists()
+
+
 def test_excel_style_file_with_bom_crlf_and_quotes_imports(surgeon_a: Surgeon) -> None:
     # Columns in any order, in any case, with stray spaces and a blank row.
     header = (
