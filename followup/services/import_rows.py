@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
@@ -255,9 +256,11 @@ def check_batch(
 
 
 def _differs_from_registered(row: Row, patient: Patient) -> str | None:
+    # Composed, as `parse_name` gives the row's (a name saved before it did
+    # may hold its accents apart).
     registered = {
-        "given_name": patient.given_name,
-        "family_name": patient.family_name,
+        "given_name": unicodedata.normalize("NFC", patient.given_name),
+        "family_name": unicodedata.normalize("NFC", patient.family_name),
         "birth_date": patient.birth_date,
     }
     ours = dict(zip(registered, row.patient_data, strict=True))

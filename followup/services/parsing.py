@@ -10,6 +10,7 @@ the same way everywhere; the services take typed values only.
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from typing import TypeVar
 
 from django.conf import settings
@@ -124,9 +125,14 @@ def parse_name(value: str, *, field_name: str) -> str:
     """A patient's given or family name: text holding at least one letter.
 
     A number (or any text without a letter) is a value typed into the wrong
-    column, not a name.
+    column, not a name. Kept composed (NFC): "José" from a file that writes
+    the accent apart is the "José" typed at the desk.
     """
-    text = required_text(value, field_name=field_name, max_length=NAME_MAX_LENGTH)
+    text = required_text(
+        unicodedata.normalize("NFC", value or ""),
+        field_name=field_name,
+        max_length=NAME_MAX_LENGTH,
+    )
     if not any(char.isalpha() for char in text):
         raise InvalidInput(
             f"{field_name} {text!r} is not a name: it has no letter.",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import tracemalloc
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -208,6 +209,26 @@ def test_record_number_registered_to_someone_else_is_rejected(
         "correct the row, or the patient's record first.",
     }
     assert row_counts() == before
+
+
+def test_a_name_with_its_accents_written_apart_is_the_registered_name(
+    surgeon_a: Surgeon,
+) -> None:
+    # "José" typed at the desk is one character é; a file from a Mac may
+    # write it as e and a combining accent, which looks the same.
+    patient = PatientFactory.create(
+        record_number="R-001",
+        given_name="José",
+        family_name="Muñoz",
+        birth_date=dt.date(1970, 5, 17),
+    )
+    apart = unicodedata.normalize("NFD", "R-001,José,Muñoz")
+    data = csv_bytes(f"{apart},1970-05-17,surgeon_a,endoscopic,2026-11-02")
+
+    result = import_csv(data)
+
+    assert (result.patients_created, result.procedures_created) == (0, 1)
+    assert patient.procedures.count() == 1
 
 
 def test_record_number_with_two_names_in_one_file_is_rejected(
