@@ -138,11 +138,17 @@ def import_procedures_csv(
 
 
 def _existing_patients(record_numbers: Sequence[str]) -> dict[str, Patient]:
+    """The registered patients of these numbers, locked as a single create
+    locks its patient (`procedures.create_procedure`): a procedure registered
+    by hand meanwhile waits for the import and then finds its row, rather
+    than deadlocking with it (or doubling it) at the commit."""
     found: dict[str, Patient] = {}
     for chunk in db.chunks(record_numbers, CHUNK_SIZE):
         found.update(
             (p.record_number, p)
-            for p in Patient.objects.filter(record_number__in=chunk)
+            for p in Patient.objects.select_for_update(no_key=True)
+            .filter(record_number__in=chunk)
+            .order_by("pk")
         )
     return found
 

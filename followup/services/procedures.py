@@ -89,7 +89,11 @@ def _refuse_a_second(patient: Patient, kind: ProcedureKind, operated: dt.date) -
     day, still active), as the CSV import reads such a row: a double click
     on Save, or an API call sent twice, must not plan a second set of
     visits. Under the patient's row lock, so two at once see each other."""
-    list(Patient.objects.select_for_update().filter(pk=patient.pk).values_list("pk"))
+    list(
+        Patient.objects.select_for_update(no_key=True)
+        .filter(pk=patient.pk)
+        .values_list("pk")
+    )
     existing = (
         Procedure.objects.active()
         .filter(patient=patient, kind=kind, surgery_date=operated)

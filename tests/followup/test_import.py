@@ -608,6 +608,72 @@ def test_two_uploads_of_one_file_at_once_create_one_set(surgeon_a: Surgeon) -> N
     assert Visit.objects.count() == 400
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_procedure_registered_by_hand_during_an_import_is_not_doubled(
+    surgeon_a: Surgeon,
+) -> None:
+    patient = PatientFactory.create(
+        record_number="R-001",
+        given_name="Maria",
+        family_name="Garcia",
+        birth_date=dt.date(1970, 5, 17),
+    )
+    data = csv_bytes("R-001,Maria,Garcia,1970-05-17,surgeon_a,endoscopic,2026-11-02")
+    written = threading.Event()
+    clerk_done = threading.Event()
+    imported: list[services.ImportResult] = []
+    failed: list[BaseException] = []
+
+    def still_importing(rows: int) -> None:
+        # The row is written, not committed: a big file's next chunks.
+        written.set()
+        clerk_done.wait(timeout=3)
+
+    def upload() -> None:
+        try:
+            imported.append(
+                services.import_procedures_csv(
+                    data=data, actor=None, today=TODAY, progress=still_importing
+                )
+            )
+        except BaseException as exc:  # counted below, never swallowed
+            failed.append(exc)
+        finally:
+            connection.close()
+
+    def clerk_registers_it() -> None:
+        try:
+            written.wait(timeout=10)
+            services.create_procedure(
+                patient=Patient.objects.get(pk=patient.pk),
+                surgeon=surgeon_a,
+                kind=ProcedureKind.ENDOSCOPIC,
+                surgery_date=dt.date(2026, 11, 2),
+                today=TODAY,
+            )
+        except BaseException as exc:  # counted below, never swallowed
+            failed.append(exc)
+        finally:
+            clerk_done.set()
+            connection.close()
+
+    threads = [
+        threading.Thread(target=upload),
+        threading.Thread(target=clerk_registers_it),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert [r.procedures_created for r in imported] == [1]
+    assert [getattr(exc, "code", repr(exc)) for exc in failed] == [
+        "duplicate_procedure"
+    ]
+    assert patient.procedures.count() == 1
+
+
 # --- wide headers, many bad rows, chunks -------
 
 
