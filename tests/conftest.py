@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.db import connection
 
 from clinic.models import Surgeon
@@ -78,6 +79,21 @@ def _postgres_marker(request: pytest.FixtureRequest) -> None:
             connection.vendor == "postgresql",
             f"needs PostgreSQL; DATABASE_URL points at {connection.vendor}",
         )
+
+
+@pytest.fixture
+def own_feed_cache(settings: Any) -> None:
+    """A fresh cache and feed memory, the throttle counting in this process:
+    feed versions repeat across tests (`pytest.mark.usefixtures`)."""
+    from feeds import views
+
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    }
+    settings.CACHE_URL = ""
+    cache.clear()
+    views.memory.clear()
+    views.throttle.reset()
 
 
 @pytest.fixture

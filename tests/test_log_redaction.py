@@ -21,26 +21,17 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 
 from clinic.models import Surgeon
-from feeds import links, views
+from feeds import links
 from tests.processes import free_port
 
+# A fresh feed cache and process memory: feed versions repeat across tests.
+pytestmark = pytest.mark.usefixtures("own_feed_cache")
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(autouse=True)
-def _own_feed_cache(settings: Any) -> None:
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    }
-    settings.CACHE_URL = ""
-    cache.clear()
-    views.memory.clear()
-    views.throttle.reset()
 
 
 @pytest.fixture

@@ -9,32 +9,18 @@ then every feed scope is read as a calendar client reads it.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 from rest_framework.test import APIClient
 
-from feeds import links, views
+from feeds import links
 from followup.models import ContactAttempt, Visit, VisitEvent
 from tests.api.conftest import FREE_SLOT, World
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("own_feed_cache")]
 
 NOTE = "Zx9-PRIVATE-NOTE: lives with her daughter Quintina, deaf left ear"
-
-
-@pytest.fixture(autouse=True)
-def _own_feed_cache(settings: Any) -> None:
-    """A fresh feed cache and process memory: feed versions repeat across tests."""
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    }
-    settings.CACHE_URL = ""
-    cache.clear()
-    views.memory.clear()
-    views.throttle.reset()
 
 
 def record(desk: APIClient, visit: Visit, outcome: str, **extra: str) -> None:

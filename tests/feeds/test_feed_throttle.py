@@ -9,25 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
 from clinic.models import Surgeon
-from feeds import links, views
+from feeds import links
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("own_feed_cache")]
 PROXY = "10.0.0.1"
-
-
-@pytest.fixture(autouse=True)
-def _own_feed_cache(settings: Any) -> None:
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    }
-    settings.CACHE_URL = ""
-    cache.clear()
-    views.memory.clear()
-    views.throttle.reset()
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ import redis
 import vobject
 from caldav.calendarobjectresource import Event
 from caldav.davclient import DAVClient
-from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -36,22 +35,10 @@ from tests.factories import (
 )
 from tests.feeds.helpers import MADRID, book, cancel
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("own_feed_cache")]
 ROOT = Path(__file__).resolve().parents[2]
 ICALJS = Path(__file__).with_name("icaljs_parse.mjs")
 REDIS_URL = "redis://127.0.0.1:6379/3"
-
-
-@pytest.fixture(autouse=True)
-def _own_feed_cache(settings: Any) -> None:
-    """A fresh cache and process memory per test: versions repeat across tests."""
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    }
-    settings.CACHE_URL = ""  # throttle counts in this process
-    cache.clear()
-    views.memory.clear()
-    views.throttle.reset()
 
 
 def visit_of(procedure: Procedure, rule: str = "postop_control") -> Visit:

@@ -12,25 +12,13 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group, User
-from django.core.cache import cache
 from django.test import Client
 
 from clinic.models import Surgeon
-from feeds import links, views
+from feeds import links
 from tests.factories import PatientFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _own_feed_cache(settings: Any) -> None:
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    }
-    settings.CACHE_URL = ""
-    cache.clear()
-    views.memory.clear()
-    views.throttle.reset()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("own_feed_cache")]
 
 
 def created_by(user: User, **payload: Any) -> str:

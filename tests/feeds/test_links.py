@@ -11,28 +11,16 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 
 from clinic.models import Surgeon
-from feeds import links, views
+from feeds import links
 from feeds.models import CalendarLink
 from tests.factories import PatientFactory, surgeon_with_login
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _own_feed_cache(settings: Any) -> None:
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    }
-    settings.CACHE_URL = ""  # throttle counts in this process
-    cache.clear()
-    views.memory.clear()
-    views.throttle.reset()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("own_feed_cache")]
 
 
 def api(user: User) -> Client:

@@ -7,31 +7,17 @@ record number, and no label holding one, anywhere in the calendar.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import icalendar
 import pytest
 from django.contrib.auth.models import User
-from django.core.cache import cache
 from django.test import Client
 
 from clinic.models import ProcedureKind, Surgeon
-from feeds import views
 from tests.factories import PatientFactory, make_procedure
 from tests.feeds.helpers import book
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _own_feed_cache(settings: Any) -> None:
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    }
-    settings.CACHE_URL = ""
-    cache.clear()
-    views.memory.clear()
-    views.throttle.reset()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("own_feed_cache")]
 
 
 def test_the_patients_feed_holds_no_record_number_nor_label(

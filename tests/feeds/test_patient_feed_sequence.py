@@ -13,28 +13,16 @@ from typing import Any
 
 import icalendar
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
-from feeds import links, views
+from feeds import links
 from feeds.rendering import visit_uid
 from followup import services
 from tests.factories import PatientFactory, SurgeonFactory, make_procedure
 from tests.feeds.helpers import MADRID
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("own_feed_cache")]
 NOW = dt.datetime(2026, 11, 25, 8, tzinfo=MADRID)
-
-
-@pytest.fixture(autouse=True)
-def _own_feed_cache(settings: Any) -> None:
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    }
-    settings.CACHE_URL = ""
-    cache.clear()
-    views.memory.clear()
-    views.throttle.reset()
 
 
 def event_of(path: str, uid: str) -> Any:

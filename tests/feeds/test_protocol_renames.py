@@ -15,11 +15,10 @@ from typing import Any
 import icalendar
 import pytest
 from django.contrib.auth.models import User
-from django.core.cache import cache
 from django.test import Client
 
 from clinic.models import Surgeon
-from feeds import links, views
+from feeds import links
 from feeds.models import SurgeonCalendar
 from feeds.rendering import visit_uid
 from followup.models import FollowUpRule, Visit
@@ -27,19 +26,7 @@ from tests.factories import surgeon_with_login
 from tests.feeds.conftest import Radicale, at, book, postop_visit
 from tests.feeds.helpers import export_pending
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _own_feed_cache(settings: Any) -> None:
-    """A fresh cache and process memory per test: versions repeat across tests."""
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    }
-    settings.CACHE_URL = ""
-    cache.clear()
-    views.memory.clear()
-    views.throttle.reset()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("own_feed_cache")]
 
 
 @pytest.fixture
