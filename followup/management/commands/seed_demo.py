@@ -381,8 +381,12 @@ class Command(BaseCommand):
         transaction (`offers`, listening to `followup.changes`) to the
         patients whose window holds it, so the worklist and their patient
         pages show pending offers, and their offer texts are in the outbox."""
+        # Not one the patient has just confirmed by text (messaging's demo
+        # step): which visit that is depends on the hour the demo runs.
         booked = Visit.objects.filter(
-            status=VisitStatus.BOOKED, start__gte=now + dt.timedelta(days=2)
+            status=VisitStatus.BOOKED,
+            start__gte=now + dt.timedelta(days=2),
+            confirmed=False,
         ).order_by("start", "pk")
         for visit in booked:
             # A booked visit has a slot and a surgeon.
