@@ -294,31 +294,7 @@ def end_annual_reviews(
     reason = required_text(reason, field_name="reason", max_length=500)
     ended = end_date
     procedure = _locked_procedure(procedure_id)
-    if procedure.kind != ProcedureKind.ENDOSCOPIC_STEM_CELL:
-        raise Conflict(
-            "Only a stem-cell procedure has an annual-review programme.",
-            code="no_annual_programme",
-        )
-    if not procedure.is_active():
-        raise Conflict(
-            f"Procedure {procedure_id} is {procedure.get_status_display().lower()}.",
-            code="procedure_not_active",
-            params={"status": procedure.get_status_display().lower()},
-        )
-    if still_running and procedure.annual_reviews_ended_on is not None:
-        raise Conflict(
-            f"The programme of procedure {procedure_id} already ends on "
-            f"{procedure.annual_reviews_ended_on}.",
-            code="programme_already_ended",
-            params={"day": procedure.annual_reviews_ended_on},
-        )
-    if ended < procedure.surgery_date:
-        raise InvalidInput(
-            f"The programme cannot end ({ended}) before the surgery "
-            f"({procedure.surgery_date}).",
-            code="end_before_surgery",
-            params={"day": ended, "surgery_date": procedure.surgery_date},
-        )
+    _check_endable(procedure, ended, still_running=still_running)
     procedure.annual_reviews_ended_on = ended
     procedure.annual_reviews_end_reason = reason
     procedure.save(
@@ -344,6 +320,40 @@ def end_annual_reviews(
             )
             result.cancelled.append(visit.pk)
     return result
+
+
+def _check_endable(
+    procedure: Procedure, ended: dt.date, *, still_running: bool
+) -> None:
+    """Refuse ending this procedure's programme on `ended`: not a stem-cell
+    procedure, not active, ended meanwhile (`still_running`), or before the
+    surgery."""
+    procedure_id = procedure.pk
+    if procedure.kind != ProcedureKind.ENDOSCOPIC_STEM_CELL:
+        raise Conflict(
+            "Only a stem-cell procedure has an annual-review programme.",
+            code="no_annual_programme",
+        )
+    if not procedure.is_active():
+        raise Conflict(
+            f"Procedure {procedure_id} is {procedure.get_status_display().lower()}.",
+            code="procedure_not_active",
+            params={"status": procedure.get_status_display().lower()},
+        )
+    if still_running and procedure.annual_reviews_ended_on is not None:
+        raise Conflict(
+            f"The programme of procedure {procedure_id} already ends on "
+            f"{procedure.annual_reviews_ended_on}.",
+            code="programme_already_ended",
+            params={"day": procedure.annual_reviews_ended_on},
+        )
+    if ended < procedure.surgery_date:
+        raise InvalidInput(
+            f"The programme cannot end ({ended}) before the surgery "
+            f"({procedure.surgery_date}).",
+            code="end_before_surgery",
+            params={"day": ended, "surgery_date": procedure.surgery_date},
+        )
 
 
 def extend_annual_horizon(*, today: dt.date) -> int:
