@@ -13,10 +13,11 @@ class FeedsConfig(AppConfig):
     verbose_name = "Calendars"
 
     def ready(self) -> None:
-        from feeds import export  # models are ready only now
+        from feeds import export, versions  # models are ready only now
         from followup import changes
 
         changes.on_visits_changed(export.visits_changed)
+        changes.on_milestones_changed(versions.bump_patient_feeds)
         # Registers the tasks, which `feeds.export` sends by name
         # (`core.queue`), in every process, not only workers.
         from feeds import tasks  # noqa: F401

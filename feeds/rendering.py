@@ -301,20 +301,27 @@ CALENDAR_FOOTER = "END:VCALENDAR" + ical.CRLF
 
 
 def render_milestones(procedures: Iterable[Procedure]) -> str:
-    """The recovery milestones of these procedures, as all-day events."""
-    specs = RecoveryMilestone.objects.specs()
+    """The recovery milestones of these procedures, as all-day events.
+
+    An event changes when its procedure does (the surgery date corrected) or
+    its milestone does (the admin): LAST-MODIFIED is the later of the two,
+    and SEQUENCE the milestone's revision.
+    """
+    milestones = {m.code: m for m in RecoveryMilestone.objects.filter(active=True)}
+    specs = [milestone.as_spec() for milestone in milestones.values()]
     lines: list[str] = []
     for procedure in procedures:
         if not procedure.is_active():
             continue
-        stamp = ical.utc_stamp(procedure.updated_at)
         for spec, day in rules.milestones(plan_input(procedure), specs):
+            milestone = milestones[spec.code]
+            stamp = ical.utc_stamp(max(procedure.updated_at, milestone.updated_at))
             lines += [
                 "BEGIN:VEVENT",
                 f"UID:{uid_for('milestone', f'{procedure.pk}-{spec.code}')}",
                 f"DTSTAMP:{stamp}",
                 f"LAST-MODIFIED:{stamp}",
-                "SEQUENCE:0",
+                f"SEQUENCE:{milestone.revision}",
                 f"DTSTART;VALUE=DATE:{ical.date_stamp(day)}",
                 f"DTEND;VALUE=DATE:{ical.date_stamp(day + dt.timedelta(days=1))}",
                 f"SUMMARY:{ical.escape_text(spec.title)}",

@@ -156,6 +156,20 @@ def bump(keys: Collection[str], *, now: dt.datetime | None = None) -> None:
     link_cache.links.clear_on_commit()
 
 
+def bump_patient_feeds() -> None:
+    """Raise the version of every patient's feed that has one: the clinic's
+    recovery milestones, which each of them shows, changed. A feed with no
+    version yet gets one when first read, after this change."""
+    prefix = feed_key(LinkScope.PATIENT, 0).removesuffix("0")
+    bump(
+        list(
+            FeedVersion.objects.filter(key__startswith=prefix).values_list(
+                "key", flat=True
+            )
+        )
+    )
+
+
 def _bump_for_visits_portable(
     visit_ids: Collection[int], *, now: dt.datetime | None = None
 ) -> None:

@@ -11,6 +11,9 @@ outside work for after the commit.
 tell once the change is made: a booked slot given back (a cancel, an
 unbook, a reschedule away), with the slot it was. Offers of freed slots
 (`offers`) listen to it.
+
+`milestones_changed` tells that the clinic's recovery milestones changed
+(added, edited, switched off or deleted): every patient's feed shows them.
 """
 
 from __future__ import annotations
@@ -41,6 +44,21 @@ def visits_changed(visit_ids: Collection[int]) -> None:
         return
     for handler in _handlers:
         handler(visit_ids)
+
+
+MilestonesHandler = Callable[[], None]
+_milestone_handlers: list[MilestonesHandler] = []
+
+
+def on_milestones_changed(handler: MilestonesHandler) -> None:
+    """Register `handler` for every change of the milestones; twice is once."""
+    if handler not in _milestone_handlers:
+        _milestone_handlers.append(handler)
+
+
+def milestones_changed() -> None:
+    for handler in _milestone_handlers:
+        handler()
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.defaultfilters import pluralize
@@ -217,8 +218,27 @@ class ReplanJobAdmin(admin.ModelAdmin[ReplanJob]):
 
 @admin.register(RecoveryMilestone)
 class RecoveryMilestoneAdmin(admin.ModelAdmin[RecoveryMilestone]):
+    """Every patient's feed shows the milestones: each change reaches them."""
+
     form = SeenModelForm
     list_display = ["code", "title", "applies_to", "offset_amount", "offset_unit"]
+
+    def save_model(
+        self, request: HttpRequest, obj: RecoveryMilestone, form: Any, change: bool
+    ) -> None:
+        super().save_model(request, obj, form, change)
+        if form.changed_data or not change:
+            services.milestone_edited(milestone_id=obj.pk)
+
+    def delete_model(self, request: HttpRequest, obj: RecoveryMilestone) -> None:
+        super().delete_model(request, obj)
+        services.milestone_edited()
+
+    def delete_queryset(
+        self, request: HttpRequest, queryset: QuerySet[RecoveryMilestone]
+    ) -> None:
+        super().delete_queryset(request, queryset)
+        services.milestone_edited()
 
 
 EVENT_COLUMNS = (

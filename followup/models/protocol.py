@@ -145,6 +145,11 @@ class RecoveryMilestone(models.Model):
     offset_amount = models.PositiveIntegerField()
     offset_unit = models.CharField(max_length=8, choices=OffsetUnit.choices)
     active = models.BooleanField(default=True)
+    # The SEQUENCE of its events in the patients' feeds: rises on each edit
+    # (`followup.services.republish.milestone_edited`), so that calendar
+    # clients replace the copy they hold.
+    revision = models.PositiveIntegerField(default=0, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = RecoveryMilestoneQuerySet.as_manager()
 

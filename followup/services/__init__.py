@@ -69,7 +69,7 @@ from followup.services.replanning import (
     run_replan_job,
     start_replan,
 )
-from followup.services.republish import rule_edited, surgeon_edited
+from followup.services.republish import milestone_edited, rule_edited, surgeon_edited
 from followup.services.slots import (
     Slot,
     SlotSearch,
@@ -105,6 +105,7 @@ __all__ = [
     "import_procedures_csv",
     "job_for",
     "mark_no_show",
+    "milestone_edited",
     "parse_date",
     "parse_kind",
     "preview_correction",

@@ -9,6 +9,9 @@ Each such visit gets a higher SEQUENCE (RFC 5545: clients replace their copy
 only then) and a new `updated_at` (what the feeds compare their stored entry
 with), and is told to the calendars (`visits_changed`) in the same
 transaction: re-rendered, its feeds' versions raised, its export sent.
+
+A recovery milestone is no visit: edited, it is shown anew in every
+patient's feed (`milestone_edited`).
 """
 
 from __future__ import annotations
@@ -19,8 +22,8 @@ from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from followup.changes import visits_changed
-from followup.models import Visit
+from followup.changes import milestones_changed, visits_changed
+from followup.models import RecoveryMilestone, Visit
 
 # The fields of a rule and of a surgeon that calendar entries show.
 RULE_FIELDS_SHOWN = frozenset({"name"})
@@ -59,3 +62,15 @@ def surgeon_edited(*, surgeon_id: int, changed: Collection[str]) -> list[int]:
     if not SURGEON_FIELDS_SHOWN & set(changed):
         return []
     return republish(Visit.objects.filter(surgeon_id=surgeon_id))
+
+
+@transaction.atomic
+def milestone_edited(*, milestone_id: int | None = None) -> None:
+    """A recovery milestone was added, edited, switched off or deleted
+    (`milestone_id` None for the last): its events in the patients' feeds
+    get a higher SEQUENCE, and the feeds a new version."""
+    if milestone_id is not None:
+        RecoveryMilestone.objects.filter(pk=milestone_id).update(
+            revision=F("revision") + 1, updated_at=timezone.now()
+        )
+    milestones_changed()

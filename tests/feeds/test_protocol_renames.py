@@ -1,14 +1,18 @@
-"""A rule or a surgeon renamed in the admin reaches every calendar.
+"""A rule, a surgeon or a recovery milestone edited in the admin reaches
+every calendar.
 
 A calendar entry names the visit's rule and the surgeon; both live on rows
 of their own (`FollowUpRule`, `Surgeon`), which a clinic admin edits in the
 admin without touching any visit. The subscribed feed and the surgeon's
 CalDAV calendar must still show the new name, with a higher SEQUENCE so
-that clients replace the copy they hold.
+that clients replace the copy they hold. A milestone (an all-day event of
+the patient's own feed) is no visit at all: its edit must still reach the
+feeds already rendered and cached.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -21,7 +25,7 @@ from clinic.models import Surgeon
 from feeds import links
 from feeds.models import SurgeonCalendar
 from feeds.rendering import visit_uid
-from followup.models import FollowUpRule, Visit
+from followup.models import FollowUpRule, RecoveryMilestone, Visit
 from tests.factories import surgeon_with_login
 from tests.feeds.conftest import Radicale, at, book, postop_visit
 from tests.feeds.helpers import export_pending
@@ -147,3 +151,76 @@ def test_a_rule_and_a_surgeon_renamed_in_the_admin_reach_the_caldav_calendar(
     assert str(after["SUMMARY"]).startswith("Wound check · ")
     assert str(after["DESCRIPTION"]).startswith("With Dr. Ana Alvarez-Ruiz.")
     assert int(after["SEQUENCE"]) > int(before["SEQUENCE"])
+
+
+def edit_milestone(client: Client, milestone: RecoveryMilestone, **values: Any) -> None:
+    fields = {
+        "code": milestone.code,
+        "title": milestone.title,
+        "applies_to": milestone.applies_to,
+        "offset_amount": milestone.offset_amount,
+        "offset_unit": milestone.offset_unit,
+        "active": "on" if milestone.active else "",
+        **values,
+    }
+    response = client.post(
+        f"/admin/followup/recoverymilestone/{milestone.pk}/change/", fields
+    )
+    assert response.status_code == 302, response.content.decode()[-2000:]
+
+
+def milestone_events(path: str) -> dict[str, Any]:
+    response = Client().get(path)
+    assert response.status_code == 200
+    calendar = icalendar.Calendar.from_ical(response.content)
+    return {
+        str(event["UID"]): event
+        for event in calendar.walk("VEVENT")
+        if str(event["UID"]).startswith("milestone-")
+    }
+
+
+def test_a_milestone_edited_in_the_admin_reaches_a_patients_subscribed_feed(
+    surgeon: Surgeon, admin_client: Client
+) -> None:
+    visit = postop_visit(surgeon)
+    path = links.create_link(
+        scope="patient", patient_id=visit.patient_id, by_command=True
+    ).path
+    milestone = RecoveryMilestone.objects.get(title="Sports may be resumed")
+    (uid,) = [
+        uid
+        for uid, event in milestone_events(path).items()  # rendered and cached
+        if str(event["SUMMARY"]) == milestone.title
+    ]
+    before = milestone_events(path)[uid]
+
+    edit_milestone(
+        admin_client,
+        milestone,
+        title="Light sports may be resumed",
+        offset_amount=milestone.offset_amount + 7,  # days
+    )
+    after = milestone_events(path)[uid]
+
+    assert str(after["SUMMARY"]) == "Light sports may be resumed"
+    assert after.decoded("DTSTART") == before.decoded("DTSTART") + dt.timedelta(days=7)
+    assert int(after["SEQUENCE"]) > int(before["SEQUENCE"])
+
+
+def test_a_milestone_switched_off_in_the_admin_leaves_a_patients_feed(
+    surgeon: Surgeon, admin_client: Client
+) -> None:
+    visit = postop_visit(surgeon)
+    path = links.create_link(
+        scope="patient", patient_id=visit.patient_id, by_command=True
+    ).path
+    milestone = RecoveryMilestone.objects.get(title="Sports may be resumed")
+    titles = [str(e["SUMMARY"]) for e in milestone_events(path).values()]
+    assert milestone.title in titles
+
+    edit_milestone(admin_client, milestone, active="")
+
+    titles = [str(e["SUMMARY"]) for e in milestone_events(path).values()]
+    assert milestone.title not in titles
+    assert titles  # the other milestones stay
