@@ -57,13 +57,19 @@ class IssuedLink:
 # --- who may see and manage links ------------------------------------------
 
 
-def visible_to(user: AnyUser | None) -> QuerySet[CalendarLink]:
+def visible_to(
+    user: AnyUser | None, *, revoked: bool = False
+) -> QuerySet[CalendarLink]:
     """The links this user may see, rotate and revoke: every unrevoked one,
-    with `serving` telling whether its feed answers (lookup.owner_may_hold)."""
+    with `serving` telling whether its feed answers (lookup.owner_may_hold).
+
+    `revoked`: the revoked ones they could have managed too (a page's second
+    click on Revoke finds its link there, to say it is revoked already).
+    """
     staff = staff_of(user)
-    links = CalendarLink.objects.filter(revoked_at=None).annotate(
-        serving=lookup.owner_may_hold()
-    )
+    links = CalendarLink.objects.annotate(serving=lookup.owner_may_hold())
+    if not revoked:
+        links = links.filter(revoked_at=None)
     if Role.ADMIN in staff.roles:
         return links
     # Rights follow the role held now, never who created the link: a clerk
@@ -84,9 +90,12 @@ def is_serving(link_id: int) -> bool:
     return found.exists()
 
 
-def access_link(user: AnyUser | None, link_id: int) -> CalendarLink:
-    """A live link the user may manage; 404 for any other, so none is confirmed."""
-    link = visible_to(user).filter(pk=link_id).first()
+def access_link(
+    user: AnyUser | None, link_id: int, *, revoked: bool = False
+) -> CalendarLink:
+    """A live link the user may manage (with `revoked`, or one revoked since);
+    404 for any other, so none is confirmed."""
+    link = visible_to(user, revoked=revoked).filter(pk=link_id).first()
     if link is None:
         raise NotFound(f"Calendar link {link_id} does not exist.")
     return link
@@ -244,13 +253,21 @@ def create_link(
     return IssuedLink(link=link, token=token)
 
 
-def _locked_live_link(link_id: int) -> CalendarLink:
-    link = (
-        CalendarLink.objects.select_for_update()
-        .filter(pk=link_id, revoked_at=None)
-        .first()
-    )
-    if link is None:
+# A revoke refused because the link was revoked already (`seen_live`).
+LINK_REVOKED = "link_revoked"
+
+
+def _locked_live_link(link_id: int, *, seen_live: bool = False) -> CalendarLink:
+    """The live link, locked; a revoked one is not found, or, to a caller
+    that was shown it live (`seen_live`), refused as revoked already."""
+    link = CalendarLink.objects.select_for_update().filter(pk=link_id).first()
+    if link is not None and link.revoked_at is not None and seen_live:
+        raise Conflict(
+            "This calendar link was revoked already; nothing was changed.",
+            code=LINK_REVOKED,
+            params={"revoked_at": link.revoked_at},
+        )
+    if link is None or link.revoked_at is not None:
         raise NotFound(f"Calendar link {link_id} does not exist.")
     return link
 
@@ -292,10 +309,19 @@ def _require_issuer(scope: str, user: User | None, by_command: bool) -> None:
 
 @transaction.atomic
 def revoke_link(
-    *, link_id: int, now: dt.datetime, actor: AnyUser | None = None
+    *,
+    link_id: int,
+    now: dt.datetime,
+    actor: AnyUser | None = None,
+    seen_live: bool = False,
 ) -> CalendarLink:
-    """End the link; its row stays as the record of who had access."""
-    link = _locked_live_link(link_id)
+    """End the link; its row stays as the record of who had access.
+
+    `seen_live`: the caller showed the link live (a page). One revoked since
+    is refused (409 `link_revoked`, its `revoked_at` in the params) rather
+    than not found, checked under the lock (a page's double click).
+    """
+    link = _locked_live_link(link_id, seen_live=seen_live)
     link.revoked_at = now
     user = _user(actor)
     link.revoked_by = user

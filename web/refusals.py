@@ -266,6 +266,10 @@ WORDS: dict[str, Callable[[Params], str]] = {
     "unknown_scope": lambda p: "Choose which calendar the link is for.",
     "invalid_owner": lambda p: "Choose which calendar the link is for.",
     "unknown_patient": lambda p: "That patient is no longer in the clinic's records.",
+    "link_revoked": lambda p: (
+        f"This link was already revoked, on {when(p['revoked_at'])}: its URL no "
+        "longer works. Nothing was changed."
+    ),
 }
 
 

@@ -153,3 +153,71 @@ def test_a_double_click_on_create_makes_one_link(
     assert [status for status, _ in answers] == [200, 409]
     assert "already has a link" in answers[1][1]
     assert CalendarLink.objects.filter(revoked_at=None).count() == 1
+
+
+# 08:20 UTC is 09:20 in Madrid in December.
+FIRST_CLICK = dt.datetime(2026, 12, 2, 8, 20, tzinfo=dt.UTC)
+
+
+def test_a_second_click_on_revoke_says_the_link_is_revoked_already(
+    client: Client,
+    surgeon_a: Surgeon,
+    surgeon_b: Surgeon,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    mine = links.create_link(scope="surgeon", surgeon_id=surgeon_a.pk).link
+    client.force_login(surgeon_a.user)  # type: ignore[arg-type]
+    monkeypatch.setattr("clinic.clock.now", lambda: FIRST_CLICK)
+    client.post(f"/calendar-links/{mine.pk}/revoke/", follow=True)
+    later = FIRST_CLICK + dt.timedelta(seconds=1)
+    monkeypatch.setattr("clinic.clock.now", lambda: later)
+
+    again = client.post(f"/calendar-links/{mine.pk}/revoke/", follow=True)
+
+    assert again.redirect_chain == [("/calendar-links/", 302)]
+    assert again.status_code == 200
+    text = again.content.decode()
+    assert (
+        "This link was already revoked, on Wed 2 Dec 2026, 09:20: its URL no "
+        "longer works. Nothing was changed."
+    ) in text
+    assert "Link revoked" not in text
+    assert "Create a calendar link" in text
+    mine.refresh_from_db()
+    assert (mine.revoked_at, mine.revoked_by) == (FIRST_CLICK, surgeon_a.user)
+    # Nothing is confirmed to whoever could not have revoked it.
+    client.force_login(surgeon_b.user)  # type: ignore[arg-type]
+    assert client.post(f"/calendar-links/{mine.pk}/revoke/").status_code == 404
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_double_click_on_revoke_revokes_once(
+    surgeon_a: Surgeon, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mine = links.create_link(scope="surgeon", surgeon_id=surgeon_a.pk).link
+    monkeypatch.setattr("clinic.clock.now", lambda: FIRST_CLICK)
+    # Both clicks have found the page's live link before either revokes it.
+    both_found = threading.Barrier(2)
+    revoke_link = links.revoke_link
+
+    def after_both_found(**kwargs: Any) -> CalendarLink:
+        both_found.wait(timeout=10)
+        return revoke_link(**kwargs)
+
+    monkeypatch.setattr(links, "revoke_link", after_both_found)
+
+    def click() -> tuple[int, str]:
+        client = Client()
+        client.force_login(surgeon_a.user)  # type: ignore[arg-type]
+        response = client.post(f"/calendar-links/{mine.pk}/revoke/", follow=True)
+        return response.status_code, response.content.decode()
+
+    answers = at_once([click, click])
+
+    assert [status for status, _ in answers] == [200, 200]
+    texts = [text for _, text in answers]
+    assert sum("Link revoked: its URL no longer works." in t for t in texts) == 1
+    assert sum("This link was already revoked" in t for t in texts) == 1
+    mine.refresh_from_db()
+    assert (mine.revoked_at, mine.revoked_by) == (FIRST_CLICK, surgeon_a.user)

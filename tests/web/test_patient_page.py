@@ -289,6 +289,35 @@ def test_revoking_ends_the_link(client: Client, front_desk: User) -> None:
     assert "Create a calendar link" in text
 
 
+def test_a_second_click_on_revoke_shows_the_patient_page_saying_so(
+    client: Client, front_desk: User
+) -> None:
+    patient = make_procedure(today=TODAY).patient
+    other = make_procedure(today=TODAY).patient
+    client.force_login(front_desk)
+    create_link(client, patient)
+    link = CalendarLink.objects.get()
+    revoke = f"/desk/patients/{patient.pk}/calendar-link/{link.pk}/revoke/"
+    client.post(revoke, follow=True)
+
+    again = client.post(revoke, follow=True)
+
+    assert again.redirect_chain == [
+        (f"/desk/patients/{patient.pk}/#calendar-link", 302)
+    ]
+    text = again.content.decode()
+    assert (
+        "This link was already revoked, on Wed 25 Nov 2026, 08:00: its URL no "
+        "longer works. Nothing was changed."
+    ) in text
+    assert "Create a calendar link" in text
+    link.refresh_from_db()
+    assert (link.revoked_at, link.revoked_by) == (NOW, front_desk)
+    # From another patient's page, it is not theirs to speak of.
+    elsewhere = f"/desk/patients/{other.pk}/calendar-link/{link.pk}/revoke/"
+    assert client.post(elsewhere).status_code == 404
+
+
 def test_another_patients_link_cannot_be_rotated_from_this_page(
     client: Client, front_desk: User
 ) -> None:

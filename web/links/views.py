@@ -49,8 +49,11 @@ class LinkPlace(Protocol):
 
     def cards(self, request: HttpRequest, **kwargs: Any) -> list[LinkCard]: ...
 
-    def link(self, request: HttpRequest, link_id: int, **kwargs: Any) -> CalendarLink:
-        """A link of this page the person may manage; NotFound for any other."""
+    def link(
+        self, request: HttpRequest, link_id: int, *, revoked: bool, **kwargs: Any
+    ) -> CalendarLink:
+        """A link of this page the person may manage, or with `revoked` one
+        revoked since (`links.access_link`); NotFound for any other."""
         ...
 
     def page(
@@ -81,8 +84,10 @@ class OwnLinks:
     def cards(self, request: HttpRequest, **kwargs: Any) -> list[LinkCard]:
         return own_cards(request)
 
-    def link(self, request: HttpRequest, link_id: int, **kwargs: Any) -> CalendarLink:
-        return links.access_link(request.user, link_id)
+    def link(
+        self, request: HttpRequest, link_id: int, *, revoked: bool, **kwargs: Any
+    ) -> CalendarLink:
+        return links.access_link(request.user, link_id, revoked=revoked)
 
     def page(
         self,
@@ -203,8 +208,17 @@ def _rotate(
 def _revoke(
     request: HttpRequest, place: LinkPlace, kwargs: dict[str, Any], link: CalendarLink
 ) -> HttpResponse:
-    links.revoke_link(link_id=link.pk, now=clock.now(), actor=request.user)
-    messages.success(request, "Link revoked: its URL no longer works.")
+    try:
+        # A second click of Revoke finds the first one's revocation here.
+        links.revoke_link(
+            link_id=link.pk, now=clock.now(), actor=request.user, seen_live=True
+        )
+    except DomainError as error:
+        if error.code != links.LINK_REVOKED:
+            raise
+        messages.info(request, say(error))
+    else:
+        messages.success(request, "Link revoked: its URL no longer works.")
     return HttpResponseRedirect(place.back(**kwargs))
 
 
@@ -219,7 +233,8 @@ def change(
 ) -> HttpResponse:
     """Rotate or revoke one of the page's links; a refusal is the page again."""
     _guard(request, place)
-    link = place.link(request, link_id, **kwargs)
+    # A second Revoke finds its link revoked, to say so rather than 404.
+    link = place.link(request, link_id, revoked=move == "revoke", **kwargs)
     try:
         return MOVES[move](request, place, kwargs, link)
     except DomainError as error:

@@ -152,9 +152,11 @@ class PatientLinks:
         card = patient_card(request, patient.pk)
         return [card] if card is not None else []
 
-    def link(self, request: HttpRequest, link_id: int, *, pk: int) -> CalendarLink:
+    def link(
+        self, request: HttpRequest, link_id: int, *, revoked: bool, pk: int
+    ) -> CalendarLink:
         patient = patient_for(request, pk, write=True)
-        link = links.access_link(request.user, link_id)
+        link = links.access_link(request.user, link_id, revoked=revoked)
         if link.scope != LinkScope.PATIENT or link.patient_id != patient.pk:
             raise NotFound(f"Calendar link {link_id} does not exist.")
         return link
