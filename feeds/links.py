@@ -16,6 +16,7 @@ Each sees and manages the links they could create, plus the ones they made.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -255,6 +256,14 @@ def create_link(
 
 # A revoke refused because the link was revoked already (`seen_live`).
 LINK_REVOKED = "link_revoked"
+# A rotate refused because the link was rotated since it was shown (`shown`).
+LINK_ROTATED = "link_rotated"
+
+
+def fingerprint(link: CalendarLink) -> str:
+    """The link's current URL as a page shows it, without the URL: a digest
+    that changes with every rotation (`rotate_link`'s `shown`)."""
+    return hashlib.sha256(link.token_hash.encode()).hexdigest()[:16]
 
 
 def _locked_live_link(link_id: int, *, seen_live: bool = False) -> CalendarLink:
@@ -279,13 +288,24 @@ def rotate_link(
     actor: AnyUser | None = None,
     now: dt.datetime | None = None,
     by_command: bool = False,
+    shown: str | None = None,
 ) -> IssuedLink:
     """Give the link a new token; the old one stops working at once.
 
     The link keeps its last-use time: it is the same subscription. The new
     URL is the rotator's (or, said explicitly, a command's) to answer for.
+
+    `shown`: the link's `fingerprint` as a page showed it. A link rotated
+    since (another tab, a second click) is refused (409 `link_rotated`),
+    checked under the lock: the URL that rotation handed out keeps working.
     """
     link = _locked_live_link(link_id)
+    if shown is not None and shown != fingerprint(link):
+        raise Conflict(
+            "This calendar link was rotated after it was shown; nothing was changed.",
+            code=LINK_ROTATED,
+            params={"rotated_at": link.rotated_at},
+        )
     user = _user(actor)
     _require_issuer(link.scope, user, by_command)
     token, link.token_hash = new_token()

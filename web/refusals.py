@@ -270,6 +270,13 @@ WORDS: dict[str, Callable[[Params], str]] = {
         f"This link was already revoked, on {when(p['revoked_at'])}: its URL no "
         "longer works. Nothing was changed."
     ),
+    "link_rotated": lambda p: (
+        "This link was rotated"
+        + (f" on {when(p['rotated_at'])}," if p.get("rotated_at") else "")
+        + " after your page was shown. Nothing was changed: the URL issued then "
+        "is the one that works now; if you still need a new one, rotate the "
+        "link again."
+    ),
 }
 
 

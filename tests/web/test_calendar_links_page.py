@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 import threading
 from typing import Any
 
@@ -221,3 +223,101 @@ def test_a_double_click_on_revoke_revokes_once(
     assert sum("This link was already revoked" in t for t in texts) == 1
     mine.refresh_from_db()
     assert (mine.revoked_at, mine.revoked_by) == (FIRST_CLICK, surgeon_a.user)
+
+
+# What a page's Rotate form carries: the link as the page showed it.
+SHOWN = re.compile(r'name="shown" value="([0-9a-f]{16})"')
+
+
+def shown_on(page: str) -> dict[str, str]:
+    """The Rotate form of the page's one link, as the browser posts it."""
+    (shown,) = SHOWN.findall(page)
+    return {"shown": shown}
+
+
+def feed_path(url: str) -> str:
+    return "/calendar/" + url.split("/calendar/")[1]
+
+
+def test_a_rotate_from_a_page_shown_before_another_rotation_is_refused(
+    surgeon_a: Surgeon, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mine = links.create_link(scope="surgeon", surgeon_id=surgeon_a.pk).link
+    rotate = f"/calendar-links/{mine.pk}/rotate/"
+    old_tab, new_tab = Client(), Client()
+    for tab in (old_tab, new_tab):
+        tab.force_login(surgeon_a.user)  # type: ignore[arg-type]
+    old_page = old_tab.get("/calendar-links/").content.decode()
+    monkeypatch.setattr("clinic.clock.now", lambda: FIRST_CLICK)
+    new_page = new_tab.get("/calendar-links/").content.decode()
+    handed_out = new_tab.post(rotate, shown_on(new_page)).context["new_url"].url
+    later = FIRST_CLICK + dt.timedelta(minutes=5)
+    monkeypatch.setattr("clinic.clock.now", lambda: later)
+
+    stale = old_tab.post(rotate, shown_on(old_page))
+
+    assert stale.status_code == 409
+    text = stale.content.decode()
+    assert (
+        "This link was rotated on Wed 2 Dec 2026, 09:20, after your page was "
+        "shown. Nothing was changed: the URL issued then is the one that works "
+        "now; if you still need a new one, rotate the link again."
+    ) in text
+    assert stale.context["new_url"] is None
+    assert "/calendar/" not in text
+    assert old_tab.get(feed_path(handed_out)).status_code == 200
+    mine.refresh_from_db()
+    assert mine.rotated_at == FIRST_CLICK
+    # The page it answers with shows the link as it is: its Rotate works.
+    assert old_tab.post(rotate, shown_on(text)).status_code == 200
+
+
+def test_a_rotate_with_an_unreadable_page_copy_is_refused_and_changes_nothing(
+    client: Client, surgeon_a: Surgeon
+) -> None:
+    mine = links.create_link(scope="surgeon", surgeon_id=surgeon_a.pk).link
+    client.force_login(surgeon_a.user)  # type: ignore[arg-type]
+
+    response = client.post(
+        f"/calendar-links/{mine.pk}/rotate/", {"shown": "not a fingerprint"}
+    )
+
+    assert response.status_code == 400
+    text = html.unescape(response.content.decode())
+    assert "This page's copy of the link is unreadable, so nothing was changed" in text
+    assert CalendarLink.objects.get().token_hash == mine.token_hash
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_double_click_on_rotate_rotates_once(
+    surgeon_a: Surgeon, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mine = links.create_link(scope="surgeon", surgeon_id=surgeon_a.pk).link
+    monkeypatch.setattr("clinic.clock.now", lambda: FIRST_CLICK)
+    page = Client()
+    page.force_login(surgeon_a.user)  # type: ignore[arg-type]
+    form = shown_on(page.get("/calendar-links/").content.decode())
+    # Both clicks have found the page's link before either rotates it.
+    both_found = threading.Barrier(2)
+    rotate_link = links.rotate_link
+
+    def after_both_found(**kwargs: Any) -> links.IssuedLink:
+        both_found.wait(timeout=10)
+        return rotate_link(**kwargs)
+
+    monkeypatch.setattr(links, "rotate_link", after_both_found)
+
+    def click() -> tuple[int, str]:
+        client = Client()
+        client.force_login(surgeon_a.user)  # type: ignore[arg-type]
+        response = client.post(f"/calendar-links/{mine.pk}/rotate/", form)
+        url = response.context["new_url"].url if response.status_code == 200 else ""
+        return response.status_code, url or response.content.decode()
+
+    answers = sorted(at_once([click, click]))
+
+    assert [status for status, _ in answers] == [200, 409]
+    handed_out, refused = answers[0][1], answers[1][1]
+    assert "This link was rotated on Wed 2 Dec 2026, 09:20" in refused
+    assert page.get(feed_path(handed_out)).status_code == 200

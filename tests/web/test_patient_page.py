@@ -269,6 +269,30 @@ def test_rotating_gives_a_new_url_and_the_old_one_stops(
     assert client.get(f"/calendar/{second}.ics").status_code == 200
 
 
+def test_a_rotate_from_a_stale_patient_page_keeps_the_url_just_handed_out(
+    client: Client, front_desk: User
+) -> None:
+    patient = make_procedure(today=TODAY).patient
+    client.force_login(front_desk)
+    create_link(client, patient)
+    link = CalendarLink.objects.get()
+    rotate = f"/desk/patients/{patient.pk}/calendar-link/{link.pk}/rotate/"
+    old_page = page(client, patient).content.decode()
+    (seen,) = re.findall(r'name="shown" value="([0-9a-f]{16})"', old_page)
+    handed_out = shown_token(client.post(rotate, {"shown": seen}))
+
+    stale = client.post(rotate, {"shown": seen})
+
+    assert stale.status_code == 409
+    text = stale.content.decode()
+    assert (
+        "This link was rotated on Wed 25 Nov 2026, 08:00, after your page was "
+        "shown. Nothing was changed"
+    ) in text
+    assert TOKEN_URL.search(text) is None
+    assert client.get(f"/calendar/{handed_out}.ics").status_code == 200
+
+
 def test_revoking_ends_the_link(client: Client, front_desk: User) -> None:
     patient = make_procedure(today=TODAY).patient
     client.force_login(front_desk)

@@ -63,6 +63,8 @@ class LinkRow:
     rotate_url: str
     revoke_url: str
     new_url: NewUrl | None
+    # The link as the page shows it (`links.fingerprint`), which Rotate posts.
+    shown: str
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,7 @@ class LinkCard:
                 new_url=self.new_url
                 if self.new_url and self.new_url.link_id == link.pk
                 else None,
+                shown=links.fingerprint(link),
             )
             for link in self.links
         ]

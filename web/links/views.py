@@ -14,6 +14,7 @@ rendered directly (never kept for a redirect) and never cached.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -28,7 +29,7 @@ from clinic import clock
 from feeds import links
 from feeds.models import CalendarLink
 from followup.access import Role, staff_of
-from followup.exceptions import DomainError
+from followup.exceptions import DomainError, InvalidInput
 from web.links.cards import LinkCard, NewUrl, own_cards
 from web.methods import post_or_show
 from web.refusals import say
@@ -198,10 +199,32 @@ def create(request: HttpRequest, place: LinkPlace, **kwargs: Any) -> HttpRespons
     return _create(request, place, kwargs)
 
 
+# A link's fingerprint as a page carries it (`links.fingerprint`).
+FINGERPRINT = re.compile(r"[0-9a-f]{16}")
+
+
+def _seen(request: HttpRequest) -> str | None:
+    """The link as the page showed it (`shown`, hidden): None when the form
+    carries none (an old page: not compared), refused when unreadable."""
+    shown = request.POST.get("shown", "")
+    if not shown:
+        return None
+    if not FINGERPRINT.fullmatch(shown):
+        raise InvalidInput(
+            "This page's copy of the link is unreadable, so nothing was "
+            "changed. Here is the page again: rotate from it.",
+            code="invalid_shown",
+        )
+    return shown
+
+
 def _rotate(
     request: HttpRequest, place: LinkPlace, kwargs: dict[str, Any], link: CalendarLink
 ) -> HttpResponse:
-    issued = links.rotate_link(link_id=link.pk, actor=request.user, now=clock.now())
+    # A stale page (another tab's rotation, a second click) is refused here.
+    issued = links.rotate_link(
+        link_id=link.pk, actor=request.user, now=clock.now(), shown=_seen(request)
+    )
     return _issued(request, place, kwargs, issued, place.rotated)
 
 
