@@ -258,6 +258,8 @@ def create_link(
 LINK_REVOKED = "link_revoked"
 # A rotate refused because the link was rotated since it was shown (`shown`).
 LINK_ROTATED = "link_rotated"
+# A rotate refused because the link was revoked since it was shown (`seen_live`).
+LINK_REVOKED_SINCE = "link_revoked_since"
 
 
 def fingerprint(link: CalendarLink) -> str:
@@ -266,14 +268,16 @@ def fingerprint(link: CalendarLink) -> str:
     return hashlib.sha256(link.token_hash.encode()).hexdigest()[:16]
 
 
-def _locked_live_link(link_id: int, *, seen_live: bool = False) -> CalendarLink:
+def _locked_live_link(
+    link_id: int, *, seen_live: bool = False, code: str = LINK_REVOKED
+) -> CalendarLink:
     """The live link, locked; a revoked one is not found, or, to a caller
-    that was shown it live (`seen_live`), refused as revoked already."""
+    that was shown it live (`seen_live`), refused as revoked already (`code`)."""
     link = CalendarLink.objects.select_for_update().filter(pk=link_id).first()
     if link is not None and link.revoked_at is not None and seen_live:
         raise Conflict(
             "This calendar link was revoked already; nothing was changed.",
-            code=LINK_REVOKED,
+            code=code,
             params={"revoked_at": link.revoked_at},
         )
     if link is None or link.revoked_at is not None:
@@ -289,6 +293,7 @@ def rotate_link(
     now: dt.datetime | None = None,
     by_command: bool = False,
     shown: str | None = None,
+    seen_live: bool = False,
 ) -> IssuedLink:
     """Give the link a new token; the old one stops working at once.
 
@@ -298,8 +303,12 @@ def rotate_link(
     `shown`: the link's `fingerprint` as a page showed it. A link rotated
     since (another tab, a second click) is refused (409 `link_rotated`),
     checked under the lock: the URL that rotation handed out keeps working.
+
+    `seen_live`: the caller showed the link live (a page). One revoked since
+    (another tab) is refused (409 `link_revoked_since`, its `revoked_at` in
+    the params) rather than not found, checked under the lock as well.
     """
-    link = _locked_live_link(link_id)
+    link = _locked_live_link(link_id, seen_live=seen_live, code=LINK_REVOKED_SINCE)
     if shown is not None and shown != fingerprint(link):
         raise Conflict(
             "This calendar link was rotated after it was shown; nothing was changed.",

@@ -277,6 +277,11 @@ WORDS: dict[str, Callable[[Params], str]] = {
         "is the one that works now; if you still need a new one, rotate the "
         "link again."
     ),
+    "link_revoked_since": lambda p: (
+        f"This link was revoked on {when(p['revoked_at'])}, after your page was "
+        "shown: its URL no longer works and it cannot be rotated. Nothing was "
+        "changed; create a new link if one is needed."
+    ),
 }
 
 

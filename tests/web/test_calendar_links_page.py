@@ -6,6 +6,7 @@ import datetime as dt
 import html
 import re
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -321,3 +322,96 @@ def test_a_double_click_on_rotate_rotates_once(
     handed_out, refused = answers[0][1], answers[1][1]
     assert "This link was rotated on Wed 2 Dec 2026, 09:20" in refused
     assert page.get(feed_path(handed_out)).status_code == 200
+
+
+REVOKED_BEFORE_ROTATE = (
+    "This link was revoked on Wed 2 Dec 2026, 09:20, after your page was shown: "
+    "its URL no longer works and it cannot be rotated. Nothing was changed; "
+    "create a new link if one is needed."
+)
+
+
+def test_a_rotate_from_a_page_shown_before_a_revoke_is_refused(
+    surgeon_a: Surgeon, surgeon_b: Surgeon, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mine = links.create_link(scope="surgeon", surgeon_id=surgeon_a.pk).link
+    rotate = f"/calendar-links/{mine.pk}/rotate/"
+    old_tab, new_tab = Client(), Client()
+    for tab in (old_tab, new_tab):
+        tab.force_login(surgeon_a.user)  # type: ignore[arg-type]
+    old_page = old_tab.get("/calendar-links/").content.decode()
+    monkeypatch.setattr("clinic.clock.now", lambda: FIRST_CLICK)
+    new_tab.post(f"/calendar-links/{mine.pk}/revoke/")
+    later = FIRST_CLICK + dt.timedelta(minutes=5)
+    monkeypatch.setattr("clinic.clock.now", lambda: later)
+
+    stale = old_tab.post(rotate, shown_on(old_page))
+
+    assert stale.status_code == 409
+    text = stale.content.decode()
+    assert REVOKED_BEFORE_ROTATE in text
+    assert stale.context["new_url"] is None
+    assert "/calendar/" not in text
+    # The page as it is now: the link is gone, a new one can be created.
+    assert "Create a calendar link" in text
+    assert "Rotate (new URL)" not in text
+    # A page served before Rotate carried `shown` is refused the same way.
+    assert old_tab.post(rotate).status_code == 409
+    revoked = CalendarLink.objects.get()
+    assert (revoked.revoked_at, revoked.revoked_by) == (FIRST_CLICK, surgeon_a.user)
+    assert (revoked.token_hash, revoked.rotated_at) == (mine.token_hash, None)
+    # Nothing is confirmed to whoever could not have rotated it.
+    old_tab.force_login(surgeon_b.user)  # type: ignore[arg-type]
+    assert old_tab.post(rotate, shown_on(old_page)).status_code == 404
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_rotate_while_another_tab_revokes_changes_nothing(
+    surgeon_a: Surgeon, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mine = links.create_link(scope="surgeon", surgeon_id=surgeon_a.pk).link
+    monkeypatch.setattr("clinic.clock.now", lambda: FIRST_CLICK)
+    page = Client()
+    page.force_login(surgeon_a.user)  # type: ignore[arg-type]
+    form = shown_on(page.get("/calendar-links/").content.decode())
+    # The Rotate has found the link live; the Revoke ends it before the
+    # Rotate takes the link's lock.
+    rotate_found, revoked = threading.Event(), threading.Event()
+    rotate_link, revoke_link = links.rotate_link, links.revoke_link
+
+    def after_the_revoke(**kwargs: Any) -> links.IssuedLink:
+        rotate_found.set()
+        revoked.wait(timeout=10)
+        return rotate_link(**kwargs)
+
+    def while_rotating(**kwargs: Any) -> CalendarLink:
+        rotate_found.wait(timeout=10)
+        try:
+            return revoke_link(**kwargs)
+        finally:
+            revoked.set()
+
+    monkeypatch.setattr(links, "rotate_link", after_the_revoke)
+    monkeypatch.setattr(links, "revoke_link", while_rotating)
+
+    def click(move: str) -> Callable[[], tuple[str, int, str]]:
+        def post() -> tuple[str, int, str]:
+            client = Client()
+            client.force_login(surgeon_a.user)  # type: ignore[arg-type]
+            url = f"/calendar-links/{mine.pk}/{move}/"
+            response = client.post(url, form if move == "rotate" else {}, follow=True)
+            return move, response.status_code, response.content.decode()
+
+        return post
+
+    answers = sorted(at_once([click("revoke"), click("rotate")]))
+
+    (_, revoke_status, revoke_text), (_, rotate_status, rotate_text) = answers
+    assert (revoke_status, rotate_status) == (200, 409)
+    assert "Link revoked: its URL no longer works." in revoke_text
+    assert REVOKED_BEFORE_ROTATE in rotate_text
+    assert "/calendar/" not in rotate_text
+    revoked_link = CalendarLink.objects.get()
+    assert (revoked_link.revoked_at, revoked_link.rotated_at) == (FIRST_CLICK, None)
+    assert revoked_link.token_hash == mine.token_hash

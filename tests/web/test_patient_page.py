@@ -342,6 +342,39 @@ def test_a_second_click_on_revoke_shows_the_patient_page_saying_so(
     assert client.post(elsewhere).status_code == 404
 
 
+def test_a_rotate_from_a_patient_page_shown_before_a_revoke_is_refused(
+    client: Client, front_desk: User
+) -> None:
+    patient = make_procedure(today=TODAY).patient
+    other = make_procedure(today=TODAY).patient
+    client.force_login(front_desk)
+    token = shown_token(create_link(client, patient))
+    link = CalendarLink.objects.get()
+    old_page = page(client, patient).content.decode()
+    (seen,) = re.findall(r'name="shown" value="([0-9a-f]{16})"', old_page)
+    client.post(f"/desk/patients/{patient.pk}/calendar-link/{link.pk}/revoke/")
+    rotate = f"/desk/patients/{patient.pk}/calendar-link/{link.pk}/rotate/"
+
+    stale = client.post(rotate, {"shown": seen})
+
+    assert stale.status_code == 409
+    text = stale.content.decode()
+    assert (
+        "This link was revoked on Wed 25 Nov 2026, 08:00, after your page was "
+        "shown: its URL no longer works and it cannot be rotated. Nothing was "
+        "changed; create a new link if one is needed."
+    ) in text
+    assert TOKEN_URL.search(text) is None
+    assert "Create a calendar link" in text
+    revoked = CalendarLink.objects.get()
+    assert (revoked.revoked_at, revoked.revoked_by) == (NOW, front_desk)
+    assert (revoked.token_hash, revoked.rotated_at) == (link.token_hash, None)
+    assert client.get(f"/calendar/{token}.ics").status_code == 404
+    # From another patient's page, it is not theirs to speak of.
+    elsewhere = f"/desk/patients/{other.pk}/calendar-link/{link.pk}/rotate/"
+    assert client.post(elsewhere, {"shown": seen}).status_code == 404
+
+
 def test_another_patients_link_cannot_be_rotated_from_this_page(
     client: Client, front_desk: User
 ) -> None:

@@ -221,9 +221,14 @@ def _seen(request: HttpRequest) -> str | None:
 def _rotate(
     request: HttpRequest, place: LinkPlace, kwargs: dict[str, Any], link: CalendarLink
 ) -> HttpResponse:
-    # A stale page (another tab's rotation, a second click) is refused here.
+    # A stale page (another tab's rotation or revocation, a second click) is
+    # refused here.
     issued = links.rotate_link(
-        link_id=link.pk, actor=request.user, now=clock.now(), shown=_seen(request)
+        link_id=link.pk,
+        actor=request.user,
+        now=clock.now(),
+        shown=_seen(request),
+        seen_live=True,
     )
     return _issued(request, place, kwargs, issued, place.rotated)
 
@@ -256,8 +261,9 @@ def change(
 ) -> HttpResponse:
     """Rotate or revoke one of the page's links; a refusal is the page again."""
     _guard(request, place)
-    # A second Revoke finds its link revoked, to say so rather than 404.
-    link = place.link(request, link_id, revoked=move == "revoke", **kwargs)
+    # A second Revoke, or a Rotate from a page shown before a Revoke, finds
+    # its link revoked, to say so rather than 404.
+    link = place.link(request, link_id, revoked=True, **kwargs)
     try:
         return MOVES[move](request, place, kwargs, link)
     except DomainError as error:
