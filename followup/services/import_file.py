@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import NamedTuple
 
+from core.quoting import quoted
 from followup.exceptions import InvalidInput
 
 COLUMNS = (
@@ -230,7 +231,9 @@ def _check_header(header: list[str], *, line: int) -> None:
     if unknown:
         problems.append(
             "unknown column(s) "
-            + ", ".join(n if n.startswith("with no name") else repr(n) for n in unknown)
+            + ", ".join(
+                n if n.startswith("with no name") else quoted(n) for n in unknown
+            )
         )
     if missing:
         problems.append("missing column(s) " + ", ".join(missing))
@@ -277,13 +280,14 @@ class DateReader:
         )
         if found is None:
             raise InvalidInput(
-                f"{field_name} {value!r} is not a date; write it as {self.expected}.",
+                f"{field_name} {quoted(value)} is not a date; write it as "
+                f"{self.expected}.",
                 code="invalid_date",
             )
         form, match = found
         if self.form is not None and form != self.form:
             raise InvalidInput(
-                f"{field_name} {value!r} is written as {form.upper()}, but this "
+                f"{field_name} {quoted(value)} is written as {form.upper()}, but this "
                 f"file's dates are {self.expected} (as from line "
                 f"{self._decided_on}); write it as {self.expected}.",
                 code="invalid_date",
@@ -292,7 +296,7 @@ class DateReader:
             day = dt.date(int(match["y"]), int(match["m"]), int(match["d"]))
         except ValueError:
             raise InvalidInput(
-                f"{field_name} {value!r} is not a real date ({form.upper()}).",
+                f"{field_name} {quoted(value)} is not a real date ({form.upper()}).",
                 code="invalid_date",
             ) from None
         if self.form is None:

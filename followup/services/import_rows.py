@@ -31,6 +31,7 @@ from typing import TypeVar
 
 from clinic.models import Patient, Surgeon
 from clinic.search import fold
+from core.quoting import quoted
 from followup.exceptions import DomainError, InvalidInput
 from followup.services.import_file import SEPARATORS, DateReader, ImportErrors
 from followup.services.parsing import (
@@ -91,7 +92,7 @@ class Surgeons:
         )
         if surgeon is None:
             raise InvalidInput(
-                f"Unknown surgeon {value!r}; give the surgeon's full name, "
+                f"Unknown surgeon {quoted(value)}; give the surgeon's full name, "
                 "id or the username of their login."
             )
         if not surgeon.active:
@@ -109,7 +110,7 @@ class Surgeons:
                 s.user.username if s.user is not None else f"id {s.pk}" for s in active
             )
             raise InvalidInput(
-                f"Surgeon {value!r} is ambiguous: {len(active)} active surgeons "
+                f"Surgeon {quoted(value)} is ambiguous: {len(active)} active surgeons "
                 f"have this name; give the username of their login ({logins})."
             )
         return active[0] if active else (named[0] if named else None)

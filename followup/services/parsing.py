@@ -26,6 +26,7 @@ from clinic.models import (
     Reminders,
     validate_record_number,
 )
+from core.quoting import quoted
 from followup.exceptions import InvalidInput
 
 C = TypeVar("C", bound=TextChoices)
@@ -46,7 +47,7 @@ def parse_date(value: dt.date | str, *, field_name: str) -> dt.date:
         return dt.date.fromisoformat(str(value).strip())
     except ValueError:
         raise InvalidInput(
-            f"{field_name} {value!r} is not a real date; write it as YYYY-MM-DD.",
+            f"{field_name} {quoted(value)} is not a real date; write it as YYYY-MM-DD.",
             code="invalid_date",
             params={"field": field_name},
         ) from None
@@ -56,7 +57,7 @@ def parse_kind(value: str) -> str:
     if value not in ProcedureKind.values:
         known = ", ".join(ProcedureKind.values)
         raise InvalidInput(
-            f"Unknown procedure kind {value!r}; use one of: {known}.",
+            f"Unknown procedure kind {quoted(value)}; use one of: {known}.",
             code="unknown_kind",
         )
     return value
@@ -67,7 +68,7 @@ def parse_choice(value: object, choices: type[C], name: str) -> C:
     if not isinstance(value, str) or value not in choices.values:
         known = ", ".join(choices.values)
         raise InvalidInput(
-            f"Unknown {name} {value!r}; use one of: {known}.",
+            f"Unknown {name} {quoted(value)}; use one of: {known}.",
             code=f"unknown_{name}",
             params={"field": name},
         )
@@ -111,7 +112,7 @@ def parse_record_number(value: str, *, field_name: str = "record_number") -> str
         validate_record_number(text)
     except ValidationError:
         raise InvalidInput(
-            f"{field_name} {text!r}: {RECORD_NUMBER_RULE}",
+            f"{field_name} {quoted(text)}: {RECORD_NUMBER_RULE}",
             code="invalid_record_number",
             params={"field": field_name},
         ) from None
@@ -135,7 +136,7 @@ def parse_name(value: str, *, field_name: str) -> str:
     )
     if not any(char.isalpha() for char in text):
         raise InvalidInput(
-            f"{field_name} {text!r} is not a name: it has no letter.",
+            f"{field_name} {quoted(text)} is not a name: it has no letter.",
             code="invalid_name",
             params={"field": field_name},
         )
@@ -176,8 +177,8 @@ def parse_aware_datetime(
             moment = dt.datetime.fromisoformat(value.strip())
         except ValueError:
             raise InvalidInput(
-                f"{field_name} {value!r} is not a date and time; write it in ISO "
-                "8601 with its UTC offset, like 2027-03-29T09:00:00+02:00.",
+                f"{field_name} {quoted(value)} is not a date and time; write it "
+                "in ISO 8601 with its UTC offset, like 2027-03-29T09:00:00+02:00.",
                 code="invalid_datetime",
                 params={"field": field_name},
             ) from None
@@ -260,7 +261,7 @@ def parse_phone(value: str, *, field_name: str = "phone") -> str:
     if e164 is None:
         raise field_error(
             field_name,
-            f"{field_name} {text[: phones.MAX_TYPED_LENGTH]!r} is not a phone "
+            f"{field_name} {quoted(text)} is not a phone "
             "number; write it as dialled in the clinic's country, or with its "
             f"country code (+{phones.country_code()} ...).",
             code="invalid_phone",
@@ -280,7 +281,7 @@ def parse_email(value: str, *, field_name: str = "email") -> str:
     except ValidationError:
         raise field_error(
             field_name,
-            f"{field_name} {text[:100]!r} is not an email address.",
+            f"{field_name} {quoted(text)} is not an email address.",
             code="invalid_email",
         ) from None
     return text
@@ -296,7 +297,7 @@ def parse_reminders(value: str, *, field_name: str = "reminders") -> Reminders:
         known = ", ".join(Reminders.values)
         raise field_error(
             field_name,
-            f"{field_name} {text[:20]!r} is not a choice; use one of: {known}.",
+            f"{field_name} {quoted(text)} is not a choice; use one of: {known}.",
             code="invalid_reminders",
         ) from None
 

@@ -755,6 +755,51 @@ def test_the_api_answers_at_most_100_errors_and_their_total(
     )
 
 
+@pytest.mark.parametrize(
+    ("data", "line", "message"),
+    [
+        (
+            csv_bytes(
+                *(
+                    f"B-{n},Maria,Garcia,1970-05-17,surgeon_a,{'Z' * 100_000},"
+                    "2026-11-02"
+                    for n in range(100)
+                )
+            ),
+            2,
+            f"Unknown procedure kind '{'Z' * 60}…' (100,000 characters); use one "
+            "of: endoscopic, endoscopic_stem_cell.",
+        ),
+        (
+            csv_bytes(header=HEADER + "," + "Z" * 100_000),
+            1,
+            f"The header row has unknown column(s) '{'z' * 60}…' (100,000 "
+            "characters). The columns are record_number, given_name, family_name, "
+            "birth_date, surgeon, kind, surgery_date, and optionally phone, email, "
+            "reminders.",
+        ),
+    ],
+    ids=["cells", "header"],
+)
+def test_the_api_quotes_a_huge_bad_value_by_its_start_and_length(
+    surgeon_a: Surgeon, front_desk: User, data: bytes, line: int, message: str
+) -> None:
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(front_desk)
+
+    response = client.post(
+        "/api/procedures/import/", data=data, content_type="text/csv"
+    )
+
+    assert response.status_code == 400
+    assert len(response.content) < 50 * 1024, f"{len(response.content):,} bytes"
+    first = response.json()["errors"][0]
+    assert (first["line"], first["error"]) == (line, message)
+    assert row_counts() == (0, 0, 0, 0)
+
+
 def test_a_bad_row_after_written_chunks_rolls_everything_back(
     surgeon_a: Surgeon, monkeypatch: pytest.MonkeyPatch
 ) -> None:

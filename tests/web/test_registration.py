@@ -409,6 +409,48 @@ def test_an_import_with_one_bad_line_lists_it_and_imports_nothing(
     assert nothing_written()
 
 
+@pytest.mark.parametrize(
+    ("column", "row", "message"),
+    [
+        (
+            "birth_date",
+            "H-{n},Ana,Ruiz,{cell},surgeon_a,endoscopic,2026-11-02",
+            "birth_date {quoted} is not a date",
+        ),
+        (
+            "surgeon",
+            "H-{n},Ana,Ruiz,1970-05-17,{cell},endoscopic,2026-11-02",
+            "Unknown surgeon {quoted}",
+        ),
+        (
+            "kind",
+            "H-{n},Ana,Ruiz,1970-05-17,surgeon_a,{cell},2026-11-02",
+            "Unknown procedure kind {quoted}",
+        ),
+    ],
+)
+def test_an_import_of_huge_bad_cells_quotes_each_briefly(
+    desk: Client, surgeon_a: Surgeon, settings: Any, column: str, row: str, message: str
+) -> None:
+    """100 rows with a 100,000-character bad cell each once made a 13 MB page."""
+    settings.IMPORT_SYNC_MAX_ROWS = 1000
+    cell = "x" * 100_000
+    rows = [row.format(n=n, cell=cell) for n in range(100)]
+
+    response = upload(desk, (HEADER + "\n".join(rows) + "\n").encode())
+
+    assert response.status_code == 400
+    assert len(response.content) < 50 * 1024, f"{len(response.content):,} bytes"
+    text = response.content.decode()
+    assert "100 of 100 rows are invalid; nothing was imported." in text
+    # The first row and the last, each with its column and the cell's start.
+    assert '<td class="line">2</td>' in text
+    assert '<td class="line">101</td>' in text
+    shown = message.format(quoted=f"&#x27;{'x' * 60}…&#x27; (100,000 characters)")
+    assert text.count(shown) == 100, column
+    assert nothing_written()
+
+
 def test_a_good_import_shows_the_counts(desk: Client, surgeon_a: Surgeon) -> None:
     csv = (
         HEADER
