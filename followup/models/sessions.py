@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import (
-    F,
-    Q,
-)
-
-if TYPE_CHECKING:
-    pass
+from django.db.models import F, Q, QuerySet
 
 
 class Weekday(models.IntegerChoices):
@@ -81,3 +74,65 @@ class ConsultationSession(models.Model):
             f"{self.get_weekday_display()} {self.start_time:%H:%M}-"
             f"{self.end_time:%H:%M} every {self.slot_minutes} min"
         )
+
+    def clean(self) -> None:
+        """Refuse hours that overlap another session of the surgeon's on the
+        same weekday while both apply: the slot search would offer both
+        grids at once (09:00-09:20 beside 09:10-09:30), slots that cannot
+        both be booked. Sessions that only touch (one ends at 12:00, the
+        next starts at 12:00) are fine."""
+        super().clean()
+        other = self.overlapping().select_related("surgeon").first()
+        if other is not None:
+            raise ValidationError(
+                f"{other.surgeon} already consults {other.get_weekday_display()}s "
+                f"{other.start_time:%H:%M}-{other.end_time:%H:%M} "
+                f"({other.applies()}), which overlaps these hours: the slots of "
+                "both would be offered at once. Change the hours or the dates, "
+                "or edit that session instead.",
+                code="session_overlap",
+            )
+
+    def overlapping(self) -> QuerySet[ConsultationSession]:
+        """The surgeon's other sessions whose hours and dates meet these;
+        none to check while a field is missing or out of order (its own
+        error says so)."""
+        sessions = ConsultationSession.objects.none()
+        if (
+            self.surgeon_id is None
+            or self.weekday is None
+            or self.start_time is None
+            or self.end_time is None
+            or self.end_time <= self.start_time
+            or (
+                self.valid_from is not None
+                and self.valid_to is not None
+                and self.valid_to < self.valid_from
+            )
+        ):
+            return sessions
+        sessions = ConsultationSession.objects.filter(
+            surgeon_id=self.surgeon_id,
+            weekday=self.weekday,
+            start_time__lt=self.end_time,
+            end_time__gt=self.start_time,
+        ).exclude(pk=self.pk)
+        if self.valid_from is not None:
+            sessions = sessions.filter(
+                Q(valid_to__isnull=True) | Q(valid_to__gte=self.valid_from)
+            )
+        if self.valid_to is not None:
+            sessions = sessions.filter(
+                Q(valid_from__isnull=True) | Q(valid_from__lte=self.valid_to)
+            )
+        return sessions.order_by("start_time", "pk")
+
+    def applies(self) -> str:
+        """When it applies, in words: "always", "from 2027-01-04", ..."""
+        if self.valid_from and self.valid_to:
+            return f"from {self.valid_from} to {self.valid_to}"
+        if self.valid_from:
+            return f"from {self.valid_from}"
+        if self.valid_to:
+            return f"until {self.valid_to}"
+        return "always"

@@ -15,7 +15,7 @@ from django.test import Client
 from django.utils import timezone
 from django.utils.html import escape
 
-from clinic.models import Patient, Procedure
+from clinic.models import Patient, Procedure, Surgeon
 from followup import services
 from followup.models import (
     ContactChannel,
@@ -23,6 +23,7 @@ from followup.models import (
     FollowUpRule,
 )
 from tests.factories import (
+    ConsultationSessionFactory,
     PatientFactory,
     SurgeonFactory,
     make_procedure,
@@ -280,6 +281,113 @@ def test_a_clinic_admin_edits_sessions_in_the_admin_and_bad_hours_are_refused(
     assert [str(s) for s in surgeon.sessions.all()] == [
         "Tuesday 16:00-19:00 every 10 min"
     ]
+
+
+SESSIONS = "/admin/followup/consultationsession/"
+
+
+def session_form(surgeon: Surgeon, **changes: object) -> dict[str, object]:
+    """The add or change form of a Friday session, as an admin fills it."""
+    return {
+        "surgeon": surgeon.pk,
+        "weekday": 4,
+        "start_time": "09:00",
+        "end_time": "12:00",
+        "slot_minutes": 20,
+        "valid_from": "",
+        "valid_to": "",
+        **changes,
+    }
+
+
+def test_a_session_overlapping_another_of_the_surgeons_is_refused_in_the_admin(
+    clinic_admin: User, client: Client
+) -> None:
+    surgeon = SurgeonFactory.create(given_name="Ana", family_name="Alvarez")
+    ConsultationSessionFactory.create(
+        surgeon=surgeon,
+        weekday=4,
+        start_time=dt.time(9),
+        end_time=dt.time(12),
+        slot_minutes=20,
+        valid_from=dt.date(2027, 1, 1),
+    )
+    client.force_login(clinic_admin)
+
+    refused = client.post(
+        f"{SESSIONS}add/", session_form(surgeon, start_time="11:10", end_time="13:00")
+    )
+
+    assert refused.status_code == 200
+    text = refused.content.decode()
+    assert (
+        escape(
+            f"{surgeon} already consults Fridays 09:00-12:00 (from 2027-01-01), "
+            "which overlaps these hours: the slots of both would be offered at "
+            "once. Change the hours or the dates, or edit that session instead."
+        )
+        in text
+    )
+    assert 'name="start_time" value="11:10"' in text  # what was typed, kept
+    assert 'name="end_time" value="13:00"' in text
+    assert surgeon.sessions.count() == 1
+    # Touching hours, dates apart, another weekday or another surgeon: saved.
+    for allowed in (
+        session_form(surgeon, start_time="12:00", end_time="14:00"),
+        session_form(surgeon, start_time="08:00", end_time="09:00"),
+        session_form(surgeon, start_time="10:00", valid_to="2026-12-31"),
+        session_form(surgeon, weekday=3),
+        session_form(SurgeonFactory.create()),
+    ):
+        assert client.post(f"{SESSIONS}add/", allowed).status_code == 302, allowed
+    assert [str(s) for s in surgeon.sessions.order_by("weekday", "start_time")] == [
+        "Thursday 09:00-12:00 every 20 min",
+        "Friday 08:00-09:00 every 20 min",
+        "Friday 09:00-12:00 every 20 min",
+        "Friday 10:00-12:00 every 20 min",
+        "Friday 12:00-14:00 every 20 min",
+    ]
+
+
+def test_a_session_changed_to_overlap_another_is_refused_and_kept_as_it_was(
+    clinic_admin: User, client: Client
+) -> None:
+    surgeon = SurgeonFactory.create()
+    morning = ConsultationSessionFactory.create(
+        surgeon=surgeon, weekday=4, start_time=dt.time(9), end_time=dt.time(12)
+    )
+    afternoon = ConsultationSessionFactory.create(
+        surgeon=surgeon, weekday=4, start_time=dt.time(12), end_time=dt.time(14)
+    )
+    client.force_login(clinic_admin)
+    page = client.get(f"{SESSIONS}{afternoon.pk}/change/")
+    shown = re.search(r'name="seen" value="([^"]*)"', page.content.decode())
+
+    refused = client.post(
+        f"{SESSIONS}{afternoon.pk}/change/",
+        session_form(
+            surgeon,
+            start_time="11:30",
+            end_time="14:00",
+            slot_minutes=10,
+            seen=shown.group(1) if shown else "",
+        ),
+    )
+    # Its own hours again (it is not compared with itself): saved.
+    saved = client.post(
+        f"{SESSIONS}{morning.pk}/change/",
+        session_form(surgeon, start_time="08:30", slot_minutes=10),
+    )
+
+    assert refused.status_code == 200
+    text = refused.content.decode()
+    assert f"{surgeon} already consults Fridays 09:00-12:00 (always)" in text
+    assert 'name="start_time" value="11:30"' in text
+    afternoon.refresh_from_db()
+    assert str(afternoon) == "Friday 12:00-14:00 every 10 min"
+    assert saved.status_code == 302
+    morning.refresh_from_db()
+    assert str(morning) == "Friday 08:30-12:00 every 10 min"
 
 
 def test_a_visits_contact_attempts_are_listed_read_only_on_its_admin_page(
