@@ -34,6 +34,7 @@ from clinic.models import (
 from clinic.phones import MAX_TYPED_LENGTH
 from followup import services
 from followup.access import Role, staff_of
+from followup.admin.seen import SeenModelForm
 from followup.exceptions import DomainError
 from followup.models import MriStudy, Visit
 from followup.services.mri import check_report_date, check_study
@@ -45,8 +46,9 @@ from followup.services.parsing import (
 from followup.services.patients import Contact, check_birth_date
 
 
-class PatientAdminForm(forms.ModelForm[Patient]):
-    """Refuses what the service would refuse, before anything is saved."""
+class PatientAdminForm(SeenModelForm):
+    """Refuses what the service would refuse, before anything is saved, and
+    a save over another admin's correction since the page was shown."""
 
     # As typed: read by the services' parsers in `clean`, stored in E.164.
     phone = forms.CharField(required=False, max_length=MAX_TYPED_LENGTH)
@@ -193,6 +195,7 @@ class PatientAdmin(admin.ModelAdmin[Patient]):
 
 @admin.register(Surgeon)
 class SurgeonAdmin(admin.ModelAdmin[Surgeon]):
+    form = SeenModelForm
     list_display = ["__str__", "user", "active"]
     list_filter = ["active"]
     search_fields = ["family_name", "given_name", "user__username"]

@@ -5,11 +5,16 @@ save whose digest no longer matches the row is refused in words, the typed
 values kept, nothing written: the second admin with a stale page never
 undoes the first one's edit. A form posted without the field (an old page,
 a script) is not compared.
+
+The digest covers the fields the form edits, the only ones its save can
+undo: a patient's wrong-number hold or `updated_at`, which the desk changes
+all day and the admin's form does not show, refuse nothing.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from typing import Any
 
 from django import forms
@@ -22,22 +27,35 @@ STALE_EDIT = (
 )
 
 
-def row_digest(obj: Model) -> str:
-    """A short digest of the row's stored values."""
+def row_digest(obj: Model, fields: Collection[str] | None = None) -> str:
+    """A short digest of the row's stored values: of the named fields, or
+    of all of them."""
     values = [
         (field.attname, repr(field.value_from_object(obj)))
         for field in obj._meta.concrete_fields
+        if fields is None or field.name in fields
     ]
     return hashlib.sha256(repr(values).encode()).hexdigest()[:16]
 
 
+class _SeenField(forms.CharField):
+    """The digest, never a change of the row: not in `changed_data`, so not
+    in the admin's history ("Changed seen.") nor passed on to a service."""
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        return False
+
+
 class SeenModelForm(forms.ModelForm[Any]):
-    seen = forms.CharField(widget=forms.HiddenInput, required=False)
+    seen = _SeenField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.instance.pk is not None:
-            self.fields["seen"].initial = row_digest(self.instance)
+            self.fields["seen"].initial = self._digest(self.instance)
+
+    def _digest(self, obj: Model) -> str:
+        return row_digest(obj, [name for name in self.fields if name != "seen"])
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -45,6 +63,6 @@ class SeenModelForm(forms.ModelForm[Any]):
         if seen and self.instance.pk is not None:
             model = type(self.instance)
             stored = model._default_manager.filter(pk=self.instance.pk).first()
-            if stored is None or row_digest(stored) != seen:
+            if stored is None or self._digest(stored) != seen:
                 raise forms.ValidationError(STALE_EDIT, code="stale_edit")
         return cleaned

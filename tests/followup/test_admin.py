@@ -17,6 +17,7 @@ from django.utils.html import escape
 
 from clinic.models import Patient, Procedure, Surgeon
 from followup import services
+from followup.admin.seen import STALE_EDIT
 from followup.models import (
     ContactChannel,
     ContactOutcome,
@@ -26,6 +27,7 @@ from tests.factories import (
     ConsultationSessionFactory,
     PatientFactory,
     SurgeonFactory,
+    UserFactory,
     make_procedure,
 )
 
@@ -523,3 +525,115 @@ def test_saving_a_rule_over_another_admins_edit_since_is_refused_in_words(
     assert "Post-op check, renamed" in text  # what was typed, kept
     saved = FollowUpRule.objects.get(pk=rule.pk)
     assert (saved.name, saved.window_days_after) == (rule.name, 9)
+
+
+def seen_on(client: Client, url: str) -> str:
+    """The hidden `seen` a browser would post back from the change page."""
+    page = client.get(url).content.decode()
+    shown = re.search(r'name="seen" value="([^"]*)"', page)
+    return shown.group(1) if shown else ""
+
+
+def two_admins(clinic_admin: User) -> tuple[Client, Client]:
+    first, second = Client(), Client()
+    first.force_login(clinic_admin)
+    second.force_login(
+        UserFactory.create(username="admin_2", group="clinic_admin", is_staff=True)
+    )
+    return first, second
+
+
+def test_saving_a_surgeon_over_another_admins_rename_is_refused_in_words(
+    clinic_admin: User,
+) -> None:
+    surgeon = SurgeonFactory.create(given_name="Ana", family_name="Alvarez")
+    url = f"/admin/clinic/surgeon/{surgeon.pk}/change/"
+    first, second = two_admins(clinic_admin)
+    form = {"user": "", "given_name": "Ana", "family_name": "Alvarez", "active": "on"}
+    first_seen, second_seen = seen_on(first, url), seen_on(second, url)
+
+    renamed = first.post(url, {**form, "given_name": "Anabel", "seen": first_seen})
+    refused = second.post(
+        url, {**form, "family_name": "Álvarez Ruiz", "seen": second_seen}
+    )
+
+    assert renamed.status_code == 302
+    assert refused.status_code == 200
+    text = refused.content.decode()
+    assert escape(STALE_EDIT) in text
+    assert 'value="Álvarez Ruiz"' in text  # what was typed, kept
+    surgeon.refresh_from_db()
+    assert (surgeon.given_name, surgeon.family_name) == ("Anabel", "Alvarez")
+
+
+def test_saving_a_patient_over_another_admins_correction_is_refused_in_words(
+    clinic_admin: User,
+) -> None:
+    patient = PatientFactory.create(
+        given_name="Lucia", family_name="Ibanez", birth_date=dt.date(1960, 1, 1)
+    )
+    url = f"/admin/clinic/patient/{patient.pk}/change/"
+    first, second = two_admins(clinic_admin)
+    form = {
+        "record_number": patient.record_number,
+        "given_name": "Lucia",
+        "family_name": "Ibanez",
+        "birth_date": "1960-01-01",
+        "phone": "",
+        "email": "",
+        "reminders": "none",
+    }
+    first_seen, second_seen = seen_on(first, url), seen_on(second, url)
+
+    corrected = first.post(url, {**form, "given_name": "Lucía", "seen": first_seen})
+    refused = second.post(
+        url, {**form, "birth_date": "1961-01-01", "seen": second_seen}
+    )
+
+    assert corrected.status_code == 302
+    assert refused.status_code == 200
+    text = refused.content.decode()
+    assert escape(STALE_EDIT) in text
+    assert 'value="1961-01-01"' in text  # what was typed, kept
+    patient.refresh_from_db()
+    assert (patient.given_name, patient.birth_date) == ("Lucía", dt.date(1960, 1, 1))
+
+
+def test_a_wrong_number_noted_by_the_desk_does_not_stale_the_patients_admin_page(
+    clinic_admin: User, front_desk: User
+) -> None:
+    """The hold is not on the form, so the admin's save cannot undo it."""
+    patient = PatientFactory.create(
+        phone="+34612345678", birth_date=dt.date(1960, 1, 1)
+    )
+    visit = make_procedure(patient=patient).visits.get(rule__code="postop_control")
+    url = f"/admin/clinic/patient/{patient.pk}/change/"
+    first, _ = two_admins(clinic_admin)
+    seen = seen_on(first, url)
+    services.record_contact_attempt(
+        visit_id=visit.pk,
+        channel=ContactChannel.PHONE,
+        outcome=ContactOutcome.WRONG_NUMBER,
+        call_back_on=None,
+        note="",
+        actor=front_desk,
+        now=timezone.now(),
+    )
+
+    saved = first.post(
+        url,
+        {
+            "record_number": patient.record_number,
+            "given_name": "Marta",
+            "family_name": patient.family_name,
+            "birth_date": "1960-01-01",
+            "phone": "612 34 56 78",
+            "email": "",
+            "reminders": "none",
+            "seen": seen,
+        },
+    )
+
+    assert saved.status_code == 302
+    patient.refresh_from_db()
+    assert (patient.given_name, patient.wrong_phone) == ("Marta", "+34612345678")
