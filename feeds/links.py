@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from clinic.audit import audited_as
 from clinic.models import Patient, Surgeon
+from core.quoting import quoted
 from core.tokens import new_token
 from feeds import lookup, versions
 from feeds.models import CalendarLink, LinkScope
@@ -106,7 +107,7 @@ def _parse_scope(scope: str) -> LinkScope:
     if scope not in LinkScope.values:
         known = ", ".join(LinkScope.values)
         raise InvalidInput(
-            f"Unknown scope {scope!r}; use one of: {known}.", code="unknown_scope"
+            f"Unknown scope {quoted(scope)}; use one of: {known}.", code="unknown_scope"
         )
     return LinkScope(scope)
 

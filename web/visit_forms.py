@@ -20,6 +20,7 @@ from django.contrib.auth.models import User
 from django.utils.formats import date_format
 
 from clinic.clock import local
+from core.quoting import quoted
 from followup import services
 from followup.exceptions import DomainError
 from followup.models import ContactOutcome, Visit
@@ -93,7 +94,9 @@ class BookForm(RowForm):
         raw = self.cleaned_data["surgeon"]
         surgeon = whole_number(raw)
         if surgeon is None:
-            raise forms.ValidationError(f"Choose a surgeon for the slot, not {raw!r}.")
+            raise forms.ValidationError(
+                f"Choose a surgeon for the slot, not {quoted(raw)}."
+            )
         return surgeon
 
     def clean_slots_surgeon(self) -> int | None:

@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 
 from clinic.staff import staff_of
 from core import api, csv_safety
+from core.quoting import quoted
 from followup import report_figures, reports
 from followup.api.base import MAX_ID, READERS
 from followup.models import FollowUpRule
@@ -51,7 +52,9 @@ class ReportQuerySerializer(serializers.Serializer):
 
     def validate_rule(self, value: str) -> str:
         if not FollowUpRule.objects.filter(code=value).exists():
-            raise serializers.ValidationError(f"No follow-up rule has code {value!r}.")
+            raise serializers.ValidationError(
+                f"No follow-up rule has code {quoted(value)}."
+            )
         return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from django.db.models import Q
 
 from clinic.clock import local
 from clinic.models import Surgeon
+from core.quoting import quoted
 from followup.exceptions import Conflict, InvalidInput
 from followup.models import (
     SLOT_HOLDING_STATUSES,
@@ -44,7 +45,7 @@ DEADLOCK_DETECTED = "40P01"  # two bookings each waiting on the other's check
 def bookable_surgeon(surgeon_id: object) -> Surgeon:
     if isinstance(surgeon_id, bool) or not isinstance(surgeon_id, int):
         raise InvalidInput(
-            f"surgeon must be a surgeon's id, not {surgeon_id!r}.",
+            f"surgeon must be a surgeon's id, not {quoted(surgeon_id)}.",
             code="unknown_surgeon",
         )
     surgeon = Surgeon.objects.filter(pk=surgeon_id).first()

@@ -295,3 +295,22 @@ def test_a_nul_in_a_note_is_refused_beside_it_and_keeps_what_was_typed(
     assert 'aria-invalid="true"' in page
     assert "Rang" in page and "twice" in page
     assert not ContactAttempt.objects.exists()
+
+
+def test_a_huge_surgeon_in_the_booking_form_is_quoted_by_its_start(
+    client: Client, cast: dict[str, User], world: World
+) -> None:
+    client.force_login(cast["front_desk"])
+    before = snapshot()
+
+    response = client.post(
+        f"/desk/visits/{world.visit.pk}/book/",
+        {"start": "2026-11-30T09:00:00+01:00", "surgeon": "x" * 100_000},
+    )
+
+    assert response.status_code == 400
+    assert snapshot() == before
+    page = response.content.decode()
+    assert "Choose a surgeon for the slot, not &#x27;xxxx" in page
+    assert "(100,000 characters)" in page
+    assert page.count("x" * 1_000) == 0
