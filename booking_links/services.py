@@ -20,6 +20,7 @@ override: a slot must be one the desk would be offered
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -152,9 +153,8 @@ def live_token(*, visit_id: int, now: dt.datetime) -> str:
     return found
 
 
-# No savepoint of its own: the sender calls it inside its claim, once per
-# message, and a refusal is returned, not raised, so it leaves that
-# transaction usable.
+# No savepoint of its own: a refusal is returned, not raised, so it leaves
+# the caller's transaction usable.
 @transaction.atomic(savepoint=False)
 def _live_token(visit_id: int, now: dt.datetime) -> str | DomainError:
     visit = (
@@ -164,22 +164,50 @@ def _live_token(visit_id: int, now: dt.datetime) -> str | DomainError:
     )
     if visit is None:
         return NotFound(f"Visit {visit_id} does not exist.")
-    refusal = _ended_reason(visit, local(now).date())
-    if refusal is not None:
-        return refusal
-    # An open link that is not live belongs to a visit with nothing to book,
-    # refused above: no live link means no open one to end.
-    link = (
-        BookingLink.objects.live(local(now).date())
-        .filter(visit_id=visit_id)
-        .order_by("-created_at", "-id")
-        .first()
+    return live_tokens([visit], now=now)[visit.pk]
+
+
+def live_tokens(
+    visits: Collection[Visit], *, now: dt.datetime
+) -> dict[int, str | DomainError]:
+    """`live_token` for each of these visits, which the caller has read and
+    locked in its transaction (the sender's claim): by visit id, the token,
+    or why the visit has nothing to book. One statement to find the live
+    links, and two more only when some must be made, whatever the number."""
+    today = local(now).date()
+    found: dict[int, str | DomainError] = {}
+    linkable: dict[int, Visit] = {}
+    for visit in visits:
+        refusal = _ended_reason(visit, today)
+        if refusal is not None:
+            found[visit.pk] = refusal
+        else:
+            linkable[visit.pk] = visit
+    live = (
+        BookingLink.objects.live(today)
+        .filter(visit_id__in=linkable)
+        .order_by("visit_id", "-created_at", "-id")
     )
-    token = derived_token(link) if link is not None else None
-    if token is None:
-        issued = _issue(visit, actor=None, now=now, end_open=link is not None)
-        token = issued.token
-    return token
+    for link in live:
+        if link.visit_id not in found:
+            token = derived_token(link)
+            if token is not None:
+                found[link.visit_id] = token
+    # An open link that is not live belongs to a visit with nothing to book,
+    # refused above; one live but not derivable ends here, as a newer one
+    # is made.
+    missing = [pk for pk in linkable if pk not in found]
+    if missing:
+        BookingLink.objects.filter(visit_id__in=missing, ended_at=None).update(
+            ended_at=now
+        )
+        made = [(pk, new_derived_token(key_salt=TOKEN_SALT)) for pk in missing]
+        BookingLink.objects.bulk_create(
+            BookingLink(visit_id=pk, token_hash=digest, nonce=nonce, created_at=now)
+            for pk, (nonce, _, digest) in made
+        )
+        found.update((pk, token) for pk, (_, token, _) in made)
+    return found
 
 
 def link_url_for(visit: Visit, *, now: dt.datetime) -> str:
@@ -187,6 +215,18 @@ def link_url_for(visit: Visit, *, now: dt.datetime) -> str:
     there is none): what a message carries, never stored."""
     base = site_url()  # before any write: a missing SITE_URL makes no link
     return base + link_path(live_token(visit_id=visit.pk, now=now))
+
+
+def link_urls_for(
+    visits: Collection[Visit], *, now: dt.datetime
+) -> dict[int, str | DomainError]:
+    """`link_url_for` for visits the caller has read and locked (`live_tokens`):
+    by visit id, the URL, or why the visit has nothing to book."""
+    base = site_url()
+    return {
+        pk: token if isinstance(token, DomainError) else base + link_path(token)
+        for pk, token in live_tokens(visits, now=now).items()
+    }
 
 
 def find_live(digest: str, *, now: dt.datetime) -> BookingLink | None:

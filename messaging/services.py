@@ -24,9 +24,10 @@ may have been sent: it stays `sent`, with the reason, never sent again.
 
 A text with the booking link (`{{ link }}`, stored as
 `schedule.LINK_PLACEHOLDER`) gets the visit's live link in the claim's
-transaction, under the visit's lock (`booking_links.services.link_url_for`,
-which makes one when none is live): the link goes to the provider, never
-into the message row or a log line.
+transaction, under the visit's lock, the batch's links found at once
+(`booking_links.services.link_urls_for`, which makes one where none is
+live): the link goes to the provider, never into the message row or a log
+line.
 
 In quiet hours (`MESSAGE_QUIET_HOURS`) nothing is sent: what is due moves
 to the end of them.
@@ -159,13 +160,25 @@ def _claim(
     opted_out = set(
         SmsOptOut.objects.filter(phone__in=numbers).values_list("phone", flat=True)
     )
+    why_not = {
+        message.pk: _why_not(message, _visit_of(message, visits), opted_out, now)
+        for message in messages
+    }
+    # The links of the visits whose messages go now and carry one, at once.
+    linked = {
+        message.visit_id: visits[message.visit_id]
+        for message in messages
+        if not why_not[message.pk]
+        and message.visit_id in visits
+        and schedule.LINK_PLACEHOLDER in message.text
+    }
+    urls = booking_links.link_urls_for(linked.values(), now=now) if linked else {}
     reasons: dict[str, list[Message]] = {}
     texts: dict[int, str] = {}
     for message in messages:
-        visit = visits.get(message.visit_id) if message.visit_id else None
-        reason = _why_not(message, visit, opted_out, now)
+        reason = why_not[message.pk]
         if not reason:
-            texts[message.pk], reason = _text_with_link(message, visit, now=now)
+            texts[message.pk], reason = _text_with_link(message, urls)
         reasons.setdefault(reason, []).append(message)
     for reason, group in reasons.items():
         _mark_claimed(group, reason=reason, now=now)
@@ -193,18 +206,22 @@ def _why_not(
     return ""
 
 
+def _visit_of(message: Message, visits: dict[int, Visit]) -> Visit | None:
+    return visits.get(message.visit_id) if message.visit_id else None
+
+
 def _text_with_link(
-    message: Message, visit: Visit | None, *, now: dt.datetime
+    message: Message, urls: dict[int, str | DomainError]
 ) -> tuple[str, str]:
-    """The text that goes out: the stored one with the visit's live booking
-    link in place of `schedule.LINK_PLACEHOLDER` (the token is never
-    stored); and why it cannot go, when the visit has nothing to book."""
-    if schedule.LINK_PLACEHOLDER not in message.text or visit is None:
+    """The text that goes out: the stored one with its visit's live booking
+    link (`urls`, by visit) in place of `schedule.LINK_PLACEHOLDER` (the
+    token is never stored); and why it cannot go, when the visit has
+    nothing to book."""
+    url = urls.get(message.visit_id) if message.visit_id else None
+    if schedule.LINK_PLACEHOLDER not in message.text or url is None:
         return message.text, ""
-    try:
-        url = booking_links.link_url_for(visit, now=now)
-    except DomainError as exc:
-        return "", f"No booking link to send: {exc.message}"
+    if isinstance(url, DomainError):
+        return "", f"No booking link to send: {url.message}"
     return schedule.with_link(message.text, url), ""
 
 

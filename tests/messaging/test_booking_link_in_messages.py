@@ -197,6 +197,36 @@ def test_an_old_link_without_a_nonce_still_opens_but_a_message_gets_a_new_one(
     assert old.ended_at == NINE
 
 
+def test_one_run_gives_each_visit_its_own_link_in_one_batch(
+    twilio: stand_ins.TwilioStandIn,
+) -> None:
+    """The sender finds a batch's links at once: each text still carries its
+    own visit's, the desk's live link is kept and an underivable one replaced."""
+    kept = visit_of()
+    issued = links.issue_link(visit_id=kept.pk, actor=None, now=NINE)
+    fresh = visit_of()
+    underivable = visit_of()
+    _, digest = new_token()
+    old = BookingLink.objects.create(
+        visit=underivable, token_hash=digest, created_at=NINE
+    )
+
+    send_due_messages(now=NINE)
+
+    sent = {}
+    for call in twilio.requests:
+        [(path, token)] = links_in(call["Body"])
+        link = BookingLink.objects.get(token_hash=hash_token(token))
+        sent[link.visit_id] = token
+        opens_the_visit(path, link.visit)
+    assert set(sent) == {kept.pk, fresh.pk, underivable.pk}
+    assert sent[kept.pk] == issued.token
+    old.refresh_from_db()
+    assert old.ended_at == NINE
+    for visit in (kept, fresh, underivable):
+        assert BookingLink.objects.filter(visit=visit, ended_at=None).count() == 1
+
+
 def test_a_new_secret_key_makes_a_new_link_for_the_next_message(
     twilio: stand_ins.TwilioStandIn, settings: SettingsWrapper
 ) -> None:
