@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from playwright.sync_api import expect
 
 from tests.web.conftest import WIDTHS, assert_no_serious_axe_violations
 
@@ -41,7 +42,7 @@ def test_a_new_calendar_url_and_a_login_error_are_accessible(
     page = new_page(width=width, user=cast["surgeon_a"])
     page.goto("/calendar-links/")
     page.get_by_role("button", name="Create a calendar link").click()
-    assert page.get_by_label("Calendar URL").is_visible()
+    expect(page.get_by_label("Calendar URL")).to_be_visible()
     assert_no_serious_axe_violations(page)
 
     anonymous = new_page(width=width)
@@ -49,5 +50,5 @@ def test_a_new_calendar_url_and_a_login_error_are_accessible(
     anonymous.get_by_label("Username").fill("desk")
     anonymous.get_by_label("Password").fill("wrong")
     anonymous.get_by_role("button", name="Log in").click()
-    assert anonymous.get_by_role("alert").is_visible()
+    expect(anonymous.get_by_role("alert")).to_be_visible()
     assert_no_serious_axe_violations(anonymous)

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -19,7 +20,7 @@ def test_the_rule_list_fits_1280_px(
 
     page.goto("/admin/followup/followuprule/")
 
-    assert page.locator("#result_list").is_visible()
+    expect(page.locator("#result_list")).to_be_visible()
     assert page.locator("#result_list tbody tr").count() >= 3
     width = page.evaluate("document.documentElement.scrollWidth")
     table = page.evaluate(

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from playwright.sync_api import expect
 
 from feeds.models import CalendarLink
 from tests.web.conftest import PASSWORD
@@ -88,7 +89,7 @@ def test_a_surgeon_creates_rotates_and_revokes_their_calendar_link(
     assert first_url.endswith(".ics")
     subscribe = page.get_by_role("link", name="Subscribe in your calendar app")
     assert subscribe.get_attribute("href") == "webcal://" + first_url.split("://")[1]
-    assert page.get_by_role("button", name="Copy URL").is_visible()
+    expect(page.get_by_role("button", name="Copy URL")).to_be_visible()
     assert "Google Calendar" in page.locator("#new-url").inner_text()
     assert "Link created" in page.get_by_role("status").inner_text()
 
@@ -108,6 +109,6 @@ def test_a_surgeon_creates_rotates_and_revokes_their_calendar_link(
 
     page.wait_for_url("**/calendar-links/")
     assert "Link revoked" in page.get_by_role("status").inner_text()
-    assert page.get_by_role("button", name="Create a calendar link").is_visible()
+    expect(page.get_by_role("button", name="Create a calendar link")).to_be_visible()
     assert page.request.get(second_url).status == 404
     assert CalendarLink.objects.get().revoked_at is not None

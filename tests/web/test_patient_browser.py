@@ -146,9 +146,9 @@ def test_the_desk_hands_a_patient_their_calendar_link_with_a_qr_code(
     page.get_by_role("button", name="Create a calendar link").click()
 
     url = page.get_by_label("Calendar URL").input_value()
-    assert page.get_by_role(
-        "img", name="QR code of the link, to scan with a phone"
-    ).is_visible()
+    expect(
+        page.get_by_role("img", name="QR code of the link, to scan with a phone")
+    ).to_be_visible()
     assert page.request.get(url).status == 200
     page.get_by_role("button", name="Rotate (new URL)").click()
     assert page.get_by_label("Calendar URL").input_value() != url
@@ -193,9 +193,9 @@ def test_the_patient_pages_are_accessible(
     expect(page.locator("#booking-links")).to_contain_text("opened 1 time")
     page.locator("details.history").first.evaluate("details => details.open = true")
     page.get_by_role("button", name="Create a calendar link").click()
-    assert page.get_by_role(
-        "img", name="QR code of the link, to scan with a phone"
-    ).is_visible()
+    expect(
+        page.get_by_role("img", name="QR code of the link, to scan with a phone")
+    ).to_be_visible()
     assert_no_serious_axe_violations(page)
 
     # The surgeon's read-only view of it.
@@ -207,18 +207,18 @@ def test_the_patient_pages_are_accessible(
     page.goto("/desk/patients/new/")
     fill_registration(page, visit.patient.record_number)
     page.get_by_role("button", name="Preview the plan").click()
-    assert page.get_by_role("alert").is_visible()
+    expect(page.get_by_role("alert")).to_be_visible()
     assert_no_serious_axe_violations(page)
     page.get_by_label("Record number").fill("H-NEW-1")
     page.get_by_role("button", name="Preview the plan").click()
-    assert page.locator(".preview").is_visible()
+    expect(page.locator(".preview")).to_be_visible()
     assert_no_serious_axe_violations(page)
 
     # The import, empty and with a rejected file.
     page.goto("/desk/import/")
     assert_no_serious_axe_violations(page)
     upload_csv(page, BAD_CSV)
-    assert page.get_by_role("alert").is_visible()
+    expect(page.get_by_role("alert")).to_be_visible()
     assert_no_serious_axe_violations(page)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from playwright.sync_api import expect
 
 from clinic.models import Surgeon
 from tests.followup.report_history import History, build_history
@@ -39,14 +40,14 @@ def test_the_figures_page_is_accessible(
     response = page.goto(RANGE)
 
     assert response.status == 200
-    assert page.get_by_role("table", name="Follow-up figures by rule").is_visible()
+    expect(page.get_by_role("table", name="Follow-up figures by rule")).to_be_visible()
     # The messages' figures, each rate with its interval in words.
     reaching = page.get_by_role("table", name="Reaching the patient by rule")
-    assert reaching.is_visible()
+    expect(reaching).to_be_visible()
     assert reaching.get_by_text("likely").count() > 0
     charts = page.get_by_role("img")
     assert charts.count() == (2 if role == "front_desk" else 1)
-    assert page.get_by_role("link", name="Download CSV").is_visible()
+    expect(page.get_by_role("link", name="Download CSV")).to_be_visible()
     assert_no_serious_axe_violations(page)
 
 
@@ -59,5 +60,5 @@ def test_a_refused_range_is_accessible(
     response = page.goto("/reports/?start=2026-12-31&end=2026-01-01")
 
     assert response.status == 400
-    assert page.get_by_text("is before the start").is_visible()
+    expect(page.get_by_text("is before the start")).to_be_visible()
     assert_no_serious_axe_violations(page)

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from playwright.sync_api import expect
 
 from clinic.models import Surgeon
 from followup.models import Visit, VisitStatus
@@ -90,7 +91,7 @@ def test_the_surgeon_page_has_no_serious_accessibility_violations(
     row.get_by_label("Reason").fill("Healed")
     row.get_by_label("End date").fill("2024-01-01")
     row.get_by_role("button", name="End annual reviews").click()
-    assert page.locator(".row-error").is_visible()
+    expect(page.locator(".row-error")).to_be_visible()
     assert_no_serious_axe_violations(page)
 
     page.goto("/surgeon/?week=2026-11-30&days=90")
