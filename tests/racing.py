@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
+import pytest
 from django.db import connection
 
 T = TypeVar("T")
@@ -53,3 +54,18 @@ def at_once(calls: list[Callable[[], T]]) -> list[T]:
     results, errors = race_results(calls)
     assert errors == [], errors
     return results
+
+
+def both_reach(
+    monkeypatch: pytest.MonkeyPatch, owner: object, name: str, parties: int = 2
+) -> None:
+    """Hold each call of `owner.name` until `parties` calls have reached it:
+    two clicks that have both read the page before either writes."""
+    barrier = threading.Barrier(parties)
+    original = getattr(owner, name)
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        barrier.wait(timeout=10)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, held)

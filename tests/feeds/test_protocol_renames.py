@@ -180,13 +180,18 @@ def milestone_events(path: str) -> dict[str, Any]:
     }
 
 
+def patient_feed(surgeon: Surgeon) -> str:
+    """The path of the feed of a patient of `surgeon` operated on."""
+    visit = postop_visit(surgeon)
+    return links.create_link(
+        scope="patient", patient_id=visit.patient_id, by_command=True
+    ).path
+
+
 def test_a_milestone_edited_in_the_admin_reaches_a_patients_subscribed_feed(
     surgeon: Surgeon, admin_client: Client
 ) -> None:
-    visit = postop_visit(surgeon)
-    path = links.create_link(
-        scope="patient", patient_id=visit.patient_id, by_command=True
-    ).path
+    path = patient_feed(surgeon)
     milestone = RecoveryMilestone.objects.get(title="Sports may be resumed")
     (uid,) = [
         uid
@@ -211,10 +216,7 @@ def test_a_milestone_edited_in_the_admin_reaches_a_patients_subscribed_feed(
 def test_a_milestone_switched_off_in_the_admin_leaves_a_patients_feed(
     surgeon: Surgeon, admin_client: Client
 ) -> None:
-    visit = postop_visit(surgeon)
-    path = links.create_link(
-        scope="patient", patient_id=visit.patient_id, by_command=True
-    ).path
+    path = patient_feed(surgeon)
     milestone = RecoveryMilestone.objects.get(title="Sports may be resumed")
     titles = [str(e["SUMMARY"]) for e in milestone_events(path).values()]
     assert milestone.title in titles

@@ -18,7 +18,7 @@ from clinic.models import Surgeon
 from feeds import links
 from feeds.models import CalendarLink, LinkScope
 from tests.feeds.helpers import find_active
-from tests.racing import at_once
+from tests.racing import at_once, both_reach
 
 pytestmark = pytest.mark.django_db
 
@@ -136,14 +136,7 @@ def test_a_double_click_on_create_makes_one_link(
     surgeon_a: Surgeon, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Both clicks have read the page's (empty) card before either writes.
-    both_checked = threading.Barrier(2)
-    create_link = links.create_link
-
-    def after_both_checked(**kwargs: Any) -> links.IssuedLink:
-        both_checked.wait(timeout=10)
-        return create_link(**kwargs)
-
-    monkeypatch.setattr(links, "create_link", after_both_checked)
+    both_reach(monkeypatch, links, "create_link")
 
     def click() -> tuple[int, str]:
         client = Client()
@@ -201,14 +194,7 @@ def test_a_double_click_on_revoke_revokes_once(
     mine = links.create_link(scope="surgeon", surgeon_id=surgeon_a.pk).link
     monkeypatch.setattr("clinic.clock.now", lambda: FIRST_CLICK)
     # Both clicks have found the page's live link before either revokes it.
-    both_found = threading.Barrier(2)
-    revoke_link = links.revoke_link
-
-    def after_both_found(**kwargs: Any) -> CalendarLink:
-        both_found.wait(timeout=10)
-        return revoke_link(**kwargs)
-
-    monkeypatch.setattr(links, "revoke_link", after_both_found)
+    both_reach(monkeypatch, links, "revoke_link")
 
     def click() -> tuple[int, str]:
         client = Client()
@@ -300,14 +286,7 @@ def test_a_double_click_on_rotate_rotates_once(
     page.force_login(surgeon_a.user)  # type: ignore[arg-type]
     form = shown_on(page.get("/calendar-links/").content.decode())
     # Both clicks have found the page's link before either rotates it.
-    both_found = threading.Barrier(2)
-    rotate_link = links.rotate_link
-
-    def after_both_found(**kwargs: Any) -> links.IssuedLink:
-        both_found.wait(timeout=10)
-        return rotate_link(**kwargs)
-
-    monkeypatch.setattr(links, "rotate_link", after_both_found)
+    both_reach(monkeypatch, links, "rotate_link")
 
     def click() -> tuple[int, str]:
         client = Client()
