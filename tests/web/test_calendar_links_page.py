@@ -275,16 +275,24 @@ def test_a_rotate_with_an_unreadable_page_copy_is_refused_and_changes_nothing(
     assert CalendarLink.objects.get().token_hash == mine.token_hash
 
 
+def link_as_shown(
+    surgeon: Surgeon, monkeypatch: pytest.MonkeyPatch
+) -> tuple[CalendarLink, dict[str, str]]:
+    """The surgeon's link, and the Rotate form their page shows of it; the
+    clicks that follow happen at FIRST_CLICK."""
+    mine = links.create_link(scope="surgeon", surgeon_id=surgeon.pk).link
+    monkeypatch.setattr("clinic.clock.now", lambda: FIRST_CLICK)
+    page = Client()
+    page.force_login(surgeon.user)  # type: ignore[arg-type]
+    return mine, shown_on(page.get("/calendar-links/").content.decode())
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_double_click_on_rotate_rotates_once(
     surgeon_a: Surgeon, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    mine = links.create_link(scope="surgeon", surgeon_id=surgeon_a.pk).link
-    monkeypatch.setattr("clinic.clock.now", lambda: FIRST_CLICK)
-    page = Client()
-    page.force_login(surgeon_a.user)  # type: ignore[arg-type]
-    form = shown_on(page.get("/calendar-links/").content.decode())
+    mine, form = link_as_shown(surgeon_a, monkeypatch)
     # Both clicks have found the page's link before either rotates it.
     both_reach(monkeypatch, links, "rotate_link")
 
@@ -300,7 +308,7 @@ def test_a_double_click_on_rotate_rotates_once(
     assert [status for status, _ in answers] == [200, 409]
     handed_out, refused = answers[0][1], answers[1][1]
     assert "This link was rotated on Wed 2 Dec 2026, 09:20" in refused
-    assert page.get(feed_path(handed_out)).status_code == 200
+    assert Client().get(feed_path(handed_out)).status_code == 200
 
 
 REVOKED_BEFORE_ROTATE = (
@@ -349,11 +357,7 @@ def test_a_rotate_from_a_page_shown_before_a_revoke_is_refused(
 def test_a_rotate_while_another_tab_revokes_changes_nothing(
     surgeon_a: Surgeon, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    mine = links.create_link(scope="surgeon", surgeon_id=surgeon_a.pk).link
-    monkeypatch.setattr("clinic.clock.now", lambda: FIRST_CLICK)
-    page = Client()
-    page.force_login(surgeon_a.user)  # type: ignore[arg-type]
-    form = shown_on(page.get("/calendar-links/").content.decode())
+    mine, form = link_as_shown(surgeon_a, monkeypatch)
     # The Rotate has found the link live; the Revoke ends it before the
     # Rotate takes the link's lock.
     rotate_found, revoked = threading.Event(), threading.Event()
