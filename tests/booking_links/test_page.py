@@ -236,6 +236,41 @@ def test_a_replayed_form_changes_nothing(linked: Linked) -> None:
     assert linked.visit.start == FREE_SLOT
 
 
+@pytest.mark.parametrize(
+    ("asked", "done", "action"),
+    [
+        ({"start": FREE_SLOT.isoformat()}, "Booked. See you then.", "booked"),
+        ({"action": "cancel"}, "Your time is given up.", "unbooked"),
+    ],
+    ids=["book", "i-cant-come"],
+)
+def test_a_double_tap_reads_done_and_changes_the_visit_once(
+    linked: Linked, asked: dict[str, str], done: str, action: str
+) -> None:
+    client = patient_client()
+    if "action" in asked:
+        _post(client, linked, start=FREE_SLOT.isoformat())
+    token = form_token_of(client, linked.url)
+    linked.visit.refresh_from_db()
+    form = {"form_token": token, "sequence": str(linked.visit.sequence), **asked}
+
+    # The phone sends the form twice; it shows the answer to the second.
+    first, second = client.post(linked.url, form), client.post(linked.url, form)
+
+    assert (first.status_code, second.status_code) == (303, 303)
+    assert second["Location"] == first["Location"]
+    page = client.get(second["Location"]).content.decode()
+    assert done in page
+    assert "nothing was done" not in page
+    linked.visit.refresh_from_db()
+    booked = action == "booked"
+    assert linked.visit.status == (
+        VisitStatus.BOOKED if booked else VisitStatus.TO_BOOK
+    )
+    assert linked.visit.start == (FREE_SLOT if booked else None)
+    assert VisitEvent.objects.filter(visit=linked.visit, action=action).count() == 1
+
+
 class _SignedLongAgo(signing.TimestampSigner):
     def timestamp(self) -> str:
         return signing.b62_encode(int(time.time()) - FORM_TOKEN_MAX_AGE - 60)

@@ -11,7 +11,9 @@ own instead of Django's CSRF check (`forms`: under `no-referrer` browsers
 post `Origin: null`, which that check refuses). A booking, a move or "I
 can't come" is one call of `booking_links.services`, which calls the desk's
 services; success redirects to the page (`?done=`), a refusal re-renders it
-with the reason in words and fresh slots. Each use is recorded
+with the reason in words and fresh slots. A form sent twice (a double tap)
+is refused as stale by the services; when the visit already is what it
+asked for, the patient reads it done. Each use is recorded
 (`BookingLinkUse`).
 
 `?offer=<id>` (an offer message's link) shows that offer's slot first, in
@@ -38,6 +40,8 @@ from core.throttle import TokenThrottle
 from core.tokens import hash_token, looks_like_token
 from feeds.rendering import patient_visit_calendar
 from followup.exceptions import DomainError
+from followup.models import Visit, VisitStatus
+from followup.services.staleness import STALE
 from offers import claims
 from web.patient_link.forms import CANCEL, SlotForm, form_token
 from web.patient_link.rows import after_of, booked, offer, offer_said
@@ -156,12 +160,25 @@ def booking_page(request: HttpRequest, token: str) -> HttpResponse:
         else:
             done = _book(link, data, now=now)
     except DomainError as error:
-        form.refuse(error)
         services.record_use(link, LinkUse.REFUSED, now=now)
         link.visit.refresh_from_db()
-        return _page(request, link, now=now, form=form, status=error.status)
+        if error.code == STALE and _already(link.visit, data):
+            # A double tap: the first tap did it, and the phone shows the
+            # answer to the second. The visit is as asked: said as done.
+            done = "gave_up" if data["action"] == CANCEL else "booked"
+        else:
+            form.refuse(error)
+            return _page(request, link, now=now, form=form, status=error.status)
     # Back to the page itself, which the form posted to.
     return _private(HttpResponseRedirect(f"{request.path}?done={done}", status=303))
+
+
+def _already(visit: Visit, data: dict[str, Any]) -> bool:
+    """Whether the visit already is what the form asks for: to book after
+    "I can't come", booked at the slot posted."""
+    if data["action"] == CANCEL:
+        return visit.status == VisitStatus.TO_BOOK
+    return booked(visit) and visit.start == data["start"]
 
 
 def _book(link: BookingLink, data: dict[str, Any], *, now: dt.datetime) -> str:
