@@ -156,6 +156,38 @@ def test_i_cant_come_gives_the_time_up_and_puts_the_visit_on_the_call_list(
     assert Visit.objects.call_list(NOW.date()).filter(pk=linked.visit.pk).exists()
 
 
+@pytest.mark.parametrize("gave_up", [False, True], ids=["booked", "gave-up"])
+def test_the_page_reloaded_after_the_desk_changed_the_visit_says_no_old_news(
+    linked: Linked, front_desk: User, gave_up: bool
+) -> None:
+    client = patient_client()
+    done = _post(client, linked, start=FREE_SLOT.isoformat())
+    if gave_up:
+        done = _post(client, linked, action="cancel")
+    # The phone keeps the page it was sent to and reloads it later, after
+    # the desk gave the time up for the patient, or booked one.
+    surgeon_id = linked.visit.procedure.surgeon_id
+    if gave_up:
+        services.book_visit(
+            visit_id=linked.visit.pk,
+            start=LATER_SLOT,
+            surgeon_id=surgeon_id,
+            actor=front_desk,
+            now=NOW,
+        )
+    else:
+        services.unbook_visit(visit_id=linked.visit.pk, actor=front_desk, now=NOW)
+
+    page = client.get(done["Location"]).content.decode()  # type: ignore[index]
+
+    assert "Booked. See you then." not in page
+    assert "Your time is given up." not in page
+    if gave_up:
+        assert "Fri 27 Nov 2026, 10:00" in page
+    else:
+        assert "No time booked yet" in page
+
+
 def test_a_slot_taken_meanwhile_is_refused_in_words_with_fresh_slots(
     linked: Linked, world: World, front_desk: User
 ) -> None:

@@ -56,6 +56,14 @@ DONE = {
 }
 
 
+def _done(done: str, visit: Visit) -> str | None:
+    """What `?done=` says, while the visit still is as it says: a page kept
+    on the phone and reloaded after the desk changed the visit says nothing."""
+    if booked(visit) != (done in ("booked", "moved")):
+        return None
+    return DONE.get(done)
+
+
 throttle = TokenThrottle("booking_links", settings_prefix="BOOKING_LINK")
 
 
@@ -126,7 +134,7 @@ def _page(
         ),
         "form": form,
         "form_token": form_token(link.pk),
-        "done": DONE.get(request.GET.get("done", "")) if form is None else None,
+        "done": _done(request.GET.get("done", ""), visit) if form is None else None,
         # The page's own address, and its .ics beside it (web.patient_link.urls).
         "here": request.path,
         "calendar": f"{request.path}visit.ics",
