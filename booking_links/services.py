@@ -247,8 +247,12 @@ def record_use(link: BookingLink, what: LinkUse, *, now: dt.datetime) -> None:
 def _offered(visit: Visit, start: dt.datetime, now: dt.datetime) -> int:
     """The surgeon of the offered slot starting at `start`; a Conflict when
     `start` is not one (taken meanwhile, past, outside the window or off
-    the sessions' grid)."""
-    search = services.propose_slots(visit=visit, now=now, after=start, limit=1)
+    the sessions' grid, or, for an overdue visit, past the late range that
+    runs from now: `services.slot_days`, as the desk's)."""
+    last = services.slot_days(visit, now)[1]
+    search = services.propose_slots(
+        visit=visit, now=now, after=start, limit=1, until=last
+    )
     if search.slots and search.slots[0].start == start:
         return search.slots[0].surgeon_id
     raise Conflict(

@@ -350,6 +350,28 @@ def test_an_overdue_visit_is_offered_its_late_slots(
     assert linked.visit.late_by_days == 5
 
 
+def test_an_overdue_visit_is_offered_and_booked_only_its_late_range(
+    linked: Linked, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    after = dt.datetime(2026, 12, 9, 10, 0, tzinfo=MADRID)  # window closed 5 Dec
+    monkeypatch.setattr("clinic.clock.now", lambda: after)
+    client = patient_client()
+    # As the desk: the earliest free times over the next 30 days, 9 Dec to 7 Jan.
+    far = "2027-02-11T09:00:00+01:00"  # a Thursday on the grid, nine weeks on
+
+    page = client.get(linked.url, {"after": far}).content.decode()
+    response = _post(client, linked, start=far)
+
+    assert "2027-02-" not in page
+    assert "No free time is left online" in page
+    assert response.status_code == 409  # type: ignore[attr-defined]
+    assert "has just been taken or is no longer free" in (
+        response.content.decode()  # type: ignore[attr-defined]
+    )
+    linked.visit.refresh_from_db()
+    assert (linked.visit.status, linked.visit.start) == (VisitStatus.TO_BOOK, None)
+
+
 def test_the_visit_downloads_as_a_calendar_without_the_patients_name(
     linked: Linked, world: World
 ) -> None:

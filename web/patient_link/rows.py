@@ -91,9 +91,12 @@ def offer(visit: Visit, *, now: dt.datetime, after: dt.datetime | None = None) -
     it holds, from `after` on; none for a visit that cannot be booked now."""
     if visit.status not in BOOKABLE_STATUSES:
         return Offer([], bookable=False)
+    # As the desk's: an overdue visit's late range runs from now, not from
+    # where a "Later times" page starts.
+    last = services.slot_days(visit, now)[1]
     try:
         search = services.propose_slots(
-            visit=visit, now=now, after=after, limit=SLOT_LIMIT + 1
+            visit=visit, now=now, after=after, limit=SLOT_LIMIT + 1, until=last
         )
     except DomainError:
         return Offer([])
