@@ -262,6 +262,21 @@ def _offered(visit: Visit, start: dt.datetime, now: dt.datetime) -> int:
     )
 
 
+TIME_PASSED = "time_passed"
+
+
+def _check_not_begun(visit: Visit, now: dt.datetime) -> None:
+    """A booked time that has begun is the desk's to record (seen, missed):
+    the patient can no longer give it up or move it."""
+    if visit.status == VisitStatus.BOOKED and visit.start and visit.start <= now:
+        raise Conflict(
+            "The visit's booked time has begun; it can no longer be changed "
+            "through the link.",
+            code=TIME_PASSED,
+            params={"start": visit.start},
+        )
+
+
 @transaction.atomic
 def book_through_link(
     *, link: BookingLink, start: dt.datetime, now: dt.datetime, sequence: int | None
@@ -269,6 +284,7 @@ def book_through_link(
     """Book the link's visit at `start`, or move it there when booked."""
     start = require_aware(start, field_name="start")
     visit = link.visit
+    _check_not_begun(visit, now)
     surgeon_id = _offered(visit, start, now)
     moving = visit.status == VisitStatus.BOOKED
     move = services.reschedule_visit if moving else services.book_visit
@@ -289,6 +305,7 @@ def give_up_through_link(
     *, link: BookingLink, now: dt.datetime, sequence: int | None
 ) -> Visit:
     """ "I can't come": the visit's slot is given back, the visit is to book."""
+    _check_not_begun(link.visit, now)
     visit = services.unbook_visit(
         visit_id=link.visit_id,
         actor=PATIENT_LINK,

@@ -156,6 +156,29 @@ def test_i_cant_come_gives_the_time_up_and_puts_the_visit_on_the_call_list(
     assert Visit.objects.call_list(NOW.date()).filter(pk=linked.visit.pk).exists()
 
 
+def test_a_booked_time_that_has_passed_cannot_be_given_up_or_moved(
+    linked: Linked, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = patient_client()
+    _post(client, linked, start=FREE_SLOT.isoformat())
+    # The next day: nobody has marked the visit seen or missed yet.
+    monkeypatch.setattr("clinic.clock.now", lambda: FREE_SLOT + dt.timedelta(days=1))
+
+    page = client.get(linked.url).content.decode()
+    gave_up = _post(client, linked, action="cancel")
+    moved = _post(client, linked, start=LATER_SLOT.isoformat())
+
+    assert "I can&#x27;t come" not in page and "I can't come" not in page
+    assert "Move to another time" not in page
+    assert "has passed" in page
+    for response in (gave_up, moved):
+        assert response.status_code == 409  # type: ignore[attr-defined]
+        text = response.content.decode()  # type: ignore[attr-defined]
+        assert "has passed, so it can no longer be changed here" in text
+    linked.visit.refresh_from_db()
+    assert (linked.visit.status, linked.visit.start) == (VisitStatus.BOOKED, FREE_SLOT)
+
+
 @pytest.mark.parametrize("gave_up", [False, True], ids=["booked", "gave-up"])
 def test_the_page_reloaded_after_the_desk_changed_the_visit_says_no_old_news(
     linked: Linked, front_desk: User, gave_up: bool

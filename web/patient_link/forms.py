@@ -74,6 +74,11 @@ def words(error: DomainError) -> str:
             "Your visit changed after this page was shown, so nothing was done. "
             "Here it is as it is now."
         )
+    if error.code == "time_passed":
+        return (
+            f"Your time, {when(error.params['start'])}, has passed, so it can no "
+            "longer be changed here. Please call the clinic."
+        )
     if error.code in ("invalid_datetime", "naive_datetime", "start_in_past"):
         return f"That time cannot be booked. {CHOOSE}"
     return say(error)
