@@ -230,6 +230,12 @@ def _act_on_visit(reply: Message, answered: Message, *, now: dt.datetime) -> str
             "the text it answers offered a free time, which is taken through "
             "its link or by the front desk, not by a reply."
         )
+    if slot <= now:
+        # Whether the patient came is the desk's to record (seen, missed).
+        raise DomainError(
+            "the visit's booked time had begun when the reply came, so it "
+            "changes nothing; the front desk records whether the patient came."
+        )
     if reply.intent == Intent.CONFIRM:
         visit = services.confirm_visit(
             visit_id=visit.pk, start=slot, actor=PATIENT_SMS, now=now

@@ -208,6 +208,28 @@ def test_x_unbooks_the_visit_for_the_patient_and_puts_it_on_the_call_list(
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("body", ["X", "C"])
+def test_a_reply_after_the_booked_time_began_changes_no_visit(
+    desk: User, body: str
+) -> None:
+    """The visit was on Friday at 09:00; an X on Saturday would unbook it and
+    lose whether the patient came, which is the desk's to record."""
+    visit = visit_of()
+    sent_reminder(visit, desk)
+
+    answer = reply(body, at=FRIDAY_9 + dt.timedelta(days=1))
+
+    assert answer.intent == Intent.UNCLEAR
+    assert "time had begun" in answer.outcome
+    visit = fresh(visit)
+    assert (visit.status, visit.start, visit.confirmed) == (
+        VisitStatus.BOOKED,
+        FRIDAY_9,
+        False,
+    )
+
+
+@pytest.mark.django_db
 def test_a_reply_to_a_reminder_older_than_14_days_is_unclear(desk: User) -> None:
     visit = visit_of()
     reminder = sent_reminder(visit, desk)
