@@ -1,7 +1,7 @@
 """Reading a query string: whether it holds a NUL (read by the middleware
 for every page's own query string, and by the lists for the one a form posts
-back), a whole number a query may hold, and whether a day asked for is
-within a page's reach."""
+back), a whole number a query may hold, a page a list can be read at, and
+whether a day asked for is within a page's reach."""
 
 from __future__ import annotations
 
@@ -16,6 +16,10 @@ NUL = "\x00"
 # How far from today a page's day or week may be; past it a typo, not a plan
 # (and near year 1 or 9999 the day before or after does not exist).
 DAY_REACH = dt.timedelta(days=5 * 366)
+# The last page a list pages to (50 million rows at 50 a page). Past it the
+# offset of the page's first row passes the database's integers and the
+# query fails; no list is that long, so it is a typo.
+MAX_PAGE = 1_000_000
 
 
 def within_reach(day: dt.date, today: dt.date) -> bool:
@@ -56,6 +60,19 @@ def whole_numbers(
         if raw and numbers[name] is None:
             ignored.append(name)
     return numbers
+
+
+def page_number(query: QueryDict, ignored: list[str] | None = None) -> int | None:
+    """The query's `page` when it is one a list can be read at (1 to
+    `MAX_PAGE`), else None; a value given that is not one is named in
+    `ignored`."""
+    raw = query.get("page", "")
+    page = whole_number(raw)
+    if page is not None and not 1 <= page <= MAX_PAGE:
+        page = None
+    if raw and page is None and ignored is not None:
+        ignored.append("page")
+    return page
 
 
 def address(name: str, query: str) -> str:

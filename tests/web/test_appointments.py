@@ -136,6 +136,41 @@ def test_a_day_out_of_reach_is_said_and_today_shown_on_the_page_and_in_its_csv(
     assert "García López" in export.content.decode()
 
 
+# Within the database's integers, but fifty rows a page past them: the
+# query's OFFSET overflowed (a 500 on PostgreSQL).
+HUGE_PAGE = str(2**62)
+
+
+@pytest.mark.postgres
+def test_a_page_past_any_list_is_said_and_the_first_page_shown(
+    desk: Client, cast: DeskCast
+) -> None:
+    response = desk.get(f"/desk/appointments/?q=ruiz&page={HUGE_PAGE}")
+
+    assert response.status_code == 200
+    assert names(response) == ["Ruiz"]
+    assert "Not understood, so left out: page." in response.content.decode()
+
+
+@pytest.mark.postgres
+def test_an_action_from_a_page_past_any_list_comes_back_to_its_first_page(
+    desk: Client, cast: DeskCast
+) -> None:
+    visit = cast.visit(cast.maria, "postop_control")
+    back = f"place=appointments&page={HUGE_PAGE}"
+
+    refused = post(desk, visit, "cancel", back, reason="")
+    done = post(desk, visit, "unbook", back)
+
+    assert refused.status_code == 400
+    assert "Say why the visit is no longer needed." in refused.content.decode()
+    assert (done.status_code, done["Location"]) == (
+        302,
+        f"/desk/appointments/#visit-{visit.pk}",
+    )
+    assert fresh(visit).status == VisitStatus.TO_BOOK
+
+
 def test_with_htmx_a_search_answers_with_the_list_alone(
     desk: Client, cast: DeskCast
 ) -> None:

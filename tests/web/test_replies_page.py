@@ -155,6 +155,20 @@ def test_an_htmx_link_inside_the_tab_gets_only_the_list(
     assert response["HX-Push-Url"] == f"{PAGE}?show=resolved"
 
 
+def test_a_page_past_any_list_shows_the_first_page(
+    desk: Client, reminded: Visit
+) -> None:
+    text("R", "SM1")
+    # Within the database's integers, but fifty rows a page past them: the
+    # query's OFFSET overflowed (a 500).
+    huge = 2**62
+
+    response = desk.get(f"{PAGE}?page={huge}")
+
+    assert response.status_code == 200
+    assert shown(response) == ["Wants another time"]
+
+
 def test_opening_resolve_by_its_address_shows_the_tab(desk: Client) -> None:
     response = desk.get(f"{PAGE}1/resolve/")
 

@@ -20,7 +20,13 @@ from django.http.request import QueryDict
 
 from followup.exceptions import InvalidInput
 from followup.services.parsing import parse_date
-from web.query_text import address, holds_null, whole_numbers, within_reach
+from web.query_text import (
+    address,
+    holds_null,
+    page_number,
+    whole_numbers,
+    within_reach,
+)
 
 PLACE = "appointments"
 
@@ -59,13 +65,14 @@ class AppointmentsState:
         if day is None:
             ignored.append("day")
             day = today
-        numbers = whole_numbers(query, ("surgeon", "page"), ignored)
+        surgeon = whole_numbers(query, ("surgeon",), ignored)["surgeon"]
+        page = page_number(query, ignored)
         return cls(
             day=day,
             today=today,
             q=" ".join(query.get("q", "").split())[:100],
-            surgeon=numbers["surgeon"],
-            page=max(numbers["page"] or 1, 1),
+            surgeon=surgeon,
+            page=page or 1,
             ignored=tuple(ignored),
         )
 

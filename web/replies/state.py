@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from django.http.request import QueryDict
 from django.urls import reverse
 
-from web.query_text import whole_number
+from web.query_text import page_number
 
 RESOLVED = "resolved"
 
@@ -22,8 +22,8 @@ class RepliesState:
 
     @classmethod
     def from_query(cls, query: QueryDict) -> RepliesState:
-        page = whole_number(query.get("page", "")) or 1
-        return cls(resolved=query.get("show") == RESOLVED, page=max(page, 1))
+        page = page_number(query) or 1
+        return cls(resolved=query.get("show") == RESOLVED, page=page)
 
     def query(self, **changes: Any) -> str:
         state = replace(self, **changes)
