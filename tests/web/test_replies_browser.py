@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 from messaging.models import Kind, Message, Status
 from messaging.replies import receive_sms
 from messaging.services import send_due_messages
+from tests.factories import UserFactory
 from tests.followup.world import FRIDAY_9, book, madrid
 from tests.messaging.conftest import MOBILE, visit_of
 from tests.web.conftest import WIDTHS, assert_no_serious_axe_violations
@@ -62,3 +63,29 @@ def test_the_replies_tab_resolves_in_place_and_passes_axe(
     expect(row).to_contain_text("Resolved by")
     expect(tab).to_contain_text("2")
     assert_no_serious_axe_violations(page)
+
+
+def test_a_reply_another_clerk_resolved_meanwhile_is_said_on_the_row(
+    new_page: Callable[..., Any], cast: dict[str, User]
+) -> None:
+    book(visit_of(), FRIDAY_9, actor=cast["front_desk"], now=TEN)
+    send_due_messages(now=TEN)
+    change = receive_sms(number=MOBILE, body="R", sid="SM1", now=TEN)
+    rosa = UserFactory.create(username="rosa", group="front_desk")
+    mine = new_page(user=cast["front_desk"])
+    theirs = new_page(user=rosa)
+    for page in (mine, theirs):
+        page.goto("/desk/replies/")
+    resolve = "Resolve the reply from"
+
+    theirs.get_by_role("button", name=resolve).click()
+    expect(theirs.locator(f"#reply-{change.pk}")).to_contain_text("Resolved by rosa")
+    mine.get_by_role("button", name=resolve).click()
+
+    # htmx swaps no 4xx answer: a 409 left the row, its button and all, as
+    # it was, and the clerk with no word of what happened.
+    row = mine.locator(f"#reply-{change.pk}")
+    expect(row.get_by_role("alert")).to_have_text("Already resolved by rosa.")
+    expect(row).to_contain_text("Resolved by rosa")
+    expect(row.get_by_role("button", name=resolve)).to_have_count(0)
+    assert Message.objects.get(pk=change.pk).resolved_by == rosa

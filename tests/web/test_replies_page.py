@@ -136,10 +136,16 @@ def test_a_second_resolve_is_refused_naming_who_did_it(
     htmx = desk.post(f"{PAGE}{change.pk}/resolve/", {"back": ""}, **HTMX)
 
     for response in (plain, htmx):
-        assert response.status_code == 409
         assert f"Already resolved by {front_desk.username}." in (
             response.content.decode()
         )
+    assert plain.status_code == 409
+    # With htmx, an answer htmx swaps in (it swaps no 4xx): the row, resolved,
+    # with the refusal on it.
+    assert htmx.status_code == 200
+    row = htmx.content.decode()
+    assert row.lstrip().startswith(f'<tbody id="reply-{change.pk}"')
+    assert f"Resolved by {front_desk.username}" in row and ">Resolve<" not in row
 
 
 def test_an_htmx_link_inside_the_tab_gets_only_the_list(

@@ -4,7 +4,8 @@ replies and failed deliveries, each with *Resolve*.
 One view renders the page; with htmx, only the list. *Resolve* posts a form:
 without JavaScript it redirects back to the same list; with htmx it answers
 with the row, resolved, and the tabs' new counts out of band. A refusal
-(someone resolved it a moment ago) is said on the row.
+(someone resolved it a moment ago) is said on the row: a 409 without
+htmx, a 200 with it (htmx swaps no 4xx answer).
 """
 
 from __future__ import annotations
@@ -88,8 +89,10 @@ def _refused(
     message = Message.objects.needing_person().select_related("resolved_by").get(pk=pk)
     row = ReplyRow(message, refusal=words)
     if request.htmx:  # type: ignore[attr-defined]
+        # A 2xx, as a visit row's refusal: htmx swaps no 4xx answer, which
+        # left the row and its button as they were, and nothing said.
         only: dict[str, Any] = {"row": row, "state": state}
-        return render(request, f"{PAGE}#row", only, status=status)
+        return render(request, f"{PAGE}#row", only)
     context = _context(request, state, now=clock.now())
     context["rows"] = [row, *(r for r in context["rows"] if r.pk != pk)]
     return render(request, PAGE, context, status=status)
