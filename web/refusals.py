@@ -161,6 +161,8 @@ WORDS: dict[str, Callable[[Params], str]] = {
         f"This visit changed after it was shown: {p['change']}. Nothing was "
         "done; here it is as it now is."
     ),
+    # Who resolved the reply is a login name too: said as is.
+    "already_resolved": lambda p: f"Already resolved by {p['by']}.",
     "required": _required,
     "too_long": lambda p: f"{label(p)} is longer than {p['max_length']} characters.",
     "null_character": lambda p: (

@@ -22,6 +22,7 @@ from followup.models import Visit
 from messaging.models import Message, SmsOptOut
 from messaging.replies import receive_sms
 from messaging.services import send_due_messages
+from tests.factories import UserFactory
 from tests.followup.world import FRIDAY_9, WEEKDAYS_9_TO_14, book, madrid
 from tests.messaging.conftest import MOBILE, visit_of
 
@@ -146,6 +147,25 @@ def test_a_second_resolve_is_refused_naming_who_did_it(
     row = htmx.content.decode()
     assert row.lstrip().startswith(f'<tbody id="reply-{change.pk}"')
     assert f"Resolved by {front_desk.username}" in row and ">Resolve<" not in row
+
+
+def test_a_second_resolve_names_a_clerk_whose_login_looks_like_a_code(
+    desk: Client, reminded: Visit
+) -> None:
+    change = text("R", "SM1")
+    maria = UserFactory.create(username="maria_lopez", group="front_desk")
+    other = Client()
+    other.force_login(maria)
+    other.post(f"{PAGE}{change.pk}/resolve/", {"back": ""})
+
+    plain = desk.post(f"{PAGE}{change.pk}/resolve/", {"back": ""})
+    htmx = desk.post(f"{PAGE}{change.pk}/resolve/", {"back": ""}, **HTMX)
+
+    for response in (plain, htmx):
+        body = response.content.decode()
+        assert "Already resolved by maria_lopez." in body
+        assert "the visit or the patient changed" not in body
+    assert Message.objects.get(pk=change.pk).resolved_by == maria
 
 
 def test_an_htmx_link_inside_the_tab_gets_only_the_list(
