@@ -17,7 +17,7 @@ from django.test import Client
 from clinic.clock import start_of_day
 from followup import services
 from followup.models import Visit, VisitStatus
-from tests.factories import UserFactory
+from tests.factories import PatientFactory, UserFactory
 from tests.racing import at_once
 from tests.web.desk_data import TODAY, DeskCast, make_cast, pin_clock
 
@@ -109,6 +109,22 @@ def test_a_search_finds_the_patients_bookings_on_later_days(
     html = response.content.decode()
     assert "Bookings from Mon 30 Nov 2026 on" in html
     assert "Reschedule" in html and "Unbook or cancel…" in html
+
+
+def test_a_search_matching_more_patients_than_it_lists_says_so(
+    desk: Client, cast: DeskCast
+) -> None:
+    # Ten other Garcías, first by name, none booked: María García López,
+    # booked today, is the eleventh, past the patients a search lists.
+    PatientFactory.create_batch(10, given_name="Ana", family_name="García Abad")
+
+    broad = desk.get("/desk/appointments/?q=garcia")
+    narrow = desk.get("/desk/appointments/?q=garcia+lopez")
+
+    assert names(broad) == []
+    assert "More than 10 patients match “garcia”" in broad.content.decode()
+    assert names(narrow) == ["García López"]
+    assert "patients match" not in narrow.content.decode()
 
 
 def test_a_day_that_is_no_date_is_said_and_today_shown(

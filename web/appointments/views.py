@@ -23,7 +23,7 @@ from django_htmx.http import push_url
 from clinic import audit, clock
 from clinic.clock import local
 from clinic.models import PatientReadKind
-from followup.models import VisitQuerySet
+from followup.models import VisitQuerySet, worklist
 from web.appointments import rows
 from web.appointments.state import PLACE, AppointmentsState
 from web.list_csv import CSV_LIMIT, csv_download
@@ -41,10 +41,18 @@ from web.visit_rows import rows as visit_rows
 PAGE = "web/appointments/page.html"
 
 
-def _chosen(request: HttpRequest, state: AppointmentsState) -> VisitQuerySet:
+def _matching(state: AppointmentsState) -> list[int]:
+    """The patients the search finds (`worklist.matching_patients`): the
+    first `SEARCH_IDS_CAP` by name, and one more when there are more."""
+    return worklist.matching_patients(state.q) if state.q else []
+
+
+def _chosen(
+    request: HttpRequest, state: AppointmentsState, matching: list[int]
+) -> VisitQuerySet:
     visits = visible_visits(request)
     if state.q:
-        visits = visits.of_patients_matching(state.q)
+        visits = visits.of_patients(matching)
     if state.surgeon is not None:
         visits = visits.filter(surgeon_id=state.surgeon)
     return visits.appointments(state.day, onwards=bool(state.q))
@@ -54,7 +62,9 @@ def _list_context(
     request: HttpRequest, state: AppointmentsState, *, now: dt.datetime
 ) -> dict[str, Any]:
     offset = (state.page - 1) * rows.PAGE_SIZE
-    found = list(_chosen(request, state)[offset : offset + rows.PAGE_SIZE + 1])
+    matching = _matching(state)
+    chosen = _chosen(request, state, matching)
+    found = list(chosen[offset : offset + rows.PAGE_SIZE + 1])
     pager = rows.Pager(
         state.page, min(len(found), rows.PAGE_SIZE), len(found) > rows.PAGE_SIZE
     )
@@ -78,6 +88,10 @@ def _list_context(
         "items": [Item(row=row) for row in visit_rows(found, now=now)],
         "list_said": f"{heading}: {pager.shown} visit{pluralize(pager.shown)}.",
         "csv_said": f"at most the first {CSV_LIMIT:,} bookings",
+        # Only the first patients by name are searched for bookings: a
+        # booked patient past them is missing from the list, which says so.
+        "more_patients": len(matching) > worklist.SEARCH_IDS_CAP,
+        "search_cap": worklist.SEARCH_IDS_CAP,
     }
 
 
@@ -122,7 +136,7 @@ def appointments_csv(request: HttpRequest) -> HttpResponse:
     state = _state(request.GET)
     return csv_download(
         request,
-        _chosen(request, state).with_last_contact(),
+        _chosen(request, state, _matching(state)).with_last_contact(),
         name="appointments",
         query=state.csv_url,
         now=clock.now(),
