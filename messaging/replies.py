@@ -37,6 +37,7 @@ from followup import services
 from followup.exceptions import Conflict, DomainError, NotFound
 from followup.models import Visit
 from followup.models.authorship import PATIENT_SMS
+from followup.services.staleness import STALE
 from messaging import schedule
 from messaging.models import (
     Channel,
@@ -201,11 +202,14 @@ def _act(reply: Message, answered: Message | None, *, now: dt.datetime) -> str:
         return f"Nothing changed: {exc.message}"
 
 
+CHANGED = "the visit changed after the text it answers was sent."
+
+
 def _act_on_visit(reply: Message, answered: Message, *, now: dt.datetime) -> str:
     visit = answered.visit
     assert visit is not None  # noqa: S101
     if visit.start != answered.visit_start or visit.status != answered.visit_status:
-        raise DomainError("the visit changed after the text it answers was sent.")
+        raise DomainError(CHANGED)
     if visit.patient.texts_held and reply.to == visit.patient.phone:
         # Whoever has the number now is not known to be the patient.
         raise DomainError(
@@ -242,13 +246,21 @@ def _act_on_visit(reply: Message, answered: Message, *, now: dt.datetime) -> str
         )
         _answer(visit, reply, THANK_YOU, now=now)
         return "The visit is confirmed; a thank-you is on its way."
-    services.unbook_visit(
-        visit_id=visit.pk,
-        actor=PATIENT_SMS,
-        now=now,
-        reason="The patient replied that they cannot come.",
-        patient_request=True,
-    )
+    try:
+        # The visit as checked above, read before the service locks it: a
+        # booking the desk moved in between is not the patient's to give up.
+        services.unbook_visit(
+            visit_id=visit.pk,
+            actor=PATIENT_SMS,
+            now=now,
+            reason="The patient replied that they cannot come.",
+            sequence=visit.sequence,
+            patient_request=True,
+        )
+    except Conflict as exc:
+        if exc.code != STALE:
+            raise
+        raise DomainError(CHANGED) from exc
     return "The visit is unbooked and on the call list."
 
 

@@ -298,6 +298,42 @@ def test_a_reply_never_changes_a_visit_moved_since_its_reminder(desk: User) -> N
 
 
 @pytest.mark.django_db
+def test_x_never_unbooks_a_visit_the_desk_moved_while_the_reply_was_read(
+    monkeypatch: pytest.MonkeyPatch, desk: User
+) -> None:
+    visit = visit_of()
+    sent_reminder(visit, desk)
+    read = replies.answered_message
+
+    def then_the_desk_moves_it(number: str, now: dt.datetime) -> Message | None:
+        answered = read(number, now)
+        # A clerk's reschedule commits after the reply read the visit it
+        # answers, before the reply acts on it.
+        services.reschedule_visit(
+            visit_id=visit.pk,
+            start=TEN_O_CLOCK,
+            surgeon_id=fresh(visit).surgeon_id or 0,
+            actor=desk,
+            now=TEN,
+        )
+        return answered
+
+    monkeypatch.setattr(replies, "answered_message", then_the_desk_moves_it)
+
+    answer = reply("X", at=TEN + dt.timedelta(minutes=1))
+
+    assert answer.intent == Intent.UNCLEAR
+    assert answer.outcome == (
+        "Nothing changed: the visit changed after the text it answers was sent."
+    )
+    assert (fresh(visit).status, fresh(visit).start) == (
+        VisitStatus.BOOKED,
+        TEN_O_CLOCK,
+    )
+    assert list(Message.objects.needing_person().open()) == [answer]
+
+
+@pytest.mark.django_db
 def test_after_stop_no_text_goes_to_the_number_until_start(desk: User) -> None:
     visit = visit_of()
     book(visit, FRIDAY_9, actor=desk)
