@@ -272,6 +272,23 @@ def test_unbook_from_the_appointments_gives_the_slot_back(
         assert names(desk.get("/desk/appointments/")) == []
 
 
+def test_unbooking_the_last_row_of_the_last_page_comes_back_to_the_rows_left(
+    desk: Client, cast: DeskCast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("web.appointments.rows.PAGE_SIZE", 1)
+    # María today, Jorge tomorrow: Jorge alone on page 2.
+    jorge = cast.visit(cast.jorge, "postop_control")
+    back = "place=appointments&q=MRN000&page=2"
+    assert names(desk.get("/desk/appointments/?q=MRN000&page=2")) == ["Ruiz"]
+
+    response = post(desk, jorge, "unbook", back)
+    page = desk.get(response["Location"])
+
+    assert fresh(jorge).status == VisitStatus.TO_BOOK
+    assert names(page) == ["García López"]
+    assert "No bookings from this day on" not in page.content.decode()
+
+
 @pytest.mark.parametrize("htmx", [False, True])
 def test_cancel_from_the_appointments_records_the_reason(
     desk: Client, cast: DeskCast, htmx: bool

@@ -195,6 +195,25 @@ def test_a_page_past_any_list_shows_the_first_page(
     assert shown(response) == ["Wants another time"]
 
 
+def test_resolving_the_last_row_of_the_last_page_comes_back_to_the_rows_left(
+    desk: Client, reminded: Visit
+) -> None:
+    # Fifty-one unclear texts from numbers that match nobody: the oldest is
+    # alone on page 2.
+    for n in range(51):
+        text(f"¿Quién es? {n}", f"SM{n}", number=f"+3469900{n:04d}")
+    [oldest] = desk.get(f"{PAGE}?page=2").context["rows"]
+
+    response = desk.post(f"{PAGE}{oldest.pk}/resolve/", {"back": "page=2"})
+    page = desk.get(response["Location"])
+
+    assert response["Location"] == f"{PAGE}?page=2"
+    assert len(page.context["rows"]) == 50
+    body = page.content.decode()
+    assert "No reply needs a person." not in body
+    assert replies_tab(page) == 50
+
+
 def test_opening_resolve_by_its_address_shows_the_tab(desk: Client) -> None:
     response = desk.get(f"{PAGE}1/resolve/")
 

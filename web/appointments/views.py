@@ -11,6 +11,7 @@ each comes back to the same day, surgeon and search.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -65,6 +66,12 @@ def _list_context(
     matching = _matching(state)
     chosen = _chosen(request, state, matching)
     found = list(chosen[offset : offset + rows.PAGE_SIZE + 1])
+    if not found and state.page > 1:
+        # Past the end, as after moving the last row of the last page away
+        # without JavaScript: the last page there is, not "No bookings".
+        state = replace(state, page=max(-(-chosen.count() // rows.PAGE_SIZE), 1))
+        offset = (state.page - 1) * rows.PAGE_SIZE
+        found = list(chosen[offset : offset + rows.PAGE_SIZE + 1])
     pager = rows.Pager(
         state.page, min(len(found), rows.PAGE_SIZE), len(found) > rows.PAGE_SIZE
     )
@@ -124,7 +131,7 @@ def appointments(request: HttpRequest) -> HttpResponse:
     if htmx and htmx.target == "appointments" and not htmx.history_restore_request:
         context = {**_list_context(request, state, now=now), **_choices(state)}
         response = render(request, f"{PAGE}#appointments", {**context, "partial": True})
-        return push_url(response, state.here)
+        return push_url(response, context["state"].here)
     item = opened_item(request, request.GET, now=now)
     return _page(request, state, now=now, extra=item)
 

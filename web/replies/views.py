@@ -11,6 +11,7 @@ htmx, a 200 with it (htmx swaps no 4xx answer).
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 from django.contrib import messages
@@ -56,6 +57,13 @@ def _context(
     chosen = chosen.select_related("resolved_by")
     offset = (state.page - 1) * PAGE_SIZE
     found = list(chosen[offset : offset + PAGE_SIZE + 1])
+    if not found and state.page > 1:
+        # Past the end, as after resolving the last row of the last page
+        # without JavaScript: the last page there is, not "No reply needs a
+        # person" while some do.
+        state = replace(state, page=max(-(-chosen.count() // PAGE_SIZE), 1))
+        offset = (state.page - 1) * PAGE_SIZE
+        found = list(chosen[offset : offset + PAGE_SIZE + 1])
     more = len(found) > PAGE_SIZE
     shown = "resolved" if state.resolved else "needing a person"
     return {
@@ -79,7 +87,7 @@ def replies_page(request: HttpRequest) -> HttpResponse:
     htmx = request.htmx  # type: ignore[attr-defined]
     if htmx and htmx.target == "replies" and not htmx.history_restore_request:
         response = render(request, f"{PAGE}#replies", {**context, "partial": True})
-        return push_url(response, state.here)
+        return push_url(response, context["state"].here)
     return render(request, PAGE, context)
 
 
