@@ -226,14 +226,21 @@ def feed_path(url: str) -> str:
     return "/calendar/" + url.split("/calendar/")[1]
 
 
+def two_tabs(surgeon: Surgeon) -> tuple[CalendarLink, Client, Client]:
+    """The surgeon's link, and two tabs of theirs signed in: the old one and
+    the new one."""
+    mine = links.create_link(scope="surgeon", surgeon_id=surgeon.pk).link
+    old_tab, new_tab = Client(), Client()
+    for tab in (old_tab, new_tab):
+        tab.force_login(surgeon.user)  # type: ignore[arg-type]
+    return mine, old_tab, new_tab
+
+
 def test_a_rotate_from_a_page_shown_before_another_rotation_is_refused(
     surgeon_a: Surgeon, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    mine = links.create_link(scope="surgeon", surgeon_id=surgeon_a.pk).link
+    mine, old_tab, new_tab = two_tabs(surgeon_a)
     rotate = f"/calendar-links/{mine.pk}/rotate/"
-    old_tab, new_tab = Client(), Client()
-    for tab in (old_tab, new_tab):
-        tab.force_login(surgeon_a.user)  # type: ignore[arg-type]
     old_page = old_tab.get("/calendar-links/").content.decode()
     monkeypatch.setattr("clinic.clock.now", lambda: FIRST_CLICK)
     new_page = new_tab.get("/calendar-links/").content.decode()
@@ -321,11 +328,8 @@ REVOKED_BEFORE_ROTATE = (
 def test_a_rotate_from_a_page_shown_before_a_revoke_is_refused(
     surgeon_a: Surgeon, surgeon_b: Surgeon, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    mine = links.create_link(scope="surgeon", surgeon_id=surgeon_a.pk).link
+    mine, old_tab, new_tab = two_tabs(surgeon_a)
     rotate = f"/calendar-links/{mine.pk}/rotate/"
-    old_tab, new_tab = Client(), Client()
-    for tab in (old_tab, new_tab):
-        tab.force_login(surgeon_a.user)  # type: ignore[arg-type]
     old_page = old_tab.get("/calendar-links/").content.decode()
     monkeypatch.setattr("clinic.clock.now", lambda: FIRST_CLICK)
     new_tab.post(f"/calendar-links/{mine.pk}/revoke/")
