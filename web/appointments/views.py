@@ -28,6 +28,7 @@ from followup.models import VisitQuerySet, worklist
 from web.appointments import rows
 from web.appointments.state import PLACE, AppointmentsState
 from web.list_csv import CSV_LIMIT, csv_download
+from web.paging import read_page
 from web.roles import DESK_ROLES, role_required
 from web.visit_actions import (
     Place,
@@ -62,16 +63,10 @@ def _chosen(
 def _list_context(
     request: HttpRequest, state: AppointmentsState, *, now: dt.datetime
 ) -> dict[str, Any]:
-    offset = (state.page - 1) * rows.PAGE_SIZE
     matching = _matching(state)
     chosen = _chosen(request, state, matching)
-    found = list(chosen[offset : offset + rows.PAGE_SIZE + 1])
-    if not found and state.page > 1:
-        # Past the end, as after moving the last row of the last page away
-        # without JavaScript: the last page there is, not "No bookings".
-        state = replace(state, page=max(-(-chosen.count() // rows.PAGE_SIZE), 1))
-        offset = (state.page - 1) * rows.PAGE_SIZE
-        found = list(chosen[offset : offset + rows.PAGE_SIZE + 1])
+    page, found = read_page(chosen, state.page, rows.PAGE_SIZE)
+    state = replace(state, page=page)
     pager = rows.Pager(
         state.page, min(len(found), rows.PAGE_SIZE), len(found) > rows.PAGE_SIZE
     )

@@ -28,6 +28,7 @@ from messaging.models import Message
 from web.desk import rows as desk_rows
 from web.desk.state import DeskState
 from web.methods import post_or_show
+from web.paging import read_page
 from web.refusals import say
 from web.replies.forms import ResolveForm
 from web.replies.rows import PAGE_SIZE, ReplyRow
@@ -55,15 +56,8 @@ def _context(
         resolved_at__isnull=not state.resolved
     )
     chosen = chosen.select_related("resolved_by")
-    offset = (state.page - 1) * PAGE_SIZE
-    found = list(chosen[offset : offset + PAGE_SIZE + 1])
-    if not found and state.page > 1:
-        # Past the end, as after resolving the last row of the last page
-        # without JavaScript: the last page there is, not "No reply needs a
-        # person" while some do.
-        state = replace(state, page=max(-(-chosen.count() // PAGE_SIZE), 1))
-        offset = (state.page - 1) * PAGE_SIZE
-        found = list(chosen[offset : offset + PAGE_SIZE + 1])
+    page, found = read_page(chosen, state.page, PAGE_SIZE)
+    state = replace(state, page=page)
     more = len(found) > PAGE_SIZE
     shown = "resolved" if state.resolved else "needing a person"
     return {
