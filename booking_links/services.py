@@ -113,19 +113,10 @@ def issue_link(
     visit = Visit.objects.select_for_update(of=("self",)).filter(pk=visit_id).first()
     if visit is None:
         raise NotFound(f"Visit {visit_id} does not exist.")
-    return _issue(visit, actor=actor, now=now)
-
-
-def _issue(
-    visit: Visit, *, actor: User | None, now: dt.datetime, end_open: bool = True
-) -> IssuedBookingLink:
-    """A new link for `visit`, locked by the caller; `end_open`: end its
-    open links first (False: the caller knows it has none)."""
     refusal = _ended_reason(visit, local(now).date())
     if refusal is not None:
         raise refusal
-    if end_open:
-        BookingLink.objects.filter(visit=visit, ended_at=None).update(ended_at=now)
+    BookingLink.objects.filter(visit=visit, ended_at=None).update(ended_at=now)
     nonce, token, digest = new_derived_token(key_salt=TOKEN_SALT)
     link = BookingLink.objects.create(
         visit=visit, token_hash=digest, nonce=nonce, created_at=now, created_by=actor
@@ -265,10 +256,18 @@ def _offered(visit: Visit, start: dt.datetime, now: dt.datetime) -> int:
 TIME_PASSED = "time_passed"
 
 
-def _check_not_begun(visit: Visit, now: dt.datetime) -> None:
+def has_begun(visit: Visit, now: dt.datetime) -> bool:
     """A booked time that has begun is the desk's to record (seen, missed):
-    the patient can no longer give it up or move it."""
-    if visit.status == VisitStatus.BOOKED and visit.start and visit.start <= now:
+    the patient can no longer give it up or move it (nor the page offer to)."""
+    return (
+        visit.status == VisitStatus.BOOKED
+        and visit.start is not None
+        and visit.start <= now
+    )
+
+
+def _check_not_begun(visit: Visit, now: dt.datetime) -> None:
+    if has_begun(visit, now):
         raise Conflict(
             "The visit's booked time has begun; it can no longer be changed "
             "through the link.",

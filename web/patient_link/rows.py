@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.template.loader import render_to_string
 
+from booking_links.services import has_begun
 from clinic.clock import local
 from followup import services
 from followup.exceptions import DomainError, InvalidInput
@@ -89,7 +90,7 @@ def after_of(value: str | None) -> dt.datetime | None:
 def offer(visit: Visit, *, now: dt.datetime, after: dt.datetime | None = None) -> Offer:
     """The slots the front desk would be offered for the visit, but the one
     it holds, from `after` on; none for a visit that cannot be booked now."""
-    if visit.status not in BOOKABLE_STATUSES or begun(visit, now):
+    if visit.status not in BOOKABLE_STATUSES or has_begun(visit, now):
         return Offer([], bookable=False)
     # As the desk's: an overdue visit's late range runs from now, not from
     # where a "Later times" page starts.
@@ -123,12 +124,6 @@ def offer(visit: Visit, *, now: dt.datetime, after: dt.datetime | None = None) -
 
 def booked(visit: Visit) -> bool:
     return visit.status == VisitStatus.BOOKED and visit.start is not None
-
-
-def begun(visit: Visit, now: dt.datetime) -> bool:
-    """A booked time that has begun: the desk records whether the patient
-    came; the page no longer offers to give it up or move it."""
-    return booked(visit) and visit.start is not None and visit.start <= now
 
 
 # What the page says of an offer no longer open, by its state.

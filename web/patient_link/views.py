@@ -44,7 +44,7 @@ from followup.models import Visit, VisitStatus
 from followup.services.staleness import STALE
 from offers import claims
 from web.patient_link.forms import CANCEL, SlotForm, form_token
-from web.patient_link.rows import after_of, begun, booked, offer, offer_said
+from web.patient_link.rows import after_of, booked, offer, offer_said
 
 PAGE = "web/patient_link/page.html"
 DONE = {
@@ -127,7 +127,7 @@ def _page(
         "visit": visit,
         "given_name": visit.patient.given_name,
         "booked": booked(visit),
-        "begun": begun(visit, now),
+        "begun": services.has_begun(visit, now),
         "offer": offer(
             visit,
             now=now,
