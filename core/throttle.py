@@ -14,10 +14,48 @@ from dataclasses import dataclass
 
 import redis
 from django.conf import settings
+from redis.commands.core import Script
 
 THROTTLE_WINDOW = 60 * 60
+# A window's counts outlive it by a minute (a request at its very end).
+EXPIRES = THROTTLE_WINDOW + 60
 # How long an address stays a known poller of a token after being served it.
 KNOWN_SECONDS = 2 * 24 * 60 * 60
+
+# Each count is one script, one round trip, run by Redis as a whole; a count
+# gets its expiry when it is made. A poll: its address's count and, with a
+# token, the token's; the address's guesses, and whether the address was
+# served the token lately (KEYS: address, guesses[, token, known]).
+_CHECK = """
+local polls = redis.call('INCR', KEYS[1])
+if polls == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+local guesses = tonumber(redis.call('GET', KEYS[2]) or '0')
+local uses, known = 0, 0
+if #KEYS > 2 then
+  uses = redis.call('INCR', KEYS[3])
+  if uses == 1 then redis.call('EXPIRE', KEYS[3], ARGV[1]) end
+  known = redis.call('EXISTS', KEYS[4])
+end
+return {polls, guesses, uses, known}
+"""
+# A guess: moved from the address's polls to its guesses (KEYS: address,
+# guesses); the guesses.
+_GUESSED = """
+redis.call('DECR', KEYS[1])
+local guesses = redis.call('INCR', KEYS[2])
+if guesses == 1 then redis.call('EXPIRE', KEYS[2], ARGV[1]) end
+return guesses
+"""
+
+
+@dataclass(frozen=True)
+class _Shared:
+    """The counts every web process shares: Redis at `url`, and its scripts."""
+
+    url: str
+    client: redis.Redis
+    check: Script
+    guessed: Script
 
 
 @dataclass(frozen=True)
@@ -40,7 +78,7 @@ class TokenThrottle:
     that address has already been served lately: its subscribers go on.
 
     With Redis (CACHE_URL) the counts are shared by every web process, and a
-    good poll costs one round trip (a pipeline); without it (the demo) each
+    good poll costs one round trip (a script); without it (the demo) each
     process counts on its own.
     """
 
@@ -51,7 +89,7 @@ class TokenThrottle:
         self._local: dict[str, int] = {}
         self._known: dict[str, float] = {}
         self._window = -1
-        self._redis: tuple[str, redis.Redis] | None = None
+        self._redis: _Shared | None = None
 
     def _limits(self) -> Limits:
         def read(name: str) -> int:
@@ -63,13 +101,19 @@ class TokenThrottle:
             guesses_per_ip=read("GUESSES_PER_IP_HOUR"),
         )
 
-    def _client(self) -> redis.Redis | None:
+    def _shared(self) -> _Shared | None:
         url = settings.CACHE_URL
         if not url:
             return None
-        if self._redis is None or self._redis[0] != url:
-            self._redis = (url, redis.Redis.from_url(url))
-        return self._redis[1]
+        if self._redis is None or self._redis.url != url:
+            client = redis.Redis.from_url(url)
+            self._redis = _Shared(
+                url,
+                client,
+                client.register_script(_CHECK),
+                client.register_script(_GUESSED),
+            )
+        return self._redis
 
     def _roll(self, window: int) -> None:
         if window != self._window:
@@ -87,20 +131,13 @@ class TokenThrottle:
         window = int(now // THROTTLE_WINDOW)
         rate = f"{self._prefix}:rate:{window}:"
         known_key = f"{self._prefix}:known:{ip}:{digest[:32]}" if digest else ""
-        client = self._client()
-        if client is not None:
-            pipe = client.pipeline(transaction=False)
-            pipe.incr(rate + f"ip:{ip}")
-            pipe.expire(rate + f"ip:{ip}", THROTTLE_WINDOW + 60)
-            pipe.get(rate + f"guess:{ip}")
+        shared = self._shared()
+        if shared is not None:
+            keys = [rate + f"ip:{ip}", rate + f"guess:{ip}"]
             if digest:
-                pipe.incr(rate + f"token:{digest[:32]}")
-                pipe.expire(rate + f"token:{digest[:32]}", THROTTLE_WINDOW + 60)
-                pipe.exists(known_key)
-            replies = pipe.execute()
-            polls, guesses = int(replies[0]), int(replies[2] or 0)
-            uses = int(replies[3]) if digest else 0
-            known = bool(digest) and bool(replies[5])
+                keys += [rate + f"token:{digest[:32]}", known_key]
+            polls, guesses, uses, seen = shared.check(keys=keys, args=[EXPIRES])
+            known = bool(seen)
         else:
             with self._lock:
                 self._roll(window)
@@ -124,13 +161,10 @@ class TokenThrottle:
         polls to its guesses; the seconds to wait once guesses are spent."""
         window = int(now // THROTTLE_WINDOW)
         rate = f"{self._prefix}:rate:{window}:"
-        client = self._client()
-        if client is not None:
-            pipe = client.pipeline(transaction=False)
-            pipe.decr(rate + f"ip:{ip}")
-            pipe.incr(rate + f"guess:{ip}")
-            pipe.expire(rate + f"guess:{ip}", THROTTLE_WINDOW + 60)
-            guesses = int(pipe.execute()[1])
+        shared = self._shared()
+        if shared is not None:
+            keys = [rate + f"ip:{ip}", rate + f"guess:{ip}"]
+            guesses = shared.guessed(keys=keys, args=[EXPIRES])
         else:
             with self._lock:
                 self._roll(window)
@@ -144,9 +178,9 @@ class TokenThrottle:
     def served(self, *, ip: str, digest: str, now: float) -> None:
         """Remember that this address polls this live token."""
         key = f"{self._prefix}:known:{ip}:{digest[:32]}"
-        client = self._client()
-        if client is not None:
-            client.set(key, b"1", ex=KNOWN_SECONDS)
+        shared = self._shared()
+        if shared is not None:
+            shared.client.set(key, b"1", ex=KNOWN_SECONDS)
             return
         with self._lock:
             if len(self._known) > 100_000:

@@ -54,6 +54,21 @@ from tests.processes import (
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = "redis://127.0.0.1:6379/5"
+# The cache and throttle counts that web processes share (CACHE_URL).
+SHARED_REDIS_URL = "redis://127.0.0.1:6379/3"
+
+
+def shared_redis() -> redis.Redis:
+    """Redis at `SHARED_REDIS_URL`, emptied; a missing one fails in CI."""
+    client = redis.Redis.from_url(SHARED_REDIS_URL)
+    try:
+        client.ping()
+        reachable = True
+    except redis.RedisError:
+        reachable = False
+    require(reachable, f"needs Redis at {SHARED_REDIS_URL}")
+    client.flushdb()
+    return client
 
 
 @dataclass

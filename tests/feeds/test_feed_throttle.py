@@ -2,10 +2,14 @@
 
 Behind the TLS proxy every request came from the
 proxy's address, so one token-guesser got every subscriber 429'd.
+
+Each test runs twice: counting in the web process (the demo), and counting
+in Redis, shared by every web process (production, `CACHE_URL`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,9 +17,28 @@ from django.test import Client
 
 from clinic.models import Surgeon
 from feeds import links
+from tests.feeds.conftest import SHARED_REDIS_URL, shared_redis
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("own_feed_cache")]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("counted"),
+]
 PROXY = "10.0.0.1"
+
+
+@pytest.fixture(
+    params=["in the process", pytest.param("in Redis", marks=pytest.mark.redis)]
+)
+def counted(
+    request: pytest.FixtureRequest, settings: Any, own_feed_cache: None
+) -> Iterator[None]:
+    if request.param == "in the process":
+        yield
+        return
+    client = shared_redis()
+    settings.CACHE_URL = SHARED_REDIS_URL
+    yield
+    client.flushdb()
 
 
 @pytest.fixture

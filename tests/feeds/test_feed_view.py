@@ -13,7 +13,6 @@ from typing import Any
 
 import icalendar
 import pytest
-import redis
 import vobject
 from caldav.calendarobjectresource import Event
 from caldav.davclient import DAVClient
@@ -33,12 +32,12 @@ from tests.factories import (
     make_procedure,
     surgeon_with_login,
 )
+from tests.feeds.conftest import SHARED_REDIS_URL, shared_redis
 from tests.feeds.helpers import MADRID, book, cancel
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("own_feed_cache")]
 ROOT = Path(__file__).resolve().parents[2]
 ICALJS = Path(__file__).with_name("icaljs_parse.mjs")
-REDIS_URL = "redis://127.0.0.1:6379/3"
 
 
 def visit_of(procedure: Procedure, rule: str = "postop_control") -> Visit:
@@ -522,28 +521,16 @@ def test_guessing_tokens_from_one_address_is_throttled(settings: Any) -> None:
     assert statuses == [404] * 5 + [429] * 2
 
 
-def _redis_db3() -> redis.Redis:
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-        reachable = True
-    except redis.RedisError:
-        reachable = False
-    require(reachable, f"needs Redis at {REDIS_URL}")
-    client.flushdb()
-    return client
-
-
 @pytest.mark.redis
 def test_feed_bodies_are_shared_through_redis(
     settings: Any, surgeon: Surgeon, clinic_day: dict[str, Any]
 ) -> None:
-    client = _redis_db3()
-    settings.CACHE_URL = REDIS_URL
+    client = shared_redis()
+    settings.CACHE_URL = SHARED_REDIS_URL
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
+            "LOCATION": SHARED_REDIS_URL,
         }
     }
     url = link_url("surgeon", surgeon.pk)
@@ -563,8 +550,8 @@ def test_feed_bodies_are_shared_through_redis(
 def test_throttle_counts_are_shared_through_redis(
     settings: Any, surgeon: Surgeon
 ) -> None:
-    client = _redis_db3()
-    settings.CACHE_URL = REDIS_URL
+    client = shared_redis()
+    settings.CACHE_URL = SHARED_REDIS_URL
     settings.FEED_REQUESTS_PER_TOKEN_HOUR = 2
     url = link_url("surgeon", surgeon.pk)
     get(url)
