@@ -220,11 +220,16 @@ def link_urls_for(
     }
 
 
-def find_live(digest: str, *, now: dt.datetime) -> BookingLink | None:
+def find_live(
+    digest: str, *, now: dt.datetime, use: LinkUse | None = None
+) -> BookingLink | None:
     """The link a well-formed token whose hash is `digest` opens at `now`
     (`core.tokens.looks_like_token`, `hash_token`: the caller's, which also
-    throttles by it), with its visit; None for an unknown or ended one alike."""
-    link = lookup.find_by_digest(local(now).date(), digest)
+    throttles by it), with its visit; None for an unknown or ended one alike.
+    With `use`, that use of the link found is recorded (`record_use`)."""
+    now = require_aware(now, field_name="now")
+    recording = None if use is None else (use, now)
+    link = lookup.find_by_digest(local(now).date(), digest, recording)
     if link is None or not same_digest(link.token_hash, digest):
         return None
     return link

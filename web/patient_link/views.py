@@ -92,15 +92,16 @@ def _too_many(retry_after: int) -> HttpResponse:
 
 
 def _open(
-    request: HttpRequest, token: str, *, now: dt.datetime
+    request: HttpRequest, token: str, *, now: dt.datetime, use: LinkUse | None = None
 ) -> BookingLink | HttpResponse:
-    """The live link at `now`, or the answer to give instead (404 or 429)."""
+    """The live link at `now`, or the answer to give instead (404 or 429);
+    with `use`, that use of the link is recorded."""
     moment, ip = time.time(), client_address(request)
     digest = hash_token(token) if looks_like_token(token) else None
     retry, known = throttle.check(ip=ip, digest=digest, now=moment)
     if retry is not None:
         return _too_many(retry)
-    link = None if digest is None else services.find_live(digest, now=now)
+    link = None if digest is None else services.find_live(digest, now=now, use=use)
     if link is None:
         retry = throttle.guessed(ip=ip, now=moment)
         return _not_found() if retry is None else _too_many(retry)
@@ -150,12 +151,12 @@ def booking_page(request: HttpRequest, token: str) -> HttpResponse:
     if request.method not in ("GET", "HEAD", "POST"):
         return _private(HttpResponse(status=405, headers={"Allow": "GET, POST"}))
     now = clock.now()
-    found = _open(request, token, now=now)
+    viewed = request.method != "POST"
+    found = _open(request, token, now=now, use=LinkUse.VIEWED if viewed else None)
     if isinstance(found, HttpResponse):
         return found
     link = found
-    if request.method != "POST":
-        services.record_use(link, LinkUse.VIEWED, now=now)
+    if viewed:
         return _page(request, link, now=now)
     form = SlotForm(request.POST, link_id=link.pk)
     if not form.is_valid():
@@ -214,10 +215,9 @@ def booking_calendar(request: HttpRequest, token: str) -> HttpResponse:
     if request.method not in ("GET", "HEAD"):
         return _private(HttpResponse(status=405, headers={"Allow": "GET"}))
     now = clock.now()
-    found = _open(request, token, now=now)
+    found = _open(request, token, now=now, use=LinkUse.CALENDAR)
     if isinstance(found, HttpResponse):
         return found
-    services.record_use(found, LinkUse.CALENDAR, now=now)
     response = HttpResponse(
         patient_visit_calendar(found.visit_id),
         content_type="text/calendar; charset=utf-8",
