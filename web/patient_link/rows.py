@@ -15,7 +15,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 
 from booking_links.services import has_begun
-from clinic.clock import local
+from clinic.clock import clinic_zone, local
 from followup import services
 from followup.exceptions import DomainError, InvalidInput
 from followup.models import Visit, VisitStatus
@@ -37,9 +37,12 @@ class SlotChoice:
 
 @dataclass(frozen=True)
 class DaySlots:
+    """A day's free times, each on the clinic's clock (`zone`: equal times
+    on another clock are other buttons)."""
+
     day: dt.date
-    label: str
-    slots: tuple[SlotChoice, ...]
+    starts: tuple[dt.datetime, ...]
+    zone: dt.tzinfo
 
     @property
     def html(self) -> str:
@@ -53,13 +56,19 @@ class DaySlots:
 # half a millisecond through the template, and the same day's free times
 # appear on the pages of many patients of a surgeon (visits of the same
 # length, no booking of their own that day): each is rendered once, from the
-# day's label and times alone (no token, no patient), and kept.
+# day and its times alone (no token, no patient), and kept. The key is
+# hashed and compared in C (a date, datetimes): only a day not yet kept
+# makes its label and buttons' values.
 DAY = "web/patient_link/day.html"
 
 
 @functools.lru_cache(maxsize=4096)
 def _day_html(day: DaySlots) -> str:
-    return render_to_string(DAY, {"day": day})
+    slots = [
+        SlotChoice(start.isoformat(), f"{start.hour:02}:{start.minute:02}")
+        for start in day.starts
+    ]
+    return render_to_string(DAY, {"label": day_words(day.day), "slots": slots})
 
 
 @dataclass(frozen=True)
@@ -107,15 +116,9 @@ def offer(visit: Visit, *, now: dt.datetime, after: dt.datetime | None = None) -
         later = local(found[-1].start + dt.timedelta(minutes=1)).isoformat()
     free = [slot for slot in found if slot.start != visit.start]
     starts = [slot.start for slot in free]  # on the clinic's clock already
+    zone = clinic_zone()
     days = [
-        DaySlots(
-            day=day,
-            label=day_words(day),
-            slots=tuple(
-                SlotChoice(start.isoformat(), f"{start.hour:02}:{start.minute:02}")
-                for start in group
-            ),
-        )
+        DaySlots(day, tuple(group), zone)
         for day, group in itertools.groupby(starts, key=lambda start: start.date())
     ]
     late = any(slot.late for slot in free)
