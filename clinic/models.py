@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 
 from clinic import kinds, search
 from core import db
@@ -128,6 +129,12 @@ class Patient(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=~Q(record_number=""), name="patient_record_number_not_blank"
+            ),
+            # "mrn00012" is MRN00012: one patient, however the number is typed
+            # (`parse_record_number` writes it in capitals, everywhere).
+            models.CheckConstraint(
+                condition=Q(record_number=Upper("record_number")),
+                name="patient_record_number_in_capitals",
             ),
             models.CheckConstraint(
                 condition=Q(reminders__in=Reminders.values),

@@ -10,11 +10,15 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 
+from clinic.models import Patient
 from followup.models import (
     FollowUpRule,
     RecoveryMilestone,
 )
+from tests.factories import PatientFactory
 from tests.followup.test_rules import DEFAULT_RULES
 
 pytestmark = pytest.mark.django_db
@@ -150,3 +154,33 @@ def test_the_migrations_encrypt_stored_caldav_passwords(tmp_path: Path) -> None:
         (stored,) = new.execute("SELECT password FROM feeds_surgeoncalendar").fetchone()
     assert stored != "plain-pw-1"
     assert Fernet(key.encode()).decrypt(stored.encode()) == b"plain-pw-1"
+
+
+def _migrate(*targets: tuple[str, str]) -> None:
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(list(targets) or executor.loader.graph.leaf_nodes())
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_stored_record_numbers_are_put_in_capitals_and_twins_named_first() -> None:
+    lower, twin, other = PatientFactory.create_batch(3)
+    _migrate(("clinic", "0012_patient_wrong_phone"))
+    try:
+        # As the code before wrote them: as typed, twins in small letters.
+        for patient, number in ((lower, "mrn-7"), (twin, "MRN-7"), (other, "h-1")):
+            Patient.objects.filter(pk=patient.pk).update(record_number=number)
+
+        with pytest.raises(
+            RuntimeError, match=r"patient when written in capitals: MRN-7\."
+        ):
+            _migrate()
+        Patient.objects.filter(pk=twin.pk).update(record_number="MRN-8")
+        _migrate()
+    finally:
+        Patient.objects.filter(pk=twin.pk).update(record_number="MRN-8")
+        _migrate()
+
+    numbers = dict(Patient.objects.values_list("pk", "record_number"))
+    assert [numbers[p.pk] for p in (lower, twin, other)] == ["MRN-7", "MRN-8", "H-1"]

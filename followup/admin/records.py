@@ -42,6 +42,7 @@ from followup.services.parsing import (
     EMAIL_MAX_LENGTH,
     check_surgery_date,
     parse_name,
+    parse_record_number,
 )
 from followup.services.patients import Contact, check_birth_date
 
@@ -74,6 +75,13 @@ class PatientAdminForm(SeenModelForm):
             return cleaned
         cleaned.update(contact.as_dict())
         return cleaned
+
+    def clean_record_number(self) -> str:
+        # In capitals before the uniqueness check: "mrn00012" is MRN00012.
+        try:
+            return parse_record_number(self.cleaned_data["record_number"])
+        except DomainError as exc:
+            raise forms.ValidationError(exc.message) from None
 
     def clean_given_name(self) -> str:
         return self._name("given_name")

@@ -104,7 +104,9 @@ def required_text(value: str, *, field_name: str, max_length: int) -> str:
 
 def parse_record_number(value: str, *, field_name: str = "record_number") -> str:
     """A record number in the characters `clinic.models` allows (no formula
-    or separator a spreadsheet would act on), everywhere one is entered."""
+    or separator a spreadsheet would act on), everywhere one is entered; in
+    capitals, so that "mrn00012" typed by a clerk, an import or the API is
+    the patient MRN00012, never a second patient."""
     text = required_text(
         value, field_name=field_name, max_length=RECORD_NUMBER_MAX_LENGTH
     )
@@ -116,7 +118,7 @@ def parse_record_number(value: str, *, field_name: str = "record_number") -> str
             code="invalid_record_number",
             params={"field": field_name},
         ) from None
-    return text
+    return text.upper()
 
 
 NAME_MAX_LENGTH = 100

@@ -11,6 +11,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.contrib.messages import get_messages
 from django.core.management import call_command
+from django.http import HttpResponse
 from django.test import Client
 from django.utils import timezone
 from django.utils.html import escape
@@ -137,6 +138,34 @@ def test_renaming_a_patient_in_the_admin_republishes_their_visits(
     assert patient.given_name == "Mariana"
     after = sorted(procedure.visits.values_list("sequence", flat=True))
     assert after == [s + 1 for s in before]
+
+
+def test_a_record_number_typed_in_small_letters_is_saved_in_capitals_or_refused(
+    client: Client,
+) -> None:
+    patient, other = PatientFactory.create_batch(2)
+    admin = _admin_client(client)
+
+    def change(who: Patient, number: str) -> HttpResponse:
+        return admin.post(  # type: ignore[return-value]
+            f"/admin/clinic/patient/{who.pk}/change/",
+            {
+                "record_number": number,
+                "given_name": who.given_name,
+                "family_name": who.family_name,
+                "birth_date": who.birth_date.isoformat(),
+                "reminders": "none",
+            },
+        )
+
+    taken = change(other, patient.record_number.lower())
+    renamed = change(patient, "h-100231")
+
+    assert taken.status_code == 200
+    assert "Patient with this Record number already exists." in taken.text
+    assert renamed.status_code == 302
+    patient.refresh_from_db()
+    assert patient.record_number == "H-100231"
 
 
 def test_the_admin_refuses_a_procedure_the_service_would_refuse(

@@ -326,6 +326,30 @@ def test_registered_patient_with_the_same_data_gets_the_new_procedure(
     ]
 
 
+def test_a_record_number_in_small_letters_is_the_registered_patient(
+    surgeon_a: Surgeon,
+) -> None:
+    patient = PatientFactory.create(
+        record_number="R-001",
+        given_name="Maria",
+        family_name="Garcia",
+        birth_date=dt.date(1970, 5, 17),
+    )
+    data = csv_bytes(
+        "r-001,Maria,Garcia,1970-05-17,surgeon_a,endoscopic,2026-11-02",
+        "new-7,Ana,Ruiz,1980-01-02,surgeon_a,endoscopic,2026-11-03",
+    )
+
+    result = import_csv(data)
+
+    assert (result.patients_created, result.procedures_created) == (1, 2)
+    assert patient.procedures.count() == 1
+    assert sorted(Patient.objects.values_list("record_number", flat=True)) == [
+        "NEW-7",
+        "R-001",
+    ]
+
+
 def test_registered_procedure_with_another_surgeon_is_rejected(
     surgeon_a: Surgeon, surgeon_b: Surgeon
 ) -> None:

@@ -215,12 +215,15 @@ def test_a_bad_field_is_refused_in_words_keeping_what_was_typed(
     assert nothing_written()
 
 
+@pytest.mark.parametrize("number", ["H-200001", "h-200001"])
 def test_a_duplicate_record_number_points_to_the_patient_already_registered(
-    desk: Client, surgeon_a: Surgeon
+    desk: Client, surgeon_a: Surgeon, number: str
 ) -> None:
     existing = PatientFactory.create(record_number="H-200001")
 
-    response = desk.post(URL, {**typed(surgeon_a), "action": "preview"})
+    response = desk.post(
+        URL, {**typed(surgeon_a, record_number=number), "action": "preview"}
+    )
 
     assert response.status_code == 400
     text = response.content.decode()
