@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from booking_links.models import BookingLinkUse
 from tests.booking_links.conftest import Linked, patient_client
 
 pytestmark = pytest.mark.django_db
@@ -53,3 +54,20 @@ def test_the_token_never_reaches_a_log_line(
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert linked.token not in logged
     assert "z" * 43 not in logged
+
+
+@pytest.mark.parametrize("suffix", ["", "visit.ics"])
+def test_an_address_with_a_null_is_refused_in_the_patients_words_and_kept_private(
+    linked: Linked, suffix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+
+    refused = patient_client().get(f"{linked.url}{suffix}?x=%00")
+
+    assert refused.status_code == 400
+    assert "This link was changed on its way" in refused.text
+    assert "href=" not in refused.text  # not the staff's page, with its links
+    assert refused["Cache-Control"] == "no-store"
+    assert refused["Referrer-Policy"] == "no-referrer"
+    assert not BookingLinkUse.objects.exists()
+    assert linked.token not in "\n".join(r.getMessage() for r in caplog.records)

@@ -76,9 +76,31 @@ def _private(response: HttpResponse) -> HttpResponse:
     return response
 
 
+# What a link that cannot be served says: the same for an unknown and an
+# ended link (404), and for an address changed on its way (400).
+NOTICE = "web/patient_link/notice.html"
+NOT_FOUND = {
+    "title": "Link not working",
+    "heading": "This link does not work",
+    "text": "It may be old or mistyped. Call the clinic, or use the newest link "
+    "the clinic sent you.",
+}
+BAD_ADDRESS = {
+    "title": "Link not complete",
+    "heading": "This link was changed on its way",
+    "text": "Something was added to it. Open it again from the clinic's "
+    "message, or call the clinic.",
+}
+
+
 def _not_found() -> HttpResponse:
-    body = render_to_string("web/patient_link/gone.html")
-    return _private(HttpResponse(body, status=404))
+    return _private(HttpResponse(render_to_string(NOTICE, NOT_FOUND), status=404))
+
+
+def bad_address() -> HttpResponse:
+    """A 400 in the patient's words, as private as the page (a NUL in the
+    query string: `middleware`)."""
+    return _private(HttpResponse(render_to_string(NOTICE, BAD_ADDRESS), status=400))
 
 
 def _too_many(retry_after: int) -> HttpResponse:
