@@ -57,6 +57,16 @@ def row_counts() -> tuple[int, int, int, int]:
     )
 
 
+def registered_maria() -> Patient:
+    """Patient R-001 as the rows of these tests name her."""
+    return PatientFactory.create(
+        record_number="R-001",
+        given_name="Maria",
+        family_name="Garcia",
+        birth_date=dt.date(1970, 5, 17),
+    )
+
+
 def visit_plan(procedure: Procedure) -> list[tuple[object, ...]]:
     """A procedure's visits and first events, without ids or patient."""
     return sorted(
@@ -188,12 +198,7 @@ def test_surgery_before_birth_is_refused_as_in_a_single_create(
 def test_record_number_registered_to_someone_else_is_rejected(
     surgeon_a: Surgeon,
 ) -> None:
-    PatientFactory.create(
-        record_number="R-001",
-        given_name="Maria",
-        family_name="Garcia",
-        birth_date=dt.date(1970, 5, 17),
-    )
+    registered_maria()
     before = row_counts()
     data = csv_bytes(
         "R-001,Maria,Garcia,1970-05-18,surgeon_a,endoscopic,2026-11-02",
@@ -298,12 +303,7 @@ def test_importing_the_same_file_again_creates_nothing_new(
 def test_registered_patient_with_the_same_data_gets_the_new_procedure(
     surgeon_a: Surgeon,
 ) -> None:
-    patient = PatientFactory.create(
-        record_number="R-001",
-        given_name="Maria",
-        family_name="Garcia",
-        birth_date=dt.date(1970, 5, 17),
-    )
+    patient = registered_maria()
     services.create_procedure(
         patient=patient,
         surgeon=surgeon_a,
@@ -329,12 +329,7 @@ def test_registered_patient_with_the_same_data_gets_the_new_procedure(
 def test_a_record_number_in_small_letters_is_the_registered_patient(
     surgeon_a: Surgeon,
 ) -> None:
-    patient = PatientFactory.create(
-        record_number="R-001",
-        given_name="Maria",
-        family_name="Garcia",
-        birth_date=dt.date(1970, 5, 17),
-    )
+    patient = registered_maria()
     data = csv_bytes(
         "r-001,Maria,Garcia,1970-05-17,surgeon_a,endoscopic,2026-11-02",
         "new-7,Ana,Ruiz,1980-01-02,surgeon_a,endoscopic,2026-11-03",
@@ -637,12 +632,7 @@ def test_two_uploads_of_one_file_at_once_create_one_set(surgeon_a: Surgeon) -> N
 def test_a_procedure_registered_by_hand_during_an_import_is_not_doubled(
     surgeon_a: Surgeon,
 ) -> None:
-    patient = PatientFactory.create(
-        record_number="R-001",
-        given_name="Maria",
-        family_name="Garcia",
-        birth_date=dt.date(1970, 5, 17),
-    )
+    patient = registered_maria()
     data = csv_bytes("R-001,Maria,Garcia,1970-05-17,surgeon_a,endoscopic,2026-11-02")
     written = threading.Event()
     clerk_done = threading.Event()

@@ -401,25 +401,29 @@ def test_bad_procedure_input_is_refused_with_a_message_and_writes_nothing(
     assert counts() == before
 
 
-def test_a_duplicate_record_number_is_refused_and_writes_nothing() -> None:
+@pytest.mark.parametrize("typed", ["MRN-1", "Mrn-1"])
+def test_a_duplicate_record_number_is_refused_and_writes_nothing(typed: str) -> None:
     PatientFactory.create(record_number="MRN-1")
+    other = PatientFactory.create(record_number="MRN-2")
     before = counts()
 
     with pytest.raises(InvalidInput, match="record number MRN-1 already exists"):
         services.create_patient(
-            record_number="MRN-1",
+            record_number=typed,
             given_name="Other",
             family_name="Person",
             birth_date=dt.date(1980, 1, 1),
             today=TODAY,
         )
+    with pytest.raises(InvalidInput, match="record number MRN-1 already exists"):
+        services.correct_patient(patient_id=other.pk, today=TODAY, record_number=typed)
 
     assert counts() == before
+    other.refresh_from_db()
+    assert other.record_number == "MRN-2"
 
 
-def test_a_record_number_is_kept_in_capitals_so_its_small_letter_twin_is_refused() -> (
-    None
-):
+def test_a_record_number_typed_in_small_letters_is_kept_in_capitals() -> None:
     patient = services.create_patient(
         record_number="mrn-1",
         given_name="Lucia",
@@ -427,26 +431,9 @@ def test_a_record_number_is_kept_in_capitals_so_its_small_letter_twin_is_refused
         birth_date=dt.date(1970, 1, 1),
         today=TODAY,
     )
-    other = PatientFactory.create(record_number="MRN-2")
-    before = counts()
 
-    with pytest.raises(InvalidInput, match="record number MRN-1 already exists"):
-        services.create_patient(
-            record_number="Mrn-1",
-            given_name="Other",
-            family_name="Person",
-            birth_date=dt.date(1980, 1, 1),
-            today=TODAY,
-        )
-    with pytest.raises(InvalidInput, match="record number MRN-1 already exists"):
-        services.correct_patient(
-            patient_id=other.pk, today=TODAY, record_number="mrn-1"
-        )
-
+    patient.refresh_from_db()
     assert patient.record_number == "MRN-1"
-    assert counts() == before
-    other.refresh_from_db()
-    assert other.record_number == "MRN-2"
 
 
 def test_every_replan_change_raises_the_calendar_sequence() -> None:
