@@ -77,3 +77,35 @@ def test_the_patient_page_s_contact_fields_are_drawn_alike(
 
     assert {field["type"] for field in fields} == {"tel", "email"}
     _one_style(fields)
+
+
+# The filters' fields, side by side: their tops and bottoms.
+FILTERS = ".desk-filters input:not([type=hidden]), .desk-filters select"
+EDGES = """(selector) => [...document.querySelectorAll(selector)].map(field => {
+    const box = field.getBoundingClientRect();
+    return [Math.round(box.top), Math.round(box.bottom)];
+  })"""
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/desk/appointments/",
+        "/desk/",
+    ],
+)
+def test_a_list_s_filters_line_up_whatever_their_kind(
+    new_page: Callable[..., Any], cast: dict[str, User], url: str
+) -> None:
+    page = new_page(width=1280, user=cast["front_desk"])
+    page.goto(url)
+
+    edges = page.evaluate(EDGES, FILTERS)
+
+    # Fields of a row line up at the bottom; drawn alike, at the top too.
+    rows: dict[int, list[int]] = {}
+    for top, bottom in edges:
+        rows.setdefault(bottom, []).append(top)
+    assert max(len(tops) for tops in rows.values()) >= 3, edges
+    for tops in rows.values():
+        assert len(set(tops)) == 1, edges
