@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db import connection
+from django.test import override_settings
 
 from clinic.models import Surgeon
 from feeds import link_cache
@@ -43,6 +46,36 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if marker is not None and marker.kwargs.get("transaction"):
             kwargs = {**marker.kwargs, "serialized_rollback": True}
             item.add_marker(pytest.mark.django_db(*marker.args, **kwargs), append=False)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _var_folder_of_this_worker() -> Iterator[None]:
+    """Under pytest-xdist (`make test`), each worker keeps a var/ of its own.
+
+    The file cache under var/ holds the API throttles' counts (keyed by user
+    id, which every worker's database hands out alike) and feed bodies, and
+    tests clear it: shared, one worker's tests would count or clear another's.
+    The processes a test starts without a var/ of their own (a Celery worker,
+    `manage.py`) inherit the folder, as they share var/ in a serial run.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    cache_settings = django_settings.CACHES["default"]
+    if not worker or not cache_settings["BACKEND"].endswith("FileBasedCache"):
+        yield
+        return
+    var_dir = Path(django_settings.VAR_DIR) / f"xdist-{worker}"
+    var_dir.mkdir(parents=True, exist_ok=True)
+    own_cache = {**cache_settings, "LOCATION": str(var_dir / "cache")}
+    saved = os.environ.get("CLINIC_VAR_DIR")
+    os.environ["CLINIC_VAR_DIR"] = str(var_dir)
+    try:
+        with override_settings(VAR_DIR=var_dir, CACHES={"default": own_cache}):
+            yield
+    finally:
+        if saved is None:
+            del os.environ["CLINIC_VAR_DIR"]
+        else:
+            os.environ["CLINIC_VAR_DIR"] = saved
 
 
 @pytest.fixture(autouse=True)
