@@ -37,6 +37,7 @@ from caldav.davclient import DAVClient
 from django.db import connection
 
 from clinic.models import Surgeon
+from core.throttle import TokenThrottle
 from feeds import links
 from feeds.models import SurgeonCalendar
 from followup import services
@@ -58,8 +59,27 @@ REDIS_URL = "redis://127.0.0.1:6379/5"
 SHARED_REDIS_URL = "redis://127.0.0.1:6379/3"
 
 
-def shared_redis() -> redis.Redis:
-    """Redis at `SHARED_REDIS_URL`, emptied; a missing one fails in CI."""
+@dataclass
+class SharedRedis:
+    """Redis db 3 as the web processes' shared cache, under a key prefix of
+    this test's own: runs sharing the database (xdist workers, engineers, CI)
+    never count or drop each other's keys."""
+
+    client: redis.Redis
+    prefix: str
+
+    def own_keys(self) -> list[bytes]:
+        return list(self.client.scan_iter(match=f"{self.prefix}*"))
+
+
+@pytest.fixture
+def shared_redis(
+    own_feed_cache: None, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[SharedRedis]:
+    """CACHE_URL on Redis db 3: feed bodies through Django's cache, and the
+    feed throttle's counts, both under this test's prefix."""
+    from feeds import views
+
     client = redis.Redis.from_url(SHARED_REDIS_URL)
     try:
         client.ping()
@@ -67,8 +87,23 @@ def shared_redis() -> redis.Redis:
     except redis.RedisError:
         reachable = False
     require(reachable, f"needs Redis at {SHARED_REDIS_URL}")
-    client.flushdb()
-    return client
+    shared = SharedRedis(client, prefix=f"clinic-test-{uuid.uuid4().hex[:8]}:")
+    settings.CACHE_URL = SHARED_REDIS_URL
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": SHARED_REDIS_URL,
+            "KEY_PREFIX": shared.prefix,
+        }
+    }
+    monkeypatch.setattr(
+        views,
+        "throttle",
+        TokenThrottle(f"{shared.prefix}feeds", settings_prefix="FEED"),
+    )
+    yield shared
+    if keys := shared.own_keys():
+        client.delete(*keys)
 
 
 @dataclass

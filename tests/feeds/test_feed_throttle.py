@@ -9,7 +9,6 @@ in Redis, shared by every web process (production, `CACHE_URL`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,7 +16,6 @@ from django.test import Client
 
 from clinic.models import Surgeon
 from feeds import links
-from tests.feeds.conftest import SHARED_REDIS_URL, shared_redis
 
 pytestmark = [
     pytest.mark.django_db,
@@ -29,16 +27,9 @@ PROXY = "10.0.0.1"
 @pytest.fixture(
     params=["in the process", pytest.param("in Redis", marks=pytest.mark.redis)]
 )
-def counted(
-    request: pytest.FixtureRequest, settings: Any, own_feed_cache: None
-) -> Iterator[None]:
-    if request.param == "in the process":
-        yield
-        return
-    client = shared_redis()
-    settings.CACHE_URL = SHARED_REDIS_URL
-    yield
-    client.flushdb()
+def counted(request: pytest.FixtureRequest, own_feed_cache: None) -> None:
+    if request.param == "in Redis":
+        request.getfixturevalue("shared_redis")
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ from tests.factories import (
     make_procedure,
     surgeon_with_login,
 )
-from tests.feeds.conftest import SHARED_REDIS_URL, shared_redis
+from tests.feeds.conftest import SharedRedis
 from tests.feeds.helpers import MADRID, book, cancel
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("own_feed_cache")]
@@ -523,16 +523,8 @@ def test_guessing_tokens_from_one_address_is_throttled(settings: Any) -> None:
 
 @pytest.mark.redis
 def test_feed_bodies_are_shared_through_redis(
-    settings: Any, surgeon: Surgeon, clinic_day: dict[str, Any]
+    shared_redis: SharedRedis, surgeon: Surgeon, clinic_day: dict[str, Any]
 ) -> None:
-    client = shared_redis()
-    settings.CACHE_URL = SHARED_REDIS_URL
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": SHARED_REDIS_URL,
-        }
-    }
     url = link_url("surgeon", surgeon.pk)
     first = get(url).content
     views.memory.clear()  # another web process: only Redis has the body
@@ -542,16 +534,13 @@ def test_feed_bodies_are_shared_through_redis(
 
     assert again == first
     assert not [q for q in queries if "followup_visit" in q["sql"]]
-    assert any(b"feeds:body:" in key for key in client.keys("*"))
-    client.flushdb()
+    assert any(b"feeds:body:" in key for key in shared_redis.own_keys())
 
 
 @pytest.mark.redis
 def test_throttle_counts_are_shared_through_redis(
-    settings: Any, surgeon: Surgeon
+    shared_redis: SharedRedis, settings: Any, surgeon: Surgeon
 ) -> None:
-    client = shared_redis()
-    settings.CACHE_URL = SHARED_REDIS_URL
     settings.FEED_REQUESTS_PER_TOKEN_HOUR = 2
     url = link_url("surgeon", surgeon.pk)
     get(url)
@@ -562,8 +551,7 @@ def test_throttle_counts_are_shared_through_redis(
 
     assert refused.status_code == 429
     assert int(refused["Retry-After"]) > 0
-    assert any(b"feeds:rate:" in key for key in client.keys("*"))
-    client.flushdb()
+    assert any(b"feeds:rate:" in key for key in shared_redis.own_keys())
 
 
 def test_entries_of_an_older_format_are_rendered_again_on_read(
