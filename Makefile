@@ -44,9 +44,13 @@ run: $(VENV)/.run-installed
 	@echo "A patient's booking page (no login): $$($(PY) manage.py booking_link)"
 	PY=$(PY) bin/run-demo
 
+# The suite runs in TEST_WORKERS processes (pytest-xdist), each on a test
+# database of its own: most tests wait on a browser, a worker, a server or the
+# database rather than on the CPU, so more processes than cores pay. 0: one.
+TEST_WORKERS ?= 4
 test: $(VENV)/.dev-installed $(NODE_DEPS)
 	mkdir -p var
-	url=$$($(PY) -m tests.locate_services) && DATABASE_URL="$$url" $(PY) -m pytest $(PYTEST_ARGS)
+	url=$$($(PY) -m tests.locate_services) && DATABASE_URL="$$url" $(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .
