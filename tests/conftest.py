@@ -34,18 +34,65 @@ def require(available: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(
+    config: pytest.Config, items: list[pytest.Item]
+) -> None:
     """Every transactional test starts with the rows the migrations wrote.
 
     Its teardown flushes every table, so the next one would find no follow-up
     rules or groups; restoring them for some tests only collides with the
     content types that a plain flush re-creates. So all of them restore.
+
+    Under pytest-xdist the tests marked `long` go first: each worker takes
+    the next test when it is done with one, so a test of minutes reached
+    late would run alone while the other workers idle. (pytest-django runs
+    transactional tests after the others, which expect the migrations' rows
+    that a transactional test's flush removes: `pytest_runtest_teardown`
+    puts them back after a `long` one.)
     """
     for item in items:
         marker = item.get_closest_marker("django_db")
         if marker is not None and marker.kwargs.get("transaction"):
             kwargs = {**marker.kwargs, "serialized_rollback": True}
             item.add_marker(pytest.mark.django_db(*marker.args, **kwargs), append=False)
+    if _long_tests_first(config):
+        items.sort(key=lambda item: item.get_closest_marker("long") is None)
+
+
+def _long_tests_first(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")  # an xdist worker
+
+
+_db_blocker = pytest.StashKey[Any]()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _keep_the_db_blocker(
+    request: pytest.FixtureRequest, django_db_blocker: Any
+) -> None:
+    request.config.stash[_db_blocker] = django_db_blocker
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
+    """After a `long` transactional test run first, its flush done, the
+    migrations' rows are restored for the tests that follow it."""
+    yield
+    marker = item.get_closest_marker("django_db")
+    if not (
+        _long_tests_first(item.config)
+        and item.get_closest_marker("long")
+        and marker is not None
+        and marker.kwargs.get("transaction")
+    ):
+        return
+    from django.db import connections
+
+    with item.config.stash[_db_blocker].unblock():
+        for alias in connections:
+            contents = getattr(connections[alias], "_test_serialized_contents", None)
+            if contents is not None:
+                connections[alias].creation.deserialize_db_from_string(contents)
 
 
 @pytest.fixture(autouse=True, scope="session")

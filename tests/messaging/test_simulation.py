@@ -55,7 +55,12 @@ from tests.messaging.simulation import (
 # Each change commits, as in production: inside one long transaction no
 # row version could ever be pruned, and the sender's scan of the queue (by
 # due time) would wade through every message already sent.
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    # Minutes: under pytest-xdist it starts first (tests/conftest.py).
+    pytest.mark.long,
+]
 SEED = 20_270_328
 MINUTE = dt.timedelta(minutes=1)
 QUIET_BEGINS, QUIET_ENDS = dt.time(20), dt.time(9)
