@@ -15,6 +15,7 @@ from pathlib import Path
 
 from django.utils import timezone
 
+from clinic.clock import local, start_of_day
 from tests.feeds.conftest import Radicale, wait_until
 from tests.reliability import checks
 from tests.reliability.clerks import ClerkPlan, Tally, first_free_slot, run_clerks
@@ -65,9 +66,11 @@ def run_clerks_once(plan: ClerkPlan) -> Tally:
 
 def book_one_more(clinic: Clinic, base_url: str) -> int:
     """Once the fault is over, book the visit no clerk was given, a week
-    ahead, where no clerk books: the status says whether the same processes
-    serve again."""
-    start = first_free_slot(timezone.now()) + dt.timedelta(days=7)
+    ahead at noon, where no clerk books: the status says whether the same
+    processes serve again. Noon, not the first free slot's time a week on:
+    run after 23:10 that slot was 23:50, and a visit there would end past
+    the clinic's last slot (a 400 that said nothing of the fault)."""
+    start = start_of_day(local(timezone.now()).date() + dt.timedelta(days=7)) + NOON
     request = urllib.request.Request(  # noqa: S310 - loopback http only
         f"{base_url}/api/visits/{clinic.visit_ids[-1]}/book/",
         data=json.dumps(
@@ -84,6 +87,9 @@ def book_one_more(clinic: Clinic, base_url: str) -> int:
             return int(response.status)
     except urllib.error.HTTPError as error:
         return int(error.code)
+
+
+NOON = dt.timedelta(hours=12)
 
 
 @dataclass
