@@ -170,5 +170,9 @@ class NullQueryMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not request.path.startswith("/api/") and holds_null(request.GET):
-            raise BadRequest("The address holds a null character.")
+            return self.refuse(request)
         return self.get_response(request)
+
+    def refuse(self, request: HttpRequest) -> HttpResponse:
+        """The answer to such an address: the site's 400 page."""
+        raise BadRequest("The address holds a null character.")

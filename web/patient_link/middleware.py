@@ -8,23 +8,18 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 
-from core.fast_path import FastPathMiddleware, Handler
+from core.fast_path import FastPathMiddleware
+from web.middleware import NullQueryMiddleware
 from web.patient_link import views
 from web.patient_link.urls import page_patterns
-from web.query_text import holds_null
 
 
-class PatientNullQueryMiddleware:
-    """`web.middleware.NullQueryMiddleware` for the patient's pages: the
-    staff's 400 page would be neither theirs nor private."""
+class PatientNullQueryMiddleware(NullQueryMiddleware):
+    """`NullQueryMiddleware` answered in the patient's words: the staff's
+    400 page would be neither theirs nor private."""
 
-    def __init__(self, get_response: Handler) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        if holds_null(request.GET):
-            return views.bad_address()
-        return self.get_response(request)
+    def refuse(self, request: HttpRequest) -> HttpResponse:
+        return views.bad_address()
 
 
 class PatientLinkFastPathMiddleware(FastPathMiddleware):
