@@ -1,16 +1,22 @@
 """Reading a query string: whether it holds a NUL (read by the middleware
 for every page's own query string, and by the lists for the one a form posts
-back), a whole number a query may hold, a page a list can be read at, and
-whether a day asked for is within a page's reach."""
+back), a whole number a query may hold, a page a list can be read at,
+whether a day asked for is within a page's reach, and whether a filter's id
+is one its select offers."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import Any, TypeVar
 
 from django.http.request import QueryDict
 from django.urls import reverse
 
 from followup.api.base import MAX_ID
+
+S = TypeVar("S")
 
 NUL = "\x00"
 # How far from today a page's day or week may be; past it a typo, not a plan
@@ -79,3 +85,23 @@ def address(name: str, query: str) -> str:
     """The URL named `name`, with `query` when there is one."""
     url = reverse(name)
     return f"{url}?{query}" if query else url
+
+
+def offered_only(state: S, **choices: Iterable[int]) -> S:
+    """`state` (a list's, with `ignored`) with each filter named in `choices`
+    read as absent when its id is not one its select offers: a surgeon
+    since deactivated, a rule switched off, an id typed or bookmarked. The
+    list was filtered by it (an unknown id matched nobody) while the select
+    said "Every surgeon"; it is named in `ignored` instead, like any other
+    value not understood."""
+    values: Any = state
+    dropped = [
+        name
+        for name, known in choices.items()
+        if getattr(values, name) is not None and getattr(values, name) not in known
+    ]
+    if not dropped:
+        return state
+    return replace(  # type: ignore[type-var]
+        values, **dict.fromkeys(dropped), ignored=(*values.ignored, *dropped)
+    )

@@ -137,6 +137,39 @@ def test_a_day_that_is_no_date_is_said_and_today_shown(
     assert "Not understood, so left out: day, surgeon." in response.content.decode()
 
 
+@pytest.mark.parametrize("gone", ["unknown", "deactivated"])
+def test_a_surgeon_the_select_does_not_offer_is_said_and_everyone_shown(
+    desk: Client, cast: DeskCast, gone: str
+) -> None:
+    # An old bookmark, or an id typed by hand: it matched nobody, under a
+    # select that said "Every surgeon".
+    surgeon = cast.surgeon.pk
+    if gone == "unknown":
+        surgeon = 999_999
+    else:
+        cast.surgeon.active = False
+        cast.surgeon.save(update_fields=["active"])
+
+    response = desk.get(f"/desk/appointments/?surgeon={surgeon}")
+    export = desk.get(f"/desk/appointments.csv?surgeon={surgeon}")
+
+    assert names(response) == ["García López"]
+    assert "Not understood, so left out: surgeon." in response.content.decode()
+    assert response.context["state"].surgeon is None
+    assert "García López" in export.content.decode()
+
+
+def test_an_offered_surgeon_filters_the_list(desk: Client, cast: DeskCast) -> None:
+    mine = desk.get(f"/desk/appointments/?surgeon={cast.surgeon.pk}&day={TOMORROW}")
+    theirs = desk.get(
+        f"/desk/appointments/?surgeon={cast.other_surgeon.pk}&day={TOMORROW}"
+    )
+
+    assert names(mine) == []
+    assert names(theirs) == ["Ruiz"]
+    assert "Not understood" not in theirs.content.decode()
+
+
 @pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "2032-06-01"])
 def test_a_day_out_of_reach_is_said_and_today_shown_on_the_page_and_in_its_csv(
     desk: Client, cast: DeskCast, day: str

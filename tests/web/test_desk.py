@@ -286,6 +286,30 @@ def test_filters_by_surgeon_and_by_kind(desk: Client, desk_cast: DeskCast) -> No
     ]
 
 
+@pytest.mark.parametrize("gone", ["unknown", "deactivated"])
+def test_a_surgeon_or_kind_the_selects_do_not_offer_is_said_and_left_out(
+    desk: Client, desk_cast: DeskCast, gone: str
+) -> None:
+    # An old bookmark, or an id typed by hand, matched nobody under selects
+    # that said "Every surgeon" and "Every kind".
+    everyone = labels(desk.get("/desk/"))
+    surgeon = desk_cast.other_surgeon
+    rule = desk_cast.visit(desk_cast.pilar, "one_month_control").rule
+    ids = (999_999, 999_999)
+    if gone == "deactivated":
+        surgeon.active, rule.active = False, False
+        surgeon.save(update_fields=["active"])
+        rule.save(update_fields=["active"])
+        ids = (surgeon.pk, rule.pk)
+
+    response = desk.get(f"/desk/?surgeon={ids[0]}&rule={ids[1]}")
+    export = desk.get(f"/desk/list.csv?surgeon={ids[0]}&rule={ids[1]}")
+
+    assert labels(response) == everyone
+    assert "Not understood, so left out: surgeon, rule." in response.content.decode()
+    assert export.content.decode().count("MRN000") == len(everyone)
+
+
 def test_sorting_by_patient_marks_only_that_header(
     desk: Client, desk_cast: DeskCast
 ) -> None:

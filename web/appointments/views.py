@@ -23,12 +23,13 @@ from django_htmx.http import push_url
 
 from clinic import audit, clock
 from clinic.clock import local
-from clinic.models import PatientReadKind
+from clinic.models import PatientReadKind, Surgeon
 from followup.models import VisitQuerySet, worklist
 from web.appointments import rows
 from web.appointments.state import PLACE, AppointmentsState
 from web.list_csv import CSV_LIMIT, csv_download
 from web.paging import read_page
+from web.query_text import offered_only
 from web.roles import DESK_ROLES, role_required
 from web.visit_actions import (
     Place,
@@ -102,7 +103,11 @@ def _choices(state: AppointmentsState) -> dict[str, Any]:
 
 
 def _state(query: QueryDict) -> AppointmentsState:
-    return AppointmentsState.from_query(query, today=local(clock.now()).date())
+    """The list's state, its surgeon among those its select offers."""
+    return offered_only(
+        AppointmentsState.from_query(query, today=local(clock.now()).date()),
+        surgeon=Surgeon.objects.active().values_list("pk", flat=True),
+    )
 
 
 def _page(

@@ -8,8 +8,7 @@ from django.views.decorators.http import require_GET
 
 from clinic import clock
 from clinic.clock import local
-from web.desk.state import DeskState
-from web.desk.views import tab_rows
+from web.desk.views import list_state, tab_rows
 from web.list_csv import csv_download
 from web.roles import DESK_ROLES, role_required
 from web.visit_actions import visible_visits
@@ -18,7 +17,7 @@ from web.visit_actions import visible_visits
 @require_GET
 @role_required(*DESK_ROLES)
 def desk_csv(request: HttpRequest) -> HttpResponse:
-    state = DeskState.from_query(request.GET)
+    state = list_state(request.GET)
     now = clock.now()
     visits = state.filters.apply(visible_visits(request))
     return csv_download(

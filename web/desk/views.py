@@ -24,7 +24,7 @@ from django_htmx.http import HttpResponseClientRedirect, push_url
 
 from clinic import audit, clock
 from clinic.clock import local
-from clinic.models import Patient, PatientReadKind
+from clinic.models import Patient, PatientReadKind, Surgeon
 from followup import services
 from followup.access import access_visit, staff_of
 from followup.exceptions import Conflict, InvalidInput
@@ -44,6 +44,7 @@ from web.forms import sequence_seen
 from web.list_csv import csv_said
 from web.methods import post_or_show
 from web.offer_marks import with_offer_mark
+from web.query_text import offered_only
 from web.refusals import say
 from web.roles import DESK_ROLES, role_required
 from web.visit_actions import (
@@ -207,6 +208,15 @@ def _record_search(
     )
 
 
+def list_state(query: QueryDict) -> DeskState:
+    """The list's state, its surgeon and rule among those its selects offer."""
+    return offered_only(
+        DeskState.from_query(query),
+        surgeon=Surgeon.objects.active().values_list("pk", flat=True),
+        rule=FollowUpRule.objects.filter(active=True).values_list("pk", flat=True),
+    )
+
+
 def _choices(state: DeskState) -> dict[str, Any]:
     rules = list(FollowUpRule.objects.filter(active=True))
     return {**row_choices(_columns(state)), "rules": rules}
@@ -231,7 +241,7 @@ def _page(
 
 @role_required(*DESK_ROLES)
 def desk(request: HttpRequest) -> HttpResponse:
-    state = DeskState.from_query(request.GET)
+    state = list_state(request.GET)
     now = clock.now()
     htmx = request.htmx  # type: ignore[attr-defined]
     if htmx and htmx.target == "worklist" and not htmx.history_restore_request:
@@ -261,14 +271,14 @@ def _row(
 
 
 # The worklist as the place of its rows.
-DESK = Place(key="desk", state=DeskState.from_query, row=_row, page=_page)
+DESK = Place(key="desk", state=list_state, row=_row, page=_page)
 
 
 @role_required(*DESK_ROLES)
 @post_or_show(lambda request, pk: f"{reverse('desk')}#waiting")
 def complete(request: HttpRequest, pk: int) -> HttpResponse:
     """Complete a visit of *Waiting to be completed*; back to that list."""
-    state = DeskState.from_query(QueryDict(request.POST.get("back", "")))
+    state = list_state(QueryDict(request.POST.get("back", "")))
     now = clock.now()
     visit = access_visit(request.user, pk, action="complete")
     try:
