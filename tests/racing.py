@@ -4,6 +4,7 @@ by a barrier."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -66,6 +67,23 @@ def both_reach(
 
     def held(*args: Any, **kwargs: Any) -> Any:
         barrier.wait(timeout=10)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, held)
+
+
+def reach_together(
+    monkeypatch: pytest.MonkeyPatch, owner: object, name: str, *, wait: float = 3.0
+) -> None:
+    """Hold each call of `owner.name` until two calls have reached it, or for
+    `wait` seconds when the other is held up before it (by a lock): two
+    saves that interleave unless something makes one wait for the other."""
+    barrier = threading.Barrier(2)
+    original = getattr(owner, name)
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        with contextlib.suppress(threading.BrokenBarrierError):
+            barrier.wait(timeout=wait)
         return original(*args, **kwargs)
 
     monkeypatch.setattr(owner, name, held)

@@ -6,6 +6,10 @@ values kept, nothing written: the second admin with a stale page never
 undoes the first one's edit. A form posted without the field (an old page,
 a script) is not compared.
 
+Two saves at once are compared one after the other: the admin saves inside
+a transaction, and the check reads the row locked until that transaction
+ends, so the second waits for the first's commit and then sees its edit.
+
 The digest covers the fields the form edits, the only ones its save can
 undo: a patient's wrong-number hold or `updated_at`, which the desk changes
 all day and the admin's form does not show, refuse nothing.
@@ -18,6 +22,7 @@ from collections.abc import Collection
 from typing import Any
 
 from django import forms
+from django.db import transaction
 from django.db.models import Model
 
 STALE_EDIT = (
@@ -61,8 +66,12 @@ class SeenModelForm(forms.ModelForm[Any]):
         cleaned = super().clean() or {}
         seen = cleaned.get("seen")
         if seen and self.instance.pk is not None:
-            model = type(self.instance)
-            stored = model._default_manager.filter(pk=self.instance.pk).first()
+            rows = type(self.instance)._default_manager.filter(pk=self.instance.pk)
+            if transaction.get_connection().in_atomic_block:
+                # Held until the save commits (no_key: bookings and other
+                # rows that refer to this one are not held up).
+                rows = rows.select_for_update(no_key=True)
+            stored = rows.first()
             if stored is None or self._digest(stored) != seen:
                 raise forms.ValidationError(STALE_EDIT, code="stale_edit")
         return cleaned

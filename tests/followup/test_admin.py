@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -18,6 +19,7 @@ from django.utils.html import escape
 
 from clinic.models import Patient, Procedure, Surgeon
 from followup import services
+from followup.admin.records import SurgeonAdmin
 from followup.admin.seen import STALE_EDIT
 from followup.models import (
     ContactChannel,
@@ -31,6 +33,7 @@ from tests.factories import (
     UserFactory,
     make_procedure,
 )
+from tests.racing import at_once, reach_together
 
 pytestmark = pytest.mark.django_db
 
@@ -593,6 +596,41 @@ def test_saving_a_surgeon_over_another_admins_rename_is_refused_in_words(
     assert 'value="Álvarez Ruiz"' in text  # what was typed, kept
     surgeon.refresh_from_db()
     assert (surgeon.given_name, surgeon.family_name) == ("Anabel", "Alvarez")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_admins_saving_the_same_surgeon_at_once_keep_one_edit_and_refuse_one(
+    clinic_admin: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Both pages show the same row and both press Save at the same moment:
+    # each save is checked, then written, while the other is being checked.
+    surgeon = SurgeonFactory.create(given_name="Ana", family_name="Alvarez")
+    url = f"/admin/clinic/surgeon/{surgeon.pk}/change/"
+    first, second = two_admins(clinic_admin)
+    form = {"user": "", "given_name": "Ana", "family_name": "Alvarez", "active": "on"}
+    seen = seen_on(first, url), seen_on(second, url)
+    reach_together(monkeypatch, SurgeonAdmin, "save_model")
+
+    def save(client: Client, name: str, seen: str) -> tuple[str, Any]:
+        return name, client.post(url, {**form, "given_name": name, "seen": seen})
+
+    answers = dict(
+        at_once(
+            [
+                lambda: save(first, "Anabel", seen[0]),
+                lambda: save(second, "Anita", seen[1]),
+            ]
+        )
+    )
+
+    statuses = {name: answer.status_code for name, answer in answers.items()}
+    assert sorted(statuses.values()) == [200, 302]
+    kept = next(name for name, status in statuses.items() if status == 302)
+    refused = next(answer for answer in answers.values() if answer.status_code == 200)
+    assert escape(STALE_EDIT) in refused.content.decode()
+    surgeon.refresh_from_db()
+    assert surgeon.given_name == kept
 
 
 def test_saving_a_patient_over_another_admins_correction_is_refused_in_words(
