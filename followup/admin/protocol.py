@@ -12,6 +12,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -21,7 +22,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 
 from clinic import audit
-from clinic.models import PatientReadKind
+from clinic.models import PatientReadKind, Surgeon
 from core import csv_safety
 from followup import services
 from followup.admin.read_only import ReadOnlyAdmin
@@ -306,11 +307,25 @@ class VisitAdmin(ReadOnlyAdmin, admin.ModelAdmin[Visit]):
         return visit.patient.label()
 
 
+class SessionForm(SeenModelForm):
+    """A session's hours, checked against the surgeon's other sessions (the
+    model's `clean`) one save at a time: two admins adding overlapping hours
+    for one surgeon at once would each find the other's not yet saved. The
+    admin saves inside a transaction; the surgeon's row is locked until it
+    commits (no_key: the surgeon's bookings are not held up)."""
+
+    def clean(self) -> dict[str, Any]:
+        surgeon = self.cleaned_data.get("surgeon")
+        if surgeon is not None and transaction.get_connection().in_atomic_block:
+            Surgeon.objects.select_for_update(no_key=True).filter(pk=surgeon.pk).first()
+        return super().clean()
+
+
 @admin.register(ConsultationSession)
 class ConsultationSessionAdmin(admin.ModelAdmin[ConsultationSession]):
     """Weekly hours per surgeon; bookings already made are not re-checked."""
 
-    form = SeenModelForm
+    form = SessionForm
     list_display = [
         "surgeon",
         "weekday",

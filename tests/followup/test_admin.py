@@ -19,6 +19,7 @@ from django.utils.html import escape
 
 from clinic.models import Patient, Procedure, Surgeon
 from followup import services
+from followup.admin.protocol import ConsultationSessionAdmin
 from followup.admin.records import SurgeonAdmin
 from followup.admin.seen import STALE_EDIT
 from followup.models import (
@@ -381,6 +382,29 @@ def test_a_session_overlapping_another_of_the_surgeons_is_refused_in_the_admin(
         "Friday 10:00-12:00 every 20 min",
         "Friday 12:00-14:00 every 20 min",
     ]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_admins_adding_overlapping_hours_at_once_save_one_and_refuse_one(
+    clinic_admin: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    surgeon = SurgeonFactory.create(given_name="Ana", family_name="Alvarez")
+    first, second = two_admins(clinic_admin)
+    reach_together(monkeypatch, ConsultationSessionAdmin, "save_model")
+
+    def add(client: Client, start: str) -> tuple[str, Any]:
+        form = session_form(surgeon, start_time=start, end_time=f"{start[:2]}:50")
+        return start, client.post(f"{SESSIONS}add/", form)
+
+    answers = dict(at_once([lambda: add(first, "09:00"), lambda: add(second, "09:30")]))
+
+    statuses = {start: answer.status_code for start, answer in answers.items()}
+    assert sorted(statuses.values()) == [200, 302]
+    kept = next(start for start, status in statuses.items() if status == 302)
+    refused = next(answer for answer in answers.values() if answer.status_code == 200)
+    assert "which overlaps these hours" in refused.content.decode()
+    assert [f"{s.start_time:%H:%M}" for s in surgeon.sessions.all()] == [kept]
 
 
 def test_a_session_changed_to_overlap_another_is_refused_and_kept_as_it_was(
