@@ -399,11 +399,8 @@ def test_two_admins_adding_overlapping_hours_at_once_save_one_and_refuse_one(
 
     answers = dict(at_once([lambda: add(first, "09:00"), lambda: add(second, "09:30")]))
 
-    statuses = {start: answer.status_code for start, answer in answers.items()}
-    assert sorted(statuses.values()) == [200, 302]
-    kept = next(start for start, status in statuses.items() if status == 302)
-    refused = next(answer for answer in answers.values() if answer.status_code == 200)
-    assert "which overlaps these hours" in refused.content.decode()
+    kept, refused = saved_and_refused(answers)
+    assert "which overlaps these hours" in refused
     assert [f"{s.start_time:%H:%M}" for s in surgeon.sessions.all()] == [kept]
 
 
@@ -583,6 +580,16 @@ def test_saving_a_rule_over_another_admins_edit_since_is_refused_in_words(
     assert (saved.name, saved.window_days_after) == (rule.name, 9)
 
 
+def saved_and_refused(answers: dict[str, Any]) -> tuple[str, str]:
+    """Of two saves sent at once (what each typed: its answer), what the one
+    saved typed, and the page that refused the other."""
+    statuses = {typed: answer.status_code for typed, answer in answers.items()}
+    assert sorted(statuses.values()) == [200, 302]
+    kept = next(typed for typed, status in statuses.items() if status == 302)
+    refused = next(answer for answer in answers.values() if answer.status_code == 200)
+    return kept, refused.content.decode()
+
+
 def seen_on(client: Client, url: str) -> str:
     """The hidden `seen` a browser would post back from the change page."""
     page = client.get(url).content.decode()
@@ -648,11 +655,8 @@ def test_two_admins_saving_the_same_surgeon_at_once_keep_one_edit_and_refuse_one
         )
     )
 
-    statuses = {name: answer.status_code for name, answer in answers.items()}
-    assert sorted(statuses.values()) == [200, 302]
-    kept = next(name for name, status in statuses.items() if status == 302)
-    refused = next(answer for answer in answers.values() if answer.status_code == 200)
-    assert escape(STALE_EDIT) in refused.content.decode()
+    kept, refused = saved_and_refused(answers)
+    assert escape(STALE_EDIT) in refused
     surgeon.refresh_from_db()
     assert surgeon.given_name == kept
 
