@@ -53,7 +53,10 @@ class OfferOnPage:
 
 def offer_id_of(value: str | None) -> int | None:
     """An offer id from the page's query or form; None when not one."""
-    if not value or not value.isdigit() or len(value) > MAX_ID_DIGITS:
+    # ASCII digits only: "²" is a digit to `isdigit` and none to `int`.
+    if not value or not (value.isascii() and value.isdigit()):
+        return None
+    if len(value) > MAX_ID_DIGITS:
         return None
     return int(value)
 

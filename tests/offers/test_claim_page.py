@@ -154,6 +154,7 @@ def test_an_expired_offer_books_nothing_and_says_when_it_ended(
         ({"offer": "-1"}, 400, "That was not understood."),
         ({"offer": "9" * 19}, 400, "That was not understood."),
         ({"offer": "1\x00"}, 400, "That was not understood."),
+        ({"offer": "\u00b2"}, 400, "That was not understood."),
         ({"start": "2026-11-27T09:20:00+01:00"}, 400, "That is not the time offered."),
         ({"start": "2026-11-27T09:00:00"}, 400, "That time cannot be booked."),
         ({"start": "Friday at nine"}, 400, "That time cannot be booked."),
@@ -207,7 +208,8 @@ def test_a_replayed_claim_changes_nothing(offered: list[Patient]) -> None:
 def test_a_malformed_offer_in_the_address_shows_the_page_without_it(
     offered: list[Patient],
 ) -> None:
-    for value in ("abc", "-3", "9" * 40, "1.0"):
+    # A superscript two and an Arabic-Indic one: digits to `isdigit`, not ids.
+    for value in ("abc", "-3", "9" * 40, "1.0", "\u00b2", "\u0661"):
         page = offered[0].client.get(f"{offered[0].url}?offer={value}")
         assert page.status_code == 200
         assert "A time has come free" not in page.content.decode()
