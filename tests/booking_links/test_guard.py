@@ -71,3 +71,39 @@ def test_an_address_with_a_null_is_refused_in_the_patients_words_and_kept_privat
     assert refused["Referrer-Policy"] == "no-referrer"
     assert not BookingLinkUse.objects.exists()
     assert linked.token not in "\n".join(r.getMessage() for r in caplog.records)
+
+
+# Requests Django itself refuses to read: more fields than it reads
+# (DATA_UPLOAD_MAX_NUMBER_FIELDS, 1000), a form without its boundary.
+TOO_MANY = "&".join(f"f{n}=1" for n in range(1001))
+UNREADABLE = {
+    "too many fields in the address": ("GET", f"?{TOO_MANY}", b"", ""),
+    "too many fields in the form": (
+        "POST",
+        "",
+        TOO_MANY.encode(),
+        "application/x-www-form-urlencoded",
+    ),
+    "a form without its boundary": ("POST", "", b"x", "multipart/form-data"),
+}
+
+
+@pytest.mark.parametrize("what", UNREADABLE)
+def test_a_request_django_cannot_read_is_refused_in_the_patients_words_and_private(
+    linked: Linked, what: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    method, query, body, content_type = UNREADABLE[what]
+
+    refused = patient_client().generic(
+        method, f"{linked.url}{query}", body, content_type=content_type
+    )
+
+    assert refused.status_code == 400
+    assert "This link was changed on its way" in refused.text
+    assert "<script" not in refused.text  # not the staff's page
+    assert refused.cookies == {}  # nor its CSRF cookie
+    assert refused["Cache-Control"] == "no-store"
+    assert refused["Referrer-Policy"] == "no-referrer"
+    assert not BookingLinkUse.objects.exists()
+    assert linked.token not in "\n".join(r.getMessage() for r in caplog.records)

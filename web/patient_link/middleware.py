@@ -2,11 +2,17 @@
 staff (`core.fast_path`): it has no session, no sign-in and a form token of
 its own. It keeps what every page a person opens needs: a NUL in its query
 string is a 400 (in the patient's words, as private as the page), and it is
-sent with the site's frame and content policies."""
+sent with the site's frame and content policies. So is a request Django
+itself refuses to read (`PatientUnreadableMiddleware`)."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+
+from django.core.exceptions import BadRequest, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 
 from core.fast_path import FastPathMiddleware
 from web.middleware import NullQueryMiddleware
@@ -22,9 +28,33 @@ class PatientNullQueryMiddleware(NullQueryMiddleware):
         return views.bad_address()
 
 
+class PatientUnreadableMiddleware:
+    """A request Django refuses to read (more fields than
+    DATA_UPLOAD_MAX_NUMBER_FIELDS in its address or form, a body past
+    DATA_UPLOAD_MAX_MEMORY_SIZE, a form it cannot parse) is the patient's
+    400, as private as the page: Django's own answer would be the staff's
+    400 page, with its scripts and a CSRF cookie, and no `no-store`. Django
+    logs such a suspicious request on `django.security`; so does this, by
+    its name only (the path is the secret)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            return self.get_response(request)
+        except SuspiciousOperation as exc:
+            name = f"django.security.{exc.__class__.__name__}"
+            logging.getLogger(name).error(str(exc))
+        except (BadRequest, MultiPartParserError):
+            pass
+        return views.bad_address()
+
+
 class PatientLinkFastPathMiddleware(FastPathMiddleware):
     patterns = page_patterns
     wrappers = (
+        "web.patient_link.middleware.PatientUnreadableMiddleware",
         "web.patient_link.middleware.PatientNullQueryMiddleware",
         "django.middleware.clickjacking.XFrameOptionsMiddleware",
         "csp.middleware.CSPMiddleware",
