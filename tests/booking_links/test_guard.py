@@ -56,6 +56,17 @@ def test_the_token_never_reaches_a_log_line(
     assert "z" * 43 not in logged
 
 
+def assert_the_patients_400(refused: Any) -> None:
+    """The patient's own 400: in their words, as private as the page, and
+    under the site's frame and content policies."""
+    assert refused.status_code == 400
+    assert "This link was changed on its way" in refused.text
+    assert refused["Cache-Control"] == "no-store"
+    assert refused["Referrer-Policy"] == "no-referrer"
+    assert refused["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in refused["Content-Security-Policy"]
+
+
 @pytest.mark.parametrize("suffix", ["", "visit.ics"])
 def test_an_address_with_a_null_is_refused_in_the_patients_words_and_kept_private(
     linked: Linked, suffix: str, caplog: pytest.LogCaptureFixture
@@ -64,11 +75,8 @@ def test_an_address_with_a_null_is_refused_in_the_patients_words_and_kept_privat
 
     refused = patient_client().get(f"{linked.url}{suffix}?x=%00")
 
-    assert refused.status_code == 400
-    assert "This link was changed on its way" in refused.text
+    assert_the_patients_400(refused)
     assert "href=" not in refused.text  # not the staff's page, with its links
-    assert refused["Cache-Control"] == "no-store"
-    assert refused["Referrer-Policy"] == "no-referrer"
     assert not BookingLinkUse.objects.exists()
     assert linked.token not in "\n".join(r.getMessage() for r in caplog.records)
 
@@ -99,11 +107,8 @@ def test_a_request_django_cannot_read_is_refused_in_the_patients_words_and_priva
         method, f"{linked.url}{query}", body, content_type=content_type
     )
 
-    assert refused.status_code == 400
-    assert "This link was changed on its way" in refused.text
+    assert_the_patients_400(refused)
     assert "<script" not in refused.text  # not the staff's page
     assert refused.cookies == {}  # nor its CSRF cookie
-    assert refused["Cache-Control"] == "no-store"
-    assert refused["Referrer-Policy"] == "no-referrer"
     assert not BookingLinkUse.objects.exists()
     assert linked.token not in "\n".join(r.getMessage() for r in caplog.records)

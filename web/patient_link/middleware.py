@@ -53,9 +53,10 @@ class PatientUnreadableMiddleware:
 
 class PatientLinkFastPathMiddleware(FastPathMiddleware):
     patterns = page_patterns
+    # The policies outermost: the guards' 400s are sent under them too.
     wrappers = (
-        "web.patient_link.middleware.PatientUnreadableMiddleware",
-        "web.patient_link.middleware.PatientNullQueryMiddleware",
         "django.middleware.clickjacking.XFrameOptionsMiddleware",
         "csp.middleware.CSPMiddleware",
+        "web.patient_link.middleware.PatientUnreadableMiddleware",
+        "web.patient_link.middleware.PatientNullQueryMiddleware",
     )
