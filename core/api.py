@@ -64,7 +64,10 @@ class Pagination(PageNumberPagination):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None:
             return self.page_size
-        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+        # ASCII digits, and few: "²" is a digit to `isdigit` and none to
+        # `int`, which refuses more than 4,300 digits (a 500 either way).
+        digits = raw.isascii() and raw.isdigit() and len(raw) <= 4
+        if not digits or not 1 <= int(raw) <= self.max_page_size:
             raise exceptions.ValidationError(
                 {
                     self.page_size_query_param: (

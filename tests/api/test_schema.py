@@ -237,3 +237,7 @@ def test_the_schema_gives_the_page_size_bounds_the_api_enforces(
     assert client.get("/api/visits/?page_size=500").status_code == 200
     assert client.get("/api/visits/?page_size=501").status_code == 400
     assert client.get("/api/visits/?page_size=0").status_code == 400
+    # Digits to str.isdigit that are not ASCII ("²", Arabic-Indic ten), and
+    # more than int() reads.
+    for odd in ("²", "\u0661\u0660", "9" * 5000):
+        assert client.get(f"/api/visits/?page_size={odd}").status_code == 400, odd
