@@ -298,7 +298,10 @@ def record_status(*, sid: str, status: str, error_code: str, now: dt.datetime) -
     if status in DELIVERED:
         return sent.update(status=Status.DELIVERED, delivered_at=now, updated_at=now)
     if status in FAILED:
-        words = twilio_error_words(int(error_code) if error_code.isdigit() else None)
+        # Twilio's codes are five ASCII digits; anything else is no code (a
+        # "²" or 5,000 digits would make `int` fail).
+        code = error_code.isascii() and error_code.isdigit() and len(error_code) <= 9
+        words = twilio_error_words(int(error_code) if code else None)
         return sent.update(status=Status.FAILED, error=words[:500], updated_at=now)
     return 0
 

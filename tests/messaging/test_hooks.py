@@ -192,6 +192,28 @@ def test_the_status_callback_marks_a_failed_text_with_the_code_in_words(
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("code", ["²", "9" * 5000, "-1", "30007x"])
+def test_a_failed_status_with_an_error_code_that_is_no_number_is_failed_without_one(
+    reminder_sent: tuple[Visit, Message], code: str
+) -> None:
+    _, reminder = reminder_sent
+    form = {
+        "MessageSid": reminder.provider_id,
+        "MessageStatus": "failed",
+        "ErrorCode": code,
+    }
+
+    response = post(STATUS, form)
+
+    assert response.status_code == 200
+    reminder.refresh_from_db()
+    assert (reminder.status, reminder.error) == (
+        Status.FAILED,
+        "Twilio could not deliver the message (no error code given)",
+    )
+
+
+@pytest.mark.django_db
 def test_a_forged_status_callback_changes_nothing(
     reminder_sent: tuple[Visit, Message],
 ) -> None:
