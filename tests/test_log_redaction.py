@@ -107,7 +107,9 @@ def test_a_page_search_term_is_not_logged(
 def request(url: str, method: str = "GET") -> int:
     try:
         loopback = urllib.request.Request(url, method=method)  # noqa: S310
-        with urllib.request.urlopen(loopback, timeout=10) as response:  # noqa: S310
+        # The first request waits for gunicorn's worker to boot and load the
+        # app: it once took more than 10 s on a CI machine busy with tests.
+        with urllib.request.urlopen(loopback, timeout=60) as response:  # noqa: S310
             return int(response.status)
     except urllib.error.HTTPError as error:
         return int(error.code)
