@@ -5,7 +5,8 @@
   token is derived from (`core.tokens.derive_token`), so that the server can
   put the visit's live link in a message at send time without storing it.
   A link made before nonces has none: it still opens, it is not derivable.
-  `ended_at` is set when a newer link is made for the visit. The other
+  `ended_at` is set when a newer link is made for the visit, or when the
+  patient's number is reported to reach someone else. The other
   ends (the visit completed or cancelled, or 60 days past its window) are
   read from the visit at every lookup (`BookingLinkQuerySet.live`), so no
   change of a visit can forget to end its link.

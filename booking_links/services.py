@@ -124,6 +124,16 @@ def issue_link(
     return IssuedBookingLink(link=link, token=token)
 
 
+def end_patients_links(patient_id: int, now: dt.datetime) -> None:
+    """End the open links of every visit of the patient's: their number
+    reached someone else, who may hold texts carrying them. A message sent
+    later (an email, or a text once the number is corrected) carries a new
+    link (`live_token`)."""
+    BookingLink.objects.filter(visit__patient_id=patient_id, ended_at=None).update(
+        ended_at=now
+    )
+
+
 def derived_token(link: BookingLink) -> str | None:
     """`link`'s token, derived again; None when it cannot be: a link made
     before nonces, or under another SECRET_KEY (the hash no longer matches)."""

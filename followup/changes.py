@@ -14,6 +14,10 @@ unbook, a reschedule away), with the slot it was. Offers of freed slots
 
 `milestones_changed` tells that the clinic's recovery milestones changed
 (added, edited, switched off or deleted): every patient's feed shows them.
+
+`number_reached_someone_else` tells that a call or text to a patient's
+number reached someone else (a wrong number): whoever has that number may
+hold texts with the patient's booking links (`booking_links` ends them).
 """
 
 from __future__ import annotations
@@ -59,6 +63,22 @@ def on_milestones_changed(handler: MilestonesHandler) -> None:
 def milestones_changed() -> None:
     for handler in _milestone_handlers:
         handler()
+
+
+NumberHandler = Callable[[int, dt.datetime], None]
+_number_handlers: list[NumberHandler] = []
+
+
+def on_number_reached_someone_else(handler: NumberHandler) -> None:
+    """Register `handler(patient_id, now)` for every wrong number reported;
+    registering twice is once."""
+    if handler not in _number_handlers:
+        _number_handlers.append(handler)
+
+
+def number_reached_someone_else(patient_id: int, now: dt.datetime) -> None:
+    for handler in _number_handlers:
+        handler(patient_id, now)
 
 
 @dataclass(frozen=True)

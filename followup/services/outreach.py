@@ -19,7 +19,9 @@ own transaction:
 A call or a text (`phone`, `sms`) also tells of the patient's number:
 `wrong_number` holds every text to it (`Patient.texts_held`: the reminders
 and offers would name the patient and their visit to a stranger) until the
-number is corrected or a later call reaches the patient.
+number is corrected or a later call reaches the patient; and it ends the
+booking links of the patient's visits, which texts already sent to that
+stranger carry (`followup.changes.number_reached_someone_else`).
 
 The attempt itself changes no field of the visit, so it writes no
 `VisitEvent` and tells no calendar: the attempt row is its own record (who,
@@ -37,7 +39,7 @@ from django.db import transaction
 
 from clinic.clock import local_date
 from clinic.models import Patient, Procedure
-from followup.changes import visits_changed
+from followup.changes import number_reached_someone_else, visits_changed
 from followup.exceptions import Conflict, InvalidInput, NotFound
 from followup.models import (
     OPEN_STATUSES,
@@ -306,6 +308,7 @@ def _note_the_number(
         if not patient.phone or patient.texts_held:
             return
         patient.wrong_phone, patient.wrong_phone_at = patient.phone, now
+        number_reached_someone_else(patient_id, now)
     elif outcome in UNSUCCESSFUL_OUTCOMES or not patient.texts_held:
         return
     else:

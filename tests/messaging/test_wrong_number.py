@@ -15,14 +15,17 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 
+from booking_links.services import find_live, live_token
 from clinic.models import Patient, Surgeon
+from core.tokens import hash_token
 from followup import services
 from followup.models import ContactChannel, ContactOutcome, Visit, VisitStatus
 from followup.services import booking
 from messaging.models import Intent, Kind, Message, Status
 from messaging.replies import receive_sms
 from messaging.services import send_due_messages
-from tests.followup.world import FRIDAY_9, NOW, book
+from tests.factories import PatientFactory
+from tests.followup.world import FRIDAY_9, NOW, book, postop
 from tests.messaging.conftest import MOBILE, messages, visit_of
 from tests.racing import race
 
@@ -88,6 +91,31 @@ def test_a_corrected_number_is_texted_again(desk: User) -> None:
         (Kind.OVERDUE, OTHER_MOBILE),
     ]
     assert not Patient.objects.get(pk=visit.patient_id).texts_held
+
+
+def test_a_wrong_number_ends_the_booking_links_the_stranger_may_have_had(
+    desk: User,
+) -> None:
+    # Texts already sent to that number carry the visit's booking link: its
+    # holder could read the visit and cancel or move it.
+    visit = visit_of()
+    other = Visit.objects.filter(patient_id=visit.patient_id).exclude(pk=visit.pk)
+    sent = [live_token(visit_id=v.pk, now=NOW) for v in (visit, *other[:1])]
+    someone_elses = postop(patient=PatientFactory.create(phone=OTHER_MOBILE))
+    elsewhere = live_token(visit_id=someone_elses.pk, now=NOW)
+
+    called(visit, ContactOutcome.WRONG_NUMBER, desk=desk)
+
+    later = NOW + dt.timedelta(minutes=5)
+    assert [find_live(hash_token(t), now=later) for t in sent] == [None] * len(sent)
+    assert find_live(hash_token(elsewhere), now=later) is not None
+    # The next message, once the number is corrected, carries a link that works.
+    services.correct_patient(
+        patient_id=visit.patient_id, today=NOW.date(), phone=OTHER_MOBILE
+    )
+    fresh = live_token(visit_id=visit.pk, now=later)
+    assert fresh not in sent
+    assert find_live(hash_token(fresh), now=later) is not None
 
 
 def test_a_later_call_that_reaches_the_patient_on_it_lifts_the_hold(
