@@ -79,14 +79,14 @@ if SMS_BACKEND == "twilio" and not (
         "SMS_BACKEND=twilio needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM"
     )
 # Email to patients: Django's email backend. SMTP in production; the demo
-# writes them to the console. An email service through its API:
+# writes them to the console, secrets redacted. An email service's API:
 # EMAIL_BACKEND=anymail.backends.<service>.EmailBackend (postmark, mailgun,
 # sendgrid...), its keys in ANYMAIL_* variables (below).
 EMAIL_BACKEND = env_email_backend(
     "EMAIL_BACKEND",
     "django.core.mail.backends.smtp.EmailBackend"
     if PRODUCTION
-    else "django.core.mail.backends.console.EmailBackend",
+    else "messaging.console_mail.EmailBackend",
 )
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
