@@ -4,8 +4,10 @@ Inside the visit's window, on the surgeon's session grid, skipping the time
 held by that surgeon's and that patient's bookings (`SLOT_HOLDING_STATUSES`).
 For an overdue visit (window closed, still to book or a no-show) the
 earliest free slots from now over `LATE_BOOKING_DAYS`, each marked `late`:
-booking one needs no override (`followup.services.booking`). Every proposed
-slot passes every booking control. An empty answer says why.
+booking one needs no override (`followup.services.booking`). The same for
+a booked visit whose window has closed (a late booking the patient asks to
+move): every time after the window is late. Every proposed slot passes
+every booking control. An empty answer says why.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ from followup.services.parsing import require_aware
 MAX_SLOTS = 100
 # How far ahead late slots are proposed for an overdue visit.
 LATE_BOOKING_DAYS = 30
+# Whose slots after a closed window are late ones: those waiting for a slot
+# and those booked (to reschedule), as `check_window` books them.
+LATE_STATUSES = (*AWAITING_BOOKING_STATUSES, VisitStatus.BOOKED)
 
 
 @dataclass(frozen=True)
@@ -44,9 +49,10 @@ class Slot:
 def _slot_range(
     visit: Visit, earliest: dt.datetime, now: dt.datetime
 ) -> tuple[dt.date, dt.date, bool]:
-    """The days to search: the window, or from now on for an overdue visit."""
+    """The days to search: the window, or from now on for an overdue visit
+    or a booking to move after a closed window."""
     first_day = local(earliest).date()
-    if visit.status in AWAITING_BOOKING_STATUSES and window_closed(visit, now):
+    if visit.status in LATE_STATUSES and window_closed(visit, now):
         return first_day, first_day + dt.timedelta(days=LATE_BOOKING_DAYS - 1), True
     return max(visit.window_start, first_day), visit.window_end, False
 

@@ -31,6 +31,7 @@ from tests.followup.world import (
     bring_to,
     madrid,
     postop,
+    surgeon_of,
 )
 
 pytestmark = pytest.mark.django_db
@@ -134,6 +135,32 @@ def test_slot_days_are_the_rest_of_the_window_or_the_late_range() -> None:
         dt.date(2027, 1, 8),
         True,
     )
+
+
+def test_a_visit_booked_late_is_offered_late_slots_to_move_to(desk: User) -> None:
+    # The patient phones about a visit booked after its window: the
+    # reschedule panel offered no slot ("the window has closed"), though
+    # moving it to a later time needs no override.
+    overdue = madrid(2026, 12, 10, 8)
+    visit = book(postop(), madrid(2026, 12, 10, 9), actor=desk, now=overdue)
+
+    found = services.propose_slots(visit=visit, now=overdue, limit=3)
+
+    # Its own time is not held against it, as for any booking moved.
+    assert [slot.start for slot in found.slots] == [
+        madrid(2026, 12, 10, 9),
+        madrid(2026, 12, 10, 9, 10),
+        madrid(2026, 12, 10, 9, 20),
+    ]
+    assert all(slot.late for slot in found.slots)
+    moved = services.reschedule_visit(
+        visit_id=visit.pk,
+        start=found.slots[-1].start,
+        surgeon_id=surgeon_of(visit),
+        actor=desk,
+        now=overdue,
+    )
+    assert moved.start == madrid(2026, 12, 10, 9, 20)
 
 
 def test_free_slots_of_another_surgeon_use_their_sessions() -> None:
