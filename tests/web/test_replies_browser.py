@@ -89,3 +89,19 @@ def test_a_reply_another_clerk_resolved_meanwhile_is_said_on_the_row(
     expect(row).to_contain_text("Resolved by rosa")
     expect(row.get_by_role("button", name=resolve)).to_have_count(0)
     assert Message.objects.get(pk=change.pk).resolved_by == rosa
+
+
+def test_the_replies_tab_fits_a_phone(
+    new_page: Callable[..., Any], cast: dict[str, User]
+) -> None:
+    # At 375 px a row was 396 px wide: its six cells in three columns, the
+    # sender beside a "Wants another time" badge that does not wrap.
+    book(visit_of(), FRIDAY_9, actor=cast["front_desk"], now=TEN)
+    send_due_messages(now=TEN)
+    receive_sms(number=MOBILE, body="R", sid="SM1", now=TEN)
+    page = new_page(width=375, user=cast["front_desk"])
+
+    page.goto("/desk/replies/")
+
+    expect(page.locator("#replies")).to_contain_text("Wants another time")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
