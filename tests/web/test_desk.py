@@ -5,6 +5,7 @@ and with htmx, refusals that change nothing, and the query count."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
@@ -37,6 +38,16 @@ def labels(response: Any) -> list[str]:
 
 def counts(response: Any) -> dict[str, int]:
     return {tab.key: tab.count for tab in response.context["tabs"]}
+
+
+def tab_counts(html: str) -> dict[str, str]:
+    """The tabs' counts as a page or a row's out-of-band tabs show them."""
+    nav = html[html.index('<nav id="desk-tabs"') :]
+    nav = nav[: nav.index("</nav>")]
+    found = re.findall(
+        r'<a href="[^"]*"[^>]*>([^<]+) <span class="tabs__count">([^<]+)<', nav
+    )
+    return {label.strip(): count for label, count in found}
 
 
 def status_of(visit: Visit) -> str:
@@ -435,6 +446,46 @@ def test_booking_with_htmx_answers_with_the_row_the_counts_and_saved(
     assert '<nav id="desk-tabs"' in html and 'hx-swap-oob="true"' in html
     assert '<div id="announcements" hx-swap-oob="innerHTML">' in html
     assert status_of(visit) == VisitStatus.BOOKED
+
+
+def test_a_stale_booking_with_htmx_answers_with_the_fresh_row_and_counts(
+    desk: Client, desk_cast: DeskCast
+) -> None:
+    # Two clerks had the row open and the other one booked it first: the row
+    # came back fresh, "Booked", beside tabs still counting it as to book.
+    visit = desk_cast.visit(desk_cast.maria, "postop_control")
+    shown = visit.sequence
+    services.book_visit(
+        visit_id=visit.pk,
+        start=NINE,
+        surgeon_id=desk_cast.surgeon.pk,
+        actor=None,
+        now=NOW,
+    )
+    ten = (NINE + dt.timedelta(hours=1)).isoformat()
+
+    response = desk.post(
+        f"/desk/visits/{visit.pk}/book/",
+        {
+            "start": ten,
+            "surgeon": desk_cast.surgeon.pk,
+            "back": "tab=open&q=garc",
+            "sequence": shown,
+        },
+        **HTMX,
+    )
+
+    html = response.content.decode()
+    assert "This visit changed after it was shown" in html
+    assert (
+        '<nav id="desk-tabs" class="tabs" aria-label="Worklist tabs" hx-swap-oob'
+        in html
+    )
+    fresh = desk.get("/desk/?tab=open&q=garc")
+    assert tab_counts(html) == tab_counts(fresh.content.decode())
+    # Booked for today by the other clerk: on Today, no longer open.
+    assert (tab_counts(html)["Today"], tab_counts(html)["Window open"]) == ("1", "0")
+    assert "Saved." not in html
 
 
 @pytest.mark.parametrize(

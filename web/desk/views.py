@@ -260,9 +260,10 @@ def desk(request: HttpRequest) -> HttpResponse:
 def _row(
     request: HttpRequest, state: DeskState, item: Item, *, now: dt.datetime
 ) -> HttpResponse:
-    """The row; after a save, with the tabs' new counts (out of band)."""
+    """The row; after an action, saved or refused, with the tabs' new counts
+    (out of band): a refusal may be another clerk's change to the visit."""
     context: dict[str, Any] = {"state": state, "item": item, **_choices(state)}
-    if item.saved:
+    if item.saved or item.form is not None:
         today = local(now).date()
         matching = worklist.matching_patients(state.q) if state.q else []
         counts, _, _ = _counted(request, state, today, patients=matching)
