@@ -105,3 +105,12 @@ def test_the_replies_tab_fits_a_phone(
 
     expect(page.locator("#replies")).to_contain_text("Wants another time")
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    # What came of it follows the words as text, not a block's side bar
+    # drawn in the middle of the line.
+    outcome = page.locator("#replies td", has_text="another time").last
+    expect(outcome).to_contain_text("The patient asks for another time")
+    borders = outcome.evaluate(
+        "cell => [...cell.querySelectorAll('*')].map("
+        "e => getComputedStyle(e).borderLeftStyle)"
+    )
+    assert set(borders) == {"none"}
