@@ -30,6 +30,7 @@ from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from core.db import is_connection_lost, is_database_busy
+from core.digits import ascii_number
 from core.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -64,10 +65,8 @@ class Pagination(PageNumberPagination):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None:
             return self.page_size
-        # ASCII digits, and few: "²" is a digit to `isdigit` and none to
-        # `int`, which refuses more than 4,300 digits (a 500 either way).
-        digits = raw.isascii() and raw.isdigit() and len(raw) <= 4
-        if not digits or not 1 <= int(raw) <= self.max_page_size:
+        size = ascii_number(raw, max_digits=len(str(self.max_page_size)))
+        if size is None or not 1 <= size <= self.max_page_size:
             raise exceptions.ValidationError(
                 {
                     self.page_size_query_param: (
@@ -75,7 +74,7 @@ class Pagination(PageNumberPagination):
                     )
                 }
             )
-        return int(raw)
+        return size
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
         parameters: list[dict[str, Any]] = super().get_schema_operation_parameters(view)

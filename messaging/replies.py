@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 
+from core.digits import ascii_number
 from followup import services
 from followup.exceptions import Conflict, DomainError, NotFound
 from followup.models import Visit
@@ -298,10 +299,8 @@ def record_status(*, sid: str, status: str, error_code: str, now: dt.datetime) -
     if status in DELIVERED:
         return sent.update(status=Status.DELIVERED, delivered_at=now, updated_at=now)
     if status in FAILED:
-        # Twilio's codes are five ASCII digits; anything else is no code (a
-        # "²" or 5,000 digits would make `int` fail).
-        code = error_code.isascii() and error_code.isdigit() and len(error_code) <= 9
-        words = twilio_error_words(int(error_code) if code else None)
+        # Twilio's codes are five digits; anything else is no code.
+        words = twilio_error_words(ascii_number(error_code, max_digits=9))
         return sent.update(status=Status.FAILED, error=words[:500], updated_at=now)
     return 0
 

@@ -21,6 +21,7 @@ from django.db import transaction
 from booking_links.models import BookingLink
 from booking_links.services import book_through_link
 from clinic.clock import local
+from core.digits import ascii_number
 from followup.exceptions import Conflict, InvalidInput
 from followup.models import Visit
 from offers.closing import close
@@ -53,12 +54,7 @@ class OfferOnPage:
 
 def offer_id_of(value: str | None) -> int | None:
     """An offer id from the page's query or form; None when not one."""
-    # ASCII digits only: "²" is a digit to `isdigit` and none to `int`.
-    if not value or not (value.isascii() and value.isdigit()):
-        return None
-    if len(value) > MAX_ID_DIGITS:
-        return None
-    return int(value)
+    return ascii_number(value, max_digits=MAX_ID_DIGITS)
 
 
 def _offer(link: BookingLink, offer_id: int | None) -> Offer | None:
