@@ -87,6 +87,21 @@ def address(name: str, query: str) -> str:
     return f"{url}?{query}" if query else url
 
 
+# A value left out, named as its field's label names it (the rest are named
+# by their labels already: day, surgeon, page...).
+_LABELS = {
+    "rule": "visit kind",
+    "due_from": "due from",
+    "due_to": "due to",
+    "due_to (before due_from)": "due to (before due from)",
+}
+
+
+def left_out(ignored: Iterable[str]) -> str:
+    """The values a list left out, as its note says them: "day, visit kind"."""
+    return ", ".join(_LABELS.get(name, name) for name in ignored)
+
+
 def offered_only(state: S, **choices: Iterable[int]) -> S:
     """`state` (a list's, with `ignored`) with each filter named in `choices`
     read as absent when its id is not one its select offers: a surgeon

@@ -69,9 +69,10 @@ def test_either_end_of_the_range_may_be_left_open(
 @pytest.mark.parametrize(
     ("query", "named"),
     [
-        ("due_from=2026-13-01", "due_from"),
-        ("due_to=tomorrow", "due_to"),
-        ("due_from=2026-12-20&due_to=2026-12-01", "due_to (before due_from)"),
+        # Named as the fields' labels name them.
+        ("due_from=2026-13-01", "due from"),
+        ("due_to=tomorrow", "due to"),
+        ("due_from=2026-12-20&due_to=2026-12-01", "due to (before due from)"),
     ],
 )
 def test_a_range_not_understood_is_named_and_left_out(

@@ -29,7 +29,7 @@ from web.appointments import rows
 from web.appointments.state import PLACE, AppointmentsState
 from web.list_csv import CSV_LIMIT, csv_download
 from web.paging import read_page
-from web.query_text import offered_only
+from web.query_text import left_out, offered_only
 from web.roles import DESK_ROLES, role_required
 from web.visit_actions import (
     Place,
@@ -119,7 +119,7 @@ def _page(
     status: int = 200,
 ) -> HttpResponse:
     context = _list_context(request, state, now=now) | _choices(state)
-    context["title"] = "Appointments"
+    context |= {"title": "Appointments", "ignored": left_out(state.ignored)}
     return list_page(request, PAGE, context, extra=extra, status=status)
 
 

@@ -44,7 +44,7 @@ from web.forms import sequence_seen
 from web.list_csv import csv_said
 from web.methods import post_or_show
 from web.offer_marks import with_offer_mark
-from web.query_text import offered_only
+from web.query_text import left_out, offered_only
 from web.refusals import say
 from web.roles import DESK_ROLES, role_required
 from web.visit_actions import (
@@ -235,7 +235,8 @@ def _page(
     waiting = _visits(request).waiting_to_complete().with_row_relations()
     waiting = waiting.with_patient_left_care()
     context["waiting"] = visit_rows.rows(list(waiting[: rows.PAGE_SIZE]), now=now)
-    context |= {"title": "Worklist", "ignored": state.ignored, "stray_error": stray}
+    ignored = left_out(state.ignored)
+    context |= {"title": "Worklist", "ignored": ignored, "stray_error": stray}
     return list_page(request, PAGE, context, extra=extra, status=status)
 
 
