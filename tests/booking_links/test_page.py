@@ -437,10 +437,16 @@ def test_a_link_cannot_touch_another_visit(
 
 
 def test_other_methods_get_a_405_and_change_nothing(linked: Linked) -> None:
-    response = patient_client().put(linked.url)
+    client = patient_client()
+    page, calendar = client.put(linked.url), client.put(f"{linked.url}visit.ics")
 
-    assert response.status_code == 405
-    assert response["Cache-Control"] == "no-store"
+    assert (page.status_code, calendar.status_code) == (405, 405)
+    assert page["Cache-Control"] == calendar["Cache-Control"] == "no-store"
+    # What each does answer: HEAD too, as for any GET.
+    assert page["Allow"] == "GET, HEAD, POST"
+    assert calendar["Allow"] == "GET, HEAD"
+    assert client.head(linked.url).status_code == 200
+    assert client.head(f"{linked.url}visit.ics").status_code == 200
 
 
 def test_later_times_reach_the_end_of_the_window_and_book(linked: Linked) -> None:

@@ -171,7 +171,7 @@ def _page(
 @csrf_exempt  # the form's own signed token instead (`forms`)
 def booking_page(request: HttpRequest, token: str) -> HttpResponse:
     if request.method not in ("GET", "HEAD", "POST"):
-        return _private(HttpResponse(status=405, headers={"Allow": "GET, POST"}))
+        return _private(HttpResponse(status=405, headers={"Allow": "GET, HEAD, POST"}))
     now = clock.now()
     viewed = request.method != "POST"
     found = _open(request, token, now=now, use=LinkUse.VIEWED if viewed else None)
@@ -235,7 +235,7 @@ def _book(link: BookingLink, data: dict[str, Any], *, now: dt.datetime) -> str:
 def booking_calendar(request: HttpRequest, token: str) -> HttpResponse:
     """The visit as an `.ics` file, as the patient's own feed shows it."""
     if request.method not in ("GET", "HEAD"):
-        return _private(HttpResponse(status=405, headers={"Allow": "GET"}))
+        return _private(HttpResponse(status=405, headers={"Allow": "GET, HEAD"}))
     now = clock.now()
     found = _open(request, token, now=now, use=LinkUse.CALENDAR)
     if isinstance(found, HttpResponse):
