@@ -136,12 +136,14 @@ def slot_panel(visit: Visit, ask: SlotAsk, *, now: dt.datetime) -> SlotPanel:
             visit=visit,
             now=now,
             after=after,
-            limit=SLOT_LIMIT + 1,
+            # One more to tell whether there are more, and one for its own.
+            limit=SLOT_LIMIT + 2,
             surgeon_id=ask.surgeon,
             until=ask.day or last,
         )
     except DomainError as error:
         return SlotPanel(ask, error=say(error), first_day=first, last_day=last)
+    search = _but_its_own(search, visit, ask.day or first, ask.day or last, late)
     later = None
     if len(search.slots) > SLOT_LIMIT:
         search = replace(search, slots=search.slots[:SLOT_LIMIT])
@@ -149,6 +151,24 @@ def slot_panel(visit: Visit, ask: SlotAsk, *, now: dt.datetime) -> SlotPanel:
         next_after = search.slots[-1].start + dt.timedelta(minutes=1)
         later = replace(ask, after=next_after)
     return SlotPanel(ask, search, "", first, last, late, later)
+
+
+def _but_its_own(
+    search: SlotSearch, visit: Visit, first: dt.date, last: dt.date, late: bool
+) -> SlotSearch:
+    """The slots but the one the visit holds (its own time is free to it):
+    a move there would change nothing but its history."""
+    kept = [
+        slot
+        for slot in search.slots
+        if (slot.start, slot.surgeon_id) != (visit.start, visit.surgeon_id)
+    ]
+    if len(kept) == len(search.slots):
+        return search
+    if kept:
+        return replace(search, slots=kept)
+    surgeon = str(visit.surgeon)  # the slot dropped was theirs
+    return SlotSearch([], "", "all_taken", first, last, late, surgeon)
 
 
 def no_slots(search: SlotSearch, ask: SlotAsk) -> str:

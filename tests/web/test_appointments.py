@@ -17,9 +17,12 @@ from django.test import Client
 from clinic.clock import start_of_day
 from followup import services
 from followup.models import Visit, VisitStatus
+from followup.services.slots import Slot, SlotSearch
 from tests.factories import PatientFactory, UserFactory
 from tests.racing import at_once
 from tests.web.desk_data import TODAY, DeskCast, make_cast, pin_clock
+from web.refusals import day as day_words
+from web.slots import SlotAsk, _but_its_own, no_slots
 
 pytestmark = pytest.mark.django_db
 
@@ -465,6 +468,45 @@ def test_an_action_on_the_visits_page_comes_back_to_it(
     assert fresh(visit).status == VisitStatus.CHECKED_IN
     page = desk.get(f"/desk/visits/{visit.pk}/").content.decode()
     assert "Saved. García López, María · MRN00012: Checked in." in page
+
+
+def test_a_reschedule_never_offers_the_time_the_visit_already_holds(
+    desk: Client, cast: DeskCast
+) -> None:
+    # Its own time is free to it, but a move there changes nothing but its
+    # history: Jorge is booked tomorrow at 09:00 with Ortega.
+    visit = cast.visit(cast.jorge, "postop_control")
+    back = f"place=appointments&day={TOMORROW}"
+
+    opened = desk.get(
+        f"/desk/visits/{visit.pk}/?{back}&panel=slots&slots_day={TOMORROW}"
+    )
+    page = desk.get(opened["Location"])
+
+    row = next(item for item in page.context["items"] if item.pk == visit.pk)
+    starts = [slot.start for slot in row.slots.slots]
+    assert starts and all(start.date() == TOMORROW for start in starts)
+    assert TOMORROW_NINE not in starts
+    assert TOMORROW_NINE + dt.timedelta(minutes=20) in starts
+
+
+def test_when_its_own_time_was_the_only_free_one_the_panel_says_all_are_taken(
+    cast: DeskCast,
+) -> None:
+    visit = cast.visit(cast.jorge, "postop_control")
+    own = Slot(
+        start=TOMORROW_NINE,
+        end=TOMORROW_NINE + dt.timedelta(minutes=20),
+        surgeon_id=cast.other_surgeon.pk,
+    )
+
+    search = _but_its_own(SlotSearch([own]), visit, TOMORROW, TOMORROW, False)
+
+    assert search.slots == []
+    assert no_slots(search, SlotAsk(day=TOMORROW)) == (
+        f"Every slot of {cast.other_surgeon} on {day_words(TOMORROW)} is taken. "
+        "Choose another day, or see the soonest slots."
+    )
 
 
 def test_the_visits_page_opens_the_slots_without_javascript(
