@@ -170,9 +170,5 @@ class NullQueryMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not request.path.startswith("/api/") and holds_null(request.GET):
-            return self.refuse(request)
+            raise BadRequest("The address holds a null character.")
         return self.get_response(request)
-
-    def refuse(self, request: HttpRequest) -> HttpResponse:
-        """The answer to such an address: the site's 400 page."""
-        raise BadRequest("The address holds a null character.")

@@ -1,9 +1,10 @@
 """The patient's booking page skips the middleware that serves signed-in
 staff (`core.fast_path`): it has no session, no sign-in and a form token of
 its own. It keeps what every page a person opens needs: a NUL in its query
-string is a 400 (in the patient's words, as private as the page), and it is
-sent with the site's frame and content policies. So is a request Django
-itself refuses to read (`PatientUnreadableMiddleware`)."""
+string is a 400 (`web.middleware.NullQueryMiddleware`), and it is sent with
+the site's frame and content policies. Such a 400, and one for a request
+Django itself refuses to read, is in the patient's words and as private as
+the page (`PatientBadRequestMiddleware`)."""
 
 from __future__ import annotations
 
@@ -15,27 +16,19 @@ from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 
 from core.fast_path import FastPathMiddleware
-from web.middleware import NullQueryMiddleware
 from web.patient_link import views
 from web.patient_link.urls import page_patterns
 
 
-class PatientNullQueryMiddleware(NullQueryMiddleware):
-    """`NullQueryMiddleware` answered in the patient's words: the staff's
-    400 page would be neither theirs nor private."""
-
-    def refuse(self, request: HttpRequest) -> HttpResponse:
-        return views.bad_address()
-
-
-class PatientUnreadableMiddleware:
-    """A request Django refuses to read (more fields than
-    DATA_UPLOAD_MAX_NUMBER_FIELDS in its address or form, a body past
-    DATA_UPLOAD_MAX_MEMORY_SIZE, a form it cannot parse) is the patient's
-    400, as private as the page: Django's own answer would be the staff's
-    400 page, with its scripts and a CSRF cookie, and no `no-store`. Django
-    logs such a suspicious request on `django.security`; so does this, by
-    its name only (the path is the secret)."""
+class PatientBadRequestMiddleware:
+    """A bad request is the patient's 400, as private as the page: a NUL in
+    the address (`NullQueryMiddleware`), or a request Django refuses to read
+    (more fields than DATA_UPLOAD_MAX_NUMBER_FIELDS in its address or form,
+    a body past DATA_UPLOAD_MAX_MEMORY_SIZE, a form it cannot parse).
+    Django's own answer would be the staff's 400 page, with its scripts and
+    a CSRF cookie, and no `no-store`. Django logs a suspicious request on
+    `django.security`; so does this, by its name only (the path is the
+    secret)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -57,6 +50,6 @@ class PatientLinkFastPathMiddleware(FastPathMiddleware):
     wrappers = (
         "django.middleware.clickjacking.XFrameOptionsMiddleware",
         "csp.middleware.CSPMiddleware",
-        "web.patient_link.middleware.PatientUnreadableMiddleware",
-        "web.patient_link.middleware.PatientNullQueryMiddleware",
+        "web.patient_link.middleware.PatientBadRequestMiddleware",
+        "web.middleware.NullQueryMiddleware",
     )
