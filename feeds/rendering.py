@@ -33,6 +33,7 @@ from django.utils import formats, timezone
 
 from clinic.clock import clinic_zone
 from clinic.models import Procedure, Surgeon
+from core.digits import ascii_number
 from feeds import ical
 from feeds.models import CalendarEntry, LinkScope
 from followup import rules
@@ -76,9 +77,8 @@ def visit_id_of_uid(uid: str) -> int | None:
     if kind != "visit" or not at or domain != settings.CLINIC_CALENDAR_DOMAIN:
         return None
     # ASCII digits only, no sign, no leading zero: exactly what `visit_uid` writes.
-    if not key.isascii() or not key.isdigit() or str(int(key)) != key:
-        return None
-    return int(key)
+    number = ascii_number(key, max_digits=19)
+    return number if number is not None and str(number) == key else None
 
 
 def mri_warning(visit: Visit) -> str:

@@ -446,6 +446,9 @@ def test_calendar_data_the_audit_cannot_read_has_no_version(data: str) -> None:
         ("visit-@followup.clinic.example", None),
         ("milestone-42@followup.clinic.example", None),
         ("visit-42", None),
+        # Digits to str.isdigit that int() refuses, and more than it reads.
+        ("visit-\u00b2@followup.clinic.example", None),
+        ("visit-" + "9" * 5000 + "@followup.clinic.example", None),
     ],
 )
 def test_only_visit_uids_of_this_clinic_are_ours(
