@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from typing import NamedTuple
 
@@ -226,7 +227,8 @@ def _check_header(header: list[str], *, line: int) -> None:
     if "" in header:
         unknown.append(f"with no name (column {header.index('') + 1})")
     missing = [name for name in COLUMNS if name not in header]
-    repeated = sorted({name for name in header if name and header.count(name) > 1})
+    counts = Counter(header)
+    repeated = sorted(name for name, count in counts.items() if name and count > 1)
     problems = []
     if unknown:
         problems.append(
