@@ -48,16 +48,17 @@ class Patient:
 
     def form(self) -> dict[str, str]:
         """The offered slot's form, as the page serves it."""
-        page = self.open()
-        found = re.search(
-            r'<section class="booking__offer".*?</section>', page, flags=re.S
-        )
-        assert found is not None, "no offer on the page"
-        fields = re.findall(r'name="([a-z_]+)" value="([^"]*)"', found.group(0))
-        return dict(fields)
+        return offer_form(self.open())
 
     def claim(self, **changed: str) -> Any:
         return self.client.post(self.url, {**self.form(), **changed})
+
+
+def offer_form(page: str) -> dict[str, str]:
+    """The offered slot's form on `page`."""
+    found = re.search(r'<section class="booking__offer".*?</section>', page, flags=re.S)
+    assert found is not None, "no offer on the page"
+    return dict(re.findall(r'name="([a-z_]+)" value="([^"]*)"', found.group(0)))
 
 
 @pytest.fixture
@@ -215,3 +216,79 @@ def test_a_malformed_offer_in_the_address_shows_the_page_without_it(
         assert "A time has come free" not in page.content.decode()
     # A NUL in any page's address is refused before the page is read.
     assert offered[0].client.get(f"{offered[0].url}?offer=%00").status_code == 400
+
+
+def _links(page: str) -> dict[str, str]:
+    """The page's paging links by their words, as a browser follows them."""
+    found = re.findall(r'<a href="([^"]+)">(Later times|Earliest times)</a>', page)
+    return {words: href.replace("&amp;", "&") for href, words in found}
+
+
+def test_later_and_earliest_times_keep_the_offer_on_the_page(
+    offered: list[Patient],
+) -> None:
+    ada = offered[0]
+    first = ada.open()
+
+    later = ada.client.get(_links(first)["Later times"]).content.decode()
+    earliest = ada.client.get(_links(later)["Earliest times"]).content.decode()
+
+    free = later[later.index("Free times") :]
+    assert "2026-11-27T09:00" not in free  # a later page, not the first again
+    for page in (later, earliest):
+        assert "A time has come free" in page
+        assert page.index("A time has come free") < page.index("Free times")
+    # Claimed from the later page, the offer books its slot.
+    assert ada.client.post(ada.url, offer_form(later)).status_code == 303
+    assert ada.offer.status == OfferStatus.CLAIMED
+
+
+def test_a_refused_booking_of_another_time_keeps_the_offer_on_the_page(
+    offered: list[Patient], front_desk: User, clinic: Clinic
+) -> None:
+    ada, bea, _ = offered
+    page = ada.open()
+    action = re.findall(r'<form method="post" action="([^"]+)"', page)[-1]
+    fields = dict(re.findall(r'name="([a-z_]+)" value="([^"]*)"', page))
+    # While the page is open, the desk gives 09:20 to Bea.
+    taken = SLOT + dt.timedelta(minutes=20)
+    services.book_visit(
+        visit_id=bea.visit.pk,
+        start=taken,
+        surgeon_id=clinic.surgeon.pk,
+        actor=front_desk,
+        now=NOW,
+    )
+    before = state()
+
+    response = ada.client.post(
+        action.replace("&amp;", "&"),
+        {
+            "form_token": fields["form_token"],
+            "sequence": fields["sequence"],
+            "start": taken.isoformat(),
+        },
+    )
+
+    refused = response.content.decode()
+    assert response.status_code == 409
+    assert "has just been taken" in refused
+    assert "A time has come free" in refused
+    assert "Book this time" in refused
+    assert state() == before
+
+
+def test_a_closed_or_malformed_offer_is_not_carried_by_the_paging_links(
+    offered: list[Patient], pinned: Clock
+) -> None:
+    ada = offered[0]
+    junk = ada.client.get(f"{ada.url}?offer=12a").content.decode()
+    pinned.moment = NOW + dt.timedelta(minutes=121)  # the offer has ended
+    ended = ada.open()
+
+    for page in (junk, ended):
+        later = _links(page)["Later times"]
+        assert "offer=" not in later
+        assert "offer=" not in re.findall(r'action="([^"]+)"', page)[-1]
+        assert ada.client.get(later).status_code == 200
+    assert "ended at 12:00" in ended

@@ -82,9 +82,12 @@ class Offer:
     later: str = ""
     paged: bool = False
 
-    @property
-    def later_query(self) -> str:
-        return urlencode({"after": self.later})
+
+def query(**params: str) -> str:
+    """The page's query of `params`, `?` first, its empty values left out;
+    empty for none."""
+    given = {name: value for name, value in params.items() if value}
+    return f"?{urlencode(given)}" if given else ""
 
 
 def after_of(value: str | None) -> dt.datetime | None:

@@ -17,8 +17,11 @@ asked for, the patient reads it done. Each use is recorded
 (`BookingLinkUse`).
 
 `?offer=<id>` (an offer message's link) shows that offer's slot first, in
-a form of its own; posting it claims the offer (`offers.claims`). An id
-that is not one of this visit's offers shows the page as it is without it.
+a form of its own; posting it claims the offer (`offers.claims`). While
+it is open, the page's "Later times" and "Earliest times" and its other
+form keep it in their addresses, so paging or a refused booking shows it
+still. An id that is not one of this visit's offers shows the page as it
+is without it.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ from followup.models import Visit, VisitStatus
 from followup.services.staleness import STALE
 from offers import claims
 from web.patient_link.forms import CANCEL, SlotForm, form_token
-from web.patient_link.rows import after_of, booked, offer, offer_said
+from web.patient_link.rows import after_of, booked, offer, offer_said, query
 
 PAGE = "web/patient_link/page.html"
 DONE = {
@@ -141,8 +144,14 @@ def _page(
     status: int = 200,
 ) -> HttpResponse:
     visit = link.visit
-    asked = form.data.get("offer") if form else request.GET.get("offer")
+    # The offer the form claimed, else the one the address names: the
+    # page's other form and its paging links carry it (`kept`).
+    asked = (form.data.get("offer") if form else None) or request.GET.get("offer")
     offered = claims.offer_on_page(link, asked, now=now)
+    kept = str(offered.pk) if offered and offered.open else ""
+    slots = offer(
+        visit, now=now, after=None if form else after_of(request.GET.get("after"))
+    )
     context: dict[str, Any] = {
         "offered": offered,
         "offered_said": offer_said(offered),
@@ -151,16 +160,15 @@ def _page(
         "given_name": visit.patient.given_name,
         "booked": booked(visit),
         "begun": services.has_begun(visit, now),
-        "offer": offer(
-            visit,
-            now=now,
-            after=None if form else after_of(request.GET.get("after")),
-        ),
+        "offer": slots,
         "form": form,
         "form_token": form_token(link.pk),
         "done": _done(request.GET.get("done", ""), visit) if form is None else None,
-        # The page's own address, and its .ics beside it (web.patient_link.urls).
+        # The page's own address, and its .ics beside it (web.patient_link.urls);
+        # its query keeps an open offer on the page.
         "here": request.path,
+        "kept": query(offer=kept),
+        "later": query(after=slots.later, offer=kept) if slots.later else "",
         "calendar": f"{request.path}visit.ics",
         "clinic_phone": settings.CLINIC_PHONE,
     }
