@@ -50,10 +50,56 @@ def test_the_token_never_reaches_a_log_line(
     client.get(f"/p/{'z' * 43}/")
     client.post(linked.url, {"start": "nonsense"})  # refused by the CSRF check
     client.get(f"{linked.url}visit.ics")
+    client.get(linked.url.rstrip("/"))  # its last slash cut
+    client.get(f"{linked.url}visit")  # no such address
 
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert linked.token not in logged
     assert "z" * 43 not in logged
+
+
+def assert_private(response: Any) -> None:
+    """As private as the page: never cached, no referrer, no cookie (not the
+    staff's pages, with their CSRF cookie)."""
+    assert response["Cache-Control"] == "no-store"
+    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["X-Robots-Tag"] == "noindex, nofollow"
+    assert response.cookies == {}
+
+
+def test_a_link_whose_last_slash_was_cut_opens_the_page_privately(
+    linked: Linked,
+) -> None:
+    # A messages app cut the last slash of an offer's link.
+    client = patient_client()
+    cut = f"{linked.url.rstrip('/')}?offer=12"
+
+    sent = client.get(cut)
+
+    assert sent.status_code == 301
+    assert sent["Location"] == f"{linked.url}?offer=12"
+    assert_private(sent)
+    assert "Hello Ana" in client.get(sent["Location"]).text
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["{url}visit", "{url}visit.ics/", "{url}visit/", "{url}a/b", "/p/", "/p//x/"],
+)
+def test_any_other_address_under_p_is_the_unknown_links_404(
+    linked: Linked, path: str
+) -> None:
+    client = patient_client()
+    unknown = client.get(f"/p/{'y' * 43}/")
+
+    answer = client.get(path.format(url=linked.url))
+
+    assert answer.status_code == unknown.status_code == 404
+    assert answer.content == unknown.content
+    assert "This link does not work" in answer.text
+    assert_private(answer)
+    assert answer["Content-Type"] == unknown["Content-Type"]
+    assert answer["X-Frame-Options"] == "DENY"
 
 
 def assert_the_patients_400(refused: Any) -> None:

@@ -3,8 +3,10 @@
 No login: the token is the key, so the page is handled like a feed URL.
 Each request is throttled per token and per address, guesses counted apart
 (`core.throttle`, as the feeds); an unknown, malformed or ended link gets
-the very same 404. Every answer is private: `Cache-Control: no-store`,
-`Referrer-Policy: no-referrer`, and Django never logs its path (the token).
+the very same 404, as does any other address under /p/; `/p/<token>`, its
+last slash cut, is sent to the page. Every answer is private:
+`Cache-Control: no-store`, `Referrer-Policy: no-referrer`, and Django never
+logs its path (the token).
 
 The form posts to the page itself, with a signed form token of the link's
 own instead of Django's CSRF check (`forms`: under `no-referrer` browsers
@@ -31,7 +33,12 @@ import time
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    HttpResponseRedirect,
+)
 from django.template.loader import render_to_string
 from django.views.decorators.csrf import csrf_exempt
 
@@ -238,6 +245,20 @@ def _book(link: BookingLink, data: dict[str, Any], *, now: dt.datetime) -> str:
             link=link, start=data["start"], now=now, sequence=data["sequence"]
         )
     return "moved" if moving else "booked"
+
+
+def add_slash(request: HttpRequest, token: str) -> HttpResponse:
+    """`/p/<token>`, its last slash cut by a messages app: to the page, its
+    query kept (`?offer=`), as private as the page. Whatever the token: the
+    page itself says whether it is a link."""
+    location = request.get_full_path(force_append_slash=True)
+    return _private(HttpResponsePermanentRedirect(location))
+
+
+def unknown(request: HttpRequest) -> HttpResponse:
+    """Any other address under /p/ (`/p/<token>/visit`): the very 404 of an
+    unknown link."""
+    return _not_found()
 
 
 def booking_calendar(request: HttpRequest, token: str) -> HttpResponse:
