@@ -4,6 +4,7 @@ token kept out of every log line."""
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ def test_guessing_tokens_from_one_address_is_throttled(
     settings: Any, linked: Linked
 ) -> None:
     settings.BOOKING_LINK_GUESSES_PER_IP_HOUR = 3
+    settings.CLINIC_PHONE = "+34 910 000 000"
     client = patient_client()
     answers = [
         client.get(f"/p/{str(n) * 43}/", REMOTE_ADDR="203.0.113.9").status_code
@@ -25,12 +27,14 @@ def test_guessing_tokens_from_one_address_is_throttled(
     ]
 
     assert answers == [404, 404, 404, 429, 429]
+    assert_the_patients_429(client.get(linked.url, REMOTE_ADDR="203.0.113.9"))
     # A guesser's address does not lock others out of their own link.
     assert patient_client().get(linked.url).status_code == 200
 
 
 def test_polling_one_link_too_often_is_throttled(settings: Any, linked: Linked) -> None:
     settings.BOOKING_LINK_REQUESTS_PER_TOKEN_HOUR = 2
+    settings.CLINIC_PHONE = "+34 910 000 000"
     client = patient_client()
 
     answers = [client.get(linked.url).status_code for _ in range(3)]
@@ -38,7 +42,23 @@ def test_polling_one_link_too_often_is_throttled(settings: Any, linked: Linked) 
     assert answers == [200, 200, 429]
     refused = client.get(linked.url)
     assert int(refused["Retry-After"]) > 0
-    assert refused["Cache-Control"] == "no-store"
+    assert_the_patients_429(refused)
+    assert "Ana" not in refused.text  # nothing of the link
+
+
+def assert_the_patients_429(refused: Any) -> None:
+    """A page on the patient's phone: too many tries, when to try again (as
+    `Retry-After` says, in minutes), or the clinic's number; as private as
+    the page."""
+    assert refused.status_code == 429
+    assert refused["Content-Type"] == "text/html; charset=utf-8"
+    page = refused.text
+    assert "<h1>Too many tries</h1>" in page
+    minutes = math.ceil(int(refused["Retry-After"]) / 60)
+    assert f"Please try again in {minutes} minute" in page
+    assert 'Or call the clinic on <a href="tel:+34910000000">' in page
+    assert "<script" not in page
+    assert_private(refused)
 
 
 def test_the_token_never_reaches_a_log_line(

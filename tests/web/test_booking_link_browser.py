@@ -1,5 +1,6 @@
 """The patient's booking page in Chromium: on a phone (375 px) and a desktop
-(1280 px), checked with axe-core, and booked without JavaScript."""
+(1280 px), checked with axe-core, and booked without JavaScript; its "too
+many tries" page checked too."""
 
 from __future__ import annotations
 
@@ -75,3 +76,20 @@ def test_without_javascript_the_patient_books_through_the_form(
     assert linked.visit.start == FREE_SLOT.replace(minute=20)
     event = VisitEvent.objects.filter(visit=linked.visit).latest("id")
     assert event.actor_name == "patient (link)"
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_the_too_many_tries_page_passes_axe(
+    new_page: Callable[..., Any], linked: Linked, width: int, settings: Any
+) -> None:
+    settings.BOOKING_LINK_REQUESTS_PER_TOKEN_HOUR = 0
+    settings.CLINIC_PHONE = "+34 910 000 000"
+    page = new_page(width=width)
+
+    response = page.goto(linked.url)
+
+    assert response.status == 429
+    expect(page.get_by_role("heading", level=1)).to_have_text("Too many tries")
+    expect(page.get_by_role("link", name="+34 910 000 000")).to_be_visible()
+    assert_no_serious_axe_violations(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width

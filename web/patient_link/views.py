@@ -29,6 +29,7 @@ is without it.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import time
 from typing import Any
 
@@ -103,6 +104,9 @@ BAD_ADDRESS = {
 }
 
 
+TOO_MANY = "web/patient_link/too_many.html"
+
+
 def _not_found() -> HttpResponse:
     return _private(HttpResponse(render_to_string(NOTICE, NOT_FOUND), status=404))
 
@@ -114,11 +118,13 @@ def bad_address() -> HttpResponse:
 
 
 def _too_many(retry_after: int) -> HttpResponse:
-    response = HttpResponse(
-        "Too many requests for this link; try again later.\n",
-        status=429,
-        content_type="text/plain; charset=utf-8",
-    )
+    """A 429 in the patient's words: when to try again (`Retry-After`, in
+    minutes on the page), or to call the clinic."""
+    context = {
+        "minutes": max(1, math.ceil(retry_after / 60)),
+        "clinic_phone": settings.CLINIC_PHONE,
+    }
+    response = HttpResponse(render_to_string(TOO_MANY, context), status=429)
     response["Retry-After"] = str(retry_after)
     return _private(response)
 
