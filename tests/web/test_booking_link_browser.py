@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import User
 from playwright.sync_api import expect
 
@@ -44,6 +45,9 @@ def test_the_patient_books_and_moves_the_time_and_the_page_passes_axe(
     assert_no_serious_axe_violations(page)
     # Nothing wider than the phone: no sideways scrolling.
     assert page.evaluate("document.documentElement.scrollWidth") <= width
+    # The clinic's number on one line, never broken in two to be misdialled.
+    phone = page.get_by_role("link", name=settings.CLINIC_PHONE)
+    assert phone.evaluate("a => a.getClientRects().length") == 1
 
     page.get_by_role("button", name=re.compile(r"^09:00\W+Fri 27 Nov")).click()
 
