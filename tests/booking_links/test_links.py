@@ -93,6 +93,8 @@ def test_a_link_of_a_finished_visit_gets_the_unknown_tokens_404(
     response = patient_client().get(linked.url)
 
     assert (response.status_code, response.content) == _unknown_answer()
+    # Not left without a way back: the clinic's number, to call.
+    assert 'Or call the clinic on <a class="booking__phone"' in response.text
 
 
 def test_a_link_60_days_past_its_window_gets_the_unknown_tokens_404(

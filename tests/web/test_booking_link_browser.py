@@ -97,3 +97,21 @@ def test_the_too_many_tries_page_passes_axe(
     expect(page.get_by_role("link", name="+34 910 000 000")).to_be_visible()
     assert_no_serious_axe_violations(page)
     assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_an_ended_links_page_gives_the_clinics_number_and_passes_axe(
+    new_page: Callable[..., Any], linked: Linked, width: int, front_desk: User
+) -> None:
+    make_link(linked.visit, front_desk)  # a newer link ends this one
+    page = new_page(width=width)
+
+    response = page.goto(linked.url)
+
+    assert response.status == 404
+    heading = page.get_by_role("heading", level=1)
+    expect(heading).to_have_text("This link does not work")
+    phone = page.get_by_role("link", name=settings.CLINIC_PHONE)
+    expect(phone).to_have_attribute("href", "tel:+34910000000")
+    assert_no_serious_axe_violations(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width

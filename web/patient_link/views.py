@@ -93,28 +93,31 @@ NOTICE = "web/patient_link/notice.html"
 NOT_FOUND = {
     "title": "Link not working",
     "heading": "This link does not work",
-    "text": "It may be old or mistyped. Call the clinic, or use the newest link "
-    "the clinic sent you.",
+    "text": "It may be old or mistyped: use the newest link the clinic sent you.",
 }
 BAD_ADDRESS = {
     "title": "Link not complete",
     "heading": "This link was changed on its way",
-    "text": "Something was added to it. Open it again from the clinic's "
-    "message, or call the clinic.",
+    "text": "Something was added to it. Open it again from the clinic's message.",
 }
 
 
 TOO_MANY = "web/patient_link/too_many.html"
 
 
+def _notice(said: dict[str, str], *, status: int) -> HttpResponse:
+    context = {**said, "clinic_phone": settings.CLINIC_PHONE}
+    return _private(HttpResponse(render_to_string(NOTICE, context), status=status))
+
+
 def _not_found() -> HttpResponse:
-    return _private(HttpResponse(render_to_string(NOTICE, NOT_FOUND), status=404))
+    return _notice(NOT_FOUND, status=404)
 
 
 def bad_address() -> HttpResponse:
     """A 400 in the patient's words, as private as the page (a NUL in the
     query string: `middleware`)."""
-    return _private(HttpResponse(render_to_string(NOTICE, BAD_ADDRESS), status=400))
+    return _notice(BAD_ADDRESS, status=400)
 
 
 def _too_many(retry_after: int) -> HttpResponse:
