@@ -3,8 +3,10 @@
 The form carries a digest of the row as it was rendered (`seen`, hidden); a
 save whose digest no longer matches the row is refused in words, the typed
 values kept, nothing written: the second admin with a stale page never
-undoes the first one's edit. A form posted without the field (an old page,
-a script) is not compared.
+undoes the first one's edit. A change posted without the field, or with
+one that is no digest (an old page, a script, a hand-made POST), is refused
+as well: nothing tells what its sender saw. A new row has nothing to undo,
+so its form needs none.
 
 Two saves at once are compared one after the other: the admin saves inside
 a transaction, and the check reads the row locked until that transaction
@@ -18,6 +20,7 @@ all day and the admin's form does not show, refuse nothing.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Collection
 from typing import Any
 
@@ -30,6 +33,14 @@ STALE_EDIT = (
     "their change. Nothing was saved: open it again to see theirs, then "
     "make your change."
 )
+
+UNSEEN_EDIT = (
+    "This save did not say which version of the record it was made on, so "
+    "it could undo someone else's change. Nothing was saved: open it again, "
+    "then make your change."
+)
+# What `row_digest` writes: 16 hex digits.
+DIGEST = re.compile(r"[0-9a-f]{16}")
 
 
 def row_digest(obj: Model, fields: Collection[str] | None = None) -> str:
@@ -64,8 +75,10 @@ class SeenModelForm(forms.ModelForm[Any]):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        seen = cleaned.get("seen")
-        if seen and self.instance.pk is not None:
+        seen = cleaned.get("seen") or ""
+        if self.instance.pk is not None:
+            if not DIGEST.fullmatch(seen):
+                raise forms.ValidationError(UNSEEN_EDIT, code="unseen_edit")
             rows = type(self.instance)._default_manager.filter(pk=self.instance.pk)
             if transaction.get_connection().in_atomic_block:
                 # Held until the save commits (no_key: bookings and other

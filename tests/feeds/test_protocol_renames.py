@@ -26,6 +26,7 @@ from feeds import links
 from feeds.models import SurgeonCalendar
 from feeds.rendering import visit_uid
 from followup.models import FollowUpRule, RecoveryMilestone, Visit
+from tests.admin_forms import seen_on
 from tests.factories import surgeon_with_login
 from tests.feeds.conftest import Radicale, at, book, postop_visit
 from tests.feeds.helpers import export_pending
@@ -61,9 +62,11 @@ def feed_name(path: str) -> str:
 
 
 def rename_rule(client: Client, rule: FollowUpRule, name: str) -> None:
+    url = f"/admin/followup/followuprule/{rule.pk}/change/"
     response = client.post(
-        f"/admin/followup/followuprule/{rule.pk}/change/",
+        url,
         {
+            "seen": seen_on(client, url),
             "code": rule.code,
             "name": name,
             "purpose": rule.purpose,
@@ -82,9 +85,11 @@ def rename_rule(client: Client, rule: FollowUpRule, name: str) -> None:
 
 
 def rename_surgeon(client: Client, surgeon: Surgeon, family_name: str) -> None:
+    url = f"/admin/clinic/surgeon/{surgeon.pk}/change/"
     response = client.post(
-        f"/admin/clinic/surgeon/{surgeon.pk}/change/",
+        url,
         {
+            "seen": seen_on(client, url),
             "user": surgeon.user_id or "",
             "given_name": surgeon.given_name,
             "family_name": family_name,
@@ -154,7 +159,9 @@ def test_a_rule_and_a_surgeon_renamed_in_the_admin_reach_the_caldav_calendar(
 
 
 def edit_milestone(client: Client, milestone: RecoveryMilestone, **values: Any) -> None:
+    url = f"/admin/followup/recoverymilestone/{milestone.pk}/change/"
     fields = {
+        "seen": seen_on(client, url),
         "code": milestone.code,
         "title": milestone.title,
         "applies_to": milestone.applies_to,
@@ -163,9 +170,7 @@ def edit_milestone(client: Client, milestone: RecoveryMilestone, **values: Any) 
         "active": "on" if milestone.active else "",
         **values,
     }
-    response = client.post(
-        f"/admin/followup/recoverymilestone/{milestone.pk}/change/", fields
-    )
+    response = client.post(url, fields)
     assert response.status_code == 302, response.content.decode()[-2000:]
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import re
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 from django.contrib.messages import get_messages
 from django.core.management import call_command
+from django.db.models import Model
 from django.http import HttpResponse
 from django.test import Client
 from django.utils import timezone
@@ -21,12 +21,15 @@ from clinic.models import Patient, Procedure, Surgeon
 from followup import services
 from followup.admin.protocol import ConsultationSessionAdmin
 from followup.admin.records import SurgeonAdmin
-from followup.admin.seen import STALE_EDIT
+from followup.admin.seen import STALE_EDIT, UNSEEN_EDIT, row_digest
 from followup.models import (
     ContactChannel,
     ContactOutcome,
     FollowUpRule,
+    RecoveryMilestone,
 )
+from messaging.models import MessageTemplate
+from tests.admin_forms import seen_on
 from tests.factories import (
     ConsultationSessionFactory,
     PatientFactory,
@@ -63,7 +66,8 @@ def post_rule(client: Client, rule: FollowUpRule, **changes: object) -> str:
         "active": "on",
         **changes,
     }
-    response = client.post(f"/admin/followup/followuprule/{rule.pk}/change/", data)
+    url = f"/admin/followup/followuprule/{rule.pk}/change/"
+    response = client.post(url, {"seen": seen_on(client, url), **data})
     return response.content.decode() if response.status_code == 200 else ""
 
 
@@ -126,9 +130,13 @@ def test_renaming_a_patient_in_the_admin_republishes_their_visits(
     patient = procedure.patient
     before = sorted(procedure.visits.values_list("sequence", flat=True))
 
-    response = _admin_client(client).post(
-        f"/admin/clinic/patient/{patient.pk}/change/",
+    url = f"/admin/clinic/patient/{patient.pk}/change/"
+    admin = _admin_client(client)
+
+    response = admin.post(
+        url,
         {
+            "seen": seen_on(admin, url),
             "record_number": patient.record_number,
             "given_name": "Mariana",
             "family_name": patient.family_name,
@@ -151,9 +159,11 @@ def test_a_record_number_typed_in_small_letters_is_saved_in_capitals_or_refused(
     admin = _admin_client(client)
 
     def change(who: Patient, number: str) -> HttpResponse:
+        url = f"/admin/clinic/patient/{who.pk}/change/"
         return admin.post(  # type: ignore[return-value]
-            f"/admin/clinic/patient/{who.pk}/change/",
+            url,
             {
+                "seen": seen_on(admin, url),
                 "record_number": number,
                 "given_name": who.given_name,
                 "family_name": who.family_name,
@@ -264,9 +274,13 @@ def test_the_admin_refuses_a_birth_date_after_the_patients_surgery(
     patient = procedure.patient
     after_surgery = procedure.surgery_date + dt.timedelta(days=1)
 
-    response = _admin_client(client).post(
-        f"/admin/clinic/patient/{patient.pk}/change/",
+    url = f"/admin/clinic/patient/{patient.pk}/change/"
+    admin = _admin_client(client)
+
+    response = admin.post(
+        url,
         {
+            "seen": seen_on(admin, url),
             "record_number": patient.record_number,
             "given_name": patient.given_name,
             "family_name": patient.family_name,
@@ -415,23 +429,28 @@ def test_a_session_changed_to_overlap_another_is_refused_and_kept_as_it_was(
         surgeon=surgeon, weekday=4, start_time=dt.time(12), end_time=dt.time(14)
     )
     client.force_login(clinic_admin)
-    page = client.get(f"{SESSIONS}{afternoon.pk}/change/")
-    shown = re.search(r'name="seen" value="([^"]*)"', page.content.decode())
+    afternoon_url = f"{SESSIONS}{afternoon.pk}/change/"
+    morning_url = f"{SESSIONS}{morning.pk}/change/"
 
     refused = client.post(
-        f"{SESSIONS}{afternoon.pk}/change/",
+        afternoon_url,
         session_form(
             surgeon,
             start_time="11:30",
             end_time="14:00",
             slot_minutes=10,
-            seen=shown.group(1) if shown else "",
+            seen=seen_on(client, afternoon_url),
         ),
     )
     # Its own hours again (it is not compared with itself): saved.
     saved = client.post(
-        f"{SESSIONS}{morning.pk}/change/",
-        session_form(surgeon, start_time="08:30", slot_minutes=10),
+        morning_url,
+        session_form(
+            surgeon,
+            start_time="08:30",
+            slot_minutes=10,
+            seen=seen_on(client, morning_url),
+        ),
     )
 
     assert refused.status_code == 200
@@ -542,9 +561,7 @@ def test_saving_a_rule_over_another_admins_edit_since_is_refused_in_words(
 ) -> None:
     rule = FollowUpRule.objects.get(code="postop_control")
     client.force_login(clinic_admin)
-    page = client.get(f"/admin/followup/followuprule/{rule.pk}/change/")
-    shown = re.search(r'name="seen" value="([^"]*)"', page.content.decode())
-    seen = shown.group(1) if shown else ""
+    seen = seen_on(client, f"/admin/followup/followuprule/{rule.pk}/change/")
     # Another admin widens the window meanwhile.
     assert post_rule(Client(), rule, window_days_after=9) == ""
 
@@ -588,13 +605,6 @@ def saved_and_refused(answers: dict[str, Any]) -> tuple[str, str]:
     kept = next(typed for typed, status in statuses.items() if status == 302)
     refused = next(answer for answer in answers.values() if answer.status_code == 200)
     return kept, refused.content.decode()
-
-
-def seen_on(client: Client, url: str) -> str:
-    """The hidden `seen` a browser would post back from the change page."""
-    page = client.get(url).content.decode()
-    shown = re.search(r'name="seen" value="([^"]*)"', page)
-    return shown.group(1) if shown else ""
 
 
 def two_admins(clinic_admin: User) -> tuple[Client, Client]:
@@ -732,3 +742,129 @@ def test_a_wrong_number_noted_by_the_desk_does_not_stale_the_patients_admin_page
     assert saved.status_code == 302
     patient.refresh_from_db()
     assert (patient.given_name, patient.wrong_phone) == ("Marta", "+34612345678")
+
+
+def changes_typed_in_every_seen_form() -> list[
+    tuple[str, Model, dict[str, object], str]
+]:
+    """Each admin change form that guards against a stale page: its address,
+    its row, a valid change typed into it, and that change as the form shows
+    it."""
+    rule = FollowUpRule.objects.get(code="postop_control")
+    milestone = RecoveryMilestone.objects.first()
+    assert milestone is not None
+    surgeon = SurgeonFactory.create(given_name="Ana", family_name="Alvarez")
+    patient = PatientFactory.create(birth_date=dt.date(1960, 1, 1))
+    session = ConsultationSessionFactory.create(surgeon=surgeon, weekday=4)
+    template = MessageTemplate.objects.get(kind="reminder", channel="sms")
+    return [
+        (
+            f"/admin/followup/followuprule/{rule.pk}/change/",
+            rule,
+            {
+                **{
+                    name: getattr(rule, name)
+                    for name in (
+                        "code",
+                        "purpose",
+                        "applies_to",
+                        "offset_amount",
+                        "offset_unit",
+                        "window_days_before",
+                        "window_days_after",
+                        "duration_minutes",
+                    )
+                },
+                "name": "Post-op check, renamed",
+                "requires_mri": "on" if rule.requires_mri else "",
+                "recurring": "on" if rule.recurring else "",
+                "active": "on",
+            },
+            "Post-op check, renamed",
+        ),
+        (
+            f"/admin/followup/recoverymilestone/{milestone.pk}/change/",
+            milestone,
+            {
+                "code": milestone.code,
+                "title": "Back to the gym, renamed",
+                "applies_to": milestone.applies_to,
+                "offset_amount": milestone.offset_amount,
+                "offset_unit": milestone.offset_unit,
+                "active": "on",
+            },
+            "Back to the gym, renamed",
+        ),
+        (
+            f"/admin/clinic/surgeon/{surgeon.pk}/change/",
+            surgeon,
+            {"user": "", "given_name": "Ana", "family_name": "Renamed", "active": "on"},
+            'value="Renamed"',
+        ),
+        (
+            f"/admin/clinic/patient/{patient.pk}/change/",
+            patient,
+            {
+                "record_number": patient.record_number,
+                "given_name": "Renamed",
+                "family_name": patient.family_name,
+                "birth_date": "1960-01-01",
+                "phone": "",
+                "email": "",
+                "reminders": "none",
+            },
+            'value="Renamed"',
+        ),
+        (
+            f"{SESSIONS}{session.pk}/change/",
+            session,
+            session_form(surgeon, start_time="09:40"),
+            'name="start_time" value="09:40"',
+        ),
+        (
+            f"/admin/messaging/messagetemplate/{template.pk}/change/",
+            template,
+            {
+                "kind": template.kind,
+                "channel": template.channel,
+                "active": "on" if template.active else "",
+                "offset_days": template.offset_days,
+                "send_time": f"{template.send_time:%H:%M}"
+                if template.send_time
+                else "",
+                "subject": template.subject,
+                "text": "Renamed {{ day }}.",
+            },
+            "Renamed {{ day }}.",
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    "seen",
+    [None, "", "not-a-digest", "0123456789abcdef0"],
+    ids=["absent", "empty", "malformed", "too-long"],
+)
+def test_a_change_posted_without_the_page_it_was_made_on_is_refused_in_words(
+    clinic_admin: User, client: Client, seen: str | None
+) -> None:
+    # An old tab, a script or a hand-made POST: nothing says what its sender
+    # saw, so it could undo another admin's edit unseen.
+    client.force_login(clinic_admin)
+
+    for url, row, typed, kept in changes_typed_in_every_seen_form():
+        row.refresh_from_db()
+        stored = row_digest(row)
+        sent = typed if seen is None else {**typed, "seen": seen}
+
+        refused = client.post(url, sent)
+
+        assert refused.status_code == 200, url
+        text = refused.content.decode()
+        assert escape(UNSEEN_EDIT) in text, url
+        assert kept in text, url  # what was typed, kept
+        row.refresh_from_db()
+        assert row_digest(row) == stored, url
+        # The same change from the page as shown: saved.
+        saved = client.post(url, {**typed, "seen": seen_on(client, url)})
+        assert saved.status_code == 302, url

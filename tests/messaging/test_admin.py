@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from messaging.models import SCHEDULED_KINDS, Channel, Kind, MessageTemplate, Status
+from tests.admin_forms import seen_on
 from tests.followup.world import book
 from tests.messaging.conftest import messages, visit_of
 
@@ -83,7 +84,9 @@ def test_a_clinic_admin_edits_a_template_and_no_written_message_changes(
     client.force_login(clinic_admin)
 
     url = f"/admin/messaging/messagetemplate/{template.pk}/change/"
-    answer = client.post(url, form_of(template, text="See you {{ day }}."))
+    answer = client.post(
+        url, form_of(template, text="See you {{ day }}.", seen=seen_on(client, url))
+    )
 
     assert answer.status_code == 302
     assert MessageTemplate.objects.get(pk=template.pk).text == "See you {{ day }}."
@@ -112,7 +115,7 @@ def test_a_broken_template_is_refused_and_unchanged(
     client.force_login(clinic_admin)
 
     url = f"/admin/messaging/messagetemplate/{template.pk}/change/"
-    answer = client.post(url, form_of(template, **changes))
+    answer = client.post(url, form_of(template, seen=seen_on(client, url), **changes))
 
     assert answer.status_code == 200
     assert says in str(answer.context["adminform"].form.errors[field])
