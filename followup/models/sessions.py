@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q, QuerySet
+from django.template.defaultfilters import pluralize
+
+from followup.models.protocol import FollowUpRule
 
 
 class Weekday(models.IntegerChoices):
@@ -80,8 +85,10 @@ class ConsultationSession(models.Model):
         same weekday while both apply: the slot search would offer both
         grids at once (09:00-09:20 beside 09:10-09:30), slots that cannot
         both be booked. Sessions that only touch (one ends at 12:00, the
-        next starts at 12:00) are fine."""
+        next starts at 12:00) are fine. Refuse hours too short for any visit
+        as well (`check_holds_a_visit`)."""
         super().clean()
+        self.check_holds_a_visit()
         other = self.overlapping().select_related("surgeon").first()
         if other is not None:
             raise ValidationError(
@@ -91,6 +98,38 @@ class ConsultationSession(models.Model):
                 "both would be offered at once. Change the hours or the dates, "
                 "or edit that session instead.",
                 code="session_overlap",
+            )
+
+    def check_holds_a_visit(self) -> None:
+        """Refuse hours shorter than the shortest visit of any active rule: a
+        booking starts on the grid and ends inside the session, so not one
+        could ever fit (a rule switched off plans no visit, so it does not
+        count). Nothing to check while the hours are missing or out of order
+        (their own error says so), nor with no active rule."""
+        if (
+            self.start_time is None
+            or self.end_time is None
+            or self.end_time <= self.start_time
+        ):
+            return
+        shortest = (
+            FollowUpRule.objects.active().order_by("duration_minutes", "pk").first()
+        )
+        if shortest is None:
+            return
+        day = dt.date(2000, 1, 1)  # any: only the difference counts
+        length = dt.datetime.combine(day, self.end_time) - dt.datetime.combine(
+            day, self.start_time
+        )
+        needed = shortest.duration_minutes
+        if length < dt.timedelta(minutes=needed):
+            held = int(length.total_seconds()) // 60
+            takes = f"{needed} minute{pluralize(needed)}"
+            raise ValidationError(
+                f"This session is {held} minute{pluralize(held)} long; the "
+                f"shortest visit ({shortest.name}) takes {takes}, so no visit "
+                f"could ever be booked in it. Make it at least {takes} long.",
+                code="session_too_short",
             )
 
     def overlapping(self) -> QuerySet[ConsultationSession]:

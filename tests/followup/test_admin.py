@@ -398,6 +398,70 @@ def test_a_session_overlapping_another_of_the_surgeons_is_refused_in_the_admin(
     ]
 
 
+def test_a_session_too_short_for_the_shortest_visit_is_refused_in_the_admin(
+    clinic_admin: User, client: Client
+) -> None:
+    # The shortest visit of an active rule takes 20 minutes; a rule switched
+    # off plans no visit, so its 5 minutes do not count.
+    FollowUpRule.objects.filter(code="postop_control").update(duration_minutes=25)
+    shortest = FollowUpRule.objects.active().order_by("duration_minutes").first()
+    assert shortest is not None and shortest.duration_minutes == 20
+    FollowUpRule.objects.create(
+        code="retired_check",
+        name="Retired check",
+        offset_amount=1,
+        offset_unit="day",
+        window_days_before=0,
+        window_days_after=0,
+        duration_minutes=5,
+        active=False,
+    )
+    surgeon = SurgeonFactory.create()
+    session = ConsultationSessionFactory.create(surgeon=surgeon, weekday=4)
+    client.force_login(clinic_admin)
+    url = f"{SESSIONS}{session.pk}/change/"
+
+    added = client.post(
+        f"{SESSIONS}add/",
+        session_form(surgeon, weekday=3, start_time="10:00", end_time="10:05"),
+    )
+    changed = client.post(
+        url,
+        session_form(
+            surgeon,
+            start_time="12:00",
+            end_time="12:19",
+            slot_minutes=5,
+            seen=seen_on(client, url),
+        ),
+    )
+    just_long_enough = client.post(
+        f"{SESSIONS}add/",
+        session_form(surgeon, weekday=3, start_time="10:00", end_time="10:20"),
+    )
+
+    assert added.status_code == 200
+    assert (
+        escape(
+            "This session is 5 minutes long; the shortest visit "
+            f"({shortest.name}) takes 20 minutes, so no visit could ever be booked "
+            "in it. Make it at least 20 minutes long."
+        )
+        in added.content.decode()
+    )
+    assert 'name="end_time" value="10:05"' in added.content.decode()  # kept
+    assert changed.status_code == 200
+    text = changed.content.decode()
+    assert "This session is 19 minutes long" in text
+    assert 'name="end_time" value="12:19"' in text
+    session.refresh_from_db()
+    assert str(session) == "Friday 09:00-14:00 every 10 min"
+    assert just_long_enough.status_code == 302
+    assert [str(s) for s in surgeon.sessions.filter(weekday=3)] == [
+        "Thursday 10:00-10:20 every 20 min"
+    ]
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_admins_adding_overlapping_hours_at_once_save_one_and_refuse_one(
