@@ -27,17 +27,15 @@ from knox.settings import knox_settings
 from rest_framework import exceptions
 from rest_framework.authentication import get_authorization_header
 from rest_framework.request import Request
-from rest_framework.throttling import SimpleRateThrottle
+
+from followup.api.throttling import CountedThrottle
 
 
-class FailedTokenThrottle(SimpleRateThrottle):
+class FailedTokenThrottle(CountedThrottle):
     """Failed token checks per client address (DRF's address rules:
     REMOTE_ADDR, or X-Forwarded-For through NUM_PROXIES trusted proxies)."""
 
     scope = "token_failure"
-    # Set by SimpleRateThrottle.__init__ from the rate; not in the stubs.
-    num_requests: int
-    duration: int
 
     def get_cache_key(self, request: Any, view: Any = None) -> str:
         return self.cache_format % {
@@ -45,17 +43,9 @@ class FailedTokenThrottle(SimpleRateThrottle):
             "ident": self.get_ident(request),
         }
 
-    def _load(self, request: Request) -> None:
-        self.key = self.get_cache_key(request)
-        self.history = self.cache.get(self.key, [])
-        self.now = self.timer()
-        while self.history and self.history[-1] <= self.now - self.duration:
-            self.history.pop()
-
     def refusal(self, request: Request) -> exceptions.Throttled | None:
         """The 429 to answer when the address has failed too often."""
-        self._load(request)
-        if len(self.history) < self.num_requests:
+        if self.has_room(request):
             return None
         return exceptions.Throttled(
             wait=self.wait(),
@@ -63,9 +53,7 @@ class FailedTokenThrottle(SimpleRateThrottle):
         )
 
     def record_failure(self, request: Request) -> None:
-        self._load(request)
-        self.history.insert(0, self.now)
-        self.cache.set(self.key, self.history, self.duration)
+        self.record(request)
 
 
 # What `create_api_token` hands out: 64 hex characters. Anything else fails
