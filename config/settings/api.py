@@ -27,11 +27,15 @@ REST_FRAMEWORK = {
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
     ],
-    # "N/second|minute|hour|day". The import is heavy: its own, lower rate.
+    # "N/second|minute|hour|day". The import is heavy: its own, lower rate,
+    # per person, for the files whose rows are read; the files refused
+    # unread (not CSV, wrong header) are cheap and have a larger one
+    # (followup.api.throttling).
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("API_THROTTLE_ANON", "30/minute"),
         "user": env_str("API_THROTTLE_USER", "600/minute"),
         "import": env_str("API_THROTTLE_IMPORT", "10/hour"),
+        "import_refused": env_str("API_THROTTLE_IMPORT_REFUSED", "60/hour"),
         # Wrong, expired or malformed API tokens per client address; past it
         # every token from that address is refused unchecked (429).
         "token_failure": env_str("API_TOKEN_FAILURES", "20/hour"),

@@ -16,11 +16,10 @@ from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema
-from rest_framework import generics, status
+from rest_framework import exceptions, generics, status
 from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from clinic import clock
@@ -42,6 +41,7 @@ from followup.api.record_serializers import (
     ProcedurePatchSerializer,
     ProcedureSerializer,
 )
+from followup.api.throttling import ImportAllowance
 from followup.api.visits import visit_queryset
 from followup.exceptions import InvalidInput
 from followup.models import ImportJob
@@ -268,12 +268,11 @@ CSV_EXAMPLE = (
 
 
 class ProcedureImport(APIView):
-    parser_classes = [MultiPartParser, CSVParser]
-    throttle_scope = "import"
-    roles = {"POST": DESK}
+    """Throttled per person by `throttling.ImportAllowance`: checked before
+    the file is read, counted by what became of it."""
 
-    def get_throttles(self) -> list[Any]:
-        return [*super().get_throttles(), ScopedRateThrottle()]
+    parser_classes = [MultiPartParser, CSVParser]
+    roles = {"POST": DESK}
 
     @extend_schema(
         tags=["procedures"],
@@ -307,14 +306,25 @@ class ProcedureImport(APIView):
         },
     )
     def post(self, request: Request) -> Response:
-        upload = request.FILES.get("file")
-        outcome = services.accept_import(
-            data=self._file_bytes(request),
-            file_name=upload.name if upload is not None else "",
-            actor=actor(request),
-            today=clock.today(),
-            now=clock.now(),
-        )
+        allowance = ImportAllowance(request)
+        wait = allowance.wait()
+        if wait is not None:
+            raise exceptions.Throttled(
+                wait=wait.seconds, detail=f"{wait.reason}; try again later."
+            )
+        try:
+            upload = request.FILES.get("file")
+            outcome = services.accept_import(
+                data=self._file_bytes(request),
+                file_name=upload.name if upload is not None else "",
+                actor=actor(request),
+                today=clock.today(),
+                now=clock.now(),
+                checked=allowance.file_read,
+            )
+        except Exception:
+            allowance.refused()
+            raise
         if isinstance(outcome, ImportJob):
             return accepted(outcome)
         return Response(ImportResultSerializer(outcome.as_dict()).data)

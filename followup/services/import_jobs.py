@@ -64,14 +64,19 @@ def accept_import(
     actor: User,
     today: dt.date,
     now: dt.datetime,
+    checked: Callable[[], None] | None = None,
 ) -> ImportResult | ImportJob:
     """Import a small file now; record a job for a big one.
 
     A file that is not the CSV at all (not UTF-8, a wrong header) is refused
-    at once either way (`InvalidInput`), before any job exists.
+    at once either way (`InvalidInput`), before any job exists. `checked` is
+    told when the file has passed those checks, before its rows are read
+    (the import throttle counts from there).
     """
     # An estimate: the worker counts the rows exactly before it starts.
     rows = estimate_rows(data)
+    if checked is not None:
+        checked()
     if rows <= settings.IMPORT_SYNC_MAX_ROWS:
         return import_procedures_csv(data=data, actor=actor, today=today)
     return _start_job(

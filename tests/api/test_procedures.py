@@ -234,6 +234,61 @@ def test_imports_are_throttled_with_retry_after(
     assert 0 < int(third["Retry-After"]) <= 3600
 
 
+def import_csv(client: APIClient, body: bytes) -> Any:
+    return client.post("/api/procedures/import/", data=body, content_type="text/csv")
+
+
+# Files a clerk may send while saving a spreadsheet again until it is right.
+REFUSED_FILES = [
+    b"record,name,born\nIMP1,Carla,1980-02-03\n",  # wrong columns
+    "record_number,given_name\n".encode("utf-16"),  # not UTF-8 text
+    (",".join(f"c{n}" for n in range(40)) + "\n").encode(),  # too wide
+]
+
+
+def test_files_refused_unread_leave_the_import_allowance_alone_but_are_bounded(
+    world: World, desk: APIClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "import", "2/hour")
+    monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "import_refused", "4/hour")
+
+    refused = [import_csv(desk, body) for body in REFUSED_FILES]
+    imported = import_csv(desk, CSV.encode())
+    refused.append(import_csv(desk, REFUSED_FILES[0]))
+    flood = import_csv(desk, REFUSED_FILES[0])
+    after_flood = import_csv(desk, CSV.encode())
+
+    assert [r.status_code for r in refused] == [400, 400, 400, 400]
+    assert imported.status_code == 200, imported.json()
+    assert imported.json()["procedures_created"] == 2
+    # Past four unreadable files within the hour no upload is read, good or
+    # not, until the hour has room again.
+    assert (flood.status_code, after_flood.status_code) == (429, 429)
+    assert flood.json()["code"] == "throttled"
+    assert flood.json()["detail"].startswith(
+        "Many of your files were refused in a short time"
+    )
+    assert 0 < int(flood["Retry-After"]) <= 3600
+
+
+def test_a_file_refused_for_its_rows_counts_as_an_import(
+    world: World, desk: APIClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Its rows were all read and checked: as costly as an import.
+    monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "import", "2/hour")
+    bad_row = CSV.replace("1980-02-03", "1980-02-30")
+
+    answers = [import_csv(desk, body.encode()) for body in (bad_row, CSV, CSV)]
+
+    assert [a.status_code for a in answers] == [400, 200, 429]
+    assert answers[0].json()["code"] == "import_rejected"
+    assert (
+        answers[2]
+        .json()["detail"]
+        .startswith("You have imported many files in a short time")
+    )
+
+
 def test_patients_are_found_by_name_or_record_number(
     world: World, desk: APIClient
 ) -> None:

@@ -81,7 +81,8 @@ def api_schema(
 ) -> Any:
     # Hundreds of generated requests from one user: not what throttles guard.
     monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "user", "100000/minute")
-    monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "import", "100000/minute")
+    for scope in ("import", "import_refused"):
+        monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, scope, "100000/minute")
     return schemathesis.openapi.from_wsgi(
         "/api/schema/?format=json",
         application,

@@ -168,6 +168,35 @@ def test_the_page_is_throttled_like_the_api_and_says_when_to_retry(
     assert not ImportJob.objects.exists()
 
 
+def test_a_clerk_saving_a_file_again_until_it_is_right_is_not_locked_out(
+    desk: Client, surgeon_a: Surgeon, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "import", "2/hour")
+    monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "import_refused", "4/hour")
+    wrong_columns = b"record;name;born\nK00001;Ana;17/05/1970\n"
+
+    refused = [
+        upload(desk, wrong_columns, name="take1.csv"),
+        upload(desk, HEADER.encode("utf-16"), name="take2.csv"),
+        desk.post("/desk/import/", {}),  # no file chosen
+    ]
+    imported = upload(desk, csv_rows(1), name="take4.csv")
+    refused.append(upload(desk, wrong_columns, name="take1-again.csv"))
+    # Refused files past their own allowance: no upload is read, here nor
+    # through the API, until the hour has room again.
+    flood = upload(desk, wrong_columns, name="take5.csv")
+    api = desk.post("/api/procedures/import/", data=b"a,b\n", content_type="text/csv")
+
+    assert [r.status_code for r in refused] == [400, 400, 400, 400]
+    assert imported.status_code == 200
+    assert Patient.objects.filter(record_number="K00001").exists()
+    assert (flood.status_code, api.status_code) == (429, 429)
+    page = flood.content.decode()
+    assert "Many of your files were refused in a short time" in page
+    assert "Nothing was imported" in page
+    assert 0 < int(flood["Retry-After"]) <= 3600
+
+
 def test_a_job_finished_before_read_as_was_recorded_still_shows(
     desk: Client, front_desk: User
 ) -> None:

@@ -8,8 +8,10 @@ without JavaScript a `<noscript>` meta refresh reloads the page, and a plain
 link does too. When the job ends, the section shows the counts or the
 problems by line, and no longer asks to be refreshed.
 
-Imports are throttled per person by the API's own throttle: the page and the
-API draw on one allowance, so neither is a way around the other.
+Imports are throttled per person by the API's own allowances
+(`followup.api.throttling`): the page and the API draw on the same ones, so
+neither is a way around the other, and a file refused unread counts apart
+from the imports.
 """
 
 from __future__ import annotations
@@ -21,10 +23,10 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from rest_framework.throttling import ScopedRateThrottle
 
 from clinic import clock
 from followup import services
+from followup.api.throttling import ImportAllowance, ImportWait
 from followup.exceptions import DomainError
 from followup.models import ImportJob
 from web.patients.forms import ImportForm
@@ -32,20 +34,6 @@ from web.roles import DESK_ROLES, role_required
 
 # Seconds between two refreshes of a running job's progress.
 REFRESH_SECONDS = 2
-
-
-class _ImportScope:
-    """What DRF's ScopedRateThrottle reads from a view: its scope."""
-
-    throttle_scope = "import"
-
-
-def import_throttle_wait(request: HttpRequest) -> float | None:
-    """Seconds until this person may import again, or None when they may now."""
-    throttle = ScopedRateThrottle()
-    if throttle.allow_request(request, _ImportScope()):  # type: ignore[arg-type]
-        return None
-    return throttle.wait() or 1.0
 
 
 @role_required(*DESK_ROLES)
@@ -67,16 +55,19 @@ def import_csv(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         context["form"] = ImportForm()
         return render(request, "web/patients/import.html", context)
-    wait = import_throttle_wait(request)
+    allowance = ImportAllowance(request)
+    wait = allowance.wait()
     if wait is not None:
         return _throttled(request, context, wait)
     form = ImportForm(request.POST, request.FILES)
     context["form"] = form
     if not form.is_valid():
+        allowance.refused()
         return render(request, "web/patients/import.html", context, status=400)
     upload = form.cleaned_data["file"]
     limit = settings.IMPORT_MAX_BYTES
     if upload.size is not None and upload.size > limit:
+        allowance.refused()
         context["refusal"] = (
             f"The file is larger than {limit // (1024 * 1024)} MB; split it into "
             "smaller files. Nothing was imported."
@@ -89,8 +80,10 @@ def import_csv(request: HttpRequest) -> HttpResponse:
             actor=request.user,  # type: ignore[arg-type]
             today=clock.today(),
             now=clock.now(),
+            checked=allowance.file_read,
         )
     except DomainError as error:
+        allowance.refused()
         context["refusal"] = error.message
         context["problems"] = error.errors
         context["error_count"] = error.error_count
@@ -106,17 +99,17 @@ def import_csv(request: HttpRequest) -> HttpResponse:
 
 
 def _throttled(
-    request: HttpRequest, context: dict[str, object], wait: float
+    request: HttpRequest, context: dict[str, object], wait: ImportWait
 ) -> HttpResponse:
-    minutes = max(1, math.ceil(wait / 60))
+    minutes = max(1, math.ceil(wait.seconds / 60))
     context["form"] = ImportForm()
     context["refusal"] = (
-        "You have imported many files in a short time; import this one again "
-        f"in {minutes} minute{'s' if minutes != 1 else ''}. Nothing was imported."
+        f"{wait.reason}; import this one again in {minutes} "
+        f"minute{'s' if minutes != 1 else ''}. Nothing was imported."
     )
     context["throttled"] = True
     response = render(request, "web/patients/import.html", context, status=429)
-    response["Retry-After"] = str(math.ceil(wait))
+    response["Retry-After"] = str(math.ceil(wait.seconds))
     return response
 
 
