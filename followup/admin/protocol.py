@@ -131,8 +131,9 @@ class FollowUpRuleAdmin(admin.ModelAdmin[FollowUpRule]):
                     actor=request.user,  # type: ignore[arg-type]
                     today=timezone.localdate(),
                     # The preview's rules: a rule edited since it was shown
-                    # is refused, and the current preview shown instead.
-                    rules_seen=request.POST.get("rules"),
+                    # is refused, and the current preview shown instead; so
+                    # is an Apply that does not say (an old page, a script).
+                    rules_seen=request.POST.get("rules", "").strip(),
                 )
             except Conflict as error:
                 self.message_user(request, error.message, messages.ERROR)

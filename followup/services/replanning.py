@@ -92,6 +92,11 @@ STALE_PREVIEW = (
     "longer says what re-planning would do. Nothing was re-planned: check "
     "the preview of the current rules below and apply again."
 )
+UNSEEN_PREVIEW = (
+    "This Apply did not say which preview it applies, so it could re-plan "
+    "with rules you have not seen. Nothing was re-planned: check the preview "
+    "of the current rules below and apply again."
+)
 
 
 def rules_digest(rules: dict[str, FollowUpRule]) -> str:
@@ -140,7 +145,10 @@ def start_replan(
 ) -> ReplanJob:
     """Record a re-plan of every active procedure; a worker runs it after
     the commit. `rules_seen`, the digest of the preview applied, must still
-    be the rules' (None: no preview to compare)."""
+    be the rules' (None: no preview to compare; empty, an Apply that did not
+    say which preview: refused)."""
+    if rules_seen == "":
+        raise Conflict(UNSEEN_PREVIEW, code="unseen_preview")
     if rules_seen is not None and rules_seen != rules_digest(active_rules()):
         raise Conflict(STALE_PREVIEW, code="stale_preview")
     task = queue.task("followup.tasks.run_replan_job")

@@ -72,7 +72,9 @@ def test_applying_runs_a_job_that_shows_progress_and_a_rerun_changes_nothing(
 ) -> None:
     widen_the_one_month_window()
 
-    applied = clinic.post("/admin/followup/followuprule/replan/")
+    applied = clinic.post(
+        "/admin/followup/followuprule/replan/", {"rules": preview_shown(clinic)}
+    )
     job = ReplanJob.objects.get()
     waiting = clinic.get(applied["Location"])
     services.run_replan_job(job_id=job.pk)  # what the worker does
@@ -179,11 +181,34 @@ def test_the_preview_shows_each_visits_old_and_new_date_in_words(
     assert before.isoformat() not in page
 
 
+def preview_shown(clinic: Client) -> str:
+    """The digest of the rules the preview page shows, as its Apply posts it."""
+    page = clinic.get("/admin/followup/followuprule/replan/").content.decode()
+    return page.split('name="rules" value="')[1].split('"')[0]
+
+
+@pytest.mark.parametrize("sent", [{}, {"rules": ""}, {"rules": " "}])
+def test_an_apply_that_does_not_say_which_preview_is_refused_in_words(
+    clinic: Client, sent: dict[str, str]
+) -> None:
+    # An old page or a script: it could re-plan with rules nobody previewed.
+    widen_the_one_month_window()
+    before = list(Visit.objects.order_by("pk").values_list("pk", "window_end"))
+
+    applied = clinic.post("/admin/followup/followuprule/replan/", sent)
+
+    assert applied.status_code == 409
+    text = applied.content.decode()
+    assert "This Apply did not say which preview it applies" in text
+    assert f"<td>Moved to new dates</td><td>{PROCEDURES}</td>" in text
+    assert not ReplanJob.objects.exists()
+    assert list(Visit.objects.order_by("pk").values_list("pk", "window_end")) == before
+
+
 def test_applying_a_preview_of_rules_edited_since_is_refused_in_words(
     clinic: Client,
 ) -> None:
-    page = clinic.get("/admin/followup/followuprule/replan/").content.decode()
-    seen = page.split('name="rules" value="')[1].split('"')[0]
+    seen = preview_shown(clinic)
     before = list(Visit.objects.order_by("pk").values_list("pk", "window_end"))
     widen_the_one_month_window()  # another admin's edit, after the preview
 
@@ -201,8 +226,7 @@ def test_applying_a_preview_of_the_current_rules_starts_the_job(
     clinic: Client,
 ) -> None:
     widen_the_one_month_window()
-    page = clinic.get("/admin/followup/followuprule/replan/").content.decode()
-    seen = page.split('name="rules" value="')[1].split('"')[0]
+    seen = preview_shown(clinic)
 
     applied = clinic.post("/admin/followup/followuprule/replan/", {"rules": seen})
 
