@@ -164,6 +164,17 @@ def quiet_hours() -> QuietHours | None:
     return QuietHours(begins, ends)
 
 
+def sending_time(moment: dt.datetime) -> dt.datetime:
+    """The first time from `moment` on when the sender may send: `moment`,
+    or the end of the quiet hours that hold then. The sender holds what is
+    due in quiet hours to it, an offer's hold counts from it, and the pages
+    say it: one reckoning of the quiet hours."""
+    quiet = quiet_hours()
+    if quiet is not None and quiet.holds(moment):
+        return quiet.next_morning(moment)
+    return moment
+
+
 # --- the text ------------------------------------------------------------------
 
 

@@ -78,10 +78,10 @@ class SendReport:
 def send_due_messages(*, now: dt.datetime) -> SendReport:
     """Send every message due at `now`, each exactly once."""
     report = SendReport()
-    quiet = schedule.quiet_hours()
-    if quiet is not None and quiet.holds(now):
+    morning = schedule.sending_time(now)
+    if morning != now:  # quiet hours
         report.postponed = Message.objects.due(now).update(
-            scheduled_for=quiet.next_morning(now), updated_at=now
+            scheduled_for=morning, updated_at=now
         )
         return report
     after: Q = Q()  # keyset pagination: each run reads each message once

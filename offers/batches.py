@@ -97,14 +97,6 @@ def fits(visit: Visit, freed: FreedSlot, *, now: dt.datetime) -> bool:
     return bool(search.slots) and search.slots[0].start == freed.start
 
 
-def sending_time(now: dt.datetime) -> dt.datetime:
-    """When an offer written now goes out: now, or the end of quiet hours."""
-    quiet = schedule.quiet_hours()
-    if quiet is not None and quiet.holds(now):
-        return quiet.next_morning(now)
-    return now
-
-
 def offer_batch(freed: FreedSlot, *, now: dt.datetime) -> list[Offer]:
     """Offer `freed` to the next `OFFER_BATCH` candidates; none when it is
     too near, refilled, or nobody fits."""
@@ -131,7 +123,7 @@ def _make_offer(
 ) -> Offer | None:
     """One offer and its message; None when the patient was offered another
     slot a moment ago (the database's one-pending-offer rule)."""
-    send_at = sending_time(now)
+    send_at = schedule.sending_time(now)  # now, or when quiet hours end
     try:
         with transaction.atomic():
             offer = Offer.objects.create(
