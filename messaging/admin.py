@@ -6,11 +6,13 @@ the text rendered when it was written.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
 from django.contrib import admin
 
+from clinic import clock
 from followup.admin.read_only import ReadOnlyAdmin
 from followup.admin.seen import SeenModelForm
 from messaging import schedule
@@ -65,12 +67,19 @@ class MessageAdmin(ReadOnlyAdmin, admin.ModelAdmin[Message]):
         "direction",
         "status",
         "scheduled_for",
+        "goes_at",
         "sent_at",
         "visit",
     ]
     list_filter = ["status", "kind", "channel", "direction"]
     list_select_related = ["visit__rule"]
     raw_id_fields = ["visit", "patient"]
+
+    @admin.display(description="goes at")
+    def goes_at(self, message: Message) -> dt.datetime | None:
+        """Queued: when the sender will send it (quiet hours hold one due
+        at night to the morning)."""
+        return schedule.goes_at(message, clock.now())
 
 
 @admin.register(SmsOptOut)

@@ -7,6 +7,7 @@ Objects are found through `followup.access` (another surgeon's patient is a
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.db.models import QuerySet
@@ -23,15 +24,30 @@ from core import api
 from followup.access import Role, access_patient, access_visit
 from followup.api.base import DESK, READERS, actor, record_read
 from followup.models import Visit
-from messaging import replies
+from messaging import replies, schedule
 from messaging.models import Message
 
 TAG = ["messages"]
 
 
+class SendsAtField(serializers.DateTimeField):
+    """When a queued message will go (`schedule.goes_at`, on the clinic's
+    clock): `scheduled_for` keeps its meaning, when the schedule made it due."""
+
+    def get_attribute(self, instance: Message) -> dt.datetime | None:
+        return schedule.goes_at(instance, clock.now())
+
+
 class MessageSerializer(serializers.ModelSerializer[Message]):
     resolved_by = serializers.CharField(
         source="resolved_by.get_username", read_only=True, default=None
+    )
+    sends_at = SendsAtField(
+        read_only=True,
+        allow_null=True,
+        help_text="Queued: when the sender will send it: when it is due (or "
+        "its retry, after a failed try), held to the end of the quiet hours "
+        "(`MESSAGE_QUIET_HOURS`); null once it is no longer waiting to go.",
     )
 
     class Meta:
@@ -49,6 +65,7 @@ class MessageSerializer(serializers.ModelSerializer[Message]):
             "subject",
             "text",
             "scheduled_for",
+            "sends_at",
             "sent_at",
             "delivered_at",
             "error",

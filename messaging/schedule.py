@@ -23,7 +23,7 @@ from django.utils import formats
 
 from clinic.clock import clinic_zone, local, local_date
 from followup.models import Visit, VisitStatus
-from messaging.models import Kind, Message, MessageTemplate
+from messaging.models import Direction, Kind, Message, MessageTemplate, Status
 
 # A date anchor's time of day when its template names none.
 DEFAULT_SEND_TIME = dt.time(10, 0)
@@ -173,6 +173,26 @@ def sending_time(moment: dt.datetime) -> dt.datetime:
     if quiet is not None and quiet.holds(moment):
         return quiet.next_morning(moment)
     return moment
+
+
+def ready_at(message: Message, now: dt.datetime) -> dt.datetime | None:
+    """When the sender finds `message`, queued to go out, due (`Message.due`):
+    its time, or its retry's after a failed try; `now` once that has passed.
+    None for a message that is not waiting to go."""
+    if message.direction != Direction.OUT or message.status != Status.QUEUED:
+        return None
+    if message.scheduled_for is None:
+        return None
+    retry = message.next_attempt_at or message.scheduled_for
+    return max(message.scheduled_for, retry, now)
+
+
+def goes_at(message: Message, now: dt.datetime) -> dt.datetime | None:
+    """When the sender will send `message`, as it stands at `now`: when it is
+    due to it, held to the end of the quiet hours; None for a message that
+    is not waiting to go."""
+    ready = ready_at(message, now)
+    return None if ready is None else sending_time(ready)
 
 
 # --- the text ------------------------------------------------------------------

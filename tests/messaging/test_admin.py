@@ -9,10 +9,17 @@ from django.apps import apps
 from django.contrib.auth.models import User
 from django.test import Client
 
-from messaging.models import SCHEDULED_KINDS, Channel, Kind, MessageTemplate, Status
+from messaging.models import (
+    SCHEDULED_KINDS,
+    Channel,
+    Kind,
+    Message,
+    MessageTemplate,
+    Status,
+)
 from tests.admin_forms import seen_on
-from tests.followup.world import book
-from tests.messaging.conftest import messages, visit_of
+from tests.followup.world import book, madrid
+from tests.messaging.conftest import Clock, messages, visit_of
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
@@ -120,3 +127,23 @@ def test_a_broken_template_is_refused_and_unchanged(
     assert answer.status_code == 200
     assert says in str(answer.context["adminform"].form.errors[field])
     assert MessageTemplate.objects.get(pk=template.pk).text == template.text
+
+
+def test_the_messages_list_says_when_a_message_held_by_the_quiet_hours_goes(
+    clinic_admin: User, client: Client, desk: User, pinned: Clock
+) -> None:
+    visit = book(visit_of(), actor=desk)
+    night = madrid(2026, 11, 25, 22)
+    [reminder] = messages(visit, kind=Kind.REMINDER)
+    # Due at 22:00, as a template with an evening send time writes it.
+    Message.objects.filter(pk=reminder.pk).update(scheduled_for=night)
+    pinned.moment = madrid(2026, 11, 25, 21)
+    client.force_login(clinic_admin)
+
+    answer = client.get("/admin/messaging/message/")
+
+    html = answer.content.decode()
+    assert (
+        '<td class="field-scheduled_for nowrap">Wed 25 Nov 2026, 22:00</td>'
+        '<td class="field-goes_at nowrap">Thu 26 Nov 2026, 09:00</td>'
+    ) in html

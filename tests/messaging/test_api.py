@@ -99,6 +99,30 @@ def test_a_visits_messages_list_its_reminder_and_the_reply(
 
 
 @pytest.mark.django_db
+def test_a_text_queued_at_night_says_when_the_sender_will_send_it(
+    reminded: Visit, client_as: Callable[[str], APIClient], pinned: Clock
+) -> None:
+    night, morning = madrid(2026, 11, 25, 22), madrid(2026, 11, 26, 9)
+    pinned.moment = night
+    receive_sms(number=MOBILE, body="R", sid="SM1", now=night)
+    url = f"/api/visits/{reminded.pk}/messages/"
+
+    rows = client_as("front_desk").get(url).json()["results"]
+
+    # The booking link sent back: due when the patient asked, held for the
+    # morning; the reminder already sent waits for nothing.
+    link, reminder = rows[0], rows[2]
+    assert (link["kind"], link["status"]) == ("reply", "queued")
+    assert link["scheduled_for"] == "2026-11-25T22:00:00+01:00"
+    assert link["sends_at"] == "2026-11-26T09:00:00+01:00"
+    assert (reminder["kind"], reminder["sends_at"]) == ("reminder", None)
+    # The sender agrees: nothing in the night, the text at nine.
+    assert send_due_messages(now=night).sent == 0
+    assert send_due_messages(now=morning).sent == 1
+    assert Message.objects.get(pk=link["id"]).sent_at == morning
+
+
+@pytest.mark.django_db
 def test_a_patients_messages_are_read_by_their_surgeon_not_another(
     reminded: Visit, client_as: Callable[[str], APIClient]
 ) -> None:

@@ -22,6 +22,7 @@ from followup.models import (
     VisitEvent,
     plan_input,
 )
+from messaging import schedule
 from messaging.models import Message
 from offers.models import Offer, OfferStatus
 from web.offer_marks import MARK_WORDS, state_at
@@ -157,6 +158,10 @@ MESSAGES_SHOWN = 30
 class MessageRow:
     message: Message
     visit_title: str
+    # Queued: when the sender will send it, if not when it is due (held by
+    # the quiet hours, or a retry's wait); None otherwise.
+    goes_at: dt.datetime | None = None
+    quiet: bool = False  # goes_at is the end of the quiet hours
 
     @property
     def when(self) -> dt.datetime | None:
@@ -164,11 +169,28 @@ class MessageRow:
         return self.message.sent_at or self.message.scheduled_for
 
 
-def message_rows(patient: Patient, staff: Staff) -> list[MessageRow]:
+def message_row(message: Message, *, now: dt.datetime) -> MessageRow:
+    """A message as the patient page lists it: a queued one says when it
+    really goes, as the sender reckons it (`schedule.ready_at`, then
+    `schedule.sending_time`)."""
+    title = visit_title(message.visit) if message.visit else ""
+    ready = schedule.ready_at(message, now)
+    if ready is None:
+        return MessageRow(message, title)
+    goes = schedule.sending_time(ready)
+    quiet = goes != ready
+    if not quiet and ready in (now, message.scheduled_for):
+        return MessageRow(message, title)  # it goes when due, or at the next run
+    return MessageRow(message, title, goes_at=goes, quiet=quiet)
+
+
+def message_rows(
+    patient: Patient, staff: Staff, *, now: dt.datetime
+) -> list[MessageRow]:
     """The patient's latest messages about the visits `staff` may see."""
     visits = Visit.objects.visible_to(staff)
     latest = Message.objects.of_patient(patient.pk, visits)[:MESSAGES_SHOWN]
-    return [MessageRow(m, visit_title(m.visit) if m.visit else "") for m in latest]
+    return [message_row(m, now=now) for m in latest]
 
 
 # The patient page lists this many of the patient's latest offers.

@@ -99,7 +99,7 @@ def _page(
         "details_form": _details_form(patient, refused),
         "details_shown": Contact.of(patient).fingerprint(),
         "link_card": patient_card(request, patient.pk, new_url),
-        "messages_sent": message_rows(patient, staff_of(request.user)),
+        "messages_sent": message_rows(patient, staff_of(request.user), now=clock.now()),
         "offers": offer_rows(patient, staff_of(request.user), now=clock.now()),
         # The desk's: a surgeon neither makes nor reads out links.
         "booking_links": link_rows(plans, today=today) if may_write else [],
