@@ -87,6 +87,26 @@ def test_a_signed_reply_is_acted_on_and_twilio_gets_empty_twiml(
     assert Visit.objects.get(pk=visit.pk).status == VisitStatus.TO_BOOK
 
 
+@pytest.mark.django_db
+def test_a_signed_reply_is_acted_on_whatever_the_caller_accepts(
+    reminder_sent: tuple[Visit, Message],
+) -> None:
+    visit, _ = reminder_sent
+    form = inbound("x")
+
+    # TwiML's own type: DRF found no renderer for it and answered 406 unread.
+    response = send(
+        INBOUND,
+        form,
+        HTTP_X_TWILIO_SIGNATURE=signature(INBOUND, form),
+        HTTP_ACCEPT="text/xml",
+    )
+
+    assert response.status_code == 200
+    assert response.content.endswith(b"<Response/>")
+    assert Visit.objects.get(pk=visit.pk).status == VisitStatus.TO_BOOK
+
+
 @pytest.mark.parametrize(
     "forge",
     [
@@ -118,6 +138,38 @@ def test_an_unsigned_or_forged_reply_is_refused_and_changes_nothing(
 
     assert response.status_code == 403
     assert not Message.objects.filter(direction=Direction.IN).exists()
+    assert Visit.objects.get(pk=visit.pk).status == VisitStatus.BOOKED
+
+
+@pytest.mark.parametrize("method", ["OPTIONS", "GET", "HEAD", "PUT", "PATCH", "DELETE"])
+@pytest.mark.parametrize("path", [INBOUND, STATUS])
+@pytest.mark.django_db
+def test_a_hook_answers_post_alone_and_never_describes_itself(
+    reminder_sent: tuple[Visit, Message], path: str, method: str
+) -> None:
+    visit, reminder = reminder_sent
+    form = {**inbound("X"), "MessageStatus": "delivered"}
+    client = Client(enforce_csrf_checks=True)
+
+    # Signed as Twilio signs, asked for as a browser asks for a page.
+    response = client.generic(
+        method,
+        path,
+        urlencode(form),
+        content_type=FORM,
+        HTTP_X_TWILIO_SIGNATURE=signature(path, form),
+        HTTP_ACCEPT="text/html",
+    )
+
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    assert response["Content-Type"] == "application/json"
+    # DRF's metadata and browsable page named the view and what it parses.
+    said = response.content.decode()
+    for description in ("Inbound Sms", "Sms Status", "parses", "renders", "<html"):
+        assert description not in said
+    assert not Message.objects.filter(direction=Direction.IN).exists()
+    assert Message.objects.get(pk=reminder.pk).status == Status.SENT
     assert Visit.objects.get(pk=visit.pk).status == VisitStatus.BOOKED
 
 
