@@ -9,7 +9,8 @@ changes that message's visit only, never another patient's. Its effects go
 through the front desk's own services, with history naming the actor
 "patient (SMS)":
 
-- C / CONFIRM / YES / SI: the visit is confirmed, a thank-you is sent;
+- C / CONFIRM / YES / SI: the visit is confirmed, a thank-you is sent
+  (once: confirming a confirmed visit again sends none);
 - R / CHANGE: on the front desk's *Replies* list, and the visit's booking
   link is sent back (queued, due now: quiet hours still hold it);
 - X / NO: the visit is unbooked (reason `patient_request`), on the call list;
@@ -204,6 +205,7 @@ def _act(reply: Message, answered: Message | None, *, now: dt.datetime) -> str:
 
 
 CHANGED = "the visit changed after the text it answers was sent."
+ALREADY_CONFIRMED = "The visit was already confirmed; no second thank-you."
 
 
 def _act_on_visit(reply: Message, answered: Message, *, now: dt.datetime) -> str:
@@ -242,9 +244,20 @@ def _act_on_visit(reply: Message, answered: Message, *, now: dt.datetime) -> str
             "changes nothing; the front desk records whether the patient came."
         )
     if reply.intent == Intent.CONFIRM:
+        # Read under the visit's lock, which confirm_visit takes again: of
+        # two replies at once, the second sees the first's confirmation.
+        already = (
+            Visit.objects.select_for_update(of=("self",))
+            .values_list("confirmed", flat=True)
+            .get(pk=visit.pk)
+        )
         visit = services.confirm_visit(
             visit_id=visit.pk, start=slot, actor=PATIENT_SMS, now=now
         )
+        if already:
+            # A patient who heard nothing yet (the thank-you waits out the
+            # quiet hours) confirms again: one thank-you is enough.
+            return ALREADY_CONFIRMED
         _answer(visit, reply, THANK_YOU, now=now)
         return "The visit is confirmed; a thank-you is on its way."
     try:

@@ -25,6 +25,7 @@ from messaging.replies import intent_of, receive_sms
 from messaging.services import OPTED_OUT, send_due_messages
 from tests.followup.world import FRIDAY_9, TEN_O_CLOCK, book, madrid, postop
 from tests.messaging.conftest import MOBILE, messages, patient, visit_of
+from tests.racing import at_once
 
 pytestmark = [pytest.mark.postgres]
 NINE = madrid(2026, 11, 25, 9)
@@ -136,6 +137,42 @@ def test_c_confirms_the_visit_and_thanks_the_patient(desk: User) -> None:
     [thanks] = messages(visit, kind=Kind.REPLY, direction=Direction.OUT)
     assert thanks.status == Status.SENT
     assert "Lucia" in thanks.text and "confirmed" in thanks.text
+
+
+@pytest.mark.django_db
+def test_a_patient_who_confirms_twice_is_thanked_once(desk: User) -> None:
+    visit = visit_of()
+    sent_reminder(visit, desk)
+    night = madrid(2026, 11, 25, 22)
+
+    # The thank-you waits for the morning; hearing nothing, the patient
+    # confirms again.
+    reply("C", at=night)
+    again = reply("C", at=night + dt.timedelta(minutes=10))
+    send_due_messages(now=madrid(2026, 11, 26, 9))
+
+    [thanks] = messages(visit, kind=Kind.REPLY, direction=Direction.OUT)
+    assert (thanks.status, thanks.sent_at) == (Status.SENT, madrid(2026, 11, 26, 9))
+    assert again.intent == Intent.CONFIRM
+    assert again.outcome == "The visit was already confirmed; no second thank-you."
+    assert fresh(visit).confirmed_at == night
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_confirmations_at_once_are_thanked_once(desk: User) -> None:
+    visit = visit_of()
+    sent_reminder(visit, desk)
+
+    answers = at_once(
+        [
+            lambda: receive_sms(number=MOBILE, body="C", sid="SMfirst", now=TEN),
+            lambda: receive_sms(number=MOBILE, body="yes", sid="SMsecond", now=TEN),
+        ]
+    )
+
+    assert sorted(answer.intent for answer in answers) == [Intent.CONFIRM] * 2
+    assert len(messages(visit, kind=Kind.REPLY, direction=Direction.OUT)) == 1
+    assert fresh(visit).confirmed is True
 
 
 @pytest.mark.django_db
