@@ -30,13 +30,16 @@ live): the link goes to the provider, never into the message row or a log
 line.
 
 In quiet hours (`MESSAGE_QUIET_HOURS`) nothing is sent: what is due moves
-to the end of them.
+to the end of them, also when a run reaches them (checked before each
+batch, so a run overruns them by one batch at most).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -75,17 +78,32 @@ class SendReport:
         )
 
 
-def send_due_messages(*, now: dt.datetime) -> SendReport:
-    """Send every message due at `now`, each exactly once."""
+def _wall_clock_since() -> Callable[[], dt.timedelta]:
+    started = time.monotonic()
+    return lambda: dt.timedelta(seconds=time.monotonic() - started)
+
+
+def send_due_messages(
+    *, now: dt.datetime, running: Callable[[], dt.timedelta] | None = None
+) -> SendReport:
+    """Send every message due at `now`, each exactly once.
+
+    A run is never in the quiet hours: begun in them, it holds what is due
+    to their end; reaching them (a backlog begun at 19:59), it stops between
+    two batches and holds the rest likewise. `running`: how long the run
+    has been going, by the wall clock unless a test says.
+    """
+    running = running or _wall_clock_since()
     report = SendReport()
-    morning = schedule.sending_time(now)
-    if morning != now:  # quiet hours
-        report.postponed = Message.objects.due(now).update(
-            scheduled_for=morning, updated_at=now
-        )
-        return report
     after: Q = Q()  # keyset pagination: each run reads each message once
     while True:
+        moment = now + running()
+        morning = schedule.sending_time(moment)
+        if morning != moment:  # quiet hours
+            report.postponed = Message.objects.due(now).update(
+                scheduled_for=morning, updated_at=moment
+            )
+            return report
         batch = list(
             Message.objects.due(now)
             .filter(after)

@@ -321,3 +321,26 @@ def test_one_run_sends_every_due_message_batch_after_batch(
     assert report.sent == 7
     invitations = Message.objects.filter(visit__in=visits, kind=Kind.INVITATION)
     assert set(invitations.values_list("status", flat=True)) == {Status.SENT}
+
+
+@pytest.mark.django_db
+def test_a_run_that_reaches_the_quiet_hours_stops_and_holds_the_rest_to_morning(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A backlog begun at 19:59 is not sent on into the night: the run stops
+    between two batches once it is 20:00, the rest held to 09:00."""
+    monkeypatch.setattr(sender, "BATCH", 3)
+    visits = [visit_of() for _ in range(7)]  # 7 invitations due by 19:59
+    evening = madrid(2026, 11, 25, 19, 59)
+    ran = iter([dt.timedelta(0), dt.timedelta(minutes=2)])  # a slow first batch
+
+    report = send_due_messages(now=evening, running=lambda: next(ran))
+
+    assert (report.sent, report.postponed) == (3, 4)
+    invitations = Message.objects.filter(visit__in=visits, kind=Kind.INVITATION)
+    sent = invitations.filter(status=Status.SENT)
+    assert all(m.sent_at == evening for m in sent)
+    held = invitations.filter(status=Status.QUEUED)
+    assert set(held.values_list("scheduled_for", flat=True)) == {
+        madrid(2026, 11, 26, 9)
+    }
