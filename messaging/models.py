@@ -1,7 +1,8 @@
 """Messages to and from patients (SPEC section 8) and the schedule that writes them.
 
 A `Message` is written, rendered, when a visit change makes it due (the
-outbox, `messaging.outbox`), and sent by the beat task (`messaging.sender`).
+outbox, `messaging.outbox`), and sent by the beat task (the sender,
+`messaging.services`).
 It keeps what its visit was when it was written (`visit_sequence`,
 `visit_status`, `visit_start`, its window): at send time a visit that no
 longer is that cancels the message instead of sending it.
