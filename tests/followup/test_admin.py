@@ -49,9 +49,9 @@ def _admin_client(client: Client) -> Client:
     return client
 
 
-def post_rule(client: Client, rule: FollowUpRule, **changes: object) -> str:
-    client.force_login(User.objects.create_superuser("root", "r@x.example", "pw-9x!"))
-    data = {
+def rule_form(rule: FollowUpRule, **changes: object) -> dict[str, object]:
+    """The rule's admin form as its page shows it (but `seen`), with `changes`."""
+    return {
         "code": rule.code,
         "name": rule.name,
         "purpose": rule.purpose,
@@ -66,8 +66,14 @@ def post_rule(client: Client, rule: FollowUpRule, **changes: object) -> str:
         "active": "on",
         **changes,
     }
+
+
+def post_rule(client: Client, rule: FollowUpRule, **changes: object) -> str:
+    client.force_login(User.objects.create_superuser("root", "r@x.example", "pw-9x!"))
     url = f"/admin/followup/followuprule/{rule.pk}/change/"
-    response = client.post(url, {"seen": seen_on(client, url), **data})
+    response = client.post(
+        url, {"seen": seen_on(client, url), **rule_form(rule, **changes)}
+    )
     return response.content.decode() if response.status_code == 200 else ""
 
 
@@ -632,23 +638,7 @@ def test_saving_a_rule_over_another_admins_edit_since_is_refused_in_words(
     refused = client.post(
         f"/admin/followup/followuprule/{rule.pk}/change/",
         {
-            **{
-                name: getattr(rule, name)
-                for name in (
-                    "code",
-                    "purpose",
-                    "applies_to",
-                    "offset_amount",
-                    "offset_unit",
-                    "window_days_before",
-                    "window_days_after",
-                    "duration_minutes",
-                )
-            },
-            "name": "Post-op check, renamed",
-            "requires_mri": "on" if rule.requires_mri else "",
-            "recurring": "on" if rule.recurring else "",
-            "active": "on",
+            **rule_form(rule, name="Post-op check, renamed"),
             "seen": seen,
         },
     )
@@ -826,23 +816,7 @@ def changes_typed_in_every_seen_form() -> list[
             f"/admin/followup/followuprule/{rule.pk}/change/",
             rule,
             {
-                **{
-                    name: getattr(rule, name)
-                    for name in (
-                        "code",
-                        "purpose",
-                        "applies_to",
-                        "offset_amount",
-                        "offset_unit",
-                        "window_days_before",
-                        "window_days_after",
-                        "duration_minutes",
-                    )
-                },
-                "name": "Post-op check, renamed",
-                "requires_mri": "on" if rule.requires_mri else "",
-                "recurring": "on" if rule.recurring else "",
-                "active": "on",
+                **rule_form(rule, name="Post-op check, renamed"),
             },
             "Post-op check, renamed",
         ),
