@@ -17,6 +17,7 @@ from typing import ClassVar
 
 from django import forms
 from django.contrib.auth.models import User
+from django.template.defaultfilters import pluralize
 from django.utils.formats import date_format
 
 from clinic.clock import local
@@ -114,7 +115,8 @@ class BookForm(RowForm):
         return self.saying(placed)
 
     def saying(self, booked: Visit) -> str:
-        late = f", {booked.late_by_days} days late" if booked.late_by_days else ""
+        days = booked.late_by_days
+        late = f", {days} day{pluralize(days)} late" if days else ""
         return f"Booked for {_when(booked.start)} with {booked.surgeon}{late}."
 
 

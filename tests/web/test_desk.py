@@ -449,6 +449,25 @@ def test_booking_with_htmx_answers_with_the_row_the_counts_and_saved(
     assert status_of(visit) == VisitStatus.BOOKED
 
 
+def test_a_visit_booked_the_day_after_its_window_closed_is_one_day_late(
+    desk: Client, desk_cast: DeskCast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Jorge's post-op window closed on Tuesday 1 December; it is Wednesday.
+    wednesday = start_of_day(dt.date(2026, 12, 2))
+    pin_clock(monkeypatch, wednesday + dt.timedelta(hours=8))
+    visit = desk_cast.visit(desk_cast.jorge, "postop_control")
+    nine = wednesday + dt.timedelta(hours=9)
+
+    response = book(desk, visit, nine.isoformat(), desk_cast.other_surgeon.pk, **HTMX)
+
+    html = response.content.decode()
+    assert status_of(visit) == VisitStatus.BOOKED
+    assert visit.late_by_days == 1
+    assert "Booked for Wed 2 Dec 2026, 09:00 with" in html
+    assert "Ortega, 1 day late." in html
+    assert "1 days late" not in html
+
+
 def test_a_stale_booking_with_htmx_answers_with_the_fresh_row_and_counts(
     desk: Client, desk_cast: DeskCast
 ) -> None:
