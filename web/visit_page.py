@@ -15,11 +15,13 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.http.request import QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
+from django_htmx.http import HttpResponseClientRedirect
 
 from booking_links import services as booking_links
 from booking_links.states import LinkState, states_of
@@ -94,6 +96,12 @@ def _state(query: QueryDict) -> VisitPageState:
 def _row(
     request: HttpRequest, state: VisitPageState, item: Item, *, now: dt.datetime
 ) -> HttpResponse:
+    """The row, with a panel or a refusal; once an action is done, the whole
+    page again (the patient's, opened from there), as without JavaScript:
+    the facts and the history above and below the row changed with it."""
+    if item.saved:
+        messages.success(request, f"Saved. {item.row.patient_label}: {item.saved}")
+        return HttpResponseClientRedirect(f"{state.here}#visit-{item.pk}")
     context = {"state": state, "item": item, **_choices()}
     return render(request, f"{PAGE}#row", context)
 

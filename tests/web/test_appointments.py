@@ -558,6 +558,43 @@ def test_the_patient_page_offers_a_bookings_moves_and_comes_back_to_it(
     assert "Moved to Mon 30 Nov 2026, 10:00" in desk.get(patient_page).content.decode()
 
 
+@pytest.mark.parametrize("from_patient", [False, True])
+def test_a_move_done_on_the_visits_page_with_htmx_shows_the_page_as_it_now_is(
+    desk: Client, cast: DeskCast, from_patient: bool
+) -> None:
+    # The page's facts (the slot) and its history above and below the row
+    # changed too: never "Moved to 10:00" beside a slot still at 09:00.
+    visit = cast.visit(cast.maria, "postop_control")
+    back = f"place=visit&visit={visit.pk}"
+    if from_patient:
+        back += f"&patient={cast.maria.pk}"
+    later = NINE + dt.timedelta(hours=1)
+
+    response = post(
+        desk,
+        visit,
+        "reschedule",
+        back,
+        start=later.isoformat(),
+        surgeon=cast.surgeon.pk,
+        htmx=True,
+    )
+
+    there = (
+        f"/desk/patients/{cast.maria.pk}/"
+        if from_patient
+        else f"/desk/visits/{visit.pk}/"
+    )
+    assert response["HX-Redirect"] == f"{there}#visit-{visit.pk}"
+    assert fresh(visit).start == later
+    html = desk.get(there).content.decode().replace("\N{EN DASH}", "-")
+    assert "Saved. García López, María · MRN00012: Moved to Mon 30 Nov 2026, 10:00" in (
+        html
+    )
+    assert "Mon 30 Nov 2026, 10:00-10:20 with" in html
+    assert "Mon 30 Nov 2026, 09:00-09:20 with" not in html
+
+
 def test_a_surgeon_sees_the_patient_page_without_the_desks_moves(
     client: Client, cast: DeskCast
 ) -> None:
