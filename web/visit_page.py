@@ -102,8 +102,18 @@ def _row(
     if item.saved:
         messages.success(request, f"Saved. {item.row.patient_label}: {item.saved}")
         return HttpResponseClientRedirect(f"{state.here}#visit-{item.pk}")
-    context = {"state": state, "item": item, **_choices()}
+    context: dict[str, Any] = {"state": state, "item": item, **_choices()}
+    if item.form is not None:
+        # Refused, maybe for another clerk's change: the page's facts and
+        # history as they now are, with the fresh row.
+        visit = item.row.visit
+        context |= {"visit": visit, "events": _events(visit)}
     return render(request, f"{PAGE}#row", context)
+
+
+def _events(visit: Visit) -> list[VisitEvent]:
+    """The visit's history, latest first."""
+    return list(visit.events.select_related("actor").order_by("-id"))
 
 
 def _page(
@@ -119,7 +129,7 @@ def _page(
     # Every caller passes the visit's item: read by the shared row view.
     assert extra is not None  # noqa: S101
     visit = extra.row.visit
-    events = list(visit.events.select_related("actor").order_by("-id"))
+    events = _events(visit)
     link_state = _link_state(visit, events, now=now)
     context = {
         "state": VisitPageState(pk=visit.pk, patient=state.patient),

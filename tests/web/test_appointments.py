@@ -416,6 +416,36 @@ def test_a_stale_reschedule_with_htmx_answers_with_the_fresh_row(
     assert fresh(visit).start == NINE + dt.timedelta(hours=2)
 
 
+def test_a_stale_cancel_on_the_visits_page_with_htmx_shows_its_facts_as_they_are(
+    desk: Client, cast: DeskCast
+) -> None:
+    # "Here it is as it now is": the page's slot and history too, not the
+    # row alone under a slot still at 09:00.
+    visit = cast.visit(cast.maria, "postop_control")
+    seen = _moved_by_another_clerk(cast, visit)
+
+    response = desk.post(
+        f"/desk/visits/{visit.pk}/cancel/",
+        {
+            "back": f"place=visit&visit={visit.pk}",
+            "sequence": seen,
+            "reason": "Feeling better",
+        },
+        **HTMX,
+    )
+
+    html = response.content.decode().replace("\N{EN DASH}", "-")
+    assert "This visit changed after it was shown: desk2 moved it" in html
+    assert 'value="Feeling better"' in html
+    facts = html[html.index('<dl id="visit-facts"') :]
+    facts = facts[: facts.index("</dl>")]
+    assert 'hx-swap-oob="true"' in facts
+    assert "Mon 30 Nov 2026, 11:00-11:20 with" in facts
+    history = html[html.index('<ol id="visit-history"') :]
+    assert "Rescheduled" in history[: history.index("</ol>")]
+    assert fresh(visit).status == VisitStatus.BOOKED
+
+
 def test_a_sequence_that_is_no_number_is_refused_and_changes_nothing(
     desk: Client, cast: DeskCast
 ) -> None:
