@@ -669,6 +669,33 @@ def test_check_in_on_the_day_and_no_show_once_the_start_has_passed(
     assert status_of(jorge) == VisitStatus.NO_SHOW
 
 
+def test_a_check_in_with_htmx_puts_the_patient_in_waiting_to_be_completed(
+    desk: Client, desk_cast: DeskCast
+) -> None:
+    # Nobody waits yet: the page keeps an empty place for the list, which
+    # the checked-in row's answer fills (out of band), its count with it.
+    maria = desk_cast.visit(desk_cast.maria, "postop_control")
+    book(desk, maria, NINE.isoformat(), desk_cast.surgeon.pk)
+    page = desk.get("/desk/?tab=today").content.decode()
+    assert '<div id="waiting" hidden></div>' in page
+    assert "Waiting to be completed" not in page
+
+    response = desk.post(
+        f"/desk/visits/{maria.pk}/check-in/",
+        {"back": "tab=today", "sequence": Visit.objects.get(pk=maria.pk).sequence},
+        **HTMX,
+    )
+
+    html = re.sub(r"\s+", " ", response.content.decode())
+    assert "Saved. Checked in." in html
+    waiting = html[html.index('<section id="waiting"') :]
+    waiting = waiting[: waiting.index("</section>")]
+    assert 'hx-swap-oob="true"' in waiting
+    assert 'Waiting to be completed <span class="tabs__count">1</span>' in waiting
+    assert "García López, María" in waiting
+    assert f'action="/desk/visits/{maria.pk}/complete/"' in waiting
+
+
 def test_a_surgeon_cannot_act_from_the_desk(
     client: Client, desk_cast: DeskCast, surgeon_a: Surgeon
 ) -> None:

@@ -77,6 +77,15 @@ def test_a_clerk_finds_a_patient_books_the_first_slot_and_checks_them_in(
     expect(row).to_contain_text("Saved. Checked in.")
     expect(row.locator(".status")).to_have_text("Checked in")
     expect(page.locator("#announcements")).to_contain_text("Checked in.")
+    # She waits to be completed now, on the list above, without a reload.
+    waiting = page.locator("#waiting")
+    expect(waiting.locator("#waiting-heading")).to_have_text(
+        re.compile(r"Waiting to be completed\s+1")
+    )
+    expect(waiting.locator(f"#waiting-{visit.pk}")).to_contain_text(
+        "García López, María"
+    )
+    expect(waiting.get_by_role("button", name=re.compile("^Complete"))).to_be_visible()
     visit.refresh_from_db()
     assert visit.status == VisitStatus.CHECKED_IN
 

@@ -222,6 +222,13 @@ def _choices(state: DeskState) -> dict[str, Any]:
     return {**row_choices(_columns(state)), "rules": rules}
 
 
+def _waiting(request: HttpRequest, *, now: dt.datetime) -> list[visit_rows.Row]:
+    """*Waiting to be completed*: checked in on any day, the longest waiting first."""
+    waiting = _visits(request).waiting_to_complete().with_row_relations()
+    waiting = waiting.with_patient_left_care()
+    return visit_rows.rows(list(waiting[: rows.PAGE_SIZE]), now=now)
+
+
 def _page(
     request: HttpRequest,
     state: DeskState,
@@ -232,9 +239,7 @@ def _page(
     stray: str = "",
 ) -> HttpResponse:
     context = _list_context(request, state, now=now) | _choices(state)
-    waiting = _visits(request).waiting_to_complete().with_row_relations()
-    waiting = waiting.with_patient_left_care()
-    context["waiting"] = visit_rows.rows(list(waiting[: rows.PAGE_SIZE]), now=now)
+    context["waiting"] = _waiting(request, now=now)
     ignored = left_out(state.ignored)
     context |= {"title": "Worklist", "ignored": ignored, "stray_error": stray}
     return list_page(request, PAGE, context, extra=extra, status=status)
@@ -262,13 +267,16 @@ def _row(
     request: HttpRequest, state: DeskState, item: Item, *, now: dt.datetime
 ) -> HttpResponse:
     """The row; after an action, saved or refused, with the tabs' new counts
-    (out of band): a refusal may be another clerk's change to the visit."""
+    (out of band): a refusal may be another clerk's change to the visit.
+    After a saved one, *Waiting to be completed* too: a check-in joins it."""
     context: dict[str, Any] = {"state": state, "item": item, **_choices(state)}
     if item.saved or item.form is not None:
         today = local(now).date()
         matching = worklist.matching_patients(state.q) if state.q else []
         counts, _, _ = _counted(request, state, today, patients=matching)
         context["tabs"] = _tabs(state, counts)
+    if item.saved:
+        context["waiting"] = _waiting(request, now=now)
     return render(request, f"{PAGE}#row", context)
 
 
