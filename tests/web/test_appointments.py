@@ -487,6 +487,26 @@ def test_a_visits_own_url_shows_the_visit_whatever_its_state(
         assert "Reschedule" in html and "Check in" in html
 
 
+def test_a_checked_in_visits_page_offers_complete_not_nothing_more(
+    desk: Client, cast: DeskCast
+) -> None:
+    visit = cast.visit(cast.maria, "postop_control")
+    services.check_in_visit(visit_id=visit.pk, actor=None, now=NINE)
+
+    html = desk.get(f"/desk/visits/{visit.pk}/").content.decode()
+
+    assert "Nothing more can be done" not in html
+    assert f'action="/desk/visits/{visit.pk}/complete/"' in html
+    assert "complete the visit once they have been seen" in html
+    response = desk.post(
+        f"/desk/visits/{visit.pk}/complete/",
+        {"back": "", "sequence": fresh(visit).sequence},
+    )
+    assert fresh(visit).status == VisitStatus.COMPLETED
+    page = desk.get(response["Location"]).content.decode()
+    assert "Saved. García López, María · MRN00012: Completed." in page
+
+
 def test_an_action_on_the_visits_page_comes_back_to_it(
     desk: Client, cast: DeskCast
 ) -> None:
