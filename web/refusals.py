@@ -298,3 +298,17 @@ def say(error: DomainError) -> str:
     if plain(error.message):
         return error.message[:1].upper() + error.message[1:]
     return GENERIC.get(error.status, GENERIC[400])
+
+
+def say_of(label: str, error: DomainError) -> str:
+    """A refusal shown apart from its visit's row (a Complete on a list the
+    visit has left): the patient named, and a stale one without "here it
+    is", as the visit may be on no list any more."""
+    if error.code == "stale" and "change" in error.params:
+        said = (
+            f"This visit changed after it was shown: {error.params['change']}. "
+            "Nothing was done."
+        )
+    else:
+        said = say(error)
+    return f"{label}: {said}"

@@ -153,3 +153,37 @@ def test_the_desk_completing_it_from_a_row_whose_version_is_unreadable_is_refuse
     assert "This page&#x27;s copy of the visit is unreadable; reload the page." in page
     visit = Visit.objects.get(pk=world.checked_in.pk)
     assert visit.status == VisitStatus.CHECKED_IN
+
+
+def test_a_complete_someone_else_did_first_names_the_patient_and_points_nowhere(
+    world: SurgeonWorld, front_desk: User, surgeon_a: Surgeon
+) -> None:
+    """The visit has left every list once completed: the refusal, said
+    above them, names whose visit it was and no "here it is"."""
+    seen = Visit.objects.get(pk=world.checked_in.pk).sequence
+    services.complete_visit(
+        visit_id=world.checked_in.pk, actor=front_desk, now=LATER, sequence=seen
+    )
+
+    for client, url, label in (
+        (
+            client_of(surgeon_a.user),
+            f"/surgeon/visits/{world.checked_in.pk}/complete/",
+            "AA H-1001",
+        ),
+        (
+            client_of(front_desk),
+            f"/desk/visits/{world.checked_in.pk}/complete/",
+            "Abad, Ana · H-1001",
+        ),
+    ):
+        response = client.post(url, {"back": "", "sequence": seen})
+
+        assert response.status_code == 409
+        page = re.sub(r"\s+", " ", response.content.decode()).replace("&#x27;", "'")
+        assert (
+            f"{label}: This visit changed after it was shown: "
+            f"{front_desk.username} completed it. "
+            "Nothing was done."
+        ) in page
+        assert "here it is" not in page

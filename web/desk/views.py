@@ -45,7 +45,7 @@ from web.list_csv import csv_said
 from web.methods import post_or_show
 from web.offer_marks import with_offer_mark
 from web.query_text import left_out, offered_only
-from web.refusals import say
+from web.refusals import say_of
 from web.roles import DESK_ROLES, role_required
 from web.visit_actions import (
     Place,
@@ -304,7 +304,9 @@ def complete(request: HttpRequest, pk: int) -> HttpResponse:
             sequence=sequence,
         )
     except (InvalidInput, Conflict) as error:  # NotFound, Forbidden: web.errors
-        return _page(request, state, now=now, status=error.status, stray=say(error))
+        # Said above the lists, which the visit may have left: whose it is.
+        stray = say_of(visit_rows.rows([visit], now=now)[0].patient_label, error)
+        return _page(request, state, now=now, status=error.status, stray=stray)
     label = visit_rows.rows([visit], now=now)[0].patient_label
     messages.success(request, f"Saved. {label}: Completed.")
     back = f"{state.here}#waiting"

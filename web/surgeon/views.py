@@ -35,7 +35,7 @@ from followup.access import Staff, access_procedure, access_visit, staff_of
 from followup.exceptions import Conflict, InvalidInput
 from followup.models import ContactAttempt, Visit, VisitQuerySet
 from web.methods import post_or_show
-from web.refusals import say
+from web.refusals import say, say_of
 from web.roles import SURGEON_ROLES, role_required
 from web.surgeon.forms import CompleteForm, EndProgrammeForm, RowForm
 from web.surgeon.rows import Row, review_rows, week_days
@@ -205,7 +205,8 @@ def complete(request: HttpRequest, pk: int) -> HttpResponse:
             sequence=form.cleaned_data["sequence"],
         )
     except (InvalidInput, Conflict) as error:  # NotFound, Forbidden: web.errors
-        form.add_error(None, say(error))
+        # Said above the lists too, which the visit may have left: whose it is.
+        form.add_error(None, say_of(visit.procedure.patient.label(), error))
         return _refused(request, period, form, error.status)
     label = visit.procedure.patient.label()
     messages.success(request, f"Saved: {label}'s visit is completed.")
