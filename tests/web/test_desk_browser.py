@@ -232,6 +232,32 @@ def test_a_clerk_finds_a_patient_with_nothing_to_book_by_an_unaccented_name(
     assert_no_serious_axe_violations(page)
     found.get_by_role("link", name="García López, María").click()
     page.wait_for_url(f"**/desk/patients/{desk_cast.maria.pk}/")
+    # Her page alone, not her page inside the worklist.
+    expect(page.locator("h1")).to_have_text("María García López")
+
+
+@pytest.mark.parametrize(
+    ("place", "name"),
+    [("/desk/?tab=all", "Ruiz, Jorge"), ("/desk/appointments/", "García López, María")],
+)
+def test_a_patients_name_on_a_row_opens_their_page_alone(
+    new_page: Callable[..., Any],
+    cast: dict[str, User],
+    desk_cast: DeskCast,
+    place: str,
+    name: str,
+) -> None:
+    # The rows are in a boosted list, whose links load into it: not this one.
+    # María is booked today (the appointments), Jorge still to book.
+    book_every_visit_of(desk_cast.maria)
+    page = new_page(user=cast["front_desk"])
+    page.goto(place)
+
+    page.locator("tbody.visit a.visit__name", has_text=name).first.click()
+
+    page.wait_for_url(re.compile(r"/desk/patients/\d+/$"))
+    expect(page.locator("h1")).to_have_count(1)
+    expect(page.locator("header")).to_have_count(1)
 
 
 @pytest.mark.parametrize("width", WIDTHS)
