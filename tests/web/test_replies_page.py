@@ -74,6 +74,8 @@ def test_the_tab_lists_what_needs_a_person_newest_first(
     assert replies_tab(response) == 2
     body = response.content.decode()
     assert "Unknown number +34699999999" in body
+    # The patients' own words, quoted as theirs.
+    assert '<q class="reply__text">¿qué?</q>' in body
     assert body.count(">Resolve<") == 2
     assert 'aria-current="page">Replies' in body
     # The worklist's own page counts them on its tab too.
@@ -90,7 +92,10 @@ def test_a_failed_delivery_is_on_the_tab_with_its_reason(
     response = desk.get(PAGE)
 
     assert shown(response) == ["Delivery failed"]
-    assert "the number does not exist (Twilio error 30005)" in response.content.decode()
+    body = response.content.decode()
+    # The provider's reason, in plain words: not quoted as a patient's text.
+    assert "the number does not exist (Twilio error 30005)" in body
+    assert "<q" not in body
 
 
 def test_resolve_without_javascript_returns_to_the_same_list(
