@@ -244,22 +244,34 @@ def _act_on_visit(reply: Message, answered: Message, *, now: dt.datetime) -> str
             "changes nothing; the front desk records whether the patient came."
         )
     if reply.intent == Intent.CONFIRM:
-        # Read under the visit's lock, which confirm_visit takes again: of
-        # two replies at once, the second sees the first's confirmation.
-        already = (
-            Visit.objects.select_for_update(of=("self",))
-            .values_list("confirmed", flat=True)
-            .get(pk=visit.pk)
-        )
-        visit = services.confirm_visit(
-            visit_id=visit.pk, start=slot, actor=PATIENT_SMS, now=now
-        )
-        if already:
-            # A patient who heard nothing yet (the thank-you waits out the
-            # quiet hours) confirms again: one thank-you is enough.
-            return ALREADY_CONFIRMED
-        _answer(visit, reply, THANK_YOU, now=now)
-        return "The visit is confirmed; a thank-you is on its way."
+        return _confirm(visit, reply, slot, now=now)
+    return _give_up(visit, now=now)
+
+
+def _confirm(
+    visit: Visit, reply: Message, slot: dt.datetime, *, now: dt.datetime
+) -> str:
+    """C: the visit confirmed, the patient thanked once."""
+    # Read under the visit's lock, which confirm_visit takes again: of
+    # two replies at once, the second sees the first's confirmation.
+    already = (
+        Visit.objects.select_for_update(of=("self",))
+        .values_list("confirmed", flat=True)
+        .get(pk=visit.pk)
+    )
+    visit = services.confirm_visit(
+        visit_id=visit.pk, start=slot, actor=PATIENT_SMS, now=now
+    )
+    if already:
+        # A patient who heard nothing yet (the thank-you waits out the
+        # quiet hours) confirms again: one thank-you is enough.
+        return ALREADY_CONFIRMED
+    _answer(visit, reply, THANK_YOU, now=now)
+    return "The visit is confirmed; a thank-you is on its way."
+
+
+def _give_up(visit: Visit, *, now: dt.datetime) -> str:
+    """X: the visit unbooked at the patient's request, on the call list."""
     try:
         # The visit as checked above, read before the service locks it: a
         # booking the desk moved in between is not the patient's to give up.
