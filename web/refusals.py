@@ -155,12 +155,16 @@ def _check_in(p: Params) -> str:
 
 CALL_BACK = ContactOutcome.CALL_BACK_LATER.label
 
+
+def _nothing_done(change: object) -> str:
+    """A stale action's refusal, which its row or its list goes on from;
+    `change` in words (`staleness.change_in_words`)."""
+    return f"This visit changed after it was shown: {change}. Nothing was done"
+
+
 WORDS: dict[str, Callable[[Params], str]] = {
     # Who changed it is a login name, which may look like a code: said as is.
-    "stale": lambda p: (
-        f"This visit changed after it was shown: {p['change']}. Nothing was "
-        "done; here it is as it now is."
-    ),
+    "stale": lambda p: f"{_nothing_done(p['change'])}; here it is as it now is.",
     # Who resolved the reply is a login name too: said as is.
     "already_resolved": lambda p: f"Already resolved by {p['by']}.",
     "required": _required,
@@ -305,10 +309,7 @@ def say_of(label: str, error: DomainError) -> str:
     visit has left): the patient named, and a stale one without "here it
     is", as the visit may be on no list any more."""
     if error.code == "stale" and "change" in error.params:
-        said = (
-            f"This visit changed after it was shown: {error.params['change']}. "
-            "Nothing was done."
-        )
+        said = f"{_nothing_done(error.params['change'])}."
     else:
         said = say(error)
     return f"{label}: {said}"
